@@ -1,0 +1,362 @@
+#!/usr/bin/python3
+"""Compare SoftmaxGpu against scikit-learn's multinomial logistic regression.
+
+Run with Debian's Python (python3-sklearn is installed there):
+
+    /usr/bin/python3 bench/sklearn_baseline.py --dataset iris --out /tmp/bench \
+        --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"
+
+    /usr/bin/python3 bench/sklearn_baseline.py --dataset iris digits mnist \
+        --out /tmp/bench --skip-ours
+
+For each dataset:
+  * iris/digits: deterministic stratified split of datasets/<name>.csv with
+    train_test_split(test_size=0.25, stratify=y, random_state=0); written to
+    OUT/<name>-train.csv and OUT/<name>-test.csv (same header, rows verbatim).
+  * mnist: the IDX files in datasets/mnist (run datasets/get-mnist.sh first);
+    train = 60000 training images, test = 10000 t10k images; pixels / 255.
+    No CSVs are written for mnist.
+  * sklearn: StandardScaler fitted on train, then
+    LogisticRegression(solver='lbfgs', C=1.0, max_iter=1000) (multinomial).
+    Reports test accuracy, test log-loss, fit time (fit only) and the final
+    training objective  mean CE(train) + ||W||^2 / (2*C*N)  (sklearn's
+    objective divided by C*N; the intercept is not penalised).
+  * ours (unless --skip-ours): runs the CLI's `train` and `evaluate --json`
+    commands and times `train` wall-clock.
+
+stdout: a markdown table (header unless --no-header, then one row per
+dataset), followed by one JSON object per dataset, one per line.
+Progress and the CLI's own output go to stderr.
+Exit status is 1 if any of our CLI runs failed, 0 otherwise.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import shlex
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import sklearn
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATASETS = os.path.join(REPO, "datasets")
+C = 1.0
+MAX_ITER = 1000
+TEST_SIZE = 0.25
+RANDOM_STATE = 0
+
+TABLE_HEADER = (
+    "| dataset | rows train/test | sklearn acc | ours acc | diff (points) "
+    "| sklearn log-loss | ours log-loss | sklearn fit s | ours train s |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Data loading
+# --------------------------------------------------------------------------
+
+def read_csv_dataset(name):
+    """Return (header_line, data_lines, X, y) for datasets/<name>.csv.
+
+    The label is the last column. data_lines are the raw text lines (without
+    newline) so that split files reproduce the source values exactly.
+    """
+    path = os.path.join(DATASETS, name + ".csv")
+    with open(path, "r", newline="") as f:
+        text = f.read()
+    lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip() != ""]
+    header, data_lines = lines[0], lines[1:]
+    ncol = len(next(csv.reader([header])))
+    rows = list(csv.reader(data_lines))
+    for i, r in enumerate(rows):
+        if len(r) != ncol:
+            raise ValueError(f"{path}: line {i + 2} has {len(r)} columns, expected {ncol}")
+    X = np.array([[float(v) for v in r[:-1]] for r in rows], dtype=np.float64)
+    y = np.array([r[-1].strip() for r in rows])
+    return header, data_lines, X, y
+
+
+def read_idx(path):
+    """Read an (uncompressed or .gz) IDX file into a numpy array."""
+    opener = open
+    if path.endswith(".gz"):
+        import gzip
+        opener = gzip.open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype_code != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    offset = 4 + 4 * ndim
+    count = int(np.prod(dims))
+    arr = np.frombuffer(data, dtype=np.uint8, count=count, offset=offset)
+    return arr.reshape(dims)
+
+
+def find_idx(directory, stem):
+    for cand in (stem, stem + ".gz"):
+        p = os.path.join(directory, cand)
+        if os.path.exists(p):
+            return p
+    raise FileNotFoundError(
+        f"{os.path.join(directory, stem)} not found; run datasets/get-mnist.sh first")
+
+
+def load_mnist():
+    d = os.path.join(DATASETS, "mnist")
+    Xtr = read_idx(find_idx(d, "train-images-idx3-ubyte"))
+    ytr = read_idx(find_idx(d, "train-labels-idx1-ubyte"))
+    Xte = read_idx(find_idx(d, "t10k-images-idx3-ubyte"))
+    yte = read_idx(find_idx(d, "t10k-labels-idx1-ubyte"))
+    Xtr = Xtr.reshape(Xtr.shape[0], -1).astype(np.float64) / 255.0
+    Xte = Xte.reshape(Xte.shape[0], -1).astype(np.float64) / 255.0
+    if len(Xtr) != len(ytr) or len(Xte) != len(yte):
+        raise ValueError("MNIST image/label counts differ")
+    return Xtr, ytr.astype(np.int64), Xte, yte.astype(np.int64)
+
+
+def split_csv_dataset(name, out_dir):
+    header, lines, X, y = read_csv_dataset(name)
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=TEST_SIZE, stratify=y,
+                              random_state=RANDOM_STATE)
+    os.makedirs(out_dir, exist_ok=True)
+    train_path = os.path.join(out_dir, f"{name}-train.csv")
+    test_path = os.path.join(out_dir, f"{name}-test.csv")
+    for path, part in ((train_path, tr), (test_path, te)):
+        with open(path, "w", newline="\n") as f:
+            f.write(header + "\n")
+            for i in part:
+                f.write(lines[i] + "\n")
+    log(f"[{name}] wrote {train_path} ({len(tr)} rows), {test_path} ({len(te)} rows)")
+    return X[tr], y[tr], X[te], y[te], train_path, test_path
+
+
+# --------------------------------------------------------------------------
+# sklearn
+# --------------------------------------------------------------------------
+
+def run_sklearn(name, Xtr, ytr, Xte, yte):
+    scaler = StandardScaler().fit(Xtr)
+    Ztr = scaler.transform(Xtr)
+    Zte = scaler.transform(Xte)
+    clf = LogisticRegression(solver="lbfgs", C=C, max_iter=MAX_ITER)
+    log(f"[{name}] sklearn {sklearn.__version__}: fitting LogisticRegression on "
+        f"{Ztr.shape[0]}x{Ztr.shape[1]} ...")
+    t0 = time.perf_counter()
+    clf.fit(Ztr, ytr)
+    fit_s = time.perf_counter() - t0
+
+    proba_te = clf.predict_proba(Zte)
+    acc = accuracy_score(yte, clf.classes_[np.argmax(proba_te, axis=1)])
+    ll = log_loss(yte, proba_te, labels=clf.classes_)
+
+    # Training objective / (C*N): mean cross-entropy + ||W||^2 / (2 C N).
+    logp_tr = clf.predict_log_proba(Ztr)
+    cls_index = {c: i for i, c in enumerate(clf.classes_)}
+    yi = np.array([cls_index[v] for v in ytr])
+    mean_ce = -float(np.mean(logp_tr[np.arange(len(yi)), yi]))
+    n = Ztr.shape[0]
+    reg = float(np.sum(clf.coef_ ** 2)) / (2.0 * C * n)
+    objective = mean_ce + reg
+    n_iter = int(np.max(clf.n_iter_))
+    log(f"[{name}] sklearn: acc={acc:.4f} log_loss={ll:.4f} fit={fit_s:.3f}s "
+        f"n_iter={n_iter} objective={objective:.6f} (train CE {mean_ce:.6f} + reg {reg:.6f})")
+    if n_iter >= MAX_ITER:
+        log(f"[{name}] warning: lbfgs hit max_iter={MAX_ITER}")
+    return {
+        "accuracy": float(acc),
+        "log_loss": float(ll),
+        "fit_s": fit_s,
+        "objective": objective,
+        "train_mean_ce": mean_ce,
+        "n_iter": n_iter,
+        "converged": n_iter < MAX_ITER,
+    }
+
+
+# --------------------------------------------------------------------------
+# ours
+# --------------------------------------------------------------------------
+
+def last_json_object(text):
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
+
+
+def run_cmd(argv):
+    log("$ " + " ".join(shlex.quote(a) for a in argv))
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.stdout:
+        sys.stderr.write(proc.stdout if proc.stdout.endswith("\n") else proc.stdout + "\n")
+    if proc.stderr:
+        sys.stderr.write(proc.stderr if proc.stderr.endswith("\n") else proc.stderr + "\n")
+    sys.stderr.flush()
+    return proc, elapsed
+
+
+def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows):
+    model = os.path.join(out_dir, f"{name}.model")
+    os.makedirs(out_dir, exist_ok=True)
+    train_argv = prefix + ["train", "--data", train_data]
+    if name != "mnist":
+        train_argv += ["--val", test_data]
+    train_argv += ["--model", model]
+    try:
+        proc, train_s = run_cmd(train_argv)
+    except OSError as e:
+        log(f"[{name}] ours: cannot run train command: {e}")
+        return None
+    if proc.returncode != 0:
+        log(f"[{name}] ours: train exited with status {proc.returncode}")
+        return None
+
+    eval_argv = prefix + ["evaluate", "--model", model, "--data", test_data, "--json"]
+    try:
+        proc, _ = run_cmd(eval_argv)
+    except OSError as e:
+        log(f"[{name}] ours: cannot run evaluate command: {e}")
+        return None
+    if proc.returncode != 0:
+        log(f"[{name}] ours: evaluate exited with status {proc.returncode}")
+        return None
+    res = last_json_object(proc.stdout)
+    if res is None or "accuracy" not in res:
+        log(f"[{name}] ours: no JSON object with 'accuracy' in evaluate output")
+        return None
+    if "rows" in res and expected_rows is not None and int(res["rows"]) != expected_rows:
+        log(f"[{name}] warning: evaluate reported rows={res['rows']}, expected {expected_rows}")
+    return {
+        "accuracy": float(res["accuracy"]),
+        "log_loss": float(res["log_loss"]) if res.get("log_loss") is not None else None,
+        "macro_f1": float(res["macro_f1"]) if res.get("macro_f1") is not None else None,
+        "rows": res.get("rows"),
+        "train_s": train_s,
+    }
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+def fmt(v, spec):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return format(v, spec)
+
+
+def run_dataset(name, args, prefix):
+    if name == "mnist":
+        Xtr, ytr, Xte, yte = load_mnist()
+        train_data = test_data = os.path.join(DATASETS, "mnist")
+        log(f"[mnist] train {Xtr.shape}, test {Xte.shape}")
+    else:
+        Xtr, ytr, Xte, yte, train_data, test_data = split_csv_dataset(name, args.out)
+
+    sk = run_sklearn(name, Xtr, ytr, Xte, yte)
+
+    ours = None
+    ours_failed = False
+    if not args.skip_ours:
+        ours = run_ours(name, prefix, args.out, train_data, test_data, len(yte))
+        ours_failed = ours is None
+
+    ours_acc = ours["accuracy"] if ours else None
+    diff = (ours_acc - sk["accuracy"]) * 100.0 if ours_acc is not None else None
+    row = {
+        "dataset": name,
+        "rows_train": int(len(ytr)),
+        "rows_test": int(len(yte)),
+        "sklearn_acc": sk["accuracy"],
+        "ours_acc": ours_acc,
+        "diff_points": diff,
+        "sklearn_log_loss": sk["log_loss"],
+        "ours_log_loss": ours["log_loss"] if ours else None,
+        "sklearn_fit_s": sk["fit_s"],
+        "ours_train_s": ours["train_s"] if ours else None,
+        "sklearn_objective": sk["objective"],
+        "sklearn_train_mean_ce": sk["train_mean_ce"],
+        "sklearn_n_iter": sk["n_iter"],
+        "sklearn_converged": sk["converged"],
+        "ours_macro_f1": ours["macro_f1"] if ours else None,
+        "ours_status": "skipped" if args.skip_ours else ("failed" if ours_failed else "ok"),
+        "sklearn_version": sklearn.__version__,
+        "C": C,
+    }
+    md = (f"| {name} | {row['rows_train']}/{row['rows_test']} "
+          f"| {fmt(row['sklearn_acc'], '.4f')} | {fmt(row['ours_acc'], '.4f')} "
+          f"| {fmt(diff, '+.2f')} "
+          f"| {fmt(row['sklearn_log_loss'], '.4f')} | {fmt(row['ours_log_loss'], '.4f')} "
+          f"| {fmt(row['sklearn_fit_s'], '.3f')} | {fmt(row['ours_train_s'], '.3f')} |")
+    return md, row, ours_failed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", nargs="+", required=True,
+                    choices=["iris", "digits", "mnist"],
+                    help="one or more of iris, digits, mnist")
+    ap.add_argument("--out", required=True,
+                    help="directory for split CSVs and our model files")
+    ap.add_argument("--softmaxgpu", default=None,
+                    help='command prefix for our CLI, e.g. "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"')
+    ap.add_argument("--skip-ours", action="store_true",
+                    help="only run sklearn (still writes the split CSVs)")
+    ap.add_argument("--no-header", action="store_true",
+                    help="do not print the markdown table header")
+    args = ap.parse_args()
+
+    prefix = None
+    if not args.skip_ours:
+        if not args.softmaxgpu:
+            ap.error("--softmaxgpu is required unless --skip-ours is given")
+        prefix = shlex.split(args.softmaxgpu)
+
+    md_rows, json_rows, any_failed = [], [], False
+    for name in args.dataset:
+        md, row, failed = run_dataset(name, args, prefix)
+        md_rows.append(md)
+        json_rows.append(row)
+        any_failed = any_failed or failed
+
+    if not args.no_header:
+        print(TABLE_HEADER)
+    for md in md_rows:
+        print(md)
+    for row in json_rows:
+        print(json.dumps(row))
+    sys.stdout.flush()
+    return 1 if any_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Kernels;
+
+/// <summary>Hyper-parameters of one Adam step; the bias corrections depend on the step count t.</summary>
+public readonly struct AdamParameters
+{
+    public readonly float LearningRate;
+    public readonly float Beta1;
+    public readonly float Beta2;
+    public readonly float Epsilon;
+    public readonly float WeightDecay;
+    /// <summary>1 − β1^t.</summary>
+    public readonly float Correction1;
+    /// <summary>1 − β2^t.</summary>
+    public readonly float Correction2;
+    /// <summary>Entries [0, Penalized) of theta get weight decay: W, not b.</summary>
+    public readonly int Penalized;
+
+    public AdamParameters(float learningRate, float beta1, float beta2, float epsilon, float weightDecay,
+        long step, int penalized)
+    {
+        LearningRate = learningRate;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        Correction1 = (float)(1 - Math.Pow(beta1, step));
+        Correction2 = (float)(1 - Math.Pow(beta2, step));
+        Penalized = penalized;
+    }
+}
+
+/// <summary>Adam (Kingma and Ba) with L2 weight decay added to the gradient, one thread per parameter.</summary>
+public sealed class AdamStep
+{
+    private readonly Action<Index1D, ArrayView<float>, AdamParameters, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>> kernel;
+
+    public AdamStep(Accelerator accelerator)
+    {
+        kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, AdamParameters,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>>(AdamStepKernel);
+    }
+
+    /// <summary>
+    /// g = ∇ + λ·θ (W only); m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+    /// θ −= η · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε).
+    /// </summary>
+    /// <param name="i">Parameter index.</param>
+    /// <param name="grad">∇: [K·D + K].</param>
+    /// <param name="p">Step hyper-parameters.</param>
+    /// <param name="m">First moment, updated.</param>
+    /// <param name="v">Second moment, updated.</param>
+    /// <param name="theta">θ = [W | b], updated.</param>
+    public static void AdamStepKernel(Index1D i, ArrayView<float> grad, AdamParameters p, ArrayView<float> m,
+        ArrayView<float> v, ArrayView<float> theta)
+    {
+        float g = grad[i];
+        if (i < p.Penalized)
+            g += p.WeightDecay * theta[i];
+        float mi = p.Beta1 * m[i] + (1f - p.Beta1) * g;
+        float vi = p.Beta2 * v[i] + (1f - p.Beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        theta[i] -= p.LearningRate * (mi / p.Correction1) / (MathF.Sqrt(vi / p.Correction2) + p.Epsilon);
+    }
+
+    public void Launch(ArrayView<float> grad, AdamParameters p, ArrayView<float> m, ArrayView<float> v,
+        ArrayView<float> theta) =>
+        kernel((int)theta.Length, grad, p, m, v, theta);
+}

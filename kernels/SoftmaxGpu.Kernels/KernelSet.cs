@@ -1,0 +1,32 @@
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Kernels;
+
+/// <summary>Every kernel of a training step, compiled once for one accelerator and kept.</summary>
+public sealed class KernelSet
+{
+    public KernelSet(Accelerator accelerator)
+    {
+        Shape = new LaunchShape(accelerator);
+        MatMul = new MatMul(accelerator, Shape);
+        Softmax = new Softmax(accelerator, Shape);
+        CrossEntropy = new CrossEntropy(accelerator, Shape);
+        Gradient = new Gradient(accelerator);
+        ColumnSum = new ColumnSum(accelerator, Shape);
+        GatherRows = new GatherRows(accelerator);
+        Argmax = new Argmax(accelerator);
+        Sgd = new SgdStep(accelerator);
+        Adam = new AdamStep(accelerator);
+    }
+
+    public LaunchShape Shape { get; }
+    public MatMul MatMul { get; }
+    public Softmax Softmax { get; }
+    public CrossEntropy CrossEntropy { get; }
+    public Gradient Gradient { get; }
+    public ColumnSum ColumnSum { get; }
+    public GatherRows GatherRows { get; }
+    public Argmax Argmax { get; }
+    public SgdStep Sgd { get; }
+    public AdamStep Adam { get; }
+}

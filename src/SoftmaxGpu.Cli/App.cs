@@ -1,0 +1,57 @@
+using System.CommandLine;
+using ILGPU.Runtime;
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary>
+/// The <c>softmaxgpu</c> command line: train, predict, evaluate, devices. Results go to standard output,
+/// the device line and errors to standard error. Exit code 0 on success, 1 on any error.
+/// </summary>
+public static class App
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("SoftmaxGpu: softmax regression (multinomial logistic regression) trained on the GPU with ILGPU.")
+        {
+            TrainCommand.Create(output, error),
+            PredictCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
+            DevicesCommand.Create(output),
+        };
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>--device, shared by every command that runs kernels.</summary>
+    public static Option<string> DeviceOption() => new("--device")
+    {
+        Description = $"Accelerator: auto (tries {string.Join(", then ", Backends.Names)}) or one of them.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>Opens the device and says on standard error which one runs.</summary>
+    public static Gpu OpenDevice(string device, TextWriter error)
+    {
+        Gpu gpu = Gpu.Open(device);
+        error.WriteLine($"device: {gpu.Description}");
+        return gpu;
+    }
+
+    /// <summary>Runs a command body; a user-facing failure becomes one "error:" line and exit code 1.</summary>
+    public static int Guard(TextWriter error, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is DataFormatException or ArgumentException or DeviceNotFoundException
+                                       or TrainingDivergedException or IOException or UnauthorizedAccessException
+                                       or AcceleratorException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Text.Json;
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Metrics;
+using SoftmaxGpu.Model;
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary><c>softmaxgpu evaluate</c>: accuracy, log-loss, macro-F1, per-class precision/recall, confusion matrix.</summary>
+public static class EvaluateCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Labelled data: CSV with the model's feature and label columns, or an MNIST folder (its t10k files).",
+            Required = true,
+        };
+        var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the report." };
+        Option<string> device = App.DeviceOption();
+
+        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, device };
+        command.SetAction(parse => App.Guard(error, () =>
+        {
+            SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
+            Table table = DataSource.Load(parse.GetValue(data)!, parse.GetValue(label) ?? trained.LabelName, testSplit: true);
+            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+            Prediction prediction = Pipeline.Predict(gpu, trained, table, withLabels: true);
+            Evaluation evaluation = Evaluation.Compute(table.Encode(trained.Classes), prediction.Predicted, trained.K,
+                prediction.Loss!.Value);
+            output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
+            return 0;
+        }));
+        return command;
+    }
+
+    public static string ToJson(Evaluation e, string[] classes)
+    {
+        int k = classes.Length;
+        var confusion = Enumerable.Range(0, k).Select(t => Enumerable.Range(0, k).Select(p => e.Confusion[t, p]).ToArray()).ToArray();
+        var body = new Dictionary<string, object>
+        {
+            ["rows"] = e.Rows,
+            ["accuracy"] = e.Accuracy,
+            ["log_loss"] = e.LogLoss,
+            ["macro_f1"] = e.MacroF1,
+            ["classes"] = classes,
+            ["precision"] = e.Precision,
+            ["recall"] = e.Recall,
+            ["f1"] = e.F1,
+            ["confusion"] = confusion,
+        };
+        return JsonSerializer.Serialize(body);
+    }
+
+    public static string Report(Evaluation e, string[] classes)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"rows      {e.Rows}");
+        text.AppendLine($"accuracy  {e.Accuracy:F4}");
+        text.AppendLine($"log-loss  {e.LogLoss:F4}");
+        text.AppendLine($"macro-F1  {e.MacroF1:F4}");
+        int width = Math.Max(5, classes.Max(c => c.Length));
+        text.AppendLine();
+        text.AppendLine($"{"class".PadRight(width)}  precision  recall  f1");
+        for (int c = 0; c < classes.Length; c++)
+            text.AppendLine($"{classes[c].PadRight(width)}  {e.Precision[c],9:F4}  {e.Recall[c],6:F4}  {e.F1[c]:F4}");
+        text.AppendLine();
+        text.AppendLine("confusion (rows: true class, columns: predicted)");
+        int cell = Math.Max(width, e.Rows.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
+        text.AppendLine("".PadRight(width) + string.Concat(classes.Select(c => " " + c.PadLeft(cell))));
+        for (int t = 0; t < classes.Length; t++)
+            text.AppendLine(classes[t].PadRight(width) +
+                            string.Concat(Enumerable.Range(0, classes.Length).Select(p => " " + e.Confusion[t, p].ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(cell))));
+        return text.ToString().TrimEnd();
+    }
+}

@@ -1,0 +1,19 @@
+namespace SoftmaxGpu.Data;
+
+/// <summary>
+/// Where a table comes from: a CSV file, or a folder of MNIST IDX files (training files for training, the
+/// t10k files for evaluation and prediction). The whole table is read into host memory.
+/// REVIEW: streaming data larger than device memory would read row chunks here and upload them in turn;
+/// the trainer already works on row ranges and gathered batches, not on whole-dataset arrays.
+/// </summary>
+public static class DataSource
+{
+    public static Table Load(string path, string? labelColumn, bool testSplit, bool labelOptional = false)
+    {
+        if (Directory.Exists(path))
+            return IdxTableReader.IsIdxFolder(path)
+                ? IdxTableReader.Read(path, testSplit)
+                : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it");
+        return CsvTableReader.Read(path, labelColumn, labelOptional);
+    }
+}

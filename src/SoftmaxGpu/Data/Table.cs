@@ -1,0 +1,75 @@
+namespace SoftmaxGpu.Data;
+
+/// <summary>
+/// Rows as read from a file, before classes are encoded: numeric features and the raw label text.
+/// Features: [N, D] row-major float32, as the device consumes them.
+/// </summary>
+public sealed class Table
+{
+    public Table(string source, string[] featureNames, string labelName, float[] features, string[] labels)
+    {
+        if (features.Length != labels.Length * featureNames.Length)
+            throw new ArgumentException("features must hold N·D values");
+        Source = source;
+        FeatureNames = featureNames;
+        LabelName = labelName;
+        Features = features;
+        Labels = labels;
+    }
+
+    /// <summary>File or folder the rows came from, for messages.</summary>
+    public string Source { get; }
+    public string[] FeatureNames { get; }
+    public string LabelName { get; }
+    /// <summary>X: [N, D] row-major.</summary>
+    public float[] Features { get; }
+    /// <summary>Label text of each row: [N].</summary>
+    public string[] Labels { get; }
+    public int Rows => Labels.Length;
+    public int Dim => FeatureNames.Length;
+
+    /// <summary>The classes of the labels in a stable order: numeric order if all are integers, else ordinal.</summary>
+    public string[] DistinctClasses()
+    {
+        string[] distinct = Labels.Distinct(StringComparer.Ordinal).ToArray();
+        return distinct.All(l => long.TryParse(l, out _))
+            ? distinct.OrderBy(long.Parse).ToArray()
+            : distinct.OrderBy(l => l, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Class index of every row under <paramref name="classes"/>; a label outside them is an error.</summary>
+    public int[] Encode(IReadOnlyList<string> classes)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < classes.Count; k++)
+            index[classes[k]] = k;
+        var encoded = new int[Rows];
+        var unseen = new SortedSet<string>(StringComparer.Ordinal);
+        for (int r = 0; r < Rows; r++)
+        {
+            if (index.TryGetValue(Labels[r], out int k))
+                encoded[r] = k;
+            else
+                unseen.Add(Labels[r]);
+        }
+        if (unseen.Count > 0)
+            throw new DataFormatException(
+                $"{Source}: label(s) {string.Join(", ", unseen.Take(10).Select(l => $"'{l}'"))} in column " +
+                $"'{LabelName}' are not among the model's classes ({string.Join(", ", classes)})");
+        return encoded;
+    }
+
+    /// <summary>The rows at <paramref name="rows"/>, in that order.</summary>
+    public Table Subset(IReadOnlyList<int> rows)
+    {
+        int d = Dim;
+        var features = new float[rows.Count * d];
+        var labels = new string[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Array.Copy(Features, (long)rows[i] * d, features, (long)i * d, d);
+            labels[i] = Labels[rows[i]];
+        }
+        return new Table(Source, FeatureNames, LabelName, features, labels);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace SoftmaxGpu.Devices;
+
+/// <summary>One row of the backend table: a name the CLI, tests and benchmarks share, and how to find it.</summary>
+public sealed record Backend(string Name, AcceleratorType Type, string Description);
+
+/// <summary>A device found on this machine, or the reason a backend has none.</summary>
+public sealed record DeviceInfo(Backend Backend, Device? Device, string? Missing)
+{
+    public bool Present => Device is not null;
+}
+
+/// <summary>
+/// The accelerators SoftmaxGpu can run on, in the order <c>auto</c> tries them: CUDA, OpenCL, then ILGPU's
+/// CPU accelerator (an emulator that runs everywhere). Adding a backend is one row of <see cref="All"/>.
+/// </summary>
+public static class Backends
+{
+    public static readonly Backend Cuda = new("cuda", AcceleratorType.Cuda, "NVIDIA GPU through the CUDA driver");
+    public static readonly Backend OpenCL = new("opencl", AcceleratorType.OpenCL, "OpenCL 2.0+ device");
+    public static readonly Backend Cpu = new("cpu", AcceleratorType.CPU, "ILGPU's CPU accelerator (emulated threads)");
+
+    /// <summary>Preference order of <c>--device auto</c>.</summary>
+    public static readonly IReadOnlyList<Backend> All = [Cuda, OpenCL, Cpu];
+
+    public static IReadOnlyList<string> Names => All.Select(b => b.Name).ToList();
+
+    public static Backend Parse(string name) =>
+        All.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException(
+            $"unknown device '{name}'; expected auto or one of: {string.Join(", ", Names)}");
+
+    private static int resolverInstalled;
+
+    /// <summary>
+    /// ILGPU imports the CUDA driver as "cuda", so .NET probes libcuda.so, which only the driver's
+    /// development symlink provides. Most machines with a driver have just libcuda.so.1: resolve to it.
+    /// Uses the load context's fallback event, which runs only after normal probing failed, so it never
+    /// conflicts with a resolver ILGPU may set itself.
+    /// </summary>
+    public static void InstallCudaResolver()
+    {
+        if (Interlocked.Exchange(ref resolverInstalled, 1) == 1)
+            return;
+        AssemblyLoadContext.Default.ResolvingUnmanagedDll += (Assembly _, string name) =>
+        {
+            if (!OperatingSystem.IsLinux() || name is not ("cuda" or "libcuda" or "libcuda.so"))
+                return IntPtr.Zero;
+            return NativeLibrary.TryLoad("libcuda.so.1", out IntPtr handle) ? handle : IntPtr.Zero;
+        };
+    }
+
+    /// <summary>A context with every backend enabled (CUDA, OpenCL, CPU) and the algorithms library.</summary>
+    public static Context CreateContext()
+    {
+        InstallCudaResolver();
+        return Context.Create(builder => builder
+            .Cuda()
+            .OpenCL()
+            .CPU()
+            .EnableAlgorithms());
+    }
+
+    /// <summary>Every backend with its first device, or why it has none.</summary>
+    public static IReadOnlyList<DeviceInfo> Discover(Context context) =>
+        All.Select(backend =>
+        {
+            Device? device = context.Devices.FirstOrDefault(d => d.AcceleratorType == backend.Type);
+            return new DeviceInfo(backend, device, device is null ? WhyMissing(backend) : null);
+        }).ToList();
+
+    private static string WhyMissing(Backend backend) => backend.Type switch
+    {
+        AcceleratorType.Cuda => NativeLibrary.TryLoad("libcuda.so.1", out IntPtr h) && Free(h)
+            ? "libcuda.so.1 loads but the driver reports no usable device"
+            : "no CUDA driver (libcuda.so.1 not found)",
+        AcceleratorType.OpenCL => NativeLibrary.TryLoad("libOpenCL.so.1", out IntPtr h)
+            && Free(h)
+            ? "an OpenCL loader is present but no device supports OpenCL C 2.0+ (or 3.0 with generic address space)"
+            : "no OpenCL loader (libOpenCL.so.1 not found)",
+        _ => "not available",
+    };
+
+    private static bool Free(IntPtr handle)
+    {
+        NativeLibrary.Free(handle);
+        return true;
+    }
+
+    /// <summary>
+    /// Picks the device for <paramref name="requested"/> ("auto", "cuda", "opencl" or "cpu"). An explicit
+    /// request for a missing device is an error that lists what is present.
+    /// </summary>
+    public static Device Select(Context context, string requested)
+    {
+        IReadOnlyList<DeviceInfo> found = Discover(context);
+        if (string.Equals(requested, "auto", StringComparison.OrdinalIgnoreCase))
+            return found.First(d => d.Present).Device!;
+
+        Backend backend = Parse(requested);
+        DeviceInfo info = found.Single(d => d.Backend == backend);
+        if (info.Device is not null)
+            return info.Device;
+        string present = string.Join(", ", found.Where(d => d.Present).Select(d => $"{d.Backend.Name} ({d.Device!.Name})"));
+        throw new DeviceNotFoundException(
+            $"device '{backend.Name}' is not available here: {info.Missing}. Present: {present}");
+    }
+
+    /// <summary>The backend row of an accelerator.</summary>
+    public static Backend Of(Accelerator accelerator) => All.First(b => b.Type == accelerator.AcceleratorType);
+
+    /// <summary>One line saying what runs: backend name, device name, memory, warp, group limit.</summary>
+    public static string Describe(Accelerator accelerator) =>
+        $"{Of(accelerator).Name}: {accelerator.Name} ({accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, " +
+        $"warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
+}
+
+/// <summary>Thrown when an explicitly requested device is not on this machine.</summary>
+public sealed class DeviceNotFoundException(string message) : Exception(message);

@@ -1,0 +1,37 @@
+namespace SoftmaxGpu.Metrics;
+
+/// <summary>Classification metrics from true and predicted class indices.</summary>
+public sealed record Evaluation(int Rows, double Accuracy, double LogLoss, double MacroF1, double[] Precision,
+    double[] Recall, double[] F1, long[,] Confusion)
+{
+    /// <summary>
+    /// Confusion[t, p] counts rows of true class t predicted as p. Precision and recall of a class that is
+    /// never predicted (or never present) are 0, as scikit-learn reports them with zero_division=0.
+    /// </summary>
+    public static Evaluation Compute(int[] truth, int[] predicted, int k, double logLoss)
+    {
+        var confusion = new long[k, k];
+        for (int r = 0; r < truth.Length; r++)
+            confusion[truth[r], predicted[r]]++;
+        var precision = new double[k];
+        var recall = new double[k];
+        var f1 = new double[k];
+        long correct = 0;
+        for (int c = 0; c < k; c++)
+        {
+            long tp = confusion[c, c];
+            long predictedC = 0, actualC = 0;
+            for (int o = 0; o < k; o++)
+            {
+                predictedC += confusion[o, c];
+                actualC += confusion[c, o];
+            }
+            correct += tp;
+            precision[c] = predictedC == 0 ? 0 : (double)tp / predictedC;
+            recall[c] = actualC == 0 ? 0 : (double)tp / actualC;
+            f1[c] = precision[c] + recall[c] == 0 ? 0 : 2 * precision[c] * recall[c] / (precision[c] + recall[c]);
+        }
+        return new Evaluation(truth.Length, (double)correct / truth.Length, logLoss, f1.Average(), precision, recall, f1,
+            confusion);
+    }
+}

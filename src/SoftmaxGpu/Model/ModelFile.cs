@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Model;
+
+/// <summary>
+/// The model file, little-endian throughout (README.md, "Model file", says the same):
+/// <code>
+///   magic        8 bytes   ASCII "SMXGPUMD"
+///   version      int32     1
+///   K, D         int32, int32
+///   label name   string    (int32 byte count, then UTF-8 bytes; so are all strings below)
+///   classes      K strings
+///   features     D strings
+///   mean         D float64
+///   std          D float64
+///   W            K·D float32, row-major [K, D]
+///   b            K float32
+///   checksum     32 bytes  SHA-256 of every byte before it
+/// </code>
+/// Written to a temporary file beside the target and renamed over it, so a crash never leaves half a model.
+/// </summary>
+public static class ModelFile
+{
+    public const int Version = 1;
+    private static readonly byte[] Magic = "SMXGPUMD"u8.ToArray();
+    private const int ChecksumBytes = 32;
+    private const int MaxStringBytes = 1 << 20;
+
+    public static void Save(SoftmaxModel model, string path)
+    {
+        using var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write(model.K);
+            w.Write(model.D);
+            WriteString(w, model.LabelName);
+            foreach (string c in model.Classes)
+                WriteString(w, c);
+            foreach (string f in model.FeatureNames)
+                WriteString(w, f);
+            foreach (double m in model.Standardizer.Mean)
+                w.Write(m);
+            foreach (double s in model.Standardizer.Std)
+                w.Write(s);
+            foreach (float x in model.Weights)
+                w.Write(x);
+            foreach (float x in model.Bias)
+                w.Write(x);
+        }
+        byte[] bytes = body.ToArray();
+        byte[] checksum = SHA256.HashData(bytes);
+
+        AtomicFile.Write(path, file =>
+        {
+            file.Write(bytes);
+            file.Write(checksum);
+        });
+    }
+
+    public static SoftmaxModel Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new DataFormatException($"{path}: model file not found");
+        byte[] all = File.ReadAllBytes(path);
+        if (all.Length < Magic.Length || !all.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new DataFormatException($"{path}: not a SoftmaxGpu model file (bad magic)");
+        if (all.Length < Magic.Length + 4 + ChecksumBytes)
+            throw new DataFormatException($"{path}: model file is truncated");
+        int version = BitConverter.ToInt32(all, Magic.Length);
+        if (version != Version)
+            throw new DataFormatException($"{path}: model format version {version}; this build reads version {Version}");
+
+        byte[] expected = SHA256.HashData(all.AsSpan(0, all.Length - ChecksumBytes));
+        if (!expected.AsSpan().SequenceEqual(all.AsSpan(all.Length - ChecksumBytes)))
+            throw new DataFormatException($"{path}: model file is truncated or corrupted (checksum mismatch)");
+
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(all, 0, all.Length - ChecksumBytes), Encoding.UTF8);
+            r.ReadBytes(Magic.Length);
+            r.ReadInt32();
+            int k = r.ReadInt32();
+            int d = r.ReadInt32();
+            if (k < 2 || d < 1)
+                throw new DataFormatException($"{path}: invalid shapes K={k}, D={d} (need K ≥ 2, D ≥ 1)");
+            long expectedBytes = (long)d * 16 + ((long)k * d + k) * 4;
+            if (expectedBytes > all.Length)
+                throw new DataFormatException($"{path}: shapes K={k}, D={d} do not fit in a {all.Length}-byte file");
+            string label = ReadString(r, path);
+            string[] classes = Enumerable.Range(0, k).Select(_ => ReadString(r, path)).ToArray();
+            string[] features = Enumerable.Range(0, d).Select(_ => ReadString(r, path)).ToArray();
+            double[] mean = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
+            double[] std = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
+            float[] weights = Enumerable.Range(0, k * d).Select(_ => r.ReadSingle()).ToArray();
+            float[] bias = Enumerable.Range(0, k).Select(_ => r.ReadSingle()).ToArray();
+            if (r.BaseStream.Position != r.BaseStream.Length)
+                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after b");
+            return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new DataFormatException($"{path}: model file ends before the shapes in its header say it should");
+        }
+    }
+
+    private static void WriteString(BinaryWriter w, string s)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(s);
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static string ReadString(BinaryReader r, string path)
+    {
+        int length = r.ReadInt32();
+        if (length < 0 || length > MaxStringBytes)
+            throw new DataFormatException($"{path}: corrupted string length {length}");
+        byte[] bytes = r.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException();
+        return Encoding.UTF8.GetString(bytes);
+    }
+}

@@ -1,0 +1,56 @@
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Model;
+
+/// <summary>
+/// A trained softmax-regression classifier: logits z = W·x' + b on standardized features
+/// x' = (x − mean) / std; the predicted class is argmax z, probabilities softmax(z).
+/// W: [K, D] row-major, b: [K].
+/// </summary>
+public sealed class SoftmaxModel
+{
+    public SoftmaxModel(string labelName, string[] classes, string[] featureNames, Standardizer standardizer,
+        float[] weights, float[] bias)
+    {
+        int k = classes.Length;
+        int d = featureNames.Length;
+        if (standardizer.Mean.Length != d)
+            throw new ArgumentException($"standardizer has {standardizer.Mean.Length} features, expected {d}");
+        if (weights.Length != k * d || bias.Length != k)
+            throw new ArgumentException($"W must be [{k}, {d}] and b [{k}]");
+        LabelName = labelName;
+        Classes = classes;
+        FeatureNames = featureNames;
+        Standardizer = standardizer;
+        Weights = weights;
+        Bias = bias;
+    }
+
+    public string LabelName { get; }
+    public string[] Classes { get; }
+    public string[] FeatureNames { get; }
+    public Standardizer Standardizer { get; }
+    /// <summary>W: [K, D] row-major.</summary>
+    public float[] Weights { get; }
+    /// <summary>b: [K].</summary>
+    public float[] Bias { get; }
+    public int K => Classes.Length;
+    public int D => FeatureNames.Length;
+
+    /// <summary>Checks that a table has this model's feature columns, in order, and says what differs.</summary>
+    public void CheckColumns(Table table)
+    {
+        if (table.FeatureNames.SequenceEqual(FeatureNames, StringComparer.Ordinal))
+            return;
+        string[] missing = FeatureNames.Except(table.FeatureNames).ToArray();
+        string[] extra = table.FeatureNames.Except(FeatureNames).ToArray();
+        string detail = missing.Length == 0 && extra.Length == 0
+            ? "the same columns in a different order"
+            : $"missing: {Describe(missing)}; unexpected: {Describe(extra)}";
+        throw new DataFormatException(
+            $"{table.Source}: feature columns differ from the model's {D} ({detail})");
+    }
+
+    private static string Describe(string[] names) =>
+        names.Length == 0 ? "none" : string.Join(", ", names.Take(8)) + (names.Length > 8 ? $" … ({names.Length})" : "");
+}

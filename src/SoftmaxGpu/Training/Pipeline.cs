@@ -1,0 +1,81 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Model;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>Probabilities [N, K] and predicted class indices [N] of a table; the mean loss where it has labels.</summary>
+public sealed record Prediction(float[] Probabilities, int[] Predicted, double? Loss);
+
+/// <summary>
+/// From tables to a model and back: encode classes, standardize with the training statistics, train on the
+/// device, and predict on the device with a saved model.
+/// </summary>
+public static class Pipeline
+{
+    public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Table train, Table? validation,
+        TrainOptions options, Action<EpochReport>? onEpoch = null)
+    {
+        options.Validate();
+        string[] classes = train.DistinctClasses();
+        if (classes.Length < 2)
+            throw new DataFormatException(
+                $"{train.Source}: the label column '{train.LabelName}' has only one class ('{classes[0]}'); " +
+                "a classifier needs at least two");
+        if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
+            throw new DataFormatException(
+                $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
+
+        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        EncodedSet trainSet = Encode(train, classes, standardizer);
+        EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
+
+        TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, options, onEpoch);
+        int kd = classes.Length * train.Dim;
+        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
+            result.Theta[..kd], result.Theta[kd..]);
+        return (model, result);
+    }
+
+    public static EncodedSet Encode(Table table, IReadOnlyList<string> classes, Standardizer standardizer) =>
+        new(standardizer.Apply(table.Features), table.Encode(classes), null, table.Rows, table.Dim);
+
+    /// <summary>Runs the model over every row of <paramref name="table"/> on the device.</summary>
+    /// <param name="withLabels">Also compute the mean cross-entropy against the table's labels.</param>
+    public static Prediction Predict(Gpu gpu, SoftmaxModel model, Table table, bool withLabels)
+    {
+        model.CheckColumns(table);
+        int n = table.Rows;
+        int k = model.K;
+        int[] labels = withLabels ? table.Encode(model.Classes) : [];
+        Accelerator accelerator = gpu.Accelerator;
+
+        using var x = accelerator.Allocate1D(model.Standardizer.Apply(table.Features));
+        using var y = accelerator.Allocate1D<int>(Math.Max(1, labels.Length)); // ILGPU cannot allocate zero elements
+        if (withLabels)
+            y.View.SubView(0, labels.Length).CopyFromCPU(labels);
+        using var predicted = accelerator.Allocate1D<int>(n);
+        int capacity = Math.Min(n, PredictBlockRows);
+        using var device = new DeviceModel(accelerator, gpu.Kernels, model.D, k, capacity);
+        device.Weights.CopyFromCPU(model.Weights);
+        device.Bias.CopyFromCPU(model.Bias);
+
+        var probabilities = new float[(long)n * k];
+        device.Totals.MemSetToZero();
+        for (int start = 0; start < n; start += capacity)
+        {
+            int rows = Math.Min(capacity, n - start);
+            device.Forward(x.View.SubView((long)start * model.D, (long)rows * model.D),
+                withLabels ? y.View.SubView(start, rows) : default, default, rows, 1f / n);
+            gpu.Kernels.Argmax.Launch(device.Logits.View, rows, k, predicted.View.SubView(start, rows));
+            ((ArrayView<float>)device.Probabilities.View).SubView(0, (long)rows * k).CopyToCPU(probabilities.AsSpan((int)((long)start * k), rows * k));
+        }
+        double? loss = withLabels ? device.Totals.GetAsArray1D()[0] : null;
+        return new Prediction(probabilities, predicted.GetAsArray1D(), loss);
+    }
+
+    /// <summary>Rows per forward block at predict time: bounds device memory for large files.</summary>
+    public const int PredictBlockRows = 65536;
+}
