@@ -9,34 +9,40 @@ namespace SoftmaxGpu.Kernels;
 /// </summary>
 public sealed class GatherRows
 {
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>> gatherFloat;
-    private readonly Action<Index1D, ArrayView<int>, ArrayView<int>, int, ArrayView<int>> gatherInt;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<float>> gatherFloat;
+    private readonly Action<KernelConfig, ArrayView<int>, ArrayView<int>, int, ArrayView<int>> gatherInt;
+    private readonly LaunchShape shape;
 
-    public GatherRows(Accelerator accelerator)
+    public GatherRows(Accelerator accelerator, LaunchShape shape)
     {
-        gatherFloat = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int,
+        this.shape = shape;
+        gatherFloat = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, int,
             ArrayView<float>>(GatherRowsKernel);
-        gatherInt = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, int,
+        gatherInt = accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, int,
             ArrayView<int>>(GatherRowsKernel);
     }
 
-    /// <summary>dst[i, c] = src[order[i], c], one thread per destination element.</summary>
-    /// <param name="index">Flat destination index i·width + c.</param>
+    /// <summary>dst[i, c] = src[order[i], c], grid-stride over the destination elements.</summary>
     /// <param name="src">Source: [N, width].</param>
     /// <param name="order">Row indices into src: [rows].</param>
     /// <param name="width">Elements per row.</param>
     /// <param name="dst">Destination: [rows, width].</param>
-    public static void GatherRowsKernel<T>(Index1D index, ArrayView<T> src, ArrayView<int> order, int width,
-        ArrayView<T> dst) where T : unmanaged
+    public static void GatherRowsKernel<T>(ArrayView<T> src, ArrayView<int> order, int width, ArrayView<T> dst)
+        where T : unmanaged
     {
-        int i = index / width;
-        int c = index - i * width;
-        dst[index] = src[(long)order[i] * width + c];
+        long count = order.Length * width;
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long index = Grid.GlobalIndex.X; index < count; index += stride)
+        {
+            long i = index / width;
+            long c = index - i * width;
+            dst[index] = src[(long)order[i] * width + c];
+        }
     }
 
     public void Launch(ArrayView<float> src, ArrayView<int> order, int width, ArrayView<float> dst) =>
-        gatherFloat((int)order.Length * width, src, order, width, dst);
+        gatherFloat(shape.GridStride(order.Length * width, shape.ElementGroup), src, order, width, dst);
 
     public void Launch(ArrayView<int> src, ArrayView<int> order, int width, ArrayView<int> dst) =>
-        gatherInt((int)order.Length * width, src, order, width, dst);
+        gatherInt(shape.GridStride(order.Length * width, shape.ElementGroup), src, order, width, dst);
 }

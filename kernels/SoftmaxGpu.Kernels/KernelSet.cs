@@ -5,18 +5,22 @@ namespace SoftmaxGpu.Kernels;
 /// <summary>Every kernel of a training step, compiled once for one accelerator and kept.</summary>
 public sealed class KernelSet
 {
-    public KernelSet(Accelerator accelerator)
+    public KernelSet(Accelerator accelerator) : this(accelerator, new LaunchShape(accelerator))
     {
-        Shape = new LaunchShape(accelerator);
+    }
+
+    public KernelSet(Accelerator accelerator, LaunchShape shape)
+    {
+        Shape = shape;
         MatMul = new MatMul(accelerator, Shape);
         Softmax = new Softmax(accelerator, Shape);
         CrossEntropy = new CrossEntropy(accelerator, Shape);
-        Gradient = new Gradient(accelerator);
+        Gradient = new Gradient(accelerator, Shape);
         ColumnSum = new ColumnSum(accelerator, Shape);
-        GatherRows = new GatherRows(accelerator);
-        Argmax = new Argmax(accelerator);
-        Sgd = new SgdStep(accelerator);
-        Adam = new AdamStep(accelerator);
+        GatherRows = new GatherRows(accelerator, Shape);
+        Argmax = new Argmax(accelerator, Shape);
+        Sgd = new SgdStep(accelerator, Shape);
+        Adam = new AdamStep(accelerator, Shape);
     }
 
     public LaunchShape Shape { get; }

@@ -1,10 +1,14 @@
+using ILGPU;
 using ILGPU.Runtime;
 
 namespace SoftmaxGpu.Kernels;
 
 /// <summary>
-/// Group sizes for one accelerator, read from its limits. ILGPU's CPU accelerator allows 16 threads per
-/// group, CUDA 1024, pocl 4096: no kernel hard-codes a size, each launcher asks this.
+/// Group and grid sizes for one accelerator, read from its limits: no kernel hard-codes a size.
+/// ILGPU's CPU accelerator emulates every thread of a group with an OS thread and every barrier with an OS
+/// barrier (about 200 µs a barrier with 16 threads on 2 cores, measured), so there groups have one thread:
+/// the same kernels then run without a thread ever waiting, and the matrix product takes its
+/// barrier-free form. Tests pass a larger limit to exercise the shared-memory paths on the CPU too.
 /// </summary>
 public sealed class LaunchShape
 {
@@ -15,12 +19,24 @@ public sealed class LaunchShape
     public const int MaxReductionGroup = 1024;
 
     public LaunchShape(Accelerator accelerator)
+        : this(accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup,
+               accelerator.WarpSize,
+               accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor))
     {
-        MaxGroup = FloorPow2(accelerator.MaxNumThreadsPerGroup);
+    }
+
+    /// <summary>Shapes for a group limit of <paramref name="maxThreadsPerGroup"/> threads.</summary>
+    /// <param name="residentThreads">Threads the device keeps resident at once: bounds grid-stride grids.</param>
+    public LaunchShape(int maxThreadsPerGroup, int warpSize = 1, int residentThreads = 64)
+    {
+        MaxGroup = FloorPow2(maxThreadsPerGroup);
         Tile = 1;
         while (Tile * 2 <= MaxTile && (Tile * 2) * (Tile * 2) <= MaxGroup)
             Tile *= 2;
         ReductionGroup = Math.Min(MaxGroup, MaxReductionGroup);
+        // Element-wise kernels: a few warps per group, within the limit.
+        ElementGroup = Math.Min(MaxGroup, FloorPow2(Math.Max(1, warpSize) * 8));
+        ResidentThreads = Math.Max(residentThreads, ElementGroup);
     }
 
     /// <summary>Largest power of two not above the accelerator's threads per group.</summary>
@@ -32,8 +48,21 @@ public sealed class LaunchShape
     /// <summary>Threads of the group that reduces a whole batch (loss, accuracy) in one launch.</summary>
     public int ReductionGroup { get; }
 
+    /// <summary>Threads per group of element-wise kernels.</summary>
+    public int ElementGroup { get; }
+
+    /// <summary>Threads resident on the whole device; a grid-stride launch needs no more.</summary>
+    public int ResidentThreads { get; }
+
     /// <summary>Threads per row for row-wise kernels: the power of two covering K, within the limit.</summary>
     public int RowGroup(int k) => Math.Min(MaxGroup, CeilPow2(k));
+
+    /// <summary>A grid-stride launch over <paramref name="items"/> work items, groups of <paramref name="threads"/>.</summary>
+    public KernelConfig GridStride(long items, int threads, SharedMemoryConfig shared = default)
+    {
+        long groups = Math.Min((items + threads - 1) / threads, Math.Max(1, ResidentThreads / threads));
+        return new KernelConfig((int)Math.Max(1, groups), threads, shared);
+    }
 
     public static int FloorPow2(int n)
     {

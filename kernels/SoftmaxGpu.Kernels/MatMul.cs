@@ -32,13 +32,17 @@ public sealed class MatMul
 {
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
         ArrayView<float>, int, int, int, ArrayView<float>> kernel;
-    private readonly int tile;
+    private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
+        ArrayView<float>, int, int, int, ArrayView<float>> directKernel;
+    private readonly LaunchShape shape;
 
     public MatMul(Accelerator accelerator, LaunchShape shape)
     {
-        tile = shape.Tile;
+        this.shape = shape;
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, ArrayView<float>>(MatMulKernel);
+        directKernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
+            ArrayView<float>, int, int, int, ArrayView<float>>(MatMulDirectKernel);
     }
 
     /// <summary>
@@ -87,10 +91,36 @@ public sealed class MatMul
             c[(long)i * n + j] = bias.Length > 0 ? acc + bias[j] : acc;
     }
 
+    /// <summary>
+    /// The same product with one thread per element of C (grid-stride) and no shared memory: the form a
+    /// 1×1 tile takes, used where groups have a single thread (ILGPU's CPU accelerator), as it waits at no barrier.
+    /// </summary>
+    public static void MatMulDirectKernel(ArrayView<float> a, Strides aStrides, ArrayView<float> b,
+        Strides bStrides, ArrayView<float> bias, int m, int n, int p, ArrayView<float> c)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        long count = (long)m * n;
+        for (long index = Grid.GlobalIndex.X; index < count; index += stride)
+        {
+            int i = (int)(index / n);
+            int j = (int)(index - (long)i * n);
+            float acc = bias.Length > 0 ? bias[j] : 0f;
+            for (int q = 0; q < p; q++)
+                acc += a[aStrides.Offset(i, q)] * b[bStrides.Offset(q, j)];
+            c[index] = acc;
+        }
+    }
+
     /// <summary>Launches C = A·B (+ bias). Pass an empty view as <paramref name="bias"/> for none.</summary>
     public void Launch(ArrayView<float> a, Strides aStrides, ArrayView<float> b, Strides bStrides,
         ArrayView<float> bias, int m, int n, int p, ArrayView<float> c)
     {
+        int tile = shape.Tile;
+        if (tile == 1)
+        {
+            directKernel(shape.GridStride((long)m * n, shape.ElementGroup), a, aStrides, b, bStrides, bias, m, n, p, c);
+            return;
+        }
         var groups = new Index2D((m + tile - 1) / tile, (n + tile - 1) / tile);
         var config = new KernelConfig(groups, new Index2D(tile, tile),
             SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));

@@ -24,14 +24,17 @@ public readonly struct SgdParameters
     }
 }
 
-/// <summary>SGD with momentum (heavy-ball or Nesterov) and L2 weight decay, one thread per parameter.</summary>
+/// <summary>SGD with momentum (heavy-ball or Nesterov) and L2 weight decay, grid-stride over the parameters.</summary>
 public sealed class SgdStep
 {
-    private readonly Action<Index1D, ArrayView<float>, SgdParameters, ArrayView<float>, ArrayView<float>> kernel;
+    private readonly Action<KernelConfig, ArrayView<float>, SgdParameters, ArrayView<float>, ArrayView<float>> kernel;
 
-    public SgdStep(Accelerator accelerator)
+    private readonly LaunchShape shape;
+
+    public SgdStep(Accelerator accelerator, LaunchShape shape)
     {
-        kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, SgdParameters,
+        this.shape = shape;
+        kernel = accelerator.LoadStreamKernel<ArrayView<float>, SgdParameters,
             ArrayView<float>, ArrayView<float>>(SgdStepKernel);
     }
 
@@ -39,22 +42,25 @@ public sealed class SgdStep
     /// g = ∇ + λ·θ (W only: the objective is mean CE + (λ/2)‖W‖²); v = μ·v + g;
     /// θ −= η·(g + μ·v) with Nesterov, θ −= η·v without. μ = 0 is plain SGD.
     /// </summary>
-    /// <param name="i">Parameter index.</param>
     /// <param name="grad">∇: [K·D + K] gradient of the mean cross-entropy.</param>
     /// <param name="p">Step hyper-parameters.</param>
     /// <param name="velocity">v: [K·D + K], updated.</param>
     /// <param name="theta">θ = [W | b], updated.</param>
-    public static void SgdStepKernel(Index1D i, ArrayView<float> grad, SgdParameters p, ArrayView<float> velocity,
+    public static void SgdStepKernel(ArrayView<float> grad, SgdParameters p, ArrayView<float> velocity,
         ArrayView<float> theta)
     {
-        float g = grad[i];
-        if (i < p.Penalized)
-            g += p.WeightDecay * theta[i];
-        float v = p.Momentum * velocity[i] + g;
-        velocity[i] = v;
-        theta[i] -= p.LearningRate * (p.Nesterov != 0 ? g + p.Momentum * v : v);
+        int stride = Grid.DimX * Group.DimX;
+        for (int i = Grid.GlobalIndex.X; i < theta.Length; i += stride)
+        {
+            float g = grad[i];
+            if (i < p.Penalized)
+                g += p.WeightDecay * theta[i];
+            float v = p.Momentum * velocity[i] + g;
+            velocity[i] = v;
+            theta[i] -= p.LearningRate * (p.Nesterov != 0 ? g + p.Momentum * v : v);
+        }
     }
 
     public void Launch(ArrayView<float> grad, SgdParameters p, ArrayView<float> velocity, ArrayView<float> theta) =>
-        kernel((int)theta.Length, grad, p, velocity, theta);
+        kernel(shape.GridStride(theta.Length, shape.ElementGroup), grad, p, velocity, theta);
 }
