@@ -4,9 +4,10 @@ using ILGPU.Runtime;
 namespace SoftmaxGpu.Kernels;
 
 /// <summary>
-/// Cross-entropy of a batch from its logits and their logsumexp, reduced on the device together with the
-/// number of correct argmax predictions. Hard labels: loss_r = lse_r − z[r, y_r]. Soft targets (a
-/// probability row per sample): loss_r = −Σ_c y_rc log q_rc = Σ_c y_rc (lse_r − z_rc), the same path.
+/// Cross-entropy of a batch from its logits and their log-sum-exp, reduced on the device together with the
+/// number of correct argmax predictions. With lse_r = m_r + log s_r from the softmax kernel, hard labels give
+/// loss_r = (m_r − z[r, y_r]) + log s_r; soft targets (a probability row per sample) give
+/// loss_r = −Σ_c y_rc log q_rc = Σ_c y_rc ((m_r − z_rc) + log s_r), the same path. log q is never formed.
 /// </summary>
 public sealed class CrossEntropy
 {
@@ -28,14 +29,14 @@ public sealed class CrossEntropy
     /// epoch mean accumulated over batches (scale = 1/N) is read back with one copy.
     /// </summary>
     /// <param name="z">Z: [B, K] logits.</param>
-    /// <param name="logSumExp">lse: [B] from the softmax kernel.</param>
+    /// <param name="rowStats">[B, 2]: (m, log s) of each row, from the softmax kernel.</param>
     /// <param name="labels">y: [B] class indices (used when <paramref name="targets"/> is empty).</param>
     /// <param name="targets">Y: [B, K] soft targets, or empty for hard labels.</param>
     /// <param name="rows">B.</param>
     /// <param name="k">K.</param>
     /// <param name="scale">Factor applied to the loss sum before it is added.</param>
     /// <param name="totals">[2]: loss accumulator, correct-prediction accumulator; added to.</param>
-    public static void CrossEntropyKernel(ArrayView<float> z, ArrayView<float> logSumExp, ArrayView<int> labels,
+    public static void CrossEntropyKernel(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
     {
         int tid = Group.IdxX;
@@ -48,7 +49,8 @@ public sealed class CrossEntropy
         for (int r = tid; r < rows; r += threads)
         {
             long row = (long)r * k;
-            float lse = logSumExp[r];
+            float max = rowStats[2 * r];
+            float logSum = rowStats[2 * r + 1];
             int predicted = 0;
             int truth = soft ? 0 : labels[r];
             for (int c = 0; c < k; c++)
@@ -59,14 +61,14 @@ public sealed class CrossEntropy
                 if (soft)
                 {
                     float yc = targets[row + c];
-                    if (yc > 0f) // skip zeros: 0 · ∞ would be NaN when lse − z overflows
-                        loss += yc * (lse - zc);
+                    if (yc > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
+                        loss += yc * ((max - zc) + logSum);
                     if (yc > targets[row + truth])
                         truth = c;
                 }
             }
             if (!soft)
-                loss += lse - z[row + truth];
+                loss += (max - z[row + truth]) + logSum;
             if (predicted == truth)
                 correct += 1f;
         }
@@ -81,11 +83,11 @@ public sealed class CrossEntropy
     }
 
     /// <summary>Adds scale·Σ loss and the correct count of <paramref name="rows"/> rows to totals.</summary>
-    public void Launch(ArrayView<float> z, ArrayView<float> logSumExp, ArrayView<int> labels,
+    public void Launch(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
     {
         int threads = shape.ReductionGroup;
         kernel(new KernelConfig(1, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
-            z, logSumExp, labels, targets, rows, k, scale, totals);
+            z, rowStats, labels, targets, rows, k, scale, totals);
     }
 }

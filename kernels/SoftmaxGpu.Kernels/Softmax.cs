@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 
 namespace SoftmaxGpu.Kernels;
 
-/// <summary>Row-wise stable softmax: Q[r, :] = exp(Z[r, :] − logsumexp(Z[r, :])).</summary>
+/// <summary>Row-wise stable softmax: Q[r, :] = exp(Z[r, :] − m_r) / Σ_c exp(Z[r, c] − m_r), m_r = max Z[r, :].</summary>
 public sealed class Softmax
 {
     private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> kernel;
@@ -18,15 +18,16 @@ public sealed class Softmax
 
     /// <summary>
     /// One group per row (groups stride over the rows). The threads stride over the K logits: a shared-memory max reduction gives
-    /// m = max z, a sum reduction gives s = Σ exp(z − m), so logsumexp = m + log s never overflows
-    /// (exp of a non-positive number), even for logits of 1e30.
+    /// m = max z, a sum reduction gives s = Σ exp(z − m) ∈ [1, K]: exp only sees non-positive numbers, so
+    /// nothing overflows even for logits of 1e30. The row keeps m and log s apart (logsumexp = m + log s):
+    /// at |m| = 1e30 a float cannot hold m + log s, yet the loss (m − z_y) + log s stays exact.
     /// </summary>
     /// <param name="z">Z: [B, K] logits.</param>
     /// <param name="rows">B.</param>
     /// <param name="k">K, classes per row.</param>
     /// <param name="q">Q: [B, K] probabilities, written.</param>
-    /// <param name="logSumExp">lse: [B], logsumexp of each row, written (the cross-entropy reuses it).</param>
-    public static void SoftmaxKernel(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> logSumExp)
+    /// <param name="rowStats">[B, 2]: (m, log s) of each row, written; the cross-entropy reuses them.</param>
+    public static void SoftmaxKernel(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> rowStats)
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
@@ -43,20 +44,24 @@ public sealed class Softmax
             float localSum = 0f;
             for (int c = tid; c < k; c += threads)
                 localSum += MathF.Exp(z[row + c] - max);
-            float lse = max + MathF.Log(GroupReduce.Sum(scratch, localSum));
+            float sum = GroupReduce.Sum(scratch, localSum);
 
+            float inverse = 1f / sum;
             for (int c = tid; c < k; c += threads)
-                q[row + c] = MathF.Exp(z[row + c] - lse);
+                q[row + c] = MathF.Exp(z[row + c] - max) * inverse;
             if (tid == 0)
-                logSumExp[r] = lse;
+            {
+                rowStats[2 * r] = max;
+                rowStats[2 * r + 1] = MathF.Log(sum);
+            }
         }
     }
 
     /// <summary>Softmax of <paramref name="rows"/> rows of Z: [rows, K] into Q and lse.</summary>
-    public void Launch(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> logSumExp)
+    public void Launch(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> rowStats)
     {
         int threads = shape.RowGroup(k);
         kernel(shape.GridStride((long)rows * threads, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
-            z, rows, k, q, logSumExp);
+            z, rows, k, q, rowStats);
     }
 }

@@ -24,7 +24,7 @@ public static class DevicesCommand
                 }
                 string mark = chosen ? "" : "  <- auto picks this";
                 chosen = true;
-                output.WriteLine($"{info.Backend.Name,-7} {d.Name}: memory {d.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, " +
+                output.WriteLine($"{info.Backend.Name,-7} {d.Name}: memory {Backends.Memory(d)}, {d.NumMultiprocessors} multiprocessors, " +
                                  $"warp {d.WarpSize}, max group {d.MaxNumThreadsPerGroup}, " +
                                  $"shared memory/group {d.MaxSharedMemoryPerGroup / 1024} KiB{mark}");
             }

@@ -129,8 +129,14 @@ public static class Backends
 
     /// <summary>One line saying what runs: backend name, device name, memory, warp, group limit.</summary>
     public static string Describe(Accelerator accelerator) =>
-        $"{Of(accelerator).Name}: {accelerator.Name} ({accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, " +
-        $"warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
+        $"{Of(accelerator).Name}: {accelerator.Name} ({Memory(accelerator.Device)}, {accelerator.NumMultiprocessors} " +
+        $"multiprocessors, warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
+
+    /// <summary>Device memory in GiB; the CPU accelerator uses host memory and reports no real size.</summary>
+    public static string Memory(Device device) =>
+        device.AcceleratorType == AcceleratorType.CPU
+            ? "host memory"
+            : $"{device.MemorySize / (1024.0 * 1024 * 1024):F1} GiB";
 }
 
 /// <summary>Thrown when an explicitly requested device is not on this machine.</summary>

@@ -4,16 +4,16 @@ using SoftmaxGpu.Kernels;
 
 namespace SoftmaxGpu.Devices;
 
-/// <summary>An ILGPU context, one accelerator on it, and the kernels compiled for that accelerator.</summary>
+/// <summary>One accelerator and the kernels compiled for it (loaded once, kept for the process).</summary>
 public sealed class Gpu : IDisposable
 {
-    private readonly Context context;
+    private readonly Context? ownedContext;
 
-    private Gpu(Context context, Accelerator accelerator)
+    private Gpu(Context? ownedContext, Accelerator accelerator, KernelSet kernels)
     {
-        this.context = context;
+        this.ownedContext = ownedContext;
         Accelerator = accelerator;
-        Kernels = new KernelSet(accelerator);
+        Kernels = kernels;
     }
 
     public Accelerator Accelerator { get; }
@@ -27,8 +27,8 @@ public sealed class Gpu : IDisposable
         Context context = Backends.CreateContext();
         try
         {
-            Device chosen = Backends.Select(context, device);
-            return new Gpu(context, chosen.CreateAccelerator(context));
+            Accelerator accelerator = Backends.Select(context, device).CreateAccelerator(context);
+            return new Gpu(context, accelerator, new KernelSet(accelerator));
         }
         catch
         {
@@ -37,9 +37,14 @@ public sealed class Gpu : IDisposable
         }
     }
 
+    /// <summary>Uses an accelerator someone else owns (the tests' fixtures); disposing leaves it open.</summary>
+    public static Gpu Wrap(Accelerator accelerator, KernelSet kernels) => new(null, accelerator, kernels);
+
     public void Dispose()
     {
+        if (ownedContext is null)
+            return;
         Accelerator.Dispose();
-        context.Dispose();
+        ownedContext.Dispose();
     }
 }

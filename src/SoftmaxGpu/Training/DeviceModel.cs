@@ -6,7 +6,7 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// The model's parameters on the device and the forward pass over a block of rows:
-/// Z = X·Wᵀ + b → (Q, lse) = softmax(Z) → loss and correct count added to <see cref="Totals"/>.
+/// Z = X·Wᵀ + b → Q = softmax(Z), row stats (m, log s) → loss and correct count added to <see cref="Totals"/>.
 /// theta = [W (K·D) | b (K)]; the work buffers hold up to <see cref="Capacity"/> rows.
 /// </summary>
 public sealed class DeviceModel : IDisposable
@@ -23,7 +23,7 @@ public sealed class DeviceModel : IDisposable
         Theta.MemSetToZero();
         Logits = accelerator.Allocate1D<float>((long)capacity * k);
         Probabilities = accelerator.Allocate1D<float>((long)capacity * k);
-        LogSumExp = accelerator.Allocate1D<float>(capacity);
+        RowStats = accelerator.Allocate1D<float>(2L * capacity);
         Totals = accelerator.Allocate1D<float>(2);
     }
 
@@ -36,8 +36,8 @@ public sealed class DeviceModel : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Logits { get; }
     /// <summary>Q: [Capacity, K]; the trainer overwrites it with G = (Q − Y)/B.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Probabilities { get; }
-    /// <summary>lse: [Capacity].</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> LogSumExp { get; }
+    /// <summary>[Capacity, 2]: row max m and log Σ exp(z − m) of each row.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> RowStats { get; }
     /// <summary>[2]: accumulated scaled loss, accumulated correct count.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Totals { get; }
 
@@ -52,9 +52,9 @@ public sealed class DeviceModel : IDisposable
     {
         // Z[r, c] = Σ_j X[r, j]·W[c, j] + b[c]: B's element (j, c) is W[c·D + j], the transpose of W.
         kernels.MatMul.Launch(x, Strides.RowMajor(D), Weights, Strides.Transposed(D), Bias, rows, K, D, Logits.View);
-        kernels.Softmax.Launch(Logits.View, rows, K, Probabilities.View, LogSumExp.View);
+        kernels.Softmax.Launch(Logits.View, rows, K, Probabilities.View, RowStats.View);
         if (labels.Length > 0 || targets.Length > 0)
-            kernels.CrossEntropy.Launch(Logits.View, LogSumExp.View, labels, targets, rows, K, lossScale, Totals.View);
+            kernels.CrossEntropy.Launch(Logits.View, RowStats.View, labels, targets, rows, K, lossScale, Totals.View);
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public sealed class DeviceModel : IDisposable
         Theta.Dispose();
         Logits.Dispose();
         Probabilities.Dispose();
-        LogSumExp.Dispose();
+        RowStats.Dispose();
         Totals.Dispose();
     }
 }

@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>Comparisons against the float64 reference: |got − ref| ≤ atol + rtol·|ref|, with the first misses shown.</summary>
+public static class Check
+{
+    public static void Close(IReadOnlyList<double> reference, IReadOnlyList<float> got, double atol, double rtol, string what)
+    {
+        Assert.Equal(reference.Count, got.Count);
+        var misses = new StringBuilder();
+        int count = 0;
+        for (int i = 0; i < reference.Count; i++)
+        {
+            double r = reference[i];
+            double g = got[i];
+            if (double.IsFinite(g) && Math.Abs(g - r) <= atol + rtol * Math.Abs(r))
+                continue;
+            if (count++ < 5)
+                misses.AppendLine($"  [{i}] got {g:G9}, reference {r:G9}, |diff| {Math.Abs(g - r):G3} > {atol + rtol * Math.Abs(r):G3}");
+        }
+        Assert.True(count == 0, $"{what}: {count} of {reference.Count} values outside atol {atol} + rtol {rtol}·|ref|:\n{misses}");
+    }
+
+    public static void Close(double reference, double got, double atol, double rtol, string what) =>
+        Close([reference], [(float)got], atol, rtol, what);
+
+    /// <summary>Seeded normal values times <paramref name="scale"/>.</summary>
+    public static double[] Normal(Random random, int count, double scale = 1)
+    {
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+            values[i] = scale * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        return values;
+    }
+
+    public static float[] ToFloat(double[] values) => values.Select(v => (float)v).ToArray();
+
+    /// <summary>The float32 values the device sees, back in float64 for the reference.</summary>
+    public static double[] AsDevice(double[] values) => values.Select(v => (double)(float)v).ToArray();
+
+    public static string IrisPath => Path.Combine(AppContext.BaseDirectory, "data", "iris.csv");
+}

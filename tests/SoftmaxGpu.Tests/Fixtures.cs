@@ -1,0 +1,66 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// One accelerator for a test class, as ILGPU's own tests do it: an abstract fixture, thin subclasses per
+/// device. A device that is absent leaves <see cref="SkipReason"/> set and its tests skip, saying why.
+/// </summary>
+public abstract class AcceleratorFixture : IDisposable
+{
+    private readonly Context? context;
+
+    protected AcceleratorFixture(AcceleratorType type, CPUDevice? cpu = null, bool sharedMemoryShape = false)
+    {
+        context = Backends.CreateContext(cpu);
+        Device? device = context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
+        if (device is null)
+        {
+            SkipReason = $"no {type} device here: " +
+                         Backends.Discover(context).First(i => i.Backend.Type == type).Missing;
+            return;
+        }
+        Accelerator = device.CreateAccelerator(context);
+        LaunchShape shape = sharedMemoryShape
+            ? new LaunchShape(Accelerator.MaxNumThreadsPerGroup, Accelerator.WarpSize,
+                Accelerator.NumMultiprocessors * Accelerator.MaxNumThreadsPerMultiprocessor)
+            : new LaunchShape(Accelerator);
+        Kernels = new KernelSet(Accelerator, shape);
+    }
+
+    public Accelerator? Accelerator { get; }
+    public KernelSet? Kernels { get; }
+    public string? SkipReason { get; }
+
+    /// <summary>The accelerator as a <see cref="Gpu"/>, or a skip of the calling test.</summary>
+    public Gpu Gpu()
+    {
+        if (SkipReason is not null)
+            Assert.Skip(SkipReason);
+        return Devices.Gpu.Wrap(Accelerator!, Kernels!);
+    }
+
+    public void Dispose()
+    {
+        Accelerator?.Dispose();
+        context?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>ILGPU's CPU accelerator as SoftmaxGpu runs it: single-thread groups, barrier-free product.</summary>
+public sealed class CpuFixture() : AcceleratorFixture(AcceleratorType.CPU);
+
+/// <summary>
+/// ILGPU's CPU accelerator with its default preset (16 threads a group, warp 4), and shapes from that limit:
+/// exercises the tiled shared-memory product and the multi-thread group reductions without a GPU.
+/// </summary>
+public sealed class CpuGroupsFixture() : AcceleratorFixture(AcceleratorType.CPU, CPUDevice.Default, sharedMemoryShape: true);
+
+public sealed class CudaFixture() : AcceleratorFixture(AcceleratorType.Cuda);
+
+public sealed class OpenCLFixture() : AcceleratorFixture(AcceleratorType.OpenCL);
