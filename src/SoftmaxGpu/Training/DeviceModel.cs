@@ -25,6 +25,7 @@ public sealed class DeviceModel : IDisposable
         Probabilities = accelerator.Allocate1D<float>((long)capacity * k);
         RowStats = accelerator.Allocate1D<float>(2L * capacity);
         Totals = accelerator.Allocate1D<float>(2);
+        Totals.MemSetToZero();
     }
 
     public int D { get; }
