@@ -1,0 +1,222 @@
+using System.Text.Json;
+using SoftmaxGpu.Cli;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>The console app through its entry point, in a temporary folder: what a user would type.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("softmaxgpu-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(folder, name);
+
+    private string Write(string name, string text)
+    {
+        File.WriteAllText(PathOf(name), text);
+        return PathOf(name);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = App.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private const string Good = "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n";
+
+    [Fact]
+    public void TrainPredictEvaluateOnIris()
+    {
+        string model = PathOf("iris.model");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--epochs", "150", "--val-fraction", "0.2");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("device: ", train.Err);
+        Assert.Contains("epoch 150/150", train.Out);
+        Assert.True(File.Exists(model));
+
+        string predictions = PathOf("predictions.csv");
+        var predict = Run("predict", "--model", model, "--data", Check.IrisPath, "--out", predictions, "--proba");
+        Assert.True(predict.Code == 0, predict.Err);
+        string[] lines = File.ReadAllLines(predictions);
+        Assert.Equal("predicted,p_setosa,p_versicolor,p_virginica", lines[0]);
+        Assert.Equal(151, lines.Length);
+        foreach (string line in lines.Skip(1))
+        {
+            string[] fields = line.Split(',');
+            Assert.Contains(fields[0], new[] { "setosa", "versicolor", "virginica" });
+            Assert.InRange(fields.Skip(1).Sum(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture)), 1 - 1e-5, 1 + 1e-5);
+        }
+
+        var evaluate = Run("evaluate", "--model", model, "--data", Check.IrisPath, "--json");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        using JsonDocument json = JsonDocument.Parse(evaluate.Out);
+        Assert.Equal(150, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0.9, 1.0);
+        Assert.InRange(json.RootElement.GetProperty("log_loss").GetDouble(), 0.0, 0.5);
+        Assert.InRange(json.RootElement.GetProperty("macro_f1").GetDouble(), 0.9, 1.0);
+
+        // The predicted labels agree with the accuracy evaluate reports.
+        string[] truth = File.ReadAllLines(Check.IrisPath).Skip(1).Select(l => l.Split(',')[^1]).ToArray();
+        double agreement = lines.Skip(1).Select((l, i) => l.Split(',')[0] == truth[i] ? 1.0 : 0.0).Average();
+        Assert.Equal(json.RootElement.GetProperty("accuracy").GetDouble(), agreement, 6);
+
+        var report = Run("evaluate", "--model", model, "--data", Check.IrisPath);
+        Assert.Contains("confusion", report.Out);
+        Assert.Contains("macro-F1", report.Out);
+    }
+
+    [Fact]
+    public void DevicesListsTheCpuAcceleratorAndSaysWhyOthersAreAbsent()
+    {
+        var result = Run("devices");
+        Assert.Equal(0, result.Code);
+        Assert.Contains("cpu", result.Out);
+        Assert.Contains("max group", result.Out);
+        foreach (string name in new[] { "cuda", "opencl" })
+            Assert.Contains(name, result.Out);
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("predict")]
+    [InlineData("evaluate")]
+    [InlineData("devices")]
+    public void HelpDescribesEachCommand(string command)
+    {
+        var result = Run(command, "--help");
+        Assert.Equal(0, result.Code);
+        Assert.Contains(command, result.Out);
+        if (command != "devices")
+            Assert.Contains("--device", result.Out);
+    }
+
+    [Fact]
+    public void AMissingDeviceIsAnErrorListingThosePresent()
+    {
+        if (Run("devices").Out.Contains("cuda    absent"))
+        {
+            var result = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--device", "cuda", "--epochs", "1");
+            Assert.Equal(1, result.Code);
+            Assert.Contains("device 'cuda' is not available", result.Err);
+            Assert.Contains("Present: cpu", result.Err);
+            Assert.False(File.Exists(PathOf("m")));
+        }
+        var unknown = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--device", "tpu", "--epochs", "1");
+        Assert.Equal(1, unknown.Code);
+        Assert.Contains("unknown device 'tpu'", unknown.Err);
+    }
+
+    // Each bad training input: exit code 1, a message naming the problem, and no model file.
+    [Theory]
+    [InlineData("missing", null, "file not found")]
+    [InlineData("empty", "", "empty")]
+    [InlineData("header only", "a,b,label\n", "no data rows")]
+    [InlineData("too few fields", "a,b,label\n1,2,x\n3,y\n", "line 3: 2 fields; expected 3")]
+    [InlineData("too many fields", "a,b,label\n1,2,x\n3,4,5,y\n", "line 3: 4 fields; expected 3")]
+    [InlineData("non-numeric", "a,b,label\n1,2,x\n3,abc,y\n", "line 3, column 2 ('b'): 'abc' is not a number")]
+    [InlineData("NaN", "a,b,label\n1,NaN,x\n3,4,y\n", "line 2, column 2 ('b'): 'NaN' is not a finite number")]
+    [InlineData("infinite", "a,b,label\n1,2,x\n-Infinity,4,y\n", "line 3, column 1 ('a'): '-Infinity' is not a finite number")]
+    [InlineData("overflow", "a,b,label\n1,2,x\n1e39,4,y\n", "is not a finite number")]
+    [InlineData("missing label", "a,b,label\n1,2,x\n3,4,\n", "line 3, column 3 ('label'): the label is missing")]
+    [InlineData("one class", "a,b,label\n1,2,x\n3,4,x\n", "only one class")]
+    public void BadTrainingDataIsRejected(string name, string? content, string expected)
+    {
+        string data = content is null ? PathOf("absent.csv") : Write($"{name}.csv", content);
+        string model = PathOf("model");
+        var result = Run("train", "--data", data, "--model", model, "--epochs", "1");
+        Assert.Equal(1, result.Code);
+        Assert.Contains(expected, result.Err);
+        Assert.Contains(data, result.Err);
+        Assert.False(File.Exists(model), "no model may be written on bad input");
+    }
+
+    [Fact]
+    public void LabelNamingNoColumnIsRejected()
+    {
+        string data = Write("good.csv", Good);
+        var result = Run("train", "--data", data, "--label", "species", "--model", PathOf("model"), "--epochs", "1");
+        Assert.Equal(1, result.Code);
+        Assert.Contains("--label 'species' names no column; the columns are: a, b, label", result.Err);
+        Assert.False(File.Exists(PathOf("model")));
+    }
+
+    [Theory]
+    [InlineData("--lr", "0", "--lr must be > 0, got 0")]
+    [InlineData("--lr", "-1", "--lr must be > 0, got -1")]
+    [InlineData("--epochs", "0", "--epochs must be > 0, got 0")]
+    [InlineData("--epochs", "-3", "--epochs must be > 0, got -3")]
+    [InlineData("--batch-size", "-1", "--batch-size must be > 0 (or 0 for full batch), got -1")]
+    [InlineData("--val-fraction", "1.5", "--val-fraction must be between 0 and 1")]
+    [InlineData("--optimizer", "rmsprop", "--optimizer must be one of adam, sgd")]
+    public void BadOptionsAreRejectedByName(string option, string value, string expected)
+    {
+        var result = Run("train", "--data", Write("good.csv", Good), "--model", PathOf("model"), option, value);
+        Assert.Equal(1, result.Code);
+        Assert.Contains(expected, result.Err);
+        Assert.False(File.Exists(PathOf("model")));
+    }
+
+    private string TrainSmall()
+    {
+        string model = PathOf("small.model");
+        var result = Run("train", "--data", Write("good.csv", Good), "--model", model, "--epochs", "2");
+        Assert.True(result.Code == 0, result.Err);
+        return model;
+    }
+
+    [Fact]
+    public void PredictAndEvaluateRejectDataWithOtherFeatureColumns()
+    {
+        string model = TrainSmall();
+        string other = Write("other.csv", "a,c,label\n1,2,x\n");
+        var predict = Run("predict", "--model", model, "--data", other, "--out", PathOf("p.csv"));
+        Assert.Equal(1, predict.Code);
+        Assert.Contains("feature columns differ from the model's 2 (missing: b; unexpected: c)", predict.Err);
+        Assert.False(File.Exists(PathOf("p.csv")));
+        var evaluate = Run("evaluate", "--model", model, "--data", other);
+        Assert.Equal(1, evaluate.Code);
+        Assert.Contains("feature columns differ", evaluate.Err);
+    }
+
+    [Fact]
+    public void PredictAcceptsDataWithoutTheLabelColumn()
+    {
+        string model = TrainSmall();
+        var predict = Run("predict", "--model", model, "--data", Write("features.csv", "a,b\n1,2\n4,3\n"), "--out", PathOf("p.csv"));
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.Equal(3, File.ReadAllLines(PathOf("p.csv")).Length);
+    }
+
+    [Fact]
+    public void EvaluateRejectsLabelsTheModelNeverSaw()
+    {
+        string model = TrainSmall();
+        var result = Run("evaluate", "--model", model, "--data", Write("new.csv", "a,b,label\n1,2,x\n3,4,z\n"));
+        Assert.Equal(1, result.Code);
+        Assert.Contains("label(s) 'z' in column 'label' are not among the model's classes (x, y)", result.Err);
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("corrupted")]
+    [InlineData("not a model")]
+    public void BrokenModelFilesAreRejected(string damage)
+    {
+        string model = TrainSmall();
+        byte[] bytes = File.ReadAllBytes(model);
+        byte[] broken = damage switch
+        {
+            "truncated" => bytes[..(bytes.Length / 2)],
+            "corrupted" => bytes.Select((b, i) => i == bytes.Length - 40 ? (byte)(b ^ 0x55) : b).ToArray(),
+            _ => "a,b,label\n"u8.ToArray(),
+        };
+        File.WriteAllBytes(model, broken);
+        var result = Run("evaluate", "--model", model, "--data", Write("good.csv", Good));
+        Assert.Equal(1, result.Code);
+        Assert.Contains(damage == "not a model" ? "not a SoftmaxGpu model file" : "truncated or corrupted", result.Err);
+    }
+}
