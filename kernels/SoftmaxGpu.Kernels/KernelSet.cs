@@ -19,6 +19,8 @@ public sealed class KernelSet
         ColumnSum = new ColumnSum(accelerator, Shape);
         GatherRows = new GatherRows(accelerator, Shape);
         Argmax = new Argmax(accelerator, Shape);
+        FusedStep = new FusedStep(accelerator, Shape);
+        PartialSum = new PartialSum(accelerator, Shape);
         Sgd = new SgdStep(accelerator, Shape);
         Adam = new AdamStep(accelerator, Shape);
     }
@@ -31,6 +33,8 @@ public sealed class KernelSet
     public ColumnSum ColumnSum { get; }
     public GatherRows GatherRows { get; }
     public Argmax Argmax { get; }
+    public FusedStep FusedStep { get; }
+    public PartialSum PartialSum { get; }
     public SgdStep Sgd { get; }
     public AdamStep Adam { get; }
 }

@@ -15,20 +15,30 @@ public sealed class LaunchShape
     /// <summary>Largest matrix-product tile edge; 16×16 = 256 threads keeps several groups per SM.</summary>
     public const int MaxTile = 16;
 
+    /// <summary>Shared memory a group may ask for: ILGPU 1.5.3 never opts in to more than 48 KiB on CUDA.</summary>
+    public const int MaxSharedBytes = 48 * 1024;
+
     /// <summary>Largest group used for a single-group reduction over a whole batch.</summary>
     public const int MaxReductionGroup = 1024;
 
     public LaunchShape(Accelerator accelerator)
         : this(accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup,
                accelerator.WarpSize,
-               accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor))
+               accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor),
+               accelerator.NumMultiprocessors,
+               (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes))
     {
     }
 
     /// <summary>Shapes for a group limit of <paramref name="maxThreadsPerGroup"/> threads.</summary>
     /// <param name="residentThreads">Threads the device keeps resident at once: bounds grid-stride grids.</param>
-    public LaunchShape(int maxThreadsPerGroup, int warpSize = 1, int residentThreads = 64)
+    /// <param name="multiprocessors">Streaming multiprocessors (CPU accelerator: simulated ones).</param>
+    /// <param name="sharedBytes">Shared memory one group may use.</param>
+    public LaunchShape(int maxThreadsPerGroup, int warpSize = 1, int residentThreads = 64, int multiprocessors = 2,
+        int sharedBytes = MaxSharedBytes)
     {
+        Multiprocessors = Math.Max(1, multiprocessors);
+        SharedFloats = Math.Min(sharedBytes, MaxSharedBytes) / sizeof(float);
         MaxGroup = FloorPow2(maxThreadsPerGroup);
         Tile = 1;
         while (Tile * 2 <= MaxTile && (Tile * 2) * (Tile * 2) <= MaxGroup)
@@ -53,6 +63,12 @@ public sealed class LaunchShape
 
     /// <summary>Threads resident on the whole device; a grid-stride launch needs no more.</summary>
     public int ResidentThreads { get; }
+
+    /// <summary>Multiprocessors of the device: the fused step sizes its grid by them.</summary>
+    public int Multiprocessors { get; }
+
+    /// <summary>Floats of shared memory one group may use.</summary>
+    public int SharedFloats { get; }
 
     /// <summary>Threads per row for row-wise kernels: the power of two covering K, within the limit.</summary>
     public int RowGroup(int k) => Math.Min(MaxGroup, CeilPow2(k));

@@ -10,7 +10,7 @@ namespace SoftmaxGpu.Tests;
 /// Every kernel against the float64 reference on seeded inputs of awkward sizes (not multiples of any
 /// group or tile), with logits up to 1e30. Subclasses bind the tests to one accelerator each.
 /// </summary>
-public abstract class KernelTests(AcceleratorFixture fixture)
+public abstract partial class KernelTests(AcceleratorFixture fixture)
 {
     // (B, D, K): rows, features, classes.
     public static TheoryData<int, int, int> Shapes => new() { { 37, 19, 7 }, { 37, 19, 2 }, { 37, 1, 7 }, { 5, 3, 2 }, { 1, 17, 3 } };

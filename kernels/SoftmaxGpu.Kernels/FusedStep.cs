@@ -1,0 +1,261 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Kernels;
+
+/// <summary>The sizes of one fused launch, passed to the kernel by value.</summary>
+public readonly struct FusedBatch
+{
+    /// <summary>B: rows of the batch (positions 0..B−1 of the order list, or of X itself).</summary>
+    public readonly int Rows;
+    public readonly int D;
+    public readonly int K;
+    /// <summary>R: rows staged in shared memory at once.</summary>
+    public readonly int TileRows;
+    /// <summary>Floats between staged rows: D rounded up to odd, so rows start in different banks.</summary>
+    public readonly int RowStride;
+    /// <summary>Factor of G = (Q − Y)·GradScale: 1/B for the batch mean.</summary>
+    public readonly float GradScale;
+    /// <summary>Factor of the loss sum written to the partials: 1/N for an epoch mean built from batches.</summary>
+    public readonly float LossScale;
+
+    public FusedBatch(int rows, int d, int k, int tileRows, float gradScale, float lossScale)
+    {
+        Rows = rows;
+        D = d;
+        K = k;
+        TileRows = tileRows;
+        RowStride = d | 1;
+        GradScale = gradScale;
+        LossScale = lossScale;
+    }
+
+    /// <summary>P = K·D + K + 2: one group's partial [dW | db | loss | correct].</summary>
+    public int PartialLength => K * D + K + 2;
+}
+
+/// <summary>
+/// The whole gradient of a batch in one pass over X, for models whose W fits beside a tile of rows in shared
+/// memory (small K): for each tile of R rows, logits Z = X·Wᵀ + b, the stable softmax, the cross-entropy,
+/// G = (Q − Y)·scale, and dW += Gᵀ·X, db += Σ G, without Z, Q or G ever leaving the chip. Each group writes
+/// its partial [dW | db | loss | correct]; <see cref="PartialSum"/> adds the partials of all groups in a
+/// fixed order, so the result is the same on every run.
+/// </summary>
+public sealed class FusedStep
+{
+    /// <summary>Most rows staged at once: enough to share each W read among many rows.</summary>
+    public const int MaxTileRows = 32;
+
+    /// <summary>
+    /// Groups per multiprocessor for a full-batch pass: enough to hide latency; each group costs a partial of
+    /// K·D + K floats to write and to sum again.
+    /// </summary>
+    public const int GroupsPerMultiprocessor = 4;
+
+    /// <summary>
+    /// A group handles at least this many rows per class, so the partials it writes (K·D floats) stay a small
+    /// fraction of the X rows it reads (rows·D floats): about 1/8.
+    /// </summary>
+    public const int RowsPerPartialFloat = 8;
+
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
+        ArrayView<float>, FusedBatch, ArrayView<float>> kernel;
+    private readonly LaunchShape shape;
+
+    public FusedStep(Accelerator accelerator, LaunchShape shape)
+    {
+        this.shape = shape;
+        kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
+            ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel);
+    }
+
+    /// <summary>
+    /// Groups stride over tiles of R rows. Per tile, with barriers between the phases:
+    /// 1. stage X rows (gathered through <paramref name="order"/>) into shared memory, coalesced along D;
+    /// 2. z[r, c] = b[c] + Σ_j X[r, j]·W[c, j], one (row, class) pair per thread (W is read through the cache);
+    /// 3. per row: m = max z, s = Σ exp(z − m), loss (m − z_y) + log s, argmax, G = (exp(z − m)/s − y)·scale,
+    ///    written over the logits;
+    /// 4. dW[c, j] += Σ_r G[r, c]·X[r, j], db[c] += Σ_r G[r, c], into shared accumulators that each thread
+    ///    owns by column (j ≡ thread mod threads), so no two threads ever add to the same float.
+    /// At the end each group writes its accumulators and its reduced loss and correct count to its partial.
+    /// Shared memory: xs [R, RowStride] | zs [R, K] | dW [K, D] | db [K] | scratch [threads].
+    /// </summary>
+    /// <param name="x">X: [N, D] row-major.</param>
+    /// <param name="order">Rows of X in batch order: [B]; empty for X's own first B rows.</param>
+    /// <param name="labels">y: [N] class indices, indexed like X (used when <paramref name="targets"/> is empty).</param>
+    /// <param name="targets">Y: [N, K] soft targets indexed like X, or empty for hard labels.</param>
+    /// <param name="theta">θ = [W (K·D) | b (K)].</param>
+    /// <param name="batch">Sizes and scales.</param>
+    /// <param name="partials">[groups, P]: each group's [dW | db | LossScale·Σloss | correct], overwritten.</param>
+    public static void FusedStepKernel(ArrayView<float> x, ArrayView<int> order, ArrayView<int> labels,
+        ArrayView<float> targets, ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials)
+    {
+        int tid = Group.IdxX;
+        int threads = Group.DimX;
+        int d = batch.D;
+        int k = batch.K;
+        int kd = k * d;
+        int stride = batch.RowStride;
+        bool soft = targets.Length > 0;
+        bool gathered = order.Length > 0;
+
+        ArrayView<float> shared = SharedMemory.GetDynamic<float>();
+        ArrayView<float> xs = shared.SubView(0, batch.TileRows * stride);
+        ArrayView<float> zs = shared.SubView(batch.TileRows * stride, batch.TileRows * k);
+        ArrayView<float> grad = shared.SubView(batch.TileRows * (stride + k), kd + k);
+        ArrayView<float> scratch = shared.SubView(batch.TileRows * (stride + k) + kd + k, threads);
+
+        // Each thread zeroes the accumulators it owns: columns j ≡ tid of dW, and entries c ≡ tid of db.
+        for (int j = tid; j < d; j += threads)
+            for (int c = 0; c < k; c++)
+                grad[c * d + j] = 0f;
+        for (int c = tid; c < k; c += threads)
+            grad[kd + c] = 0f;
+
+        float loss = 0f;
+        float correct = 0f;
+        int tiles = (batch.Rows + batch.TileRows - 1) / batch.TileRows;
+        for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX) // whole groups stride: barriers stay uniform
+        {
+            int first = tile * batch.TileRows;
+            int rows = Math.Min(batch.TileRows, batch.Rows - first);
+
+            // 1. xs[r, :] = X[row(first + r), :]
+            for (int r = 0; r < rows; r++)
+            {
+                long source = (long)(gathered ? order[first + r] : first + r) * d;
+                for (int j = tid; j < d; j += threads)
+                    xs[r * stride + j] = x[source + j];
+            }
+            Group.Barrier();
+
+            // 2. zs[r, c] = b[c] + xs[r, :]·W[c, :]
+            for (int pair = tid; pair < rows * k; pair += threads)
+            {
+                int r = pair / k;
+                int c = pair - r * k;
+                float z = theta[kd + c];
+                for (int j = 0; j < d; j++)
+                    z += xs[r * stride + j] * theta[c * d + j];
+                zs[pair] = z;
+            }
+            Group.Barrier();
+
+            // 3. Stable softmax, loss and G of each row, G written over its logits.
+            for (int r = tid; r < rows; r += threads)
+            {
+                int row = gathered ? order[first + r] : first + r;
+                int at = r * k;
+                float max = zs[at];
+                int predicted = 0;
+                for (int c = 1; c < k; c++)
+                {
+                    if (zs[at + c] > max)
+                    {
+                        max = zs[at + c];
+                        predicted = c;
+                    }
+                }
+                float sum = 0f;
+                for (int c = 0; c < k; c++)
+                    sum += MathF.Exp(zs[at + c] - max);
+                float logSum = MathF.Log(sum);
+                float inverse = 1f / sum;
+
+                long targetRow = (long)row * k;
+                int truth = soft ? 0 : labels[row];
+                for (int c = 0; c < k; c++)
+                {
+                    float zc = zs[at + c];
+                    float y = soft ? targets[targetRow + c] : (c == truth ? 1f : 0f);
+                    if (soft && y > targets[targetRow + truth])
+                        truth = c;
+                    if (y > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
+                        loss += y * ((max - zc) + logSum);
+                    zs[at + c] = (MathF.Exp(zc - max) * inverse - y) * batch.GradScale;
+                }
+                if (predicted == truth)
+                    correct += 1f;
+            }
+            Group.Barrier();
+
+            // 4. dW[c, j] += Σ_r G[r, c]·xs[r, j] over this thread's columns; db[c] += Σ_r G[r, c].
+            for (int j = tid; j < d; j += threads)
+            {
+                for (int c = 0; c < k; c++)
+                {
+                    float sum = 0f;
+                    for (int r = 0; r < rows; r++)
+                        sum += zs[r * k + c] * xs[r * stride + j];
+                    grad[c * d + j] += sum;
+                }
+            }
+            for (int c = tid; c < k; c += threads)
+            {
+                float sum = 0f;
+                for (int r = 0; r < rows; r++)
+                    sum += zs[r * k + c];
+                grad[kd + c] += sum;
+            }
+            Group.Barrier(); // the next tile overwrites xs and zs
+        }
+
+        long partial = (long)Grid.IdxX * batch.PartialLength;
+        for (int j = tid; j < d; j += threads)
+            for (int c = 0; c < k; c++)
+                partials[partial + c * d + j] = grad[c * d + j];
+        for (int c = tid; c < k; c += threads)
+            partials[partial + kd + c] = grad[kd + c];
+        float lossSum = GroupReduce.Sum(scratch, loss);
+        float correctSum = GroupReduce.Sum(scratch, correct);
+        if (tid == 0)
+        {
+            partials[partial + kd + k] = batch.LossScale * lossSum;
+            partials[partial + kd + k + 1] = correctSum;
+        }
+    }
+
+    /// <summary>Rows staged per tile for D×K, or 0 when W's accumulators and one row do not fit in shared memory.</summary>
+    public int TileRows(int d, int k)
+    {
+        int free = shape.SharedFloats - (k * d + k) - shape.ElementGroup;
+        int rows = free / ((d | 1) + k);
+        return Math.Clamp(rows, 0, MaxTileRows);
+    }
+
+    /// <summary>Whether the fused pass serves a D×K model on this device.</summary>
+    public bool Fits(int d, int k) => TileRows(d, k) > 0;
+
+    /// <summary>
+    /// Groups for a batch of <paramref name="rows"/> rows: enough to fill the device, few enough that each reads
+    /// at least <see cref="RowsPerPartialFloat"/>·K rows, so summing the partials costs little beside reading X.
+    /// </summary>
+    public int Groups(int rows, int d, int k)
+    {
+        int tiles = (rows + TileRows(d, k) - 1) / TileRows(d, k);
+        int byPartialCost = Math.Max(1, rows / (RowsPerPartialFloat * k));
+        return Math.Max(1, Math.Min(tiles, Math.Min(byPartialCost, shape.Multiprocessors * GroupsPerMultiprocessor)));
+    }
+
+    /// <summary>
+    /// Writes the partial gradients of a batch to <paramref name="partials"/> ([groups, P], see
+    /// <see cref="FusedBatch.PartialLength"/>) and returns the number of groups that wrote one.
+    /// </summary>
+    /// <param name="groups">Groups to launch; null picks <see cref="Groups"/>.</param>
+    public int Launch(ArrayView<float> x, ArrayView<int> order, ArrayView<int> labels, ArrayView<float> targets,
+        ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials, int? groups = null)
+    {
+        if (batch.TileRows <= 0)
+            throw new ArgumentException($"a {batch.D}×{batch.K} model does not fit the fused pass's shared memory");
+        int count = groups ?? Groups(batch.Rows, batch.D, batch.K);
+        int threads = shape.ElementGroup;
+        int floats = batch.TileRows * (batch.RowStride + batch.K) + batch.K * batch.D + batch.K + threads;
+        kernel(new KernelConfig(count, threads, SharedMemoryConfig.RequestDynamic<float>(floats)),
+            x, order, labels, targets, theta, batch, partials);
+        return count;
+    }
+
+    /// <summary>The batch description for <paramref name="rows"/> rows of a D×K model on this device.</summary>
+    public FusedBatch Batch(int rows, int d, int k, float gradScale, float lossScale) =>
+        new(rows, d, k, TileRows(d, k), gradScale, lossScale);
+}

@@ -1,0 +1,48 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Kernels;
+
+/// <summary>
+/// Adds up the per-group partials of <see cref="FusedStep"/>: column sums of a [groups, P] matrix, in group
+/// order (deterministic). The first P − 2 sums are the gradient; the last two (loss, correct count) are added
+/// to running totals, so an epoch's figures build up on the device and are read once.
+/// </summary>
+public sealed class PartialSum
+{
+    private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> kernel;
+    private readonly LaunchShape shape;
+
+    public PartialSum(Accelerator accelerator, LaunchShape shape)
+    {
+        this.shape = shape;
+        kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>(
+            PartialSumKernel);
+    }
+
+    /// <summary>One thread per column (grid-stride), summing down the groups: reads are coalesced along P.</summary>
+    /// <param name="partials">[groups, P] partial sums.</param>
+    /// <param name="groups">Rows of <paramref name="partials"/> in use.</param>
+    /// <param name="length">P.</param>
+    /// <param name="grad">[P − 2]: the summed gradient, overwritten.</param>
+    /// <param name="totals">[2]: loss and correct-count accumulators, added to.</param>
+    public static void PartialSumKernel(ArrayView<float> partials, int groups, int length, ArrayView<float> grad,
+        ArrayView<float> totals)
+    {
+        int stride = Grid.DimX * Group.DimX;
+        int gradLength = length - 2;
+        for (int i = Grid.GlobalIndex.X; i < length; i += stride)
+        {
+            float sum = 0f;
+            for (int g = 0; g < groups; g++)
+                sum += partials[(long)g * length + i];
+            if (i < gradLength)
+                grad[i] = sum;
+            else
+                totals[i - gradLength] += sum;
+        }
+    }
+
+    public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> grad, ArrayView<float> totals) =>
+        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, grad, totals);
+}

@@ -1,0 +1,97 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Reference;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>The fused gradient pass (and the sum of its partials) against the float64 reference.</summary>
+public abstract partial class KernelTests
+{
+    // (B, D, K) of the batch; X has more rows than the batch, gathered in a shuffled order.
+    public static TheoryData<int, int, int, double> FusedShapes => new()
+    {
+        { 37, 19, 7, 1.0 }, { 37, 19, 2, 1e4 }, { 37, 1, 7, 1.0 }, { 5, 3, 2, 1e30 }, { 1, 17, 3, 1.0 },
+        { 70, 45, 11, 1e30 },
+    };
+
+    [Theory]
+    [MemberData(nameof(FusedShapes))]
+    public void FusedStepMatchesReferenceGradientLossAndAccuracy(int b, int d, int k, double weightScale)
+    {
+        Gpu gpu = Gpu;
+        int n = b + 9;
+        var random = new Random(b * 101 + d * 7 + k);
+        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        double[] theta = Check.AsDevice(Check.Normal(random, k * d + k, weightScale));
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
+        double[] soft = SoftTargets(random, n, k);
+        int[] order = Enumerable.Range(0, n).OrderBy(_ => random.Next()).Take(b).ToArray();
+
+        // The reference sees the gathered rows directly.
+        double[] xb = order.SelectMany(r => x.Skip(r * d).Take(d)).ToArray();
+        int[] yb = order.Select(r => labels[r]).ToArray();
+        double[] sb = order.SelectMany(r => soft.Skip(r * k).Take(k)).ToArray();
+
+        FusedStep fused = gpu.Kernels.FusedStep;
+        FusedBatch batch = fused.Batch(b, d, k, 1f / b, 1f / b);
+        using var xs = gpu.Accelerator.Allocate1D(Check.ToFloat(x));
+        using var os = gpu.Accelerator.Allocate1D(order);
+        using var ys = gpu.Accelerator.Allocate1D(labels);
+        using var ts = gpu.Accelerator.Allocate1D(Check.ToFloat(soft));
+        using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
+        using var partials = gpu.Accelerator.Allocate1D<float>(3L * batch.PartialLength);
+        using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
+        using var totals = gpu.Accelerator.Allocate1D<float>(2);
+
+        foreach (bool hard in new[] { true, false })
+            foreach (int groups in new[] { 1, 3 })
+            {
+                double[]? targets = hard ? null : sb;
+                (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, xb, yb, targets, b, d, k, 0);
+                double[] z = ReferenceMath.Logits(xb, theta[..(k * d)], theta[(k * d)..], b, d, k);
+                int correct = ReferenceMath.Correct(z, ReferenceMath.Targets(yb, targets, b, k), b, k);
+
+                totals.MemSetToZero();
+                int used = fused.Launch(xs.View, os.View, ys.View, hard ? default : ts.View, th.View, batch, partials.View, groups);
+                gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, totals.View);
+                float[] got = totals.GetAsArray1D();
+
+                string what = $"fused {(hard ? "hard" : "soft")} {b}×{d}×{k}, |W| ~ {weightScale:G2}, {groups} groups";
+                Check.Close(expected, grad.GetAsArray1D(), 1e-5, 1e-4, $"∇ of {what}");
+                Assert.True(float.IsFinite(got[0]), $"{what}: loss {got[0]} is not finite");
+                Check.Close(objective, got[0], 1e-5, 1e-5, $"loss of {what}");
+                Assert.Equal(correct, (int)got[1]);
+            }
+    }
+
+    [Fact]
+    public void FusedStepWithoutOrderReadsTheFirstRowsAndAccumulatesTotals()
+    {
+        Gpu gpu = Gpu;
+        const int n = 29, d = 6, k = 4;
+        var random = new Random(5);
+        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        double[] theta = Check.AsDevice(Check.Normal(random, k * d + k));
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
+        (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, x, labels, null, n, d, k, 0);
+
+        FusedStep fused = gpu.Kernels.FusedStep;
+        FusedBatch batch = fused.Batch(n, d, k, 1f / n, 1f / n);
+        using var xs = gpu.Accelerator.Allocate1D(Check.ToFloat(x));
+        using var ys = gpu.Accelerator.Allocate1D(labels);
+        using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
+        using var partials = gpu.Accelerator.Allocate1D<float>((long)fused.Groups(n, d, k) * batch.PartialLength);
+        using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
+        using var totals = gpu.Accelerator.Allocate1D<float>(2);
+        totals.MemSetToZero();
+        for (int pass = 0; pass < 2; pass++) // totals add up over passes; the gradient is overwritten
+        {
+            int used = fused.Launch(xs.View, default, ys.View, default, th.View, batch, partials.View);
+            gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, totals.View);
+        }
+        Check.Close(expected, grad.GetAsArray1D(), 1e-5, 1e-4, "∇ of the first rows");
+        Check.Close(2 * objective, totals.GetAsArray1D()[0], 1e-5, 1e-5, "loss over two passes");
+    }
+}
