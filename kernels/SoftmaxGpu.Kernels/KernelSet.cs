@@ -18,6 +18,7 @@ public sealed class KernelSet
         Gradient = new Gradient(accelerator, Shape);
         ColumnSum = new ColumnSum(accelerator, Shape);
         GatherRows = new GatherRows(accelerator, Shape);
+        Shuffle = new Shuffle(accelerator, Shape);
         Argmax = new Argmax(accelerator, Shape);
         FusedStep = new FusedStep(accelerator, Shape);
         PartialSum = new PartialSum(accelerator, Shape);
@@ -32,6 +33,7 @@ public sealed class KernelSet
     public Gradient Gradient { get; }
     public ColumnSum ColumnSum { get; }
     public GatherRows GatherRows { get; }
+    public Shuffle Shuffle { get; }
     public Argmax Argmax { get; }
     public FusedStep FusedStep { get; }
     public PartialSum PartialSum { get; }

@@ -95,3 +95,33 @@ public abstract partial class KernelTests
         Check.Close(2 * objective, totals.GetAsArray1D()[0], 1e-5, 1e-5, "loss over two passes");
     }
 }
+
+public abstract partial class KernelTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(17)]
+    [InlineData(1000)]
+    [InlineData(4097)]
+    public void ShuffleIsAPermutationThatChangesWithTheEpoch(int n)
+    {
+        Gpu gpu = Gpu;
+        using var order = gpu.Accelerator.Allocate1D<int>(n);
+        var seen = new List<int[]>();
+        for (int epoch = 1; epoch <= 3; epoch++)
+        {
+            gpu.Kernels.Shuffle.Launch(n, Shuffle.Key(7, epoch), order.View);
+            int[] got = order.GetAsArray1D();
+            Assert.Equal(Enumerable.Range(0, n), got.Order());
+            seen.Add(got);
+        }
+        if (n >= 17)
+        {
+            Assert.NotEqual(seen[0], seen[1]);
+            Assert.NotEqual(seen[1], seen[2]);
+            int fixedPoints = seen[0].Where((row, i) => row == i).Count();
+            Assert.True(fixedPoints < Math.Max(3, n / 20), $"{fixedPoints} of {n} rows stayed in place");
+        }
+    }
+}

@@ -28,6 +28,9 @@ public sealed class DeviceModel : IDisposable
         Totals.MemSetToZero();
     }
 
+    /// <summary>Rows per forward block when evaluating a whole set: bounds the Z and Q buffers.</summary>
+    public const int EvaluationBlockRows = 65536;
+
     public int D { get; }
     public int K { get; }
     public int Capacity { get; }

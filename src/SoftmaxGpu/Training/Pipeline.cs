@@ -77,5 +77,5 @@ public static class Pipeline
     }
 
     /// <summary>Rows per forward block at predict time: bounds device memory for large files.</summary>
-    public const int PredictBlockRows = 65536;
+    public const int PredictBlockRows = DeviceModel.EvaluationBlockRows;
 }

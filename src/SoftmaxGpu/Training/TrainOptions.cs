@@ -44,6 +44,12 @@ public sealed record TrainOptions
     /// <summary>--patience: stop after this many epochs without a lower validation loss; 0 never stops early.</summary>
     public int Patience { get; init; } = DefaultPatience;
 
+    /// <summary>
+    /// The gradient kernels: true forces the fused single pass, false one kernel per operation; null (the
+    /// default) takes the fused pass wherever the model fits it. Set by benchmarks and tests, not by train.
+    /// </summary>
+    public bool? Fused { get; init; }
+
     /// <summary>The epoch count to run for a training set of <paramref name="rows"/> rows.</summary>
     public int EpochsFor(int rows)
     {

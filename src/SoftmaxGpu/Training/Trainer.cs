@@ -18,8 +18,9 @@ public sealed record TrainResult(float[] Theta, IReadOnlyList<EpochReport> Histo
 
 /// <summary>
 /// Mini-batch (or full-batch) training of softmax regression, every step on the accelerator:
-/// gather batch → logits → softmax → loss → G = (Q − Y)/B → dW = Gᵀ·X, db = Σ G → optimizer step.
-/// The host only launches kernels, and reads back two numbers per epoch (loss, correct count) per set.
+/// shuffle (per epoch) → batch gradient (<see cref="BatchGradient"/>: logits, softmax, loss, G = (Q − Y)/B,
+/// dW = Gᵀ·X, db = Σ G) → optimizer step. The host only launches kernels: nothing is allocated or read back
+/// per step, and two numbers per epoch (loss, correct count) per set are read back.
 /// </summary>
 public static class Trainer
 {
@@ -46,23 +47,19 @@ public static class Trainer
         using var valY = Upload(accelerator, validation?.Labels);
         using var valTargets = Upload(accelerator, validation?.Targets);
 
-        // Batch staging (gathered rows), gradient and optimizer state.
-        using var model = new DeviceModel(accelerator, kernels, d, k, batch);
+        // Parameters and forward buffers; the batch gradient; optimizer state. Nothing is allocated per step.
+        bool fused = options.Fused ?? kernels.FusedStep.Fits(d, k);
+        int forwardRows = fused ? Math.Min(batch, DeviceModel.EvaluationBlockRows) : batch;
+        using var model = new DeviceModel(accelerator, kernels, d, k, forwardRows);
+        using var gradient = new BatchGradient(accelerator, kernels, model, batch, fused, train.Targets is not null);
         using var order = accelerator.Allocate1D<int>(n);
-        using var batchX = fullBatch ? null : accelerator.Allocate1D<float>((long)batch * d);
-        using var batchY = fullBatch ? null : accelerator.Allocate1D<int>(batch);
-        using var batchTargets = fullBatch || train.Targets is null ? null : accelerator.Allocate1D<float>((long)batch * k);
         using var grad = accelerator.Allocate1D<float>(model.Theta.Length);
         using var moment1 = accelerator.Allocate1D<float>(model.Theta.Length);
         using var moment2 = accelerator.Allocate1D<float>(model.Theta.Length);
         using var best = accelerator.Allocate1D<float>(model.Theta.Length);
         moment1.MemSetToZero();
         moment2.MemSetToZero();
-        ArrayView<float> dW = grad.View.SubView(0, penalized);
-        ArrayView<float> dB = grad.View.SubView(penalized, k);
 
-        var random = new Random(options.Seed);
-        int[] permutation = Enumerable.Range(0, n).ToArray();
         var history = new List<EpochReport>();
         double bestLoss = double.PositiveInfinity;
         int bestEpoch = 0;
@@ -72,40 +69,17 @@ public static class Trainer
 
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
+            // The epoch's shuffle, drawn on the device; each batch reads its rows through it.
             if (!fullBatch)
-            {
-                random.Shuffle(permutation);
-                order.View.CopyFromCPU(permutation);
-            }
+                kernels.Shuffle.Launch(n, Shuffle.Key(options.Seed, epoch), order.View);
             model.Totals.MemSetToZero();
 
             for (int start = 0; start < n; start += batch)
             {
                 int rows = Math.Min(batch, n - start);
-                ArrayView<float> xb = x.View;
-                ArrayView<int> yb = y.View;
-                ArrayView<float> tb = View(targets);
-                if (!fullBatch)
-                {
-                    ArrayView<int> rowsOfBatch = order.View.SubView(start, rows);
-                    kernels.GatherRows.Launch(x.View, rowsOfBatch, d, batchX!.View);
-                    kernels.GatherRows.Launch(y.View, rowsOfBatch, 1, batchY!.View);
-                    if (batchTargets is not null)
-                        kernels.GatherRows.Launch(targets!.View, rowsOfBatch, k, batchTargets.View);
-                    xb = batchX.View;
-                    yb = batchY.View;
-                    tb = View(batchTargets);
-                }
-
-                // Z, Q, lse, and the epoch's running loss (scaled by 1/N so the sum is the epoch mean).
-                model.Forward(xb, yb, tb, rows, 1f / n);
-                // G = (Q − Y)/B, in place over Q.
-                ArrayView<float> g = model.Probabilities.View;
-                kernels.Gradient.Launch(g, yb, tb, rows, k, g);
-                // dW[c, j] = Σ_r G[r, c]·X[r, j]: A = Gᵀ ([K, B] read from [B, K]), B = X [B, D].
-                kernels.MatMul.Launch(g, Strides.Transposed(k), xb, Strides.RowMajor(d), ArrayView<float>.Empty,
-                    k, d, rows, dW);
-                kernels.ColumnSum.Launch(g, rows, k, dB);
+                ArrayView<int> rowsOfBatch = fullBatch ? default : order.View.SubView(start, rows);
+                // ∇ mean CE of the batch into grad; its loss (scaled by 1/N: the sum is the epoch mean) into Totals.
+                gradient.Compute(x.View, rowsOfBatch, y.View, View(targets), rows, 1f / n, grad.View);
 
                 step++;
                 float lr = LearningRate(options, step, totalSteps);
