@@ -12,7 +12,7 @@ namespace SoftmaxGpu.Kernels;
 /// </summary>
 public sealed class LaunchShape
 {
-    /// <summary>Largest matrix-product tile edge; 16×16 = 256 threads keeps several groups per SM.</summary>
+    /// <summary>Largest matrix-product group edge; 16×16 = 256 threads (a 64×64 block of C) keeps several groups per SM.</summary>
     public const int MaxTile = 16;
 
     /// <summary>Shared memory a group may ask for: ILGPU 1.5.3 never opts in to more than 48 KiB on CUDA.</summary>
@@ -52,7 +52,7 @@ public sealed class LaunchShape
     /// <summary>Largest power of two not above the accelerator's threads per group.</summary>
     public int MaxGroup { get; }
 
-    /// <summary>Edge T of the square T×T tile (and thread group) of the matrix product.</summary>
+    /// <summary>Edge T of the T×T thread group of the matrix product, which computes a (4T)×(4T) block of C.</summary>
     public int Tile { get; }
 
     /// <summary>Threads of the group that reduces a whole batch (loss, accuracy) in one launch.</summary>

@@ -27,9 +27,21 @@ public readonly struct Strides
     public long Offset(int row, int col) => (long)row * Row + (long)col * Col;
 }
 
-/// <summary>C[M, N] = A[M, P] · B[P, N] (+ bias[N]), a tiled shared-memory matrix product.</summary>
+/// <summary>
+/// C[M, N] = A[M, P] · B[P, N] (+ bias[N]), a tiled shared-memory matrix product, register-blocked: each
+/// thread of a T×T group computes 4×4 elements of C.
+/// </summary>
 public sealed class MatMul
 {
+    /// <summary>Rows (and columns) of C per thread: each thread holds a ThreadBlock × ThreadBlock block.</summary>
+    public const int ThreadBlock = 4;
+
+    /// <summary>
+    /// Floats of padding after each staged row of a shared slice: a pitch of 4T + 2 (≡ 2 mod 32 banks for
+    /// T = 16) keeps the transposing stores of a P-contiguous operand free of bank conflicts.
+    /// </summary>
+    public const int SlicePad = 2;
+
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
         ArrayView<float>, int, int, int, ArrayView<float>> kernel;
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
@@ -46,10 +58,20 @@ public sealed class MatMul
     }
 
     /// <summary>
-    /// One T×T group computes one T×T block of C. For each step along P it stages a T×T tile of A and
-    /// of B in shared memory (one element per thread), waits at a barrier, and accumulates T products.
-    /// Out-of-range tile entries are staged as zero, so M, N, P need not be multiples of T.
+    /// Register-blocked tiled product. A T×T group computes a (4T)×(4T) block of C and each thread a 4×4
+    /// block of it, held in 16 registers (<see cref="Block4x4"/>): thread (tx, ty) owns rows
+    /// row0 + ty + rT and columns col0 + tx + cT, r, c = 0..3. For each step of T along P the group stages a
+    /// (4T)×T slice of A and a T×(4T) slice of B in shared memory (4 elements of each per thread), waits at
+    /// a barrier, and accumulates T rank-1 updates of 16 products each, 8 shared reads per 16 FMAs.
+    /// Out-of-range entries are staged as zero, so M, N, P need not be multiples of anything.
     /// </summary>
+    /// <remarks>
+    /// Shared memory, both slices stored P-major with a padded pitch of 4T + <see cref="SlicePad"/> floats:
+    /// sliceA[q, x] = A(row0 + x, start + q) and sliceB[q, x] = B(start + q, col0 + x), q in [0, T),
+    /// x in [0, 4T); 2·T·(4T + 2) floats in all (2112 for T = 16). In the inner loop a warp of 32 (T = 16:
+    /// two rows ty of 16 tx) reads sliceB[q, tx + cT] at 16 consecutive banks and sliceA[q, ty + rT] at two
+    /// addresses (a broadcast), so the reads are free of bank conflicts; writes to C are 16 consecutive floats.
+    /// </remarks>
     /// <param name="a">A, read through <paramref name="aStrides"/>.</param>
     /// <param name="aStrides">Layout of A: element (i, p).</param>
     /// <param name="b">B, read through <paramref name="bStrides"/>.</param>
@@ -62,33 +84,125 @@ public sealed class MatMul
     public static void MatMulKernel(ArrayView<float> a, Strides aStrides, ArrayView<float> b,
         Strides bStrides, ArrayView<float> bias, int m, int n, int p, ArrayView<float> c)
     {
+        // Group indices read once: on the CPU accelerator each read is a thread-static lookup.
         int t = Group.DimX;
         int tx = Group.IdxX;
         int ty = Group.IdxY;
+        int edge = ThreadBlock * t;   // rows (and columns) of C per group
+        int pitch = edge + SlicePad;  // floats per staged row q of a slice
         // Row blocks run along the grid's X (up to 2^31 - 1 groups; Y stops at 65535 on CUDA).
-        int i = Grid.IdxX * t + ty; // row of C this thread owns
-        int j = Grid.IdxY * t + tx; // column of C this thread owns
+        int row0 = Grid.IdxX * edge;
+        int col0 = Grid.IdxY * edge;
 
-        // Shared: tileA [T, T] then tileB [T, T].
+        // Shared: sliceA [T, 4T + pad] (A transposed), then sliceB [T, 4T + pad].
         ArrayView<float> shared = SharedMemory.GetDynamic<float>();
-        ArrayView<float> tileA = shared.SubView(0, t * t);
-        ArrayView<float> tileB = shared.SubView(t * t, t * t);
+        ArrayView<float> sliceA = shared.SubView(0, t * pitch);
+        ArrayView<float> sliceB = shared.SubView(t * pitch, t * pitch);
 
-        float acc = 0f;
+        var block = default(Block4x4);
         for (int start = 0; start < p; start += t)
         {
-            int pa = start + tx; // column of A staged by this thread
-            int pb = start + ty; // row of B staged by this thread
-            tileA[ty * t + tx] = i < m && pa < p ? a[aStrides.Offset(i, pa)] : 0f;
-            tileB[ty * t + tx] = pb < p && j < n ? b[bStrides.Offset(pb, j)] : 0f;
+            // A(i, q) and B(q, j) are the same staging problem with the roles of the strides swapped.
+            Stage(a, aStrides.Col, aStrides.Row, row0, m, start, p, t, tx, ty, pitch, sliceA);
+            Stage(b, bStrides.Row, bStrides.Col, col0, n, start, p, t, tx, ty, pitch, sliceB);
             Group.Barrier();
             for (int q = 0; q < t; q++)
-                acc += tileA[ty * t + q] * tileB[q * t + tx];
+            {
+                int aq = q * pitch + ty; // A(row0 + ty + rT, start + q) at aq + rT
+                int bq = q * pitch + tx; // B(start + q, col0 + tx + cT) at bq + cT
+                block.MultiplyAdd(
+                    sliceA[aq], sliceA[aq + t], sliceA[aq + 2 * t], sliceA[aq + 3 * t],
+                    sliceB[bq], sliceB[bq + t], sliceB[bq + 2 * t], sliceB[bq + 3 * t]);
+            }
             Group.Barrier();
         }
 
-        if (i < m && j < n)
-            c[(long)i * n + j] = bias.Length > 0 ? acc + bias[j] : acc;
+        block.Store(bias, row0 + ty, col0 + tx, t, m, n, c);
+    }
+
+    /// <summary>
+    /// Stages src(x, q) for x in [x0, x0 + 4T) and q in [p0, p0 + T) at slice[(q − p0)·pitch + (x − x0)],
+    /// zero where x ≥ <paramref name="xCount"/> or q ≥ <paramref name="p"/>. Each thread loads 4 elements.
+    /// Coalescing: tx, the index that runs fastest within a warp, goes along whichever of x and q is contiguous
+    /// in memory, so each half-warp reads 16 consecutive floats. When q is contiguous (A = X row-major in
+    /// Z = X·Wᵀ; B = W read transposed) thread (tx, ty) loads q = tx, x = ty + rT and its shared writes hit
+    /// banks 2·tx + ty (pitch ≡ 2 mod 32): no conflict. When x is contiguous (A = Gᵀ in dW = Gᵀ·X; B = X
+    /// row-major) it loads q = ty, x = tx + rT, and the two rows ty of a warp share banks pairwise: a
+    /// two-way conflict on 8 writes per step, against 8·T conflict-free reads.
+    /// </summary>
+    /// <param name="src">The matrix, A or B.</param>
+    /// <param name="pStride">Stride of src along the inner dimension P.</param>
+    /// <param name="xStride">Stride of src along the outer dimension (rows of A, columns of B).</param>
+    /// <param name="x0">First outer index of the slice.</param>
+    /// <param name="xCount">Extent of the outer dimension (M for A, N for B).</param>
+    /// <param name="p0">First inner index of the slice.</param>
+    /// <param name="p">Extent of the inner dimension.</param>
+    /// <param name="t">Tile edge T (group is T×T).</param>
+    /// <param name="tx">Thread's X index in the group.</param>
+    /// <param name="ty">Thread's Y index in the group.</param>
+    /// <param name="pitch">Floats per row q of the slice.</param>
+    /// <param name="slice">The slice: [T, pitch] in shared memory.</param>
+    private static void Stage(ArrayView<float> src, int pStride, int xStride, int x0, int xCount, int p0, int p,
+        int t, int tx, int ty, int pitch, ArrayView<float> slice)
+    {
+        bool qContiguous = pStride == 1;
+        int q = qContiguous ? tx : ty;
+        int x = qContiguous ? ty : tx;
+        int pq = p0 + q;
+        for (int r = 0; r < ThreadBlock; r++, x += t)
+        {
+            int xr = x0 + x;
+            slice[q * pitch + x] = xr < xCount && pq < p ? src[(long)xr * xStride + (long)pq * pStride] : 0f;
+        }
+    }
+
+    /// <summary>
+    /// The 4×4 block of C one thread accumulates, as 16 named fields: ILGPU 1.5.3 does not unroll loops,
+    /// so an array here would live in local memory; fields of a local struct stay in registers.
+    /// Cij is C(i0 + iT, j0 + jT) for the thread's first row i0 and column j0.
+    /// </summary>
+    private struct Block4x4
+    {
+        private float c00, c01, c02, c03;
+        private float c10, c11, c12, c13;
+        private float c20, c21, c22, c23;
+        private float c30, c31, c32, c33;
+
+        /// <summary>Adds the outer product (a0..a3)ᵀ·(b0..b3): column q of A's rows times row q of B's columns.</summary>
+        public void MultiplyAdd(float a0, float a1, float a2, float a3, float b0, float b1, float b2, float b3)
+        {
+            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+
+        /// <summary>Writes the block (+ bias) to rows i0 + rT, columns j0 + cT of C, skipping those outside [M, N].</summary>
+        public readonly void Store(ArrayView<float> bias, int i0, int j0, int t, int m, int n, ArrayView<float> c)
+        {
+            StoreRow(c00, c01, c02, c03, bias, i0, j0, t, m, n, c);
+            StoreRow(c10, c11, c12, c13, bias, i0 + t, j0, t, m, n, c);
+            StoreRow(c20, c21, c22, c23, bias, i0 + 2 * t, j0, t, m, n, c);
+            StoreRow(c30, c31, c32, c33, bias, i0 + 3 * t, j0, t, m, n, c);
+        }
+
+        private static void StoreRow(float v0, float v1, float v2, float v3, ArrayView<float> bias,
+            int i, int j0, int t, int m, int n, ArrayView<float> c)
+        {
+            if (i >= m)
+                return;
+            long rowStart = (long)i * n;
+            StoreOne(v0, bias, rowStart, j0, n, c);
+            StoreOne(v1, bias, rowStart, j0 + t, n, c);
+            StoreOne(v2, bias, rowStart, j0 + 2 * t, n, c);
+            StoreOne(v3, bias, rowStart, j0 + 3 * t, n, c);
+        }
+
+        private static void StoreOne(float v, ArrayView<float> bias, long rowStart, int j, int n, ArrayView<float> c)
+        {
+            if (j < n)
+                c[rowStart + j] = bias.Length > 0 ? v + bias[j] : v;
+        }
     }
 
     /// <summary>
@@ -121,9 +235,13 @@ public sealed class MatMul
             directKernel(shape.GridStride((long)m * n, shape.ElementGroup), a, aStrides, b, bStrides, bias, m, n, p, c);
             return;
         }
-        var groups = new Index2D((m + tile - 1) / tile, (n + tile - 1) / tile);
+        // One group per (4T)×(4T) block of C; shared: two slices of [T, 4T + pad].
+        // REVIEW: dW = Gᵀ·X has M = K (e.g. 100) and N = D (e.g. 1024), so only ceil(K/64)·ceil(D/64) = 32
+        // groups walk all of P = B; a GPU with 132 SMs would want P split across groups (split-K) there.
+        int edge = ThreadBlock * tile;
+        var groups = new Index2D((m + edge - 1) / edge, (n + edge - 1) / edge);
         var config = new KernelConfig(groups, new Index2D(tile, tile),
-            SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
+            SharedMemoryConfig.RequestDynamic<float>(2 * tile * (edge + SlicePad)));
         kernel(config, a, aStrides, b, bStrides, bias, m, n, p, c);
     }
 }

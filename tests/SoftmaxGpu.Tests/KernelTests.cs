@@ -14,12 +14,17 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
 {
     // (B, D, K): rows, features, classes.
     public static TheoryData<int, int, int> Shapes => new() { { 37, 19, 7 }, { 37, 19, 2 }, { 37, 1, 7 }, { 5, 3, 2 }, { 1, 17, 3 } };
+
+    // Products that cross several (4T)×(4T) blocks of C (16×16 under the 16-thread CPU preset) and several
+    // steps along P in every dimension, none a multiple of 4 or 16: Z is B×K over D, dW is K×D over B.
+    public static TheoryData<int, int, int> ProductShapes => new(Shapes) { { 70, 45, 33 }, { 33, 70, 45 } };
+
     public static TheoryData<double> LogitScales => new() { 1.0, 1e4, 1e30 };
 
     private Gpu Gpu => fixture.Gpu();
 
     [Theory]
-    [MemberData(nameof(Shapes))]
+    [MemberData(nameof(ProductShapes))]
     public void MatMulComputesLogitsWithBias(int b, int d, int k)
     {
         Gpu gpu = Gpu;
@@ -38,7 +43,7 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
     }
 
     [Theory]
-    [MemberData(nameof(Shapes))]
+    [MemberData(nameof(ProductShapes))]
     public void MatMulComputesWeightGradientThroughTransposedStrides(int b, int d, int k)
     {
         Gpu gpu = Gpu;
