@@ -7,7 +7,7 @@ using SoftmaxGpu.Training;
 namespace SoftmaxGpu.Cli;
 
 /// <summary>
-/// The <c>softmaxgpu</c> command line: train, predict, evaluate, devices. Results go to standard output,
+/// The <c>softmaxgpu</c> command line: train, predict, evaluate, devices, bench. Results go to standard output,
 /// the device line and errors to standard error. Exit code 0 on success, 1 on any error.
 /// </summary>
 public static class App
@@ -20,6 +20,7 @@ public static class App
             PredictCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
             DevicesCommand.Create(output),
+            BenchCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

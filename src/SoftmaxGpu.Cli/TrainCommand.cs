@@ -34,16 +34,17 @@ public static class TrainCommand
         };
         var epochs = new Option<int?>("--epochs")
         {
-            Description = $"Passes over the data (default: enough for {TrainOptions.AutoEpochSteps} steps, at least {TrainOptions.MinAutoEpochs}).",
+            Description = $"Passes over the data (default: enough for {TrainOptions.AutoEpochSteps} steps, at least {TrainOptions.MinAutoEpochs}); " +
+                          $"with lbfgs, the most iterations (default {Lbfgs.DefaultIterations}).",
         };
         var batch = new Option<int>("--batch-size")
         {
-            Description = "Rows per update; 0 for full batch.",
+            Description = "Rows per update; 0 for full batch (lbfgs always uses the full batch).",
             DefaultValueFactory = _ => TrainOptions.DefaultBatchSize,
         };
         var lr = new Option<float>("--lr")
         {
-            Description = "Learning rate (peak of the schedule).",
+            Description = "Learning rate (peak of the schedule); lbfgs finds its own steps.",
             DefaultValueFactory = _ => TrainOptions.DefaultLearningRate,
         };
         var schedule = new Option<string>("--lr-schedule")
@@ -53,7 +54,7 @@ public static class TrainCommand
         };
         var optimizer = new Option<string>("--optimizer")
         {
-            Description = "adam or sgd.",
+            Description = "adam, sgd, or lbfgs (full-batch L-BFGS to the optimum of mean CE + (λ/2)·‖W‖²).",
             DefaultValueFactory = _ => TrainOptions.DefaultOptimizer,
         };
         var momentum = new Option<float>("--momentum")
@@ -64,7 +65,8 @@ public static class TrainCommand
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum (with --optimizer sgd)." };
         var weightDecay = new Option<float>("--weight-decay")
         {
-            Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized.",
+            Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized " +
+                          "(scikit-learn's C on N rows is λ = 1/(C·N)).",
             DefaultValueFactory = _ => TrainOptions.DefaultWeightDecay,
         };
         var seed = new Option<int>("--seed")
@@ -123,13 +125,15 @@ public static class TrainCommand
             (SoftmaxModel trained, TrainResult result) = Pipeline.Train(gpu, train, validation, options,
                 report => output.WriteLine(FormatEpoch(report)));
             ModelFile.Save(trained, parse.GetValue(model)!);
+            if (result.Summary is not null)
+                output.WriteLine(result.Summary);
 
             EpochReport kept = result.History[result.BestEpoch - 1];
             output.WriteLine(
                 $"model: {parse.GetValue(model)} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
                 $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
                 (result.StoppedEarly ? " (stopped early)" : "") +
-                $"; train loss {kept.TrainLoss:F4}" +
+                $"; train loss {kept.TrainLoss:F4}, objective {result.Objective:F8}" +
                 (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
                 $"; {clock.Elapsed.TotalSeconds:F1} s");
             return 0;
@@ -142,6 +146,7 @@ public static class TrainCommand
         string width = r.Epochs.ToString(CultureInfo.InvariantCulture);
         string epoch = r.Epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width.Length);
         string val = r.ValLoss is double vl ? $"  val loss {vl:F4}  acc {r.ValAccuracy:F4}" : "";
-        return $"epoch {epoch}/{width}  train loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{val}  {r.Elapsed.TotalSeconds:F2} s";
+        string objective = r.Objective is double j ? $"  objective {j:F6}" : "";
+        return $"epoch {epoch}/{width}  train loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{objective}{val}  {r.Elapsed.TotalSeconds:F2} s";
     }
 }

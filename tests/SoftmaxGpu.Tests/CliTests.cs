@@ -29,6 +29,59 @@ public sealed class CliTests : IDisposable
     private const string Good = "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n";
 
     [Fact]
+    public void BenchPrintsJsonLinesWithTheFloorForBothKernels()
+    {
+        var bench = Run("bench", "--device", "cpu", "--json", "--steps", "1", "--epochs", "1", "--copy-mib", "1",
+            "--batch-size", "64", "300x7x3", "50x5x40");
+        Assert.True(bench.Code == 0, bench.Err);
+        string[] lines = bench.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        var kernels = new List<string>();
+        foreach (string line in lines)
+        {
+            using JsonDocument json = JsonDocument.Parse(line);
+            JsonElement r = json.RootElement;
+            int n = r.GetProperty("N").GetInt32(), d = r.GetProperty("D").GetInt32(), k = r.GetProperty("K").GetInt32();
+            double step = r.GetProperty("step_ms").GetDouble();
+            double floor = r.GetProperty("floor_ms").GetDouble();
+            double bytesFloor = 4.0 * n * d / (r.GetProperty("copy_gbs").GetDouble() * 1e9) * 1e3;
+            double flopsFloor = 4.0 * n * d * k / (r.GetProperty("fma_gflops").GetDouble() * 1e9) * 1e3;
+            Assert.True(step > 0 && r.GetProperty("epoch_ms").GetDouble() > 0, line);
+            Check.Close(Math.Max(bytesFloor, flopsFloor), floor, 1e-4, 0.02, "floor = max(bytes/bandwidth, FLOPs/rate)");
+            Check.Close(step / floor, r.GetProperty("step_over_floor").GetDouble(), 1e-3, 0.01, "step over floor");
+            Assert.Equal(Math.Min(64, n), r.GetProperty("batch").GetInt32());
+            kernels.Add(r.GetProperty("kernels").GetString()!);
+        }
+        Assert.Equal(["fused", "separate", "fused", "separate"], kernels);
+    }
+
+    [Theory]
+    [InlineData("12x0x3", "three positive integers")]
+    [InlineData("abc", "three positive integers")]
+    [InlineData("10x5x1", "K >= 2")]
+    public void BenchRejectsBadShapes(string shape, string message)
+    {
+        var bench = Run("bench", "--device", "cpu", shape);
+        Assert.Equal(1, bench.Code);
+        Assert.Contains(message, bench.Err);
+    }
+
+    [Fact]
+    public void TrainWithLbfgsReportsTheObjectiveAndHowItStopped()
+    {
+        string model = PathOf("lbfgs.model");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--optimizer", "lbfgs", "--weight-decay", "0.01");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("L-BFGS: ", train.Out);
+        Assert.Contains("objective ", train.Out);
+        Assert.True(File.Exists(model));
+
+        var patience = Run("train", "--data", Check.IrisPath, "--model", PathOf("p.model"), "--optimizer", "lbfgs", "--patience", "3");
+        Assert.Equal(1, patience.Code);
+        Assert.Contains("--patience applies to sgd and adam", patience.Err);
+    }
+
+    [Fact]
     public void TrainPredictEvaluateOnIris()
     {
         string model = PathOf("iris.model");

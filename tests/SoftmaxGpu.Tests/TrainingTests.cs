@@ -109,6 +109,55 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
             Check.Close(theta, result.Theta, 1e-4, 1e-3, $"{optimizer} parameters after 20 steps");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LbfgsReachesTheOptimumOfTheRegularizedObjective(bool fused)
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        int n = iris.Rows, d = iris.Dim;
+        double lambda = 1.0 / n; // scikit-learn's C = 1
+        double[] x = iris.Features.Select(v => (double)v).ToArray();
+
+        // J* in float64 by plain gradient descent, run until the gradient vanishes (checked, not assumed).
+        var theta = new double[k * d + k];
+        double optimum = 0;
+        double[] gradient = [];
+        for (int step = 0; step < 20000; step++)
+        {
+            (optimum, gradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, null, n, d, k, lambda);
+            for (int i = 0; i < theta.Length; i++)
+                theta[i] -= 1.0 * gradient[i];
+        }
+        Assert.True(gradient.Max(Math.Abs) < 1e-9, $"the reference did not converge: ‖∇J‖∞ = {gradient.Max(Math.Abs):G3}");
+
+        var options = new TrainOptions { Optimizer = "lbfgs", WeightDecay = (float)lambda, Fused = fused };
+        TrainResult result = Trainer.Train(gpu, iris, null, k, options);
+        double[] found = result.Theta.Select(v => (double)v).ToArray();
+        (double atFound, double[] gradientAtFound) = ReferenceMath.ObjectiveAndGradient(found, x, iris.Labels, null, n, d, k, lambda);
+
+        Assert.True(result.History.Count < 200, $"L-BFGS took {result.History.Count} iterations on iris");
+        Assert.Contains("L-BFGS", result.Summary);
+        Check.Close(optimum, result.Objective, 0, 1e-6, "the objective L-BFGS reports vs J*");
+        Check.Close(optimum, atFound, 0, 1e-6, "J at L-BFGS's θ (float64) vs J*");
+        Assert.True(gradientAtFound.Max(Math.Abs) < 1e-4, $"‖∇J‖∞ at L-BFGS's θ is {gradientAtFound.Max(Math.Abs):G3}");
+    }
+
+    [Fact]
+    public void TrainReportsTheObjectiveOfItsResultForEveryOptimizer()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        int n = iris.Rows, d = iris.Dim;
+        double[] x = iris.Features.Select(v => (double)v).ToArray();
+        var options = new TrainOptions { Epochs = 5, BatchSize = 32, WeightDecay = 0.05f };
+        TrainResult result = Trainer.Train(gpu, iris, null, k, options);
+        double expected = ReferenceMath.ObjectiveAndGradient(result.Theta.Select(v => (double)v).ToArray(), x, iris.Labels,
+            null, n, d, k, 0.05f).Objective;
+        Check.Close(expected, result.Objective, 1e-6, 1e-5, "reported objective of an Adam run");
+    }
+
     [Fact]
     public void SameSeedSameDeviceGivesTheSameModel()
     {

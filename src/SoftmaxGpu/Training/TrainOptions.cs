@@ -20,7 +20,7 @@ public sealed record TrainOptions
     public const float AdamBeta2 = 0.999f;
     public const float AdamEpsilon = 1e-8f;
 
-    public static readonly IReadOnlyList<string> Optimizers = ["adam", "sgd"];
+    public static readonly IReadOnlyList<string> Optimizers = ["adam", "sgd", "lbfgs"];
     public static readonly IReadOnlyList<string> Schedules = ["cosine", "constant"];
 
     /// <summary>--epochs: passes over the training set; null picks enough for <see cref="AutoEpochSteps"/> steps.</summary>
@@ -31,7 +31,7 @@ public sealed record TrainOptions
     public float LearningRate { get; init; } = DefaultLearningRate;
     /// <summary>--lr-schedule: cosine decays η to 0 over the planned steps; constant keeps it.</summary>
     public string Schedule { get; init; } = "cosine";
-    /// <summary>--optimizer: adam or sgd.</summary>
+    /// <summary>--optimizer: adam, sgd, or lbfgs (full batch, line search: ignores the batch size and the learning rate).</summary>
     public string Optimizer { get; init; } = DefaultOptimizer;
     /// <summary>--momentum: SGD momentum μ in [0, 1); 0 is plain SGD.</summary>
     public float Momentum { get; init; } = DefaultMomentum;
@@ -55,6 +55,8 @@ public sealed record TrainOptions
     {
         if (Epochs is int fixedCount)
             return fixedCount;
+        if (Optimizer == "lbfgs")
+            return Lbfgs.DefaultIterations;
         int stepsPerEpoch = BatchSize == 0 ? 1 : (rows + BatchSize - 1) / BatchSize;
         return Math.Max(MinAutoEpochs, (AutoEpochSteps + stepsPerEpoch - 1) / stepsPerEpoch);
     }
@@ -78,5 +80,7 @@ public sealed record TrainOptions
             throw new ArgumentException($"--weight-decay must be >= 0, got {WeightDecay}");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be >= 0, got {Patience}");
+        if (Patience > 0 && Optimizer == "lbfgs")
+            throw new ArgumentException("--patience applies to sgd and adam; lbfgs stops at the optimum by itself");
     }
 }

@@ -9,12 +9,23 @@ namespace SoftmaxGpu.Training;
 /// <summary>Rows ready for the device: standardized X [N, D], class indices y [N], optional soft targets [N, K].</summary>
 public sealed record EncodedSet(float[] Features, int[] Labels, float[]? Targets, int Rows, int Dim);
 
-/// <summary>What one epoch did; validation figures are null without a validation set.</summary>
+/// <summary>What one epoch (an L-BFGS iteration) did; validation figures are null without a validation set.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double TrainAccuracy, double? ValLoss,
-    double? ValAccuracy, TimeSpan Elapsed);
+    double? ValAccuracy, TimeSpan Elapsed)
+{
+    /// <summary>J = mean CE + (λ/2)‖W‖² over the whole training set, where the optimizer computes it (L-BFGS).</summary>
+    public double? Objective { get; init; }
+}
 
 /// <summary>The parameters theta = [W | b] after training (the best validation epoch's when stopping early).</summary>
-public sealed record TrainResult(float[] Theta, IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly);
+public sealed record TrainResult(float[] Theta, IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly)
+{
+    /// <summary>J = mean CE + (λ/2)‖W‖² of the returned θ over the whole training set.</summary>
+    public double Objective { get; init; }
+
+    /// <summary>A line on how the optimizer ended, where it has one to say.</summary>
+    public string? Summary { get; init; }
+}
 
 /// <summary>
 /// Mini-batch (or full-batch) training of softmax regression, every step on the accelerator:
@@ -28,6 +39,8 @@ public static class Trainer
         Action<EpochReport>? onEpoch = null)
     {
         options.Validate();
+        if (options.Optimizer == "lbfgs")
+            return Lbfgs.Train(gpu, train, validation, k, options, onEpoch);
         Accelerator accelerator = gpu.Accelerator;
         KernelSet kernels = gpu.Kernels;
         int n = train.Rows;
@@ -129,7 +142,12 @@ public static class Trainer
 
         if (!stoppedEarly && bestEpoch > 0 && bestEpoch != history.Count)
             best.View.CopyTo(model.Theta.View);
-        return new TrainResult(model.Theta.GetAsArray1D(), history, bestEpoch == 0 ? history.Count : bestEpoch, stoppedEarly);
+        float[] theta = model.Theta.GetAsArray1D();
+        (double meanLoss, _) = model.Evaluate(x.View, y.View, View(targets), n);
+        return new TrainResult(theta, history, bestEpoch == 0 ? history.Count : bestEpoch, stoppedEarly)
+        {
+            Objective = meanLoss + 0.5 * options.WeightDecay * theta.Take(penalized).Sum(w => (double)w * w),
+        };
     }
 
     /// <summary>A device copy of <paramref name="data"/>, or null for none (ILGPU cannot allocate zero elements).</summary>

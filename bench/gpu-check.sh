@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# ONE device call, under 5 minutes, on the GPU machine (CUDA + pocl OpenCL + PyTorch, no .NET):
+#   1. the whole test suite there: its CUDA and OpenCL classes run (CPU ones too);
+#   2. `softmaxgpu bench` on the issue's three shapes, fused and separate kernels, on CUDA;
+#   3. the PyTorch peer on the same shapes and batch;
+#   4. L-BFGS on MNIST on CUDA with scikit-learn's C = 1 (λ = 1/(C·N));
+#   5. a table of ours, PyTorch's, the floor and the ratios (bench/gpu_table.py).
+# Here first: bash bench/gpu-prepare.sh; then the device tool's run with carry [".gpu"] and
+#   command: bash .gpu/gpu-check.sh      (timeout_s 330)
+# Raw output of every stage lands in $OUT; each stage has its own time limit so one hang cannot eat the rest.
+set -u
+OUT=${OUT:-/tmp/gpu-check}
+mkdir -p "$OUT"
+here=$(cd "$(dirname "$0")" && pwd)
+run() { bash "$here/boot.sh" dotnet "$@"; }
+SHAPES="60000x784x10 1000000x256x10 1000000x1024x100"
+BATCH=1024
+
+stage() { echo "== $1 ($(date -u +%H:%M:%S))"; }
+
+stage "machine"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
+run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" devices 2>&1 | tee "$OUT/devices.txt"
+
+stage "tests (CUDA, OpenCL, CPU)"
+timeout 150 run "$here/SoftmaxGpu.Tests/SoftmaxGpu.Tests.dll" > "$OUT/tests.txt" 2>&1
+echo "tests exit $?"
+grep -E "\[FAIL\]|Total:" "$OUT/tests.txt" | head -40
+
+stage "bench (ours)"
+timeout 100 run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" bench --device cuda --json --batch-size $BATCH $SHAPES \
+  > "$OUT/ours.jsonl" 2> "$OUT/ours.err"
+echo "bench exit $?"; cat "$OUT/ours.err"
+
+stage "bench (PyTorch peer)"
+: > "$OUT/torch.jsonl"
+for shape in $SHAPES; do
+  IFS=x read -r n d k <<< "$shape"
+  timeout 40 python3 "$here/torch_softmax_bench.py" "$n" "$d" "$k" $BATCH >> "$OUT/torch.jsonl" 2>> "$OUT/torch.err"
+done
+
+stage "L-BFGS on MNIST (λ = 1/60000)"
+timeout 60 run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" train --device cuda --data "$here/mnist" --optimizer lbfgs \
+  --weight-decay 1.6666666666666667e-05 --model "$OUT/mnist-lbfgs.model" > "$OUT/mnist-lbfgs.txt" 2>&1
+echo "train exit $?"; tail -3 "$OUT/mnist-lbfgs.txt"
+
+stage "table"
+python3 "$here/gpu_table.py" "$OUT/ours.jsonl" "$OUT/torch.jsonl" | tee "$OUT/table.md"
+stage "done"

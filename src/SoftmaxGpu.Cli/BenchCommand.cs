@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ILGPU.Runtime;
+using SoftmaxGpu.Bench;
+using SoftmaxGpu.Devices;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary><c>softmaxgpu bench</c>: training speed on synthetic data against the device's measured floor.</summary>
+public static class BenchCommand
+{
+    /// <summary>The issue's three GPU shapes (PyTorch peer figures exist for them).</summary>
+    public static readonly string[] GpuShapes = ["60000x784x10", "1000000x256x10", "1000000x1024x100"];
+
+    /// <summary>Shapes the CPU accelerator (an emulator) finishes in seconds.</summary>
+    public static readonly string[] CpuShapes = ["8192x64x10", "4096x784x10", "2048x256x100"];
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var shapes = new Argument<string[]>("shapes")
+        {
+            Description = $"Problems as NxDxK (rows x features x classes). Default on a GPU: {string.Join(" ", GpuShapes)}; " +
+                          $"on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var batch = new Option<int>("--batch-size")
+        {
+            Description = "Rows per mini-batch step of the timed epoch.",
+            DefaultValueFactory = _ => 1024,
+        };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Timed full-batch steps (median reported; two more warm up).",
+            DefaultValueFactory = _ => 20,
+        };
+        var epochs = new Option<int>("--epochs")
+        {
+            Description = "Timed shuffled mini-batch epochs (median reported; one more warms up); 0 skips them.",
+            DefaultValueFactory = _ => 3,
+        };
+        var kernels = new Option<string>("--kernels")
+        {
+            Description = "fused, separate (one kernel per operation), both, or auto (fused where the model fits, else separate).",
+            DefaultValueFactory = _ => "both",
+        };
+        var copyMiB = new Option<int?>("--copy-mib")
+        {
+            Description = "MiB copied by the bandwidth probe (default: 1024 on a GPU, 64 on the CPU accelerator).",
+        };
+        var json = new Option<bool>("--json") { Description = "One JSON object per line instead of the table." };
+        Option<string> device = App.DeviceOption();
+
+        var command = new Command("bench",
+            "Time a full-batch gradient step and a mini-batch epoch on synthetic data made on the device, beside the " +
+            "floor from the device's copy bandwidth and multiply-add rate measured in the same run.")
+        {
+            shapes, batch, steps, epochs, kernels, copyMiB, json, device,
+        };
+        command.SetAction(parse => App.Guard(error, () =>
+        {
+            string mode = parse.GetValue(kernels)!;
+            if (mode is not ("fused" or "separate" or "both" or "auto"))
+                throw new ArgumentException($"--kernels must be fused, separate, both or auto, got '{mode}'");
+            int batchSize = parse.GetValue(batch);
+            if (batchSize <= 0)
+                throw new ArgumentException($"--batch-size must be > 0, got {batchSize}");
+            int stepCount = parse.GetValue(steps);
+            if (stepCount <= 0)
+                throw new ArgumentException($"--steps must be > 0, got {stepCount}");
+            int epochCount = parse.GetValue(epochs);
+            if (epochCount < 0)
+                throw new ArgumentException($"--epochs must be >= 0, got {epochCount}");
+            int? mib = parse.GetValue(copyMiB);
+            if (mib is <= 0)
+                throw new ArgumentException($"--copy-mib must be > 0, got {mib}");
+
+            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+            bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU;
+            string[] given = parse.GetValue(shapes) ?? [];
+            BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
+            bool asJson = parse.GetValue(json);
+            string version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
+
+            Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : 1024)) << 20, repeats: 10);
+            if (!asJson)
+            {
+                output.WriteLine($"softmaxgpu {version} on {gpu.Description}");
+                output.WriteLine($"ceilings (ILGPU kernels, this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s (read + write, " +
+                                 $"{ceiling.CopyBytes >> 20} MiB), float32 multiply-add {ceiling.Flops / 1e9:F1} GFLOP/s");
+                output.WriteLine("floor = max(N·D·4 bytes / copy bandwidth, 4·N·D·K FLOPs / multiply-add rate); times are medians");
+                output.WriteLine($"{"shape",-18} {"kernels",-8} {"step ms",10} {"floor ms",10} {"x floor",8} {"epoch ms",10} {"x floor",8}  batch");
+            }
+            foreach (BenchShape shape in problems)
+            {
+                bool fits = gpu.Kernels.FusedStep.Fits(shape.D, shape.K);
+                var variants = mode switch
+                {
+                    "fused" => [true],
+                    "separate" => [false],
+                    "auto" => [fits],
+                    _ => fits ? new[] { true, false } : [false],
+                };
+                if (mode == "fused" && !fits)
+                    throw new ArgumentException($"{shape}: a {shape.D}×{shape.K} model does not fit the fused pass's shared memory; use --kernels separate or auto");
+                foreach (bool fused in variants)
+                {
+                    BenchResult r = Benchmark.Run(gpu, shape, batchSize, fused, stepCount, epochCount, ceiling);
+                    output.WriteLine(asJson ? Json(r, version) : Row(r));
+                    output.Flush();
+                }
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Row(BenchResult r) =>
+        $"{r.Shape,-18} {r.Kernels,-8} {r.StepMs,10:F3} {r.FloorMs,10:F3} {r.StepOverFloor,8:F1} " +
+        $"{(double.IsNaN(r.EpochMs) ? "-" : r.EpochMs.ToString("F1")),10} " +
+        $"{(double.IsNaN(r.EpochMs) ? "-" : r.EpochOverFloor.ToString("F1")),8}  {r.Batch}";
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Json(BenchResult r, string version) => JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["tool"] = "softmaxgpu " + version,
+        ["device"] = r.Device,
+        ["N"] = r.Shape.N,
+        ["D"] = r.Shape.D,
+        ["K"] = r.Shape.K,
+        ["batch"] = r.Batch,
+        ["kernels"] = r.Kernels,
+        ["step_ms"] = Math.Round(r.StepMs, 4),
+        ["epoch_ms"] = double.IsNaN(r.EpochMs) ? null : Math.Round(r.EpochMs, 3),
+        ["floor_ms"] = Math.Round(r.FloorMs, 4),
+        ["step_over_floor"] = Math.Round(r.StepOverFloor, 3),
+        ["epoch_over_floor"] = double.IsNaN(r.EpochMs) ? null : Math.Round(r.EpochOverFloor, 3),
+        ["copy_gbs"] = Math.Round(r.Ceiling.Bandwidth / 1e9, 2),
+        ["fma_gflops"] = Math.Round(r.Ceiling.Flops / 1e9, 2),
+    }, JsonOptions);
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using ILGPU;
+using ILGPU.Runtime;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Bench;
+
+/// <summary>A benchmark problem: N rows, D features, K classes, written NxDxK.</summary>
+public sealed record BenchShape(int N, int D, int K)
+{
+    public static BenchShape Parse(string text)
+    {
+        string[] parts = text.Split('x', 'X', '×');
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0))
+            throw new ArgumentException($"a shape is NxDxK with three positive integers, e.g. 60000x784x10; got '{text}'");
+        int[] v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        if (v[2] < 2)
+            throw new ArgumentException($"a shape needs K >= 2 classes; got '{text}'");
+        if ((long)v[0] * v[1] > int.MaxValue)
+            throw new ArgumentException($"N·D must stay below 2^31 elements (ILGPU views); got '{text}'");
+        return new BenchShape(v[0], v[1], v[2]);
+    }
+
+    public override string ToString() => $"{N}x{D}x{K}";
+
+    /// <summary>Bytes a gradient step must read at least: X once, float32.</summary>
+    public double Bytes => 4.0 * N * D;
+
+    /// <summary>FLOPs of a gradient step: 2NDK for Z = X·Wᵀ and 2NDK for dW = Gᵀ·X.</summary>
+    public double Flops => 4.0 * N * D * K;
+}
+
+/// <summary>What the device can do at most, measured by ILGPU kernels (<see cref="Kernels.Ceilings"/>).</summary>
+/// <param name="Bandwidth">Bytes per second moved by the copy kernel, read plus write.</param>
+/// <param name="Flops">Float32 FLOPs per second of the multiply-add kernel.</param>
+public sealed record Ceiling(double Bandwidth, double Flops, long CopyBytes)
+{
+    /// <summary>The floor of a step: the larger of reading X at full bandwidth and its FLOPs at the full rate.</summary>
+    public double FloorSeconds(BenchShape shape) => Math.Max(shape.Bytes / Bandwidth, shape.Flops / Flops);
+}
+
+/// <summary>One shape's figures: medians of repeated, synchronized timings.</summary>
+public sealed record BenchResult(string Device, BenchShape Shape, int Batch, string Kernels, double StepMs,
+    double EpochMs, double FloorMs, Ceiling Ceiling)
+{
+    public double StepOverFloor => StepMs / FloorMs;
+    public double EpochOverFloor => EpochMs / FloorMs;
+}
+
+/// <summary>
+/// Times training on synthetic data made on the device: a full-batch gradient step (logits, softmax, loss,
+/// gradient, SGD-with-momentum update, as PyTorch's peer script does) and a shuffled mini-batch epoch, each
+/// warmed up, bracketed by device synchronizations, and reported as the median of repetitions.
+/// </summary>
+public static class Benchmark
+{
+    /// <summary>Loop trips of the multiply-add probe: long enough (milliseconds) to dwarf the launch.</summary>
+    public const int MultiplyAddTrips = 1 << 16;
+
+    public static Ceiling MeasureCeilings(Gpu gpu, long copyBytes, int repeats)
+    {
+        Accelerator accelerator = gpu.Accelerator;
+        var ceilings = new Ceilings(accelerator, gpu.Kernels.Shape);
+        long floats = copyBytes / 16 * 4;
+        using var src = accelerator.Allocate1D<float>(floats);
+        using var dst = accelerator.Allocate1D<float>(floats);
+        src.MemSetToZero();
+        double copySeconds = Median(repeats, () => ceilings.Copy(src.View, dst.View), accelerator);
+
+        using var sink = accelerator.Allocate1D<float>(ceilings.MultiplyAddThreads);
+        double fmaSeconds = Median(repeats, () => ceilings.MultiplyAdd(MultiplyAddTrips, sink.View), accelerator);
+        double flops = 2.0 * Ceilings.Chains * MultiplyAddTrips * sink.Length;
+        return new Ceiling(2.0 * floats * 4 / copySeconds, flops / fmaSeconds, floats * 4);
+    }
+
+    /// <param name="fused">true: the fused pass; false: one kernel per operation.</param>
+    /// <param name="steps">Timed full-batch steps (after two warm-up steps).</param>
+    /// <param name="epochs">Timed epochs (after one warm-up epoch); 0 skips the epoch.</param>
+    public static BenchResult Run(Gpu gpu, BenchShape shape, int batch, bool fused, int steps, int epochs,
+        Ceiling ceiling, uint seed = 1)
+    {
+        Accelerator accelerator = gpu.Accelerator;
+        KernelSet kernels = gpu.Kernels;
+        (int n, int d, int k) = (shape.N, shape.D, shape.K);
+        batch = Math.Min(batch, n);
+
+        // X ~ N(0, 1): [N, D]; labels y = argmax(X·Rᵀ) for a random R: [K, D], made block by block.
+        using var x = accelerator.Allocate1D<float>((long)n * d);
+        using var y = accelerator.Allocate1D<int>(n);
+        var synthetic = new Synthetic(accelerator, kernels.Shape);
+        synthetic.Launch(seed, 1f, x.View);
+        using (var teacher = new DeviceModel(accelerator, kernels, d, k, Math.Min(n, DeviceModel.EvaluationBlockRows)))
+        {
+            synthetic.Launch(seed + 1, 1f / MathF.Sqrt(d), teacher.Theta.View);
+            for (int start = 0; start < n; start += teacher.Capacity)
+            {
+                int rows = Math.Min(teacher.Capacity, n - start);
+                teacher.Forward(x.View.SubView((long)start * d, (long)rows * d), default, default, rows, 0f);
+                kernels.Argmax.Launch(teacher.Logits.View, rows, k, y.View.SubView(start, rows));
+            }
+        }
+
+        using var model = new DeviceModel(accelerator, kernels, d, k, fused ? 1 : n);
+        using var full = new BatchGradient(accelerator, kernels, model, n, fused);
+        using var mini = new BatchGradient(accelerator, kernels, model, batch, fused);
+        using var grad = accelerator.Allocate1D<float>(model.Theta.Length);
+        using var velocity = accelerator.Allocate1D<float>(model.Theta.Length);
+        using var order = accelerator.Allocate1D<int>(n);
+        velocity.MemSetToZero();
+        var sgd = new SgdParameters(0.1f, 0.9f, 0f, false, k * d);
+
+        void Step(BatchGradient gradient, ArrayView<int> rows, int count)
+        {
+            gradient.Compute(x.View, rows, y.View, default, count, 1f / n, grad.View);
+            kernels.Sgd.Launch(grad.View, sgd, velocity.View, model.Theta.View);
+        }
+
+        double stepSeconds = Median(steps, () => Step(full, default, n), accelerator, warmUp: 2);
+        double epochSeconds = double.NaN;
+        if (epochs > 0)
+        {
+            int epoch = 0;
+            epochSeconds = Median(epochs, () =>
+            {
+                kernels.Shuffle.Launch(n, Shuffle.Key((int)seed, ++epoch), order.View);
+                model.Totals.MemSetToZero();
+                for (int start = 0; start < n; start += batch)
+                {
+                    int rows = Math.Min(batch, n - start);
+                    Step(mini, order.View.SubView(start, rows), rows);
+                }
+            }, accelerator, warmUp: 1);
+        }
+        float loss = model.Totals.GetAsArray1D()[0];
+        if (!float.IsFinite(loss))
+            throw new InvalidOperationException($"benchmark training diverged on {shape} (loss {loss})");
+
+        return new BenchResult(gpu.Description, shape, batch, fused ? "fused" : "separate", stepSeconds * 1e3,
+            epochSeconds * 1e3, ceiling.FloorSeconds(shape) * 1e3, ceiling);
+    }
+
+    /// <summary>Median wall time of <paramref name="work"/>, each run between two device synchronizations.</summary>
+    private static double Median(int repeats, Action work, Accelerator accelerator, int warmUp = 1)
+    {
+        for (int i = 0; i < warmUp; i++)
+            work();
+        accelerator.Synchronize();
+        var times = new double[Math.Max(1, repeats)];
+        for (int i = 0; i < times.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            work();
+            accelerator.Synchronize();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        Array.Sort(times);
+        return times.Length % 2 == 1 ? times[times.Length / 2] : 0.5 * (times[times.Length / 2 - 1] + times[times.Length / 2]);
+    }
+}
