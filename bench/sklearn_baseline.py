@@ -22,7 +22,10 @@ For each dataset:
     training objective  mean CE(train) + ||W||^2 / (2*C*N)  (sklearn's
     objective divided by C*N; the intercept is not penalised).
   * ours (unless --skip-ours): runs the CLI's `train` and `evaluate --json`
-    commands and times `train` wall-clock.
+    commands and times `train` wall-clock. With --lbfgs, `train` runs
+    `--optimizer lbfgs --weight-decay 1/(C*N)`, the same objective divided by
+    C*N, and the JSON line carries both final objectives and their relative
+    difference.
 
 stdout: a markdown table (header unless --no-header, then one row per
 dataset), followed by one JSON object per dataset, one per line.
@@ -40,6 +43,7 @@ import csv
 import json
 import math
 import os
+import re
 import shlex
 import struct
 import subprocess
@@ -229,12 +233,15 @@ def run_cmd(argv):
     return proc, elapsed
 
 
-def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows):
+def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows, lbfgs_rows=None):
+    """lbfgs_rows: train our L-BFGS on sklearn's objective (lambda = 1/(C*N)) instead of the defaults."""
     model = os.path.join(out_dir, f"{name}.model")
     os.makedirs(out_dir, exist_ok=True)
     train_argv = prefix + ["train", "--data", train_data]
-    if name != "mnist":
+    if name != "mnist" and lbfgs_rows is None:
         train_argv += ["--val", test_data]
+    if lbfgs_rows is not None:
+        train_argv += ["--optimizer", "lbfgs", "--weight-decay", repr(1.0 / (C * lbfgs_rows))]
     train_argv += ["--model", model]
     try:
         proc, train_s = run_cmd(train_argv)
@@ -244,6 +251,7 @@ def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows):
     if proc.returncode != 0:
         log(f"[{name}] ours: train exited with status {proc.returncode}")
         return None
+    train_stdout = proc.stdout
 
     eval_argv = prefix + ["evaluate", "--model", model, "--data", test_data, "--json"]
     try:
@@ -254,6 +262,11 @@ def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows):
     if proc.returncode != 0:
         log(f"[{name}] ours: evaluate exited with status {proc.returncode}")
         return None
+    objective = None
+    for line in train_stdout.splitlines():
+        m = re.search(r"objective ([0-9.eE+-]+)", line)
+        if line.startswith("model:") and m:
+            objective = float(m.group(1))
     res = last_json_object(proc.stdout)
     if res is None or "accuracy" not in res:
         log(f"[{name}] ours: no JSON object with 'accuracy' in evaluate output")
@@ -266,6 +279,7 @@ def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows):
         "macro_f1": float(res["macro_f1"]) if res.get("macro_f1") is not None else None,
         "rows": res.get("rows"),
         "train_s": train_s,
+        "objective": objective,
     }
 
 
@@ -302,7 +316,8 @@ def run_dataset(name, args, prefix):
     ours = None
     ours_failed = False
     if not args.skip_ours:
-        ours = run_ours(name, prefix, args.out, train_data, test_data, len(yte))
+        ours = run_ours(name, prefix, args.out, train_data, test_data, len(yte),
+                        lbfgs_rows=len(ytr) if args.lbfgs else None)
         ours_failed = ours is None
 
     ours_acc = ours["accuracy"] if ours else None
@@ -319,6 +334,10 @@ def run_dataset(name, args, prefix):
         "sklearn_fit_s": sk["fit_s"],
         "ours_train_s": ours["train_s"] if ours else None,
         "sklearn_objective": sk["objective"],
+        "ours_objective": ours["objective"] if ours else None,
+        "objective_rel_diff": ((ours["objective"] - sk["objective"]) / sk["objective"]
+                               if ours and ours["objective"] is not None else None),
+        "ours_optimizer": "lbfgs" if args.lbfgs else "defaults",
         "sklearn_train_mean_ce": sk["train_mean_ce"],
         "sklearn_n_iter": sk["n_iter"],
         "sklearn_converged": sk["converged"],
@@ -348,6 +367,9 @@ def main():
                     help='command prefix for our CLI, e.g. "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"')
     ap.add_argument("--skip-ours", action="store_true",
                     help="only run sklearn (still writes the split CSVs)")
+    ap.add_argument("--lbfgs", action="store_true",
+                    help="train ours with --optimizer lbfgs on sklearn's objective (--weight-decay 1/(C*N)) "
+                         "and report both final objectives")
     ap.add_argument("--no-header", action="store_true",
                     help="do not print the markdown table header")
     args = ap.parse_args()

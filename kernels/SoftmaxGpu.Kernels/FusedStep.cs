@@ -58,15 +58,15 @@ public sealed class FusedStep
     /// </summary>
     public const int RowsPerPartialFloat = 8;
 
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
-        ArrayView<float>, FusedBatch, ArrayView<float>> kernel;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>> kernel;
     private readonly LaunchShape shape;
 
     public FusedStep(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
-            ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel);
+        kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+            ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel);
     }
 
     /// <summary>
@@ -81,13 +81,14 @@ public sealed class FusedStep
     /// Shared memory: xs [R, RowStride] | zs [R, K] | dW [K, D] | db [K] | scratch [threads].
     /// </summary>
     /// <param name="x">X: [N, D] row-major.</param>
+    /// <param name="x4">X again as [N, D/4] groups of four floats when D is a multiple of 4, else empty.</param>
     /// <param name="order">Rows of X in batch order: [B]; empty for X's own first B rows.</param>
     /// <param name="labels">y: [N] class indices, indexed like X (used when <paramref name="targets"/> is empty).</param>
     /// <param name="targets">Y: [N, K] soft targets indexed like X, or empty for hard labels.</param>
     /// <param name="theta">θ = [W (K·D) | b (K)].</param>
     /// <param name="batch">Sizes and scales.</param>
     /// <param name="partials">[groups, P]: each group's [dW | db | LossScale·Σloss | correct], overwritten.</param>
-    public static void FusedStepKernel(ArrayView<float> x, ArrayView<int> order, ArrayView<int> labels,
+    public static void FusedStepKernel(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<int> order, ArrayView<int> labels,
         ArrayView<float> targets, ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials)
     {
         int tid = Group.IdxX;
@@ -98,6 +99,7 @@ public sealed class FusedStep
         int stride = batch.RowStride;
         bool soft = targets.Length > 0;
         bool gathered = order.Length > 0;
+        bool vectors = x4.Length > 0;
 
         ArrayView<float> shared = SharedMemory.GetDynamic<float>();
         ArrayView<float> xs = shared.SubView(0, batch.TileRows * stride);
@@ -120,12 +122,31 @@ public sealed class FusedStep
             int first = tile * batch.TileRows;
             int rows = Math.Min(batch.TileRows, batch.Rows - first);
 
-            // 1. xs[r, :] = X[row(first + r), :]
-            for (int r = 0; r < rows; r++)
+            // 1. xs[r, :] = X[row(first + r), :]. With D a multiple of 4 every row starts 16-byte aligned, so
+            //    threads move 16 bytes each (ld.global.v4 on CUDA), flat over the tile's rows.
+            if (vectors)
             {
-                long source = (long)(gathered ? order[first + r] : first + r) * d;
-                for (int j = tid; j < d; j += threads)
-                    xs[r * stride + j] = x[source + j];
+                int quads = d / 4;
+                for (int e = tid; e < rows * quads; e += threads)
+                {
+                    int r = e / quads;
+                    int q = e - r * quads;
+                    Float4 v = x4[(long)(gathered ? order[first + r] : first + r) * quads + q];
+                    int at = r * stride + 4 * q;
+                    xs[at] = v.X;
+                    xs[at + 1] = v.Y;
+                    xs[at + 2] = v.Z;
+                    xs[at + 3] = v.W;
+                }
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    long source = (long)(gathered ? order[first + r] : first + r) * d;
+                    for (int j = tid; j < d; j += threads)
+                        xs[r * stride + j] = x[source + j];
+                }
             }
             Group.Barrier();
 
@@ -250,8 +271,11 @@ public sealed class FusedStep
         int count = groups ?? Groups(batch.Rows, batch.D, batch.K);
         int threads = shape.ElementGroup;
         int floats = batch.TileRows * (batch.RowStride + batch.K) + batch.K * batch.D + batch.K + threads;
+        // A buffer's base is 256-byte aligned and rows of a multiple of 4 floats keep every quad 16-byte aligned;
+        // X must therefore be a whole buffer (or start at a multiple of 4 floats), as BatchGradient passes it.
+        ArrayView<Float4> x4 = batch.D % 4 == 0 && x.Length % 4 == 0 ? x.Cast<Float4>() : default;
         kernel(new KernelConfig(count, threads, SharedMemoryConfig.RequestDynamic<float>(floats)),
-            x, order, labels, targets, theta, batch, partials);
+            x, x4, order, labels, targets, theta, batch, partials);
         return count;
     }
 

@@ -21,6 +21,7 @@ public static class App
             EvaluateCommand.Create(output, error),
             DevicesCommand.Create(output),
             BenchCommand.Create(output, error),
+            PtxCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

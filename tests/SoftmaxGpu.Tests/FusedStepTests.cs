@@ -13,7 +13,7 @@ public abstract partial class KernelTests
     public static TheoryData<int, int, int, double> FusedShapes => new()
     {
         { 37, 19, 7, 1.0 }, { 37, 19, 2, 1e4 }, { 37, 1, 7, 1.0 }, { 5, 3, 2, 1e30 }, { 1, 17, 3, 1.0 },
-        { 70, 45, 11, 1e30 },
+        { 70, 45, 11, 1e30 }, { 33, 8, 5, 1.0 }, { 70, 12, 3, 1e4 }, // D % 4 == 0: 16-byte loads
     };
 
     [Theory]
