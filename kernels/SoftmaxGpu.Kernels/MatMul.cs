@@ -43,7 +43,8 @@ public sealed class MatMul
     public const int SlicePad = 2;
 
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
-        ArrayView<float>, int, int, int, ArrayView<float>> kernel;
+        ArrayView<float>, int, int, int, int, ArrayView<float>> kernel;
+    private readonly PartialSum sum;
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
         ArrayView<float>, int, int, int, ArrayView<float>> directKernel;
     private readonly LaunchShape shape;
@@ -52,7 +53,8 @@ public sealed class MatMul
     {
         this.shape = shape;
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
-            ArrayView<float>, int, int, int, ArrayView<float>>(MatMulKernel);
+            ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel);
+        sum = new PartialSum(accelerator, shape);
         directKernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, ArrayView<float>>(MatMulDirectKernel);
     }
@@ -80,9 +82,10 @@ public sealed class MatMul
     /// <param name="m">Rows of C.</param>
     /// <param name="n">Columns of C.</param>
     /// <param name="p">Inner dimension.</param>
-    /// <param name="c">C: [M, N] row-major, overwritten.</param>
+    /// <param name="chunk">Extent of P each slice of the grid's Z covers (a multiple of T; ≥ P for one slice).</param>
+    /// <param name="c">C: [M, N] row-major, overwritten; with S slices [S, M, N], one partial C per slice.</param>
     public static void MatMulKernel(ArrayView<float> a, Strides aStrides, ArrayView<float> b,
-        Strides bStrides, ArrayView<float> bias, int m, int n, int p, ArrayView<float> c)
+        Strides bStrides, ArrayView<float> bias, int m, int n, int p, int chunk, ArrayView<float> c)
     {
         // Group indices read once: on the CPU accelerator each read is a thread-static lookup.
         int t = Group.DimX;
@@ -99,12 +102,17 @@ public sealed class MatMul
         ArrayView<float> sliceA = shared.SubView(0, t * pitch);
         ArrayView<float> sliceB = shared.SubView(t * pitch, t * pitch);
 
+        // Split-K: slice Grid.IdxZ takes P's range [first, last) and writes its own [M, N] partial of C.
+        int first = Grid.IdxZ * chunk;
+        int last = Math.Min(p, first + chunk);
+        ArrayView<float> partial = c.SubView((long)Grid.IdxZ * m * n, (long)m * n);
+
         var block = default(Block4x4);
-        for (int start = 0; start < p; start += t)
+        for (int start = first; start < last; start += t)
         {
             // A(i, q) and B(q, j) are the same staging problem with the roles of the strides swapped.
-            Stage(a, aStrides.Col, aStrides.Row, row0, m, start, p, t, tx, ty, pitch, sliceA);
-            Stage(b, bStrides.Row, bStrides.Col, col0, n, start, p, t, tx, ty, pitch, sliceB);
+            Stage(a, aStrides.Col, aStrides.Row, row0, m, start, last, t, tx, ty, pitch, sliceA);
+            Stage(b, bStrides.Row, bStrides.Col, col0, n, start, last, t, tx, ty, pitch, sliceB);
             Group.Barrier();
             for (int q = 0; q < t; q++)
             {
@@ -117,7 +125,7 @@ public sealed class MatMul
             Group.Barrier();
         }
 
-        block.Store(bias, row0 + ty, col0 + tx, t, m, n, c);
+        block.Store(bias, row0 + ty, col0 + tx, t, m, n, partial);
     }
 
     /// <summary>
@@ -225,9 +233,37 @@ public sealed class MatMul
         }
     }
 
-    /// <summary>Launches C = A·B (+ bias). Pass an empty view as <paramref name="bias"/> for none.</summary>
+    /// <summary>Most slices P is split into: each adds an [M, N] partial to write and to sum.</summary>
+    public const int MaxSlices = 16;
+
+    /// <summary>
+    /// Slices of P for C[M, N] = A·B on this device: enough groups to cover every multiprocessor twice when
+    /// M·N alone gives few (dW = Gᵀ·X of a large batch has M = K, N = D, P = B), each slice at least 8 tile
+    /// steps long. 1 where groups are single threads (the CPU accelerator's barrier-free product).
+    /// </summary>
+    public int SlicesFor(int m, int n, int p)
+    {
+        int tile = shape.Tile;
+        if (tile == 1)
+            return 1;
+        int edge = ThreadBlock * tile;
+        long blocks = (long)((m + edge - 1) / edge) * ((n + edge - 1) / edge);
+        long wanted = (2L * shape.Multiprocessors + blocks - 1) / blocks;
+        long longest = Math.Max(1, p / (8 * tile));
+        return (int)Math.Clamp(Math.Min(wanted, longest), 1, MaxSlices);
+    }
+
+    /// <summary>Floats of workspace <see cref="Launch"/> uses for this product ([S, M, N]); 0 for none.</summary>
+    public long WorkspaceFloats(int m, int n, int p) => SlicesFor(m, n, p) is int s && s > 1 ? (long)s * m * n : 0;
+
+    /// <summary>
+    /// Launches C = A·B (+ bias). Pass an empty view as <paramref name="bias"/> for none. With a workspace of
+    /// <see cref="WorkspaceFloats"/> floats (and no bias) P is split into slices whose partial products are then
+    /// added in slice order (deterministic); <paramref name="slices"/> overrides the count (tests).
+    /// </summary>
     public void Launch(ArrayView<float> a, Strides aStrides, ArrayView<float> b, Strides bStrides,
-        ArrayView<float> bias, int m, int n, int p, ArrayView<float> c)
+        ArrayView<float> bias, int m, int n, int p, ArrayView<float> c, ArrayView<float> workspace = default,
+        int? slices = null)
     {
         int tile = shape.Tile;
         if (tile == 1)
@@ -235,13 +271,25 @@ public sealed class MatMul
             directKernel(shape.GridStride((long)m * n, shape.ElementGroup), a, aStrides, b, bStrides, bias, m, n, p, c);
             return;
         }
-        // One group per (4T)×(4T) block of C; shared: two slices of [T, 4T + pad].
-        // REVIEW: dW = Gᵀ·X has M = K (e.g. 100) and N = D (e.g. 1024), so only ceil(K/64)·ceil(D/64) = 32
-        // groups walk all of P = B; a GPU with 132 SMs would want P split across groups (split-K) there.
+        int split = slices ?? SlicesFor(m, n, p);
+        if (split > 1 && (bias.Length > 0 || workspace.Length < (long)split * m * n))
+            split = 1;
+        // Each slice a whole number of tile steps.
+        int chunk = split == 1 ? Math.Max(p, 1) : ((p + split - 1) / split + tile - 1) / tile * tile;
+        split = split == 1 ? 1 : (p + chunk - 1) / chunk;
+
+        // One group per (4T)×(4T) block of C and slice of P; shared: two slices of [T, 4T + pad].
         int edge = ThreadBlock * tile;
-        var groups = new Index2D((m + edge - 1) / edge, (n + edge - 1) / edge);
-        var config = new KernelConfig(groups, new Index2D(tile, tile),
+        var groups = new Index3D((m + edge - 1) / edge, (n + edge - 1) / edge, split);
+        var config = new KernelConfig(groups, new Index3D(tile, tile, 1),
             SharedMemoryConfig.RequestDynamic<float>(2 * tile * (edge + SlicePad)));
-        kernel(config, a, aStrides, b, bStrides, bias, m, n, p, c);
+        if (split == 1)
+        {
+            kernel(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, c);
+            return;
+        }
+        ArrayView<float> partials = workspace.SubView(0, (long)split * m * n);
+        kernel(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, partials);
+        sum.Launch(partials, split, m * n, c);
     }
 }

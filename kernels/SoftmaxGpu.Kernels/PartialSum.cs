@@ -4,19 +4,20 @@ using ILGPU.Runtime;
 namespace SoftmaxGpu.Kernels;
 
 /// <summary>
-/// Adds up the per-group partials of <see cref="FusedStep"/>: column sums of a [groups, P] matrix, in group
-/// order (deterministic). The first P − 2 sums are the gradient; the last two (loss, correct count) are added
-/// to running totals, so an epoch's figures build up on the device and are read once.
+/// Adds up per-group partials: column sums of a [groups, P] matrix, in group order (deterministic). For
+/// <see cref="FusedStep"/> the first P − 2 sums are the gradient and the last two (loss, correct count) are
+/// added to running totals, so an epoch's figures build up on the device and are read once; for a split-K
+/// <see cref="MatMul"/> every column is a sum.
 /// </summary>
 public sealed class PartialSum
 {
-    private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>> kernel;
+    private readonly Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>, ArrayView<float>> kernel;
     private readonly LaunchShape shape;
 
     public PartialSum(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>(
+        kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, int, ArrayView<float>, ArrayView<float>>(
             PartialSumKernel);
     }
 
@@ -24,13 +25,13 @@ public sealed class PartialSum
     /// <param name="partials">[groups, P] partial sums.</param>
     /// <param name="groups">Rows of <paramref name="partials"/> in use.</param>
     /// <param name="length">P.</param>
-    /// <param name="grad">[P − 2]: the summed gradient, overwritten.</param>
-    /// <param name="totals">[2]: loss and correct-count accumulators, added to.</param>
-    public static void PartialSumKernel(ArrayView<float> partials, int groups, int length, ArrayView<float> grad,
-        ArrayView<float> totals)
+    /// <param name="gradLength">Columns summed into grad; the rest are added to totals.</param>
+    /// <param name="grad">[gradLength]: the sums, overwritten.</param>
+    /// <param name="totals">[length − gradLength]: accumulators (loss, correct count), added to.</param>
+    public static void PartialSumKernel(ArrayView<float> partials, int groups, int length, int gradLength,
+        ArrayView<float> grad, ArrayView<float> totals)
     {
         int stride = Grid.DimX * Group.DimX;
-        int gradLength = length - 2;
         for (int i = Grid.GlobalIndex.X; i < length; i += stride)
         {
             float sum = 0f;
@@ -44,5 +45,9 @@ public sealed class PartialSum
     }
 
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> grad, ArrayView<float> totals) =>
-        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, grad, totals);
+        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length - 2, grad, totals);
+
+    /// <summary>sums[i] = Σ_g partials[g, i] for every column, no totals (split-K matrix products).</summary>
+    public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> sums) =>
+        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length, sums, default);
 }

@@ -60,6 +60,27 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
     }
 
     [Theory]
+    [InlineData(70, 45, 11, 2)]
+    [InlineData(70, 45, 11, 5)]
+    [InlineData(9, 19, 7, 5)] // more slices than tile steps: the extra slices are dropped
+    public void MatMulSplitAlongPAddsTheSlicesPartials(int b, int d, int k, int slices)
+    {
+        Gpu gpu = Gpu;
+        var random = new Random(b + d + k + slices);
+        double[] g = Check.AsDevice(Check.Normal(random, b * k));
+        double[] x = Check.AsDevice(Check.Normal(random, b * d));
+        (double[] dw, _) = ReferenceMath.ParameterGradient(g, x, b, d, k);
+
+        using var gs = gpu.Accelerator.Allocate1D(Check.ToFloat(g));
+        using var xs = gpu.Accelerator.Allocate1D(Check.ToFloat(x));
+        using var result = gpu.Accelerator.Allocate1D<float>(k * d);
+        using var workspace = gpu.Accelerator.Allocate1D<float>((long)slices * k * d);
+        gpu.Kernels.MatMul.Launch(gs.View, Strides.Transposed(k), xs.View, Strides.RowMajor(d), default, k, d, b,
+            result.View, workspace.View, slices);
+        Check.Close(dw, result.GetAsArray1D(), 1e-5, 1e-5, $"dW = Gᵀ·X in {slices} slices [{b}×{d}×{k}]");
+    }
+
+    [Theory]
     [MemberData(nameof(LogitScales))]
     public void SoftmaxIsStableAndMatchesReference(double scale)
     {

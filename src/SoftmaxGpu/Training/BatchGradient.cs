@@ -19,6 +19,7 @@ public sealed class BatchGradient : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? batchX;
     private readonly MemoryBuffer1D<int, Stride1D.Dense>? batchY;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? batchTargets;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? workspace;
 
     /// <param name="capacity">Most rows of one batch.</param>
     /// <param name="fused">Force the fused pass (true) or the kernel-per-operation path (false); null: fused where it fits.</param>
@@ -43,6 +44,8 @@ public sealed class BatchGradient : IDisposable
         batchX = accelerator.Allocate1D<float>((long)capacity * model.D);
         batchY = accelerator.Allocate1D<int>(capacity);
         batchTargets = softTargets ? accelerator.Allocate1D<float>((long)capacity * model.K) : null;
+        long slices = kernels.MatMul.WorkspaceFloats(model.K, model.D, capacity);
+        workspace = slices > 0 ? accelerator.Allocate1D<float>(slices) : null;
     }
 
     /// <summary>Whether the fused single-pass kernel computes the gradient.</summary>
@@ -85,9 +88,10 @@ public sealed class BatchGradient : IDisposable
         // G = (Q − Y)/B, in place over Q.
         ArrayView<float> g = model.Probabilities.View;
         kernels.Gradient.Launch(g, labels, targets, rows, k, g);
-        // dW[c, j] = Σ_r G[r, c]·X[r, j]: A = Gᵀ ([K, B] read from [B, K]), B = X [B, D].
+        // dW[c, j] = Σ_r G[r, c]·X[r, j]: A = Gᵀ ([K, B] read from [B, K]), B = X [B, D]; the rows split
+        // into slices when K×D alone gives the device too few groups.
         kernels.MatMul.Launch(g, Strides.Transposed(k), x, Strides.RowMajor(d), ArrayView<float>.Empty,
-            k, d, rows, grad.SubView(0, (long)k * d));
+            k, d, rows, grad.SubView(0, (long)k * d), workspace is null ? default : workspace.View);
         kernels.ColumnSum.Launch(g, rows, k, grad.SubView((long)k * d, k));
     }
 
@@ -97,5 +101,6 @@ public sealed class BatchGradient : IDisposable
         batchX?.Dispose();
         batchY?.Dispose();
         batchTargets?.Dispose();
+        workspace?.Dispose();
     }
 }
