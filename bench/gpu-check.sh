@@ -12,23 +12,27 @@ set -u
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
 here=$(cd "$(dirname "$0")" && pwd)
-run() { bash "$here/boot.sh" dotnet "$@"; }
-SHAPES="60000x784x10 1000000x256x10 1000000x1024x100"
-BATCH=1024
+dotnet=(bash "$here/boot.sh" dotnet)  # the carried .NET runtime, with CUDA on the library path
+# Overridable for a dry run of the plumbing on a machine without a GPU, e.g.
+#   DEVICE=cpu SHAPES="300x7x3" LBFGS_ITERATIONS=2 OUT=/tmp/dry bash .gpu/gpu-check.sh
+DEVICE=${DEVICE:-cuda}
+SHAPES=${SHAPES:-"60000x784x10 1000000x256x10 1000000x1024x100"}
+BATCH=${BATCH:-1024}
+LBFGS_ITERATIONS=${LBFGS_ITERATIONS:-1000}
 
 stage() { echo "== $1 ($(date -u +%H:%M:%S))"; }
 
 stage "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
-run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" devices 2>&1 | tee "$OUT/devices.txt"
+"${dotnet[@]}" "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" devices 2>&1 | tee "$OUT/devices.txt"
 
 stage "tests (CUDA, OpenCL, CPU)"
-timeout 150 run "$here/SoftmaxGpu.Tests/SoftmaxGpu.Tests.dll" > "$OUT/tests.txt" 2>&1
+timeout 150 "${dotnet[@]}" "$here/SoftmaxGpu.Tests/SoftmaxGpu.Tests.dll" > "$OUT/tests.txt" 2>&1
 echo "tests exit $?"
 grep -E "\[FAIL\]|Total:" "$OUT/tests.txt" | head -40
 
 stage "bench (ours)"
-timeout 100 run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" bench --device cuda --json --batch-size $BATCH $SHAPES \
+timeout 100 "${dotnet[@]}" "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" bench --device "$DEVICE" --json --batch-size $BATCH $SHAPES \
   > "$OUT/ours.jsonl" 2> "$OUT/ours.err"
 echo "bench exit $?"; cat "$OUT/ours.err"
 
@@ -40,8 +44,8 @@ for shape in $SHAPES; do
 done
 
 stage "L-BFGS on MNIST (λ = 1/60000)"
-timeout 60 run "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" train --device cuda --data "$here/mnist" --optimizer lbfgs \
-  --weight-decay 1.6666666666666667e-05 --model "$OUT/mnist-lbfgs.model" > "$OUT/mnist-lbfgs.txt" 2>&1
+timeout 60 "${dotnet[@]}" "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" train --device "$DEVICE" --data "$here/mnist" --optimizer lbfgs \
+  --epochs "$LBFGS_ITERATIONS" --weight-decay 1.6666666666666667e-05 --model "$OUT/mnist-lbfgs.model" > "$OUT/mnist-lbfgs.txt" 2>&1
 echo "train exit $?"; tail -3 "$OUT/mnist-lbfgs.txt"
 
 stage "table"
