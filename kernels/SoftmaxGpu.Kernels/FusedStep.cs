@@ -14,13 +14,16 @@ public readonly struct FusedBatch
     public readonly int TileRows;
     /// <summary>Floats between staged rows: D rounded up to odd, so rows start in different banks.</summary>
     public readonly int RowStride;
+    /// <summary>L: adjacent lanes that share one logit's dot product (a power of two within a warp).</summary>
+    public readonly int Lanes;
     /// <summary>Factor of G = (Q − Y)·GradScale: 1/B for the batch mean.</summary>
     public readonly float GradScale;
     /// <summary>Factor of the loss sum written to the partials: 1/N for an epoch mean built from batches.</summary>
     public readonly float LossScale;
 
-    public FusedBatch(int rows, int d, int k, int tileRows, float gradScale, float lossScale)
+    public FusedBatch(int rows, int d, int k, int tileRows, int lanes, float gradScale, float lossScale)
     {
+        Lanes = lanes;
         Rows = rows;
         D = d;
         K = k;
@@ -72,7 +75,8 @@ public sealed class FusedStep
     /// <summary>
     /// Groups stride over tiles of R rows. Per tile, with barriers between the phases:
     /// 1. stage X rows (gathered through <paramref name="order"/>) into shared memory, coalesced along D;
-    /// 2. z[r, c] = b[c] + Σ_j X[r, j]·W[c, j], one (row, class) pair per thread (W is read through the cache);
+    /// 2. z[r, c] = b[c] + Σ_j X[r, j]·W[c, j], a (row, class) pair per thread, or per L lanes when the tile
+    ///    has fewer pairs than threads (W is read through the cache);
     /// 3. per row: m = max z, s = Σ exp(z − m), loss (m − z_y) + log s, argmax, G = (exp(z − m)/s − y)·scale,
     ///    written over the logits;
     /// 4. dW[c, j] += Σ_r G[r, c]·X[r, j], db[c] += Σ_r G[r, c], into shared accumulators that each thread
@@ -150,15 +154,27 @@ public sealed class FusedStep
             }
             Group.Barrier();
 
-            // 2. zs[r, c] = b[c] + xs[r, :]·W[c, :]
-            for (int pair = tid; pair < rows * k; pair += threads)
+            // 2. zs[r, c] = b[c] + xs[r, :]·W[c, :]. When a tile has fewer (row, class) pairs than threads,
+            //    L adjacent lanes of a warp share a pair, each summing every L-th feature, and add their sums
+            //    by shuffles. Every thread runs the same rounds, so all lanes of a warp meet at each shuffle.
+            int lanes = batch.Lanes;
+            int pairsPerRound = threads / lanes;
+            int lane = tid % lanes;
+            for (int round = 0; round < rows * k; round += pairsPerRound)
             {
-                int r = pair / k;
-                int c = pair - r * k;
-                float z = theta[kd + c];
-                for (int j = 0; j < d; j++)
-                    z += xs[r * stride + j] * theta[c * d + j];
-                zs[pair] = z;
+                int pair = round + tid / lanes;
+                float z = 0f;
+                if (pair < rows * k)
+                {
+                    int r = pair / k;
+                    int c = pair - r * k;
+                    for (int j = lane; j < d; j += lanes)
+                        z += xs[r * stride + j] * theta[c * d + j];
+                }
+                for (int offset = lanes / 2; offset > 0; offset /= 2)
+                    z += Warp.ShuffleDown(z, offset);
+                if (lane == 0 && pair < rows * k)
+                    zs[pair] = theta[kd + pair % k] + z;
             }
             Group.Barrier();
 
@@ -281,5 +297,16 @@ public sealed class FusedStep
 
     /// <summary>The batch description for <paramref name="rows"/> rows of a D×K model on this device.</summary>
     public FusedBatch Batch(int rows, int d, int k, float gradScale, float lossScale) =>
-        new(rows, d, k, TileRows(d, k), gradScale, lossScale);
+        new(rows, d, k, TileRows(d, k), Lanes(d, k), gradScale, lossScale);
+
+    /// <summary>
+    /// Lanes per logit: the threads a full tile leaves without a (row, class) pair of their own, shared out —
+    /// MNIST's 784×10 stages 5 rows, 50 pairs for 256 threads, so 4 lanes each. At most a warp (shuffles).
+    /// </summary>
+    public int Lanes(int d, int k)
+    {
+        int pairs = Math.Max(1, TileRows(d, k) * k);
+        int spare = LaunchShape.FloorPow2(Math.Max(1, shape.ElementGroup / pairs));
+        return Math.Min(spare, shape.WarpSize);
+    }
 }

@@ -45,7 +45,8 @@ public sealed class LaunchShape
             Tile *= 2;
         ReductionGroup = Math.Min(MaxGroup, MaxReductionGroup);
         // Element-wise kernels: a few warps per group, within the limit.
-        ElementGroup = Math.Min(MaxGroup, FloorPow2(Math.Max(1, warpSize) * 8));
+        WarpSize = FloorPow2(Math.Max(1, warpSize));
+        ElementGroup = Math.Min(MaxGroup, WarpSize * 8);
         ResidentThreads = Math.Max(residentThreads, ElementGroup);
     }
 
@@ -63,6 +64,9 @@ public sealed class LaunchShape
 
     /// <summary>Threads resident on the whole device; a grid-stride launch needs no more.</summary>
     public int ResidentThreads { get; }
+
+    /// <summary>Threads of a warp (a power of two): lanes that can exchange values by shuffles.</summary>
+    public int WarpSize { get; }
 
     /// <summary>Multiprocessors of the device: the fused step sizes its grid by them.</summary>
     public int Multiprocessors { get; }

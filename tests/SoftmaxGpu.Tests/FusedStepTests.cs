@@ -14,6 +14,7 @@ public abstract partial class KernelTests
     {
         { 37, 19, 7, 1.0 }, { 37, 19, 2, 1e4 }, { 37, 1, 7, 1.0 }, { 5, 3, 2, 1e30 }, { 1, 17, 3, 1.0 },
         { 70, 45, 11, 1e30 }, { 33, 8, 5, 1.0 }, { 70, 12, 3, 1e4 }, // D % 4 == 0: 16-byte loads
+        { 9, 3001, 2, 1.0 }, // 2 rows a tile in 48 KiB: 4 pairs, so 16-thread groups share each dot over 4 lanes
     };
 
     [Theory]
@@ -36,6 +37,8 @@ public abstract partial class KernelTests
 
         FusedStep fused = gpu.Kernels.FusedStep;
         FusedBatch batch = fused.Batch(b, d, k, 1f / b, 1f / b);
+        if (d == 3001 && gpu.Kernels.Shape.ElementGroup == 16)
+            Assert.Equal(4, batch.Lanes); // the case is there to run the shuffles: check it does
         using var xs = gpu.Accelerator.Allocate1D(Check.ToFloat(x));
         using var os = gpu.Accelerator.Allocate1D(order);
         using var ys = gpu.Accelerator.Allocate1D(labels);
