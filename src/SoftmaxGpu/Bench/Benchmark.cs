@@ -136,7 +136,7 @@ public static class Benchmark
         }
         float loss = model.Totals.GetAsArray1D()[0];
         if (!float.IsFinite(loss))
-            throw new InvalidOperationException($"benchmark training diverged on {shape} (loss {loss})");
+            throw new TrainingDivergedException(epochs, loss, sgd.LearningRate);
 
         return new BenchResult(gpu.Description, shape, batch, fused ? "fused" : "separate", stepSeconds * 1e3,
             epochSeconds * 1e3, ceiling.FloorSeconds(shape) * 1e3, ceiling);
