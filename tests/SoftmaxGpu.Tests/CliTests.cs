@@ -67,6 +67,24 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void PtxCompilesTheHotKernelsWithoutAGpu()
+    {
+        string dir = PathOf("ptx");
+        var ptx = Run("ptx", "--out", dir);
+        Assert.True(ptx.Code == 0, ptx.Err);
+        Dictionary<string, string[]> rows = ptx.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToDictionary(f => string.Join(' ', f.TakeWhile(w => !char.IsDigit(w[0]))), f => f);
+        // Columns: name…, instructions, ld.v4, ld, st, ld.shared, st.shared, bar, local, %f registers.
+        string[] fused = rows["fused step"];
+        string[] copy = rows["copy probe"];
+        Assert.True(int.Parse(copy[3]) >= 1, "the copy probe must load 16 bytes at a time: " + string.Join(' ', copy));
+        Assert.True(int.Parse(fused[3]) >= 1, "the fused step must stage X with a 16-byte load: " + string.Join(' ', fused));
+        Assert.Equal("0", fused[9]); // no local memory
+        Assert.Contains(".target", File.ReadAllText(Path.Combine(dir, "fused-step.ptx")));
+    }
+
+    [Fact]
     public void TrainWithLbfgsReportsTheObjectiveAndHowItStopped()
     {
         string model = PathOf("lbfgs.model");
