@@ -8,24 +8,34 @@ namespace SoftmaxGpu.Kernels;
 /// number of correct argmax predictions. With lse_r = m_r + log s_r from the softmax kernel, hard labels give
 /// loss_r = (m_r − z[r, y_r]) + log s_r; soft targets (a probability row per sample) give
 /// loss_r = −Σ_c y_rc log q_rc = Σ_c y_rc ((m_r − z_rc) + log s_r), the same path. log q is never formed.
+/// Groups take contiguous chunks of rows and write a partial (loss, correct) each; <see cref="PartialSum"/>
+/// adds the partials in group order to the totals, so the result does not depend on timing.
 /// </summary>
 public sealed class CrossEntropy
 {
+    /// <summary>Groups per multiprocessor: enough to keep the device reading while each group's partial stays tiny.</summary>
+    public const int GroupsPerMultiprocessor = 4;
+
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
         int, int, float, ArrayView<float>> kernel;
     private readonly LaunchShape shape;
+    private readonly PartialSum sum;
+    // [groups, 2]: allocated once with the kernels; launches on one stream run in order, so they can share it.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> partials;
 
     public CrossEntropy(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
+        sum = new PartialSum(accelerator, shape);
+        partials = accelerator.Allocate1D<float>(2L * MaxGroups);
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<float>, int, int, float, ArrayView<float>>(CrossEntropyKernel);
     }
 
     /// <summary>
-    /// A single group strides over the rows; each thread sums its rows' losses and counts its correct
-    /// predictions, then two shared-memory reductions combine them. Thread 0 adds
-    /// scale·Σloss to totals[0] and the correct count to totals[1], so a batch mean (scale = 1/B) or an
+    /// Group g takes the rows of its chunk; each thread sums its rows' losses and counts its correct
+    /// predictions, two shared-memory reductions combine them, and thread 0 writes the group's
+    /// (scale·Σloss, correct) to partials[g]. Summed into totals afterwards, a batch mean (scale = 1/B) or an
     /// epoch mean accumulated over batches (scale = 1/N) is read back with one copy.
     /// </summary>
     /// <param name="z">Z: [B, K] logits.</param>
@@ -34,19 +44,22 @@ public sealed class CrossEntropy
     /// <param name="targets">Y: [B, K] soft targets, or empty for hard labels.</param>
     /// <param name="rows">B.</param>
     /// <param name="k">K.</param>
-    /// <param name="scale">Factor applied to the loss sum before it is added.</param>
-    /// <param name="totals">[2]: loss accumulator, correct-prediction accumulator; added to.</param>
+    /// <param name="scale">Factor applied to the loss sum.</param>
+    /// <param name="partials">[groups, 2]: each group's (scale·Σloss, correct count), written.</param>
     public static void CrossEntropyKernel(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
-        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
+        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials)
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
         ArrayView<float> scratch = SharedMemory.GetDynamic<float>(); // [threads]
         bool soft = targets.Length > 0;
+        int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
+        int first = Grid.IdxX * chunk;
+        int last = Math.Min(rows, first + chunk);
 
         float loss = 0f;
         float correct = 0f;
-        for (int r = tid; r < rows; r += threads)
+        for (int r = first + tid; r < last; r += threads)
         {
             long row = (long)r * k;
             float max = rowStats[2 * r];
@@ -77,17 +90,22 @@ public sealed class CrossEntropy
         float correctSum = GroupReduce.Sum(scratch, correct);
         if (tid == 0)
         {
-            totals[0] += scale * lossSum;
-            totals[1] += correctSum;
+            partials[2 * Grid.IdxX] = scale * lossSum;
+            partials[2 * Grid.IdxX + 1] = correctSum;
         }
     }
+
+    /// <summary>Most groups a launch uses: the partial buffer's rows.</summary>
+    private int MaxGroups => shape.Multiprocessors * GroupsPerMultiprocessor;
 
     /// <summary>Adds scale·Σ loss and the correct count of <paramref name="rows"/> rows to totals.</summary>
     public void Launch(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
     {
-        int threads = shape.ReductionGroup;
-        kernel(new KernelConfig(1, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
-            z, rowStats, labels, targets, rows, k, scale, totals);
+        int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
+        int groups = Math.Clamp((rows + threads - 1) / threads, 1, MaxGroups);
+        kernel(new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
+            z, rowStats, labels, targets, rows, k, scale, partials.View);
+        sum.Launch(partials.View, groups, 2, default, totals);
     }
 }

@@ -227,6 +227,23 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(1000, 7)]
+    [InlineData(333, 40)]
+    public void ColumnSumOfATallMatrixAddsEveryChunk(int rows, int k)
+    {
+        Gpu gpu = Gpu;
+        double[] g = Check.AsDevice(Check.Normal(new Random(rows + k), rows * k));
+        var expected = new double[k];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < k; c++)
+                expected[c] += g[r * k + c];
+        using var gs = gpu.Accelerator.Allocate1D(Check.ToFloat(g));
+        using var sums = gpu.Accelerator.Allocate1D<float>(k);
+        gpu.Kernels.ColumnSum.Launch(gs.View, rows, k, sums.View);
+        Check.Close(expected, sums.GetAsArray1D(), 1e-4, 1e-5, $"column sums of {rows}×{k}");
+    }
+
     [Fact]
     public void GatherRowsAndArgmaxFollowTheIndexList()
     {
