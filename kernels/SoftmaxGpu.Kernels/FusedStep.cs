@@ -50,16 +50,10 @@ public sealed class FusedStep
     public const int MaxTileRows = 32;
 
     /// <summary>
-    /// Groups per multiprocessor for a full-batch pass: enough to hide latency; each group costs a partial of
-    /// K·D + K floats to write and to sum again.
+    /// Groups per multiprocessor, at most: two 256-thread groups keep each SM's loads in flight (a group's
+    /// shared memory is up to 48 KiB), and every group costs a partial of K·D + K floats to write and to sum.
     /// </summary>
-    public const int GroupsPerMultiprocessor = 4;
-
-    /// <summary>
-    /// A group handles at least this many rows per class, so the partials it writes (K·D floats) stay a small
-    /// fraction of the X rows it reads (rows·D floats): about 1/8.
-    /// </summary>
-    public const int RowsPerPartialFloat = 8;
+    public const int GroupsPerMultiprocessor = 2;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>> kernel;
@@ -264,14 +258,14 @@ public sealed class FusedStep
     public bool Fits(int d, int k) => TileRows(d, k) > 0;
 
     /// <summary>
-    /// Groups for a batch of <paramref name="rows"/> rows: enough to fill the device, few enough that each reads
-    /// at least <see cref="RowsPerPartialFloat"/>·K rows, so summing the partials costs little beside reading X.
+    /// Groups for a batch of <paramref name="rows"/> rows: one per tile up to two per multiprocessor, so a
+    /// mini-batch spreads over the whole device (or over every core of the CPU accelerator) and a full batch
+    /// runs as persistent groups that each stride over many tiles.
     /// </summary>
     public int Groups(int rows, int d, int k)
     {
         int tiles = (rows + TileRows(d, k) - 1) / TileRows(d, k);
-        int byPartialCost = Math.Max(1, rows / (RowsPerPartialFloat * k));
-        return Math.Max(1, Math.Min(tiles, Math.Min(byPartialCost, shape.Multiprocessors * GroupsPerMultiprocessor)));
+        return Math.Clamp(tiles, 1, shape.Multiprocessors * GroupsPerMultiprocessor);
     }
 
     /// <summary>

@@ -34,9 +34,21 @@ public sealed class PartialSum
         int stride = Grid.DimX * Group.DimX;
         for (int i = Grid.GlobalIndex.X; i < length; i += stride)
         {
-            float sum = 0f;
-            for (int g = 0; g < groups; g++)
-                sum += partials[(long)g * length + i];
+            // Four independent running sums keep four loads in flight (ILGPU does not unroll loops); the order
+            // of additions is still fixed: s_m = Σ_{g ≡ m mod 4}, then (s0 + s1) + (s2 + s3).
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            int g = 0;
+            for (; g + 3 < groups; g += 4)
+            {
+                long at = (long)g * length + i;
+                s0 += partials[at];
+                s1 += partials[at + length];
+                s2 += partials[at + 2L * length];
+                s3 += partials[at + 3L * length];
+            }
+            for (; g < groups; g++)
+                s0 += partials[(long)g * length + i];
+            float sum = (s0 + s1) + (s2 + s3);
             if (i < gradLength)
                 grad[i] = sum;
             else

@@ -44,12 +44,12 @@ public abstract partial class KernelTests
         using var ys = gpu.Accelerator.Allocate1D(labels);
         using var ts = gpu.Accelerator.Allocate1D(Check.ToFloat(soft));
         using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
-        using var partials = gpu.Accelerator.Allocate1D<float>(3L * batch.PartialLength);
+        using var partials = gpu.Accelerator.Allocate1D<float>(7L * batch.PartialLength);
         using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
         using var totals = gpu.Accelerator.Allocate1D<float>(2);
 
         foreach (bool hard in new[] { true, false })
-            foreach (int groups in new[] { 1, 3 })
+            foreach (int groups in new[] { 1, 3, 7 })
             {
                 double[]? targets = hard ? null : sb;
                 (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, xb, yb, targets, b, d, k, 0);
