@@ -258,6 +258,21 @@ public sealed class FusedStep
     public bool Fits(int d, int k) => TileRows(d, k) > 0;
 
     /// <summary>
+    /// Rows × features of a batch up to which the fused pass is the faster one on ILGPU's CPU accelerator.
+    /// Measured there (bench/RESULTS.md, batch 64): with D = 64 the fused epoch took half the time of the
+    /// kernel-per-operation path (fewer launches), while with D = 784 (B·D = 50176) and for full batches the
+    /// one-kernel-per-operation path, whose grid-stride product spreads finer over the cores, was faster.
+    /// </summary>
+    public const int CpuFusedElements = 16384;
+
+    /// <summary>
+    /// Whether the fused pass is the one to use for batches of <paramref name="rows"/> rows: wherever it fits on
+    /// a GPU; on the CPU accelerator (single-thread groups) only for small batches, where launches dominate.
+    /// </summary>
+    public bool Preferred(int rows, int d, int k) =>
+        Fits(d, k) && (shape.MaxGroup > 1 || (long)rows * d <= CpuFusedElements);
+
+    /// <summary>
     /// Groups for a batch of <paramref name="rows"/> rows: one per tile up to two per multiprocessor, so a
     /// mini-batch spreads over the whole device (or over every core of the CPU accelerator) and a full batch
     /// runs as persistent groups that each stride over many tiles.

@@ -42,7 +42,7 @@ public static class BenchCommand
         };
         var kernels = new Option<string>("--kernels")
         {
-            Description = "fused, separate (one kernel per operation), both, or auto (fused where the model fits, else separate).",
+            Description = "fused, separate (one kernel per operation), both, or auto (the trainer's choice for a full batch).",
             DefaultValueFactory = _ => "both",
         };
         var copyMiB = new Option<int?>("--copy-mib")
@@ -99,7 +99,7 @@ public static class BenchCommand
                 {
                     "fused" => [true],
                     "separate" => [false],
-                    "auto" => [fits],
+                    "auto" => [gpu.Kernels.FusedStep.Preferred(shape.N, shape.D, shape.K)],
                     _ => fits ? new[] { true, false } : [false],
                 };
                 if (mode == "fused" && !fits)

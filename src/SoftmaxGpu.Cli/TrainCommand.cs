@@ -133,7 +133,8 @@ public static class TrainCommand
                 $"model: {parse.GetValue(model)} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
                 $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
                 (result.StoppedEarly ? " (stopped early)" : "") +
-                $"; train loss {kept.TrainLoss:F4}, objective {result.Objective:F8}" +
+                $"; train loss {kept.TrainLoss:F4}" +
+                (result.Objective is double j ? $", objective {j:F8}" : "") +
                 (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
                 $"; {clock.Elapsed.TotalSeconds:F1} s");
             return 0;

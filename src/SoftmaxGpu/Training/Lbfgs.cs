@@ -48,7 +48,7 @@ public static class Lbfgs
         using var valX = validation is null ? null : accelerator.Allocate1D(validation.Features);
         using var valY = validation is null ? null : accelerator.Allocate1D(validation.Labels);
         using var valTargets = validation?.Targets is null ? null : accelerator.Allocate1D(validation.Targets);
-        bool fused = options.Fused ?? gpu.Kernels.FusedStep.Fits(d, k);
+        bool fused = options.Fused ?? gpu.Kernels.FusedStep.Preferred(n, d, k);
         using var model = new DeviceModel(accelerator, gpu.Kernels, d, k, fused ? Math.Min(n, DeviceModel.EvaluationBlockRows) : n);
         using var gradient = new BatchGradient(accelerator, gpu.Kernels, model, n, fused, train.Targets is not null);
         using var grad = accelerator.Allocate1D<float>(model.Theta.Length);

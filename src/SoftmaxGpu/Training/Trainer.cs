@@ -20,8 +20,9 @@ public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double
 /// <summary>The parameters theta = [W | b] after training (the best validation epoch's when stopping early).</summary>
 public sealed record TrainResult(float[] Theta, IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly)
 {
-    /// <summary>J = mean CE + (λ/2)‖W‖² of the returned θ over the whole training set.</summary>
-    public double Objective { get; init; }
+    /// <summary>J = mean CE + (λ/2)‖W‖² of the returned θ over the whole training set, where the optimizer
+    /// computes it (L-BFGS); SGD and Adam report the epoch's running loss instead, without an extra pass.</summary>
+    public double? Objective { get; init; }
 
     /// <summary>A line on how the optimizer ended, where it has one to say.</summary>
     public string? Summary { get; init; }
@@ -61,7 +62,7 @@ public static class Trainer
         using var valTargets = Upload(accelerator, validation?.Targets);
 
         // Parameters and forward buffers; the batch gradient; optimizer state. Nothing is allocated per step.
-        bool fused = options.Fused ?? kernels.FusedStep.Fits(d, k);
+        bool fused = options.Fused ?? kernels.FusedStep.Preferred(batch, d, k);
         int forwardRows = fused ? Math.Min(batch, DeviceModel.EvaluationBlockRows) : batch;
         using var model = new DeviceModel(accelerator, kernels, d, k, forwardRows);
         using var gradient = new BatchGradient(accelerator, kernels, model, batch, fused, train.Targets is not null);
@@ -142,12 +143,7 @@ public static class Trainer
 
         if (!stoppedEarly && bestEpoch > 0 && bestEpoch != history.Count)
             best.View.CopyTo(model.Theta.View);
-        float[] theta = model.Theta.GetAsArray1D();
-        (double meanLoss, _) = model.Evaluate(x.View, y.View, View(targets), n);
-        return new TrainResult(theta, history, bestEpoch == 0 ? history.Count : bestEpoch, stoppedEarly)
-        {
-            Objective = meanLoss + 0.5 * options.WeightDecay * theta.Take(penalized).Sum(w => (double)w * w),
-        };
+        return new TrainResult(model.Theta.GetAsArray1D(), history, bestEpoch == 0 ? history.Count : bestEpoch, stoppedEarly);
     }
 
     /// <summary>A device copy of <paramref name="data"/>, or null for none (ILGPU cannot allocate zero elements).</summary>
