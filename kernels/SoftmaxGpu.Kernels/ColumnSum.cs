@@ -35,7 +35,7 @@ public sealed class ColumnSum
     /// <param name="g">G: [B, K].</param>
     /// <param name="rows">B.</param>
     /// <param name="k">K.</param>
-    /// <param name="partials">[groups, K]: each group's column sums, written.</param>
+    /// <param name="partials">[groups, K]: each group's column sums, written (with one group: the sums).</param>
     public static void ColumnSumKernel(ArrayView<float> g, int rows, int k, ArrayView<float> partials)
     {
         int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
@@ -56,13 +56,18 @@ public sealed class ColumnSum
         int maxGroups = shape.Multiprocessors * GroupsPerMultiprocessor;
         int groups = Math.Clamp(rows / MinRowsPerGroup, 1, maxGroups);
         long needed = (long)maxGroups * k;
-        if (partials is null || partials.Length < needed)
+        if (groups > 1 && (partials is null || partials.Length < needed))
         {
             partials?.Dispose();
             partials = accelerator.Allocate1D<float>(needed);
         }
         int threads = Math.Min(shape.ElementGroup, LaunchShape.CeilPow2(k));
-        kernel(new KernelConfig(groups, threads), g, rows, k, partials.View);
+        if (groups == 1)
+        {
+            kernel(new KernelConfig(1, threads), g, rows, k, sums); // one group's partial row is the answer
+            return;
+        }
+        kernel(new KernelConfig(groups, threads), g, rows, k, partials!.View);
         sum.Launch(partials.View, groups, k, sums);
     }
 }

@@ -16,8 +16,11 @@ public sealed class CrossEntropy
     /// <summary>Groups per multiprocessor: enough to keep the device reading while each group's partial stays tiny.</summary>
     public const int GroupsPerMultiprocessor = 4;
 
+    /// <summary>Fewest rows a group takes, so a small batch is one group and needs no partial sum.</summary>
+    public const int MinRowsPerGroup = 256;
+
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
-        int, int, float, ArrayView<float>> kernel;
+        int, int, float, ArrayView<float>, ArrayView<float>> kernel;
     private readonly LaunchShape shape;
     private readonly PartialSum sum;
     // [groups, 2]: allocated once with the kernels; launches on one stream run in order, so they can share it.
@@ -29,7 +32,7 @@ public sealed class CrossEntropy
         sum = new PartialSum(accelerator, shape);
         partials = accelerator.Allocate1D<float>(2L * MaxGroups);
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<float>, int, int, float, ArrayView<float>>(CrossEntropyKernel);
+            ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel);
     }
 
     /// <summary>
@@ -46,8 +49,9 @@ public sealed class CrossEntropy
     /// <param name="k">K.</param>
     /// <param name="scale">Factor applied to the loss sum.</param>
     /// <param name="partials">[groups, 2]: each group's (scale·Σloss, correct count), written.</param>
+    /// <param name="totals">[2]: added to directly when the launch has a single group (no partials to sum).</param>
     public static void CrossEntropyKernel(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
-        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials)
+        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials, ArrayView<float> totals)
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
@@ -88,7 +92,12 @@ public sealed class CrossEntropy
 
         float lossSum = GroupReduce.Sum(scratch, loss);
         float correctSum = GroupReduce.Sum(scratch, correct);
-        if (tid == 0)
+        if (tid == 0 && Grid.DimX == 1)
+        {
+            totals[0] += scale * lossSum;
+            totals[1] += correctSum;
+        }
+        else if (tid == 0)
         {
             partials[2 * Grid.IdxX] = scale * lossSum;
             partials[2 * Grid.IdxX + 1] = correctSum;
@@ -103,9 +112,11 @@ public sealed class CrossEntropy
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
     {
         int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
-        int groups = Math.Clamp((rows + threads - 1) / threads, 1, MaxGroups);
+        int perGroup = Math.Max(threads, MinRowsPerGroup);
+        int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
         kernel(new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
-            z, rowStats, labels, targets, rows, k, scale, partials.View);
-        sum.Launch(partials.View, groups, 2, default, totals);
+            z, rowStats, labels, targets, rows, k, scale, partials.View, totals);
+        if (groups > 1)
+            sum.Launch(partials.View, groups, 2, default, totals);
     }
 }
