@@ -10,9 +10,6 @@ namespace SoftmaxGpu.Kernels;
 /// </summary>
 public sealed class ColumnSum
 {
-    /// <summary>Fewest rows a group takes: below this the partial row costs more than the rows it sums.</summary>
-    public const int MinRowsPerGroup = 64;
-
     /// <summary>Groups per multiprocessor for tall matrices.</summary>
     public const int GroupsPerMultiprocessor = 4;
 
@@ -54,7 +51,7 @@ public sealed class ColumnSum
     public void Launch(ArrayView<float> g, int rows, int k, ArrayView<float> sums)
     {
         int maxGroups = shape.Multiprocessors * GroupsPerMultiprocessor;
-        int groups = Math.Clamp(rows / MinRowsPerGroup, 1, maxGroups);
+        int groups = Math.Clamp(rows / shape.ReductionRowsPerGroup, 1, maxGroups);
         long needed = (long)maxGroups * k;
         if (groups > 1 && (partials is null || partials.Length < needed))
         {

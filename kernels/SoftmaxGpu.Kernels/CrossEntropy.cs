@@ -16,9 +16,6 @@ public sealed class CrossEntropy
     /// <summary>Groups per multiprocessor: enough to keep the device reading while each group's partial stays tiny.</summary>
     public const int GroupsPerMultiprocessor = 4;
 
-    /// <summary>Fewest rows a group takes, so a small batch is one group and needs no partial sum.</summary>
-    public const int MinRowsPerGroup = 256;
-
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
         int, int, float, ArrayView<float>, ArrayView<float>> kernel;
     private readonly LaunchShape shape;
@@ -112,7 +109,7 @@ public sealed class CrossEntropy
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
     {
         int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
-        int perGroup = Math.Max(threads, MinRowsPerGroup);
+        int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
         int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
         kernel(new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
             z, rowStats, labels, targets, rows, k, scale, partials.View, totals);
