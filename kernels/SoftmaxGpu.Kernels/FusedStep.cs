@@ -55,15 +55,16 @@ public sealed class FusedStep
     /// </summary>
     public const int GroupsPerMultiprocessor = 2;
 
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
-        ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>> kernel;
+    // Compiled at the first launch: Fits and Preferred are asked on paths that never launch it.
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>> kernel;
     private readonly LaunchShape shape;
 
     public FusedStep(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
-            ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel);
+        kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+            ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel));
     }
 
     /// <summary>
@@ -299,7 +300,7 @@ public sealed class FusedStep
         // A buffer's base is 256-byte aligned and rows of a multiple of 4 floats keep every quad 16-byte aligned;
         // X must therefore be a whole buffer (or start at a multiple of 4 floats), as BatchGradient passes it.
         ArrayView<Float4> x4 = batch.D % 4 == 0 && x.Length % 4 == 0 ? x.Cast<Float4>() : default;
-        kernel(new KernelConfig(count, threads, SharedMemoryConfig.RequestDynamic<float>(floats)),
+        kernel.Value(new KernelConfig(count, threads, SharedMemoryConfig.RequestDynamic<float>(floats)),
             x, x4, order, labels, targets, theta, batch, partials);
         return count;
     }

@@ -2,9 +2,25 @@ using ILGPU.Runtime;
 
 namespace SoftmaxGpu.Kernels;
 
-/// <summary>Every kernel of a training step, compiled once for one accelerator and kept.</summary>
+/// <summary>
+/// Every kernel of a training step for one accelerator, each compiled at its first use and kept: a run pays
+/// only for the kernels its path needs (on the CPU accelerator a compile costs tens of milliseconds each).
+/// </summary>
 public sealed class KernelSet
 {
+    private readonly Lazy<MatMul> matMul;
+    private readonly Lazy<Softmax> softmax;
+    private readonly Lazy<CrossEntropy> crossEntropy;
+    private readonly Lazy<Gradient> gradient;
+    private readonly Lazy<ColumnSum> columnSum;
+    private readonly Lazy<GatherRows> gatherRows;
+    private readonly Lazy<Shuffle> shuffle;
+    private readonly Lazy<Argmax> argmax;
+    private readonly Lazy<FusedStep> fusedStep;
+    private readonly Lazy<PartialSum> partialSum;
+    private readonly Lazy<SgdStep> sgd;
+    private readonly Lazy<AdamStep> adam;
+
     public KernelSet(Accelerator accelerator) : this(accelerator, new LaunchShape(accelerator))
     {
     }
@@ -12,31 +28,31 @@ public sealed class KernelSet
     public KernelSet(Accelerator accelerator, LaunchShape shape)
     {
         Shape = shape;
-        MatMul = new MatMul(accelerator, Shape);
-        Softmax = new Softmax(accelerator, Shape);
-        CrossEntropy = new CrossEntropy(accelerator, Shape);
-        Gradient = new Gradient(accelerator, Shape);
-        ColumnSum = new ColumnSum(accelerator, Shape);
-        GatherRows = new GatherRows(accelerator, Shape);
-        Shuffle = new Shuffle(accelerator, Shape);
-        Argmax = new Argmax(accelerator, Shape);
-        FusedStep = new FusedStep(accelerator, Shape);
-        PartialSum = new PartialSum(accelerator, Shape);
-        Sgd = new SgdStep(accelerator, Shape);
-        Adam = new AdamStep(accelerator, Shape);
+        matMul = new(() => new MatMul(accelerator, shape));
+        softmax = new(() => new Softmax(accelerator, shape));
+        crossEntropy = new(() => new CrossEntropy(accelerator, shape));
+        gradient = new(() => new Gradient(accelerator, shape));
+        columnSum = new(() => new ColumnSum(accelerator, shape));
+        gatherRows = new(() => new GatherRows(accelerator, shape));
+        shuffle = new(() => new Shuffle(accelerator, shape));
+        argmax = new(() => new Argmax(accelerator, shape));
+        fusedStep = new(() => new FusedStep(accelerator, shape));
+        partialSum = new(() => new PartialSum(accelerator, shape));
+        sgd = new(() => new SgdStep(accelerator, shape));
+        adam = new(() => new AdamStep(accelerator, shape));
     }
 
     public LaunchShape Shape { get; }
-    public MatMul MatMul { get; }
-    public Softmax Softmax { get; }
-    public CrossEntropy CrossEntropy { get; }
-    public Gradient Gradient { get; }
-    public ColumnSum ColumnSum { get; }
-    public GatherRows GatherRows { get; }
-    public Shuffle Shuffle { get; }
-    public Argmax Argmax { get; }
-    public FusedStep FusedStep { get; }
-    public PartialSum PartialSum { get; }
-    public SgdStep Sgd { get; }
-    public AdamStep Adam { get; }
+    public MatMul MatMul => matMul.Value;
+    public Softmax Softmax => softmax.Value;
+    public CrossEntropy CrossEntropy => crossEntropy.Value;
+    public Gradient Gradient => gradient.Value;
+    public ColumnSum ColumnSum => columnSum.Value;
+    public GatherRows GatherRows => gatherRows.Value;
+    public Shuffle Shuffle => shuffle.Value;
+    public Argmax Argmax => argmax.Value;
+    public FusedStep FusedStep => fusedStep.Value;
+    public PartialSum PartialSum => partialSum.Value;
+    public SgdStep Sgd => sgd.Value;
+    public AdamStep Adam => adam.Value;
 }

@@ -42,8 +42,9 @@ public sealed class MatMul
     /// </summary>
     public const int SlicePad = 2;
 
-    private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
-        ArrayView<float>, int, int, int, int, ArrayView<float>> kernel;
+    // The tiled kernel is compiled at its first launch: the CPU accelerator only ever runs the direct one.
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
+        ArrayView<float>, int, int, int, int, ArrayView<float>>> kernel;
     private readonly PartialSum sum;
     private readonly Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
         ArrayView<float>, int, int, int, ArrayView<float>> directKernel;
@@ -52,8 +53,8 @@ public sealed class MatMul
     public MatMul(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
-            ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel);
+        kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
+            ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel));
         sum = new PartialSum(accelerator, shape);
         directKernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, ArrayView<float>>(MatMulDirectKernel);
@@ -285,11 +286,11 @@ public sealed class MatMul
             SharedMemoryConfig.RequestDynamic<float>(2 * tile * (edge + SlicePad)));
         if (split == 1)
         {
-            kernel(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, c);
+            kernel.Value(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, c);
             return;
         }
         ArrayView<float> partials = workspace.SubView(0, (long)split * m * n);
-        kernel(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, partials);
+        kernel.Value(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, partials);
         sum.Launch(partials, split, m * n, c);
     }
 }

@@ -11,14 +11,15 @@ namespace SoftmaxGpu.Kernels;
 /// </summary>
 public sealed class PartialSum
 {
-    private readonly Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>, ArrayView<float>> kernel;
+    // Compiled at the first launch: several kernels own a PartialSum that small batches never launch.
+    private readonly Lazy<Action<KernelConfig, ArrayView<float>, int, int, int, ArrayView<float>, ArrayView<float>>> kernel;
     private readonly LaunchShape shape;
 
     public PartialSum(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, int, ArrayView<float>, ArrayView<float>>(
-            PartialSumKernel);
+        kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, int, int, int, ArrayView<float>,
+            ArrayView<float>>(PartialSumKernel));
     }
 
     /// <summary>One thread per column (grid-stride), summing down the groups: reads are coalesced along P.</summary>
@@ -57,9 +58,9 @@ public sealed class PartialSum
     }
 
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> grad, ArrayView<float> totals) =>
-        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length - 2, grad, totals);
+        kernel.Value(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length - 2, grad, totals);
 
     /// <summary>sums[i] = Σ_g partials[g, i] for every column, no totals (split-K matrix products).</summary>
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> sums) =>
-        kernel(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length, sums, default);
+        kernel.Value(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length, sums, default);
 }

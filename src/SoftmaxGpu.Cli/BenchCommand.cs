@@ -132,13 +132,13 @@ public static class BenchCommand
         ["K"] = r.Shape.K,
         ["batch"] = r.Batch,
         ["kernels"] = r.Kernels,
-        ["step_ms"] = Math.Round(r.StepMs, 4),
-        ["epoch_ms"] = double.IsNaN(r.EpochMs) ? null : Math.Round(r.EpochMs, 3),
-        ["floor_ms"] = Math.Round(r.FloorMs, 4),
-        ["step_over_floor"] = Math.Round(r.StepOverFloor, 3),
-        ["epoch_over_floor"] = double.IsNaN(r.EpochMs) ? null : Math.Round(r.EpochOverFloor, 3),
-        ["copy_gbs"] = Math.Round(r.Ceiling.Bandwidth / 1e9, 2),
-        ["fma_gflops"] = Math.Round(r.Ceiling.Flops / 1e9, 2),
+        ["step_ms"] = r.StepMs,
+        ["epoch_ms"] = double.IsNaN(r.EpochMs) ? null : r.EpochMs,
+        ["floor_ms"] = r.FloorMs,
+        ["step_over_floor"] = r.StepOverFloor,
+        ["epoch_over_floor"] = double.IsNaN(r.EpochMs) ? null : r.EpochOverFloor,
+        ["copy_gbs"] = r.Ceiling.Bandwidth / 1e9,
+        ["fma_gflops"] = r.Ceiling.Flops / 1e9,
     }, JsonOptions);
 }
 

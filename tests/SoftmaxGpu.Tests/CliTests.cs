@@ -47,8 +47,8 @@ public sealed class CliTests : IDisposable
             double bytesFloor = 4.0 * n * d / (r.GetProperty("copy_gbs").GetDouble() * 1e9) * 1e3;
             double flopsFloor = 4.0 * n * d * k / (r.GetProperty("fma_gflops").GetDouble() * 1e9) * 1e3;
             Assert.True(step > 0 && r.GetProperty("epoch_ms").GetDouble() > 0, line);
-            Check.Close(Math.Max(bytesFloor, flopsFloor), floor, 1e-4, 0.02, "floor = max(bytes/bandwidth, FLOPs/rate)");
-            Check.Close(step / floor, r.GetProperty("step_over_floor").GetDouble(), 1e-3, 0.01, "step over floor");
+            Check.Close(Math.Max(bytesFloor, flopsFloor), floor, 0, 1e-6, "floor = max(bytes/bandwidth, FLOPs/rate)");
+            Check.Close(step / floor, r.GetProperty("step_over_floor").GetDouble(), 0, 1e-6, "step over floor");
             Assert.Equal(Math.Min(64, n), r.GetProperty("batch").GetInt32());
             kernels.Add(r.GetProperty("kernels").GetString()!);
         }
