@@ -44,29 +44,21 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
 
     [Theory]
     [MemberData(nameof(ProductShapes))]
-    public void MatMulComputesWeightGradientThroughTransposedStrides(int b, int d, int k)
-    {
-        Gpu gpu = Gpu;
-        var random = new Random(7 + b * d * k);
-        double[] g = Check.AsDevice(Check.Normal(random, b * k));
-        double[] x = Check.AsDevice(Check.Normal(random, b * d));
-        (double[] dw, _) = ReferenceMath.ParameterGradient(g, x, b, d, k);
-
-        using var gs = gpu.Accelerator.Allocate1D(Check.ToFloat(g));
-        using var xs = gpu.Accelerator.Allocate1D(Check.ToFloat(x));
-        using var result = gpu.Accelerator.Allocate1D<float>(k * d);
-        gpu.Kernels.MatMul.Launch(gs.View, Strides.Transposed(k), xs.View, Strides.RowMajor(d), default, k, d, b, result.View);
-        Check.Close(dw, result.GetAsArray1D(), 1e-5, 1e-5, $"dW = Gᵀ·X [{b}×{d}×{k}]");
-    }
+    public void MatMulComputesWeightGradientThroughTransposedStrides(int b, int d, int k) =>
+        CheckWeightGradient(b, d, k, slices: 1);
 
     [Theory]
     [InlineData(70, 45, 11, 2)]
     [InlineData(70, 45, 11, 5)]
     [InlineData(9, 19, 7, 5)] // more slices than tile steps: the extra slices are dropped
-    public void MatMulSplitAlongPAddsTheSlicesPartials(int b, int d, int k, int slices)
+    public void MatMulSplitAlongPAddsTheSlicesPartials(int b, int d, int k, int slices) =>
+        CheckWeightGradient(b, d, k, slices);
+
+    /// <summary>dW = Gᵀ·X through transposed strides, with P split into <paramref name="slices"/> slices.</summary>
+    private void CheckWeightGradient(int b, int d, int k, int slices)
     {
         Gpu gpu = Gpu;
-        var random = new Random(b + d + k + slices);
+        var random = new Random(7 + b * d * k + slices);
         double[] g = Check.AsDevice(Check.Normal(random, b * k));
         double[] x = Check.AsDevice(Check.Normal(random, b * d));
         (double[] dw, _) = ReferenceMath.ParameterGradient(g, x, b, d, k);
@@ -76,8 +68,8 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
         using var result = gpu.Accelerator.Allocate1D<float>(k * d);
         using var workspace = gpu.Accelerator.Allocate1D<float>((long)slices * k * d);
         gpu.Kernels.MatMul.Launch(gs.View, Strides.Transposed(k), xs.View, Strides.RowMajor(d), default, k, d, b,
-            result.View, workspace.View, slices);
-        Check.Close(dw, result.GetAsArray1D(), 1e-5, 1e-5, $"dW = Gᵀ·X in {slices} slices [{b}×{d}×{k}]");
+            result.View, slices > 1 ? workspace.View : default, slices);
+        Check.Close(dw, result.GetAsArray1D(), 1e-5, 1e-5, $"dW = Gᵀ·X in {slices} slice(s) [{b}×{d}×{k}]");
     }
 
     [Theory]
