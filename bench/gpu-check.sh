@@ -4,7 +4,8 @@
 #   2. `softmaxgpu bench` on the issue's three shapes, fused and separate kernels, on CUDA;
 #   3. the PyTorch peer on the same shapes and batch;
 #   4. L-BFGS on MNIST on CUDA with scikit-learn's C = 1 (λ = 1/(C·N));
-#   5. a table of ours, PyTorch's, the floor and the ratios (bench/gpu_table.py).
+#   5. the hot kernels' PTX, and their registers and spills from ptxas if the CUDA toolkit has it;
+#   6. a table of ours, PyTorch's, the floor and the ratios (bench/gpu_table.py).
 # Here first: bash bench/gpu-prepare.sh; then the device tool's run with carry [".gpu"] and
 #   command: bash .gpu/gpu-check.sh      (timeout_s 330)
 # Raw output of every stage lands in $OUT; each stage has its own time limit so one hang cannot eat the rest.
@@ -47,6 +48,17 @@ stage "L-BFGS on MNIST (λ = 1/60000)"
 timeout 60 "${dotnet[@]}" "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" train --device "$DEVICE" --data "$here/mnist" --optimizer lbfgs \
   --epochs "$LBFGS_ITERATIONS" --weight-decay 1.6666666666666667e-05 --model "$OUT/mnist-lbfgs.model" > "$OUT/mnist-lbfgs.txt" 2>&1
 echo "train exit $?"; tail -3 "$OUT/mnist-lbfgs.txt"
+
+stage "PTX of the hot kernels; registers and spills by ptxas, where the CUDA toolkit has it"
+"${dotnet[@]}" "$here/SoftmaxGpu.Cli/SoftmaxGpu.Cli.dll" ptx --out "$OUT/ptx" 2>&1 | tee "$OUT/ptx.txt"
+ptxas=$(command -v ptxas || ls /usr/local/cuda/bin/ptxas 2>/dev/null || true)
+if [ -n "$ptxas" ]; then
+  for f in "$OUT"/ptx/*.ptx; do
+    echo "-- $(basename "$f")"; timeout 20 "$ptxas" -arch=sm_90 -v "$f" -o /dev/null 2>&1 | grep -E "registers|spill" | tee -a "$OUT/ptxas.txt"
+  done
+else
+  echo "no ptxas on this machine: registers and spills not reported"
+fi
 
 stage "table"
 python3 "$here/gpu_table.py" "$OUT/ours.jsonl" "$OUT/torch.jsonl" | tee "$OUT/table.md"
