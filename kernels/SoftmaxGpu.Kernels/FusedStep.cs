@@ -317,6 +317,6 @@ public sealed class FusedStep
     {
         int pairs = Math.Max(1, TileRows(d, k) * k);
         int spare = LaunchShape.FloorPow2(Math.Max(1, shape.ElementGroup / pairs));
-        return Math.Min(spare, shape.WarpSize);
+        return Math.Min(spare, shape.ShuffleWidth);
     }
 }

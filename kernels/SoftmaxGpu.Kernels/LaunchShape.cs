@@ -28,6 +28,9 @@ public sealed class LaunchShape
                accelerator.NumMultiprocessors,
                (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes))
     {
+        // OpenCL warp (sub-group) operations need cl_khr_subgroups, which not every driver has: no shuffles there.
+        if (accelerator.AcceleratorType == AcceleratorType.OpenCL)
+            ShuffleWidth = 1;
     }
 
     /// <summary>Shapes for a group limit of <paramref name="maxThreadsPerGroup"/> threads.</summary>
@@ -46,6 +49,7 @@ public sealed class LaunchShape
         ReductionGroup = Math.Min(MaxGroup, MaxReductionGroup);
         // Element-wise kernels: a few warps per group, within the limit.
         WarpSize = FloorPow2(Math.Max(1, warpSize));
+        ShuffleWidth = WarpSize;
         ElementGroup = Math.Min(MaxGroup, WarpSize * 8);
         ResidentThreads = Math.Max(residentThreads, ElementGroup);
     }
@@ -74,6 +78,9 @@ public sealed class LaunchShape
 
     /// <summary>Threads of a warp (a power of two): lanes that can exchange values by shuffles.</summary>
     public int WarpSize { get; }
+
+    /// <summary>Lanes that kernels may combine by warp shuffles: the warp, or 1 where shuffles are not assumed (OpenCL).</summary>
+    public int ShuffleWidth { get; }
 
     /// <summary>Multiprocessors of the device: the fused step sizes its grid by them.</summary>
     public int Multiprocessors { get; }
