@@ -18,7 +18,7 @@ public sealed class LaunchShape
     /// <summary>Shared memory a group may ask for: ILGPU 1.5.3 never opts in to more than 48 KiB on CUDA.</summary>
     public const int MaxSharedBytes = 48 * 1024;
 
-    /// <summary>Largest group used for a single-group reduction over a whole batch.</summary>
+    /// <summary>Largest group of the loss reduction (threads per group; groups then take chunks of rows).</summary>
     public const int MaxReductionGroup = 1024;
 
     public LaunchShape(Accelerator accelerator)
@@ -60,7 +60,7 @@ public sealed class LaunchShape
     /// <summary>Edge T of the T×T thread group of the matrix product, which computes a (4T)×(4T) block of C.</summary>
     public int Tile { get; }
 
-    /// <summary>Threads of the group that reduces a whole batch (loss, accuracy) in one launch.</summary>
+    /// <summary>Threads per group of the loss and accuracy reduction.</summary>
     public int ReductionGroup { get; }
 
     /// <summary>Threads per group of element-wise kernels.</summary>
