@@ -20,11 +20,12 @@ public sealed class ColumnSum
     // [groups, K]: allocated at the first launch for a K, kept (launches on one stream run in order).
     private MemoryBuffer1D<float, Stride1D.Dense>? partials;
 
-    public ColumnSum(Accelerator accelerator, LaunchShape shape)
+    /// <param name="sum">The partial-sum kernel, shared with the rest of the kernel set.</param>
+    public ColumnSum(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
         this.accelerator = accelerator;
         this.shape = shape;
-        sum = new PartialSum(accelerator, shape);
+        this.sum = sum;
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>>(ColumnSumKernel);
     }
 

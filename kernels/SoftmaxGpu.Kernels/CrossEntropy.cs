@@ -23,10 +23,11 @@ public sealed class CrossEntropy
     // [groups, 2]: allocated once with the kernels; launches on one stream run in order, so they can share it.
     private readonly MemoryBuffer1D<float, Stride1D.Dense> partials;
 
-    public CrossEntropy(Accelerator accelerator, LaunchShape shape)
+    /// <param name="sum">The partial-sum kernel, shared with the rest of the kernel set.</param>
+    public CrossEntropy(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
         this.shape = shape;
-        sum = new PartialSum(accelerator, shape);
+        this.sum = sum;
         partials = accelerator.Allocate1D<float>(2L * MaxGroups);
         kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel);

@@ -17,7 +17,6 @@ public sealed class KernelSet
     private readonly Lazy<Shuffle> shuffle;
     private readonly Lazy<Argmax> argmax;
     private readonly Lazy<FusedStep> fusedStep;
-    private readonly Lazy<PartialSum> partialSum;
     private readonly Lazy<SgdStep> sgd;
     private readonly Lazy<AdamStep> adam;
 
@@ -28,16 +27,17 @@ public sealed class KernelSet
     public KernelSet(Accelerator accelerator, LaunchShape shape)
     {
         Shape = shape;
-        matMul = new(() => new MatMul(accelerator, shape));
+        // One partial-sum kernel (compiled at its first launch) serves the fused pass, the split product and the reductions.
+        PartialSum = new PartialSum(accelerator, shape);
+        matMul = new(() => new MatMul(accelerator, shape, PartialSum));
         softmax = new(() => new Softmax(accelerator, shape));
-        crossEntropy = new(() => new CrossEntropy(accelerator, shape));
+        crossEntropy = new(() => new CrossEntropy(accelerator, shape, PartialSum));
         gradient = new(() => new Gradient(accelerator, shape));
-        columnSum = new(() => new ColumnSum(accelerator, shape));
+        columnSum = new(() => new ColumnSum(accelerator, shape, PartialSum));
         gatherRows = new(() => new GatherRows(accelerator, shape));
         shuffle = new(() => new Shuffle(accelerator, shape));
         argmax = new(() => new Argmax(accelerator, shape));
         fusedStep = new(() => new FusedStep(accelerator, shape));
-        partialSum = new(() => new PartialSum(accelerator, shape));
         sgd = new(() => new SgdStep(accelerator, shape));
         adam = new(() => new AdamStep(accelerator, shape));
     }
@@ -52,7 +52,7 @@ public sealed class KernelSet
     public Shuffle Shuffle => shuffle.Value;
     public Argmax Argmax => argmax.Value;
     public FusedStep FusedStep => fusedStep.Value;
-    public PartialSum PartialSum => partialSum.Value;
+    public PartialSum PartialSum { get; }
     public SgdStep Sgd => sgd.Value;
     public AdamStep Adam => adam.Value;
 }

@@ -50,12 +50,13 @@ public sealed class MatMul
         ArrayView<float>, int, int, int, ArrayView<float>> directKernel;
     private readonly LaunchShape shape;
 
-    public MatMul(Accelerator accelerator, LaunchShape shape)
+    /// <param name="sum">The partial-sum kernel, shared with the rest of the kernel set.</param>
+    public MatMul(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
         this.shape = shape;
         kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel));
-        sum = new PartialSum(accelerator, shape);
+        this.sum = sum;
         directKernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, ArrayView<float>>(MatMulDirectKernel);
     }

@@ -38,18 +38,18 @@ public static class Lbfgs
         Accelerator accelerator = gpu.Accelerator;
         int n = train.Rows;
         int d = train.Dim;
-        int iterations = options.Epochs ?? DefaultIterations;
+        int iterations = options.EpochsFor(n);
         double lambda = options.WeightDecay;
         int penalized = k * d;
 
         using var x = accelerator.Allocate1D(train.Features);
         using var y = accelerator.Allocate1D(train.Labels);
-        using var targets = train.Targets is null ? null : accelerator.Allocate1D(train.Targets);
-        using var valX = validation is null ? null : accelerator.Allocate1D(validation.Features);
-        using var valY = validation is null ? null : accelerator.Allocate1D(validation.Labels);
-        using var valTargets = validation?.Targets is null ? null : accelerator.Allocate1D(validation.Targets);
+        using var targets = Trainer.Upload(accelerator, train.Targets);
+        using var valX = Trainer.Upload(accelerator, validation?.Features);
+        using var valY = Trainer.Upload(accelerator, validation?.Labels);
+        using var valTargets = Trainer.Upload(accelerator, validation?.Targets);
         bool fused = options.Fused ?? gpu.Kernels.FusedStep.Preferred(n, d, k);
-        using var model = new DeviceModel(accelerator, gpu.Kernels, d, k, fused ? Math.Min(n, DeviceModel.EvaluationBlockRows) : n);
+        using var model = new DeviceModel(accelerator, gpu.Kernels, d, k, Trainer.ForwardRows(fused, n));
         using var gradient = new BatchGradient(accelerator, gpu.Kernels, model, n, fused, train.Targets is not null);
         using var grad = accelerator.Allocate1D<float>(model.Theta.Length);
         int evaluations = 0;
@@ -60,7 +60,7 @@ public static class Lbfgs
             evaluations++;
             model.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
             model.Totals.MemSetToZero();
-            gradient.Compute(x.View, default, y.View, targets is null ? default : targets.View, n, 1f / n, grad.View);
+            gradient.Compute(x.View, default, y.View, Trainer.View(targets), n, 1f / n, grad.View);
             float[] totals = model.Totals.GetAsArray1D();
             float[] g = grad.GetAsArray1D();
             double objective = totals[0];
@@ -151,8 +151,7 @@ public static class Lbfgs
 
             double? valLoss = null, valAccuracy = null;
             if (validation is not null)
-                (valLoss, valAccuracy) = model.Evaluate(valX!.View, valY!.View,
-                    valTargets is null ? default : valTargets.View, validation.Rows);
+                (valLoss, valAccuracy) = model.Evaluate(valX!.View, valY!.View, Trainer.View(valTargets), validation.Rows);
             var report = new EpochReport(iteration, iterations, loss, accuracy, valLoss, valAccuracy, clock.Elapsed)
             {
                 Objective = f,

@@ -63,8 +63,7 @@ public static class Trainer
 
         // Parameters and forward buffers; the batch gradient; optimizer state. Nothing is allocated per step.
         bool fused = options.Fused ?? kernels.FusedStep.Preferred(batch, d, k);
-        int forwardRows = fused ? Math.Min(batch, DeviceModel.EvaluationBlockRows) : batch;
-        using var model = new DeviceModel(accelerator, kernels, d, k, forwardRows);
+        using var model = new DeviceModel(accelerator, kernels, d, k, ForwardRows(fused, batch));
         using var gradient = new BatchGradient(accelerator, kernels, model, batch, fused, train.Targets is not null);
         using var order = accelerator.Allocate1D<int>(n);
         using var grad = accelerator.Allocate1D<float>(model.Theta.Length);
@@ -147,11 +146,17 @@ public static class Trainer
     }
 
     /// <summary>A device copy of <paramref name="data"/>, or null for none (ILGPU cannot allocate zero elements).</summary>
-    private static MemoryBuffer1D<T, Stride1D.Dense>? Upload<T>(Accelerator accelerator, T[]? data) where T : unmanaged =>
+    internal static MemoryBuffer1D<T, Stride1D.Dense>? Upload<T>(Accelerator accelerator, T[]? data) where T : unmanaged =>
         data is null ? null : accelerator.Allocate1D(data);
 
+    /// <summary>
+    /// Rows of the model's forward buffers for batches of <paramref name="batch"/> rows: the per-operation path
+    /// computes each batch in them; the fused pass only evaluates sets through them, in blocks.
+    /// </summary>
+    internal static int ForwardRows(bool fused, int batch) => fused ? Math.Min(batch, DeviceModel.EvaluationBlockRows) : batch;
+
     /// <summary>The buffer's view, or an empty view for an absent buffer.</summary>
-    private static ArrayView<float> View(MemoryBuffer1D<float, Stride1D.Dense>? buffer) =>
+    internal static ArrayView<float> View(MemoryBuffer1D<float, Stride1D.Dense>? buffer) =>
         buffer is null ? default : buffer.View;
 
     /// <summary>η at step t of T: constant, or cosine decay from η to 0.</summary>
