@@ -29,8 +29,11 @@ public sealed class CrossEntropy
         this.shape = shape;
         this.sum = sum;
         partials = accelerator.Allocate1D<float>(2L * MaxGroups);
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel);
+        kernel = shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
+                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel<OpenCLVariant>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
+                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel<WarpVariant>);
     }
 
     /// <summary>
@@ -48,12 +51,14 @@ public sealed class CrossEntropy
     /// <param name="scale">Factor applied to the loss sum.</param>
     /// <param name="partials">[groups, 2]: each group's (scale·Σloss, correct count), written.</param>
     /// <param name="totals">[2]: added to directly when the launch has a single group (no partials to sum).</param>
-    public static void CrossEntropyKernel(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
+    /// <typeparam name="TVariant">The backend's shared memory (see <see cref="IKernelVariant"/>).</typeparam>
+    public static void CrossEntropyKernel<TVariant>(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials, ArrayView<float> totals)
+        where TVariant : struct, IKernelVariant
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
-        ArrayView<float> scratch = SharedMemory.GetDynamic<float>(); // [threads]
+        ArrayView<float> scratch = default(TVariant).SharedFloats(LaunchShape.MaxReductionGroup); // [threads]
         bool soft = targets.Length > 0;
         int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
         int first = Grid.IdxX * chunk;
@@ -112,7 +117,7 @@ public sealed class CrossEntropy
         int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
         int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
         int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
-        kernel(new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
+        kernel(new KernelConfig(groups, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
             z, rowStats, labels, targets, rows, k, scale, partials.View, totals);
         if (groups > 1)
             sum.Launch(partials.View, groups, 2, default, totals);

@@ -63,8 +63,11 @@ public sealed class FusedStep
     public FusedStep(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
-            ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel));
+        kernel = new(() => shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<OpenCLVariant>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<WarpVariant>));
     }
 
     /// <summary>
@@ -77,7 +80,8 @@ public sealed class FusedStep
     /// 4. dW[c, j] += Σ_r G[r, c]·X[r, j], db[c] += Σ_r G[r, c], into shared accumulators that each thread
     ///    owns by column (j ≡ thread mod threads), so no two threads ever add to the same float.
     /// At the end each group writes its accumulators and its reduced loss and correct count to its partial.
-    /// Shared memory: xs [R, RowStride] | zs [R, K] | dW [K, D] | db [K] | scratch [threads].
+    /// Shared memory: tile [max(R·(RowStride + K), threads)] | dW [K, D] | db [K], where the tile region holds
+    /// xs [R, RowStride] | zs [R, K] while tiles are processed and the final reductions' scratch [threads] after.
     /// </summary>
     /// <param name="x">X: [N, D] row-major.</param>
     /// <param name="x4">X again as [N, D/4] groups of four floats when D is a multiple of 4, else empty.</param>
@@ -87,8 +91,10 @@ public sealed class FusedStep
     /// <param name="theta">θ = [W (K·D) | b (K)].</param>
     /// <param name="batch">Sizes and scales.</param>
     /// <param name="partials">[groups, P]: each group's [dW | db | LossScale·Σloss | correct], overwritten.</param>
-    public static void FusedStepKernel(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<int> order, ArrayView<int> labels,
-        ArrayView<float> targets, ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials)
+    /// <typeparam name="TVariant">The backend's lane sum and shared memory (see <see cref="IKernelVariant"/>).</typeparam>
+    public static void FusedStepKernel<TVariant>(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<int> order,
+        ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials)
+        where TVariant : struct, IKernelVariant
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
@@ -100,11 +106,12 @@ public sealed class FusedStep
         bool gathered = order.Length > 0;
         bool vectors = x4.Length > 0;
 
-        ArrayView<float> shared = SharedMemory.GetDynamic<float>();
+        ArrayView<float> shared = default(TVariant).SharedFloats(LaunchShape.MaxSharedFloats);
+        int tileFloats = Math.Max(batch.TileRows * (stride + k), threads);
         ArrayView<float> xs = shared.SubView(0, batch.TileRows * stride);
         ArrayView<float> zs = shared.SubView(batch.TileRows * stride, batch.TileRows * k);
-        ArrayView<float> grad = shared.SubView(batch.TileRows * (stride + k), kd + k);
-        ArrayView<float> scratch = shared.SubView(batch.TileRows * (stride + k) + kd + k, threads);
+        ArrayView<float> scratch = shared.SubView(0, threads); // only after the last tile's barrier
+        ArrayView<float> grad = shared.SubView(tileFloats, kd + k);
 
         // Each thread zeroes the accumulators it owns: columns j ≡ tid of dW, and entries c ≡ tid of db.
         for (int j = tid; j < d; j += threads)
@@ -151,7 +158,8 @@ public sealed class FusedStep
 
             // 2. zs[r, c] = b[c] + xs[r, :]·W[c, :]. When a tile has fewer (row, class) pairs than threads,
             //    L adjacent lanes of a warp share a pair, each summing every L-th feature, and add their sums
-            //    by shuffles. Every thread runs the same rounds, so all lanes of a warp meet at each shuffle.
+            //    (by shuffles; L is 1 where the device has none). Every thread runs the same rounds, so all
+            //    lanes of a warp meet at each shuffle.
             int lanes = batch.Lanes;
             int pairsPerRound = threads / lanes;
             int lane = tid % lanes;
@@ -166,8 +174,7 @@ public sealed class FusedStep
                     for (int j = lane; j < d; j += lanes)
                         z += xs[r * stride + j] * theta[c * d + j];
                 }
-                for (int offset = lanes / 2; offset > 0; offset /= 2)
-                    z += Warp.ShuffleDown(z, offset);
+                z = default(TVariant).LaneSum(z, lanes);
                 if (lane == 0 && pair < rows * k)
                     zs[pair] = theta[kd + pair % k] + z;
             }
@@ -247,11 +254,14 @@ public sealed class FusedStep
         }
     }
 
-    /// <summary>Rows staged per tile for D×K, or 0 when W's accumulators and one row do not fit in shared memory.</summary>
+    /// <summary>
+    /// Rows staged per tile for D×K, or 0 when W's accumulators and one row (or the group's reduction scratch,
+    /// which reuses the tile's floats) do not fit in shared memory.
+    /// </summary>
     public int TileRows(int d, int k)
     {
-        int free = shape.SharedFloats - (k * d + k) - shape.ElementGroup;
-        int rows = free / ((d | 1) + k);
+        int free = shape.SharedFloats - (k * d + k);
+        int rows = free < shape.ElementGroup ? 0 : free / ((d | 1) + k);
         return Math.Clamp(rows, 0, MaxTileRows);
     }
 
@@ -296,11 +306,11 @@ public sealed class FusedStep
             throw new ArgumentException($"a {batch.D}×{batch.K} model does not fit the fused pass's shared memory");
         int count = groups ?? Groups(batch.Rows, batch.D, batch.K);
         int threads = shape.ElementGroup;
-        int floats = batch.TileRows * (batch.RowStride + batch.K) + batch.K * batch.D + batch.K + threads;
+        int floats = Math.Max(batch.TileRows * (batch.RowStride + batch.K), threads) + batch.K * batch.D + batch.K;
         // A buffer's base is 256-byte aligned and rows of a multiple of 4 floats keep every quad 16-byte aligned;
         // X must therefore be a whole buffer (or start at a multiple of 4 floats), as BatchGradient passes it.
         ArrayView<Float4> x4 = batch.D % 4 == 0 && x.Length % 4 == 0 ? x.Cast<Float4>() : default;
-        kernel.Value(new KernelConfig(count, threads, SharedMemoryConfig.RequestDynamic<float>(floats)),
+        kernel.Value(new KernelConfig(count, threads, shape.Shared(floats, LaunchShape.MaxSharedFloats)),
             x, x4, order, labels, targets, theta, batch, partials);
         return count;
     }

@@ -15,41 +15,57 @@ public sealed class LaunchShape
     /// <summary>Largest matrix-product group edge; 16×16 = 256 threads (a 64×64 block of C) keeps several groups per SM.</summary>
     public const int MaxTile = 16;
 
-    /// <summary>Shared memory a group may ask for: ILGPU 1.5.3 never opts in to more than 48 KiB on CUDA.</summary>
+    /// <summary>
+    /// Shared memory a group may ask for: ILGPU 1.5.3 never opts in to more than 48 KiB on CUDA, and on OpenCL
+    /// kernels take it as a static array of this size (see <see cref="IKernelVariant"/>); devices with less
+    /// give their own size, and the CPU accelerator keeps the GPU's budget so its tests stage the same tiles.
+    /// </summary>
     public const int MaxSharedBytes = 48 * 1024;
+
+    /// <summary><see cref="MaxSharedBytes"/> in floats: the static shared array of the fused step on OpenCL.</summary>
+    public const int MaxSharedFloats = MaxSharedBytes / sizeof(float);
 
     /// <summary>Largest group of the loss reduction (threads per group; groups then take chunks of rows).</summary>
     public const int MaxReductionGroup = 1024;
 
     public LaunchShape(Accelerator accelerator)
-        : this(accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup,
+        : this(GroupLimitOf(accelerator),
                accelerator.WarpSize,
                accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor),
                accelerator.NumMultiprocessors,
-               (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes))
+               SharedBytesOf(accelerator),
+               portable: accelerator.AcceleratorType == AcceleratorType.OpenCL)
     {
-        // OpenCL warp (sub-group) operations need cl_khr_subgroups, which not every driver has: no shuffles there.
-        if (accelerator.AcceleratorType == AcceleratorType.OpenCL)
-            ShuffleWidth = 1;
     }
+
+    /// <summary>Threads a group of ours may have on <paramref name="accelerator"/>: 1 on the CPU accelerator (see above).</summary>
+    public static int GroupLimitOf(Accelerator accelerator) =>
+        accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup;
+
+    /// <summary>Shared memory one group of <paramref name="accelerator"/> may use (see <see cref="MaxSharedBytes"/>).</summary>
+    public static int SharedBytesOf(Accelerator accelerator) =>
+        (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes);
 
     /// <summary>Shapes for a group limit of <paramref name="maxThreadsPerGroup"/> threads.</summary>
     /// <param name="residentThreads">Threads the device keeps resident at once: bounds grid-stride grids.</param>
     /// <param name="multiprocessors">Streaming multiprocessors (CPU accelerator: simulated ones).</param>
     /// <param name="sharedBytes">Shared memory one group may use.</param>
+    /// <param name="portable">Kernels take their OpenCL variant: no warp shuffles, static shared memory.</param>
     public LaunchShape(int maxThreadsPerGroup, int warpSize = 1, int residentThreads = 64, int multiprocessors = 2,
-        int sharedBytes = MaxSharedBytes)
+        int sharedBytes = MaxSharedBytes, bool portable = false)
     {
         Multiprocessors = Math.Max(1, multiprocessors);
         SharedFloats = Math.Min(sharedBytes, MaxSharedBytes) / sizeof(float);
+        Portable = portable;
         MaxGroup = FloorPow2(maxThreadsPerGroup);
         Tile = 1;
         while (Tile * 2 <= MaxTile && (Tile * 2) * (Tile * 2) <= MaxGroup)
             Tile *= 2;
         ReductionGroup = Math.Min(MaxGroup, MaxReductionGroup);
         // Element-wise kernels: a few warps per group, within the limit.
-        WarpSize = FloorPow2(Math.Max(1, warpSize));
-        ShuffleWidth = WarpSize;
+        // A warp never spans more than a group (PoCL reports 4096, its largest group, as its warp).
+        WarpSize = Math.Min(FloorPow2(Math.Max(1, warpSize)), MaxGroup);
+        ShuffleWidth = portable ? 1 : WarpSize;
         ElementGroup = Math.Min(MaxGroup, WarpSize * 8);
         ResidentThreads = Math.Max(residentThreads, ElementGroup);
     }
@@ -79,7 +95,21 @@ public sealed class LaunchShape
     /// <summary>Threads of a warp (a power of two): lanes that can exchange values by shuffles.</summary>
     public int WarpSize { get; }
 
-    /// <summary>Lanes that kernels may combine by warp shuffles: the warp, or 1 where shuffles are not assumed (OpenCL).</summary>
+    /// <summary>
+    /// Whether kernels take their OpenCL variant (<see cref="OpenCLVariant"/>: no warp shuffles, static shared
+    /// memory) rather than <see cref="WarpVariant"/> (CUDA and the CPU accelerator).
+    /// </summary>
+    public bool Portable { get; }
+
+    /// <summary>The launch's shared memory: a dynamic request of <paramref name="floats"/>, or none where kernels use a static array of <paramref name="capacity"/>.</summary>
+    public SharedMemoryConfig Shared(int floats, int capacity)
+    {
+        if (floats > capacity)
+            throw new ArgumentOutOfRangeException(nameof(floats), $"{floats} shared floats exceed the kernel's {capacity}");
+        return Portable ? default : SharedMemoryConfig.RequestDynamic<float>(floats);
+    }
+
+    /// <summary>Lanes that kernels may combine by warp shuffles: the warp, or 1 where there are none (OpenCL).</summary>
     public int ShuffleWidth { get; }
 
     /// <summary>Multiprocessors of the device: the fused step sizes its grid by them.</summary>
@@ -89,7 +119,7 @@ public sealed class LaunchShape
     public int SharedFloats { get; }
 
     /// <summary>Threads per row for row-wise kernels: the power of two covering K, within the limit.</summary>
-    public int RowGroup(int k) => Math.Min(MaxGroup, CeilPow2(k));
+    public int RowGroup(int k) => Math.Min(ReductionGroup, CeilPow2(k));
 
     /// <summary>A grid-stride launch over <paramref name="items"/> work items, groups of <paramref name="threads"/>.</summary>
     public KernelConfig GridStride(long items, int threads, SharedMemoryConfig shared = default)

@@ -42,6 +42,9 @@ public sealed class MatMul
     /// </summary>
     public const int SlicePad = 2;
 
+    /// <summary>Shared floats of the largest tile, 2·T·(4T + pad) for T = <see cref="LaunchShape.MaxTile"/>: 2112.</summary>
+    public const int SharedFloats = 2 * LaunchShape.MaxTile * (ThreadBlock * LaunchShape.MaxTile + SlicePad);
+
     // The tiled kernel is compiled at its first launch: the CPU accelerator only ever runs the direct one.
     private readonly Lazy<Action<KernelConfig, ArrayView<float>, Strides, ArrayView<float>, Strides,
         ArrayView<float>, int, int, int, int, ArrayView<float>>> kernel;
@@ -54,8 +57,11 @@ public sealed class MatMul
     public MatMul(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
         this.shape = shape;
-        kernel = new(() => accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
-            ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel));
+        kernel = new(() => shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
+                ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel<OpenCLVariant>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
+                ArrayView<float>, int, int, int, int, ArrayView<float>>(MatMulKernel<WarpVariant>));
         this.sum = sum;
         directKernel = accelerator.LoadStreamKernel<ArrayView<float>, Strides, ArrayView<float>, Strides,
             ArrayView<float>, int, int, int, ArrayView<float>>(MatMulDirectKernel);
@@ -86,8 +92,10 @@ public sealed class MatMul
     /// <param name="p">Inner dimension.</param>
     /// <param name="chunk">Extent of P each slice of the grid's Z covers (a multiple of T; ≥ P for one slice).</param>
     /// <param name="c">C: [M, N] row-major, overwritten; with S slices [S, M, N], one partial C per slice.</param>
-    public static void MatMulKernel(ArrayView<float> a, Strides aStrides, ArrayView<float> b,
+    /// <typeparam name="TVariant">The backend's shared memory (see <see cref="IKernelVariant"/>).</typeparam>
+    public static void MatMulKernel<TVariant>(ArrayView<float> a, Strides aStrides, ArrayView<float> b,
         Strides bStrides, ArrayView<float> bias, int m, int n, int p, int chunk, ArrayView<float> c)
+        where TVariant : struct, IKernelVariant
     {
         // Group indices read once: on the CPU accelerator each read is a thread-static lookup.
         int t = Group.DimX;
@@ -100,7 +108,7 @@ public sealed class MatMul
         int col0 = Grid.IdxY * edge;
 
         // Shared: sliceA [T, 4T + pad] (A transposed), then sliceB [T, 4T + pad].
-        ArrayView<float> shared = SharedMemory.GetDynamic<float>();
+        ArrayView<float> shared = default(TVariant).SharedFloats(SharedFloats);
         ArrayView<float> sliceA = shared.SubView(0, t * pitch);
         ArrayView<float> sliceB = shared.SubView(t * pitch, t * pitch);
 
@@ -284,7 +292,7 @@ public sealed class MatMul
         int edge = ThreadBlock * tile;
         var groups = new Index3D((m + edge - 1) / edge, (n + edge - 1) / edge, split);
         var config = new KernelConfig(groups, new Index3D(tile, tile, 1),
-            SharedMemoryConfig.RequestDynamic<float>(2 * tile * (edge + SlicePad)));
+            shape.Shared(2 * tile * (edge + SlicePad), SharedFloats));
         if (split == 1)
         {
             kernel.Value(config, a, aStrides, b, bStrides, bias, m, n, p, chunk, c);

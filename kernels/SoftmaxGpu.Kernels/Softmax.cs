@@ -12,8 +12,9 @@ public sealed class Softmax
     public Softmax(Accelerator accelerator, LaunchShape shape)
     {
         this.shape = shape;
-        kernel = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>(
-            SoftmaxKernel);
+        kernel = shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernel<OpenCLVariant>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>>(SoftmaxKernel<WarpVariant>);
     }
 
     /// <summary>
@@ -27,11 +28,13 @@ public sealed class Softmax
     /// <param name="k">K, classes per row.</param>
     /// <param name="q">Q: [B, K] probabilities, written.</param>
     /// <param name="rowStats">[B, 2]: (m, log s) of each row, written; the cross-entropy reuses them.</param>
-    public static void SoftmaxKernel(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> rowStats)
+    /// <typeparam name="TVariant">The backend's shared memory (see <see cref="IKernelVariant"/>).</typeparam>
+    public static void SoftmaxKernel<TVariant>(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> rowStats)
+        where TVariant : struct, IKernelVariant
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
-        ArrayView<float> scratch = SharedMemory.GetDynamic<float>(); // [threads]
+        ArrayView<float> scratch = default(TVariant).SharedFloats(LaunchShape.MaxReductionGroup); // [threads]
         for (int r = Grid.IdxX; r < rows; r += Grid.DimX) // whole groups stride over rows: barriers stay uniform
         {
             long row = (long)r * k;
@@ -61,7 +64,7 @@ public sealed class Softmax
     public void Launch(ArrayView<float> z, int rows, int k, ArrayView<float> q, ArrayView<float> rowStats)
     {
         int threads = shape.RowGroup(k);
-        kernel(shape.GridStride((long)rows * threads, threads, SharedMemoryConfig.RequestDynamic<float>(threads)),
+        kernel(shape.GridStride((long)rows * threads, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
             z, rows, k, q, rowStats);
     }
 }
