@@ -254,6 +254,9 @@ public sealed class FusedStep
         }
     }
 
+    /// <summary>Compiles the kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
+    public void Compile() => _ = kernel.Value;
+
     /// <summary>
     /// Rows staged per tile for D×K, or 0 when W's accumulators and one row (or the group's reduction scratch,
     /// which reuses the tile's floats) do not fit in shared memory.

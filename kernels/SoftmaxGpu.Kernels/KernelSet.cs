@@ -43,6 +43,19 @@ public sealed class KernelSet
     }
 
     public LaunchShape Shape { get; }
+
+    /// <summary>
+    /// Compiles every kernel of the set now: how a device is checked before it is used (a kernel that this
+    /// backend's compiler rejects throws here, not in the middle of training), and what the tests run on
+    /// every backend present.
+    /// </summary>
+    public void CompileAll()
+    {
+        MatMul.Compile();
+        PartialSum.Compile();
+        FusedStep.Compile();
+        _ = (Softmax, CrossEntropy, Gradient, ColumnSum, GatherRows, Shuffle, Argmax, Sgd, Adam);
+    }
     public MatMul MatMul => matMul.Value;
     public Softmax Softmax => softmax.Value;
     public CrossEntropy CrossEntropy => crossEntropy.Value;

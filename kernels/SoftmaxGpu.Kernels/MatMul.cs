@@ -243,6 +243,9 @@ public sealed class MatMul
         }
     }
 
+    /// <summary>Compiles the tiled kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
+    public void Compile() => _ = kernel.Value;
+
     /// <summary>Most slices P is split into: each adds an [M, N] partial to write and to sum.</summary>
     public const int MaxSlices = 16;
 

@@ -57,6 +57,9 @@ public sealed class PartialSum
         }
     }
 
+    /// <summary>Compiles the kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
+    public void Compile() => _ = kernel.Value;
+
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> grad, ArrayView<float> totals) =>
         kernel.Value(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length - 2, grad, totals);
 

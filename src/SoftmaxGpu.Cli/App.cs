@@ -36,7 +36,7 @@ public static class App
     /// <summary>Opens the device and says on standard error which one runs.</summary>
     public static Gpu OpenDevice(string device, TextWriter error)
     {
-        Gpu gpu = Gpu.Open(device);
+        Gpu gpu = Gpu.Open(device, notice => error.WriteLine($"notice: {notice}"));
         error.WriteLine($"device: {gpu.Description}");
         return gpu;
     }

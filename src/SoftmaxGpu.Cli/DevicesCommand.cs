@@ -2,10 +2,15 @@ using System.CommandLine;
 using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
 
 namespace SoftmaxGpu.Cli;
 
-/// <summary><c>softmaxgpu devices</c>: each backend's device with its limits, or why it is absent.</summary>
+/// <summary>
+/// <c>softmaxgpu devices</c>: each backend's device with its limits as the opened accelerator reports them
+/// (the same figures <c>train</c> and <c>bench</c> print), what our kernels take of them, and whether every
+/// kernel compiles there; or why the backend is absent.
+/// </summary>
 public static class DevicesCommand
 {
     public static Command Create(TextWriter output)
@@ -17,16 +22,22 @@ public static class DevicesCommand
             bool chosen = false;
             foreach (DeviceInfo info in Backends.Discover(context))
             {
-                if (info.Device is not Device d)
+                if (info.Device is not Device device)
                 {
                     output.WriteLine($"{info.Backend.Name,-7} absent: {info.Missing}");
                     continue;
                 }
-                string mark = chosen ? "" : "  <- auto picks this";
-                chosen = true;
-                output.WriteLine($"{info.Backend.Name,-7} {d.Name}: memory {Backends.Memory(d)}, {d.NumMultiprocessors} multiprocessors, " +
-                                 $"warp {d.WarpSize}, max group {d.MaxNumThreadsPerGroup}, " +
-                                 $"shared memory/group {d.MaxSharedMemoryPerGroup / 1024} KiB{mark}");
+                using Accelerator accelerator = device.CreateAccelerator(context);
+                var kernels = new KernelSet(accelerator);
+                string? why = Backends.WhyUnusable(accelerator, kernels);
+                string mark = why is not null ? $"  cannot run our kernels ({why}): auto passes it over"
+                    : chosen ? "" : "  <- auto picks this";
+                chosen |= why is null;
+                LaunchShape shape = kernels.Shape;
+                output.WriteLine($"{Backends.Describe(accelerator)}, shared memory/group " +
+                                 $"{accelerator.MaxSharedMemoryPerGroup / 1024} KiB; our kernels: groups of up to {shape.MaxGroup}, " +
+                                 $"{shape.SharedFloats * sizeof(float) / 1024} KiB shared, " +
+                                 $"{(shape.Portable ? "OpenCL variant (no shuffles, static shared memory)" : "warp shuffles")}{mark}");
             }
             return 0;
         });

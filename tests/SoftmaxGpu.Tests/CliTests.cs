@@ -166,6 +166,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void AutoRunsOnTheDeviceThatDevicesSaysItPicks()
+    {
+        var devices = Run("devices");
+        string picked = devices.Out.Split('\n').Single(l => l.Contains("<- auto picks this")).Split(':')[0];
+        if (AcceleratorFixture.OpenCLRequired)
+            Assert.Equal("opencl", picked);
+        var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--epochs", "2");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains($"device: {picked}: ", train.Err);
+        Assert.DoesNotContain("notice:", train.Err);
+    }
+
+    [Fact]
     public void AMissingDeviceIsAnErrorListingThosePresent()
     {
         if (Run("devices").Out.Contains("cuda    absent"))
@@ -173,7 +186,8 @@ public sealed class CliTests : IDisposable
             var result = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--device", "cuda", "--epochs", "1");
             Assert.Equal(1, result.Code);
             Assert.Contains("device 'cuda' is not available", result.Err);
-            Assert.Contains("Present: cpu", result.Err);
+            Assert.Contains("Present: ", result.Err);
+            Assert.Contains("cpu (", result.Err);
             Assert.False(File.Exists(PathOf("m")));
         }
         var unknown = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--device", "tpu", "--epochs", "1");

@@ -8,7 +8,9 @@ namespace SoftmaxGpu.Tests;
 
 /// <summary>
 /// One accelerator for a test class, as ILGPU's own tests do it: an abstract fixture, thin subclasses per
-/// device. A device that is absent leaves <see cref="SkipReason"/> set and its tests skip, saying why.
+/// device. A device that is absent leaves <see cref="SkipReason"/> set and its tests skip, saying why —
+/// except an OpenCL device where <c>SOFTMAXGPU_REQUIRE_OPENCL=1</c> (CI's OpenCL pass): there its absence
+/// fails every test of the class, so a pass without OpenCL can never look green.
 /// </summary>
 public abstract class AcceleratorFixture : IDisposable
 {
@@ -18,6 +20,9 @@ public abstract class AcceleratorFixture : IDisposable
     {
         context = Backends.CreateContext(cpu);
         Device? device = context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
+        if (device is null && type == AcceleratorType.OpenCL && OpenCLRequired)
+            throw new InvalidOperationException("SOFTMAXGPU_REQUIRE_OPENCL=1 but there is no OpenCL device here: " +
+                                                Backends.Discover(context).First(i => i.Backend.Type == type).Missing);
         if (device is null)
         {
             SkipReason = $"no {type} device here: " +
@@ -31,6 +36,9 @@ public abstract class AcceleratorFixture : IDisposable
             : new LaunchShape(Accelerator);
         Kernels = new KernelSet(Accelerator, shape);
     }
+
+    /// <summary>Set by CI's OpenCL pass: OpenCL tests must run, not skip.</summary>
+    public static bool OpenCLRequired => Environment.GetEnvironmentVariable("SOFTMAXGPU_REQUIRE_OPENCL") == "1";
 
     public Accelerator? Accelerator { get; }
     public KernelSet? Kernels { get; }

@@ -23,6 +23,17 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
 
     private Gpu Gpu => fixture.Gpu();
 
+    [Fact]
+    public void EveryKernelCompilesForThisBackend()
+    {
+        Gpu gpu = Gpu;
+        gpu.Kernels.CompileAll(); // training: every variant the kernel set can launch, the tiled product included
+        _ = new Ceilings(gpu.Accelerator, gpu.Kernels.Shape); // bench
+        _ = new Synthetic(gpu.Accelerator, gpu.Kernels.Shape);
+        Assert.Null(Backends.WhyUnusable(gpu.Accelerator, gpu.Kernels));
+        Assert.Equal(gpu.Accelerator.AcceleratorType == ILGPU.Runtime.AcceleratorType.OpenCL, gpu.Kernels.Shape.Portable);
+    }
+
     [Theory]
     [MemberData(nameof(ProductShapes))]
     public void MatMulComputesLogitsWithBias(int b, int d, int k)

@@ -184,3 +184,5 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
 public sealed class CpuTrainingTests(CpuFixture fixture) : TrainingTests(fixture), IClassFixture<CpuFixture>;
 
 public sealed class CudaTrainingTests(CudaFixture fixture) : TrainingTests(fixture), IClassFixture<CudaFixture>;
+
+public sealed class OpenCLTrainingTests(OpenCLFixture fixture) : TrainingTests(fixture), IClassFixture<OpenCLFixture>;

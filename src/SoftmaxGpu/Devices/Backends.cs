@@ -7,6 +7,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using SoftmaxGpu.Kernels;
 
 namespace SoftmaxGpu.Devices;
 
@@ -103,6 +104,30 @@ public static class Backends
     {
         NativeLibrary.Free(handle);
         return true;
+    }
+
+    /// <summary>The present devices, one per backend, in the order <c>auto</c> tries them.</summary>
+    public static IReadOnlyList<Device> Present(Context context) =>
+        Discover(context).Where(d => d.Present).Select(d => d.Device!).ToList();
+
+    /// <summary>
+    /// Why <paramref name="kernels"/> cannot run on their accelerator, or null when every kernel compiles there.
+    /// ILGPU's CPU accelerator runs any kernel and is not checked (compiling all would cost it a second).
+    /// </summary>
+    public static string? WhyUnusable(Accelerator accelerator, KernelSet kernels)
+    {
+        if (accelerator.AcceleratorType == AcceleratorType.CPU)
+            return null;
+        try
+        {
+            kernels.CompileAll();
+            return null;
+        }
+        catch (Exception e) when (e is InternalCompilerException or NotSupportedException or AcceleratorException
+                                       or InvalidOperationException or ArgumentException)
+        {
+            return $"{e.GetType().Name}: {e.InnerException?.Message ?? e.Message}";
+        }
     }
 
     /// <summary>

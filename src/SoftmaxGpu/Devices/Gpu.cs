@@ -21,14 +21,30 @@ public sealed class Gpu : IDisposable
     public Backend Backend => Backends.Of(Accelerator);
     public string Description => Backends.Describe(Accelerator);
 
-    /// <summary>Opens the device named by <paramref name="device"/>: auto, cuda, opencl or cpu.</summary>
-    public static Gpu Open(string device = "auto")
+    /// <summary>
+    /// Opens the device named by <paramref name="device"/>: auto, cuda, opencl or cpu. A GPU or OpenCL device
+    /// first compiles every kernel; with auto, one that cannot is passed over with a line to
+    /// <paramref name="notice"/>, and asked for by name it is an error that says why.
+    /// </summary>
+    public static Gpu Open(string device = "auto", Action<string>? notice = null)
     {
         Context context = Backends.CreateContext();
         try
         {
-            Accelerator accelerator = Backends.Select(context, device).CreateAccelerator(context);
-            return new Gpu(context, accelerator, new KernelSet(accelerator));
+            bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
+            foreach (Device candidate in auto ? Backends.Present(context) : [Backends.Select(context, device)])
+            {
+                Accelerator accelerator = candidate.CreateAccelerator(context);
+                var kernels = new KernelSet(accelerator);
+                if (Backends.WhyUnusable(accelerator, kernels) is not string why)
+                    return new Gpu(context, accelerator, kernels);
+                accelerator.Dispose();
+                string message = $"{Backends.Of(accelerator).Name} device {candidate.Name} cannot run SoftmaxGpu's kernels: {why}";
+                if (!auto)
+                    throw new DeviceNotFoundException(message);
+                notice?.Invoke($"{message}; passing over it");
+            }
+            throw new DeviceNotFoundException("no device here can run SoftmaxGpu's kernels");
         }
         catch
         {
