@@ -29,22 +29,14 @@ public sealed class LaunchShape
     public const int MaxReductionGroup = 1024;
 
     public LaunchShape(Accelerator accelerator)
-        : this(GroupLimitOf(accelerator),
+        : this(accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup,
                accelerator.WarpSize,
                accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor),
                accelerator.NumMultiprocessors,
-               SharedBytesOf(accelerator),
+               (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes),
                portable: accelerator.AcceleratorType == AcceleratorType.OpenCL)
     {
     }
-
-    /// <summary>Threads a group of ours may have on <paramref name="accelerator"/>: 1 on the CPU accelerator (see above).</summary>
-    public static int GroupLimitOf(Accelerator accelerator) =>
-        accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : accelerator.MaxNumThreadsPerGroup;
-
-    /// <summary>Shared memory one group of <paramref name="accelerator"/> may use (see <see cref="MaxSharedBytes"/>).</summary>
-    public static int SharedBytesOf(Accelerator accelerator) =>
-        (int)Math.Min(accelerator.MaxSharedMemoryPerGroup, MaxSharedBytes);
 
     /// <summary>Shapes for a group limit of <paramref name="maxThreadsPerGroup"/> threads.</summary>
     /// <param name="residentThreads">Threads the device keeps resident at once: bounds grid-stride grids.</param>

@@ -106,10 +106,6 @@ public static class Backends
         return true;
     }
 
-    /// <summary>The present devices, one per backend, in the order <c>auto</c> tries them.</summary>
-    public static IReadOnlyList<Device> Present(Context context) =>
-        Discover(context).Where(d => d.Present).Select(d => d.Device!).ToList();
-
     /// <summary>
     /// Why <paramref name="kernels"/> cannot run on their accelerator, or null when every kernel compiles there.
     /// ILGPU's CPU accelerator runs any kernel and is not checked (compiling all would cost it a second).
@@ -131,19 +127,20 @@ public static class Backends
     }
 
     /// <summary>
-    /// Picks the device for <paramref name="requested"/> ("auto", "cuda", "opencl" or "cpu"). An explicit
+    /// The devices to try for <paramref name="requested"/> ("auto", "cuda", "opencl" or "cpu"), in order: for
+    /// auto every present one, one per backend, in the table's order; otherwise the one named. An explicit
     /// request for a missing device is an error that lists what is present.
     /// </summary>
-    public static Device Select(Context context, string requested)
+    public static IReadOnlyList<Device> Candidates(Context context, string requested)
     {
         IReadOnlyList<DeviceInfo> found = Discover(context);
         if (string.Equals(requested, "auto", StringComparison.OrdinalIgnoreCase))
-            return found.First(d => d.Present).Device!;
+            return found.Where(d => d.Present).Select(d => d.Device!).ToList();
 
         Backend backend = Parse(requested);
         DeviceInfo info = found.Single(d => d.Backend == backend);
         if (info.Device is not null)
-            return info.Device;
+            return [info.Device];
         string present = string.Join(", ", found.Where(d => d.Present).Select(d => $"{d.Backend.Name} ({d.Device!.Name})"));
         throw new DeviceNotFoundException(
             $"device '{backend.Name}' is not available here: {info.Missing}. Present: {present}");

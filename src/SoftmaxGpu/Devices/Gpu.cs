@@ -32,14 +32,15 @@ public sealed class Gpu : IDisposable
         try
         {
             bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
-            foreach (Device candidate in auto ? Backends.Present(context) : [Backends.Select(context, device)])
+            foreach (Device candidate in Backends.Candidates(context, device))
             {
                 Accelerator accelerator = candidate.CreateAccelerator(context);
                 var kernels = new KernelSet(accelerator);
-                if (Backends.WhyUnusable(accelerator, kernels) is not string why)
+                string? why = Backends.WhyUnusable(accelerator, kernels);
+                if (why is null)
                     return new Gpu(context, accelerator, kernels);
-                accelerator.Dispose();
                 string message = $"{Backends.Of(accelerator).Name} device {candidate.Name} cannot run SoftmaxGpu's kernels: {why}";
+                accelerator.Dispose();
                 if (!auto)
                     throw new DeviceNotFoundException(message);
                 notice?.Invoke($"{message}; passing over it");
