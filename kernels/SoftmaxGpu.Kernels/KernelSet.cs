@@ -19,6 +19,8 @@ public sealed class KernelSet
     private readonly Lazy<FusedStep> fusedStep;
     private readonly Lazy<SgdStep> sgd;
     private readonly Lazy<AdamStep> adam;
+    private readonly Accelerator accelerator;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> extra = new();
 
     public KernelSet(Accelerator accelerator) : this(accelerator, new LaunchShape(accelerator))
     {
@@ -26,6 +28,7 @@ public sealed class KernelSet
 
     public KernelSet(Accelerator accelerator, LaunchShape shape)
     {
+        this.accelerator = accelerator;
         Shape = shape;
         // One partial-sum kernel (compiled at its first launch) serves the fused pass, the split product and the reductions.
         PartialSum = new PartialSum(accelerator, shape);
@@ -43,6 +46,13 @@ public sealed class KernelSet
     }
 
     public LaunchShape Shape { get; }
+
+    /// <summary>
+    /// Kernels of a type this set does not list (a new loss's, say), made once per set by
+    /// <paramref name="create"/> and kept: a loss or optimizer brings its kernels without editing this class.
+    /// </summary>
+    public T Get<T>(Func<Accelerator, LaunchShape, T> create) where T : class =>
+        (T)extra.GetOrAdd(typeof(T), _ => create(accelerator, Shape));
 
     /// <summary>
     /// Compiles every kernel of the set now: how a device is checked before it is used (a kernel that this

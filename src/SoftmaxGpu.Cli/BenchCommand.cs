@@ -42,7 +42,7 @@ public static class BenchCommand
         };
         var kernels = new Option<string>("--kernels")
         {
-            Description = "fused, separate (one kernel per operation), both, or auto (the trainer's choice for a full batch).",
+            Description = "fused, separate (one kernel per operation), both, or auto (the trainer's choice: step and epoch each as training would run them).",
             DefaultValueFactory = _ => "both",
         };
         var copyMiB = new Option<int?>("--copy-mib")
@@ -99,12 +99,12 @@ public static class BenchCommand
                 {
                     "fused" => [true],
                     "separate" => [false],
-                    "auto" => [gpu.Kernels.FusedStep.Preferred(shape.N, shape.D, shape.K)],
-                    _ => fits ? new[] { true, false } : [false],
+                    "auto" => [null],
+                    _ => fits ? new bool?[] { true, false } : [false],
                 };
                 if (mode == "fused" && !fits)
                     throw new ArgumentException($"{shape}: a {shape.D}×{shape.K} model does not fit the fused pass's shared memory; use --kernels separate or auto");
-                foreach (bool fused in variants)
+                foreach (bool? fused in variants)
                 {
                     BenchResult r = Benchmark.Run(gpu, shape, batchSize, fused, stepCount, epochCount, ceiling);
                     output.WriteLine(asJson ? Json(r, version) : Row(r));

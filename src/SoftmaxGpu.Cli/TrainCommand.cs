@@ -32,30 +32,39 @@ public static class TrainCommand
         {
             Description = "Hold out this fraction of the training rows for validation (seeded, stratified).",
         };
+        var optimizer = new Option<string>("--optimizer")
+        {
+            Description = "auto (default): full-batch L-BFGS to the optimum where the training set fits the device, " +
+                          "Adam otherwise (or when --batch-size, --lr or --patience is given); or one of: " +
+                          string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
+            DefaultValueFactory = _ => Optimizers.Auto,
+        };
         var epochs = new Option<int?>("--epochs")
         {
-            Description = $"Passes over the data (default: enough for {TrainOptions.AutoEpochSteps} steps, at least {TrainOptions.MinAutoEpochs}); " +
-                          $"with lbfgs, the most iterations (default {Lbfgs.DefaultIterations}).",
+            Description = $"Most L-BFGS iterations (default {LbfgsOptimizer.DefaultIterations}); for adam and sgd, passes over " +
+                          $"the data (default: enough for {Optimizers.DefaultUpdates} updates, at least {Optimizers.MinEpochs}).",
         };
-        var batch = new Option<int>("--batch-size")
+        var weightDecay = new Option<float?>("--weight-decay")
         {
-            Description = "Rows per update; 0 for full batch (lbfgs always uses the full batch).",
-            DefaultValueFactory = _ => TrainOptions.DefaultBatchSize,
+            Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized. " +
+                          "Default 1/N, which is scikit-learn's LogisticRegression with C = 1.",
         };
-        var lr = new Option<float>("--lr")
+        var c = new Option<double?>("--C")
         {
-            Description = "Learning rate (peak of the schedule); lbfgs finds its own steps.",
-            DefaultValueFactory = _ => TrainOptions.DefaultLearningRate,
+            Description = "scikit-learn's inverse regularization strength instead of --weight-decay: λ = 1/(C·N).",
+        };
+        var batch = new Option<int?>("--batch-size")
+        {
+            Description = $"Mini-batch rows per update (adam, sgd; default {TrainOptions.DefaultBatchSize}); 0 for the full batch.",
+        };
+        var lr = new Option<float?>("--lr")
+        {
+            Description = $"Learning rate of adam and sgd, the peak of the schedule (default {TrainOptions.DefaultLearningRate}).",
         };
         var schedule = new Option<string>("--lr-schedule")
         {
-            Description = "cosine (decay to 0 over the planned steps) or constant.",
-            DefaultValueFactory = _ => "cosine",
-        };
-        var optimizer = new Option<string>("--optimizer")
-        {
-            Description = "adam, sgd, or lbfgs (full-batch L-BFGS to the optimum of mean CE + (λ/2)·‖W‖²).",
-            DefaultValueFactory = _ => TrainOptions.DefaultOptimizer,
+            Description = string.Join("; ", Schedules.All.Select(s => $"{s.Name}: {s.Description}")) + " (adam, sgd).",
+            DefaultValueFactory = _ => Schedules.Cosine.Name,
         };
         var momentum = new Option<float>("--momentum")
         {
@@ -63,12 +72,6 @@ public static class TrainCommand
             DefaultValueFactory = _ => TrainOptions.DefaultMomentum,
         };
         var nesterov = new Option<bool>("--nesterov") { Description = "Nesterov momentum (with --optimizer sgd)." };
-        var weightDecay = new Option<float>("--weight-decay")
-        {
-            Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized " +
-                          "(scikit-learn's C on N rows is λ = 1/(C·N)).",
-            DefaultValueFactory = _ => TrainOptions.DefaultWeightDecay,
-        };
         var seed = new Option<int>("--seed")
         {
             Description = "Seed of the shuffle and the validation split.",
@@ -76,78 +79,87 @@ public static class TrainCommand
         };
         var patience = new Option<int>("--patience")
         {
-            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch; 0: never.",
-            DefaultValueFactory = _ => TrainOptions.DefaultPatience,
+            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd); 0: never.",
         };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only the summary, no epoch lines." };
+        var logJson = new Option<string?>("--log-json") { Description = "Write one JSON object per epoch (iteration) to this file." };
         Option<string> device = App.DeviceOption();
 
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
-            data, label, model, val, valFraction, epochs, batch, lr, schedule, optimizer, momentum, nesterov,
-            weightDecay, seed, patience, device,
+            data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
+            nesterov, seed, patience, quiet, logJson, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
             var options = new TrainOptions
             {
+                Optimizer = parse.GetValue(optimizer)!,
                 Epochs = parse.GetValue(epochs),
+                WeightDecay = parse.GetValue(weightDecay),
+                C = parse.GetValue(c),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
                 Schedule = parse.GetValue(schedule)!,
-                Optimizer = parse.GetValue(optimizer)!,
                 Momentum = parse.GetValue(momentum),
                 Nesterov = parse.GetValue(nesterov),
-                WeightDecay = parse.GetValue(weightDecay),
                 Seed = parse.GetValue(seed),
                 Patience = parse.GetValue(patience),
             };
-            options.Validate();
-            string? valPath = parse.GetValue(val);
-            double? fraction = parse.GetValue(valFraction);
-            if (valPath is not null && fraction is not null)
-                throw new ArgumentException("give --val or --val-fraction, not both");
-            if (fraction is <= 0 or >= 1)
-                throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
-
-            Table train = DataSource.Load(parse.GetValue(data)!, parse.GetValue(label), testSplit: false);
-            Table? validation = valPath is null ? null : DataSource.Load(valPath, train.LabelName, testSplit: true);
-            if (fraction is double f)
-            {
-                (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, options.Seed);
-                validation = train.Subset(valRows);
-                train = train.Subset(trainRows);
-            }
+            options.Validate(); // before reading the data: a bad option should not wait for a large file
+            (Table train, Table? validation) = LoadData(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(val),
+                parse.GetValue(valFraction), options.Seed);
             output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
                              (validation is null ? "" : $"; validation: {validation.Rows} rows"));
 
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
             var clock = Stopwatch.StartNew();
-            (SoftmaxModel trained, TrainResult result) = Pipeline.Train(gpu, train, validation, options,
-                report => output.WriteLine(FormatEpoch(report)));
-            ModelFile.Save(trained, parse.GetValue(model)!);
-            if (result.Summary is not null)
-                output.WriteLine(result.Summary);
-
-            EpochReport kept = result.History[result.BestEpoch - 1];
-            output.WriteLine(
-                $"model: {parse.GetValue(model)} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
-                $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
-                (result.StoppedEarly ? " (stopped early)" : "") +
-                $"; train loss {kept.TrainLoss:F4}" +
-                (result.Objective is double j ? $", objective {j:F8}" : "") +
-                (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
-                $"; {clock.Elapsed.TotalSeconds:F1} s");
+            using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)), parse.GetValue(logJson));
+            (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => Pipeline.Train(gpu, train, validation, options, onEpoch));
+            string path = parse.GetValue(model)!;
+            ModelFile.Save(trained, path);
+            WriteSummary(output, error, trained, result, path, clock.Elapsed);
             return 0;
         }));
         return command;
     }
 
-    public static string FormatEpoch(EpochReport r)
+    /// <summary>The training table and the validation table: from --val, or held out by --val-fraction, or none.</summary>
+    private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction, int seed)
     {
-        string width = r.Epochs.ToString(CultureInfo.InvariantCulture);
-        string epoch = r.Epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width.Length);
-        string val = r.ValLoss is double vl ? $"  val loss {vl:F4}  acc {r.ValAccuracy:F4}" : "";
-        string objective = r.Objective is double j ? $"  objective {j:F6}" : "";
-        return $"epoch {epoch}/{width}  train loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:F4}{objective}{val}  {r.Elapsed.TotalSeconds:F2} s";
+        if (valPath is not null && fraction is not null)
+            throw new ArgumentException("give --val or --val-fraction, not both");
+        if (fraction is <= 0 or >= 1)
+            throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
+        Table train = DataSource.Load(data, label, testSplit: false);
+        Table? validation = valPath is null ? null : DataSource.Load(valPath, train.LabelName, testSplit: true);
+        if (fraction is double f)
+        {
+            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, seed);
+            validation = train.Subset(valRows);
+            train = train.Subset(trainRows);
+        }
+        return (train, validation);
+    }
+
+    /// <summary>What was optimized and how it ended, then the model line; a run that hit its cap says so on stderr.</summary>
+    private static void WriteSummary(TextWriter output, TextWriter error, SoftmaxModel trained, TrainResult result, string path,
+        TimeSpan elapsed)
+    {
+        TrainPlan plan = result.Plan;
+        output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: mean cross-entropy + (λ/2)·‖W‖², " +
+                         $"λ = {plan.WeightDecay:G6} ({plan.WeightDecaySource})");
+        output.WriteLine(result.Summary);
+        if (!result.Converged)
+            error.WriteLine($"warning: {plan.Optimizer.Name} stopped at its iteration limit ({plan.Epochs}) before meeting its " +
+                            "convergence rule; the model may be short of the optimum (raise --epochs)");
+        EpochReport kept = result.History[result.BestEpoch - 1];
+        output.WriteLine(
+            $"model: {path} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
+            $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
+            (result.StoppedEarly ? " (stopped early)" : "") +
+            $"; train loss {kept.TrainLoss:F4}, objective {result.Objective:F8}" +
+            (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
+            $"; {elapsed.TotalSeconds:F1} s");
     }
 }

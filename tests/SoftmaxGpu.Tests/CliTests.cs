@@ -90,23 +90,25 @@ public sealed class CliTests : IDisposable
         string model = PathOf("lbfgs.model");
         var train = Run("train", "--data", Check.IrisPath, "--model", model, "--optimizer", "lbfgs", "--weight-decay", "0.01");
         Assert.True(train.Code == 0, train.Err);
-        Assert.Contains("L-BFGS: ", train.Out);
+        Assert.Contains("lbfgs: ", train.Out);
         Assert.Contains("objective ", train.Out);
         Assert.True(File.Exists(model));
 
         var patience = Run("train", "--data", Check.IrisPath, "--model", PathOf("p.model"), "--optimizer", "lbfgs", "--patience", "3");
         Assert.Equal(1, patience.Code);
-        Assert.Contains("--patience applies to sgd and adam", patience.Err);
+        Assert.Contains("--patience applies to mini-batch optimizers", patience.Err);
     }
 
     [Fact]
     public void TrainPredictEvaluateOnIris()
     {
         string model = PathOf("iris.model");
-        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--epochs", "150", "--val-fraction", "0.2");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--val-fraction", "0.2");
         Assert.True(train.Code == 0, train.Err);
         Assert.Contains("device: ", train.Err);
-        Assert.Contains("epoch 150/150", train.Out);
+        Assert.Contains("optimizer: lbfgs (auto: the training set fits the device)", train.Out);
+        Assert.Contains("stopped: ", train.Out);
+        Assert.DoesNotContain("warning:", train.Err);
         Assert.True(File.Exists(model));
 
         string predictions = PathOf("predictions.csv");
@@ -138,6 +140,65 @@ public sealed class CliTests : IDisposable
         var report = Run("evaluate", "--model", model, "--data", Check.IrisPath);
         Assert.Contains("confusion", report.Out);
         Assert.Contains("macro-F1", report.Out);
+    }
+
+    [Fact]
+    public void RedirectedTrainingPrintsAFewEvenlySpacedLinesAndTheSummary()
+    {
+        var lbfgs = Run("train", "--data", Check.IrisPath, "--model", PathOf("a"));
+        Assert.True(lbfgs.Code == 0, lbfgs.Err);
+        Assert.InRange(lbfgs.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, 4, 30);
+        Assert.Contains("λ = 0.00666667 (1/(C·N) with C = 1", lbfgs.Out);
+
+        var adam = Run("train", "--data", Check.IrisPath, "--model", PathOf("b"), "--optimizer", "adam", "--epochs", "100",
+            "--batch-size", "50");
+        Assert.True(adam.Code == 0, adam.Err);
+        string[] epochs = adam.Out.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(Enumerable.Range(0, 21).Select(i => i == 0 ? 1 : 5 * i), epochs.Select(l => int.Parse(l[6..].Split('/')[0])));
+        Assert.Contains("adam: 100 epochs; stopped: ran the planned 100 epochs", adam.Out);
+
+        var quiet = Run("train", "--data", Check.IrisPath, "--model", PathOf("c"), "--quiet", "--C", "10");
+        Assert.True(quiet.Code == 0, quiet.Err);
+        Assert.DoesNotContain(quiet.Out.Split('\n'), l => l.StartsWith("epoch ", StringComparison.Ordinal));
+        Assert.Contains("λ = 0.000666667 (1/(C·N) with C = 10", quiet.Out);
+    }
+
+    [Fact]
+    public void LogJsonHasOneObjectPerIteration()
+    {
+        string log = PathOf("log.jsonl");
+        var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--val-fraction", "0.2", "--log-json", log);
+        Assert.True(train.Code == 0, train.Err);
+        string[] lines = File.ReadAllLines(log);
+        int iterations = int.Parse(train.Out.Split("lbfgs: ")[1].Split(' ')[0]);
+        Assert.Equal(iterations, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using JsonDocument json = JsonDocument.Parse(lines[i]);
+            Assert.Equal(i + 1, json.RootElement.GetProperty("epoch").GetInt32());
+            Assert.True(json.RootElement.GetProperty("objective").GetDouble() > 0);
+            Assert.True(json.RootElement.GetProperty("val_loss").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public void HittingTheIterationCapIsAWarning()
+    {
+        var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("stopped: reached the iteration limit (3)", train.Out);
+        Assert.Contains("warning: lbfgs stopped at its iteration limit (3) before meeting its convergence rule", train.Err);
+    }
+
+    [Fact]
+    public void ARegisteredOptimizerIsAvailableOnTheCommandLine()
+    {
+        string name = TestOptimizers.GradientDescent.Name;
+        Assert.Contains(name, Run("train", "--help").Out);
+        var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--optimizer", name, "--lr", "0.5",
+            "--batch-size", "0", "--epochs", "30");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains($"optimizer: {name} (--optimizer)", train.Out);
     }
 
     [Fact]
@@ -236,7 +297,9 @@ public sealed class CliTests : IDisposable
     [InlineData("--epochs", "-3", "--epochs must be > 0, got -3")]
     [InlineData("--batch-size", "-1", "--batch-size must be > 0 (or 0 for full batch), got -1")]
     [InlineData("--val-fraction", "1.5", "--val-fraction must be between 0 and 1")]
-    [InlineData("--optimizer", "rmsprop", "--optimizer must be one of adam, sgd")]
+    [InlineData("--optimizer", "rmsprop", "--optimizer must be one of auto, lbfgs, adam, sgd")]
+    [InlineData("--C", "0", "--C must be > 0, got 0")]
+    [InlineData("--weight-decay", "-1", "--weight-decay must be >= 0, got -1")]
     public void BadOptionsAreRejectedByName(string option, string value, string expected)
     {
         var result = Run("train", "--data", Write("good.csv", Good), "--model", PathOf("model"), option, value);

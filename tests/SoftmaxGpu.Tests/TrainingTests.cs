@@ -42,24 +42,23 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         (_, double[] analytic) = ReferenceMath.ObjectiveAndGradient(theta, x, labels, null, b, d, k, weightDecay);
         Check.Close(numeric, Check.ToFloat(analytic), 1e-7, 1e-5, "reference gradient vs finite differences");
 
-        // The device's step: logits → softmax → G = (Q − Y)/B → dW = Gᵀ·X, db = Σ G; plus λW as the optimizer adds it.
+        // The device's gradient of the mean CE (both paths), plus λW as the optimizer adds it.
         Accelerator acc = gpu.Accelerator;
-        using var model = new DeviceModel(acc, gpu.Kernels, d, k, b);
-        model.Theta.CopyFromCPU(Check.ToFloat(theta));
-        using var xs = acc.Allocate1D(Check.ToFloat(x));
-        using var ys = acc.Allocate1D(labels);
-        using var grad = acc.Allocate1D<float>(theta.Length);
-        model.Forward(xs.View, ys.View, default, b, 1f / b);
-        gpu.Kernels.Gradient.Launch(model.Probabilities.View, ys.View, default, b, k, model.Probabilities.View);
-        gpu.Kernels.MatMul.Launch(model.Probabilities.View, Strides.Transposed(k), xs.View, Strides.RowMajor(d), default,
-            k, d, b, grad.View.SubView(0, k * d));
-        gpu.Kernels.ColumnSum.Launch(model.Probabilities.View, b, k, grad.View.SubView(k * d, k));
-        float[] device = grad.GetAsArray1D();
-        for (int i = 0; i < k * d; i++)
-            device[i] += (float)(weightDecay * theta[i]);
-        Check.Close(numeric, device, 1e-5, 1e-4, "device gradient vs finite differences");
-        Check.Close(ReferenceMath.ObjectiveAndGradient(theta, x, labels, null, b, d, k, 0).Objective,
-            model.Totals.GetAsArray1D()[0], 1e-6, 1e-5, "device loss vs reference");
+        using var set = new DeviceSet(acc, new EncodedSet(Check.ToFloat(x), labels, null, b, d));
+        foreach (bool fused in gpu.Kernels.FusedStep.Fits(d, k) ? new[] { false, true } : [false])
+        {
+            using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, b, fused);
+            Assert.Equal(fused, engine.Fused);
+            engine.Theta.CopyFromCPU(Check.ToFloat(theta));
+            engine.ResetTotals();
+            engine.Gradient(set, default, b, 1f / b);
+            float[] device = engine.Grad.GetAsArray1D();
+            for (int i = 0; i < k * d; i++)
+                device[i] += (float)(weightDecay * theta[i]);
+            Check.Close(numeric, device, 1e-5, 1e-4, $"device gradient vs finite differences, fused {fused}");
+            Check.Close(ReferenceMath.ObjectiveAndGradient(theta, x, labels, null, b, d, k, 0).Objective,
+                engine.ReadTotals().Loss, 1e-6, 1e-5, $"device loss vs reference, fused {fused}");
+        }
     }
 
     [Theory]
@@ -109,10 +108,11 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
             Check.Close(theta, result.Theta, 1e-4, 1e-3, $"{optimizer} parameters after 20 steps");
     }
 
+    // Default options: auto must pick L-BFGS on iris, with λ = 1/N (scikit-learn's C = 1), and reach J*.
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void LbfgsReachesTheOptimumOfTheRegularizedObjective(bool fused)
+    public void DefaultTrainingReachesTheOptimumOfTheRegularizedObjective(bool fused)
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet iris, int k) = Iris();
@@ -132,14 +132,16 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         }
         Assert.True(gradient.Max(Math.Abs) < 1e-9, $"the reference did not converge: ‖∇J‖∞ = {gradient.Max(Math.Abs):G3}");
 
-        var options = new TrainOptions { Optimizer = "lbfgs", WeightDecay = (float)lambda, Fused = fused };
-        TrainResult result = Trainer.Train(gpu, iris, null, k, options);
+        TrainResult result = Trainer.Train(gpu, iris, null, k, new TrainOptions { Fused = fused });
+        Assert.Same(Optimizers.Lbfgs, result.Plan.Optimizer);
+        Assert.Equal(lambda, result.Plan.WeightDecay);
+        Assert.True(result.Converged, result.StopReason);
         double[] found = result.Theta.Select(v => (double)v).ToArray();
         (double atFound, double[] gradientAtFound) = ReferenceMath.ObjectiveAndGradient(found, x, iris.Labels, null, n, d, k, lambda);
 
         Assert.True(result.History.Count < 200, $"L-BFGS took {result.History.Count} iterations on iris");
-        Assert.Contains("L-BFGS", result.Summary);
-        Check.Close(optimum, result.Objective!.Value, 0, 1e-6, "the objective L-BFGS reports vs J*");
+        Assert.Contains("lbfgs: ", result.Summary);
+        Check.Close(optimum, result.Objective, 0, 1e-6, "the objective L-BFGS reports vs J*");
         Check.Close(optimum, atFound, 0, 1e-6, "J at L-BFGS's θ (float64) vs J*");
         Assert.True(gradientAtFound.Max(Math.Abs) < 1e-4, $"‖∇J‖∞ at L-BFGS's θ is {gradientAtFound.Max(Math.Abs):G3}");
     }
@@ -149,7 +151,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet iris, int k) = Iris();
-        var options = new TrainOptions { Epochs = 3, BatchSize = 16, Seed = 42 };
+        var options = new TrainOptions { Optimizer = "adam", Epochs = 3, BatchSize = 16, Seed = 42 };
         float[] first = Trainer.Train(gpu, iris, null, k, options).Theta;
         float[] second = Trainer.Train(gpu, iris, null, k, options).Theta;
         float[] otherSeed = Trainer.Train(gpu, iris, null, k, options with { Seed = 43 }).Theta;
@@ -173,11 +175,30 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         Gpu gpu = fixture.Gpu();
         (EncodedSet iris, int k) = Iris();
         var options = new TrainOptions { Epochs = 200, BatchSize = 8, LearningRate = 0.5f, Schedule = "constant", Patience = 2 };
+        Assert.True(options.MiniBatchAsked, "auto must choose Adam when early stopping is asked for");
         TrainResult result = Trainer.Train(gpu, iris, iris, k, options);
         Assert.True(result.StoppedEarly, "a learning rate this high should stop improving within 200 epochs");
         double best = result.History.Min(e => e.ValLoss!.Value);
         Assert.Equal(best, result.History[result.BestEpoch - 1].ValLoss);
         Assert.Equal(result.BestEpoch + options.Patience, result.History.Count);
+        Assert.Same(Optimizers.Adam, result.Plan.Optimizer);
+    }
+
+    [Fact]
+    public void AnOptimizerPluggedInThroughTheTableTrainsIris()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        var options = new TrainOptions
+        {
+            Optimizer = TestOptimizers.GradientDescent.Name, BatchSize = 0, LearningRate = 0.5f, Epochs = 60, Schedule = "constant",
+        };
+        TrainResult result = Trainer.Train(gpu, iris, null, k, options);
+        Assert.Same(TestOptimizers.GradientDescent, result.Plan.Optimizer);
+        Assert.Equal(60, result.History.Count);
+        Assert.True(result.History[^1].TrainLoss < 0.5 * result.History[0].TrainLoss,
+            $"loss {result.History[0].TrainLoss:F4} -> {result.History[^1].TrainLoss:F4}");
+        Assert.True(result.History[^1].TrainAccuracy > 0.9, $"accuracy {result.History[^1].TrainAccuracy:F4}");
     }
 }
 

@@ -59,6 +59,9 @@ public static class Benchmark
 {
     /// <summary>Loop trips of the multiply-add probe: long enough (milliseconds) to dwarf the launch.</summary>
     public const int MultiplyAddTrips = 1 << 16;
+    /// <summary>The SGD update's η and momentum in the timed step and epoch.</summary>
+    public const float LearningRate = 0.1f;
+    public const float Momentum = 0.9f;
 
     public static Ceiling MeasureCeilings(Gpu gpu, long copyBytes, int repeats)
     {
@@ -76,10 +79,10 @@ public static class Benchmark
         return new Ceiling(2.0 * floats * 4 / copySeconds, flops / fmaSeconds, floats * 4);
     }
 
-    /// <param name="fused">true: the fused pass; false: one kernel per operation.</param>
+    /// <param name="fused">true: the fused pass; false: one kernel per operation; null: the engine's choice.</param>
     /// <param name="steps">Timed full-batch steps (after two warm-up steps).</param>
     /// <param name="epochs">Timed epochs (after one warm-up epoch); 0 skips the epoch.</param>
-    public static BenchResult Run(Gpu gpu, BenchShape shape, int batch, bool fused, int steps, int epochs,
+    public static BenchResult Run(Gpu gpu, BenchShape shape, int batch, bool? fused, int steps, int epochs,
         Ceiling ceiling, uint seed = 1)
     {
         Accelerator accelerator = gpu.Accelerator;
@@ -88,59 +91,48 @@ public static class Benchmark
         batch = Math.Min(batch, n);
 
         // X ~ N(0, 1): [N, D]; labels y = argmax(X·Rᵀ) for a random R: [K, D], made block by block.
-        using var x = accelerator.Allocate1D<float>((long)n * d);
-        using var y = accelerator.Allocate1D<int>(n);
+        using var data = new DeviceSet(accelerator, n, d);
         var synthetic = new Synthetic(accelerator, kernels.Shape);
-        synthetic.Launch(seed, 1f, x.View);
-        using (var teacher = new DeviceModel(accelerator, kernels, d, k, Math.Min(n, DeviceModel.EvaluationBlockRows)))
+        synthetic.Launch(seed, 1f, data.Features);
+        using (var teacher = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, Math.Min(n, GradientEngine.BlockRows)))
         {
-            synthetic.Launch(seed + 1, 1f / MathF.Sqrt(d), teacher.Theta.View);
-            for (int start = 0; start < n; start += teacher.Capacity)
-            {
-                int rows = Math.Min(teacher.Capacity, n - start);
-                teacher.Forward(x.View.SubView((long)start * d, (long)rows * d), default, default, rows, 0f);
-                kernels.Argmax.Launch(teacher.Logits.View, rows, k, y.View.SubView(start, rows));
-            }
+            synthetic.Launch(seed + 1, 1f / MathF.Sqrt(d), teacher.Theta);
+            teacher.ForEachBlock(data.Features, n, default, default, 0f,
+                (start, rows, logits, _) => teacher.Argmax(logits, rows, data.Labels.SubView(start, rows)));
         }
 
-        using var model = new DeviceModel(accelerator, kernels, d, k, fused ? 1 : n);
-        using var full = new BatchGradient(accelerator, kernels, model, n, fused);
-        using var mini = new BatchGradient(accelerator, kernels, model, batch, fused);
-        using var grad = accelerator.Allocate1D<float>(model.Theta.Length);
-        using var velocity = accelerator.Allocate1D<float>(model.Theta.Length);
-        using var order = accelerator.Allocate1D<int>(n);
+        // The step: the full batch's gradient and an SGD-with-momentum update, as PyTorch's peer script does.
+        using var full = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, fused);
+        using var velocity = accelerator.Allocate1D<float>(full.Theta.Length);
         velocity.MemSetToZero();
-        var sgd = new SgdParameters(0.1f, 0.9f, 0f, false, k * d);
-
-        void Step(BatchGradient gradient, ArrayView<int> rows, int count)
+        var sgd = new SgdParameters(LearningRate, Momentum, 0f, false, full.Penalized);
+        double stepSeconds = Median(steps, () =>
         {
-            gradient.Compute(x.View, rows, y.View, default, count, 1f / n, grad.View);
-            kernels.Sgd.Launch(grad.View, sgd, velocity.View, model.Theta.View);
-        }
+            full.Gradient(data, default, n, 1f / n);
+            kernels.Sgd.Launch(full.Grad, sgd, velocity.View, full.Theta);
+        }, accelerator, warmUp: 2);
 
-        double stepSeconds = Median(steps, () => Step(full, default, n), accelerator, warmUp: 2);
+        // The epoch: the trainer's own SGD epoch over shuffled mini-batches.
+        using var mini = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, batch, fused);
+        var options = new TrainOptions { Optimizer = Optimizers.Sgd.Name, Momentum = Momentum, Seed = (int)seed };
+        var plan = new TrainPlan(Optimizers.Sgd, "bench", Schedules.Constant, Math.Max(1, epochs), batch, 0, "", LearningRate);
+        using var optimizer = new SgdOptimizer(new OptimizerContext(gpu, mini, data, options, plan));
         double epochSeconds = double.NaN;
+        double loss = 0;
         if (epochs > 0)
         {
             int epoch = 0;
-            epochSeconds = Median(epochs, () =>
-            {
-                kernels.Shuffle.Launch(n, Shuffle.Key((int)seed, ++epoch), order.View);
-                model.Totals.MemSetToZero();
-                for (int start = 0; start < n; start += batch)
-                {
-                    int rows = Math.Min(batch, n - start);
-                    Step(mini, order.View.SubView(start, rows), rows);
-                }
-            }, accelerator, warmUp: 1);
+            epochSeconds = Median(epochs, () => loss = optimizer.Run(++epoch).TrainLoss, accelerator, warmUp: 1);
         }
-        float loss = model.Totals.GetAsArray1D()[0];
-        if (!float.IsFinite(loss))
-            throw new TrainingDivergedException(epochs, loss, sgd.LearningRate);
+        if (!double.IsFinite(loss) || !double.IsFinite(full.ReadTotals().Loss))
+            throw new TrainingDivergedException(epochs, loss, LearningRate);
 
-        return new BenchResult(gpu.Description, shape, batch, fused ? "fused" : "separate", stepSeconds * 1e3,
+        string path = full.Fused == mini.Fused ? Name(full.Fused) : $"{Name(full.Fused)}+{Name(mini.Fused)}";
+        return new BenchResult(gpu.Description, shape, batch, path, stepSeconds * 1e3,
             epochSeconds * 1e3, ceiling.FloorSeconds(shape) * 1e3, ceiling);
     }
+
+    private static string Name(bool fused) => fused ? "fused" : "separate";
 
     /// <summary>Median wall time of <paramref name="work"/>, each run between two device synchronizations.</summary>
     private static double Median(int repeats, Action work, Accelerator accelerator, int warmUp = 1)

@@ -6,9 +6,6 @@ using SoftmaxGpu.Model;
 
 namespace SoftmaxGpu.Training;
 
-/// <summary>Probabilities [N, K] and predicted class indices [N] of a table; the mean loss where it has labels.</summary>
-public sealed record Prediction(float[] Probabilities, int[] Predicted, double? Loss);
-
 /// <summary>
 /// From tables to a model and back: encode classes, standardize with the training statistics, train on the
 /// device, and predict on the device with a saved model.
@@ -18,7 +15,6 @@ public static class Pipeline
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Table train, Table? validation,
         TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
-        options.Validate();
         string[] classes = train.DistinctClasses();
         if (classes.Length < 2)
             throw new DataFormatException(
@@ -42,8 +38,8 @@ public static class Pipeline
     public static EncodedSet Encode(Table table, IReadOnlyList<string> classes, Standardizer standardizer) =>
         new(standardizer.Apply(table.Features), table.Encode(classes), null, table.Rows, table.Dim);
 
-    /// <summary>Runs the model over every row of <paramref name="table"/> on the device.</summary>
-    /// <param name="withLabels">Also compute the mean cross-entropy against the table's labels.</param>
+    /// <summary>Runs the model over every row of <paramref name="table"/> on the device, in blocks.</summary>
+    /// <param name="withLabels">Also compute the mean loss against the table's labels.</param>
     public static Prediction Predict(Gpu gpu, SoftmaxModel model, Table table, bool withLabels)
     {
         model.CheckColumns(table);
@@ -57,25 +53,20 @@ public static class Pipeline
         if (withLabels)
             y.View.SubView(0, labels.Length).CopyFromCPU(labels);
         using var predicted = accelerator.Allocate1D<int>(n);
-        int capacity = Math.Min(n, PredictBlockRows);
-        using var device = new DeviceModel(accelerator, gpu.Kernels, model.D, k, capacity);
-        device.Weights.CopyFromCPU(model.Weights);
-        device.Bias.CopyFromCPU(model.Bias);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, model.D, k,
+            Math.Min(n, GradientEngine.BlockRows));
+        engine.Weights.CopyFromCPU(model.Weights);
+        engine.Bias.CopyFromCPU(model.Bias);
 
         var probabilities = new float[(long)n * k];
-        device.Totals.MemSetToZero();
-        for (int start = 0; start < n; start += capacity)
-        {
-            int rows = Math.Min(capacity, n - start);
-            device.Forward(x.View.SubView((long)start * model.D, (long)rows * model.D),
-                withLabels ? y.View.SubView(start, rows) : default, default, rows, 1f / n);
-            gpu.Kernels.Argmax.Launch(device.Logits.View, rows, k, predicted.View.SubView(start, rows));
-            ((ArrayView<float>)device.Probabilities.View).SubView(0, (long)rows * k).CopyToCPU(probabilities.AsSpan((int)((long)start * k), rows * k));
-        }
-        double? loss = withLabels ? device.Totals.GetAsArray1D()[0] : null;
+        engine.ResetTotals();
+        engine.ForEachBlock(x.View, n, withLabels ? y.View.SubView(0, n) : default, default, 1f / n,
+            (start, rows, logits, outputs) =>
+            {
+                engine.Argmax(logits, rows, predicted.View.SubView(start, rows));
+                outputs.CopyToCPU(probabilities.AsSpan((int)((long)start * k), rows * k));
+            });
+        double? loss = withLabels ? engine.ReadTotals().Loss : null;
         return new Prediction(probabilities, predicted.GetAsArray1D(), loss);
     }
-
-    /// <summary>Rows per forward block at predict time: bounds device memory for large files.</summary>
-    public const int PredictBlockRows = DeviceModel.EvaluationBlockRows;
 }

@@ -1,0 +1,224 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// The model's parameters on the device and everything computed from them: the gradient of a batch, the loss
+/// and accuracy of a set, and predictions. It owns every device buffer it uses and makes the fused-or-separate
+/// choice once, for its batch size on this device. The trainer, every optimizer, prediction and the benchmark
+/// all go through it.
+///
+/// The gradient of a batch is either the fused pass (where W fits in shared memory: one read of X, nothing of
+/// size B×K in device memory) or one kernel per operation:
+/// gather → Z = X·Wᵀ + b → loss forward (softmax, loss) → G = ∂loss/∂Z → dW = Gᵀ·X, db = Σ G.
+/// theta = [W (K·D) | b (K)]; nothing is allocated per step.
+/// </summary>
+public sealed class GradientEngine : IDisposable
+{
+    /// <summary>Rows per forward block when evaluating or predicting a whole set: bounds the Z and Q buffers.</summary>
+    public const int BlockRows = 65536;
+
+    private readonly Accelerator accelerator;
+    private readonly KernelSet kernels;
+    private readonly bool softTargets;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> theta;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> grad;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> totals;
+    // Forward block: Z, Q (overwritten by G on the per-operation path), (m, log s) per row.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> logits;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> outputs;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> rowStats;
+    // Gradient path, allocated at the first gradient (an engine that only predicts never needs them).
+    private MemoryBuffer1D<float, Stride1D.Dense>? partials;
+    private MemoryBuffer1D<float, Stride1D.Dense>? batchX;
+    private MemoryBuffer1D<int, Stride1D.Dense>? batchY;
+    private MemoryBuffer1D<float, Stride1D.Dense>? batchTargets;
+    private MemoryBuffer1D<float, Stride1D.Dense>? workspace;
+
+    /// <param name="batchRows">Most rows of one gradient batch (or of one prediction block).</param>
+    /// <param name="fused">Force the fused pass (true) or the per-operation path (false); null: the device's preference.</param>
+    /// <param name="softTargets">Whether batches come with soft targets (sizes the gather buffer).</param>
+    public GradientEngine(Gpu gpu, ILoss loss, int d, int k, int batchRows, bool? fused = null, bool softTargets = false)
+    {
+        accelerator = gpu.Accelerator;
+        kernels = gpu.Kernels;
+        Loss = loss;
+        D = d;
+        K = k;
+        BatchRows = batchRows;
+        this.softTargets = softTargets;
+        FusedStep? pass = loss.FusedPass(kernels);
+        bool fits = pass is not null && pass.Fits(d, k);
+        if (fused == true && !fits)
+            throw new ArgumentException($"a {d}×{k} model has no fused pass on this device ({loss.Name}, shared memory)");
+        Fused = fused ?? (fits && pass!.Preferred(batchRows, d, k));
+        // The per-operation path computes a whole batch in the forward buffers; the fused pass only evaluates through them.
+        BlockCapacity = Fused ? Math.Min(batchRows, BlockRows) : batchRows;
+
+        theta = accelerator.Allocate1D<float>((long)k * d + k);
+        theta.MemSetToZero();
+        grad = accelerator.Allocate1D<float>(theta.Length);
+        totals = accelerator.Allocate1D<float>(2);
+        totals.MemSetToZero();
+        logits = accelerator.Allocate1D<float>((long)BlockCapacity * k);
+        outputs = accelerator.Allocate1D<float>((long)BlockCapacity * k);
+        rowStats = accelerator.Allocate1D<float>(2L * BlockCapacity);
+    }
+
+    public ILoss Loss { get; }
+    public int D { get; }
+    public int K { get; }
+    public int BatchRows { get; }
+    /// <summary>Rows of the forward buffers: a set is evaluated in blocks of this many.</summary>
+    public int BlockCapacity { get; }
+    /// <summary>Whether the fused single-pass kernel computes the gradient.</summary>
+    public bool Fused { get; }
+
+    /// <summary>theta: [K·D + K] = W [K, D] then b [K]. Optimizers update it in place.</summary>
+    public ArrayView1D<float, Stride1D.Dense> Theta => theta.View;
+    /// <summary>∇ of the last batch: [K·D + K], dW then db.</summary>
+    public ArrayView1D<float, Stride1D.Dense> Grad => grad.View;
+    public ArrayView<float> Weights => theta.View.SubView(0, (long)K * D);
+    public ArrayView<float> Bias => theta.View.SubView((long)K * D, K);
+    /// <summary>Parameters that weight decay applies to: W, not b.</summary>
+    public int Penalized => K * D;
+
+    public void ResetTotals() => totals.MemSetToZero();
+
+    /// <summary>The running totals: summed scaled loss and correct count (one read-back).</summary>
+    public (double Loss, double Correct) ReadTotals()
+    {
+        float[] t = totals.GetAsArray1D();
+        return (t[0], t[1]);
+    }
+
+    /// <summary>
+    /// Grad = ∇ mean loss over a batch: rows order[0..rows) of the set (or its first rows when order is empty);
+    /// adds lossScale·Σ loss and the correct count to the totals.
+    /// </summary>
+    /// <param name="order">Batch rows as indices into the set: [rows]; empty for the set's first rows.</param>
+    public void Gradient(DeviceSet set, ArrayView<int> order, int rows, float lossScale)
+    {
+        if (rows > BatchRows)
+            throw new ArgumentException($"a batch of {rows} rows exceeds this engine's {BatchRows}");
+        AllocateGradientBuffers();
+        if (Fused)
+        {
+            FusedStep pass = Loss.FusedPass(kernels)!;
+            FusedBatch batch = pass.Batch(rows, D, K, 1f / rows, lossScale);
+            int groups = pass.Launch(set.Features, order, set.Labels, set.Targets, Theta, batch, partials!.View);
+            kernels.PartialSum.Launch(partials.View, groups, batch.PartialLength, Grad, totals.View);
+            return;
+        }
+
+        ArrayView<float> x = set.Features, targets = set.Targets;
+        ArrayView<int> labels = set.Labels;
+        if (order.Length > 0)
+        {
+            kernels.GatherRows.Launch(x, order, D, batchX!.View);
+            kernels.GatherRows.Launch(labels, order, 1, batchY!.View);
+            if (targets.Length > 0)
+                kernels.GatherRows.Launch(targets, order, K, batchTargets!.View);
+            (x, labels) = (batchX.View, batchY.View);
+            targets = targets.Length > 0 ? batchTargets!.View : default;
+        }
+        Forward(x, labels, targets, rows, lossScale);
+        // G = ∂(mean loss)/∂Z, in place over the outputs.
+        ArrayView<float> g = outputs.View;
+        Loss.Gradient(kernels, g, labels, targets, rows, K);
+        // dW[c, j] = Σ_r G[r, c]·X[r, j]: A = Gᵀ ([K, B] read from [B, K]), B = X [B, D]; the rows split
+        // into slices when K×D alone gives the device too few groups.
+        kernels.MatMul.Launch(g, Strides.Transposed(K), x, Strides.RowMajor(D), ArrayView<float>.Empty,
+            K, D, rows, grad.View.SubView(0, (long)K * D), workspace is null ? default : workspace.View);
+        kernels.ColumnSum.Launch(g, rows, K, grad.View.SubView((long)K * D, K));
+    }
+
+    /// <summary>Mean loss and accuracy of a whole set under the current θ, in blocks; one read-back.</summary>
+    public (double Loss, double Accuracy) Evaluate(DeviceSet set)
+    {
+        ResetTotals();
+        ForEachBlock(set.Features, set.Rows, set.Labels, set.Targets, 1f / set.Rows, null);
+        (double loss, double correct) = ReadTotals();
+        return (loss, correct / set.Rows);
+    }
+
+    /// <summary>J(θ) = mean loss + (λ/2)‖W‖² over a whole set, with the mean loss and accuracy behind it.</summary>
+    public (double Objective, double Loss, double Accuracy) Objective(DeviceSet set, double lambda)
+    {
+        (double loss, double accuracy) = Evaluate(set);
+        float[] w = theta.View.SubView(0, (long)K * D).GetAsArray1D();
+        double squares = 0;
+        foreach (float v in w)
+            squares += (double)v * v;
+        return (loss + 0.5 * lambda * squares, loss, accuracy);
+    }
+
+    /// <summary>
+    /// The forward pass over <paramref name="n"/> rows of X in blocks of <see cref="BlockCapacity"/>; after each
+    /// block, <paramref name="afterBlock"/>(start, rows, Z, Q) may read the block's logits and outputs. Loss
+    /// sums (where labels or targets are given) go to the totals.
+    /// </summary>
+    /// <param name="x">X: [N, D].</param>
+    /// <param name="labels">y: [N] or empty.</param>
+    /// <param name="targets">Y: [N, K] or empty.</param>
+    public void ForEachBlock(ArrayView<float> x, int n, ArrayView<int> labels, ArrayView<float> targets, float lossScale,
+        Action<int, int, ArrayView<float>, ArrayView<float>>? afterBlock)
+    {
+        for (int start = 0; start < n; start += BlockCapacity)
+        {
+            int rows = Math.Min(BlockCapacity, n - start);
+            Forward(x.SubView((long)start * D, (long)rows * D),
+                labels.Length > 0 ? labels.SubView(start, rows) : labels,
+                targets.Length > 0 ? targets.SubView((long)start * K, (long)rows * K) : targets,
+                rows, lossScale);
+            afterBlock?.Invoke(start, rows, logits.View.SubView(0, (long)rows * K), outputs.View.SubView(0, (long)rows * K));
+        }
+    }
+
+    /// <summary>Predicted class (largest logit; ties to the lowest index) of each row of a block's logits.</summary>
+    public void Argmax(ArrayView<float> blockLogits, int rows, ArrayView<int> predicted) =>
+        kernels.Argmax.Launch(blockLogits, rows, K, predicted);
+
+    /// <summary>Z = X·Wᵀ + b, then the loss's forward pass, over one block of rows.</summary>
+    private void Forward(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> targets, int rows, float lossScale)
+    {
+        // Z[r, c] = Σ_j X[r, j]·W[c, j] + b[c]: B's element (j, c) is W[c·D + j], the transpose of W.
+        kernels.MatMul.Launch(x, Strides.RowMajor(D), Weights, Strides.Transposed(D), Bias, rows, K, D, logits.View);
+        Loss.Forward(kernels, logits.View, labels, targets, rows, K, lossScale, outputs.View, rowStats.View, totals.View);
+    }
+
+    private void AllocateGradientBuffers()
+    {
+        if (partials is not null || batchX is not null)
+            return;
+        if (Fused)
+        {
+            FusedStep pass = Loss.FusedPass(kernels)!;
+            partials = accelerator.Allocate1D<float>((long)pass.Groups(BatchRows, D, K) * pass.Batch(BatchRows, D, K, 1f, 1f).PartialLength);
+            return;
+        }
+        batchX = accelerator.Allocate1D<float>((long)BatchRows * D);
+        batchY = accelerator.Allocate1D<int>(BatchRows);
+        batchTargets = softTargets ? accelerator.Allocate1D<float>((long)BatchRows * K) : null;
+        long slices = kernels.MatMul.WorkspaceFloats(K, D, BatchRows);
+        workspace = slices > 0 ? accelerator.Allocate1D<float>(slices) : null;
+    }
+
+    public void Dispose()
+    {
+        theta.Dispose();
+        grad.Dispose();
+        totals.Dispose();
+        logits.Dispose();
+        outputs.Dispose();
+        rowStats.Dispose();
+        partials?.Dispose();
+        batchX?.Dispose();
+        batchY?.Dispose();
+        batchTargets?.Dispose();
+        workspace?.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+using ILGPU;
+using SoftmaxGpu.Kernels;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// A loss as the gradient engine sees it: from the logits Z of a block of rows to the model's outputs, the
+/// summed loss and correct count, and G = ∂loss/∂Z, on the accelerator. The engine owns every buffer and the
+/// matrix products around it (Z = X·Wᵀ + b before, dW = Gᵀ·X and db = Σ G after), so a new loss is this
+/// interface, its kernels (fetched through <see cref="KernelSet.Get{T}"/>) and its float64 reference.
+/// </summary>
+public interface ILoss
+{
+    /// <summary>The name the model file and the summary use.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Q = the model's outputs for logits Z (probabilities), with per-row statistics; adds lossScale·Σ loss and
+    /// the correct count to totals. Labels and targets may both be empty (prediction): then no loss.
+    /// </summary>
+    /// <param name="logits">Z: [rows, K].</param>
+    /// <param name="labels">y: [rows] class indices, or empty.</param>
+    /// <param name="targets">Y: [rows, K] soft targets, or empty.</param>
+    /// <param name="outputs">Q: [rows, K], overwritten.</param>
+    /// <param name="rowStats">[rows, 2] scratch the loss may keep per row (softmax: max and log-sum).</param>
+    /// <param name="totals">[2]: summed scaled loss, correct count; added to.</param>
+    void Forward(KernelSet kernels, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> targets,
+        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> totals);
+
+    /// <summary>G = ∂(mean loss)/∂Z = (Q − Y)/rows for softmax cross-entropy, in place over Q.</summary>
+    void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,
+        int rows, int k);
+
+    /// <summary>The single-pass kernel for the whole gradient of a batch, or null where this loss has none.</summary>
+    FusedStep? FusedPass(KernelSet kernels);
+}

@@ -1,0 +1,34 @@
+using ILGPU;
+using SoftmaxGpu.Kernels;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Softmax cross-entropy, as PyTorch's CrossEntropyLoss: Q = softmax(Z) with the row max subtracted, loss
+/// −log q_y = log s + m − z_y (or −Σ y_c log q_c for soft targets) from the row's (m, log s), never from a log
+/// of Q; G = (Q − Y)/B. Its float64 reference is <see cref="Reference.ReferenceMath"/>.
+/// </summary>
+public sealed class SoftmaxCrossEntropy : ILoss
+{
+    public static readonly SoftmaxCrossEntropy Instance = new();
+
+    private SoftmaxCrossEntropy()
+    {
+    }
+
+    public string Name => "softmax-cross-entropy";
+
+    public void Forward(KernelSet kernels, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> targets,
+        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> totals)
+    {
+        kernels.Softmax.Launch(logits, rows, k, outputs, rowStats);
+        if (labels.Length > 0 || targets.Length > 0)
+            kernels.CrossEntropy.Launch(logits, rowStats, labels, targets, rows, k, lossScale, totals);
+    }
+
+    public void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,
+        int rows, int k) =>
+        kernels.Gradient.Launch(outputs, labels, targets, rows, k, outputs);
+
+    public FusedStep FusedPass(KernelSet kernels) => kernels.FusedStep;
+}
