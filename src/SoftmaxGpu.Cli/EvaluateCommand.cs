@@ -8,7 +8,10 @@ using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Cli;
 
-/// <summary><c>softmaxgpu evaluate</c>: accuracy, log-loss, macro-F1, per-class precision/recall, confusion matrix.</summary>
+/// <summary>
+/// <c>softmaxgpu evaluate</c>: accuracy, log-loss, macro-F1, per-class precision/recall, confusion matrix; with
+/// <c>--plot F.png</c> the confusion matrix also as a picture (<see cref="Plots.ConfusionMatrix"/>).
+/// </summary>
 public static class EvaluateCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -21,11 +24,15 @@ public static class EvaluateCommand
         };
         var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the report." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the confusion matrix into this PNG file." };
         Option<string> device = App.DeviceOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, device };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, device };
         command.SetAction(parse => App.Guard(error, () =>
         {
+            string? plotPath = parse.GetValue(plot);
+            if (plotPath is not null)
+                Plots.CheckPath(plotPath);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             Table table = DataSource.Load(parse.GetValue(data)!, parse.GetValue(label) ?? trained.LabelName, testSplit: true);
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
@@ -33,6 +40,12 @@ public static class EvaluateCommand
             Evaluation evaluation = Evaluation.Compute(table.Encode(trained.Classes), prediction.Predicted, trained.K,
                 prediction.Loss!.Value);
             output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
+            if (plotPath is not null)
+            {
+                string title = $"{Path.GetFileName(parse.GetValue(data)!)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
+                Plots.ConfusionMatrix(evaluation.Confusion, trained.Classes, plotPath, title);
+                error.WriteLine($"plot: {plotPath}");
+            }
             return 0;
         }));
         return command;
