@@ -1,36 +1,53 @@
 #!/usr/bin/python3
-"""Compare SoftmaxGpu against scikit-learn's multinomial logistic regression.
+r"""Compare SoftmaxGpu against scikit-learn's multinomial logistic regression.
 
 Run with Debian's Python (python3-sklearn is installed there):
 
-    /usr/bin/python3 bench/sklearn_baseline.py --dataset iris --out /tmp/bench \
+    /usr/bin/python3 bench/sklearn_baseline.py --dataset iris digits wine --out /tmp/bench \
+        --defaults --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"
+
+    /usr/bin/python3 bench/sklearn_baseline.py --dataset all --out /tmp/bench --lbfgs \
         --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"
 
     /usr/bin/python3 bench/sklearn_baseline.py --dataset iris digits mnist \
         --out /tmp/bench --skip-ours
 
+Datasets: mnist, or any datasets/<name>.csv (iris, digits, wine, glass,
+vehicle, satimage, letter, ...; see datasets/README.md); `all` means every
+datasets/*.csv (not mnist).
+
 For each dataset:
-  * iris/digits: deterministic stratified split of datasets/<name>.csv with
+  * CSV datasets: deterministic stratified split of datasets/<name>.csv with
     train_test_split(test_size=0.25, stratify=y, random_state=0); written to
     OUT/<name>-train.csv and OUT/<name>-test.csv (same header, rows verbatim).
+    The label is the last column.
   * mnist: the IDX files in datasets/mnist (run datasets/get-mnist.sh first);
     train = 60000 training images, test = 10000 t10k images; pixels / 255.
     No CSVs are written for mnist.
   * sklearn: StandardScaler fitted on train, then
     LogisticRegression(solver='lbfgs', C=1.0, max_iter=1000) (multinomial).
     Reports test accuracy, test log-loss, fit time (fit only) and the final
-    training objective  mean CE(train) + ||W||^2 / (2*C*N)  (sklearn's
+    training objective  J = mean CE(train) + ||W||^2 / (2*C*N)  (sklearn's
     objective divided by C*N; the intercept is not penalised).
   * ours (unless --skip-ours): runs the CLI's `train` and `evaluate --json`
-    commands and times `train` wall-clock. With --lbfgs, `train` runs
-    `--optimizer lbfgs --weight-decay 1/(C*N)`, the same objective divided by
-    C*N, and the JSON line carries both final objectives and their relative
-    difference.
+    commands and times `train` wall-clock (process start to exit). Our final
+    objective is the last `objective <float>` that `train` prints on stdout
+    (none if it prints none). The mode picks the `train` options:
+      --defaults  `train --data TRAIN --model M`: no optimizer options at all,
+                  the CLI's defaults (which should reach the J above).
+      --lbfgs     `train --data TRAIN --optimizer lbfgs --weight-decay 1/(C*N)
+                  --model M`: our L-BFGS on the same objective.
+      (neither)   the older comparison: `train --data TRAIN --val TEST
+                  --model M` (no --val for mnist); J is reported if printed.
+    Both J values, |ours - sklearn| / sklearn, the accuracy difference in
+    points and whether each is within tolerance (J: OBJECTIVE_TOL relative,
+    accuracy: ACCURACY_TOL_POINTS) are in the table and the JSON lines.
 
 stdout: a markdown table (header unless --no-header, then one row per
 dataset), followed by one JSON object per dataset, one per line.
 Progress and the CLI's own output go to stderr.
-Exit status is 1 if any of our CLI runs failed, 0 otherwise.
+Exit status: 1 if any of our CLI runs failed; else, with --check, 2 if any
+dataset misses a tolerance (or our J is missing); else 0.
 
 Timing note: Debian's numpy/scipy use whatever libblas.so.3 the alternatives
 system selects. With only the reference BLAS (libblas3) the MNIST fit is
@@ -64,12 +81,22 @@ MAX_ITER = 1000
 TEST_SIZE = 0.25
 RANDOM_STATE = 0
 BLAS = "unknown"
+OBJECTIVE_TOL = 1e-4          # |J_ours - J_sklearn| / J_sklearn
+ACCURACY_TOL_POINTS = 0.3     # |acc_ours - acc_sklearn| in percentage points
+OBJECTIVE_RE = re.compile(r"objective ([0-9.eE+-]+)")
 
 TABLE_HEADER = (
-    "| dataset | rows train/test | sklearn acc | ours acc | diff (points) "
+    "| dataset | N×D×K train | test rows | sklearn J | ours J | rel. diff J "
+    "| sklearn acc | ours acc | diff (points) | within tol (J, acc) "
     "| sklearn log-loss | ours log-loss | sklearn fit s | ours train s |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+def csv_datasets():
+    """Names of datasets/<name>.csv, sorted."""
+    return sorted(f[:-4] for f in os.listdir(DATASETS)
+                  if f.endswith(".csv") and os.path.isfile(os.path.join(DATASETS, f)))
 
 
 def log(msg):
@@ -233,25 +260,43 @@ def run_cmd(argv):
     return proc, elapsed
 
 
-def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows, lbfgs_rows=None):
-    """lbfgs_rows: train our L-BFGS on sklearn's objective (lambda = 1/(C*N)) instead of the defaults."""
+def parse_objective(train_stdout):
+    """The last `objective <float>` in train's stdout, or None."""
+    value = None
+    for m in OBJECTIVE_RE.finditer(train_stdout):
+        try:
+            value = float(m.group(1).rstrip(".,;"))
+        except ValueError:
+            continue
+    return value
+
+
+def train_argv(prefix, mode, name, train_data, test_data, model, n_train):
+    argv = prefix + ["train", "--data", train_data]
+    if mode == "lbfgs":
+        argv += ["--optimizer", "lbfgs", "--weight-decay", repr(1.0 / (C * n_train))]
+    elif mode == "legacy" and name != "mnist":
+        argv += ["--val", test_data]
+    # mode == "defaults": no options beyond --data and --model
+    return argv + ["--model", model]
+
+
+def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows, n_train, mode):
+    """mode: 'defaults' (no optimizer options), 'lbfgs' (lambda = 1/(C*N)) or 'legacy' (--val TEST)."""
     model = os.path.join(out_dir, f"{name}.model")
     os.makedirs(out_dir, exist_ok=True)
-    train_argv = prefix + ["train", "--data", train_data]
-    if name != "mnist" and lbfgs_rows is None:
-        train_argv += ["--val", test_data]
-    if lbfgs_rows is not None:
-        train_argv += ["--optimizer", "lbfgs", "--weight-decay", repr(1.0 / (C * lbfgs_rows))]
-    train_argv += ["--model", model]
+    argv = train_argv(prefix, mode, name, train_data, test_data, model, n_train)
     try:
-        proc, train_s = run_cmd(train_argv)
+        proc, train_s = run_cmd(argv)
     except OSError as e:
         log(f"[{name}] ours: cannot run train command: {e}")
         return None
     if proc.returncode != 0:
         log(f"[{name}] ours: train exited with status {proc.returncode}")
         return None
-    train_stdout = proc.stdout
+    objective = parse_objective(proc.stdout)
+    if objective is None:
+        log(f"[{name}] ours: train printed no 'objective <float>'")
 
     eval_argv = prefix + ["evaluate", "--model", model, "--data", test_data, "--json"]
     try:
@@ -262,11 +307,6 @@ def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows, lbfgs_
     if proc.returncode != 0:
         log(f"[{name}] ours: evaluate exited with status {proc.returncode}")
         return None
-    objective = None
-    for line in train_stdout.splitlines():
-        m = re.search(r"objective ([0-9.eE+-]+)", line)
-        if line.startswith("model:") and m:
-            objective = float(m.group(1))
     res = last_json_object(proc.stdout)
     if res is None or "accuracy" not in res:
         log(f"[{name}] ours: no JSON object with 'accuracy' in evaluate output")
@@ -280,6 +320,7 @@ def run_ours(name, prefix, out_dir, train_data, test_data, expected_rows, lbfgs_
         "rows": res.get("rows"),
         "train_s": train_s,
         "objective": objective,
+        "train_argv": argv[len(prefix):],
     }
 
 
@@ -303,6 +344,10 @@ def fmt(v, spec):
     return format(v, spec)
 
 
+def yes_no(v):
+    return "n/a" if v is None else ("yes" if v else "NO")
+
+
 def run_dataset(name, args, prefix):
     if name == "mnist":
         Xtr, ytr, Xte, yte = load_mnist()
@@ -316,28 +361,39 @@ def run_dataset(name, args, prefix):
     ours = None
     ours_failed = False
     if not args.skip_ours:
-        ours = run_ours(name, prefix, args.out, train_data, test_data, len(yte),
-                        lbfgs_rows=len(ytr) if args.lbfgs else None)
+        ours = run_ours(name, prefix, args.out, train_data, test_data, len(yte), len(ytr), args.mode)
         ours_failed = ours is None
 
     ours_acc = ours["accuracy"] if ours else None
     diff = (ours_acc - sk["accuracy"]) * 100.0 if ours_acc is not None else None
+    ours_j = ours["objective"] if ours else None
+    rel = abs(ours_j - sk["objective"]) / sk["objective"] if ours_j is not None else None
+    j_ok = rel <= OBJECTIVE_TOL if rel is not None else None
+    acc_ok = abs(diff) <= ACCURACY_TOL_POINTS + 1e-9 if diff is not None else None
     row = {
         "dataset": name,
         "rows_train": int(len(ytr)),
         "rows_test": int(len(yte)),
+        "features": int(Xtr.shape[1]),
+        "classes": int(len(np.unique(ytr))),
+        "mode": args.mode,
+        "ours_train_args": ours["train_argv"] if ours else None,
+        "sklearn_objective": sk["objective"],
+        "ours_objective": ours_j,
+        "objective_rel_diff": rel,
+        "objective_signed_rel_diff": ((ours_j - sk["objective"]) / sk["objective"]
+                                      if ours_j is not None else None),
+        "objective_within_tol": j_ok,
         "sklearn_acc": sk["accuracy"],
         "ours_acc": ours_acc,
         "diff_points": diff,
+        "accuracy_within_tol": acc_ok,
         "sklearn_log_loss": sk["log_loss"],
         "ours_log_loss": ours["log_loss"] if ours else None,
         "sklearn_fit_s": sk["fit_s"],
         "ours_train_s": ours["train_s"] if ours else None,
-        "sklearn_objective": sk["objective"],
-        "ours_objective": ours["objective"] if ours else None,
-        "objective_rel_diff": ((ours["objective"] - sk["objective"]) / sk["objective"]
-                               if ours and ours["objective"] is not None else None),
-        "ours_optimizer": "lbfgs" if args.lbfgs else "defaults",
+        "objective_tol": OBJECTIVE_TOL,
+        "accuracy_tol_points": ACCURACY_TOL_POINTS,
         "sklearn_train_mean_ce": sk["train_mean_ce"],
         "sklearn_n_iter": sk["n_iter"],
         "sklearn_converged": sk["converged"],
@@ -347,9 +403,10 @@ def run_dataset(name, args, prefix):
         "blas": BLAS,
         "C": C,
     }
-    md = (f"| {name} | {row['rows_train']}/{row['rows_test']} "
+    md = (f"| {name} | {row['rows_train']}×{row['features']}×{row['classes']} | {row['rows_test']} "
+          f"| {fmt(sk['objective'], '.8f')} | {fmt(ours_j, '.8f')} | {fmt(rel, '.1e')} "
           f"| {fmt(row['sklearn_acc'], '.4f')} | {fmt(row['ours_acc'], '.4f')} "
-          f"| {fmt(diff, '+.2f')} "
+          f"| {fmt(diff, '+.2f')} | {yes_no(j_ok)}, {yes_no(acc_ok)} "
           f"| {fmt(row['sklearn_log_loss'], '.4f')} | {fmt(row['ours_log_loss'], '.4f')} "
           f"| {fmt(row['sklearn_fit_s'], '.3f')} | {fmt(row['ours_train_s'], '.3f')} |")
     return md, row, ours_failed
@@ -358,21 +415,35 @@ def run_dataset(name, args, prefix):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = csv_datasets()
     ap.add_argument("--dataset", nargs="+", required=True,
-                    choices=["iris", "digits", "mnist"],
-                    help="one or more of iris, digits, mnist")
+                    choices=names + ["mnist", "all"], metavar="NAME",
+                    help=f"one or more of {', '.join(names)}, mnist; "
+                         "all = every datasets/*.csv (not mnist)")
     ap.add_argument("--out", required=True,
                     help="directory for split CSVs and our model files")
     ap.add_argument("--softmaxgpu", default=None,
                     help='command prefix for our CLI, e.g. "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"')
     ap.add_argument("--skip-ours", action="store_true",
                     help="only run sklearn (still writes the split CSVs)")
-    ap.add_argument("--lbfgs", action="store_true",
-                    help="train ours with --optimizer lbfgs on sklearn's objective (--weight-decay 1/(C*N)) "
-                         "and report both final objectives")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--defaults", dest="mode", action="store_const", const="defaults",
+                      help="train ours with no optimizer options (`train --data TRAIN --model M`)")
+    mode.add_argument("--lbfgs", dest="mode", action="store_const", const="lbfgs",
+                      help="train ours with --optimizer lbfgs on sklearn's objective (--weight-decay 1/(C*N))")
+    ap.add_argument("--check", action="store_true",
+                    help=f"exit 2 if any dataset's J differs by more than {OBJECTIVE_TOL:g} relative, "
+                         f"its accuracy by more than {ACCURACY_TOL_POINTS:g} points, or our J is missing")
     ap.add_argument("--no-header", action="store_true",
                     help="do not print the markdown table header")
     args = ap.parse_args()
+    if args.mode is None:
+        args.mode = "legacy"
+    datasets = []
+    for d in args.dataset:
+        for n in (names if d == "all" else [d]):
+            if n not in datasets:
+                datasets.append(n)
 
     prefix = None
     if not args.skip_ours:
@@ -384,7 +455,7 @@ def main():
     BLAS = blas_info()
     log(f"BLAS: {BLAS}")
     md_rows, json_rows, any_failed = [], [], False
-    for name in args.dataset:
+    for name in datasets:
         md, row, failed = run_dataset(name, args, prefix)
         md_rows.append(md)
         json_rows.append(row)
@@ -397,7 +468,16 @@ def main():
     for row in json_rows:
         print(json.dumps(row))
     sys.stdout.flush()
-    return 1 if any_failed else 0
+    if any_failed:
+        return 1
+    if args.check and not args.skip_ours:
+        missed = [r["dataset"] for r in json_rows
+                  if not (r["objective_within_tol"] and r["accuracy_within_tol"])]
+        if missed:
+            log(f"outside tolerance (J {OBJECTIVE_TOL:g} relative, accuracy {ACCURACY_TOL_POINTS:g} points): "
+                + ", ".join(missed))
+            return 2
+    return 0
 
 
 if __name__ == "__main__":
