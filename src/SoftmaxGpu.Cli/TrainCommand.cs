@@ -83,12 +83,16 @@ public static class TrainCommand
         };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary, no epoch lines." };
         var logJson = new Option<string?>("--log-json") { Description = "Write one JSON object per epoch (iteration) to this file." };
+        var plot = new Option<string?>("--plot")
+        {
+            Description = "Draw training (and validation) loss and accuracy against the epoch (iteration) into this PNG file.",
+        };
         Option<string> device = App.DeviceOption();
 
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, quiet, logJson, device,
+            nesterov, seed, patience, quiet, logJson, plot, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -107,6 +111,9 @@ public static class TrainCommand
                 Patience = parse.GetValue(patience),
             };
             options.Validate(); // before reading the data: a bad option should not wait for a large file
+            string? plotPath = parse.GetValue(plot);
+            if (plotPath is not null)
+                Plots.CheckPath(plotPath);
             (Table train, Table? validation) = LoadData(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(val),
                 parse.GetValue(valFraction), options.Seed);
             output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
@@ -119,6 +126,11 @@ public static class TrainCommand
             string path = parse.GetValue(model)!;
             ModelFile.Save(trained, path);
             WriteSummary(output, error, trained, result, path, clock.Elapsed);
+            if (plotPath is not null)
+            {
+                Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", plotPath);
+                output.WriteLine($"plot: {plotPath}");
+            }
             return 0;
         }));
         return command;

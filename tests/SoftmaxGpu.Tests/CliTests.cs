@@ -182,6 +182,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void TrainPlotDrawsTheCurves()
+    {
+        string png = PathOf("curves.png");
+        var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--val-fraction", "0.2", "--plot", png);
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains($"plot: {png}", train.Out);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+
+        var badPath = Run("train", "--data", Check.IrisPath, "--model", PathOf("n"), "--plot", PathOf("curves.jpg"));
+        Assert.Equal(1, badPath.Code);
+        Assert.Contains("--plot must name a .png file", badPath.Err);
+        Assert.False(File.Exists(PathOf("n")));
+    }
+
+    [Fact]
     public void HittingTheIterationCapIsAWarning()
     {
         var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--epochs", "3");
