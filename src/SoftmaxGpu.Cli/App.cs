@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using ILGPU.Runtime;
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
@@ -14,8 +15,12 @@ public static class App
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("SoftmaxGpu: softmax regression (multinomial logistic regression) trained on the GPU with ILGPU.")
+        // A Command named for the installed tool, not a RootCommand, which takes the entry assembly's name
+        // (SoftmaxGpu.Cli) for its usage line; so it adds the RootCommand's --help and --version itself.
+        var root = new Command("softmaxgpu", "SoftmaxGpu: softmax regression (multinomial logistic regression) trained on the GPU with ILGPU.")
         {
+            new HelpOption(),
+            new VersionOption(),
             TrainCommand.Create(output, error),
             PredictCommand.Create(output, error),
             EvaluateCommand.Create(output, error),

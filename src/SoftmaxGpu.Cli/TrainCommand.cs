@@ -18,8 +18,8 @@ public static class TrainCommand
     {
         var data = new Option<string>("--data")
         {
-            Description = "Training data: a CSV file with a header, or a folder of MNIST IDX files (its train-* files).",
-            DefaultValueFactory = _ => DefaultData,
+            Description = $"Training data: a CSV file with a header, or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
+            DefaultValueFactory = _ => BundledData.IrisPath(),
         };
         var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column)." };
         var model = new Option<string>("--model")
