@@ -11,7 +11,6 @@ namespace SoftmaxGpu.Cli;
 /// <summary><c>softmaxgpu train</c>: read data, train on the device, write the model file.</summary>
 public static class TrainCommand
 {
-    public const string DefaultData = "datasets/iris.csv";
     public const string DefaultModel = "softmaxgpu.model";
 
     public static Command Create(TextWriter output, TextWriter error)
