@@ -3,15 +3,6 @@ using ILGPU.Runtime;
 
 namespace SoftmaxGpu.Kernels;
 
-/// <summary>Four floats moved as one 16-byte access (ld.global.v4.f32 on CUDA when the view is aligned).</summary>
-public struct Float4
-{
-    public float X;
-    public float Y;
-    public float Z;
-    public float W;
-}
-
 /// <summary>
 /// The device's ceilings, measured by ILGPU kernels in the same run as the benchmark they bound: memory
 /// bandwidth by a grid-stride 16-byte copy, and float32 arithmetic by independent multiply-add chains held in

@@ -3,40 +3,6 @@ using ILGPU.Runtime;
 
 namespace SoftmaxGpu.Kernels;
 
-/// <summary>The sizes of one fused launch, passed to the kernel by value.</summary>
-public readonly struct FusedBatch
-{
-    /// <summary>B: rows of the batch (positions 0..B−1 of the order list, or of X itself).</summary>
-    public readonly int Rows;
-    public readonly int D;
-    public readonly int K;
-    /// <summary>R: rows staged in shared memory at once.</summary>
-    public readonly int TileRows;
-    /// <summary>Floats between staged rows: D rounded up to odd, so rows start in different banks.</summary>
-    public readonly int RowStride;
-    /// <summary>L: adjacent lanes that share one logit's dot product (a power of two within a warp).</summary>
-    public readonly int Lanes;
-    /// <summary>Factor of G = (Q − Y)·GradScale: 1/B for the batch mean.</summary>
-    public readonly float GradScale;
-    /// <summary>Factor of the loss sum written to the partials: 1/N for an epoch mean built from batches.</summary>
-    public readonly float LossScale;
-
-    public FusedBatch(int rows, int d, int k, int tileRows, int lanes, float gradScale, float lossScale)
-    {
-        Lanes = lanes;
-        Rows = rows;
-        D = d;
-        K = k;
-        TileRows = tileRows;
-        RowStride = d | 1;
-        GradScale = gradScale;
-        LossScale = lossScale;
-    }
-
-    /// <summary>P = K·D + K + 2: one group's partial [dW | db | loss | correct].</summary>
-    public int PartialLength => K * D + K + 2;
-}
-
 /// <summary>
 /// The whole gradient of a batch in one pass over X, for models whose W fits beside a tile of rows in shared
 /// memory (small K): for each tile of R rows, logits Z = X·Wᵀ + b, the stable softmax, the cross-entropy,
@@ -311,7 +277,7 @@ public sealed class FusedStep
         int threads = shape.ElementGroup;
         int floats = Math.Max(batch.TileRows * (batch.RowStride + batch.K), threads) + batch.K * batch.D + batch.K;
         // A buffer's base is 256-byte aligned and rows of a multiple of 4 floats keep every quad 16-byte aligned;
-        // X must therefore be a whole buffer (or start at a multiple of 4 floats), as BatchGradient passes it.
+        // X must therefore be a whole buffer (or start at a multiple of 4 floats), as GradientEngine passes it.
         ArrayView<Float4> x4 = batch.D % 4 == 0 && x.Length % 4 == 0 ? x.Cast<Float4>() : default;
         kernel.Value(new KernelConfig(count, threads, shape.Shared(floats, LaunchShape.MaxSharedFloats)),
             x, x4, order, labels, targets, theta, batch, partials);

@@ -8,48 +8,6 @@ using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Bench;
 
-/// <summary>A benchmark problem: N rows, D features, K classes, written NxDxK.</summary>
-public sealed record BenchShape(int N, int D, int K)
-{
-    public static BenchShape Parse(string text)
-    {
-        string[] parts = text.Split('x', 'X', '×');
-        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0))
-            throw new ArgumentException($"a shape is NxDxK with three positive integers, e.g. 60000x784x10; got '{text}'");
-        int[] v = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        if (v[2] < 2)
-            throw new ArgumentException($"a shape needs K >= 2 classes; got '{text}'");
-        if ((long)v[0] * v[1] > int.MaxValue)
-            throw new ArgumentException($"N·D must stay below 2^31 elements (ILGPU views); got '{text}'");
-        return new BenchShape(v[0], v[1], v[2]);
-    }
-
-    public override string ToString() => $"{N}x{D}x{K}";
-
-    /// <summary>Bytes a gradient step must read at least: X once, float32.</summary>
-    public double Bytes => 4.0 * N * D;
-
-    /// <summary>FLOPs of a gradient step: 2NDK for Z = X·Wᵀ and 2NDK for dW = Gᵀ·X.</summary>
-    public double Flops => 4.0 * N * D * K;
-}
-
-/// <summary>What the device can do at most, measured by ILGPU kernels (<see cref="Kernels.Ceilings"/>).</summary>
-/// <param name="Bandwidth">Bytes per second moved by the copy kernel, read plus write.</param>
-/// <param name="Flops">Float32 FLOPs per second of the multiply-add kernel.</param>
-public sealed record Ceiling(double Bandwidth, double Flops, long CopyBytes)
-{
-    /// <summary>The floor of a step: the larger of reading X at full bandwidth and its FLOPs at the full rate.</summary>
-    public double FloorSeconds(BenchShape shape) => Math.Max(shape.Bytes / Bandwidth, shape.Flops / Flops);
-}
-
-/// <summary>One shape's figures: medians of repeated, synchronized timings.</summary>
-public sealed record BenchResult(string Device, BenchShape Shape, int Batch, string Kernels, double StepMs,
-    double EpochMs, double FloorMs, Ceiling Ceiling)
-{
-    public double StepOverFloor => StepMs / FloorMs;
-    public double EpochOverFloor => EpochMs / FloorMs;
-}
-
 /// <summary>
 /// Times training on synthetic data made on the device: a full-batch gradient step (logits, softmax, loss,
 /// gradient, SGD-with-momentum update, as PyTorch's peer script does) and a shuffled mini-batch epoch, each

@@ -11,15 +11,6 @@ using SoftmaxGpu.Kernels;
 
 namespace SoftmaxGpu.Devices;
 
-/// <summary>One row of the backend table: a name the CLI, tests and benchmarks share, and how to find it.</summary>
-public sealed record Backend(string Name, AcceleratorType Type, string Description);
-
-/// <summary>A device found on this machine, or the reason a backend has none.</summary>
-public sealed record DeviceInfo(Backend Backend, Device? Device, string? Missing)
-{
-    public bool Present => Device is not null;
-}
-
 /// <summary>
 /// The accelerators SoftmaxGpu can run on, in the order <c>auto</c> tries them: CUDA, OpenCL, then ILGPU's
 /// CPU accelerator (an emulator that runs everywhere). Adding a backend is one row of <see cref="All"/>.
@@ -160,6 +151,3 @@ public static class Backends
             ? "host memory"
             : $"{device.MemorySize / (1024.0 * 1024 * 1024):F1} GiB";
 }
-
-/// <summary>Thrown when an explicitly requested device is not on this machine.</summary>
-public sealed class DeviceNotFoundException(string message) : Exception(message);

@@ -23,25 +23,3 @@ public interface IKernelVariant
     /// <summary>The group's shared floats: the launch's dynamic request, or a static array of <paramref name="capacity"/> (a constant).</summary>
     ArrayView<float> SharedFloats(int capacity);
 }
-
-/// <summary>CUDA and ILGPU's CPU accelerator: warp shuffles (a tree in a fixed order) and dynamic shared memory.</summary>
-public readonly struct WarpVariant : IKernelVariant
-{
-    public float LaneSum(float value, int lanes)
-    {
-        for (int offset = lanes / 2; offset > 0; offset /= 2)
-            value += Warp.ShuffleDown(value, offset);
-        return value;
-    }
-
-    public ArrayView<float> SharedFloats(int capacity) => SharedMemory.GetDynamic<float>();
-}
-
-/// <summary>OpenCL: one lane per dot product (nothing to exchange) and static shared memory of a fixed capacity.</summary>
-public readonly struct OpenCLVariant : IKernelVariant
-{
-    public float LaneSum(float value, int lanes) => value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ArrayView<float> SharedFloats(int capacity) => SharedMemory.Allocate<float>(capacity);
-}
