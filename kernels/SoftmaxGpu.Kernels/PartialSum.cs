@@ -5,7 +5,7 @@ namespace SoftmaxGpu.Kernels;
 
 /// <summary>
 /// Adds up per-group partials: column sums of a [groups, P] matrix, in group order (deterministic). For
-/// <see cref="FusedStep"/> the first P − 2 sums are the gradient and the last two (loss, correct count) are
+/// <see cref="FusedStep"/> the first sums are the gradient and the last ones (loss, correct count) are
 /// added to running totals, so an epoch's figures build up on the device and are read once; for a split-K
 /// <see cref="MatMul"/> every column is a sum.
 /// </summary>
@@ -60,8 +60,12 @@ public sealed class PartialSum
     /// <summary>Compiles the kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
     public void Compile() => _ = kernel.Value;
 
+    /// <summary>
+    /// The first grad.Length column sums overwrite <paramref name="grad"/>; the remaining length − grad.Length are
+    /// added to <paramref name="totals"/> (the fused pass's [dW | db] and [loss, correct]).
+    /// </summary>
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> grad, ArrayView<float> totals) =>
-        kernel.Value(shape.GridStride(length, shape.ElementGroup), partials, groups, length, length - 2, grad, totals);
+        kernel.Value(shape.GridStride(length, shape.ElementGroup), partials, groups, length, (int)grad.Length, grad, totals);
 
     /// <summary>sums[i] = Σ_g partials[g, i] for every column, no totals (split-K matrix products).</summary>
     public void Launch(ArrayView<float> partials, int groups, int length, ArrayView<float> sums) =>

@@ -8,7 +8,7 @@ namespace SoftmaxGpu.Training;
 /// <c>patience</c> epochs have passed without a lower one, and puts the kept θ back at the end.
 /// With patience 0 it only watches.
 /// </summary>
-public sealed class BestEpoch(Accelerator accelerator, GradientEngine engine, int patience)
+public sealed class BestEpoch(Accelerator accelerator, GradientEngine engine, int patience) : IDisposable
 {
     private double bestLoss = double.PositiveInfinity;
     private MemoryBuffer1D<float, Stride1D.Dense>? kept;
@@ -43,6 +43,11 @@ public sealed class BestEpoch(Accelerator accelerator, GradientEngine engine, in
             kept.View.CopyTo(engine.Theta);
             Restored = true;
         }
+        Dispose();
+    }
+
+    public void Dispose()
+    {
         kept?.Dispose();
         kept = null;
     }

@@ -1,5 +1,5 @@
-using ILGPU.Runtime;
 using System.Diagnostics;
+using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
 
 namespace SoftmaxGpu.Training;
@@ -21,45 +21,52 @@ public static class Trainer
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.BatchRows, options.Fused,
             train.Targets is not null);
         using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
-        var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
+        using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
 
         var history = new List<EpochReport>();
         var clock = Stopwatch.StartNew();
-        string? converged = null;
-        double? objective = null;
-        for (int epoch = 1; epoch <= plan.Epochs && converged is null && !best.Stopped; epoch++)
+        EpochOutcome? last = null;
+        for (int epoch = 1; epoch <= plan.Epochs && last?.Converged is null && !best.Stopped; epoch++)
         {
-            EpochOutcome outcome = optimizer.Run(epoch);
-            if (!double.IsFinite(outcome.TrainLoss))
-                throw new TrainingDivergedException(epoch, outcome.TrainLoss, plan.LearningRate);
-            (double? valLoss, double? valAccuracy) = (null, null);
-            if (valData is not null)
-            {
-                (double loss, double accuracy) = engine.Evaluate(valData);
-                if (!double.IsFinite(loss))
-                    throw new TrainingDivergedException(epoch, loss, plan.LearningRate);
-                (valLoss, valAccuracy) = (loss, accuracy);
-            }
-            var report = new EpochReport(epoch, plan.Epochs, outcome.TrainLoss, outcome.TrainAccuracy, valLoss,
-                valAccuracy, clock.Elapsed) { Objective = outcome.Objective, RowsRead = (long)epoch * train.Rows };
+            last = optimizer.Run(epoch);
+            if (!double.IsFinite(last.TrainLoss))
+                throw new TrainingDivergedException(epoch, last.TrainLoss, plan.LearningRate);
+            (double? valLoss, double? valAccuracy) = Validate(engine, valData, epoch, plan);
+            var report = new EpochReport(epoch, plan.Epochs, last.TrainLoss, last.TrainAccuracy, valLoss, valAccuracy,
+                clock.Elapsed) { Objective = last.Objective, RowsRead = (long)epoch * train.Rows };
             history.Add(report);
             onEpoch?.Invoke(report);
             best.Observe(epoch, valLoss);
-            (converged, objective) = (outcome.Converged, outcome.Objective);
         }
         best.Restore(history.Count);
+        // J of the θ kept: the optimizer's own figure where it has one for that θ, else one more pass.
+        double objective = !best.Restored && last?.Objective is double j ? j : engine.Objective(trainData, plan.WeightDecay).Objective;
+        return Result(plan, engine.Theta.GetAsArray1D(), history, best, objective, last?.Converged, optimizer.Details,
+            options.Patience);
+    }
 
+    /// <summary>Mean loss and accuracy of the validation set under the current θ, or nulls without one.</summary>
+    private static (double? Loss, double? Accuracy) Validate(GradientEngine engine, DeviceSet? validation, int epoch, TrainPlan plan)
+    {
+        if (validation is null)
+            return (null, null);
+        (double loss, double accuracy) = engine.Evaluate(validation);
+        if (!double.IsFinite(loss))
+            throw new TrainingDivergedException(epoch, loss, plan.LearningRate);
+        return (loss, accuracy);
+    }
+
+    /// <summary>The result, with the stopping rule that ended the run in words.</summary>
+    private static TrainResult Result(TrainPlan plan, float[] theta, List<EpochReport> history, BestEpoch best,
+        double objective, string? converged, string details, int patience)
+    {
         bool miniBatch = !plan.Optimizer.FullBatch;
         string stop = converged ?? (best.Stopped
-            ? $"no lower validation loss in {options.Patience} epochs (kept epoch {best.Epoch})"
+            ? $"no lower validation loss in {patience} epochs (kept epoch {best.Epoch})"
             : miniBatch ? $"ran the planned {plan.Epochs} epochs" : $"reached the iteration limit ({plan.Epochs})");
-        if (best.Restored || objective is null)
-            objective = engine.Objective(trainData, plan.WeightDecay).Objective;
-        string details = optimizer.Details;
-        return new TrainResult(engine.Theta.GetAsArray1D(), history, best.Epoch == 0 ? history.Count : best.Epoch,
-            best.Stopped, plan)
+        return new TrainResult(theta, history, best.Epoch == 0 ? history.Count : best.Epoch, best.Stopped, plan)
         {
-            Objective = objective.Value,
+            Objective = objective,
             Converged = converged is not null || miniBatch,
             StopReason = stop,
             Summary = $"{plan.Optimizer.Name}: {history.Count} {(miniBatch ? "epochs" : "iterations")}" +
