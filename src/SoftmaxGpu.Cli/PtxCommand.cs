@@ -1,10 +1,5 @@
 using System.CommandLine;
-using System.Reflection;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using ILGPU.Runtime;
 using SoftmaxGpu.Bench;
-using SoftmaxGpu.Devices;
 
 namespace SoftmaxGpu.Cli;
 
