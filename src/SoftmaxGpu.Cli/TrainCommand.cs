@@ -169,7 +169,9 @@ public static class TrainCommand
             $"model: {path} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
             $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
             (result.StoppedEarly ? " (stopped early)" : "") +
-            $"; train loss {kept.TrainLoss:F4}, objective {result.Objective:F8}" +
+            (result.Objective is double j
+                ? $"; train loss {kept.TrainLoss:F4}, objective {j:F8}"
+                : $"; train loss {kept.TrainLoss:F4} (running mean over the epoch)") +
             (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
             $"; {elapsed.TotalSeconds:F1} s");
     }

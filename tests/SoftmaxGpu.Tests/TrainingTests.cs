@@ -141,7 +141,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
 
         Assert.True(result.History.Count < 200, $"L-BFGS took {result.History.Count} iterations on iris");
         Assert.Contains("lbfgs: ", result.Summary);
-        Check.Close(optimum, result.Objective, 0, 1e-6, "the objective L-BFGS reports vs J*");
+        Check.Close(optimum, result.Objective!.Value, 0, 1e-6, "the objective L-BFGS reports vs J*");
         Check.Close(optimum, atFound, 0, 1e-6, "J at L-BFGS's θ (float64) vs J*");
         Assert.True(gradientAtFound.Max(Math.Abs) < 1e-4, $"‖∇J‖∞ at L-BFGS's θ is {gradientAtFound.Max(Math.Abs):G3}");
     }

@@ -52,7 +52,7 @@ public static class Benchmark
         using var data = new DeviceSet(accelerator, n, d);
         var synthetic = new Synthetic(accelerator, kernels.Shape);
         synthetic.Launch(seed, 1f, data.Features);
-        using (var teacher = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, Math.Min(n, GradientEngine.BlockRows)))
+        using (var teacher = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, batchRows: 1, evaluationRows: n))
         {
             synthetic.Launch(seed + 1, 1f / MathF.Sqrt(d), teacher.Theta);
             teacher.ForEachBlock(data.Features, n, default, default, 0f,

@@ -18,8 +18,10 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public sealed class GradientEngine : IDisposable
 {
-    /// <summary>Rows per forward block when evaluating or predicting a whole set: bounds the Z and Q buffers.</summary>
+    /// <summary>Most rows per forward block when evaluating or predicting a whole set: bounds the Z and Q buffers.</summary>
     public const int BlockRows = 65536;
+    /// <summary>Most floats of one forward buffer (Z or Q) for evaluation blocks: 16 MiB each.</summary>
+    public const int BlockFloats = 1 << 22;
 
     private readonly Accelerator accelerator;
     private readonly KernelSet kernels;
@@ -41,7 +43,9 @@ public sealed class GradientEngine : IDisposable
     /// <param name="batchRows">Most rows of one gradient batch (or of one prediction block).</param>
     /// <param name="fused">Force the fused pass (true) or the per-operation path (false); null: the device's preference.</param>
     /// <param name="softTargets">Whether batches come with soft targets (sizes the gather buffer).</param>
-    public GradientEngine(Gpu gpu, ILoss loss, int d, int k, int batchRows, bool? fused = null, bool softTargets = false)
+    /// <param name="evaluationRows">Most rows of a set it will evaluate at once (null: the batch's); sizes the forward blocks.</param>
+    public GradientEngine(Gpu gpu, ILoss loss, int d, int k, int batchRows, bool? fused = null, bool softTargets = false,
+        int? evaluationRows = null)
     {
         accelerator = gpu.Accelerator;
         kernels = gpu.Kernels;
@@ -55,8 +59,10 @@ public sealed class GradientEngine : IDisposable
         if (fused == true && !fits)
             throw new ArgumentException($"a {d}×{k} model has no fused pass on this device ({loss.Name}, shared memory)");
         Fused = fused ?? (fits && pass!.Preferred(batchRows, d, k));
-        // The per-operation path computes a whole batch in the forward buffers; the fused pass only evaluates through them.
-        BlockCapacity = Fused ? Math.Min(batchRows, BlockRows) : batchRows;
+        // Evaluation takes blocks as large as the set, within BlockRows and BlockFloats (fewer launches); the
+        // per-operation path also computes a whole batch in these buffers, the fused pass never does.
+        int evaluation = Math.Clamp(evaluationRows ?? batchRows, 1, Math.Min(BlockRows, Math.Max(1, BlockFloats / k)));
+        BlockCapacity = Fused ? evaluation : Math.Max(batchRows, evaluation);
 
         theta = accelerator.Allocate1D<float>((long)k * d + k);
         theta.MemSetToZero();
@@ -143,17 +149,6 @@ public sealed class GradientEngine : IDisposable
         ForEachBlock(set.Features, set.Rows, set.Labels, set.Targets, 1f / set.Rows, null);
         (double loss, double correct) = ReadTotals();
         return (loss, correct / set.Rows);
-    }
-
-    /// <summary>J(θ) = mean loss + (λ/2)‖W‖² over a whole set, with the mean loss and accuracy behind it.</summary>
-    public (double Objective, double Loss, double Accuracy) Objective(DeviceSet set, double lambda)
-    {
-        (double loss, double accuracy) = Evaluate(set);
-        float[] w = theta.View.SubView(0, (long)K * D).GetAsArray1D();
-        double squares = 0;
-        foreach (float v in w)
-            squares += (double)v * v;
-        return (loss + 0.5 * lambda * squares, loss, accuracy);
     }
 
     /// <summary>

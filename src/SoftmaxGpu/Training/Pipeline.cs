@@ -53,8 +53,8 @@ public static class Pipeline
         if (withLabels)
             y.View.SubView(0, labels.Length).CopyFromCPU(labels);
         using var predicted = accelerator.Allocate1D<int>(n);
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, model.D, k,
-            Math.Min(n, GradientEngine.BlockRows));
+        // Forward blocks only: no gradient batch (1 row), evaluation blocks sized for the table.
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, model.D, k, batchRows: 1, evaluationRows: n);
         engine.Weights.CopyFromCPU(model.Weights);
         engine.Bias.CopyFromCPU(model.Bias);
 

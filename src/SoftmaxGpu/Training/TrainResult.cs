@@ -5,8 +5,11 @@ namespace SoftmaxGpu.Training;
 public sealed record TrainResult(float[] Theta, IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly,
     TrainPlan Plan)
 {
-    /// <summary>J = mean loss + (λ/2)‖W‖² of the returned θ over the whole training set.</summary>
-    public double Objective { get; init; }
+    /// <summary>
+    /// J = mean loss + (λ/2)‖W‖² of the returned θ over the whole training set, where the optimizer computed it
+    /// for that θ (L-BFGS); null for mini-batch runs, which would need one more pass over the data for it.
+    /// </summary>
+    public double? Objective { get; init; }
 
     /// <summary>Whether the optimizer met its stopping rule (mini-batch runs: always, when they run their epochs).</summary>
     public bool Converged { get; init; }

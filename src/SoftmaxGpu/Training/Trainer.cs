@@ -7,8 +7,7 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// The training loop every optimizer shares: resolve the options (<see cref="TrainPlan"/>), upload the sets,
 /// make the engine and the optimizer, then each epoch (an L-BFGS iteration) — optimizer → divergence check →
-/// validation → report → early stopping — until the optimizer converges or the epochs run out; J of the kept θ
-/// at the end.
+/// validation → report → early stopping — until the optimizer converges or the epochs run out.
 /// </summary>
 public static class Trainer
 {
@@ -19,7 +18,7 @@ public static class Trainer
         using var trainData = new DeviceSet(gpu.Accelerator, train);
         using DeviceSet? valData = validation is null ? null : new DeviceSet(gpu.Accelerator, validation);
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.BatchRows, options.Fused,
-            train.Targets is not null);
+            train.Targets is not null, Math.Max(train.Rows, validation?.Rows ?? 0));
         using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
         using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
 
@@ -39,8 +38,8 @@ public static class Trainer
             best.Observe(epoch, valLoss);
         }
         best.Restore(history.Count);
-        // J of the θ kept: the optimizer's own figure where it has one for that θ, else one more pass.
-        double objective = !best.Restored && last?.Objective is double j ? j : engine.Objective(trainData, plan.WeightDecay).Objective;
+        // J of the θ kept, where the optimizer computed it for that θ (L-BFGS); no extra pass over the data for it.
+        double? objective = best.Restored ? null : last?.Objective;
         return Result(plan, engine.Theta.GetAsArray1D(), history, best, objective, last?.Converged, optimizer.Details,
             options.Patience);
     }
@@ -58,7 +57,7 @@ public static class Trainer
 
     /// <summary>The result, with the stopping rule that ended the run in words.</summary>
     private static TrainResult Result(TrainPlan plan, float[] theta, List<EpochReport> history, BestEpoch best,
-        double objective, string? converged, string details, int patience)
+        double? objective, string? converged, string details, int patience)
     {
         bool miniBatch = !plan.Optimizer.FullBatch;
         string stop = converged ?? (best.Stopped
