@@ -42,5 +42,10 @@ public sealed class Gradient
     /// <summary>G = (Q − Y) / rows over [rows, K].</summary>
     public void Launch(ArrayView<float> q, ArrayView<int> labels, ArrayView<float> targets, int rows, int k,
         ArrayView<float> g) =>
-        kernel(shape.GridStride((long)rows * k, shape.ElementGroup), q, labels, targets, rows * k, k, 1f / rows, g);
+        Launch(q, labels, targets, rows, k, 1f / rows, g);
+
+    /// <summary>G = (Q − Y)·scale over [rows, K]: scale 1/N when a batch is one block of N rows.</summary>
+    public void Launch(ArrayView<float> q, ArrayView<int> labels, ArrayView<float> targets, int rows, int k, float scale,
+        ArrayView<float> g) =>
+        kernel(shape.GridStride((long)rows * k, shape.ElementGroup), q, labels, targets, rows * k, k, scale, g);
 }

@@ -19,6 +19,7 @@ public sealed class KernelSet
     private readonly Lazy<FusedStep> fusedStep;
     private readonly Lazy<SgdStep> sgd;
     private readonly Lazy<AdamStep> adam;
+    private readonly Lazy<AddInto> addInto;
     private readonly Accelerator accelerator;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> extra = new();
 
@@ -43,6 +44,7 @@ public sealed class KernelSet
         fusedStep = new(() => new FusedStep(accelerator, shape));
         sgd = new(() => new SgdStep(accelerator, shape));
         adam = new(() => new AdamStep(accelerator, shape));
+        addInto = new(() => new AddInto(accelerator, shape));
     }
 
     public LaunchShape Shape { get; }
@@ -64,7 +66,7 @@ public sealed class KernelSet
         MatMul.Compile();
         PartialSum.Compile();
         FusedStep.Compile();
-        _ = (Softmax, CrossEntropy, Gradient, ColumnSum, GatherRows, Shuffle, Argmax, Sgd, Adam);
+        _ = (Softmax, CrossEntropy, Gradient, ColumnSum, GatherRows, Shuffle, Argmax, Sgd, Adam, AddInto);
     }
     public MatMul MatMul => matMul.Value;
     public Softmax Softmax => softmax.Value;
@@ -78,4 +80,5 @@ public sealed class KernelSet
     public PartialSum PartialSum { get; }
     public SgdStep Sgd => sgd.Value;
     public AdamStep Adam => adam.Value;
+    public AddInto AddInto => addInto.Value;
 }

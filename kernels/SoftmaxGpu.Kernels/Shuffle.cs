@@ -78,6 +78,9 @@ public sealed class Shuffle
     /// <summary>The key of an epoch's permutation for a training seed.</summary>
     public static uint Key(int seed, int epoch) => (uint)seed * 0x27D4EB2Du ^ (uint)epoch * 0x165667B1u;
 
+    /// <summary>The key of one block's shuffle in an epoch of streamed blocks (block 0 shares the epoch's key).</summary>
+    public static uint Key(int seed, int epoch, int block) => Key(seed, epoch) ^ (uint)block * 0x9E3779B1u;
+
     public void Launch(int n, uint key, ArrayView<int> order) =>
         kernel(shape.GridStride(n, shape.ElementGroup), n, key, order);
 }

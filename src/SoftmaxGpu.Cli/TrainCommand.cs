@@ -80,6 +80,11 @@ public static class TrainCommand
         {
             Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd); 0: never.",
         };
+        var deviceMemory = new Option<string?>("--device-memory")
+        {
+            Description = $"Most device memory training may use (e.g. 512MiB, 2GiB; default {TrainPlan.DeviceMemoryShare:P0} of what " +
+                          "the device reports). Sets that do not fit stay in host memory and stream through the device in blocks.",
+        };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary, no epoch lines." };
         var logJson = new Option<string?>("--log-json") { Description = "Write one JSON object per epoch (iteration) to this file." };
         var plot = new Option<string?>("--plot")
@@ -91,7 +96,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, quiet, logJson, plot, device,
+            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -108,6 +113,7 @@ public static class TrainCommand
                 Nesterov = parse.GetValue(nesterov),
                 Seed = parse.GetValue(seed),
                 Patience = parse.GetValue(patience),
+                DeviceMemory = parse.GetValue(deviceMemory) is string size ? ByteSize.Parse(size, "--device-memory") : null,
             };
             options.Validate(); // before reading the data: a bad option should not wait for a large file
             string? plotPath = parse.GetValue(plot);
@@ -160,6 +166,9 @@ public static class TrainCommand
         TrainPlan plan = result.Plan;
         output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: mean cross-entropy + (λ/2)·‖W‖², " +
                          $"λ = {plan.WeightDecay:G6} ({plan.WeightDecaySource})");
+        if (plan.Streamed)
+            output.WriteLine($"data: streamed through the device in blocks of {plan.BlockRows} rows " +
+                             $"({(plan.Rows + plan.BlockRows - 1) / plan.BlockRows} blocks; {ByteSize.Format(plan.DeviceMemory)} of device memory allowed)");
         output.WriteLine(result.Summary);
         if (!result.Converged)
             error.WriteLine($"warning: {plan.Optimizer.Name} stopped at its iteration limit ({plan.Epochs}) before meeting its " +

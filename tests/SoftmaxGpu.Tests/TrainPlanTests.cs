@@ -53,6 +53,19 @@ public sealed class TrainPlanTests
     }
 
     [Fact]
+    public void SetsThatDoNotFitTheDeviceMemoryStreamInWholeBatches()
+    {
+        var options = new TrainOptions { Optimizer = "adam", BatchSize = 64, DeviceMemory = 1 << 20 };
+        TrainPlan plan = TrainPlan.Resolve(options, Plenty, 100000, 784, 10, 0);
+        Assert.True(plan.Streamed);
+        Assert.Equal(0, plan.BlockRows % 64);
+        long rowBytes = 4L * (784 + 1);
+        Assert.True(2 * rowBytes * plan.BlockRows <= options.DeviceMemory, $"{plan.BlockRows} rows per block");
+        Assert.False(TrainPlan.Resolve(options with { DeviceMemory = 1L << 32 }, Plenty, 100000, 784, 10, 0).Streamed);
+        Assert.Equal(1, TrainPlan.Resolve(options with { DeviceMemory = 1 }, Plenty, 1000, 784, 10, 0).BlockRows);
+    }
+
+    [Fact]
     public void WeightDecayAndCTogetherAreRejected()
     {
         var error = Assert.Throws<ArgumentException>(() =>

@@ -73,8 +73,10 @@ public static class Benchmark
         // The epoch: the trainer's own SGD epoch over shuffled mini-batches.
         using var mini = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, batch, fused);
         var options = new TrainOptions { Optimizer = Optimizers.Sgd.Name, Momentum = Momentum, Seed = (int)seed };
-        var plan = new TrainPlan(Optimizers.Sgd, "bench", Schedules.Constant, Math.Max(1, epochs), batch, 0, "", LearningRate);
-        using var optimizer = new SgdOptimizer(new OptimizerContext(gpu, mini, data, options, plan));
+        var plan = new TrainPlan(Optimizers.Sgd, "bench", Schedules.Constant, Math.Max(1, epochs), batch, 0, "", LearningRate,
+            accelerator.MemorySize, n) { Rows = n };
+        using var resident = TrainingData.OnDevice(accelerator, data);
+        using var optimizer = new SgdOptimizer(new OptimizerContext(gpu, mini, resident, options, plan));
         double epochSeconds = double.NaN;
         double loss = 0;
         if (epochs > 0)

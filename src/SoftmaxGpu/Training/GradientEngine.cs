@@ -28,6 +28,8 @@ public sealed class GradientEngine : IDisposable
     private readonly bool softTargets;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> theta;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> grad;
+    // One block's share of a gradient summed over blocks (streamed data); allocated at the first such block.
+    private MemoryBuffer1D<float, Stride1D.Dense>? blockGrad;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> totals;
     // Forward block: Z, Q (overwritten by G on the per-operation path), (m, log s) per row.
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logits;
@@ -106,17 +108,38 @@ public sealed class GradientEngine : IDisposable
     /// adds lossScale·Σ loss and the correct count to the totals.
     /// </summary>
     /// <param name="order">Batch rows as indices into the set: [rows]; empty for the set's first rows.</param>
-    public void Gradient(DeviceSet set, ArrayView<int> order, int rows, float lossScale)
+    public void Gradient(DeviceSet set, ArrayView<int> order, int rows, float lossScale) =>
+        Gradient(set, order, rows, lossScale, 1f / rows, accumulate: false);
+
+    /// <summary>
+    /// The gradient of gradScale·Σ loss over the rows (1/B: the batch mean; 1/N: one block's share of a mean over
+    /// N rows), written to Grad, or with <paramref name="accumulate"/> added to it (a batch streamed in blocks).
+    /// </summary>
+    public void Gradient(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale, bool accumulate)
     {
         if (rows > BatchRows)
             throw new ArgumentException($"a batch of {rows} rows exceeds this engine's {BatchRows}");
         AllocateGradientBuffers();
+        if (accumulate)
+            blockGrad ??= accelerator.Allocate1D<float>(theta.Length);
+        ArrayView1D<float, Stride1D.Dense> target = accumulate ? blockGrad!.View : Grad;
+        GradientInto(set, order, rows, lossScale, gradScale, target);
+        if (accumulate)
+            kernels.AddInto.Launch(target, Grad);
+    }
+
+    /// <summary>Zeroes Grad, for a gradient about to be summed over blocks.</summary>
+    public void ClearGradient() => grad.MemSetToZero();
+
+    private void GradientInto(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
+        ArrayView1D<float, Stride1D.Dense> target)
+    {
         if (Fused)
         {
             FusedStep pass = Loss.FusedPass(kernels)!;
-            FusedBatch batch = pass.Batch(rows, D, K, 1f / rows, lossScale);
+            FusedBatch batch = pass.Batch(rows, D, K, gradScale, lossScale);
             int groups = pass.Launch(set.Features, order, set.Labels, set.Targets, Theta, batch, partials!.View);
-            kernels.PartialSum.Launch(partials.View, groups, batch.PartialLength, Grad, totals.View);
+            kernels.PartialSum.Launch(partials.View, groups, batch.PartialLength, target, totals.View);
             return;
         }
 
@@ -134,21 +157,22 @@ public sealed class GradientEngine : IDisposable
         Forward(x, labels, targets, rows, lossScale);
         // G = ∂(mean loss)/∂Z, in place over the outputs.
         ArrayView<float> g = outputs.View;
-        Loss.Gradient(kernels, g, labels, targets, rows, K);
+        Loss.Gradient(kernels, g, labels, targets, rows, K, gradScale);
         // dW[c, j] = Σ_r G[r, c]·X[r, j]: A = Gᵀ ([K, B] read from [B, K]), B = X [B, D]; the rows split
         // into slices when K×D alone gives the device too few groups.
         kernels.MatMul.Launch(g, Strides.Transposed(K), x, Strides.RowMajor(D), ArrayView<float>.Empty,
-            K, D, rows, grad.View.SubView(0, (long)K * D), workspace is null ? default : workspace.View);
-        kernels.ColumnSum.Launch(g, rows, K, grad.View.SubView((long)K * D, K));
+            K, D, rows, target.SubView(0, (long)K * D), workspace is null ? default : workspace.View);
+        kernels.ColumnSum.Launch(g, rows, K, target.SubView((long)K * D, K));
     }
 
-    /// <summary>Mean loss and accuracy of a whole set under the current θ, in blocks; one read-back.</summary>
-    public (double Loss, double Accuracy) Evaluate(DeviceSet set)
+    /// <summary>Mean loss and accuracy of a whole set under the current θ, block by block; one read-back.</summary>
+    public (double Loss, double Accuracy) Evaluate(TrainingData data)
     {
         ResetTotals();
-        ForEachBlock(set.Features, set.Rows, set.Labels, set.Targets, 1f / set.Rows, null);
+        data.ForEachBlock(null, (_, part, rows) =>
+            ForEachBlock(part.Features, rows, part.Labels.SubView(0, rows), part.Targets, 1f / data.Rows, null));
         (double loss, double correct) = ReadTotals();
-        return (loss, correct / set.Rows);
+        return (loss, correct / data.Rows);
     }
 
     /// <summary>
@@ -210,6 +234,7 @@ public sealed class GradientEngine : IDisposable
         logits.Dispose();
         outputs.Dispose();
         rowStats.Dispose();
+        blockGrad?.Dispose();
         partials?.Dispose();
         batchX?.Dispose();
         batchY?.Dispose();

@@ -27,9 +27,12 @@ public interface ILoss
     void Forward(KernelSet kernels, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> targets,
         int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> totals);
 
-    /// <summary>G = ∂(mean loss)/∂Z = (Q − Y)/rows for softmax cross-entropy, in place over Q.</summary>
+    /// <summary>
+    /// G = scale·∂(summed loss)/∂Z over the rows, in place over Q: for softmax cross-entropy (Q − Y)·scale, where
+    /// scale is 1/B for a batch's mean (1/N for one block of a batch of N rows).
+    /// </summary>
     void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,
-        int rows, int k);
+        int rows, int k, float scale);
 
     /// <summary>The single-pass kernel for the whole gradient of a batch, or null where this loss has none.</summary>
     FusedStep? FusedPass(KernelSet kernels);

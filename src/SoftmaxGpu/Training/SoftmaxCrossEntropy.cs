@@ -27,8 +27,8 @@ public sealed class SoftmaxCrossEntropy : ILoss
     }
 
     public void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,
-        int rows, int k) =>
-        kernels.Gradient.Launch(outputs, labels, targets, rows, k, outputs);
+        int rows, int k, float scale) =>
+        kernels.Gradient.Launch(outputs, labels, targets, rows, k, scale, outputs);
 
     public FusedStep FusedPass(KernelSet kernels) => kernels.FusedStep;
 }

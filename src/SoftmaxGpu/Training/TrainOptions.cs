@@ -43,6 +43,15 @@ public sealed record TrainOptions
     /// <summary>--patience: stop after this many epochs without a lower validation loss; 0 never stops early.</summary>
     public int Patience { get; init; }
 
+    /// <summary>
+    /// --device-memory: bytes training may use on the device; null: <see cref="TrainPlan.DeviceMemoryShare"/> of
+    /// what the device reports. Sets that do not fit stream through the device in blocks.
+    /// </summary>
+    public long? DeviceMemory { get; init; }
+
+    /// <summary>Rows per streamed block, overriding what --device-memory gives: set by tests and benchmarks.</summary>
+    public int? StreamBlockRows { get; init; }
+
     /// <summary>The loss the model is trained on.</summary>
     public ILoss Loss { get; init; } = SoftmaxCrossEntropy.Instance;
 
@@ -74,6 +83,10 @@ public sealed record TrainOptions
             throw new ArgumentException($"--C must be > 0, got {c}");
         if (C is not null && WeightDecay is not null)
             throw new ArgumentException("give --weight-decay or --C, not both (λ = 1/(C·N))");
+        if (DeviceMemory is <= 0)
+            throw new ArgumentException($"--device-memory must be > 0 bytes, got {DeviceMemory}");
+        if (StreamBlockRows is <= 0)
+            throw new ArgumentException($"stream block rows must be > 0, got {StreamBlockRows}");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be >= 0, got {Patience}");
         if (Patience > 0 && optimizer is { FullBatch: true })

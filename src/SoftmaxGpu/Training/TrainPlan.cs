@@ -2,13 +2,25 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// Options resolved against the data and the device, once, before training: the optimizer (and why, for
-/// auto), the schedule, the epoch count, the batch, λ and the learning rate.
+/// auto), the schedule, the epoch count, the batch, λ, the learning rate, and whether the sets stay resident on
+/// the device or stream through it in blocks of <see cref="BlockRows"/> rows.
 /// </summary>
+/// <param name="DeviceMemory">Bytes training may use on the device (--device-memory, or a share of the device's).</param>
+/// <param name="BlockRows">Rows per streamed block; N (one resident block) when the sets fit.</param>
 public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Schedule, int Epochs, int BatchRows,
-    double WeightDecay, string WeightDecaySource, float LearningRate)
+    double WeightDecay, string WeightDecaySource, float LearningRate, long DeviceMemory, int BlockRows)
 {
-    /// <summary>Share of the device's memory that auto lets full-batch training plan on (the rest is margin).</summary>
+    /// <summary>Share of the device's memory that training plans on by default (the rest is margin).</summary>
     public const double DeviceMemoryShare = 0.8;
+
+    /// <summary>Whether the training set streams through the device in blocks.</summary>
+    public bool Streamed => BlockRows < Rows;
+
+    /// <summary>N: training rows.</summary>
+    public int Rows { get; init; }
+
+    /// <summary>Rows of one gradient computation: a batch, or one block of a batch streamed in blocks.</summary>
+    public int EngineRows => Math.Min(BatchRows, BlockRows);
 
     /// <summary>
     /// Validates <paramref name="options"/> and resolves its defaults for N rows of D features and K classes on a
@@ -17,7 +29,8 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     public static TrainPlan Resolve(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows)
     {
         options.Validate();
-        (OptimizerEntry optimizer, string why) = Choose(options, deviceMemory, rows, dim, k, validationRows);
+        long budget = options.DeviceMemory ?? (long)(deviceMemory * DeviceMemoryShare);
+        (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows);
         int batch = optimizer.FullBatch || options.BatchSize is 0 || options.BatchSize > rows
             ? rows
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
@@ -27,21 +40,43 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             : (1 / ((options.C ?? TrainOptions.DefaultC) * rows),
                 $"1/(C·N) with C = {options.C ?? TrainOptions.DefaultC:G6}, as scikit-learn's LogisticRegression");
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
-            options.LearningRate ?? TrainOptions.DefaultLearningRate);
+            options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
+            options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
+                : BlockRowsFor(budget, rows, dim, k, validationRows, batch))
+        {
+            Rows = rows,
+        };
     }
 
+    /// <summary>
+    /// N when the sets, Z, Q and G for every row fit <paramref name="budget"/>; otherwise the most rows per block
+    /// for which two blocks of each set (one computed on, one arriving), the block's forward buffers and a gathered
+    /// batch fit, rounded down to whole batches so mini-batches never straddle two blocks.
+    /// </summary>
+    public static int BlockRowsFor(long budget, int rows, int dim, int k, long validationRows, int batch)
+    {
+        if (FullBatchBytes(rows, dim, k, validationRows) <= budget)
+            return rows;
+        long rowBytes = DeviceSet.Bytes(1, dim, k, false);
+        long perBlockRow = 2 * rowBytes * (validationRows > 0 ? 2 : 1) + 3L * 4 * k + rowBytes;
+        return WholeBatches((int)Math.Clamp(budget / perBlockRow, 1, rows), rows, batch);
+    }
+
+    /// <summary>Block rows rounded down to whole mini-batches (where a block holds more than one).</summary>
+    private static int WholeBatches(int blockRows, int rows, int batch) =>
+        batch < rows && blockRows > batch ? blockRows - blockRows % batch : blockRows;
+
     /// <summary>The named optimizer, or auto's choice: L-BFGS where the training set fits the device.</summary>
-    private static (OptimizerEntry, string) Choose(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows)
+    private static (OptimizerEntry, string) Choose(TrainOptions options, long budget, int rows, int dim, int k, long validationRows)
     {
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
             return (named, "--optimizer");
         if (options.MiniBatchAsked)
             return (Optimizers.Adam, "auto: mini-batch options were given");
         long need = FullBatchBytes(rows, dim, k, validationRows);
-        long budget = (long)(deviceMemory * DeviceMemoryShare);
         return need <= budget
             ? (Optimizers.Lbfgs, "auto: the training set fits the device")
-            : (Optimizers.Adam, $"auto: full-batch training needs {need >> 20} MiB, more than {budget >> 20} MiB of the device's memory");
+            : (Optimizers.Adam, $"auto: full-batch training needs {need >> 20} MiB on the device, more than the {budget >> 20} MiB it may use");
     }
 
     /// <summary>Device bytes of full-batch training: both sets, and Z, Q and G-sized buffers for every row.</summary>

@@ -15,10 +15,10 @@ public static class Trainer
         Action<EpochReport>? onEpoch = null)
     {
         TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, train.Rows, train.Dim, k, validation?.Rows ?? 0);
-        using var trainData = new DeviceSet(gpu.Accelerator, train);
-        using DeviceSet? valData = validation is null ? null : new DeviceSet(gpu.Accelerator, validation);
-        using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.BatchRows, options.Fused,
-            train.Targets is not null, Math.Max(train.Rows, validation?.Rows ?? 0));
+        using TrainingData trainData = Upload(gpu, train, plan);
+        using TrainingData? valData = validation is null ? null : Upload(gpu, validation, plan);
+        using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.EngineRows, options.Fused,
+            train.Targets is not null, Math.Min(plan.BlockRows, Math.Max(train.Rows, validation?.Rows ?? 0)));
         using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
         using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
 
@@ -44,8 +44,12 @@ public static class Trainer
             options.Patience);
     }
 
+    /// <summary>A set on the device as the plan says: resident, or streamed in blocks of the plan's rows.</summary>
+    private static TrainingData Upload(Gpu gpu, EncodedSet set, TrainPlan plan) =>
+        plan.Streamed ? TrainingData.Streamed(gpu.Accelerator, set, plan.BlockRows) : TrainingData.Resident(gpu.Accelerator, set);
+
     /// <summary>Mean loss and accuracy of the validation set under the current θ, or nulls without one.</summary>
-    private static (double? Loss, double? Accuracy) Validate(GradientEngine engine, DeviceSet? validation, int epoch, TrainPlan plan)
+    private static (double? Loss, double? Accuracy) Validate(GradientEngine engine, TrainingData? validation, int epoch, TrainPlan plan)
     {
         if (validation is null)
             return (null, null);

@@ -126,11 +126,15 @@ public sealed class LbfgsOptimizer : IOptimizer
     {
         evaluations++;
         GradientEngine engine = context.Engine;
-        DeviceSet train = context.Train;
+        TrainingData train = context.Train;
         double lambda = context.Plan.WeightDecay;
         engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
         engine.ResetTotals();
-        engine.Gradient(train, default, train.Rows, 1f / train.Rows);
+        // ∇ mean loss over all N rows: one block when resident, else each streamed block's share summed.
+        if (train.IsStreamed)
+            engine.ClearGradient();
+        train.ForEachBlock(null, (_, part, rows) =>
+            engine.Gradient(part, default, rows, 1f / train.Rows, 1f / train.Rows, accumulate: train.IsStreamed));
         (double loss, double correct) = engine.ReadTotals();
         float[] g = engine.Grad.GetAsArray1D();
         double objective = loss;

@@ -6,9 +6,11 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// The epoch of every mini-batch optimizer: shuffle the rows on the device (a keyed permutation per epoch),
-/// then for each batch the engine's gradient and one update of θ by <see cref="Step"/>. The host only
-/// launches kernels: two numbers (loss, correct count) are read back per epoch. A new first-order optimizer
-/// is a subclass with its update and its state buffers.
+/// then for each batch the engine's gradient and one update of θ by <see cref="Step"/>. A set streamed in blocks
+/// visits its blocks in a seeded order that changes every epoch and shuffles the rows within each block; a batch
+/// never straddles two blocks, and a full batch sums its gradient over every block before its one update. The
+/// host only launches kernels: two numbers (loss, correct count) are read back per epoch. A new first-order
+/// optimizer is a subclass with its update and its state buffers.
 /// </summary>
 public abstract class MiniBatchOptimizer : IOptimizer
 {
@@ -19,10 +21,12 @@ public abstract class MiniBatchOptimizer : IOptimizer
     protected MiniBatchOptimizer(OptimizerContext context)
     {
         Context = context;
-        int n = context.Train.Rows;
+        TrainingData train = context.Train;
         int batch = context.Plan.BatchRows;
-        order = batch < n ? context.Gpu.Accelerator.Allocate1D<int>(n) : null;
-        totalSteps = (long)context.Plan.Epochs * ((n + batch - 1) / batch);
+        FullBatch = batch >= train.Rows;
+        order = FullBatch ? null : context.Gpu.Accelerator.Allocate1D<int>(train.BlockRows);
+        int updatesPerEpoch = FullBatch ? 1 : Enumerable.Range(0, train.Blocks).Sum(b => (train.RowsOf(b) + batch - 1) / batch);
+        totalSteps = (long)context.Plan.Epochs * updatesPerEpoch;
     }
 
     protected OptimizerContext Context { get; }
@@ -30,25 +34,59 @@ public abstract class MiniBatchOptimizer : IOptimizer
     protected KernelSet Kernels => Context.Gpu.Kernels;
     /// <summary>λ of the (λ/2)‖W‖² term, applied to the first <see cref="GradientEngine.Penalized"/> parameters.</summary>
     protected float WeightDecay => (float)Context.Plan.WeightDecay;
+    /// <summary>One update per epoch on the whole set (--batch-size 0).</summary>
+    private bool FullBatch { get; }
 
     public EpochOutcome Run(int epoch)
     {
-        DeviceSet train = Context.Train;
+        TrainingData train = Context.Train;
         int n = train.Rows;
-        int batch = Context.Plan.BatchRows;
-        if (order is not null)
-            Kernels.Shuffle.Launch(n, Shuffle.Key(Context.Options.Seed, epoch), order.View);
         Engine.ResetTotals();
-        for (int start = 0; start < n; start += batch)
+        if (FullBatch)
         {
-            int rows = Math.Min(batch, n - start);
-            // ∇ mean loss of the batch into Grad; its loss, scaled by 1/N so the epoch's sum is its mean, into the totals.
-            Engine.Gradient(train, order is null ? default : order.View.SubView(start, rows), rows, 1f / n);
-            step++;
-            Step(Context.Plan.Schedule.Rate(Context.Plan.LearningRate, step, totalSteps), step);
+            // ∇ mean loss over all N rows, block by block (one block when resident); the loss scaled by 1/N into the totals.
+            if (train.IsStreamed)
+                Engine.ClearGradient();
+            train.ForEachBlock(null, (_, part, rows) =>
+                Engine.Gradient(part, default, rows, 1f / n, 1f / n, accumulate: train.IsStreamed));
+            Update();
+        }
+        else
+        {
+            train.ForEachBlock(BlockOrder(epoch), (block, part, rows) => Batches(epoch, block, part, rows));
         }
         (double loss, double correct) = Engine.ReadTotals();
         return new EpochOutcome(loss, correct / n);
+    }
+
+    /// <summary>The block's rows shuffled on the device, then one update per batch of them.</summary>
+    private void Batches(int epoch, int block, DeviceSet part, int rows)
+    {
+        int batch = Context.Plan.BatchRows;
+        Kernels.Shuffle.Launch(rows, Shuffle.Key(Context.Options.Seed, epoch, block), order!.View);
+        for (int start = 0; start < rows; start += batch)
+        {
+            int count = Math.Min(batch, rows - start);
+            // ∇ mean loss of the batch into Grad; its loss, scaled by 1/N so the epoch's sum is its mean, into the totals.
+            Engine.Gradient(part, order.View.SubView(start, count), count, 1f / Context.Train.Rows);
+            Update();
+        }
+    }
+
+    private void Update()
+    {
+        step++;
+        Step(Context.Plan.Schedule.Rate(Context.Plan.LearningRate, step, totalSteps), step);
+    }
+
+    /// <summary>A streamed set's blocks in an order drawn from (seed, epoch); null (one block) when resident.</summary>
+    private int[]? BlockOrder(int epoch)
+    {
+        if (!Context.Train.IsStreamed)
+            return null;
+        int[] blocks = Enumerable.Range(0, Context.Train.Blocks).ToArray();
+        new Random((int)Shuffle.Key(Context.Options.Seed, epoch)).Shuffle(blocks);
+        return blocks;
     }
 
     /// <summary>θ ← update of θ by <see cref="GradientEngine.Grad"/> at update <paramref name="step"/> (1-based).</summary>

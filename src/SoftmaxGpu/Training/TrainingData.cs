@@ -1,0 +1,131 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// A set as the optimizers and the engine see it: row blocks that are on the device when they are used. Where
+/// the set fits the device it is one resident block, uploaded once. Otherwise it stays in host memory and
+/// blocks of <see cref="BlockRows"/> rows stream to the device in turn: each block is staged in page-locked
+/// memory and copied on a stream of its own while the previous block is computed on: two device buffers, one
+/// computed on while the next block arrives in the other.
+/// </summary>
+public sealed class TrainingData : IDisposable
+{
+    private const int DeviceBuffers = 2;
+    private const int StagingBuffers = 2;
+
+    private readonly Accelerator accelerator;
+    private readonly EncodedSet? host; // null for a set made on the device
+    private readonly DeviceSet[] parts;
+    private readonly PageLockedArray1D<float>[] stagedFeatures = [];
+    private readonly PageLockedArray1D<int>[] stagedLabels = [];
+    private readonly AcceleratorStream? copies;
+    private readonly bool ownsParts = true;
+
+    private TrainingData(Accelerator accelerator, DeviceSet resident)
+    {
+        this.accelerator = accelerator;
+        (Rows, Dim, BlockRows, Blocks) = (resident.Rows, resident.Dim, resident.Rows, 1);
+        parts = [resident];
+        ownsParts = false;
+    }
+
+    private TrainingData(Accelerator accelerator, EncodedSet host, int blockRows)
+    {
+        this.accelerator = accelerator;
+        this.host = host;
+        (Rows, Dim, HasTargets) = (host.Rows, host.Dim, host.Targets is not null);
+        BlockRows = blockRows;
+        Blocks = (host.Rows + blockRows - 1) / blockRows;
+        if (!IsStreamed)
+        {
+            parts = [new DeviceSet(accelerator, host)];
+            return;
+        }
+        if (host.Targets is not null)
+            throw new NotSupportedException("soft targets are not streamed yet: they need the set to fit the device");
+        parts = Enumerable.Range(0, DeviceBuffers).Select(_ => new DeviceSet(accelerator, blockRows, host.Dim)).ToArray();
+        stagedFeatures = Enumerable.Range(0, StagingBuffers)
+            .Select(_ => accelerator.AllocatePageLocked1D<float>((long)blockRows * host.Dim, uninitialized: true)).ToArray();
+        stagedLabels = Enumerable.Range(0, StagingBuffers)
+            .Select(_ => accelerator.AllocatePageLocked1D<int>(blockRows, uninitialized: true)).ToArray();
+        copies = accelerator.CreateStream();
+    }
+
+    /// <summary>The whole set on the device, uploaded once.</summary>
+    public static TrainingData Resident(Accelerator accelerator, EncodedSet set) => new(accelerator, set, Math.Max(1, set.Rows));
+
+    /// <summary>A set already on the device (the benchmark's synthetic data), left to its owner to dispose.</summary>
+    public static TrainingData OnDevice(Accelerator accelerator, DeviceSet set) => new(accelerator, set);
+
+    /// <summary>The set in host memory, streamed in blocks of <paramref name="blockRows"/> rows (one block: resident).</summary>
+    public static TrainingData Streamed(Accelerator accelerator, EncodedSet set, int blockRows) =>
+        new(accelerator, set, Math.Clamp(blockRows, 1, Math.Max(1, set.Rows)));
+
+    public int Rows { get; }
+    public int Dim { get; }
+    public int BlockRows { get; }
+    public int Blocks { get; }
+    public bool IsStreamed => Blocks > 1;
+    public bool HasTargets { get; }
+
+    /// <summary>Rows of block <paramref name="block"/>: BlockRows, except a shorter last block.</summary>
+    public int RowsOf(int block) => Math.Min(BlockRows, Rows - block * BlockRows);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(block, part, rows) for each block in <paramref name="order"/> (null: 0, 1, …),
+    /// with the block's rows at the start of <paramref name="body"/>'s part on the device. The body launches
+    /// kernels; a streamed block's successor is copied while they run.
+    /// </summary>
+    public void ForEachBlock(IReadOnlyList<int>? order, Action<int, DeviceSet, int> body)
+    {
+        int count = order?.Count ?? Blocks;
+        int BlockAt(int i) => order?[i] ?? i;
+        if (!IsStreamed)
+        {
+            for (int i = 0; i < count; i++)
+                body(BlockAt(i), parts[0], Rows);
+            return;
+        }
+        Stage(BlockAt(0), 0);
+        for (int i = 0; i < count; i++)
+        {
+            // The previous block's computation has finished (so its buffer may take block i + 1), and block i is here.
+            accelerator.DefaultStream.Synchronize();
+            copies!.Synchronize();
+            int block = BlockAt(i);
+            body(block, parts[i % DeviceBuffers], RowsOf(block));
+            if (i + 1 < count)
+                Stage(BlockAt(i + 1), i + 1);
+        }
+        accelerator.DefaultStream.Synchronize();
+    }
+
+    /// <summary>Copies block <paramref name="block"/> from host memory into page-locked memory, then sends it on
+    /// the copy stream into the device buffer of position <paramref name="position"/>.</summary>
+    private void Stage(int block, int position)
+    {
+        int rows = RowsOf(block);
+        long start = (long)block * BlockRows;
+        PageLockedArray1D<float> features = stagedFeatures[position % StagingBuffers];
+        PageLockedArray1D<int> labels = stagedLabels[position % StagingBuffers];
+        host!.Features.AsSpan((int)(start * Dim), rows * Dim).CopyTo(features.Span);
+        host.Labels.AsSpan((int)start, rows).CopyTo(labels.Span);
+        DeviceSet part = parts[position % DeviceBuffers];
+        ((ArrayView1D<float, Stride1D.Dense>)part.Features).CopyFromPageLockedAsync(copies!, features);
+        ((ArrayView1D<int, Stride1D.Dense>)part.Labels).CopyFromPageLockedAsync(copies!, labels);
+    }
+
+    public void Dispose()
+    {
+        if (ownsParts)
+            foreach (DeviceSet part in parts)
+                part.Dispose();
+        foreach (PageLockedArray1D<float> staged in stagedFeatures)
+            staged.Dispose();
+        foreach (PageLockedArray1D<int> staged in stagedLabels)
+            staged.Dispose();
+        copies?.Dispose();
+    }
+}
