@@ -14,7 +14,7 @@ namespace SoftmaxGpu.Tests;
 /// </summary>
 public abstract class AcceleratorFixture : IDisposable
 {
-    private Context? context;
+    private readonly Context? context;
 
     protected AcceleratorFixture(AcceleratorType type, CPUDevice? cpu = null, bool sharedMemoryShape = false)
     {
