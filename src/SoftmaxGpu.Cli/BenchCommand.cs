@@ -50,13 +50,19 @@ public static class BenchCommand
             Description = "MiB copied by the bandwidth probe (default: 1024 on a GPU, 64 on the CPU accelerator).",
         };
         var json = new Option<bool>("--json") { Description = "One JSON object per line instead of the table." };
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "Instead: a set of each shape in host memory streamed through the device under --device-memory " +
+                          "(default: a quarter of the set), its full-batch pass beside a plain host→device copy.",
+        };
+        var deviceMemory = new Option<string?>("--device-memory") { Description = "With --stream: the device memory cap (e.g. 64MiB)." };
         Option<string> device = App.DeviceOption();
 
         var command = new Command("bench",
             "Time a full-batch gradient step and a mini-batch epoch on synthetic data made on the device, beside the " +
             "floor from the device's copy bandwidth and multiply-add rate measured in the same run.")
         {
-            shapes, batch, steps, epochs, kernels, copyMiB, json, device,
+            shapes, batch, steps, epochs, kernels, copyMiB, json, stream, deviceMemory, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -77,6 +83,8 @@ public static class BenchCommand
                 throw new ArgumentException($"--copy-mib must be > 0, got {mib}");
 
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+            if (parse.GetValue(stream))
+                return Streamed(gpu, parse.GetValue(shapes) ?? [], parse.GetValue(deviceMemory), stepCount, parse.GetValue(json), output);
             bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU;
             string[] given = parse.GetValue(shapes) ?? [];
             BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
@@ -114,6 +122,36 @@ public static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Shapes streamed by default: a few hundred MB of host memory.</summary>
+    public static readonly string[] StreamShapes = ["200000x256x10"];
+
+    private static int Streamed(Gpu gpu, string[] given, string? cap, int repeats, bool asJson, TextWriter output)
+    {
+        BenchShape[] problems = (given.Length > 0 ? given : StreamShapes).Select(BenchShape.Parse).ToArray();
+        if (!asJson)
+        {
+            output.WriteLine($"streamed full-batch pass on {gpu.Description}; times are medians of {repeats}");
+            output.WriteLine($"{"shape",-18} {"cap",10} {"blocks",7} {"copy GB/s",10} {"stream GB/s",12} {"ratio",6} {"pass ms",10}");
+        }
+        foreach (BenchShape shape in problems)
+        {
+            long setBytes = 4L * shape.N * (shape.D + 1);
+            long deviceMemory = cap is null ? Math.Max(1, setBytes / 4) : ByteSize.Parse(cap, "--device-memory");
+            StreamResult r = Benchmark.RunStreamed(gpu, shape, deviceMemory, repeats);
+            output.WriteLine(asJson
+                ? JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["device"] = r.Device, ["N"] = shape.N, ["D"] = shape.D, ["K"] = shape.K, ["device_memory"] = r.DeviceMemory,
+                    ["block_rows"] = r.BlockRows, ["blocks"] = r.Blocks, ["copy_gbs"] = r.CopyBandwidth / 1e9,
+                    ["stream_gbs"] = r.StreamBandwidth / 1e9, ["ratio"] = r.Ratio, ["pass_ms"] = r.PassMs,
+                }, JsonOptions)
+                : $"{shape,-18} {ByteSize.Format(r.DeviceMemory),10} {r.Blocks,7} {r.CopyBandwidth / 1e9,10:F2} " +
+                  $"{r.StreamBandwidth / 1e9,12:F2} {r.Ratio,6:F2} {r.PassMs,10:F1}");
+            output.Flush();
+        }
+        return 0;
     }
 
     private static string Row(BenchResult r) =>

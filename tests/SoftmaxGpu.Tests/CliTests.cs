@@ -55,6 +55,23 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["fused", "separate", "fused", "separate"], kernels);
     }
 
+    [Fact]
+    public void BenchStreamReportsTheStreamedPassBesideAPlainCopy()
+    {
+        var bench = Run("bench", "--stream", "--device", "cpu", "--json", "--steps", "1", "--device-memory", "16KiB", "700x9x3");
+        Assert.True(bench.Code == 0, bench.Err);
+        using JsonDocument json = JsonDocument.Parse(bench.Out.Trim());
+        JsonElement r = json.RootElement;
+        Assert.Equal(16384, r.GetProperty("device_memory").GetInt64());
+        int blockRows = r.GetProperty("block_rows").GetInt32();
+        Assert.Equal((700 + blockRows - 1) / blockRows, r.GetProperty("blocks").GetInt32());
+        Assert.True(r.GetProperty("blocks").GetInt32() > 1, "16 KiB must not hold 700 rows of 10 floats twice");
+        Check.Close(r.GetProperty("stream_gbs").GetDouble() / r.GetProperty("copy_gbs").GetDouble(),
+            r.GetProperty("ratio").GetDouble(), 0, 1e-6, "ratio = stream / copy");
+        Check.Close(4.0 * 700 * 10 / (r.GetProperty("pass_ms").GetDouble() * 1e-3) / 1e9, r.GetProperty("stream_gbs").GetDouble(),
+            0, 1e-6, "stream bandwidth = set bytes / pass time");
+    }
+
     [Theory]
     [InlineData("12x0x3", "three positive integers")]
     [InlineData("abc", "three positive integers")]

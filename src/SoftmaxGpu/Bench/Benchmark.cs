@@ -94,6 +94,38 @@ public static class Benchmark
 
     private static string Name(bool fused) => fused ? "fused" : "separate";
 
+    /// <summary>
+    /// A set of the shape in host memory, streamed through the device under a <paramref name="deviceMemory"/> cap
+    /// as training streams it: the median full-batch gradient pass (every block staged, copied and computed on)
+    /// beside the median copy of one block from page-locked memory to the device alone.
+    /// </summary>
+    public static StreamResult RunStreamed(Gpu gpu, BenchShape shape, long deviceMemory, int repeats, int seed = 1)
+    {
+        Accelerator accelerator = gpu.Accelerator;
+        (int n, int d, int k) = (shape.N, shape.D, shape.K);
+        var random = new Random(seed);
+        var features = new float[(long)n * d];
+        for (long i = 0; i < features.Length; i++)
+            features[i] = (float)(random.NextDouble() * 2 - 1);
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
+        int blockRows = TrainPlan.BlockRowsFor(deviceMemory, n, d, k, 0, n);
+        using TrainingData data = TrainingData.Streamed(accelerator, new EncodedSet(features, labels, null, n, d), blockRows);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, blockRows);
+
+        using var staged = accelerator.AllocatePageLocked1D<float>((long)blockRows * d, uninitialized: true);
+        using var target = accelerator.Allocate1D<float>((long)blockRows * d);
+        double copySeconds = Median(repeats, () => target.View.CopyFromPageLockedAsync(staged), accelerator);
+        double passSeconds = Median(repeats, () =>
+        {
+            engine.ResetTotals();
+            engine.ClearGradient();
+            data.ForEachBlock(null, (_, part, rows) => engine.Gradient(part, default, rows, 1f / n, 1f / n, accumulate: true));
+        }, accelerator);
+        double setBytes = 4.0 * n * (d + 1);
+        return new StreamResult(gpu.Description, shape, deviceMemory, data.BlockRows, data.Blocks,
+            4.0 * blockRows * d / copySeconds, setBytes / passSeconds, passSeconds * 1e3);
+    }
+
     /// <summary>Median wall time of <paramref name="work"/>, each run between two device synchronizations.</summary>
     private static double Median(int repeats, Action work, Accelerator accelerator, int warmUp = 1)
     {
