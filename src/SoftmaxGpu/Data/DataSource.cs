@@ -3,8 +3,8 @@ namespace SoftmaxGpu.Data;
 /// <summary>
 /// Where a table comes from: a CSV file, or a folder of MNIST IDX files (training files for training, the
 /// t10k files for evaluation and prediction). The whole table is read into host memory.
-/// REVIEW: streaming data larger than device memory would read row chunks here and upload them in turn;
-/// the trainer already works on row ranges and gathered batches, not on whole-dataset arrays.
+/// REVIEW: sets larger than the device already stream from host memory in blocks (TrainingData); a set larger
+/// than host memory needs TrainingData to stage its blocks from a file instead of from this table.
 /// </summary>
 public static class DataSource
 {
