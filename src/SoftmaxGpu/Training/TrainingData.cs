@@ -16,7 +16,7 @@ public sealed class TrainingData : IDisposable
     private const int StagingBuffers = 2;
 
     private readonly Accelerator accelerator;
-    private readonly EncodedSet? host; // null for a set made on the device
+    private readonly IRowSource? host; // null for a set made on the device
     private readonly DeviceSet[] parts;
     private readonly PageLockedArray1D<float>[] stagedFeatures = [];
     private readonly PageLockedArray1D<int>[] stagedLabels = [];
@@ -31,19 +31,20 @@ public sealed class TrainingData : IDisposable
         ownsParts = false;
     }
 
-    private TrainingData(Accelerator accelerator, EncodedSet host, int blockRows)
+    private TrainingData(Accelerator accelerator, IRowSource host, int blockRows)
     {
         this.accelerator = accelerator;
         this.host = host;
-        (Rows, Dim, HasTargets) = (host.Rows, host.Dim, host.Targets is not null);
+        (Rows, Dim) = (checked((int)host.Rows), host.Dim);
+        HasTargets = host is EncodedSet { Targets: not null };
         BlockRows = blockRows;
-        Blocks = (host.Rows + blockRows - 1) / blockRows;
-        if (!IsStreamed)
+        Blocks = (Rows + blockRows - 1) / blockRows;
+        if (Blocks == 1 && host is EncodedSet set)
         {
-            parts = [new DeviceSet(accelerator, host)];
+            parts = [new DeviceSet(accelerator, set)];
             return;
         }
-        if (host.Targets is not null)
+        if (HasTargets)
             throw new NotSupportedException("soft targets are not streamed yet: they need the set to fit the device");
         parts = Enumerable.Range(0, DeviceBuffers).Select(_ => new DeviceSet(accelerator, blockRows, host.Dim)).ToArray();
         stagedFeatures = Enumerable.Range(0, StagingBuffers)
@@ -59,15 +60,18 @@ public sealed class TrainingData : IDisposable
     /// <summary>A set already on the device (the benchmark's synthetic data), left to its owner to dispose.</summary>
     public static TrainingData OnDevice(Accelerator accelerator, DeviceSet set) => new(accelerator, set);
 
-    /// <summary>The set in host memory, streamed in blocks of <paramref name="blockRows"/> rows (one block: resident).</summary>
-    public static TrainingData Streamed(Accelerator accelerator, EncodedSet set, int blockRows) =>
-        new(accelerator, set, Math.Clamp(blockRows, 1, Math.Max(1, set.Rows)));
+    /// <summary>
+    /// Rows from host memory or a file, streamed in blocks of <paramref name="blockRows"/> rows (an in-memory set
+    /// of one block is uploaded once instead).
+    /// </summary>
+    public static TrainingData Streamed(Accelerator accelerator, IRowSource source, int blockRows) =>
+        new(accelerator, source, (int)Math.Clamp(blockRows, 1, Math.Max(1, source.Rows)));
 
     public int Rows { get; }
     public int Dim { get; }
     public int BlockRows { get; }
     public int Blocks { get; }
-    public bool IsStreamed => Blocks > 1;
+    public bool IsStreamed => copies is not null;
     public bool HasTargets { get; }
 
     /// <summary>Rows of block <paramref name="block"/>: BlockRows, except a shorter last block.</summary>
@@ -110,8 +114,7 @@ public sealed class TrainingData : IDisposable
         long start = (long)block * BlockRows;
         PageLockedArray1D<float> features = stagedFeatures[position % StagingBuffers];
         PageLockedArray1D<int> labels = stagedLabels[position % StagingBuffers];
-        host!.Features.AsSpan((int)(start * Dim), rows * Dim).CopyTo(features.Span);
-        host.Labels.AsSpan((int)start, rows).CopyTo(labels.Span);
+        host!.Read(start, rows, features.Span[..(rows * Dim)], labels.Span[..rows]);
         DeviceSet part = parts[position % DeviceBuffers];
         ((ArrayView1D<float, Stride1D.Dense>)part.Features).CopyFromPageLockedAsync(copies!, features);
         ((ArrayView1D<int, Stride1D.Dense>)part.Labels).CopyFromPageLockedAsync(copies!, labels);
