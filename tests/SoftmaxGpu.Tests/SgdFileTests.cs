@@ -103,6 +103,35 @@ public sealed class SgdFileTests : IDisposable
         Assert.Equal(0.0, reader.Std[1]); // the constant column: stored as is, 1 only when standardizing
     }
 
+    // FloatText's fast path must give float.TryParse's float, bit for bit, on every shape of number text.
+    [Fact]
+    public void FastFloatParsingAgreesWithFloatTryParse()
+    {
+        var random = new Random(42);
+        var texts = new List<string>
+        {
+            "0", "-0", "+0", "1.", ".5", "-.5", "16777216", "16777217", "33554433", "0.1", "1e10", "1e-10", "1e11",
+            "9.99999e-11", "1e", "1e+", "e5", ".", "-", "", " 1", "1 ", "NaN", "-Infinity", "1e39", "1,5", "0x10",
+            "3.4028235e38", "1.17549435e-38", "0.000000000000000000000000000000000000000000001", "00000000000000000001.5",
+        };
+        for (int i = 0; i < 20000; i++)
+        {
+            double x = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-14, 14));
+            string format = random.Next(4) switch { 0 => "G6", 1 => "G7", 2 => "G9", _ => "R" };
+            texts.Add(x.ToString(format, CultureInfo.InvariantCulture));
+            texts.Add(random.Next(-20000000, 20000000).ToString(CultureInfo.InvariantCulture) + "e" + random.Next(-12, 12));
+        }
+        foreach (string text in texts)
+        {
+            bool expectedOk = float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float expected);
+            bool ok = FloatText.TryParse(Encoding.UTF8.GetBytes(text), out float got);
+            Assert.True(expectedOk == ok, $"'{text}': float.TryParse says {expectedOk}, FloatText {ok}");
+            if (ok)
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(got),
+                    $"'{text}': float.TryParse {expected:R}, FloatText {got:R}");
+        }
+    }
+
     [Fact]
     public void ReadRowsAcrossBlockBoundariesGivesTheSameRowsAsTheTable()
     {

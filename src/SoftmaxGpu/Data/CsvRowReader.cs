@@ -1,4 +1,3 @@
-using System.Globalization;
 using CsvHelper;
 
 namespace SoftmaxGpu.Data;
@@ -83,33 +82,58 @@ public sealed class CsvRowReader : IDisposable
         label = "";
         if (!csv.Read())
             return false;
-        long line = csv.LineNumber;
-        if (csv.FieldCount != header.Length)
+        label = Parse(csv, features);
+        RowsRead++;
+        return true;
+    }
+
+    /// <summary>
+    /// The remaining rows, parsed on <paramref name="threads"/> threads (CsvHelper's parallel enumeration) and
+    /// returned in file order; an error is thrown after the rows before it, as <see cref="Next"/> would.
+    /// Memory stays bounded: the parser runs at most a few batches ahead of the consumer.
+    /// </summary>
+    public IEnumerable<(float[] Features, string Label)> ParallelRows(int threads)
+    {
+        int dim = Dim;
+        foreach ((float[] Features, string Label) row in csv.ParallelEnumerate(record =>
+                 {
+                     var features = new float[dim];
+                     return (features, Parse(record, features));
+                 }, threads))
+        {
+            RowsRead++;
+            yield return row;
+        }
+    }
+
+    // The current record of csv (this reader's or a parallel worker's): features into the span, the label returned.
+    private string Parse(CsvReader record, Span<float> features)
+    {
+        long line = record.LineNumber;
+        if (record.FieldCount != header.Length)
             throw new DataFormatException(
-                $"{Path}: line {line}: {csv.FieldCount} fields; expected {header.Length} as in the header");
+                $"{Path}: line {line}: {record.FieldCount} fields; expected {header.Length} as in the header");
 
         int j = 0;
         for (int c = 0; c < header.Length; c++)
         {
             if (c == labelAt)
                 continue;
-            if (!float.TryParse(csv.GetSpan(c), NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
+            if (!FloatText.TryParse(record.GetSpan(c), out float value))
                 throw DataFormatException.At(Path, line, $"{c + 1} ('{header[c]}')",
-                    $"'{csv.GetString(c)}' is not a number; every column but the label must be numeric");
+                    $"'{record.GetString(c)}' is not a number; every column but the label must be numeric");
             if (!float.IsFinite(value))
                 throw DataFormatException.At(Path, line, $"{c + 1} ('{header[c]}')",
-                    $"'{csv.GetString(c)}' is not a finite number (NaN, infinity or beyond float range)");
+                    $"'{record.GetString(c)}' is not a finite number (NaN, infinity or beyond float range)");
             features[j++] = value;
         }
 
-        if (HasLabel)
-        {
-            label = csv.GetString(labelAt);
-            if (label.Length == 0)
-                throw DataFormatException.At(Path, line, $"{labelAt + 1} ('{header[labelAt]}')", "the label is missing");
-        }
-        RowsRead++;
-        return true;
+        if (!HasLabel)
+            return "";
+        string label = record.GetString(labelAt);
+        if (label.Length == 0)
+            throw DataFormatException.At(Path, line, $"{labelAt + 1} ('{header[labelAt]}')", "the label is missing");
+        return label;
     }
 
     /// <summary>The error for a file that ended without a data row.</summary>

@@ -38,9 +38,9 @@ public static class SgdConverter
         AtomicFile.Write(output, stream =>
         {
             var writer = new SgdWriter(stream, reader.FeatureNames, reader.LabelName, blockRows);
-            var row = new float[reader.Dim];
-            while (reader.Next(row, out string label))
-                writer.Append(row, label);
+            // Workers parse rows while this thread keeps the statistics and writes the blocks.
+            foreach ((float[] features, string label) in reader.ParallelRows(Environment.ProcessorCount))
+                writer.Append(features, label);
             (rows, classes) = Finish(writer, data, reader.LabelName, reader.NoRows);
         });
         return new SgdConversion(data, output, rows, reader.Dim, classes, new FileInfo(data).Length, clock.Elapsed);
