@@ -28,6 +28,7 @@ public sealed class CsvRowReader : IDisposable
             HasHeader = true,
             TrimWhitespace = true,
             TrackLineNumbers = true, // error messages name the line
+            PoolStrings = true, // labels repeat: one string per class, not per row
             FieldCountMismatch = CsvFieldCountHandling.Allow, // checked in Next, with a better message
         };
         csv = CsvReader.FromFile(path, options);
@@ -87,26 +88,7 @@ public sealed class CsvRowReader : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// The remaining rows, parsed on <paramref name="threads"/> threads (CsvHelper's parallel enumeration) and
-    /// returned in file order; an error is thrown after the rows before it, as <see cref="Next"/> would.
-    /// Memory stays bounded: the parser runs at most a few batches ahead of the consumer.
-    /// </summary>
-    public IEnumerable<(float[] Features, string Label)> ParallelRows(int threads)
-    {
-        int dim = Dim;
-        foreach ((float[] Features, string Label) row in csv.ParallelEnumerate(record =>
-                 {
-                     var features = new float[dim];
-                     return (features, Parse(record, features));
-                 }, threads))
-        {
-            RowsRead++;
-            yield return row;
-        }
-    }
-
-    // The current record of csv (this reader's or a parallel worker's): features into the span, the label returned.
+    // The current record: its features into the span; the label returned.
     private string Parse(CsvReader record, Span<float> features)
     {
         long line = record.LineNumber;
