@@ -260,6 +260,45 @@ public sealed class SgdFileTests : IDisposable
     }
 
     [Fact]
+    public void TooLargeABlockIsRejectedByName()
+    {
+        var result = Run("convert", "--data", Check.IrisPath, "--out", PathOf("iris.sgd"), "--block-rows", "100000000");
+        Assert.Equal(1, result.Code);
+        Assert.Contains("--block-rows 100000000: a block of 4 features a row would exceed 64 MiB", result.Err);
+        Assert.False(File.Exists(PathOf("iris.sgd")));
+    }
+
+    // A tiny MNIST-style folder (IDX, big-endian headers): train and t10k files, as IdxTableReader reads them.
+    [Fact]
+    public void AnIdxFolderConvertsItsTrainOrTestFiles()
+    {
+        string mnist = Directory.CreateDirectory(PathOf("mnist")).FullName;
+        void Idx(string name, int magic, int[] shape, byte[] data)
+        {
+            using var file = new BinaryWriter(File.Create(Path.Combine(mnist, name)));
+            foreach (int v in new[] { magic }.Concat(shape))
+                file.Write(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v));
+            file.Write(data);
+        }
+        Idx("train-images-idx3-ubyte", 0x803, [3, 2, 2], [0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+        Idx("train-labels-idx1-ubyte", 0x801, [3], [7, 1, 7]);
+        Idx("t10k-images-idx3-ubyte", 0x803, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+        Idx("t10k-labels-idx1-ubyte", 0x801, [2], [3, 4]);
+        foreach (bool test in new[] { false, true })
+        {
+            string sgd = PathOf($"mnist-{test}.sgd");
+            var convert = Run(test ? ["convert", "--data", mnist, "--test", "--out", sgd] : ["convert", "--data", mnist, "--out", sgd]);
+            Assert.True(convert.Code == 0, convert.Err);
+            Table expected = IdxTableReader.Read(mnist, test);
+            using SgdReader reader = SgdReader.Open(sgd);
+            Table got = reader.ToTable();
+            Assert.Equal(expected.Features, got.Features);
+            Assert.Equal(expected.Labels, got.Labels);
+            Assert.Equal(expected.FeatureNames, got.FeatureNames);
+        }
+    }
+
+    [Fact]
     public void ConvertThenTrainAndEvaluateOnTheSgdFile()
     {
         string sgd = PathOf("iris.sgd");

@@ -41,13 +41,17 @@ public static class SgdFormat
     public const int BlockChecksumBytes = 8;
     public const int FooterChecksumBytes = 32;
     public const int DefaultBlockRows = 65536;
+    /// <summary>The most bytes of X in one block, for writer and reader alike (a reader holds one block to verify it).</summary>
     public const long MaxBlockFeatureBytes = 64L << 20;
-    /// <summary>The largest block a reader accepts (one block is held in memory to verify it).</summary>
-    public const long MaxBlockBytes = 1L << 30;
+    /// <summary>A bound on the footer a reader loads, far above any real one (D names and K classes).</summary>
+    public const long MaxFooterBytes = 256L << 20;
     internal const int MaxStringBytes = 1 << 20;
 
     /// <summary>R for D features: the default, or fewer so that a block's X stays within 64 MiB.</summary>
     public static int BlockRowsFor(int dim) => (int)Math.Clamp(MaxBlockFeatureBytes / (4L * dim), 1, DefaultBlockRows);
+
+    /// <summary>Whether blocks of R rows of D features keep X within <see cref="MaxBlockFeatureBytes"/>.</summary>
+    public static bool BlockFits(int blockRows, int dim) => (long)blockRows * dim * 4 <= MaxBlockFeatureBytes;
 
     /// <summary>Bytes of a block of <paramref name="rows"/> rows: X, y and the checksum.</summary>
     public static long BlockBytes(int rows, int dim) => (long)rows * dim * 4 + (long)rows * 4 + BlockChecksumBytes;

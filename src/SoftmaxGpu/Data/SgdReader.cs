@@ -72,6 +72,9 @@ public sealed class SgdReader : IDisposable
             int got = RandomAccess.Read(handle, preamble, 0);
             (int dim, int blockRows, long footerOffset) = CheckPreamble(path, preamble.AsSpan(0, got), length);
 
+            if (length - footerOffset > SgdFormat.MaxFooterBytes)
+                throw new DataFormatException(
+                    $"{path}: dataset file is corrupted (a footer of {length - footerOffset} bytes from offset {footerOffset})");
             var footerBytes = new byte[length - footerOffset];
             ReadExactly(path, handle, footerBytes, footerOffset);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -82,9 +85,9 @@ public sealed class SgdReader : IDisposable
 
             if (dim < 1 || blockRows < 1)
                 throw new DataFormatException($"{path}: invalid shapes D={dim}, R={blockRows} (need D ≥ 1, R ≥ 1)");
-            if (SgdFormat.BlockBytes(blockRows, dim) > SgdFormat.MaxBlockBytes)
+            if (!SgdFormat.BlockFits(blockRows, dim))
                 throw new DataFormatException(
-                    $"{path}: blocks of {blockRows} rows × {dim} features exceed {SgdFormat.MaxBlockBytes >> 20} MiB; not written by this tool");
+                    $"{path}: blocks of {blockRows} rows × {dim} features exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; not written by this tool");
             Footer footer = ReadFooter(path, footerBytes.AsMemory(0, footerBytes.Length - SgdFormat.FooterChecksumBytes), dim);
             long expected = SgdFormat.FooterOffset(footer.Rows, dim, blockRows);
             if (expected != footerOffset)

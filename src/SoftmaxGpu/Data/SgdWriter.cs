@@ -42,6 +42,10 @@ public sealed class SgdWriter
         this.labelName = labelName;
         dim = featureNames.Length;
         this.blockRows = blockRows == 0 ? SgdFormat.BlockRowsFor(dim) : blockRows;
+        if (!SgdFormat.BlockFits(this.blockRows, dim))
+            throw new ArgumentException(
+                $"--block-rows {blockRows}: a block of {dim} features a row would exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; " +
+                $"at most {SgdFormat.BlockRowsFor(dim)} rows");
         blockX = new float[(long)this.blockRows * dim];
         blockY = new int[this.blockRows];
         mean = new double[dim];
