@@ -83,36 +83,36 @@ public sealed class CsvRowReader : IDisposable
         label = "";
         if (!csv.Read())
             return false;
-        label = Parse(csv, features);
+        label = Parse(features);
         RowsRead++;
         return true;
     }
 
     // The current record: its features into the span; the label returned.
-    private string Parse(CsvReader record, Span<float> features)
+    private string Parse(Span<float> features)
     {
-        long line = record.LineNumber;
-        if (record.FieldCount != header.Length)
+        long line = csv.LineNumber;
+        if (csv.FieldCount != header.Length)
             throw new DataFormatException(
-                $"{Path}: line {line}: {record.FieldCount} fields; expected {header.Length} as in the header");
+                $"{Path}: line {line}: {csv.FieldCount} fields; expected {header.Length} as in the header");
 
         int j = 0;
         for (int c = 0; c < header.Length; c++)
         {
             if (c == labelAt)
                 continue;
-            if (!FloatText.TryParse(record.GetSpan(c), out float value))
+            if (!FloatText.TryParse(csv.GetSpan(c), out float value))
                 throw DataFormatException.At(Path, line, $"{c + 1} ('{header[c]}')",
-                    $"'{record.GetString(c)}' is not a number; every column but the label must be numeric");
+                    $"'{csv.GetString(c)}' is not a number; every column but the label must be numeric");
             if (!float.IsFinite(value))
                 throw DataFormatException.At(Path, line, $"{c + 1} ('{header[c]}')",
-                    $"'{record.GetString(c)}' is not a finite number (NaN, infinity or beyond float range)");
+                    $"'{csv.GetString(c)}' is not a finite number (NaN, infinity or beyond float range)");
             features[j++] = value;
         }
 
         if (!HasLabel)
             return "";
-        string label = record.GetString(labelAt);
+        string label = csv.GetString(labelAt);
         if (label.Length == 0)
             throw DataFormatException.At(Path, line, $"{labelAt + 1} ('{header[labelAt]}')", "the label is missing");
         return label;

@@ -12,7 +12,8 @@ namespace SoftmaxGpu.Data;
 /// and checks the magic, version, footer checksum and that the block sizes add up to the file; rows are read
 /// on request, and a block's checksum is verified the first time any of its rows is read (the whole block is
 /// read then, and kept until another block is verified; afterwards only the rows asked for are read). Any
-/// mismatch is a <see cref="DataFormatException"/> naming the file and what is wrong.
+/// mismatch is a <see cref="DataFormatException"/> naming the file and what is wrong. One reader serves one
+/// thread at a time (it keeps a block buffer).
 /// </summary>
 public sealed class SgdReader : IDisposable
 {
