@@ -24,6 +24,7 @@ public static class App
             TrainCommand.Create(output, error),
             PredictCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
+            ConvertCommand.Create(output, error),
             DevicesCommand.Create(output),
             BenchCommand.Create(output, error),
             PtxCommand.Create(output, error),

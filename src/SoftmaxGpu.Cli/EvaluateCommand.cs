@@ -19,7 +19,7 @@ public static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "Labelled data: CSV with the model's feature and label columns, or an MNIST folder (its t10k files).",
+            Description = "Labelled data: CSV with the model's feature and label columns, a .sgd file (softmaxgpu convert), or an MNIST folder (its t10k files).",
             Required = true,
         };
         var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };

@@ -16,7 +16,7 @@ public static class PredictCommand
         var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "CSV with the model's feature columns (a label column, if present, is ignored), or an MNIST folder (its t10k files).",
+            Description = "CSV with the model's feature columns (a label column, if present, is ignored), a .sgd file, or an MNIST folder (its t10k files).",
             Required = true,
         };
         var outPath = new Option<string>("--out") { Description = "Where to write the predictions CSV.", Required = true };

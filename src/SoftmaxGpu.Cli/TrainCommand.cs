@@ -17,16 +17,16 @@ public static class TrainCommand
     {
         var data = new Option<string>("--data")
         {
-            Description = $"Training data: a CSV file with a header, or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
+            Description = $"Training data: a CSV file with a header, a .sgd file (softmaxgpu convert), or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
             DefaultValueFactory = _ => BundledData.IrisPath(),
         };
-        var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column)." };
+        var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column; a .sgd file's is fixed by convert)." };
         var model = new Option<string>("--model")
         {
             Description = "Where to write the model file.",
             DefaultValueFactory = _ => DefaultModel,
         };
-        var val = new Option<string?>("--val") { Description = "Validation data (CSV, or an MNIST folder: its t10k files)." };
+        var val = new Option<string?>("--val") { Description = "Validation data (CSV, .sgd, or an MNIST folder: its t10k files)." };
         var valFraction = new Option<double?>("--val-fraction")
         {
             Description = "Hold out this fraction of the training rows for validation (seeded, stratified).",

@@ -1,10 +1,12 @@
 namespace SoftmaxGpu.Data;
 
 /// <summary>
-/// Where a table comes from: a CSV file, or a folder of MNIST IDX files (training files for training, the
-/// t10k files for evaluation and prediction). The whole table is read into host memory.
+/// Where a table comes from: a CSV file, a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
+/// extension), or a folder of MNIST IDX files (training files for training, the t10k files for evaluation and
+/// prediction). The whole table is read into host memory.
 /// REVIEW: sets larger than the device already stream from host memory in blocks (TrainingData); a set larger
-/// than host memory needs TrainingData to stage its blocks from a file instead of from this table.
+/// than host memory needs TrainingData to stage a .sgd file's blocks (SgdReader.ReadRows) through an IRowSource
+/// instead of this table.
 /// </summary>
 public static class DataSource
 {
@@ -14,6 +16,22 @@ public static class DataSource
             return IdxTableReader.IsIdxFolder(path)
                 ? IdxTableReader.Read(path, testSplit)
                 : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it");
+        if (IsSgd(path))
+            return LoadSgd(path, labelColumn, labelOptional);
         return CsvTableReader.Read(path, labelColumn, labelOptional);
+    }
+
+    public static bool IsSgd(string path) =>
+        path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase) || SgdFormat.HasMagic(path);
+
+    // A .sgd file's label column was fixed when it was converted; naming another is a mistake, not a choice.
+    private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
+    {
+        using SgdReader reader = SgdReader.Open(path);
+        if (labelColumn is not null && labelColumn != reader.LabelName && !labelOptional)
+            throw new DataFormatException(
+                $"{path}: the label column of a .sgd file is fixed when it is converted: it is '{reader.LabelName}', " +
+                $"not '{labelColumn}' (convert the CSV again with --label {labelColumn})");
+        return reader.ToTable();
     }
 }

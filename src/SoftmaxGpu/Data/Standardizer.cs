@@ -34,12 +34,12 @@ public sealed class Standardizer
                 std[j] += delta * delta;
             }
         for (int j = 0; j < dim; j++)
-        {
-            double s = Math.Sqrt(std[j] / rows);
-            std[j] = s > 1e-12 ? s : 1.0;
-        }
+            std[j] = OneIfConstant(Math.Sqrt(std[j] / rows));
         return new Standardizer(mean, std);
     }
+
+    /// <summary>The std a feature is divided by: its population std, or 1 where it is (near) constant.</summary>
+    public static double OneIfConstant(double std) => std > 1e-12 ? std : 1.0;
 
     /// <summary>A standardized copy of X: [N, D].</summary>
     public float[] Apply(float[] features)

@@ -29,13 +29,20 @@ public sealed class Table
     public int Dim => FeatureNames.Length;
 
     /// <summary>The classes of the labels in a stable order: numeric order if all are integers, else ordinal.</summary>
-    public string[] DistinctClasses()
+    public string[] DistinctClasses() => OrderClasses(Labels.Distinct(StringComparer.Ordinal));
+
+    /// <summary>Distinct class names in the order every class list uses: numeric if all are integers, else ordinal.</summary>
+    public static string[] OrderClasses(IEnumerable<string> distinct)
     {
-        string[] distinct = Labels.Distinct(StringComparer.Ordinal).ToArray();
-        return distinct.All(l => long.TryParse(l, out _))
-            ? distinct.OrderBy(long.Parse).ToArray()
-            : distinct.OrderBy(l => l, StringComparer.Ordinal).ToArray();
+        string[] classes = distinct.ToArray();
+        return classes.All(l => long.TryParse(l, out _))
+            ? classes.OrderBy(long.Parse).ToArray()
+            : classes.OrderBy(l => l, StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>The error for training labels of a single class.</summary>
+    public static DataFormatException OneClass(string source, string labelName, string onlyClass) =>
+        new($"{source}: the label column '{labelName}' has only one class ('{onlyClass}'); a classifier needs at least two");
 
     /// <summary>Class index of every row under <paramref name="classes"/>; a label outside them is an error.</summary>
     public int[] Encode(IReadOnlyList<string> classes)

@@ -17,9 +17,7 @@ public static class Pipeline
     {
         string[] classes = train.DistinctClasses();
         if (classes.Length < 2)
-            throw new DataFormatException(
-                $"{train.Source}: the label column '{train.LabelName}' has only one class ('{classes[0]}'); " +
-                "a classifier needs at least two");
+            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
             throw new DataFormatException(
                 $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");

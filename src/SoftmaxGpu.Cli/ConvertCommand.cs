@@ -1,0 +1,43 @@
+using System.CommandLine;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary>
+/// <c>softmaxgpu convert</c>: a CSV (or an MNIST IDX folder) to a .sgd dataset, in one streaming pass with
+/// bounded memory; <c>train</c>, <c>predict</c> and <c>evaluate</c> then read the .sgd file wherever a CSV works.
+/// </summary>
+public static class ConvertCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "CSV with a header, or a folder of MNIST IDX files (its train files; t10k with --test).",
+            Required = true,
+        };
+        var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column)." };
+        var test = new Option<bool>("--test") { Description = "For an MNIST folder: convert its t10k files." };
+        var outPath = new Option<string>("--out") { Description = "The .sgd file to write.", Required = true };
+        var blockRows = new Option<int>("--block-rows")
+        {
+            Description = "Rows per block (0: 65536, or fewer so a block's features stay within 64 MiB).",
+            DefaultValueFactory = _ => 0,
+        };
+
+        var command = new Command("convert", "Convert a CSV or MNIST folder to a binary .sgd dataset.")
+        {
+            data, label, test, outPath, blockRows,
+        };
+        command.SetAction(parse => App.Guard(error, () =>
+        {
+            SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
+                parse.GetValue(outPath)!, parse.GetValue(blockRows));
+            output.WriteLine(
+                $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes; " +
+                $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");
+            return 0;
+        }));
+        return command;
+    }
+}

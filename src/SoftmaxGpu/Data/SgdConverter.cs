@@ -1,0 +1,80 @@
+using System.Diagnostics;
+
+namespace SoftmaxGpu.Data;
+
+/// <summary>What a conversion wrote, for the summary line.</summary>
+public sealed record SgdConversion(string Source, string Output, long Rows, int Dim, int Classes, long InputBytes,
+    TimeSpan Elapsed)
+{
+    /// <summary>Input megabytes (10⁶ bytes) per second.</summary>
+    public double MegabytesPerSecond => InputBytes / 1e6 / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>
+/// CSV (or a folder of MNIST IDX files) to a .sgd dataset in one pass. A CSV is streamed row by row through
+/// <see cref="CsvRowReader"/> into <see cref="SgdWriter"/>, so memory stays at one block whatever N is, and
+/// every input that training rejects is rejected here with the same message, before anything is renamed
+/// into place (the output is written atomically, <see cref="AtomicFile"/>).
+/// </summary>
+public static class SgdConverter
+{
+    /// <param name="testSplit">For an IDX folder: its t10k files instead of its train files.</param>
+    /// <param name="blockRows">R; 0 picks <see cref="SgdFormat.BlockRowsFor"/>.</param>
+    public static SgdConversion Convert(string data, string? labelColumn, bool testSplit, string output, int blockRows = 0)
+    {
+        if (blockRows < 0)
+            throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
+        var clock = Stopwatch.StartNew();
+        return Directory.Exists(data)
+            ? FromIdx(data, testSplit, output, blockRows, clock)
+            : FromCsv(data, labelColumn, output, blockRows, clock);
+    }
+
+    private static SgdConversion FromCsv(string data, string? labelColumn, string output, int blockRows, Stopwatch clock)
+    {
+        using var reader = new CsvRowReader(data, labelColumn);
+        int classes = 0;
+        long rows = 0;
+        AtomicFile.Write(output, stream =>
+        {
+            var writer = new SgdWriter(stream, reader.FeatureNames, reader.LabelName, blockRows);
+            // One thread: CsvHelper's ParallelEnumerate (rows parsed on workers) was measured slower here.
+            var features = new float[reader.Dim];
+            while (reader.Next(features, out string label))
+                writer.Append(features, label);
+            (rows, classes) = Finish(writer, data, reader.LabelName, reader.NoRows);
+        });
+        return new SgdConversion(data, output, rows, reader.Dim, classes, new FileInfo(data).Length, clock.Elapsed);
+    }
+
+    // REVIEW: IdxTableReader reads the whole folder (MNIST: 60000 × 784 bytes); a row-by-row IDX reader would
+    // bound memory here too.
+    private static SgdConversion FromIdx(string data, bool testSplit, string output, int blockRows, Stopwatch clock)
+    {
+        if (!IdxTableReader.IsIdxFolder(data))
+            throw new DataFormatException($"{data}: a folder, but with no MNIST IDX files in it");
+        Table table = IdxTableReader.Read(data, testSplit);
+        int classes = 0;
+        AtomicFile.Write(output, stream =>
+        {
+            var writer = new SgdWriter(stream, table.FeatureNames, table.LabelName, blockRows);
+            for (int r = 0; r < table.Rows; r++)
+                writer.Append(table.Features.AsSpan(r * table.Dim, table.Dim), table.Labels[r]);
+            classes = Finish(writer, data, table.LabelName, () => new DataFormatException($"{data}: no images")).Classes;
+        });
+        long idxBytes = (long)table.Rows * table.Dim + table.Rows; // the pixel and label bytes read
+        return new SgdConversion(data, output, table.Rows, table.Dim, classes, idxBytes, clock.Elapsed);
+    }
+
+    /// <summary>The checks training makes on the whole set (rows, two classes), then the footer.</summary>
+    private static (long Rows, int Classes) Finish(SgdWriter writer, string data, string labelName,
+        Func<DataFormatException> noRows)
+    {
+        if (writer.Rows == 0)
+            throw noRows();
+        if (writer.Classes.Count < 2)
+            throw Table.OneClass(data, labelName, writer.Classes[0]);
+        writer.Finish();
+        return (writer.Rows, writer.Classes.Count);
+    }
+}

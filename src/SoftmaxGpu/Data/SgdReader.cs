@@ -1,0 +1,273 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace SoftmaxGpu.Data;
+
+/// <summary>
+/// Reads a .sgd dataset (layout in <see cref="SgdFormat"/>). Opening reads the preamble and the footer only
+/// and checks the magic, version, footer checksum and that the block sizes add up to the file; rows are read
+/// on request, and a block's checksum is verified the first time any of its rows is read (the whole block is
+/// read then, and kept until another block is verified; afterwards only the rows asked for are read). Any
+/// mismatch is a <see cref="DataFormatException"/> naming the file and what is wrong. One reader serves one
+/// thread at a time (it keeps a block buffer).
+/// </summary>
+public sealed class SgdReader : IDisposable
+{
+    private readonly SafeFileHandle handle;
+    private readonly int[] permutation;  // [K] stored class index → sorted class index
+    private readonly bool[] verified;    // [blocks] checksum already checked
+    private byte[]? blockBytes;          // the last block verified, whole: X, y, checksum
+    private int blockInBuffer = -1;
+
+    private SgdReader(string path, SafeFileHandle handle, Footer footer, int dim, int blockRows)
+    {
+        Path = path;
+        this.handle = handle;
+        Dim = dim;
+        BlockRows = blockRows;
+        Rows = footer.Rows;
+        LabelName = footer.LabelName;
+        FeatureNames = footer.FeatureNames;
+        ClassNames = footer.Classes;
+        permutation = footer.Permutation;
+        Mean = footer.Mean;
+        Std = footer.Std;
+        Blocks = (int)((Rows + blockRows - 1) / blockRows);
+        verified = new bool[Blocks];
+    }
+
+    public string Path { get; }
+    /// <summary>N.</summary>
+    public long Rows { get; }
+    /// <summary>D.</summary>
+    public int Dim { get; }
+    /// <summary>R: rows per block (the last block may hold fewer).</summary>
+    public int BlockRows { get; }
+    public int Blocks { get; }
+    public string LabelName { get; }
+    public string[] FeatureNames { get; }
+    /// <summary>The K classes in sorted order; <see cref="ReadRows"/> gives labels as indices into them.</summary>
+    public string[] ClassNames { get; }
+    /// <summary>Per-feature mean of X: [D].</summary>
+    public double[] Mean { get; }
+    /// <summary>Per-feature population std of X: [D]; 0 for a constant feature.</summary>
+    public double[] Std { get; }
+
+    /// <summary>The standardization training would fit on these rows (a constant feature gets std 1).</summary>
+    public Standardizer Standardizer() =>
+        new((double[])Mean.Clone(), Std.Select(Data.Standardizer.OneIfConstant).ToArray());
+
+    public static SgdReader Open(string path)
+    {
+        if (!File.Exists(path))
+            throw new DataFormatException($"{path}: file not found");
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            long length = RandomAccess.GetLength(handle);
+            var preamble = new byte[SgdFormat.PreambleBytes];
+            int got = RandomAccess.Read(handle, preamble, 0);
+            (int dim, int blockRows, long footerOffset) = CheckPreamble(path, preamble.AsSpan(0, got), length);
+
+            if (length - footerOffset > SgdFormat.MaxFooterBytes)
+                throw new DataFormatException(
+                    $"{path}: dataset file is corrupted (a footer of {length - footerOffset} bytes from offset {footerOffset})");
+            var footerBytes = new byte[length - footerOffset];
+            ReadExactly(path, handle, footerBytes, footerOffset);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            sha.AppendData(preamble);
+            sha.AppendData(footerBytes, 0, footerBytes.Length - SgdFormat.FooterChecksumBytes);
+            if (!sha.GetHashAndReset().AsSpan().SequenceEqual(footerBytes.AsSpan(footerBytes.Length - SgdFormat.FooterChecksumBytes)))
+                throw new DataFormatException($"{path}: dataset file is truncated or corrupted (footer checksum mismatch)");
+
+            if (dim < 1 || blockRows < 1)
+                throw new DataFormatException($"{path}: invalid shapes D={dim}, R={blockRows} (need D ≥ 1, R ≥ 1)");
+            if (!SgdFormat.BlockFits(blockRows, dim))
+                throw new DataFormatException(
+                    $"{path}: blocks of {blockRows} rows × {dim} features exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; not written by this tool");
+            Footer footer = ReadFooter(path, footerBytes.AsMemory(0, footerBytes.Length - SgdFormat.FooterChecksumBytes), dim);
+            long expected = SgdFormat.FooterOffset(footer.Rows, dim, blockRows);
+            if (expected != footerOffset)
+                throw new DataFormatException(
+                    $"{path}: {footer.Rows} rows of {dim} features in blocks of {blockRows} take {expected - SgdFormat.PreambleBytes} " +
+                    $"bytes, but the footer starts at byte {footerOffset} (corrupted)");
+            return new SgdReader(path, handle, footer, dim, blockRows);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static (int Dim, int BlockRows, long FooterOffset) CheckPreamble(string path, ReadOnlySpan<byte> preamble, long length)
+    {
+        if (length == 0)
+            throw new DataFormatException($"{path}: the file is empty; expected a SoftmaxGpu dataset (.sgd)");
+        if (preamble.Length < SgdFormat.Magic.Length || !preamble[..SgdFormat.Magic.Length].SequenceEqual(SgdFormat.Magic))
+            throw new DataFormatException($"{path}: not a SoftmaxGpu dataset file (bad magic; expected \"SMXGPUDS\")");
+        if (preamble.Length < SgdFormat.PreambleBytes)
+            throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
+        int version = BinaryPrimitives.ReadInt32LittleEndian(preamble[8..]);
+        if (version != SgdFormat.Version)
+            throw new DataFormatException($"{path}: dataset format version {version}; this build reads version {SgdFormat.Version}");
+        long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble[SgdFormat.FooterOffsetAt..]);
+        if (footerOffset < SgdFormat.PreambleBytes || footerOffset > length - SgdFormat.FooterChecksumBytes - 8)
+            throw new DataFormatException(
+                $"{path}: dataset file is truncated or corrupted (footer offset {footerOffset} is outside the {length}-byte file)");
+        return (BinaryPrimitives.ReadInt32LittleEndian(preamble[12..]), BinaryPrimitives.ReadInt32LittleEndian(preamble[16..]),
+            footerOffset);
+    }
+
+    private sealed record Footer(long Rows, string LabelName, string[] FeatureNames, string[] Classes, int[] Permutation,
+        double[] Mean, double[] Std);
+
+    private static Footer ReadFooter(string path, ReadOnlyMemory<byte> bytes, int dim)
+    {
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes.ToArray(), writable: false), Encoding.UTF8);
+            long rows = r.ReadInt64();
+            if (rows < 1)
+                throw new DataFormatException($"{path}: invalid row count N={rows} (need N ≥ 1)");
+            string label = ReadString(r, path);
+            string[] features = Enumerable.Range(0, dim).Select(_ => ReadString(r, path)).ToArray();
+            int k = r.ReadInt32();
+            if (k < 1 || k > bytes.Length / 8)
+                throw new DataFormatException($"{path}: invalid class count K={k}");
+            string[] classes = Enumerable.Range(0, k).Select(_ => ReadString(r, path)).ToArray();
+            int[] permutation = Enumerable.Range(0, k).Select(_ => r.ReadInt32()).ToArray();
+            if (!permutation.Order().SequenceEqual(Enumerable.Range(0, k)))
+                throw new DataFormatException($"{path}: the class permutation is not a permutation of 0..{k - 1}");
+            double[] mean = Enumerable.Range(0, dim).Select(_ => r.ReadDouble()).ToArray();
+            double[] std = Enumerable.Range(0, dim).Select(_ => r.ReadDouble()).ToArray();
+            if (r.BaseStream.Position != r.BaseStream.Length)
+                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after std");
+            return new Footer(rows, label, features, classes, permutation, mean, std);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new DataFormatException($"{path}: the footer ends before the shapes in the preamble say it should");
+        }
+    }
+
+    private static string ReadString(BinaryReader r, string path)
+    {
+        int length = r.ReadInt32();
+        if (length < 0 || length > SgdFormat.MaxStringBytes)
+            throw new DataFormatException($"{path}: corrupted string length {length}");
+        byte[] bytes = r.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException();
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>
+    /// Rows [start, start + count): raw features into <paramref name="features"/> ([count, D] row-major) and
+    /// labels as indices into <see cref="ClassNames"/> into <paramref name="labels"/> ([count]).
+    /// </summary>
+    public void ReadRows(long start, int count, Span<float> features, Span<int> labels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (start + count > Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count} run past N = {Rows}");
+        if (features.Length < (long)count * Dim || labels.Length < count)
+            throw new ArgumentException($"{count} rows need {(long)count * Dim} features and {count} labels");
+
+        int done = 0;
+        while (done < count)
+        {
+            long row = start + done;
+            int block = (int)(row / BlockRows);
+            int first = (int)(row - (long)block * BlockRows);
+            int take = Math.Min(count - done, RowsIn(block) - first);
+            ReadFromBlock(block, first, take, features.Slice(done * Dim, take * Dim), labels.Slice(done, take));
+            done += take;
+        }
+    }
+
+    private int RowsIn(int block) => (int)Math.Min(BlockRows, Rows - (long)block * BlockRows);
+
+    private long BlockStart(int block) => SgdFormat.PreambleBytes + block * SgdFormat.BlockBytes(BlockRows, Dim);
+
+    private void ReadFromBlock(int block, int first, int take, Span<float> features, Span<int> labels)
+    {
+        int rows = RowsIn(block);
+        long labelsAt = (long)rows * Dim * 4;
+        if (!verified[block] || blockInBuffer == block)
+        {
+            byte[] bytes = VerifiedBlock(block);
+            MemoryMarshal.Cast<byte, float>(bytes.AsSpan((int)((long)first * Dim * 4), take * Dim * 4)).CopyTo(features);
+            MemoryMarshal.Cast<byte, int>(bytes.AsSpan((int)labelsAt + first * 4, take * 4)).CopyTo(labels);
+        }
+        else
+        {
+            long at = BlockStart(block);
+            ReadExactly(Path, handle, MemoryMarshal.AsBytes(features), at + (long)first * Dim * 4);
+            ReadExactly(Path, handle, MemoryMarshal.AsBytes(labels), at + labelsAt + first * 4L);
+        }
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)permutation.Length)
+                throw new DataFormatException(
+                    $"{Path}: block {block}: class index {labels[i]} outside the file's {permutation.Length} classes (corrupted)");
+            labels[i] = permutation[labels[i]];
+        }
+    }
+
+    /// <summary>The whole block, read and checked against its checksum.</summary>
+    private byte[] VerifiedBlock(int block)
+    {
+        if (blockInBuffer == block)
+            return blockBytes!;
+        int rows = RowsIn(block);
+        int size = (int)SgdFormat.BlockBytes(rows, Dim);
+        if (blockBytes is null || blockBytes.Length < size)
+            blockBytes = new byte[(int)SgdFormat.BlockBytes(BlockRows, Dim)];
+        blockInBuffer = -1;
+        ReadExactly(Path, handle, blockBytes.AsSpan(0, size), BlockStart(block));
+        int payload = size - SgdFormat.BlockChecksumBytes;
+        ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(blockBytes.AsSpan(payload));
+        if (XxHash64.HashToUInt64(blockBytes.AsSpan(0, payload)) != expected)
+            throw new DataFormatException($"{Path}: block {block} of {Blocks} (rows from {(long)block * BlockRows}) is corrupted (checksum mismatch)");
+        verified[block] = true;
+        blockInBuffer = block;
+        return blockBytes;
+    }
+
+    private static void ReadExactly(string path, SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (buffer.Length > 0)
+        {
+            int got = RandomAccess.Read(handle, buffer, offset);
+            if (got == 0)
+                throw new DataFormatException($"{path}: dataset file is truncated (ends at byte {offset})");
+            buffer = buffer[got..];
+            offset += got;
+        }
+    }
+
+    /// <summary>Every row in host memory, as a CSV would be read: the labels as class text.</summary>
+    public Table ToTable()
+    {
+        if (Rows * Dim > Array.MaxLength || Rows > Array.MaxLength)
+            throw new DataFormatException(
+                $"{Path}: {Rows} rows × {Dim} features are too many to hold in one host array");
+        int n = (int)Rows;
+        var features = new float[(long)n * Dim];
+        var labels = new int[n];
+        for (int row = 0; row < n; row += BlockRows)
+        {
+            int take = Math.Min(BlockRows, n - row);
+            ReadRows(row, take, features.AsSpan(row * Dim, take * Dim), labels.AsSpan(row, take));
+        }
+        return new Table(Path, FeatureNames, LabelName, features, labels.Select(k => ClassNames[k]).ToArray());
+    }
+
+    public void Dispose() => handle.Dispose();
+}

@@ -1,0 +1,336 @@
+using System.Globalization;
+using System.Text;
+using SoftmaxGpu.Cli;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// The .sgd dataset file and <c>softmaxgpu convert</c>: a round trip must give back exactly what the CSV
+/// reader gives (the CSV reader is the trusted second implementation), at every block boundary; a damaged or
+/// foreign file, and every CSV that training rejects, must fail with a message naming the file.
+/// </summary>
+public sealed class SgdFileTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("softmaxgpu-sgd-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(folder, name);
+
+    private string Write(string name, string text)
+    {
+        File.WriteAllText(PathOf(name), text);
+        return PathOf(name);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = App.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// A seeded CSV of N rows: 3 features (one constant, one with large magnitudes and odd fractions) and an
+    /// integer label whose first appearances are out of numeric order (10, 9, 2, …).
+    /// </summary>
+    private string MakeCsv(string name, int rows, int seed = 39)
+    {
+        var random = new Random(seed);
+        string[] labels = ["10", "9", "2", "-1"];
+        var text = new StringBuilder("a,const,big,label\n");
+        for (int r = 0; r < rows; r++)
+        {
+            double a = random.NextDouble() * 2 - 1;
+            double big = (random.NextDouble() - 0.5) * 3e7;
+            string label = r < labels.Length ? labels[r] : labels[random.Next(labels.Length)];
+            text.Append(CultureInfo.InvariantCulture, $"{a:R},7.25,{big:R},{label}\n");
+        }
+        return Write(name, text.ToString());
+    }
+
+    private static SgdConversion Convert(string csv, string output, int blockRows = 0, string? label = null) =>
+        SgdConverter.Convert(csv, label, testSplit: false, output, blockRows);
+
+    private static void AssertSameTable(Table expected, Table got)
+    {
+        Assert.Equal(expected.FeatureNames, got.FeatureNames);
+        Assert.Equal(expected.LabelName, got.LabelName);
+        Assert.Equal(expected.Labels, got.Labels);
+        Assert.Equal(expected.DistinctClasses(), got.DistinctClasses());
+        Assert.Equal(expected.Features.Length, got.Features.Length);
+        for (int i = 0; i < expected.Features.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected.Features[i]) == BitConverter.SingleToInt32Bits(got.Features[i]),
+                $"feature {i}: {expected.Features[i]:R} written, {got.Features[i]:R} read");
+    }
+
+    [Theory]
+    [InlineData(6, 1)]      // one row per block
+    [InlineData(17, 4)]     // N not a multiple of R
+    [InlineData(17, 8)]     // the last block holds one row
+    [InlineData(17, 17)]    // exactly one full block
+    [InlineData(42, 0)]     // automatic R: a single partial block
+    public void ARoundTripGivesBackTheCsvBitForBit(int rows, int blockRows)
+    {
+        string csv = MakeCsv("data.csv", rows);
+        string sgd = PathOf("data.sgd");
+        SgdConversion done = Convert(csv, sgd, blockRows);
+        Table expected = CsvTableReader.Read(csv);
+        Assert.Equal(rows, done.Rows);
+        Assert.Equal(3, done.Dim);
+        Assert.Equal(expected.DistinctClasses().Length, done.Classes);
+
+        using SgdReader reader = SgdReader.Open(sgd);
+        Assert.Equal(rows, reader.Rows);
+        Assert.Equal(blockRows == 0 ? SgdFormat.DefaultBlockRows : blockRows, reader.BlockRows);
+        Assert.Equal((rows + reader.BlockRows - 1) / reader.BlockRows, reader.Blocks);
+        Assert.Equal(expected.DistinctClasses(), reader.ClassNames);
+        AssertSameTable(expected, reader.ToTable());
+        AssertSameTable(expected, DataSource.Load(sgd, null, testSplit: false));
+
+        Standardizer fit = Standardizer.Fit(expected.Features, expected.Rows, expected.Dim);
+        Standardizer stored = reader.Standardizer();
+        for (int j = 0; j < expected.Dim; j++)
+        {
+            // Welford in one pass beside Fit's two passes, in float64: the same within rounding.
+            Assert.True(Math.Abs(stored.Mean[j] - fit.Mean[j]) <= 1e-12 * (Math.Abs(fit.Mean[j]) + fit.Std[j]),
+                $"mean {j}: stored {stored.Mean[j]:R}, Standardizer.Fit {fit.Mean[j]:R}");
+            Assert.True(Math.Abs(stored.Std[j] - fit.Std[j]) <= 1e-12 * fit.Std[j],
+                $"std {j}: stored {stored.Std[j]:R}, Standardizer.Fit {fit.Std[j]:R}");
+        }
+        Assert.Equal(0.0, reader.Std[1]); // the constant column: stored as is, 1 only when standardizing
+    }
+
+    // FloatText's fast path must give float.TryParse's float, bit for bit, on every shape of number text.
+    [Fact]
+    public void FastFloatParsingAgreesWithFloatTryParse()
+    {
+        var random = new Random(42);
+        var texts = new List<string>
+        {
+            "0", "-0", "+0", "1.", ".5", "-.5", "16777216", "16777217", "33554433", "0.1", "1e10", "1e-10", "1e11",
+            "9.99999e-11", "1e", "1e+", "e5", ".", "-", "", " 1", "1 ", "NaN", "-Infinity", "1e39", "1,5", "0x10",
+            "3.4028235e38", "1.17549435e-38", "0.000000000000000000000000000000000000000000001", "00000000000000000001.5",
+        };
+        for (int i = 0; i < 20000; i++)
+        {
+            double x = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-14, 14));
+            string format = random.Next(4) switch { 0 => "G6", 1 => "G7", 2 => "G9", _ => "R" };
+            texts.Add(x.ToString(format, CultureInfo.InvariantCulture));
+            texts.Add(random.Next(-20000000, 20000000).ToString(CultureInfo.InvariantCulture) + "e" + random.Next(-12, 12));
+        }
+        foreach (string text in texts)
+        {
+            bool expectedOk = float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float expected);
+            bool ok = FloatText.TryParse(Encoding.UTF8.GetBytes(text), out float got);
+            Assert.True(expectedOk == ok, $"'{text}': float.TryParse says {expectedOk}, FloatText {ok}");
+            if (ok)
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(got),
+                    $"'{text}': float.TryParse {expected:R}, FloatText {got:R}");
+        }
+    }
+
+    [Fact]
+    public void ReadRowsAcrossBlockBoundariesGivesTheSameRowsAsTheTable()
+    {
+        string csv = MakeCsv("data.csv", 23);
+        string sgd = PathOf("data.sgd");
+        Convert(csv, sgd, blockRows: 5);
+        Table expected = CsvTableReader.Read(csv);
+        int[] encoded = expected.Encode(expected.DistinctClasses());
+        using SgdReader reader = SgdReader.Open(sgd);
+        foreach ((long start, int count) in new[] { (3L, 9), (0L, 23), (22L, 1), (5L, 5), (4L, 2), (3L, 9) })
+        {
+            var features = new float[count * 3];
+            var labels = new int[count];
+            reader.ReadRows(start, count, features, labels);
+            Assert.Equal(expected.Features.AsSpan((int)start * 3, count * 3).ToArray(), features);
+            Assert.Equal(encoded.AsSpan((int)start, count).ToArray(), labels);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.ReadRows(20, 4, new float[12], new int[4]));
+    }
+
+    [Fact]
+    public void TextLabelsAndALabelColumnInTheMiddleRoundTrip()
+    {
+        string csv = Write("text.csv", "x,kind,y\n1,dog,2\n3,cat,4\n5,Dog,6\n7,cat,8\n");
+        string sgd = PathOf("text.sgd");
+        Convert(csv, sgd, blockRows: 3, label: "kind");
+        AssertSameTable(CsvTableReader.Read(csv, "kind"), SgdReader.Open(sgd).ToTableAndDispose());
+    }
+
+    [Fact]
+    public void ATruncatedFileIsRejectedWhereverItIsCut()
+    {
+        string sgd = PathOf("data.sgd");
+        Convert(MakeCsv("data.csv", 9), sgd, blockRows: 4);
+        byte[] whole = File.ReadAllBytes(sgd);
+        string cut = PathOf("cut.sgd");
+        foreach (int length in new[] { 1, 8, 20, 27, 28, 100, whole.Length - 40, whole.Length - 1 })
+        {
+            File.WriteAllBytes(cut, whole[..length]);
+            var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(cut).ToTableAndDispose());
+            Assert.Contains(cut, e.Message);
+            Assert.True(e.Message.Contains("truncated") || e.Message.Contains("bad magic"), $"cut at {length}: {e.Message}");
+        }
+    }
+
+    [Fact]
+    public void EveryFlippedByteIsCaught()
+    {
+        string sgd = PathOf("data.sgd");
+        Convert(MakeCsv("data.csv", 9), sgd, blockRows: 4);
+        byte[] whole = File.ReadAllBytes(sgd);
+        string bad = PathOf("bad.sgd");
+        for (int at = 0; at < whole.Length; at++)
+        {
+            byte[] flipped = (byte[])whole.Clone();
+            flipped[at] ^= 0x10;
+            File.WriteAllBytes(bad, flipped);
+            var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(bad).ToTableAndDispose());
+            Assert.Contains(bad, e.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData("", "the file is empty")]
+    [InlineData("a,b,label\n1,2,x\n", "bad magic")]
+    [InlineData("SMXGPUDS", "truncated")]
+    public void AnEmptyOrForeignFileIsRejected(string content, string expected)
+    {
+        string path = Write("foreign.sgd", content);
+        var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(expected, e.Message);
+        var train = Run("train", "--data", path, "--model", PathOf("m"), "--epochs", "1");
+        Assert.Equal(1, train.Code);
+        Assert.Contains(expected, train.Err);
+        Assert.False(File.Exists(PathOf("m")));
+    }
+
+    [Fact]
+    public void AFileOfAnotherVersionIsRejected()
+    {
+        string sgd = PathOf("data.sgd");
+        Convert(MakeCsv("data.csv", 5), sgd);
+        byte[] bytes = File.ReadAllBytes(sgd);
+        bytes[8] = 2;
+        File.WriteAllBytes(sgd, bytes);
+        var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(sgd));
+        Assert.Contains("dataset format version 2; this build reads version 1", e.Message);
+    }
+
+    // The inputs of CliTests.BadTrainingDataIsRejected: convert says what train says, and writes nothing.
+    [Theory]
+    [InlineData("missing", null, "file not found")]
+    [InlineData("empty", "", "empty")]
+    [InlineData("header only", "a,b,label\n", "no data rows")]
+    [InlineData("too few fields", "a,b,label\n1,2,x\n3,y\n", "line 3: 2 fields; expected 3")]
+    [InlineData("too many fields", "a,b,label\n1,2,x\n3,4,5,y\n", "line 3: 4 fields; expected 3")]
+    [InlineData("non-numeric", "a,b,label\n1,2,x\n3,abc,y\n", "line 3, column 2 ('b'): 'abc' is not a number")]
+    [InlineData("NaN", "a,b,label\n1,NaN,x\n3,4,y\n", "line 2, column 2 ('b'): 'NaN' is not a finite number")]
+    [InlineData("infinite", "a,b,label\n1,2,x\n-Infinity,4,y\n", "line 3, column 1 ('a'): '-Infinity' is not a finite number")]
+    [InlineData("overflow", "a,b,label\n1,2,x\n1e39,4,y\n", "is not a finite number")]
+    [InlineData("missing label", "a,b,label\n1,2,x\n3,4,\n", "line 3, column 3 ('label'): the label is missing")]
+    [InlineData("one class", "a,b,label\n1,2,x\n3,4,x\n", "the label column 'label' has only one class ('x'); a classifier needs at least two")]
+    public void BadCsvIsRejectedAsTrainRejectsIt(string name, string? content, string expected)
+    {
+        string data = content is null ? PathOf("absent.csv") : Write($"{name}.csv", content);
+        string output = PathOf("out.sgd");
+        var convert = Run("convert", "--data", data, "--out", output);
+        var train = Run("train", "--data", data, "--model", PathOf("model"), "--epochs", "1");
+        Assert.Equal(1, convert.Code);
+        Assert.Contains(expected, convert.Err);
+        Assert.Contains(data, convert.Err);
+        Assert.Equal(train.Err.Split('\n').Single(l => l.StartsWith("error:")), convert.Err.Split('\n').Single(l => l.StartsWith("error:")));
+        Assert.False(File.Exists(output), "no dataset may be written on bad input");
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
+    [Fact]
+    public void LabelNamingNoColumnIsRejectedByConvert()
+    {
+        string data = Write("good.csv", "a,b,label\n1,2,x\n2,1,y\n");
+        var result = Run("convert", "--data", data, "--label", "species", "--out", PathOf("out.sgd"));
+        Assert.Equal(1, result.Code);
+        Assert.Contains("--label 'species' names no column; the columns are: a, b, label", result.Err);
+        Assert.False(File.Exists(PathOf("out.sgd")));
+    }
+
+    [Fact]
+    public void TooLargeABlockIsRejectedByName()
+    {
+        var result = Run("convert", "--data", Check.IrisPath, "--out", PathOf("iris.sgd"), "--block-rows", "100000000");
+        Assert.Equal(1, result.Code);
+        Assert.Contains("--block-rows 100000000: a block of 4 features a row would exceed 64 MiB", result.Err);
+        Assert.False(File.Exists(PathOf("iris.sgd")));
+    }
+
+    // A tiny MNIST-style folder (IDX, big-endian headers): train and t10k files, as IdxTableReader reads them.
+    [Fact]
+    public void AnIdxFolderConvertsItsTrainOrTestFiles()
+    {
+        string mnist = Directory.CreateDirectory(PathOf("mnist")).FullName;
+        void Idx(string name, int magic, int[] shape, byte[] data)
+        {
+            using var file = new BinaryWriter(File.Create(Path.Combine(mnist, name)));
+            foreach (int v in new[] { magic }.Concat(shape))
+                file.Write(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v));
+            file.Write(data);
+        }
+        Idx("train-images-idx3-ubyte", 0x803, [3, 2, 2], [0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+        Idx("train-labels-idx1-ubyte", 0x801, [3], [7, 1, 7]);
+        Idx("t10k-images-idx3-ubyte", 0x803, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+        Idx("t10k-labels-idx1-ubyte", 0x801, [2], [3, 4]);
+        foreach (bool test in new[] { false, true })
+        {
+            string sgd = PathOf($"mnist-{test}.sgd");
+            var convert = Run(test ? ["convert", "--data", mnist, "--test", "--out", sgd] : ["convert", "--data", mnist, "--out", sgd]);
+            Assert.True(convert.Code == 0, convert.Err);
+            Table expected = IdxTableReader.Read(mnist, test);
+            using SgdReader reader = SgdReader.Open(sgd);
+            Table got = reader.ToTable();
+            Assert.Equal(expected.Features, got.Features);
+            Assert.Equal(expected.Labels, got.Labels);
+            Assert.Equal(expected.FeatureNames, got.FeatureNames);
+        }
+    }
+
+    [Fact]
+    public void ConvertThenTrainAndEvaluateOnTheSgdFile()
+    {
+        string sgd = PathOf("iris.sgd");
+        var convert = Run("convert", "--data", Check.IrisPath, "--out", sgd, "--block-rows", "64");
+        Assert.True(convert.Code == 0, convert.Err);
+        Assert.Matches(@"converted: .* -> .*iris\.sgd: 150 rows, 4 features, 3 classes; [0-9.]+ MB in [0-9.]+ s \([0-9.]+ MB/s\)", convert.Out);
+
+        string model = PathOf("iris.model");
+        var train = Run("train", "--data", sgd, "--model", model, "--epochs", "2", "--device", "cpu", "--val", sgd);
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("150 rows, 4 features", train.Out);
+        var evaluate = Run("evaluate", "--model", model, "--data", sgd, "--device", "cpu");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        Assert.Contains("rows      150", evaluate.Out);
+        var fromCsv = Run("evaluate", "--model", model, "--data", Check.IrisPath, "--device", "cpu");
+        Assert.Equal(fromCsv.Out, evaluate.Out);
+        var predict = Run("predict", "--model", model, "--data", sgd, "--out", PathOf("p.csv"), "--device", "cpu");
+        Assert.True(predict.Code == 0, predict.Err);
+
+        var otherLabel = Run("train", "--data", sgd, "--label", "sepal_length", "--model", PathOf("other.model"));
+        Assert.Equal(1, otherLabel.Code);
+        Assert.Contains("the label column of a .sgd file is fixed when it is converted", otherLabel.Err);
+        Assert.False(File.Exists(PathOf("other.model")));
+    }
+}
+
+internal static class SgdReaderExtensions
+{
+    /// <summary>Reads the whole file and closes it: the tests' one-liner.</summary>
+    public static Table ToTableAndDispose(this SgdReader reader)
+    {
+        using (reader)
+            return reader.ToTable();
+    }
+}
