@@ -119,15 +119,16 @@ public static class TrainCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
-            (Table train, Table? validation) = LoadData(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(val),
-                parse.GetValue(valFraction), options.Seed);
-            output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
-                             (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+            string dataPath = parse.GetValue(data)!;
+            string? valPath = parse.GetValue(val);
+            Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = DataSource.IsSgd(dataPath) && !Directory.Exists(dataPath)
+                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options)
+                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options);
 
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
             var clock = Stopwatch.StartNew();
             using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)), parse.GetValue(logJson));
-            (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => Pipeline.Train(gpu, train, validation, options, onEpoch));
+            (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => train(gpu, onEpoch));
             string path = parse.GetValue(model)!;
             ModelFile.Save(trained, path);
             WriteSummary(output, error, trained, result, path, clock.Elapsed);
@@ -139,6 +140,43 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Files larger than this, read as a table, get a note that `convert` makes a file that streams.</summary>
+    public const long LargeTableBytes = 256L << 20;
+
+    /// <summary>Training from a table in host memory (CSV, IDX, or a small .sgd split by --val-fraction).</summary>
+    private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTable(TextWriter output, string data,
+        string? label, string? valPath, double? fraction, TrainOptions options)
+    {
+        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options.Seed);
+        output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
+                         (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+        if (File.Exists(data) && new FileInfo(data).Length > LargeTableBytes)
+            output.WriteLine($"note: {data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
+                             "that trains in blocks and starts without parsing");
+        return (gpu, onEpoch) => Pipeline.Train(gpu, train, validation, options, onEpoch);
+    }
+
+    /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
+    private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromFile(TextWriter output, string data,
+        string? label, string? valPath, double? fraction, TrainOptions options)
+    {
+        if (fraction is not null)
+            throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
+        SgdReader train = DataSource.OpenSgd(data, label);
+        SgdReader? validationFile = valPath is not null && DataSource.IsSgd(valPath) && !Directory.Exists(valPath)
+            ? DataSource.OpenSgd(valPath, train.LabelName)
+            : null;
+        Table? validationTable = valPath is not null && validationFile is null ? DataSource.Load(valPath, train.LabelName, testSplit: true) : null;
+        output.WriteLine($"data: {data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
+                         (valPath is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
+        return (gpu, onEpoch) =>
+        {
+            using (train)
+            using (validationFile)
+                return Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch);
+        };
     }
 
     /// <summary>The training table and the validation table: from --val, or held out by --val-fraction, or none.</summary>

@@ -24,14 +24,26 @@ public static class DataSource
     public static bool IsSgd(string path) =>
         path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase) || SgdFormat.HasMagic(path);
 
-    // A .sgd file's label column was fixed when it was converted; naming another is a mistake, not a choice.
     private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
     {
-        using SgdReader reader = SgdReader.Open(path);
-        if (labelColumn is not null && labelColumn != reader.LabelName && !labelOptional)
+        using SgdReader reader = OpenSgd(path, labelOptional ? null : labelColumn);
+        return reader.ToTable();
+    }
+
+    /// <summary>
+    /// Opens a .sgd file for reading in blocks. Its label column was fixed when it was converted: naming another
+    /// is a mistake, not a choice, and an error.
+    /// </summary>
+    public static SgdReader OpenSgd(string path, string? labelColumn)
+    {
+        SgdReader reader = SgdReader.Open(path);
+        if (labelColumn is not null && labelColumn != reader.LabelName)
+        {
+            reader.Dispose();
             throw new DataFormatException(
                 $"{path}: the label column of a .sgd file is fixed when it is converted: it is '{reader.LabelName}', " +
                 $"not '{labelColumn}' (convert the CSV again with --label {labelColumn})");
-        return reader.ToTable();
+        }
+        return reader;
     }
 }

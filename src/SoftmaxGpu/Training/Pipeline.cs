@@ -33,6 +33,35 @@ public static class Pipeline
         return (model, result);
     }
 
+    /// <summary>
+    /// Trains on a .sgd dataset file without loading it: classes, feature names and standardization come from its
+    /// footer, and its rows stream from disk in blocks (resident on the device where they fit, streamed through it
+    /// where they do not). The validation set, where given, is a table or another .sgd file.
+    /// </summary>
+    public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, SgdReader train, Table? validationTable,
+        SgdReader? validationFile, TrainOptions options, Action<EpochReport>? onEpoch = null)
+    {
+        string[] classes = train.ClassNames;
+        if (classes.Length < 2)
+            throw Table.OneClass(train.Path, train.LabelName, classes[0]);
+        string[]? validationFeatures = validationTable?.FeatureNames ?? validationFile?.FeatureNames;
+        if (validationFeatures is not null && !validationFeatures.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
+            throw new DataFormatException(
+                $"{validationTable?.Source ?? validationFile!.Path}: feature columns differ from the training data's " +
+                $"({string.Join(", ", train.FeatureNames)})");
+
+        Standardizer standardizer = train.Standardizer();
+        IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
+            : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
+            : null;
+        TrainResult result = Trainer.Train(gpu, new SgdRowSource(train, standardizer, classes), validation, classes.Length,
+            options, onEpoch);
+        int kd = classes.Length * train.Dim;
+        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
+            result.Theta[..kd], result.Theta[kd..]);
+        return (model, result);
+    }
+
     public static EncodedSet Encode(Table table, IReadOnlyList<string> classes, Standardizer standardizer) =>
         new(standardizer.Apply(table.Features), table.Encode(classes), null, table.Rows, table.Dim);
 

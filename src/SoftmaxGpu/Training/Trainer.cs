@@ -11,14 +11,16 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public static class Trainer
 {
-    public static TrainResult Train(Gpu gpu, EncodedSet train, EncodedSet? validation, int k, TrainOptions options,
+    /// <param name="train">Standardized rows with class indices: an <see cref="EncodedSet"/> in memory, or a file read in blocks.</param>
+    public static TrainResult Train(Gpu gpu, IRowSource train, IRowSource? validation, int k, TrainOptions options,
         Action<EpochReport>? onEpoch = null)
     {
-        TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, train.Rows, train.Dim, k, validation?.Rows ?? 0);
+        int rows = checked((int)train.Rows);
+        TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, rows, train.Dim, k, validation?.Rows ?? 0);
         using TrainingData trainData = Upload(gpu, train, plan);
         using TrainingData? valData = validation is null ? null : Upload(gpu, validation, plan);
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.EngineRows, options.Fused,
-            train.Targets is not null, Math.Min(plan.BlockRows, Math.Max(train.Rows, validation?.Rows ?? 0)));
+            train is EncodedSet { Targets: not null }, (int)Math.Min(plan.BlockRows, Math.Max(rows, validation?.Rows ?? 0)));
         using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
         using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
 
@@ -32,7 +34,7 @@ public static class Trainer
                 throw new TrainingDivergedException(epoch, last.TrainLoss, plan.LearningRate);
             (double? valLoss, double? valAccuracy) = Validate(engine, valData, epoch, plan);
             var report = new EpochReport(epoch, plan.Epochs, last.TrainLoss, last.TrainAccuracy, valLoss, valAccuracy,
-                clock.Elapsed) { Objective = last.Objective, RowsRead = (long)epoch * train.Rows };
+                clock.Elapsed) { Objective = last.Objective, RowsRead = (long)epoch * rows };
             history.Add(report);
             onEpoch?.Invoke(report);
             best.Observe(epoch, valLoss);
@@ -45,8 +47,8 @@ public static class Trainer
     }
 
     /// <summary>A set on the device as the plan says: resident, or streamed in blocks of the plan's rows.</summary>
-    private static TrainingData Upload(Gpu gpu, EncodedSet set, TrainPlan plan) =>
-        plan.Streamed ? TrainingData.Streamed(gpu.Accelerator, set, plan.BlockRows) : TrainingData.Resident(gpu.Accelerator, set);
+    private static TrainingData Upload(Gpu gpu, IRowSource set, TrainPlan plan) =>
+        TrainingData.Streamed(gpu.Accelerator, set, plan.Streamed ? plan.BlockRows : int.MaxValue);
 
     /// <summary>Mean loss and accuracy of the validation set under the current θ, or nulls without one.</summary>
     private static (double? Loss, double? Accuracy) Validate(GradientEngine engine, TrainingData? validation, int epoch, TrainPlan plan)

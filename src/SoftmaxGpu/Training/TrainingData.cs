@@ -39,9 +39,9 @@ public sealed class TrainingData : IDisposable
         HasTargets = host is EncodedSet { Targets: not null };
         BlockRows = blockRows;
         Blocks = (Rows + blockRows - 1) / blockRows;
-        if (Blocks == 1 && host is EncodedSet set)
+        if (Blocks == 1)
         {
-            parts = [new DeviceSet(accelerator, set)];
+            parts = [host is EncodedSet set ? new DeviceSet(accelerator, set) : Upload(accelerator, host)];
             return;
         }
         if (HasTargets)
@@ -104,6 +104,24 @@ public sealed class TrainingData : IDisposable
                 Stage(BlockAt(i + 1), i + 1);
         }
         accelerator.DefaultStream.Synchronize();
+    }
+
+    /// <summary>A whole set read from its source in chunks into one device set (host memory holds a chunk).</summary>
+    private static DeviceSet Upload(Accelerator accelerator, IRowSource source)
+    {
+        int rows = checked((int)source.Rows);
+        var set = new DeviceSet(accelerator, rows, source.Dim);
+        int chunk = Math.Max(1, Math.Min(rows, GradientEngine.BlockFloats / Math.Max(1, source.Dim)));
+        var features = new float[(long)chunk * source.Dim];
+        var labels = new int[chunk];
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int count = Math.Min(chunk, rows - start);
+            source.Read(start, count, features.AsSpan(0, count * source.Dim), labels.AsSpan(0, count));
+            set.Features.SubView((long)start * source.Dim, (long)count * source.Dim).CopyFromCPU(features.AsSpan(0, count * source.Dim));
+            set.Labels.SubView(start, count).CopyFromCPU(labels.AsSpan(0, count));
+        }
+        return set;
     }
 
     /// <summary>Copies block <paramref name="block"/> from host memory into page-locked memory, then sends it on
