@@ -3,29 +3,9 @@ using SoftmaxGpu.Cli;
 
 namespace SoftmaxGpu.Tests;
 
-/// <summary>The console app through its entry point, in a temporary folder: what a user would type.</summary>
-public sealed class CliTests : IDisposable
+/// <summary>The console app through its entry point, in a temporary Folder: what a user would type.</summary>
+public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("softmaxgpu-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(folder, name);
-
-    private string Write(string name, string text)
-    {
-        File.WriteAllText(PathOf(name), text);
-        return PathOf(name);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private const string Good = "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n";
 
     [Fact]

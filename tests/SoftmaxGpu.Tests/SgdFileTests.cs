@@ -10,28 +10,8 @@ namespace SoftmaxGpu.Tests;
 /// reader gives (the CSV reader is the trusted second implementation), at every block boundary; a damaged or
 /// foreign file, and every CSV that training rejects, must fail with a message naming the file.
 /// </summary>
-public sealed class SgdFileTests : IDisposable
+public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("softmaxgpu-sgd-").FullName;
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(folder, name);
-
-    private string Write(string name, string text)
-    {
-        File.WriteAllText(PathOf(name), text);
-        return PathOf(name);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     /// <summary>
     /// A seeded CSV of N rows: 3 features (one constant, one with large magnitudes and odd fractions) and an
     /// integer label whose first appearances are out of numeric order (10, 9, 2, …).
@@ -246,7 +226,7 @@ public sealed class SgdFileTests : IDisposable
         Assert.Contains(data, convert.Err);
         Assert.Equal(train.Err.Split('\n').Single(l => l.StartsWith("error:")), convert.Err.Split('\n').Single(l => l.StartsWith("error:")));
         Assert.False(File.Exists(output), "no dataset may be written on bad input");
-        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(Folder, "*.tmp"));
     }
 
     [Fact]
@@ -268,7 +248,7 @@ public sealed class SgdFileTests : IDisposable
         Assert.False(File.Exists(PathOf("iris.sgd")));
     }
 
-    // A tiny MNIST-style folder (IDX, big-endian headers): train and t10k files, as IdxTableReader reads them.
+    // A tiny MNIST-style Folder (IDX, big-endian headers): train and t10k files, as IdxTableReader reads them.
     [Fact]
     public void AnIdxFolderConvertsItsTrainOrTestFiles()
     {

@@ -1,37 +1,24 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using SoftmaxGpu.Cli;
 
 namespace SoftmaxGpu.Tests;
 
 /// <summary>Training from a .sgd file read in blocks, resident and streamed, against training from the CSV.</summary>
-public sealed class TrainFromFileTests : IDisposable
+public sealed class TrainFromFileTests() : CliFolder("softmaxgpu-file-")
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("softmaxgpu-file-").FullName;
-
-    public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = App.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static double Objective(string output) =>
         double.Parse(Regex.Matches(output, @"objective ([0-9.eE+-]+)")[^1].Groups[1].Value, CultureInfo.InvariantCulture);
 
     [Fact]
     public void LbfgsFromAFileInBlocksReachesTheObjectiveOfTheCsv()
     {
-        string sgd = Path.Combine(folder, "iris.sgd");
+        string sgd = PathOf("iris.sgd");
         var convert = Run("convert", "--data", Check.IrisPath, "--out", sgd, "--block-rows", "16");
         Assert.True(convert.Code == 0, convert.Err);
 
-        var fromCsv = Run("train", "--data", Check.IrisPath, "--model", Path.Combine(folder, "a"), "--optimizer", "lbfgs");
-        var fromFile = Run("train", "--data", sgd, "--model", Path.Combine(folder, "b"), "--optimizer", "lbfgs");
-        var streamed = Run("train", "--data", sgd, "--val", sgd, "--model", Path.Combine(folder, "c"), "--optimizer", "lbfgs",
+        var fromCsv = Run("train", "--data", Check.IrisPath, "--model", PathOf("a"), "--optimizer", "lbfgs");
+        var fromFile = Run("train", "--data", sgd, "--model", PathOf("b"), "--optimizer", "lbfgs");
+        var streamed = Run("train", "--data", sgd, "--val", sgd, "--model", PathOf("c"), "--optimizer", "lbfgs",
             "--device-memory", "2KiB");
         foreach (var run in new[] { fromCsv, fromFile, streamed })
             Assert.True(run.Code == 0, run.Err);
@@ -41,7 +28,7 @@ public sealed class TrainFromFileTests : IDisposable
         Check.Close(Objective(fromCsv.Out), Objective(fromFile.Out), 0, 1e-6, "J from the file vs from the CSV");
         Check.Close(Objective(fromCsv.Out), Objective(streamed.Out), 0, 1e-6, "J from the file, streamed, vs from the CSV");
 
-        var split = Run("train", "--data", sgd, "--model", Path.Combine(folder, "d"), "--val-fraction", "0.2");
+        var split = Run("train", "--data", sgd, "--model", PathOf("d"), "--val-fraction", "0.2");
         Assert.Equal(1, split.Code);
         Assert.Contains("--val-fraction needs the data in memory", split.Err);
     }
