@@ -34,11 +34,18 @@ public static class EvaluateCommand
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
-            Table table = DataSource.Load(parse.GetValue(data)!, parse.GetValue(label) ?? trained.LabelName, testSplit: true);
-            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
-            Prediction prediction = Pipeline.Predict(gpu, trained, table, withLabels: true);
-            Evaluation evaluation = Evaluation.Compute(table.Encode(trained.Classes), prediction.Predicted, trained.K,
-                prediction.Loss!.Value);
+            (IRowSource source, IDisposable? file) = PredictCommand.Rows(trained, parse.GetValue(data)!, labelsNeeded: true,
+                parse.GetValue(label));
+            Evaluation evaluation;
+            using (file)
+            {
+                using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+                // The confusion matrix is counted block by block: a .sgd file is never held whole.
+                var confusion = new long[trained.K, trained.K];
+                double? loss = Pipeline.Predict(gpu, trained, source, withLabels: true,
+                    block => Evaluation.Count(block.Labels, block.Predicted, block.Rows, confusion));
+                evaluation = Evaluation.FromConfusion(confusion, loss!.Value);
+            }
             output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
             if (plotPath is not null)
             {

@@ -30,20 +30,40 @@ public static class PredictCommand
         command.SetAction(parse => App.Guard(error, () =>
         {
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
-            Table table = DataSource.Load(parse.GetValue(data)!, trained.LabelName, testSplit: true, labelOptional: true);
-            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
-            Prediction prediction = Pipeline.Predict(gpu, trained, table, withLabels: false);
-            bool withProbabilities = parse.GetValue(proba);
-            string path = parse.GetValue(outPath)!;
-            Write(path, trained, prediction, withProbabilities);
-            output.WriteLine($"predictions: {path} ({table.Rows} rows)");
+            (IRowSource source, IDisposable? file) = Rows(trained, parse.GetValue(data)!);
+            using (file)
+            {
+                using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+                string path = parse.GetValue(outPath)!;
+                Write(gpu, path, trained, source, parse.GetValue(proba));
+                output.WriteLine($"predictions: {path} ({source.Rows} rows)");
+            }
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Header: predicted[, p_class…]; one row per input row, in input order.</summary>
-    private static void Write(string path, SoftmaxModel model, Prediction prediction, bool withProbabilities)
+    /// <summary>
+    /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
+    /// to dispose), or a table in memory.
+    /// </summary>
+    public static (IRowSource Source, IDisposable? File) Rows(SoftmaxModel model, string data, bool labelsNeeded = false,
+        string? label = null)
+    {
+        if (DataSource.IsSgd(data) && !Directory.Exists(data))
+        {
+            SgdReader reader = DataSource.OpenSgd(data, label);
+            model.CheckColumns(reader.FeatureNames, data);
+            return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
+        }
+        Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded);
+        model.CheckColumns(table.FeatureNames, table.Source);
+        int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
+        return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);
+    }
+
+    /// <summary>Header: predicted[, p_class…]; one row per input row, in input order, written block by block.</summary>
+    private static void Write(Gpu gpu, string path, SoftmaxModel model, IRowSource source, bool withProbabilities)
     {
         int k = model.K;
         string[] header = withProbabilities
@@ -54,14 +74,17 @@ public static class PredictCommand
             using CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions(), leaveOpen: true);
             csv.WriteHeader(header);
             var record = new string[header.Length];
-            for (int r = 0; r < prediction.Predicted.Length; r++)
+            Pipeline.Predict(gpu, model, source, withLabels: false, block =>
             {
-                record[0] = model.Classes[prediction.Predicted[r]];
-                if (withProbabilities)
-                    for (int c = 0; c < k; c++)
-                        record[c + 1] = prediction.Probabilities[(long)r * k + c].ToString("G9", CultureInfo.InvariantCulture);
-                csv.WriteRecord(record);
-            }
+                for (int r = 0; r < block.Rows; r++)
+                {
+                    record[0] = model.Classes[block.Predicted[r]];
+                    if (withProbabilities)
+                        for (int c = 0; c < k; c++)
+                            record[c + 1] = block.Probabilities[(long)r * k + c].ToString("G9", CultureInfo.InvariantCulture);
+                    csv.WriteRecord(record);
+                }
+            });
         });
     }
 }

@@ -1,7 +1,7 @@
 namespace SoftmaxGpu.Metrics;
 
 /// <summary>Classification metrics from true and predicted class indices.</summary>
-public sealed record Evaluation(int Rows, double Accuracy, double LogLoss, double MacroF1, double[] Precision,
+public sealed record Evaluation(long Rows, double Accuracy, double LogLoss, double MacroF1, double[] Precision,
     double[] Recall, double[] F1, long[,] Confusion)
 {
     /// <summary>
@@ -11,8 +11,24 @@ public sealed record Evaluation(int Rows, double Accuracy, double LogLoss, doubl
     public static Evaluation Compute(int[] truth, int[] predicted, int k, double logLoss)
     {
         var confusion = new long[k, k];
-        for (int r = 0; r < truth.Length; r++)
+        Count(truth, predicted, truth.Length, confusion);
+        return FromConfusion(confusion, logLoss);
+    }
+
+    /// <summary>Adds the first <paramref name="rows"/> (truth, predicted) pairs to the confusion counts.</summary>
+    public static void Count(int[] truth, int[] predicted, int rows, long[,] confusion)
+    {
+        for (int r = 0; r < rows; r++)
             confusion[truth[r], predicted[r]]++;
+    }
+
+    /// <summary>The metrics of a confusion matrix counted as the rows went by (data read in blocks).</summary>
+    public static Evaluation FromConfusion(long[,] confusion, double logLoss)
+    {
+        int k = confusion.GetLength(0);
+        long rows = 0;
+        foreach (long count in confusion)
+            rows += count;
         var precision = new double[k];
         var recall = new double[k];
         var f1 = new double[k];
@@ -31,7 +47,6 @@ public sealed record Evaluation(int Rows, double Accuracy, double LogLoss, doubl
             recall[c] = actualC == 0 ? 0 : (double)tp / actualC;
             f1[c] = precision[c] + recall[c] == 0 ? 0 : 2 * precision[c] * recall[c] / (precision[c] + recall[c]);
         }
-        return new Evaluation(truth.Length, (double)correct / truth.Length, logLoss, f1.Average(), precision, recall, f1,
-            confusion);
+        return new Evaluation(rows, (double)correct / rows, logLoss, f1.Average(), precision, recall, f1, confusion);
     }
 }

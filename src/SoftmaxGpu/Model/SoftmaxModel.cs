@@ -38,17 +38,17 @@ public sealed class SoftmaxModel
     public int D => FeatureNames.Length;
 
     /// <summary>Checks that a table has this model's feature columns, in order, and says what differs.</summary>
-    public void CheckColumns(Table table)
+    public void CheckColumns(IReadOnlyList<string> featureNames, string source)
     {
-        if (table.FeatureNames.SequenceEqual(FeatureNames, StringComparer.Ordinal))
+        if (featureNames.SequenceEqual(FeatureNames, StringComparer.Ordinal))
             return;
-        string[] missing = FeatureNames.Except(table.FeatureNames).ToArray();
-        string[] extra = table.FeatureNames.Except(FeatureNames).ToArray();
+        string[] missing = FeatureNames.Except(featureNames).ToArray();
+        string[] extra = featureNames.Except(FeatureNames).ToArray();
         string detail = missing.Length == 0 && extra.Length == 0
             ? "the same columns in a different order"
             : $"missing: {Describe(missing)}; unexpected: {Describe(extra)}";
         throw new DataFormatException(
-            $"{table.Source}: feature columns differ from the model's {D} ({detail})");
+            $"{source}: feature columns differ from the model's {D} ({detail})");
     }
 
     private static string Describe(string[] names) =>

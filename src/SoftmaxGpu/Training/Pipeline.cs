@@ -69,31 +69,55 @@ public static class Pipeline
     /// <param name="withLabels">Also compute the mean loss against the table's labels.</param>
     public static Prediction Predict(Gpu gpu, SoftmaxModel model, Table table, bool withLabels)
     {
-        model.CheckColumns(table);
+        model.CheckColumns(table.FeatureNames, table.Source);
         int n = table.Rows;
         int k = model.K;
-        int[] labels = withLabels ? table.Encode(model.Classes) : [];
-        Accelerator accelerator = gpu.Accelerator;
+        var set = new EncodedSet(model.Standardizer.Apply(table.Features),
+            withLabels ? table.Encode(model.Classes) : new int[n], null, n, table.Dim);
+        var probabilities = new float[(long)n * k];
+        var predicted = new int[n];
+        double? loss = Predict(gpu, model, set, withLabels, block =>
+        {
+            block.Predicted.AsSpan(0, block.Rows).CopyTo(predicted.AsSpan((int)block.Start));
+            block.Probabilities.AsSpan(0, block.Rows * k).CopyTo(probabilities.AsSpan((int)(block.Start * k)));
+        });
+        return new Prediction(probabilities, predicted, loss);
+    }
 
-        using var x = accelerator.Allocate1D(model.Standardizer.Apply(table.Features));
-        using var y = accelerator.Allocate1D<int>(Math.Max(1, labels.Length)); // ILGPU cannot allocate zero elements
-        if (withLabels)
-            y.View.SubView(0, labels.Length).CopyFromCPU(labels);
-        using var predicted = accelerator.Allocate1D<int>(n);
-        // Forward blocks only: no gradient batch (1 row), evaluation blocks sized for the table.
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, model.D, k, batchRows: 1, evaluationRows: n);
+    /// <summary>
+    /// Runs the model over every row of <paramref name="source"/>, a block at a time: each block is read, sent to
+    /// the device, evaluated, and handed to <paramref name="onBlock"/> before the next is read, so host memory
+    /// holds one block whatever the row count. Returns the mean loss against the source's labels where
+    /// <paramref name="withLabels"/> (the source's labels are then class indices of the model), else null.
+    /// </summary>
+    public static double? Predict(Gpu gpu, SoftmaxModel model, IRowSource source, bool withLabels, Action<PredictedBlock> onBlock)
+    {
+        int k = model.K, d = model.D;
+        int capacity = (int)Math.Clamp(source.Rows, 1, Math.Min(GradientEngine.BlockRows, GradientEngine.BlockFloats / Math.Max(d, k)));
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, batchRows: 1, evaluationRows: capacity);
         engine.Weights.CopyFromCPU(model.Weights);
         engine.Bias.CopyFromCPU(model.Bias);
-
-        var probabilities = new float[(long)n * k];
+        using var part = new DeviceSet(gpu.Accelerator, capacity, d);
+        using var predictedBuffer = gpu.Accelerator.Allocate1D<int>(capacity);
+        ArrayView<int> predicted = predictedBuffer.View;
+        var block = new PredictedBlock(0, 0, new int[capacity], new int[capacity], new float[(long)capacity * k]);
+        var features = new float[(long)capacity * d];
         engine.ResetTotals();
-        engine.ForEachBlock(x.View, n, withLabels ? y.View.SubView(0, n) : default, default, 1f / n,
-            (start, rows, logits, outputs) =>
-            {
-                engine.Argmax(logits, rows, predicted.View.SubView(start, rows));
-                outputs.CopyToCPU(probabilities.AsSpan((int)((long)start * k), rows * k));
-            });
-        double? loss = withLabels ? engine.ReadTotals().Loss : null;
-        return new Prediction(probabilities, predicted.GetAsArray1D(), loss);
+        for (long start = 0; start < source.Rows; start += capacity)
+        {
+            int rows = (int)Math.Min(capacity, source.Rows - start);
+            source.Read(start, rows, features.AsSpan(0, rows * d), block.Labels.AsSpan(0, rows));
+            part.Features.SubView(0, (long)rows * d).CopyFromCPU(features.AsSpan(0, rows * d));
+            part.Labels.SubView(0, rows).CopyFromCPU(block.Labels.AsSpan(0, rows));
+            engine.ForEachBlock(part.Features, rows, withLabels ? part.Labels.SubView(0, rows) : default, default, 1f / source.Rows,
+                (_, count, logits, outputs) =>
+                {
+                    engine.Argmax(logits, count, predicted.SubView(0, count));
+                    outputs.CopyToCPU(block.Probabilities.AsSpan(0, count * k));
+                    predicted.SubView(0, count).CopyToCPU(block.Predicted.AsSpan(0, count));
+                });
+            onBlock(block with { Start = start, Rows = rows });
+        }
+        return withLabels ? engine.ReadTotals().Loss : null;
     }
 }

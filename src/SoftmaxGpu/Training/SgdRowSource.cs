@@ -6,10 +6,12 @@ namespace SoftmaxGpu.Training;
 /// A .sgd dataset file as rows for training, read block by block and standardized on the way with the file's
 /// own statistics: host memory holds the staged block, never the set.
 /// </summary>
-public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IReadOnlyList<string> classes) : IRowSource
+/// <param name="labelsNeeded">False for prediction: a class the model does not know reads as −1 instead of an error.</param>
+public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IReadOnlyList<string> classes,
+    bool labelsNeeded = true) : IRowSource
 {
-    // The model's class index of each of the file's classes (the same list, unless validating against a model).
-    private readonly int[] classIndex = reader.ClassNames.Select(c => IndexOf(classes, c, reader.Path)).ToArray();
+    // The model's class index of each of the file's classes (the same list, unless read against a model).
+    private readonly int[] classIndex = reader.ClassNames.Select(c => IndexOf(classes, c, reader.Path, labelsNeeded)).ToArray();
     private readonly double[] mean = standardizer.Mean;
     private readonly double[] std = standardizer.Std;
 
@@ -29,11 +31,13 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
         }
     }
 
-    private static int IndexOf(IReadOnlyList<string> classes, string name, string path)
+    private static int IndexOf(IReadOnlyList<string> classes, string name, string path, bool required)
     {
         for (int c = 0; c < classes.Count; c++)
             if (classes[c] == name)
                 return c;
-        throw new DataFormatException($"{path}: class '{name}' is not among the training classes ({string.Join(", ", classes)})");
+        return required
+            ? throw new DataFormatException($"{path}: class '{name}' is not among the model's classes ({string.Join(", ", classes)})")
+            : -1;
     }
 }
