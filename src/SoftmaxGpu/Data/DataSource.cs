@@ -4,9 +4,7 @@ namespace SoftmaxGpu.Data;
 /// Where a table comes from: a CSV file, a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
 /// extension), or a folder of MNIST IDX files (training files for training, the t10k files for evaluation and
 /// prediction). The whole table is read into host memory.
-/// REVIEW: sets larger than the device already stream from host memory in blocks (TrainingData); a set larger
-/// than host memory needs TrainingData to stage a .sgd file's blocks (SgdReader.ReadRows) through an IRowSource
-/// instead of this table.
+/// A .sgd file loaded here is read whole; train, predict and evaluate read one in blocks instead (SgdRowSource).
 /// </summary>
 public static class DataSource
 {
