@@ -176,6 +176,11 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
             Assert.True(json.RootElement.GetProperty("objective").GetDouble() > 0);
             Assert.True(json.RootElement.GetProperty("val_loss").GetDouble() > 0);
         }
+        // rows_read counts every pass over the training rows, line-search trials included.
+        int passes = int.Parse(train.Out.Split(" passes over the data")[0].Split(' ')[^1]);
+        int rows = int.Parse(train.Out.Split("data: ")[1].Split(": ")[1].Split(' ')[0]);
+        using JsonDocument lastLine = JsonDocument.Parse(lines[^1]);
+        Assert.Equal((long)passes * rows, lastLine.RootElement.GetProperty("rows_read").GetInt64());
     }
 
     [Fact]

@@ -8,6 +8,6 @@ public sealed record EpochReport(int Epoch, int Epochs, double TrainLoss, double
     /// <summary>J = mean loss + (λ/2)‖W‖² over the whole training set, where the optimizer computes it (L-BFGS).</summary>
     public double? Objective { get; init; }
 
-    /// <summary>Rows the optimizer has read so far (passes over the training set × N).</summary>
+    /// <summary>Rows the optimizer has read so far: its passes over the training set (line-search trials included) × N.</summary>
     public long RowsRead { get; init; }
 }

@@ -27,6 +27,7 @@ public static class Trainer
         var history = new List<EpochReport>();
         var clock = Stopwatch.StartNew();
         EpochOutcome? last = null;
+        long rowsRead = 0;
         for (int epoch = 1; epoch <= plan.Epochs && last?.Converged is null && !best.Stopped; epoch++)
         {
             last = optimizer.Run(epoch);
@@ -34,7 +35,7 @@ public static class Trainer
                 throw new TrainingDivergedException(epoch, last.TrainLoss, plan.LearningRate);
             (double? valLoss, double? valAccuracy) = Validate(engine, valData, epoch, plan);
             var report = new EpochReport(epoch, plan.Epochs, last.TrainLoss, last.TrainAccuracy, valLoss, valAccuracy,
-                clock.Elapsed) { Objective = last.Objective, RowsRead = (long)epoch * rows };
+                clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += (long)last.Passes * rows };
             history.Add(report);
             onEpoch?.Invoke(report);
             best.Observe(epoch, valLoss);

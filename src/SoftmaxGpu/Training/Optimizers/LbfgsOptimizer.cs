@@ -35,6 +35,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     private double[] position;
     private Evaluation current;
     private int evaluations;
+    private int reported; // evaluations already counted in an outcome
 
     /// <summary>f(θ), ∇f(θ), and the mean loss and accuracy behind them.</summary>
     private readonly record struct Evaluation(double J, double[] G, double Loss, double Accuracy);
@@ -118,8 +119,12 @@ public sealed class LbfgsOptimizer : IOptimizer
         return null;
     }
 
-    private EpochOutcome Outcome(string? converged) =>
-        new(current.Loss, current.Accuracy) { Objective = current.J, Converged = converged };
+    private EpochOutcome Outcome(string? converged)
+    {
+        int passes = evaluations - reported;
+        reported = evaluations;
+        return new EpochOutcome(current.Loss, current.Accuracy) { Objective = current.J, Converged = converged, Passes = passes };
+    }
 
     /// <summary>J(θ), ∇J(θ), and the mean loss and accuracy behind them: one pass over X on the device.</summary>
     private Evaluation Evaluate(double[] theta)
