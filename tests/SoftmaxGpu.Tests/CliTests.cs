@@ -275,17 +275,7 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
 
     // Each bad training input: exit code 1, a message naming the problem, and no model file.
     [Theory]
-    [InlineData("missing", null, "file not found")]
-    [InlineData("empty", "", "empty")]
-    [InlineData("header only", "a,b,label\n", "no data rows")]
-    [InlineData("too few fields", "a,b,label\n1,2,x\n3,y\n", "line 3: 2 fields; expected 3")]
-    [InlineData("too many fields", "a,b,label\n1,2,x\n3,4,5,y\n", "line 3: 4 fields; expected 3")]
-    [InlineData("non-numeric", "a,b,label\n1,2,x\n3,abc,y\n", "line 3, column 2 ('b'): 'abc' is not a number")]
-    [InlineData("NaN", "a,b,label\n1,NaN,x\n3,4,y\n", "line 2, column 2 ('b'): 'NaN' is not a finite number")]
-    [InlineData("infinite", "a,b,label\n1,2,x\n-Infinity,4,y\n", "line 3, column 1 ('a'): '-Infinity' is not a finite number")]
-    [InlineData("overflow", "a,b,label\n1,2,x\n1e39,4,y\n", "is not a finite number")]
-    [InlineData("missing label", "a,b,label\n1,2,x\n3,4,\n", "line 3, column 3 ('label'): the label is missing")]
-    [InlineData("one class", "a,b,label\n1,2,x\n3,4,x\n", "only one class")]
+    [MemberData(nameof(BadCsv.Inputs), MemberType = typeof(BadCsv))]
     public void BadTrainingDataIsRejected(string name, string? content, string expected)
     {
         string data = content is null ? PathOf("absent.csv") : Write($"{name}.csv", content);
