@@ -207,8 +207,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
             using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, data.BlockRows);
             engine.Theta.CopyFromCPU(Check.ToFloat(theta));
             engine.ResetTotals();
-            engine.ClearGradient();
-            data.ForEachBlock(null, (_, part, rows) => engine.Gradient(part, default, rows, 1f / n, 1f / n, accumulate: true));
+            engine.FullBatchGradient(data);
             string what = streamed ? $"streamed in blocks of {blockRows}" : "resident";
             Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, $"gradient, {what}");
             Check.Close(objective, engine.ReadTotals().Loss, 1e-6, 1e-5, $"loss, {what}");

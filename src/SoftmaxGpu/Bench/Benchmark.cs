@@ -118,8 +118,7 @@ public static class Benchmark
         double passSeconds = Median(repeats, () =>
         {
             engine.ResetTotals();
-            engine.ClearGradient();
-            data.ForEachBlock(null, (_, part, rows) => engine.Gradient(part, default, rows, 1f / n, 1f / n, accumulate: true));
+            engine.FullBatchGradient(data);
         }, accelerator);
         double setBytes = 4.0 * n * (d + 1);
         return new StreamResult(gpu.Description, shape, deviceMemory, data.BlockRows, data.Blocks,

@@ -128,8 +128,17 @@ public sealed class GradientEngine : IDisposable
             kernels.AddInto.Launch(target, Grad);
     }
 
-    /// <summary>Zeroes Grad, for a gradient about to be summed over blocks.</summary>
-    public void ClearGradient() => grad.MemSetToZero();
+    /// <summary>
+    /// Grad = ∇ mean loss over every row of <paramref name="data"/> (the full batch): one block when resident, else
+    /// each streamed block's 1/N share summed into Grad; the loss, scaled by 1/N, is added to the totals.
+    /// </summary>
+    public void FullBatchGradient(TrainingData data)
+    {
+        float scale = 1f / data.Rows;
+        if (data.IsStreamed)
+            grad.MemSetToZero();
+        data.ForEachBlock(null, (_, part, rows) => Gradient(part, default, rows, scale, scale, accumulate: data.IsStreamed));
+    }
 
     private void GradientInto(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
         ArrayView1D<float, Stride1D.Dense> target)

@@ -135,11 +135,7 @@ public sealed class LbfgsOptimizer : IOptimizer
         double lambda = context.Plan.WeightDecay;
         engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
         engine.ResetTotals();
-        // ∇ mean loss over all N rows: one block when resident, else each streamed block's share summed.
-        if (train.IsStreamed)
-            engine.ClearGradient();
-        train.ForEachBlock(null, (_, part, rows) =>
-            engine.Gradient(part, default, rows, 1f / train.Rows, 1f / train.Rows, accumulate: train.IsStreamed));
+        engine.FullBatchGradient(train);
         (double loss, double correct) = engine.ReadTotals();
         float[] g = engine.Grad.GetAsArray1D();
         double objective = loss;

@@ -44,11 +44,7 @@ public abstract class MiniBatchOptimizer : IOptimizer
         Engine.ResetTotals();
         if (FullBatch)
         {
-            // ∇ mean loss over all N rows, block by block (one block when resident); the loss scaled by 1/N into the totals.
-            if (train.IsStreamed)
-                Engine.ClearGradient();
-            train.ForEachBlock(null, (_, part, rows) =>
-                Engine.Gradient(part, default, rows, 1f / n, 1f / n, accumulate: train.IsStreamed));
+            Engine.FullBatchGradient(train);
             Update();
         }
         else
