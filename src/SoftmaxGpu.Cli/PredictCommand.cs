@@ -50,7 +50,7 @@ public static class PredictCommand
     public static (IRowSource Source, IDisposable? File) Rows(SoftmaxModel model, string data, bool labelsNeeded = false,
         string? label = null)
     {
-        if (DataSource.IsSgd(data) && !Directory.Exists(data))
+        if (DataSource.IsSgd(data))
         {
             SgdReader reader = DataSource.OpenSgd(data, label);
             model.CheckColumns(reader.FeatureNames, data);

@@ -121,7 +121,7 @@ public static class TrainCommand
                 Plots.CheckPath(plotPath);
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
-            Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = DataSource.IsSgd(dataPath) && !Directory.Exists(dataPath)
+            Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = DataSource.IsSgd(dataPath)
                 ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options)
                 : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options);
 
@@ -165,7 +165,7 @@ public static class TrainCommand
         if (fraction is not null)
             throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
         SgdReader train = DataSource.OpenSgd(data, label);
-        SgdReader? validationFile = valPath is not null && DataSource.IsSgd(valPath) && !Directory.Exists(valPath)
+        SgdReader? validationFile = valPath is not null && DataSource.IsSgd(valPath)
             ? DataSource.OpenSgd(valPath, train.LabelName)
             : null;
         Table? validationTable = valPath is not null && validationFile is null ? DataSource.Load(valPath, train.LabelName, testSplit: true) : null;

@@ -19,8 +19,9 @@ public static class DataSource
         return CsvTableReader.Read(path, labelColumn, labelOptional);
     }
 
+    /// <summary>Whether <paramref name="path"/> names a .sgd dataset file (by extension or magic; a folder never does).</summary>
     public static bool IsSgd(string path) =>
-        path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase) || SgdFormat.HasMagic(path);
+        !Directory.Exists(path) && (path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase) || SgdFormat.HasMagic(path));
 
     private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
     {
