@@ -34,7 +34,7 @@ public static class EvaluateCommand
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
-            (IRowSource source, IDisposable? file) = PredictCommand.Rows(trained, parse.GetValue(data)!, labelsNeeded: true,
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
                 parse.GetValue(label));
             Evaluation evaluation;
             using (file)

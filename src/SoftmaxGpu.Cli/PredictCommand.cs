@@ -30,7 +30,7 @@ public static class PredictCommand
         command.SetAction(parse => App.Guard(error, () =>
         {
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
-            (IRowSource source, IDisposable? file) = Rows(trained, parse.GetValue(data)!);
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!);
             using (file)
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
@@ -41,25 +41,6 @@ public static class PredictCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
-    /// to dispose), or a table in memory.
-    /// </summary>
-    public static (IRowSource Source, IDisposable? File) Rows(SoftmaxModel model, string data, bool labelsNeeded = false,
-        string? label = null)
-    {
-        if (DataSource.IsSgd(data))
-        {
-            SgdReader reader = DataSource.OpenSgd(data, label);
-            model.CheckColumns(reader.FeatureNames, data);
-            return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
-        }
-        Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded);
-        model.CheckColumns(table.FeatureNames, table.Source);
-        int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
-        return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);
     }
 
     /// <summary>Header: predicted[, p_class…]; one row per input row, in input order, written block by block.</summary>

@@ -120,4 +120,23 @@ public static class Pipeline
         }
         return withLabels ? engine.ReadTotals().Loss : null;
     }
+
+    /// <summary>
+    /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
+    /// to dispose), or a table in memory.
+    /// </summary>
+    public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
+        string? label = null)
+    {
+        if (DataSource.IsSgd(data))
+        {
+            SgdReader reader = DataSource.OpenSgd(data, label);
+            model.CheckColumns(reader.FeatureNames, data);
+            return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
+        }
+        Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded);
+        model.CheckColumns(table.FeatureNames, table.Source);
+        int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
+        return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);
+    }
 }
