@@ -230,25 +230,49 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     }
 
     [Fact]
-    public void AdamOnStreamedBlocksIsDeterministicAndTrains()
+    public void AdamStreamedFromHostMemoryTrainsOnTheResidentBatches()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        var options = new TrainOptions { Optimizer = "adam", BatchSize = 16, Epochs = 30, LearningRate = 0.05f, StreamBlockRows = 40, Seed = 3 };
+        TrainResult resident = Trainer.Train(gpu, iris, null, k, options with { StreamBlockRows = null });
+        TrainResult streamed = Trainer.Train(gpu, iris, null, k, options);
+        Assert.True(streamed.Plan.Streamed && !resident.Plan.Streamed);
+        Assert.Equal(32, streamed.Plan.BlockRows); // whole batches per block
+        // Blocks are gathered from the epoch's permutation of the whole set: the same batches, the same sums.
+        Assert.Equal(resident.Theta, streamed.Theta);
+        Assert.True(resident.History[^1].TrainAccuracy > 0.9, $"accuracy {resident.History[^1].TrainAccuracy:F4}");
+
+        // Blocks of 7 rows: every batch of 16 spans two or three blocks and sums its gradient over them.
+        TrainResult spanning = Trainer.Train(gpu, iris, null, k, options with { StreamBlockRows = 7 });
+        Assert.Equal(7, spanning.Plan.BlockRows);
+        Check.Close(resident.Theta.Select(v => (double)v).ToArray(), spanning.Theta, 1e-4, 1e-3, "θ, batches across blocks");
+        Assert.Equal(resident.History[^1].TrainAccuracy, spanning.History[^1].TrainAccuracy);
+    }
+
+    [Fact]
+    public void AdamStreamedFromAFileIsDeterministicAndTrains()
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet sorted, int k) = Iris();
-        // Streamed mini-batches mix rows within a block only, and iris is sorted by class: shuffle its rows once,
-        // as a large set should be before it is streamed.
+        // A file's blocks are read whole, so its mini-batches mix rows within a block only, and iris is sorted by
+        // class: shuffle its rows once, as a large set should be before it is converted.
         int[] rows = Enumerable.Range(0, sorted.Rows).ToArray();
         new Random(7).Shuffle(rows);
         var iris = new EncodedSet(rows.SelectMany(r => sorted.Features.Skip(r * sorted.Dim).Take(sorted.Dim)).ToArray(),
             rows.Select(r => sorted.Labels[r]).ToArray(), null, sorted.Rows, sorted.Dim);
+        var file = new BlocksOnly(iris);
         var options = new TrainOptions { Optimizer = "adam", BatchSize = 16, Epochs = 30, LearningRate = 0.05f, StreamBlockRows = 40, Seed = 3 };
-        TrainResult first = Trainer.Train(gpu, iris, null, k, options);
-        TrainResult second = Trainer.Train(gpu, iris, null, k, options);
+        TrainResult first = Trainer.Train(gpu, file, null, k, options);
+        TrainResult second = Trainer.Train(gpu, file, null, k, options);
         TrainResult resident = Trainer.Train(gpu, iris, null, k, options with { StreamBlockRows = null });
-        Assert.Equal(32, first.Plan.BlockRows); // whole batches per block
-        Assert.True(first.Plan.Streamed && !resident.Plan.Streamed);
+        Assert.True(first.Plan.Streamed);
         Assert.Equal(first.Theta, second.Theta);
         Assert.True(first.History[^1].TrainAccuracy > 0.9, $"accuracy {first.History[^1].TrainAccuracy:F4}");
         Check.Close(resident.History[^1].TrainLoss, first.History[^1].TrainLoss, 0, 0.1, "final loss, streamed vs resident");
+        // Batches of 16 over blocks of 7: each spans blocks, and the run still trains.
+        TrainResult spanning = Trainer.Train(gpu, file, null, k, options with { StreamBlockRows = 7 });
+        Assert.True(spanning.History[^1].TrainAccuracy > 0.9, $"accuracy {spanning.History[^1].TrainAccuracy:F4}");
 
         // A full batch sums its gradient over the blocks and takes one step. (SGD, not Adam: Adam's first step is
         // η·sign(g), and on balanced iris the bias gradient at θ = 0 is rounding noise whose sign the order of the
@@ -273,6 +297,14 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         Assert.True(result.History[^1].TrainLoss < 0.5 * result.History[0].TrainLoss,
             $"loss {result.History[0].TrainLoss:F4} -> {result.History[^1].TrainLoss:F4}");
         Assert.True(result.History[^1].TrainAccuracy > 0.9, $"accuracy {result.History[^1].TrainAccuracy:F4}");
+    }
+
+    /// <summary>Rows read in ranges only, as from a file (no gather).</summary>
+    private sealed class BlocksOnly(EncodedSet set) : IRowSource
+    {
+        public long Rows => set.Rows;
+        public int Dim => set.Dim;
+        public void Read(long start, int count, Span<float> features, Span<int> labels) => set.Read(start, count, features, labels);
     }
 }
 

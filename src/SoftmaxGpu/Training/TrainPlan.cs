@@ -51,7 +51,8 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     /// <summary>
     /// N when the sets, Z, Q and G for every row fit <paramref name="budget"/>; otherwise the most rows per block
     /// for which two blocks of each set (one computed on, one arriving), the block's forward buffers and a gathered
-    /// batch fit, rounded down to whole batches so mini-batches never straddle two blocks.
+    /// batch fit, rounded down to whole batches so that each mini-batch lies in one block (a batch that spans blocks sums its
+    /// gradient over them, which costs a launch and changes the order of the sums).
     /// </summary>
     public static int BlockRowsFor(long budget, int rows, int dim, int k, long validationRows, int batch)
     {

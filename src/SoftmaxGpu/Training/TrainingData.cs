@@ -72,6 +72,8 @@ public sealed class TrainingData : IDisposable
     public int BlockRows { get; }
     public int Blocks { get; }
     public bool IsStreamed => copies is not null;
+    /// <summary>Whether a streamed set can stage any rows in any order (<see cref="ForEachGathered"/>).</summary>
+    public bool CanGather => IsStreamed && host is IRowGather;
     public bool HasTargets { get; }
 
     /// <summary>Rows of block <paramref name="block"/>: BlockRows, except a shorter last block.</summary>
@@ -92,16 +94,42 @@ public sealed class TrainingData : IDisposable
                 body(BlockAt(i), parts[0], Rows);
             return;
         }
-        Stage(BlockAt(0), 0);
+        Stream(count, i => (BlockAt(i), RowsOf(BlockAt(i))),
+            (i, features, labels) => host!.Read((long)BlockAt(i) * BlockRows, RowsOf(BlockAt(i)), features, labels), body);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(part, rows) for the rows of <paramref name="permutation"/> in blocks of
+    /// <see cref="BlockRows"/>: block i holds rows permutation[i·BlockRows …] in that order, gathered from host
+    /// memory (<see cref="CanGather"/>) while the previous block is computed on.
+    /// </summary>
+    public void ForEachGathered(int[] permutation, Action<DeviceSet, int> body)
+    {
+        if (host is not IRowGather gather || !IsStreamed)
+            throw new InvalidOperationException("only a streamed set from host memory is gathered");
+        ReadOnlySpan<int> RowsAt(int i) => permutation.AsSpan(i * BlockRows, RowsOf(i));
+        Stream(Blocks, i => (i, RowsOf(i)), (i, features, labels) => gather.Gather(RowsAt(i), features, labels),
+            (_, part, rows) => body(part, rows));
+    }
+
+    private delegate void Fill(int position, Span<float> features, Span<int> labels);
+
+    /// <summary>
+    /// The streaming loop: block i of <paramref name="count"/> is staged by <paramref name="fill"/>, sent on the
+    /// copy stream, and computed on by <paramref name="body"/> while block i + 1 is staged and sent.
+    /// </summary>
+    private void Stream(int count, Func<int, (int Block, int Rows)> blockAt, Fill fill, Action<int, DeviceSet, int> body)
+    {
+        Stage(0, blockAt(0).Rows, fill);
         for (int i = 0; i < count; i++)
         {
             // The previous block's computation has finished (so its buffer may take block i + 1), and block i is here.
             accelerator.DefaultStream.Synchronize();
             copies!.Synchronize();
-            int block = BlockAt(i);
-            body(block, parts[i % DeviceBuffers], RowsOf(block));
+            (int block, int rows) = blockAt(i);
+            body(block, parts[i % DeviceBuffers], rows);
             if (i + 1 < count)
-                Stage(BlockAt(i + 1), i + 1);
+                Stage(i + 1, blockAt(i + 1).Rows, fill);
         }
         accelerator.DefaultStream.Synchronize();
     }
@@ -124,15 +152,13 @@ public sealed class TrainingData : IDisposable
         return set;
     }
 
-    /// <summary>Copies block <paramref name="block"/> from host memory into page-locked memory, then sends it on
-    /// the copy stream into the device buffer of position <paramref name="position"/>.</summary>
-    private void Stage(int block, int position)
+    /// <summary>Fills the page-locked buffers of position <paramref name="position"/> with its rows, then sends them
+    /// on the copy stream into that position's device buffer.</summary>
+    private void Stage(int position, int rows, Fill fill)
     {
-        int rows = RowsOf(block);
-        long start = (long)block * BlockRows;
         PageLockedArray1D<float> features = stagedFeatures[position % StagingBuffers];
         PageLockedArray1D<int> labels = stagedLabels[position % StagingBuffers];
-        host!.Read(start, rows, features.Span[..(rows * Dim)], labels.Span[..rows]);
+        fill(position, features.Span[..(rows * Dim)], labels.Span[..rows]);
         DeviceSet part = parts[position % DeviceBuffers];
         ((ArrayView1D<float, Stride1D.Dense>)part.Features).CopyFromPageLockedAsync(copies!, features);
         ((ArrayView1D<int, Stride1D.Dense>)part.Labels).CopyFromPageLockedAsync(copies!, labels);

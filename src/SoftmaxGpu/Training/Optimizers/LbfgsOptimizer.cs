@@ -25,6 +25,11 @@ public sealed class LbfgsOptimizer : IOptimizer
     public const double GradientTolerance = 1e-6;
     /// <summary>Stop when an iteration lowers J by less than this fraction of |J| (SciPy's factr 1e7 × float64 ε).</summary>
     public const double RelativeTolerance = 2.2e-9;
+    /// <summary>
+    /// Successive small decreases before the relative rule stops: J is summed in float32, so one iteration's
+    /// measured decrease carries rounding noise of about 1e-7·|J| and a single small one proves nothing.
+    /// </summary>
+    public const int StalledIterations = 3;
     /// <summary>Armijo constant c₁: accept t when J(θ + t·d) ≤ J(θ) + c₁·t·∇Jᵀd.</summary>
     public const double SufficientDecrease = 1e-4;
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
@@ -36,6 +41,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     private Evaluation current;
     private int evaluations;
     private int reported; // evaluations already counted in an outcome
+    private int stalled; // successive iterations that lowered J by less than the relative tolerance
 
     /// <summary>f(θ), ∇f(θ), and the mean loss and accuracy behind them.</summary>
     private readonly record struct Evaluation(double J, double[] G, double Loss, double Accuracy);
@@ -87,8 +93,9 @@ public sealed class LbfgsOptimizer : IOptimizer
         }
         double decrease = current.J - next.J;
         (position, current) = (trial, next);
-        return Outcome(decrease <= RelativeTolerance * Math.Max(1, Math.Abs(next.J))
-            ? $"J fell by less than {RelativeTolerance:G2}·max(1, |J|) in an iteration"
+        stalled = decrease <= RelativeTolerance * Math.Max(1, Math.Abs(next.J)) ? stalled + 1 : 0;
+        return Outcome(stalled >= StalledIterations
+            ? $"J fell by less than {RelativeTolerance:G2}·max(1, |J|) in {StalledIterations} successive iterations"
             : null);
     }
 

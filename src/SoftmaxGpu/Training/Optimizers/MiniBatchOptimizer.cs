@@ -5,18 +5,25 @@ using SoftmaxGpu.Kernels;
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// The epoch of every mini-batch optimizer: shuffle the rows on the device (a keyed permutation per epoch),
-/// then for each batch the engine's gradient and one update of θ by <see cref="Step"/>. A set streamed in blocks
-/// visits its blocks in a seeded order that changes every epoch and shuffles the rows within each block; a batch
-/// never straddles two blocks, and a full batch sums its gradient over every block before its one update. The
-/// host only launches kernels: two numbers (loss, correct count) are read back per epoch. A new first-order
-/// optimizer is a subclass with its update and its state buffers.
+/// The epoch of every mini-batch optimizer: the rows in a seeded order that changes every epoch, cut into
+/// batches of B rows, one gradient and one update of θ by <see cref="Step"/> per batch. A resident set is
+/// shuffled on the device (a keyed permutation of its rows). A set streamed from host memory is staged in blocks
+/// from the same permutation, so it trains on the same batches as resident training, whatever the device
+/// memory. A set streamed from a file visits its blocks in a seeded order and shuffles the rows within each
+/// block on the device. A batch that runs over the end of a block sums its gradient over the blocks it spans
+/// before its update; a full batch (--batch-size 0) sums over every block. The host only launches kernels: two
+/// numbers (loss, correct count) are read back per epoch. A new first-order optimizer is a subclass with its
+/// update and its state buffers.
 /// </summary>
 public abstract class MiniBatchOptimizer : IOptimizer
 {
+    // Rows of the current block in batch order: the permutation (resident), a block shuffle, or 0, 1, … (gathered).
     private readonly MemoryBuffer1D<int, Stride1D.Dense>? order;
     private readonly long totalSteps;
     private long step;
+    // Progress through the epoch's batches: rows already summed, and where the current batch began.
+    private int rowsDone;
+    private int batchStart;
 
     protected MiniBatchOptimizer(OptimizerContext context)
     {
@@ -25,7 +32,9 @@ public abstract class MiniBatchOptimizer : IOptimizer
         int batch = context.Plan.BatchRows;
         FullBatch = batch >= train.Rows;
         order = FullBatch ? null : context.Gpu.Accelerator.Allocate1D<int>(train.BlockRows);
-        int updatesPerEpoch = FullBatch ? 1 : Enumerable.Range(0, train.Blocks).Sum(b => (train.RowsOf(b) + batch - 1) / batch);
+        if (order is not null && train.CanGather)
+            order.CopyFromCPU(Enumerable.Range(0, train.BlockRows).ToArray());
+        int updatesPerEpoch = FullBatch ? 1 : (train.Rows + batch - 1) / batch;
         totalSteps = (long)context.Plan.Epochs * updatesPerEpoch;
     }
 
@@ -40,32 +49,50 @@ public abstract class MiniBatchOptimizer : IOptimizer
     public EpochOutcome Run(int epoch)
     {
         TrainingData train = Context.Train;
-        int n = train.Rows;
+        int seed = Context.Options.Seed;
         Engine.ResetTotals();
+        (rowsDone, batchStart) = (0, 0);
         if (FullBatch)
         {
             Engine.FullBatchGradient(train);
             Update();
         }
+        else if (train.CanGather)
+        {
+            train.ForEachGathered(Permutation(train.Rows, Shuffle.Key(seed, epoch)), (part, rows) => Batches(part, rows));
+        }
         else
         {
-            train.ForEachBlock(BlockOrder(epoch), (block, part, rows) => Batches(epoch, block, part, rows));
+            train.ForEachBlock(BlockOrder(epoch), (block, part, rows) =>
+            {
+                Kernels.Shuffle.Launch(rows, Shuffle.Key(seed, epoch, block), order!.View);
+                Batches(part, rows);
+            });
         }
         (double loss, double correct) = Engine.ReadTotals();
-        return new EpochOutcome(loss, correct / n);
+        return new EpochOutcome(loss, correct / train.Rows);
     }
 
-    /// <summary>The block's rows shuffled on the device, then one update per batch of them.</summary>
-    private void Batches(int epoch, int block, DeviceSet part, int rows)
+    /// <summary>
+    /// The block's rows, taken in <see cref="order"/>, into the epoch's batches: each part of a batch adds its
+    /// share (1/B of its summed gradient) to Grad, and the part that completes a batch is followed by its update.
+    /// </summary>
+    private void Batches(DeviceSet part, int rows)
     {
-        int batch = Context.Plan.BatchRows;
-        Kernels.Shuffle.Launch(rows, Shuffle.Key(Context.Options.Seed, epoch, block), order!.View);
-        for (int start = 0; start < rows; start += batch)
+        int n = Context.Train.Rows;
+        for (int start = 0; start < rows;)
         {
-            int count = Math.Min(batch, rows - start);
+            int batchRows = Math.Min(Context.Plan.BatchRows, n - batchStart);
+            int count = Math.Min(rows - start, batchStart + batchRows - rowsDone);
             // ∇ mean loss of the batch into Grad; its loss, scaled by 1/N so the epoch's sum is its mean, into the totals.
-            Engine.Gradient(part, order.View.SubView(start, count), count, 1f / Context.Train.Rows);
-            Update();
+            Engine.Gradient(part, order!.View.SubView(start, count), count, 1f / n, 1f / batchRows,
+                accumulate: rowsDone > batchStart);
+            (start, rowsDone) = (start + count, rowsDone + count);
+            if (rowsDone == batchStart + batchRows)
+            {
+                Update();
+                batchStart = rowsDone;
+            }
         }
     }
 
@@ -75,7 +102,16 @@ public abstract class MiniBatchOptimizer : IOptimizer
         Step(Context.Plan.Schedule.Rate(Context.Plan.LearningRate, step, totalSteps), step);
     }
 
-    /// <summary>A streamed set's blocks in an order drawn from (seed, epoch); null (one block) when resident.</summary>
+    /// <summary>The epoch's permutation of the rows, computed on the host: the one the device's shuffle makes.</summary>
+    private static int[] Permutation(int n, uint key)
+    {
+        var rows = new int[n];
+        int half = Shuffle.HalfBits(n);
+        Parallel.For(0, n, i => rows[i] = Shuffle.Permute(i, n, half, key));
+        return rows;
+    }
+
+    /// <summary>A streamed file's blocks in an order drawn from (seed, epoch); null (one block) when resident.</summary>
     private int[]? BlockOrder(int epoch)
     {
         if (!Context.Train.IsStreamed)
