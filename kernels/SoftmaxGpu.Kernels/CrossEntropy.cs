@@ -17,7 +17,7 @@ public sealed class CrossEntropy
     public const int GroupsPerMultiprocessor = 4;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
-        int, int, float, ArrayView<float>, ArrayView<float>> kernel;
+        int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<int>> kernel;
     private readonly LaunchShape shape;
     private readonly PartialSum sum;
     // [groups, 2]: allocated once with the kernels; launches on one stream run in order, so they can share it.
@@ -31,9 +31,9 @@ public sealed class CrossEntropy
         partials = accelerator.Allocate1D<float>(2L * MaxGroups);
         kernel = shape.Portable
             ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
-                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel<OpenCLVariant>)
+                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<int>>(CrossEntropyKernel<OpenCLVariant>)
             : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
-                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>>(CrossEntropyKernel<WarpVariant>);
+                ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<int>>(CrossEntropyKernel<WarpVariant>);
     }
 
     /// <summary>
@@ -50,10 +50,12 @@ public sealed class CrossEntropy
     /// <param name="k">K.</param>
     /// <param name="scale">Factor applied to the loss sum.</param>
     /// <param name="partials">[groups, 2]: each group's (scale·Σloss, correct count), written.</param>
-    /// <param name="totals">[2]: added to directly when the launch has a single group (no partials to sum).</param>
+    /// <param name="loss">[2]: the compensated loss total (<see cref="Totals"/>), added to directly when the launch has a single group (no partials to sum).</param>
+    /// <param name="correct">[1]: the correct count, likewise.</param>
     /// <typeparam name="TVariant">The backend's shared memory (see <see cref="IKernelVariant"/>).</typeparam>
     public static void CrossEntropyKernel<TVariant>(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
-        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials, ArrayView<float> totals)
+        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> partials, ArrayView<float> loss,
+        ArrayView<int> correct)
         where TVariant : struct, IKernelVariant
     {
         int tid = Group.IdxX;
@@ -64,10 +66,11 @@ public sealed class CrossEntropy
         int first = Grid.IdxX * chunk;
         int last = Math.Min(rows, first + chunk);
 
-        float loss = 0f;
-        float correct = 0f;
+        float threadLoss = 0f, lost = 0f; // compensated (Totals.Kahan)
+        float rowsCorrect = 0f;
         for (int r = first + tid; r < last; r += threads)
         {
+            float rowLoss = 0f;
             long row = (long)r * k;
             float max = rowStats[2 * r];
             float logSum = rowStats[2 * r + 1];
@@ -82,23 +85,24 @@ public sealed class CrossEntropy
                 {
                     float yc = targets[row + c];
                     if (yc > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
-                        loss += yc * ((max - zc) + logSum);
+                        rowLoss += yc * ((max - zc) + logSum);
                     if (yc > targets[row + truth])
                         truth = c;
                 }
             }
             if (!soft)
-                loss += (max - z[row + truth]) + logSum;
+                rowLoss += (max - z[row + truth]) + logSum;
+            Totals.Kahan(ref threadLoss, ref lost, rowLoss);
             if (predicted == truth)
-                correct += 1f;
+                rowsCorrect += 1f;
         }
 
-        float lossSum = GroupReduce.Sum(scratch, loss);
-        float correctSum = GroupReduce.Sum(scratch, correct);
+        float lossSum = GroupReduce.Sum(scratch, threadLoss - lost);
+        float correctSum = GroupReduce.Sum(scratch, rowsCorrect);
         if (tid == 0 && Grid.DimX == 1)
         {
-            totals[0] += scale * lossSum;
-            totals[1] += correctSum;
+            Totals.AddLoss(loss, scale * lossSum);
+            correct[0] += Totals.Count(correctSum);
         }
         else if (tid == 0)
         {
@@ -110,16 +114,16 @@ public sealed class CrossEntropy
     /// <summary>Most groups a launch uses: the partial buffer's rows.</summary>
     private int MaxGroups => shape.Multiprocessors * GroupsPerMultiprocessor;
 
-    /// <summary>Adds scale·Σ loss and the correct count of <paramref name="rows"/> rows to totals.</summary>
+    /// <summary>Adds scale·Σ loss and the correct count of <paramref name="rows"/> rows to the totals.</summary>
     public void Launch(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
-        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> totals)
+        ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> loss, ArrayView<int> correct)
     {
         int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
         int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
         int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
         kernel(new KernelConfig(groups, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
-            z, rowStats, labels, targets, rows, k, scale, partials.View, totals);
+            z, rowStats, labels, targets, rows, k, scale, partials.View, loss, correct);
         if (groups > 1)
-            sum.Launch(partials.View, groups, 2, default, totals);
+            sum.Launch(partials.View, groups, 2, default, loss, correct);
     }
 }

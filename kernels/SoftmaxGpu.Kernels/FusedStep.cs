@@ -86,7 +86,7 @@ public sealed class FusedStep
         for (int c = tid; c < k; c += threads)
             grad[kd + c] = 0f;
 
-        float loss = 0f;
+        float loss = 0f, lost = 0f; // compensated (Totals.Kahan)
         float correct = 0f;
         int tiles = (batch.Rows + batch.TileRows - 1) / batch.TileRows;
         for (int tile = Grid.IdxX; tile < tiles; tile += Grid.DimX) // whole groups stride: barriers stay uniform
@@ -169,6 +169,7 @@ public sealed class FusedStep
 
                 long targetRow = (long)row * k;
                 int truth = soft ? 0 : labels[row];
+                float rowLoss = 0f;
                 for (int c = 0; c < k; c++)
                 {
                     float zc = zs[at + c];
@@ -176,9 +177,10 @@ public sealed class FusedStep
                     if (soft && y > targets[targetRow + truth])
                         truth = c;
                     if (y > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
-                        loss += y * ((max - zc) + logSum);
+                        rowLoss += y * ((max - zc) + logSum);
                     zs[at + c] = (MathF.Exp(zc - max) * inverse - y) * batch.GradScale;
                 }
+                Totals.Kahan(ref loss, ref lost, rowLoss);
                 if (predicted == truth)
                     correct += 1f;
             }
@@ -211,7 +213,7 @@ public sealed class FusedStep
                 partials[partial + c * d + j] = grad[c * d + j];
         for (int c = tid; c < k; c += threads)
             partials[partial + kd + c] = grad[kd + c];
-        float lossSum = GroupReduce.Sum(scratch, loss);
+        float lossSum = GroupReduce.Sum(scratch, loss - lost);
         float correctSum = GroupReduce.Sum(scratch, correct);
         if (tid == 0)
         {

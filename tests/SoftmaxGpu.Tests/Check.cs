@@ -5,7 +5,10 @@ namespace SoftmaxGpu.Tests;
 /// <summary>Comparisons against the float64 reference: |got − ref| ≤ atol + rtol·|ref|, with the first misses shown.</summary>
 public static class Check
 {
-    public static void Close(IReadOnlyList<double> reference, IReadOnlyList<float> got, double atol, double rtol, string what)
+    public static void Close(IReadOnlyList<double> reference, IReadOnlyList<float> got, double atol, double rtol, string what) =>
+        Close(reference, got.Select(v => (double)v).ToArray(), atol, rtol, what);
+
+    public static void Close(IReadOnlyList<double> reference, IReadOnlyList<double> got, double atol, double rtol, string what)
     {
         Assert.Equal(reference.Count, got.Count);
         var misses = new StringBuilder();
@@ -23,7 +26,7 @@ public static class Check
     }
 
     public static void Close(double reference, double got, double atol, double rtol, string what) =>
-        Close([reference], [(float)got], atol, rtol, what);
+        Close(new[] { reference }, new[] { got }, atol, rtol, what);
 
     /// <summary>Seeded normal values times <paramref name="scale"/>.</summary>
     public static double[] Normal(Random random, int count, double scale = 1)

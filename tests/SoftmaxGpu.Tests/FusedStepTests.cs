@@ -46,7 +46,8 @@ public abstract partial class KernelTests
         using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
         using var partials = gpu.Accelerator.Allocate1D<float>(7L * batch.PartialLength);
         using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
-        using var totals = gpu.Accelerator.Allocate1D<float>(2);
+        using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
+        using var correctCount = gpu.Accelerator.Allocate1D<int>(1);
 
         foreach (bool hard in new[] { true, false })
             foreach (int groups in new[] { 1, 3, 7 })
@@ -56,16 +57,17 @@ public abstract partial class KernelTests
                 double[] z = ReferenceMath.Logits(xb, theta[..(k * d)], theta[(k * d)..], b, d, k);
                 int correct = ReferenceMath.Correct(z, ReferenceMath.Targets(yb, targets, b, k), b, k);
 
-                totals.MemSetToZero();
+                loss.MemSetToZero();
+                correctCount.MemSetToZero();
                 int used = fused.Launch(xs.View, os.View, ys.View, hard ? default : ts.View, th.View, batch, partials.View, groups);
-                gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, totals.View);
-                float[] got = totals.GetAsArray1D();
+                gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, loss.View, correctCount.View);
+                double got = Totals.Read(loss.GetAsArray1D());
 
                 string what = $"fused {(hard ? "hard" : "soft")} {b}×{d}×{k}, |W| ~ {weightScale:G2}, {groups} groups";
                 Check.Close(expected, grad.GetAsArray1D(), 1e-5, 1e-4, $"∇ of {what}");
-                Assert.True(float.IsFinite(got[0]), $"{what}: loss {got[0]} is not finite");
-                Check.Close(objective, got[0], 1e-5, 1e-5, $"loss of {what}");
-                Assert.Equal(correct, (int)got[1]);
+                Assert.True(double.IsFinite(got), $"{what}: loss {got} is not finite");
+                Check.Close(objective, got, 1e-5, 1e-5, $"loss of {what}");
+                Assert.Equal(correct, correctCount.GetAsArray1D()[0]);
             }
     }
 
@@ -87,15 +89,19 @@ public abstract partial class KernelTests
         using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
         using var partials = gpu.Accelerator.Allocate1D<float>((long)fused.Groups(n, d, k) * batch.PartialLength);
         using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
-        using var totals = gpu.Accelerator.Allocate1D<float>(2);
-        totals.MemSetToZero();
+        using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
+        using var correct = gpu.Accelerator.Allocate1D<int>(1);
+        loss.MemSetToZero();
+        correct.MemSetToZero();
         for (int pass = 0; pass < 2; pass++) // totals add up over passes; the gradient is overwritten
         {
             int used = fused.Launch(xs.View, default, ys.View, default, th.View, batch, partials.View);
-            gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, totals.View);
+            gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, loss.View, correct.View);
         }
         Check.Close(expected, grad.GetAsArray1D(), 1e-5, 1e-4, "∇ of the first rows");
-        Check.Close(2 * objective, totals.GetAsArray1D()[0], 1e-5, 1e-5, "loss over two passes");
+        Check.Close(2 * objective, Totals.Read(loss.GetAsArray1D()), 1e-5, 1e-5, "loss over two passes");
+        double[] z = ReferenceMath.Logits(x, theta[..(k * d)], theta[(k * d)..], n, d, k);
+        Assert.Equal(2 * ReferenceMath.Correct(z, ReferenceMath.Targets(labels, null, n, k), n, k), correct.GetAsArray1D()[0]);
     }
 }
 

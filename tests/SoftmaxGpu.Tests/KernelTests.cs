@@ -114,11 +114,13 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
         using var q2 = gpu.Accelerator.Allocate1D<float>(5);
         using var stats = gpu.Accelerator.Allocate1D<float>(2);
         using var y = gpu.Accelerator.Allocate1D([2]);
-        using var totals = gpu.Accelerator.Allocate1D<float>(2);
-        totals.MemSetToZero();
+        using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
+        using var correct = gpu.Accelerator.Allocate1D<int>(1);
+        loss.MemSetToZero();
+        correct.MemSetToZero();
         gpu.Kernels.Softmax.Launch(z.View, 1, 5, q2.View, stats.View);
-        gpu.Kernels.CrossEntropy.Launch(z.View, stats.View, y.View, default, 1, 5, 1f, totals.View);
-        Check.Close(Math.Log(4), totals.GetAsArray1D()[0], 1e-6, 1e-6, "loss of a uniform row at 1e30");
+        gpu.Kernels.CrossEntropy.Launch(z.View, stats.View, y.View, default, 1, 5, 1f, loss.View, correct.View);
+        Check.Close(Math.Log(4), Totals.Read(loss.GetAsArray1D()), 1e-6, 1e-6, "loss of a uniform row at 1e30");
     }
 
     private static (float[] Q, float[] Lse) RunSoftmax(Gpu gpu, double[] z, int b, int k)
@@ -155,18 +157,50 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
                 using var lses = gpu.Accelerator.Allocate1D(Check.ToFloat(stats));
                 using var ys = gpu.Accelerator.Allocate1D(labels);
                 using var ts = gpu.Accelerator.Allocate1D(Check.ToFloat(targets ?? [0]));
-                using var totals = gpu.Accelerator.Allocate1D<float>(2);
-                totals.MemSetToZero();
+                using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
+                using var correctCount = gpu.Accelerator.Allocate1D<int>(1);
+                loss.MemSetToZero();
+                correctCount.MemSetToZero();
                 ArrayView<float> tv = targets is null ? default : ts.View;
-                gpu.Kernels.CrossEntropy.Launch(zs.View, lses.View, ys.View, tv, b, k, 1f / b, totals.View);
-                float[] got = totals.GetAsArray1D();
+                gpu.Kernels.CrossEntropy.Launch(zs.View, lses.View, ys.View, tv, b, k, 1f / b, loss.View, correctCount.View);
+                double got = Totals.Read(loss.GetAsArray1D());
 
                 string what = $"{(targets is null ? "hard" : "soft")} cross-entropy, scale {scale:G2}, {b}×{k}";
-                Assert.True(float.IsFinite(got[0]), $"{what}: loss {got[0]} is not finite");
-                Check.Close(expected, got[0], 1e-5, 1e-5, what);
-                Assert.Equal(correct, (int)got[1]);
+                Assert.True(double.IsFinite(got), $"{what}: loss {got} is not finite");
+                Check.Close(expected, got, 1e-5, 1e-5, what);
+                Assert.Equal(correct, correctCount.GetAsArray1D()[0]);
             }
         }
+    }
+
+    [Fact]
+    public void TotalsKeepWhatAFloatSumLoses()
+    {
+        Gpu gpu = Gpu;
+        // 4097 group partials [loss, correct]: a loss of 1 then 4096 of 1e-8 (each below half an ulp of 1, so a
+        // float running sum stays at 1), and counts of 2²⁰ with one odd count, whose total passes 2²⁴.
+        const int groups = 4097;
+        var partials = new float[2 * groups];
+        long expectedCount = 0;
+        double expectedLoss = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            partials[2 * g] = g == 0 ? 1f : 1e-8f;
+            partials[2 * g + 1] = g == 1 ? 3f : g < 40 ? 1 << 20 : 0f;
+            expectedLoss += partials[2 * g];
+            expectedCount += (long)partials[2 * g + 1];
+        }
+        using var ps = gpu.Accelerator.Allocate1D(partials);
+        using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
+        using var correct = gpu.Accelerator.Allocate1D<int>(1);
+        loss.MemSetToZero();
+        correct.MemSetToZero();
+        for (int launch = 0; launch < 2; launch++)
+            gpu.Kernels.PartialSum.Launch(ps.View, groups, 2, default, loss.View, correct.View);
+        Assert.True(2 * expectedCount > 1 << 24 && 2 * expectedCount % 2 == 0 && expectedCount % 2 == 1);
+        Assert.Equal(2 * expectedCount, correct.GetAsArray1D()[0]);
+        float[] pair = loss.GetAsArray1D();
+        Check.Close(2 * expectedLoss, Totals.Read(pair), 1e-12, 1e-12, $"compensated loss total ({pair[0]:R}, {pair[1]:R})");
     }
 
     /// <summary>(max, log Σ exp(z − max)) per row, the softmax kernel's row stats, in float64.</summary>

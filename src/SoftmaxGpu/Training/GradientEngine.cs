@@ -30,7 +30,9 @@ public sealed class GradientEngine : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> grad;
     // One block's share of a gradient summed over blocks (streamed data); allocated at the first such block.
     private MemoryBuffer1D<float, Stride1D.Dense>? blockGrad;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> totals;
+    // The running totals (Totals): the summed loss as a compensated pair, and the correct count.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> lossTotal;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> correctTotal;
     // Forward block: Z, Q (overwritten by G on the per-operation path), (m, log s) per row.
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logits;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> outputs;
@@ -69,8 +71,9 @@ public sealed class GradientEngine : IDisposable
         theta = accelerator.Allocate1D<float>((long)k * d + k);
         theta.MemSetToZero();
         grad = accelerator.Allocate1D<float>(theta.Length);
-        totals = accelerator.Allocate1D<float>(2);
-        totals.MemSetToZero();
+        lossTotal = accelerator.Allocate1D<float>(Totals.LossLength);
+        correctTotal = accelerator.Allocate1D<int>(1);
+        ResetTotals();
         logits = accelerator.Allocate1D<float>((long)BlockCapacity * k);
         outputs = accelerator.Allocate1D<float>((long)BlockCapacity * k);
         rowStats = accelerator.Allocate1D<float>(2L * BlockCapacity);
@@ -94,14 +97,15 @@ public sealed class GradientEngine : IDisposable
     /// <summary>Parameters that weight decay applies to: W, not b.</summary>
     public int Penalized => K * D;
 
-    public void ResetTotals() => totals.MemSetToZero();
-
-    /// <summary>The running totals: summed scaled loss and correct count (one read-back).</summary>
-    public (double Loss, double Correct) ReadTotals()
+    public void ResetTotals()
     {
-        float[] t = totals.GetAsArray1D();
-        return (t[0], t[1]);
+        lossTotal.MemSetToZero();
+        correctTotal.MemSetToZero();
     }
+
+    /// <summary>The running totals: summed scaled loss and correct count.</summary>
+    public (double Loss, long Correct) ReadTotals() =>
+        (Totals.Read(lossTotal.GetAsArray1D()), correctTotal.GetAsArray1D()[0]);
 
     /// <summary>
     /// Grad = ∇ mean loss over a batch: rows order[0..rows) of the set (or its first rows when order is empty);
@@ -148,7 +152,7 @@ public sealed class GradientEngine : IDisposable
             FusedStep pass = Loss.FusedPass(kernels)!;
             FusedBatch batch = pass.Batch(rows, D, K, gradScale, lossScale);
             int groups = pass.Launch(set.Features, order, set.Labels, set.Targets, Theta, batch, partials!.View);
-            kernels.PartialSum.Launch(partials.View, groups, batch.PartialLength, target, totals.View);
+            kernels.PartialSum.Launch(partials.View, groups, batch.PartialLength, target, lossTotal.View, correctTotal.View);
             return;
         }
 
@@ -180,8 +184,8 @@ public sealed class GradientEngine : IDisposable
         ResetTotals();
         data.ForEachBlock(null, (_, part, rows) =>
             ForEachBlock(part.Features, rows, part.Labels.SubView(0, rows), part.Targets, 1f / data.Rows, null));
-        (double loss, double correct) = ReadTotals();
-        return (loss, correct / data.Rows);
+        (double loss, long correct) = ReadTotals();
+        return (loss, (double)correct / data.Rows);
     }
 
     /// <summary>
@@ -215,7 +219,7 @@ public sealed class GradientEngine : IDisposable
     {
         // Z[r, c] = Σ_j X[r, j]·W[c, j] + b[c]: B's element (j, c) is W[c·D + j], the transpose of W.
         kernels.MatMul.Launch(x, Strides.RowMajor(D), Weights, Strides.Transposed(D), Bias, rows, K, D, logits.View);
-        Loss.Forward(kernels, logits.View, labels, targets, rows, K, lossScale, outputs.View, rowStats.View, totals.View);
+        Loss.Forward(kernels, logits.View, labels, targets, rows, K, lossScale, outputs.View, rowStats.View, lossTotal.View, correctTotal.View);
     }
 
     private void AllocateGradientBuffers()
@@ -239,7 +243,8 @@ public sealed class GradientEngine : IDisposable
     {
         theta.Dispose();
         grad.Dispose();
-        totals.Dispose();
+        lossTotal.Dispose();
+        correctTotal.Dispose();
         logits.Dispose();
         outputs.Dispose();
         rowStats.Dispose();

@@ -16,16 +16,18 @@ public interface ILoss
 
     /// <summary>
     /// Q = the model's outputs for logits Z (probabilities), with per-row statistics; adds lossScale·Σ loss and
-    /// the correct count to totals. Labels and targets may both be empty (prediction): then no loss.
+    /// the correct count to the totals. Labels and targets may both be empty (prediction): then no loss.
     /// </summary>
     /// <param name="logits">Z: [rows, K].</param>
     /// <param name="labels">y: [rows] class indices, or empty.</param>
     /// <param name="targets">Y: [rows, K] soft targets, or empty.</param>
     /// <param name="outputs">Q: [rows, K], overwritten.</param>
     /// <param name="rowStats">[rows, 2] scratch the loss may keep per row (softmax: max and log-sum).</param>
-    /// <param name="totals">[2]: summed scaled loss, correct count; added to.</param>
+    /// <param name="loss">[2]: the summed scaled loss, a compensated pair (<see cref="Totals"/>); added to.</param>
+    /// <param name="correct">[1]: the correct count; added to.</param>
     void Forward(KernelSet kernels, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> targets,
-        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> totals);
+        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> loss,
+        ArrayView<int> correct);
 
     /// <summary>
     /// G = scale·∂(summed loss)/∂Z over the rows, in place over Q: for softmax cross-entropy (Q − Y)·scale, where

@@ -19,11 +19,12 @@ public sealed class SoftmaxCrossEntropy : ILoss
     public string Name => "softmax-cross-entropy";
 
     public void Forward(KernelSet kernels, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> targets,
-        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> totals)
+        int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> loss,
+        ArrayView<int> correct)
     {
         kernels.Softmax.Launch(logits, rows, k, outputs, rowStats);
         if (labels.Length > 0 || targets.Length > 0)
-            kernels.CrossEntropy.Launch(logits, rowStats, labels, targets, rows, k, lossScale, totals);
+            kernels.CrossEntropy.Launch(logits, rowStats, labels, targets, rows, k, lossScale, loss, correct);
     }
 
     public void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,

@@ -143,7 +143,7 @@ public sealed class LbfgsOptimizer : IOptimizer
         engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
         engine.ResetTotals();
         engine.FullBatchGradient(train);
-        (double loss, double correct) = engine.ReadTotals();
+        (double loss, long correct) = engine.ReadTotals();
         float[] g = engine.Grad.GetAsArray1D();
         double objective = loss;
         var full = new double[g.Length];
@@ -156,7 +156,7 @@ public sealed class LbfgsOptimizer : IOptimizer
                 full[i] += lambda * theta[i];
             }
         }
-        return new Evaluation(objective, full, loss, correct / train.Rows);
+        return new Evaluation(objective, full, loss, (double)correct / train.Rows);
     }
 
     public void Dispose()

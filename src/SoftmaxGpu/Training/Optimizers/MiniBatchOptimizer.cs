@@ -69,8 +69,8 @@ public abstract class MiniBatchOptimizer : IOptimizer
                 Batches(part, rows);
             });
         }
-        (double loss, double correct) = Engine.ReadTotals();
-        return new EpochOutcome(loss, correct / train.Rows);
+        (double loss, long correct) = Engine.ReadTotals();
+        return new EpochOutcome(loss, (double)correct / train.Rows);
     }
 
     /// <summary>
