@@ -32,6 +32,17 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void ACsvBeyondOneArrayIsAnErrorThatPointsToConvert()
+    {
+        string path = Path.Combine(folder, "wide.csv");
+        File.WriteAllText(path, "a,b,label\n1,2,x\n3,4,y\n5,6,x\n");
+        Assert.Equal(6, CsvTableReader.Read(path, maxValues: 6).Features.Length);
+        var error = Assert.Throws<DataFormatException>(() => CsvTableReader.Read(path, maxValues: 5));
+        Assert.Contains("more than 5 feature values (row 3 of 2 features)", error.Message);
+        Assert.Contains("softmaxgpu convert", error.Message);
+    }
+
+    [Fact]
     public void IdxFilesReadAsScaledPixels()
     {
         // Two 2×3 images and their labels, in IDX's big-endian layout.

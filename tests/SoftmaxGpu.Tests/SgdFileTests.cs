@@ -268,6 +268,38 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         }
     }
 
+    // IDX files are read row by row: a gzipped folder converts to the same rows, and a file that ends before its
+    // header's count is an error naming that file, with nothing written.
+    [Fact]
+    public void IdxFilesStreamGzippedOrEndEarlyWithAClearError()
+    {
+        string plain = Directory.CreateDirectory(PathOf("plain")).FullName;
+        string zipped = Directory.CreateDirectory(PathOf("zipped")).FullName;
+        string cut = Directory.CreateDirectory(PathOf("cut")).FullName;
+        byte[] Idx(int magic, int[] shape, byte[] data) =>
+            [.. new[] { magic }.Concat(shape).SelectMany(v => BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v))), .. data];
+        byte[] images = Idx(0x803, [3, 2, 2], [0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+        byte[] labels = Idx(0x801, [3], [7, 1, 7]);
+        File.WriteAllBytes(Path.Combine(plain, "train-images-idx3-ubyte"), images);
+        File.WriteAllBytes(Path.Combine(plain, "train-labels-idx1-ubyte"), labels);
+        foreach ((string name, byte[] bytes) in new[] { ("train-images-idx3-ubyte.gz", images), ("train-labels-idx1-ubyte.gz", labels) })
+        {
+            using var gzip = new System.IO.Compression.GZipStream(File.Create(Path.Combine(zipped, name)), System.IO.Compression.CompressionLevel.Fastest);
+            gzip.Write(bytes);
+        }
+        File.WriteAllBytes(Path.Combine(cut, "train-images-idx3-ubyte"), images[..^3]);
+        File.WriteAllBytes(Path.Combine(cut, "train-labels-idx1-ubyte"), labels);
+
+        foreach (string folder in new[] { plain, zipped })
+            Assert.True(Run("convert", "--data", folder, "--out", folder + ".sgd").Code == 0, folder);
+        Assert.Equal(File.ReadAllBytes(plain + ".sgd"), File.ReadAllBytes(zipped + ".sgd"));
+
+        var failed = Run("convert", "--data", cut, "--out", cut + ".sgd");
+        Assert.NotEqual(0, failed.Code);
+        Assert.Contains(Path.Combine(cut, "train-images-idx3-ubyte") + ": the file ends at row 3 of the 3", failed.Err);
+        Assert.False(File.Exists(cut + ".sgd"));
+    }
+
     [Fact]
     public void ConvertThenTrainAndEvaluateOnTheSgdFile()
     {

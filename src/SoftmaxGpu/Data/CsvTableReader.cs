@@ -8,14 +8,21 @@ public static class CsvTableReader
 {
     /// <param name="labelOptional">Predict-time data: without a column named <paramref name="labelColumn"/>, every
     /// column is a feature and the labels are empty.</param>
-    public static Table Read(string path, string? labelColumn = null, bool labelOptional = false)
+    /// <param name="maxValues">Most feature values a table holds (one array's limit; tests lower it).</param>
+    public static Table Read(string path, string? labelColumn = null, bool labelOptional = false, long? maxValues = null)
     {
         using var reader = new CsvRowReader(path, labelColumn, labelOptional);
         var features = new List<float>();
         var labels = new List<string>();
         var row = new float[reader.Dim];
+        long limit = maxValues ?? Array.MaxLength;
         while (reader.Next(row, out string label))
         {
+            if (features.Count + (long)row.Length > limit)
+                throw new DataFormatException(
+                    $"{path}: more than {limit:N0} feature values (row {labels.Count + 1} of {reader.Dim} features), more " +
+                    $"than one array holds: a CSV is read whole for training. Convert it (softmaxgpu convert --data " +
+                    $"{path} --out FILE.sgd) and use the .sgd file, which is read in blocks.");
             features.AddRange(row);
             labels.Add(label);
         }

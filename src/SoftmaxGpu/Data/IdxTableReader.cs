@@ -1,12 +1,8 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-
 namespace SoftmaxGpu.Data;
 
 /// <summary>
-/// Reads MNIST's IDX files from a folder: <c>train-*</c> for training, <c>t10k-*</c> as the test set.
-/// Images (magic 0x803: uint8 [N, rows, cols]) become pixel features scaled to [0, 1]; labels (0x801:
-/// uint8 [N]) become the class text "0".."9". Files may be gzipped (<c>.gz</c>).
+/// Finds MNIST's IDX files in a folder (<c>train-*</c> for training, <c>t10k-*</c> as the test set, gzipped
+/// or not) and reads them whole into a table, through <see cref="IdxRowReader"/>.
 /// </summary>
 public static class IdxTableReader
 {
@@ -14,36 +10,25 @@ public static class IdxTableReader
 
     public static Table Read(string folder, bool test)
     {
+        using IdxRowReader reader = Open(folder, test);
+        if ((long)reader.Rows * reader.Dim > Array.MaxLength)
+            throw new DataFormatException($"{folder}: {reader.Rows} images of {reader.Dim} pixels are more values than " +
+                "one array holds; convert the folder (softmaxgpu convert) and train from the .sgd file");
+        var features = new float[reader.Rows * reader.Dim];
+        var text = new string[reader.Rows];
+        for (int r = 0; r < text.Length; r++)
+            reader.Next(features.AsSpan(r * reader.Dim, reader.Dim), out text[r]); // a short file throws
+        return new Table(folder, reader.FeatureNames, reader.LabelName, features, text);
+    }
+
+    /// <summary>The folder's train (or t10k) images and labels, to read row by row.</summary>
+    public static IdxRowReader Open(string folder, bool test)
+    {
         string prefix = test ? "t10k" : "train";
         (string images, string labels) = FindPair(folder, prefix)
             ?? throw new DataFormatException(
                 $"{folder}: no {prefix}-images/{prefix}-labels IDX files (run datasets/get-mnist.sh)");
-
-        byte[] imageBytes = ReadAll(images);
-        byte[] labelBytes = ReadAll(labels);
-        if (imageBytes.Length < 16 || BinaryPrimitives.ReadInt32BigEndian(imageBytes) != 0x803)
-            throw new DataFormatException($"{images}: not an IDX image file (magic 0x00000803 expected)");
-        if (labelBytes.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(labelBytes) != 0x801)
-            throw new DataFormatException($"{labels}: not an IDX label file (magic 0x00000801 expected)");
-
-        int n = BinaryPrimitives.ReadInt32BigEndian(imageBytes.AsSpan(4));
-        int height = BinaryPrimitives.ReadInt32BigEndian(imageBytes.AsSpan(8));
-        int width = BinaryPrimitives.ReadInt32BigEndian(imageBytes.AsSpan(12));
-        int d = height * width;
-        int labelCount = BinaryPrimitives.ReadInt32BigEndian(labelBytes.AsSpan(4));
-        if (labelCount != n)
-            throw new DataFormatException($"{folder}: {n} images but {labelCount} labels");
-        if (imageBytes.Length < 16 + (long)n * d || labelBytes.Length < 8 + n)
-            throw new DataFormatException($"{folder}: IDX file shorter than its header says (truncated?)");
-
-        var features = new float[(long)n * d];
-        for (long i = 0; i < features.Length; i++)
-            features[i] = imageBytes[16 + i] / 255f;
-        var text = new string[n];
-        for (int r = 0; r < n; r++)
-            text[r] = labelBytes[8 + r].ToString(System.Globalization.CultureInfo.InvariantCulture);
-        string[] names = Enumerable.Range(0, d).Select(i => $"pixel_{i}").ToArray();
-        return new Table(folder, names, "label", features, text);
+        return new IdxRowReader(folder, images, labels);
     }
 
     private static (string Images, string Labels)? FindPair(string folder, string prefix)
@@ -59,14 +44,4 @@ public static class IdxTableReader
             .SelectMany(name => new[] { name, name + ".gz" })
             .Select(name => Path.Combine(folder, name))
             .FirstOrDefault(File.Exists);
-
-    private static byte[] ReadAll(string path)
-    {
-        if (!path.EndsWith(".gz", StringComparison.Ordinal))
-            return File.ReadAllBytes(path);
-        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var memory = new MemoryStream();
-        gzip.CopyTo(memory);
-        return memory.ToArray();
-    }
 }

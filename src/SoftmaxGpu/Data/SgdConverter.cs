@@ -103,23 +103,23 @@ public static class SgdConverter
         return new SgdConversion(data, output, rows, d, classes, new FileInfo(data).Length, clock.Elapsed);
     }
 
-    // REVIEW: IdxTableReader reads the whole folder (MNIST: 60000 × 784 bytes); a row-by-row IDX reader would
-    // bound memory here too.
+    /// <summary>An MNIST folder's images and labels, row by row into the writer (memory: one image and one block).</summary>
     private static SgdConversion FromIdx(string data, bool testSplit, string output, int blockRows, Stopwatch clock)
     {
         if (!IdxTableReader.IsIdxFolder(data))
             throw new DataFormatException($"{data}: a folder, but with no MNIST IDX files in it");
-        Table table = IdxTableReader.Read(data, testSplit);
+        using IdxRowReader reader = IdxTableReader.Open(data, testSplit);
         int classes = 0;
         AtomicFile.Write(output, stream =>
         {
-            var writer = new SgdWriter(stream, table.FeatureNames, table.LabelName, blockRows);
-            for (int r = 0; r < table.Rows; r++)
-                writer.Append(table.Features.AsSpan(r * table.Dim, table.Dim), table.Labels[r]);
-            classes = Finish(writer, data, table.LabelName, () => new DataFormatException($"{data}: no images")).Classes;
+            var writer = new SgdWriter(stream, reader.FeatureNames, reader.LabelName, blockRows);
+            var row = new float[reader.Dim];
+            while (reader.Next(row, out string label))
+                writer.Append(row, label);
+            classes = Finish(writer, data, reader.LabelName, () => new DataFormatException($"{data}: no images")).Classes;
         });
-        long idxBytes = (long)table.Rows * table.Dim + table.Rows; // the pixel and label bytes read
-        return new SgdConversion(data, output, table.Rows, table.Dim, classes, idxBytes, clock.Elapsed);
+        long idxBytes = reader.Rows * reader.Dim + reader.Rows; // the pixel and label bytes read
+        return new SgdConversion(data, output, reader.Rows, reader.Dim, classes, idxBytes, clock.Elapsed);
     }
 
     /// <summary>The checks training makes on the whole set (rows, two classes), then the footer.</summary>
