@@ -108,12 +108,12 @@ def log(msg):
 # --------------------------------------------------------------------------
 
 def read_csv_dataset(name):
-    """Return (header_line, data_lines, X, y) for datasets/<name>.csv.
+    """Return (header_line, data_lines, X, y) for datasets/<name>.csv (or for <name> itself, a path ending .csv).
 
     The label is the last column. data_lines are the raw text lines (without
     newline) so that split files reproduce the source values exactly.
     """
-    path = os.path.join(DATASETS, name + ".csv")
+    path = name if name.endswith(".csv") else os.path.join(DATASETS, name + ".csv")
     with open(path, "r", newline="") as f:
         text = f.read()
     lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip() != ""]
@@ -174,8 +174,9 @@ def split_csv_dataset(name, out_dir):
     tr, te = train_test_split(idx, test_size=TEST_SIZE, stratify=y,
                               random_state=RANDOM_STATE)
     os.makedirs(out_dir, exist_ok=True)
-    train_path = os.path.join(out_dir, f"{name}-train.csv")
-    test_path = os.path.join(out_dir, f"{name}-test.csv")
+    stem = os.path.splitext(os.path.basename(name))[0]
+    train_path = os.path.join(out_dir, f"{stem}-train.csv")
+    test_path = os.path.join(out_dir, f"{stem}-test.csv")
     for path, part in ((train_path, tr), (test_path, te)):
         with open(path, "w", newline="\n") as f:
             f.write(header + "\n")

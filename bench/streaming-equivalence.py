@@ -5,7 +5,7 @@ For each dataset: `train --optimizer lbfgs` resident, and again with `--device-m
 training data's bytes (so it streams through the device in blocks); the two final objectives must agree within
 1e-6 relative. Then `train --optimizer adam --seed 1` both ways and `evaluate --json` on the test split; the test
 accuracies must agree within 0.2 points. Splits are bench/sklearn_baseline.py's (stratified 75/25,
-random_state=0), written to OUT by this script.
+random_state=0), written to OUT by this script. A dataset is a name in datasets/ or a path to a CSV (label last).
 
     /usr/bin/python3 bench/streaming-equivalence.py --out /tmp/bench-stream --dataset digits satimage letter \
         --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli.dll"
@@ -61,7 +61,7 @@ def main():
         data_bytes = 4 * rows * (dim + 1)
         cap = str(max(1, data_bytes // 8))
         common = ["train", "--data", train, "--device", a.device, "--quiet"]
-        m = os.path.join(a.out, name)
+        m = os.path.join(a.out, os.path.splitext(os.path.basename(name))[0])
         resident = run(a.softmaxgpu, common + ["--optimizer", "lbfgs", "--model", m + "-r.model"])
         streamed = run(a.softmaxgpu, common + ["--optimizer", "lbfgs", "--model", m + "-s.model", "--device-memory", cap])
         blocks = re.search(r"\((\d+) blocks", streamed)
