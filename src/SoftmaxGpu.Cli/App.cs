@@ -35,7 +35,7 @@ public static class App
     /// <summary>--device, shared by every command that runs kernels.</summary>
     public static Option<string> DeviceOption() => new("--device")
     {
-        Description = $"Accelerator: auto (tries {string.Join(", then ", Backends.Names)}) or one of them.",
+        Description = $"Accelerator: auto (tries {string.Join(", then ", Backends.Auto.Select(b => b.Name))}; opencl only if it is a GPU) or one of: {string.Join(", ", Backends.Names)}.",
         DefaultValueFactory = _ => "auto",
     };
 

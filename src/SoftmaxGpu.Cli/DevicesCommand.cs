@@ -15,7 +15,7 @@ public static class DevicesCommand
 {
     public static Command Create(TextWriter output)
     {
-        var command = new Command("devices", $"List the accelerators, in the order --device auto tries them ({string.Join(", ", Backends.Names)}).");
+        var command = new Command("devices", $"List the accelerators ({string.Join(", ", Backends.Names)}); --device auto tries {string.Join(", then ", Backends.Auto.Select(b => b.Name))} (an OpenCL device only if it is a GPU).");
         command.SetAction(_ =>
         {
             using Context context = Backends.CreateContext();
@@ -30,11 +30,18 @@ public static class DevicesCommand
                 using Accelerator accelerator = device.CreateAccelerator(context);
                 var kernels = new KernelSet(accelerator);
                 string? why = Backends.WhyUnusable(accelerator, kernels);
+                bool autoTries = Backends.Auto.Contains(info.Backend) && (info.Backend != Backends.OpenCL || Backends.IsGpu(device));
                 string mark = why is not null ? $"  cannot run our kernels ({why}): auto passes it over"
-                    : chosen ? "" : "  <- auto picks this";
-                chosen |= why is null;
+                    : chosen || !autoTries ? "" : "  <- auto picks this";
+                chosen |= why is null && autoTries;
+                if (info.Backend.Host)
+                {
+                    output.WriteLine($"{Backends.Describe(info.Backend, accelerator)}; small kernels (optimizer steps) on " +
+                                     $"ILGPU's CPU accelerator{mark}");
+                    continue;
+                }
                 LaunchShape shape = kernels.Shape;
-                output.WriteLine($"{Backends.Describe(accelerator)}, shared memory/group " +
+                output.WriteLine($"{Backends.Describe(info.Backend, accelerator)}, shared memory/group " +
                                  $"{accelerator.MaxSharedMemoryPerGroup / 1024} KiB; our kernels: groups of up to {shape.MaxGroup}, " +
                                  $"{shape.SharedFloats * sizeof(float) / 1024} KiB shared, " +
                                  $"{(shape.Portable ? "OpenCL variant (no shuffles, static shared memory)" : "warp shuffles")}{mark}");

@@ -16,8 +16,12 @@ public abstract class AcceleratorFixture : IDisposable
 {
     private readonly Context? context;
 
-    protected AcceleratorFixture(AcceleratorType type, CPUDevice? cpu = null, bool sharedMemoryShape = false)
+    private readonly Backend? backend;
+
+    /// <param name="backend">The backend row the tests run as (null: the accelerator's own).</param>
+    protected AcceleratorFixture(AcceleratorType type, CPUDevice? cpu = null, bool sharedMemoryShape = false, Backend? backend = null)
     {
+        this.backend = backend;
         context = Backends.CreateContext(cpu);
         Device? device = context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
         // PoCL has been seen, once or twice on a loaded 2-core machine, to list no device to a process: where
@@ -60,7 +64,7 @@ public abstract class AcceleratorFixture : IDisposable
     {
         if (SkipReason is not null)
             Assert.Skip(SkipReason);
-        return Devices.Gpu.Wrap(Accelerator!, Kernels!);
+        return Devices.Gpu.Wrap(Accelerator!, Kernels!, backend);
     }
 
     public void Dispose()
@@ -79,6 +83,9 @@ public sealed class CpuFixture() : AcceleratorFixture(AcceleratorType.CPU);
 /// exercises the tiled shared-memory product and the multi-thread group reductions without a GPU.
 /// </summary>
 public sealed class CpuGroupsFixture() : AcceleratorFixture(AcceleratorType.CPU, CPUDevice.Default, sharedMemoryShape: true);
+
+/// <summary>The host engine: managed SIMD code for the gradient and forward passes, ILGPU's CPU accelerator for the rest.</summary>
+public sealed class HostFixture() : AcceleratorFixture(AcceleratorType.CPU, backend: Backends.Host);
 
 public sealed class CudaFixture() : AcceleratorFixture(AcceleratorType.Cuda);
 

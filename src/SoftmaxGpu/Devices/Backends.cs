@@ -12,17 +12,24 @@ using SoftmaxGpu.Kernels;
 namespace SoftmaxGpu.Devices;
 
 /// <summary>
-/// The accelerators SoftmaxGpu can run on, in the order <c>auto</c> tries them: CUDA, OpenCL, then ILGPU's
-/// CPU accelerator (an emulator that runs everywhere). Adding a backend is one row of <see cref="All"/>.
+/// The accelerators SoftmaxGpu can run on. <c>auto</c> tries CUDA, then an OpenCL GPU, then the host engine
+/// (managed SIMD code on the CPU's cores, the fastest CPU path); an OpenCL CPU device (PoCL) and ILGPU's CPU
+/// accelerator (an emulator that runs every kernel anywhere, for testing them) are used when named. Adding a
+/// backend is one row of <see cref="All"/>.
 /// </summary>
 public static class Backends
 {
     public static readonly Backend Cuda = new("cuda", AcceleratorType.Cuda, "NVIDIA GPU through the CUDA driver");
     public static readonly Backend OpenCL = new("opencl", AcceleratorType.OpenCL, "OpenCL 2.0+ device");
+    public static readonly Backend Host = new("host", AcceleratorType.CPU,
+        "managed SIMD engine on the CPU's cores (System.Numerics.Tensors)", Host: true);
     public static readonly Backend Cpu = new("cpu", AcceleratorType.CPU, "ILGPU's CPU accelerator (emulated threads)");
 
-    /// <summary>Preference order of <c>--device auto</c>.</summary>
-    public static readonly IReadOnlyList<Backend> All = [Cuda, OpenCL, Cpu];
+    /// <summary>Every backend, <c>--device auto</c>'s order first.</summary>
+    public static readonly IReadOnlyList<Backend> All = [Cuda, OpenCL, Host, Cpu];
+
+    /// <summary>What <c>--device auto</c> tries, in order (OpenCL only where the device is a GPU).</summary>
+    public static readonly IReadOnlyList<Backend> Auto = [Cuda, OpenCL, Host];
 
     public static IReadOnlyList<string> Names => All.Select(b => b.Name).ToList();
 
@@ -118,32 +125,41 @@ public static class Backends
     }
 
     /// <summary>
-    /// The devices to try for <paramref name="requested"/> ("auto", "cuda", "opencl" or "cpu"), in order: for
-    /// auto every present one, one per backend, in the table's order; otherwise the one named. An explicit
-    /// request for a missing device is an error that lists what is present.
+    /// The devices to try for <paramref name="requested"/> ("auto" or a backend's name), in order: for auto the
+    /// present ones of <see cref="Auto"/> (an OpenCL device only if it is a GPU); otherwise the one named. An
+    /// explicit request for a missing device is an error that lists what is present.
     /// </summary>
-    public static IReadOnlyList<Device> Candidates(Context context, string requested)
+    public static IReadOnlyList<DeviceInfo> Candidates(Context context, string requested)
     {
         IReadOnlyList<DeviceInfo> found = Discover(context);
         if (string.Equals(requested, "auto", StringComparison.OrdinalIgnoreCase))
-            return found.Where(d => d.Present).Select(d => d.Device!).ToList();
+            return found.Where(d => d.Present && Auto.Contains(d.Backend) && (d.Backend != OpenCL || IsGpu(d.Device!))).ToList();
 
         Backend backend = Parse(requested);
         DeviceInfo info = found.Single(d => d.Backend == backend);
         if (info.Device is not null)
-            return [info.Device];
+            return [info];
         string present = string.Join(", ", found.Where(d => d.Present).Select(d => $"{d.Backend.Name} ({d.Device!.Name})"));
         throw new DeviceNotFoundException(
             $"device '{backend.Name}' is not available here: {info.Missing}. Present: {present}");
     }
 
-    /// <summary>The backend row of an accelerator.</summary>
-    public static Backend Of(Accelerator accelerator) => All.First(b => b.Type == accelerator.AcceleratorType);
+    /// <summary>Whether an OpenCL device is a GPU (PoCL's is a CPU: auto passes it over for the host engine).</summary>
+    public static bool IsGpu(Device device) =>
+        device is not CLDevice cl || (cl.DeviceType & CLDeviceType.CL_DEVICE_TYPE_GPU) != 0;
 
-    /// <summary>One line saying what runs: backend name, device name, memory, warp, group limit.</summary>
-    public static string Describe(Accelerator accelerator) =>
-        $"{Of(accelerator).Name}: {accelerator.Name} ({Memory(accelerator.Device)}, {accelerator.NumMultiprocessors} " +
-        $"multiprocessors, warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
+    /// <summary>One line saying what runs: backend name, device name, memory, warp, group limit (for the host
+    /// engine: cores and vector width).</summary>
+    public static string Describe(Backend backend, Accelerator accelerator) => backend.Host
+        ? $"{backend.Name}: managed SIMD engine ({Environment.ProcessorCount} cores, {HostVectorBits}-bit vectors, host memory)"
+        : $"{backend.Name}: {accelerator.Name} ({Memory(accelerator.Device)}, {accelerator.NumMultiprocessors} " +
+          $"multiprocessors, warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
+
+    /// <summary>The widest vectors <see cref="System.Numerics.Tensors.TensorPrimitives"/> uses on this CPU.</summary>
+    public static int HostVectorBits =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512
+        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 256
+        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? 128 : 32;
 
     /// <summary>Device memory in GiB; the CPU accelerator uses host memory and reports no real size.</summary>
     public static string Memory(Device device) =>

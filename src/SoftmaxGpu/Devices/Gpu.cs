@@ -9,20 +9,23 @@ public sealed class Gpu : IDisposable
 {
     private readonly Context? ownedContext;
 
-    private Gpu(Context? ownedContext, Accelerator accelerator, KernelSet kernels)
+    private Gpu(Context? ownedContext, Accelerator accelerator, KernelSet kernels, Backend backend)
     {
         this.ownedContext = ownedContext;
         Accelerator = accelerator;
         Kernels = kernels;
+        Backend = backend;
     }
 
     public Accelerator Accelerator { get; }
     public KernelSet Kernels { get; }
-    public Backend Backend => Backends.Of(Accelerator);
-    public string Description => Backends.Describe(Accelerator);
+    public Backend Backend { get; }
+    /// <summary>Whether the host engine computes the gradient and forward passes (managed code, not kernels).</summary>
+    public bool Host => Backend.Host;
+    public string Description => Backends.Describe(Backend, Accelerator);
 
     /// <summary>
-    /// Opens the device named by <paramref name="device"/>: auto, cuda, opencl or cpu. A GPU or OpenCL device
+    /// Opens the device named by <paramref name="device"/>: auto, cuda, opencl, host or cpu. A GPU or OpenCL device
     /// first compiles every kernel; with auto, one that cannot is passed over with a line to
     /// <paramref name="notice"/>, and asked for by name it is an error that says why.
     /// </summary>
@@ -32,14 +35,14 @@ public sealed class Gpu : IDisposable
         try
         {
             bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
-            foreach (Device candidate in Backends.Candidates(context, device))
+            foreach ((Backend backend, Device? candidate, _) in Backends.Candidates(context, device))
             {
-                Accelerator accelerator = candidate.CreateAccelerator(context);
+                Accelerator accelerator = candidate!.CreateAccelerator(context);
                 var kernels = new KernelSet(accelerator);
                 string? why = Backends.WhyUnusable(accelerator, kernels);
                 if (why is null)
-                    return new Gpu(context, accelerator, kernels);
-                string message = $"{Backends.Of(accelerator).Name} device {candidate.Name} cannot run SoftmaxGpu's kernels: {why}";
+                    return new Gpu(context, accelerator, kernels, backend);
+                string message = $"{backend.Name} device {candidate.Name} cannot run SoftmaxGpu's kernels: {why}";
                 accelerator.Dispose();
                 if (!auto)
                     throw new DeviceNotFoundException(message);
@@ -55,7 +58,9 @@ public sealed class Gpu : IDisposable
     }
 
     /// <summary>Uses an accelerator someone else owns (the tests' fixtures); disposing leaves it open.</summary>
-    public static Gpu Wrap(Accelerator accelerator, KernelSet kernels) => new(null, accelerator, kernels);
+    /// <param name="backend">The backend row (null: the accelerator's own; <see cref="Backends.Host"/> for the host engine).</param>
+    public static Gpu Wrap(Accelerator accelerator, KernelSet kernels, Backend? backend = null) =>
+        new(null, accelerator, kernels, backend ?? Backends.All.First(b => b.Type == accelerator.AcceleratorType && !b.Host));
 
     public void Dispose()
     {

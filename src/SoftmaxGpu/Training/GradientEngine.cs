@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
 
@@ -14,6 +15,9 @@ namespace SoftmaxGpu.Training;
 /// The gradient of a batch is either the fused pass (where W fits in shared memory: one read of X, nothing of
 /// size B×K in device memory) or one kernel per operation:
 /// gather → Z = X·Wᵀ + b → loss forward (softmax, loss) → G = ∂loss/∂Z → dW = Gᵀ·X, db = Σ G.
+/// On the host engine (<see cref="Backends.Host"/>) the buffers are ILGPU CPU-accelerator memory, that is host
+/// memory, and <see cref="HostStep"/> computes the gradient and the forward pass on them in managed SIMD code;
+/// the optimizers' small kernels still run as kernels.
 /// theta = [W (K·D) | b (K)]; nothing is allocated per step.
 /// </summary>
 public sealed class GradientEngine : IDisposable
@@ -45,7 +49,8 @@ public sealed class GradientEngine : IDisposable
     private MemoryBuffer1D<float, Stride1D.Dense>? workspace;
 
     /// <param name="batchRows">Most rows of one gradient batch (or of one prediction block).</param>
-    /// <param name="fused">Force the fused pass (true) or the per-operation path (false); null: the device's preference.</param>
+    /// <param name="fused">Force the fused pass (true) or the per-operation path (false); null: the device's preference.
+    /// The host engine has one path and ignores it.</param>
     /// <param name="softTargets">Whether batches come with soft targets (sizes the gather buffer).</param>
     /// <param name="evaluationRows">Most rows of a set it will evaluate at once (null: the batch's); sizes the forward blocks.</param>
     public GradientEngine(Gpu gpu, ILoss loss, int d, int k, int batchRows, bool? fused = null, bool softTargets = false,
@@ -58,11 +63,14 @@ public sealed class GradientEngine : IDisposable
         K = k;
         BatchRows = batchRows;
         this.softTargets = softTargets;
-        FusedStep? pass = loss.FusedPass(kernels);
+        Host = gpu.Host;
+        if (Host && loss is not SoftmaxCrossEntropy)
+            throw new NotSupportedException($"the host engine computes softmax cross-entropy only, not {loss.Name}");
+        FusedStep? pass = Host ? null : loss.FusedPass(kernels);
         bool fits = pass is not null && pass.Fits(d, k);
-        if (fused == true && !fits)
+        if (fused == true && !fits && !Host)
             throw new ArgumentException($"a {d}×{k} model has no fused pass on this device ({loss.Name}, shared memory)");
-        Fused = fused ?? (fits && pass!.Preferred(batchRows, d, k));
+        Fused = !Host && (fused ?? (fits && pass!.Preferred(batchRows, d, k)));
         // Evaluation takes blocks as large as the set, within BlockRows and BlockFloats (fewer launches); the
         // per-operation path also computes a whole batch in these buffers, the fused pass never does.
         int evaluation = Math.Clamp(evaluationRows ?? batchRows, 1, Math.Min(BlockRows, Math.Max(1, BlockFloats / k)));
@@ -87,6 +95,8 @@ public sealed class GradientEngine : IDisposable
     public int BlockCapacity { get; }
     /// <summary>Whether the fused single-pass kernel computes the gradient.</summary>
     public bool Fused { get; }
+    /// <summary>Whether managed code on the host computes the gradient and forward passes (<see cref="HostStep"/>).</summary>
+    public bool Host { get; }
 
     /// <summary>theta: [K·D + K] = W [K, D] then b [K]. Optimizers update it in place.</summary>
     public ArrayView1D<float, Stride1D.Dense> Theta => theta.View;
@@ -147,6 +157,11 @@ public sealed class GradientEngine : IDisposable
     private void GradientInto(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
         ArrayView1D<float, Stride1D.Dense> target)
     {
+        if (Host)
+        {
+            HostGradient(set, order, rows, lossScale, gradScale, target);
+            return;
+        }
         if (Fused)
         {
             FusedStep pass = Loss.FusedPass(kernels)!;
@@ -217,14 +232,62 @@ public sealed class GradientEngine : IDisposable
     /// <summary>Z = X·Wᵀ + b, then the loss's forward pass, over one block of rows.</summary>
     private void Forward(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> targets, int rows, float lossScale)
     {
+        if (Host)
+        {
+            HostForward(x, labels, targets, rows, lossScale);
+            return;
+        }
         // Z[r, c] = Σ_j X[r, j]·W[c, j] + b[c]: B's element (j, c) is W[c·D + j], the transpose of W.
         kernels.MatMul.Launch(x, Strides.RowMajor(D), Weights, Strides.Transposed(D), Bias, rows, K, D, logits.View);
         Loss.Forward(kernels, logits.View, labels, targets, rows, K, lossScale, outputs.View, rowStats.View, lossTotal.View, correctTotal.View);
     }
 
+    private unsafe void HostGradient(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
+        ArrayView1D<float, Stride1D.Dense> target)
+    {
+        accelerator.Synchronize(); // θ, the order and the rows are written by kernels and copies before this
+        var batch = new HostStep.Batch((float*)Address(set.Features), order.Length > 0 ? (int*)Address(order) : null,
+            (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K);
+        (double loss, int correct) = HostStep.Gradient(batch, Span(Theta), gradScale, Span(target));
+        AddToTotals(loss * lossScale, correct);
+    }
+
+    private unsafe void HostForward(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> targets, int rows, float lossScale)
+    {
+        accelerator.Synchronize();
+        bool withLoss = labels.Length > 0 || targets.Length > 0;
+        var batch = new HostStep.Batch((float*)Address(x), null, labels.Length > 0 ? (int*)Address(labels) : null,
+            targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K);
+        (double loss, int correct) = HostStep.Forward(batch, Span(Theta), withLoss,
+            (float*)Address(logits.View), (float*)Address(outputs.View), (float*)Address(rowStats.View));
+        if (withLoss)
+            AddToTotals(loss * lossScale, correct);
+    }
+
+    /// <summary>Adds to the running totals from the host (their buffers are host memory on this engine).</summary>
+    private void AddToTotals(double loss, int correct)
+    {
+        Span<float> pair = Span(lossTotal.View);
+        double sum = (double)pair[0] + pair[1] + loss;
+        pair[0] = (float)sum;
+        pair[1] = (float)(sum - pair[0]);
+        Span(correctTotal.View)[0] += correct;
+    }
+
+    /// <summary>The host address of a CPU-accelerator view (host engine only).</summary>
+    private static IntPtr Address<T>(ArrayView<T> view) where T : unmanaged => view.LoadEffectiveAddressAsPtr();
+
+    private static IntPtr Address<T>(ArrayView1D<T, Stride1D.Dense> view) where T : unmanaged => Address((ArrayView<T>)view);
+
+    /// <summary>A CPU-accelerator view as a span (host engine only; at most 2³¹ − 1 elements).</summary>
+    private static unsafe Span<T> Span<T>(ArrayView<T> view) where T : unmanaged =>
+        new((void*)Address(view), checked((int)view.Length));
+
+    private static Span<T> Span<T>(ArrayView1D<T, Stride1D.Dense> view) where T : unmanaged => Span((ArrayView<T>)view);
+
     private void AllocateGradientBuffers()
     {
-        if (partials is not null || batchX is not null)
+        if (Host || partials is not null || batchX is not null)
             return;
         if (Fused)
         {

@@ -1,0 +1,108 @@
+using SoftmaxGpu.Kernels.Host;
+using SoftmaxGpu.Reference;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// The host engine's gradient and forward pass against the float64 reference, on awkward sizes (not multiples of
+/// the tile, the vector width or the worker split), gathered rows, soft targets and logits up to 1e30.
+/// </summary>
+public sealed class HostStepTests
+{
+    public static TheoryData<int, int, int, double> Shapes => new()
+    {
+        { 1, 1, 2, 1 },
+        { 37, 7, 5, 1 },
+        { 613, 33, 3, 1 },   // two workers, a last tile of 37 rows
+        { 301, 784, 10, 1 },
+        { 613, 33, 3, 1e29 }, // logits of about 1e30
+        { 37, 7, 5, 1e29 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void GradientAndForwardMatchTheReference(int b, int d, int k, double weightScale)
+    {
+        var random = new Random(b * 31 + d * 7 + k);
+        int n = b + 11; // the batch gathers b of n rows, in a shuffled order
+        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
+        double[] theta = Check.AsDevice(Check.Normal(random, k * d + k, weightScale));
+        int[] order = Enumerable.Range(0, n).OrderBy(_ => random.Next()).Take(b).ToArray();
+        double[] soft = new double[n * k];
+        for (int r = 0; r < n; r++)
+        {
+            double[] p = Enumerable.Range(0, k).Select(_ => random.NextDouble()).ToArray();
+            for (int c = 0; c < k; c++)
+                soft[r * k + c] = (float)(p[c] / p.Sum());
+        }
+
+        // The reference sees the gathered rows.
+        double[] xb = order.SelectMany(r => x.Skip(r * d).Take(d)).ToArray();
+        int[] yb = order.Select(r => labels[r]).ToArray();
+        double[] sb = order.SelectMany(r => soft.Skip(r * k).Take(k)).ToArray();
+        float[] xf = Check.ToFloat(x), tf = Check.ToFloat(theta), sf = Check.ToFloat(soft);
+        fixed (float* px = xf, ps = sf)
+        fixed (int* py = labels, po = order)
+        {
+            foreach (bool hard in new[] { true, false })
+            {
+                double[]? targets = hard ? null : sb;
+                var batch = new HostStep.Batch(px, po, py, hard ? null : ps, b, d, k);
+                (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, xb, yb, targets, b, d, k, 0);
+                double[] z = ReferenceMath.Logits(xb, theta[..(k * d)], theta[(k * d)..], b, d, k);
+                double[] y = ReferenceMath.Targets(yb, targets, b, k);
+                string what = $"{(hard ? "hard" : "soft")} {b}×{d}×{k}, |W| ~ {weightScale:G2}";
+
+                var grad = new float[k * d + k];
+                (double loss, int correct) = HostStep.Gradient(batch, tf, 1f / b, grad);
+                Check.Close(expected, grad, 1e-5, 1e-4, $"∇ of {what}");
+                Check.Close(objective, loss / b, 1e-5, 1e-5, $"loss of {what}");
+                Assert.Equal(ReferenceMath.Correct(z, y, b, k), correct);
+                var again = new float[grad.Length];
+                Assert.Equal(loss, HostStep.Gradient(batch, tf, 1f / b, again).Loss);
+                Assert.Equal(grad, again); // deterministic, bit for bit
+
+                // The forward pass takes rows in place: gather them first, as the engine's blocks are.
+                float[] gathered = Check.ToFloat(xb);
+                int[] gatheredLabels = yb;
+                float[] gatheredSoft = Check.ToFloat(sb);
+                var logits = new float[b * k];
+                var outputs = new float[b * k];
+                var stats = new float[2 * b];
+                fixed (float* gx = gathered, gs = gatheredSoft, pz = logits, pq = outputs, pm = stats)
+                fixed (int* gy = gatheredLabels)
+                {
+                    var rows = new HostStep.Batch(gx, null, gy, hard ? null : gs, b, d, k);
+                    (double forwardLoss, int forwardCorrect) = HostStep.Forward(rows, tf, true, pz, pq, pm);
+                    (double[] q, double[] lse) = ReferenceMath.Softmax(z, b, k);
+                    // z sums d terms of size |W|·|x|: its rounding is relative to them, not to z (they cancel at 1e30).
+                    Check.Close(z, logits, 1e-6 * weightScale * d, 1e-5, $"Z of {what}");
+                    Check.Close(q, outputs, 1e-6, 1e-5, $"Q of {what}");
+                    Check.Close(lse, Enumerable.Range(0, b).Select(r => (float)((double)stats[2 * r] + stats[2 * r + 1])).ToArray(),
+                        1e-6 * weightScale * d, 1e-5, $"log-sum-exp of {what}");
+                    Check.Close(objective, forwardLoss / b, 1e-5, 1e-5, $"forward loss of {what}");
+                    Assert.Equal(correct, forwardCorrect);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public unsafe void EqualHugeLogitsGiveAnExactUniformSoftmax()
+    {
+        // W = 0 and b = [1e30 ×4, −1e30]: the loss is log 4 although 1e30 + log 4 rounds to 1e30 in float32.
+        float[] theta = [0f, 0f, 0f, 0f, 0f, 1e30f, 1e30f, 1e30f, 1e30f, -1e30f];
+        float[] x = [1f];
+        int[] y = [2];
+        var grad = new float[theta.Length];
+        fixed (float* px = x)
+        fixed (int* py = y)
+        {
+            var batch = new HostStep.Batch(px, null, py, null, 1, 1, 5);
+            (double loss, _) = HostStep.Gradient(batch, theta, 1f, grad);
+            Check.Close(Math.Log(4), loss, 1e-6, 1e-6, "loss of a uniform row at 1e30");
+            Check.Close([0.25, 0.25, -0.75, 0.25, 0], grad[5..], 1e-7, 1e-6, "db at 1e30");
+        }
+    }
+}
