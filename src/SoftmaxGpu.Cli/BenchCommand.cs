@@ -16,13 +16,15 @@ public static class BenchCommand
 
     /// <summary>Shapes the CPU accelerator (an emulator) finishes in seconds.</summary>
     public static readonly string[] CpuShapes = ["8192x64x10", "4096x784x10", "2048x256x100"];
+    /// <summary>Shapes on the host engine: the fast-CPU issue's, beside NumPy/OpenBLAS (bench/host-vs-numpy.py).</summary>
+    public static readonly string[] HostShapes = ["60000x784x10", "1000000x256x10", "200000x1024x100"];
 
     public static Command Create(TextWriter output, TextWriter error)
     {
         var shapes = new Argument<string[]>("shapes")
         {
             Description = $"Problems as NxDxK (rows x features x classes). Default on a GPU: {string.Join(" ", GpuShapes)}; " +
-                          $"on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
+                          $"on the host engine: {string.Join(" ", HostShapes)}; on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var batch = new Option<int>("--batch-size")
@@ -85,17 +87,17 @@ public static class BenchCommand
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
             if (parse.GetValue(stream))
                 return Streamed(gpu, parse.GetValue(shapes) ?? [], parse.GetValue(deviceMemory), stepCount, parse.GetValue(json), output);
-            bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU;
+            bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU && !gpu.Host; // the emulator: small shapes
             string[] given = parse.GetValue(shapes) ?? [];
-            BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
+            BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : gpu.Host ? HostShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
             bool asJson = parse.GetValue(json);
             string version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
 
-            Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : 1024)) << 20, repeats: 10);
+            Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : gpu.Host ? 256 : 1024)) << 20, repeats: 10);
             if (!asJson)
             {
                 output.WriteLine($"softmaxgpu {version} on {gpu.Description}");
-                output.WriteLine($"ceilings (ILGPU kernels, this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s (read + write, " +
+                output.WriteLine($"ceilings ({(gpu.Host ? "managed code on every core" : "ILGPU kernels")}, this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s (read + write, " +
                                  $"{ceiling.CopyBytes >> 20} MiB), float32 multiply-add {ceiling.Flops / 1e9:F1} GFLOP/s");
                 output.WriteLine("floor = max(N·D·4 bytes / copy bandwidth, 4·N·D·K FLOPs / multiply-add rate); times are medians");
                 output.WriteLine($"{"shape",-18} {"kernels",-8} {"step ms",10} {"floor ms",10} {"x floor",8} {"epoch ms",10} {"x floor",8}  batch");

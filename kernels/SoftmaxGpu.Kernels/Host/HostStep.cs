@@ -1,23 +1,26 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace SoftmaxGpu.Kernels.Host;
 
 /// <summary>
 /// The gradient step and the forward pass of softmax regression in managed code on the CPU: the <c>host</c>
-/// engine, for machines without a GPU. Per row: z = W·x + b (one dot product of length D per class), the stable
-/// softmax (row max subtracted), the loss log s + m − z_y and G = q − y; then dW += G·x (one multiply-add of
-/// length D per class). The vector work goes through <see cref="TensorPrimitives"/>, which uses the widest SIMD
-/// the machine has (AVX-512, AVX2, NEON) with a scalar tail.
+/// engine, for machines without a GPU. For each tile of <see cref="TileRows"/> rows, in one visit while the rows
+/// are in cache: Z = X·Wᵀ + b (<see cref="HostTile.Logits"/>), per row the stable softmax (row max subtracted),
+/// the loss log s + m − z_y and G = q − y, then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>).
 ///
-/// Rows are split into one contiguous range per worker; each worker sums dW over tiles of <see cref="TileRows"/>
-/// rows in float while the tile's rows are in cache, then adds the tile's sum into its own float64 accumulator,
-/// so the rounding error does not grow with the row count. The workers' sums are added in worker order, so a
-/// run is deterministic: the same inputs give the same bits on a given machine.
+/// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over
+/// <see cref="FlushTiles"/> tiles, then adds that into its own float64 accumulator, so the rounding error does
+/// not grow with the row count; db and the loss are summed in float64. The workers' sums are added in worker
+/// order, so a run is deterministic: the same inputs give the same bits on a given machine.
 /// </summary>
 public static class HostStep
 {
-    /// <summary>Rows whose dW is summed in float before it is added into the float64 accumulator.</summary>
+    /// <summary>Rows of a tile: their logits, G and dW are computed while the rows are in cache (64 × D floats).</summary>
     public const int TileRows = 64;
+
+    /// <summary>Tiles whose dW is summed in float before it is added into the float64 accumulator (1024 rows).</summary>
+    public const int FlushTiles = 16;
 
     /// <summary>Fewest rows worth a worker of their own (below it, starting a thread costs more than the work).</summary>
     public const int MinRowsPerWorker = 256;
@@ -51,38 +54,44 @@ public static class HostStep
         var accumulators = new double[workers][];
         var losses = new double[workers];
         var correct = new int[workers];
-        float[] thetaCopy = theta.ToArray(); // shared read-only by the workers (a span cannot cross into the lambdas)
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        float[] parameters = theta.ToArray(); // shared read-only by the workers (a span cannot cross into the lambdas)
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
-            var sum = new double[kd + k];
-            var tile = new float[kd];
-            var z = new float[k];
-            ReadOnlySpan<float> weights = thetaCopy.AsSpan(0, kd);
-            ReadOnlySpan<float> bias = thetaCopy.AsSpan(kd, k);
+            var sum = new double[kd + k]; // [dW | db] in float64
+            var tileGradient = new float[kd];
+            var tileLogits = new float[TileRows * k];
+            nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            for (int start = first; start < last; start += TileRows)
+            fixed (float* weights = parameters, dw = tileGradient, z = tileLogits)
             {
-                int end = Math.Min(last, start + TileRows);
-                tile.AsSpan().Clear();
-                for (int i = start; i < end; i++)
+                int tiles = 0;
+                for (int start = first; start < last; start += TileRows)
                 {
-                    long row = batch.RowAt(i);
-                    var x = new ReadOnlySpan<float>(batch.X + row * d, d);
-                    Logits(x, weights, bias, z);
-                    (double rowLoss, bool hit) = SoftmaxGradient(z, batch, row);
-                    loss += rowLoss;
-                    right += hit ? 1 : 0;
-                    for (int c = 0; c < k; c++)
+                    int count = Math.Min(TileRows, last - start);
+                    for (int i = 0; i < count; i++)
+                        rows[i] = (nint)(batch.X + batch.RowAt(start + i) * d);
+                    HostTile.Logits(rows, count, weights, weights + kd, d, k, z);
+                    for (int i = 0; i < count; i++)
                     {
-                        Span<float> dw = tile.AsSpan(c * d, d);
-                        TensorPrimitives.MultiplyAdd(x, z[c], dw, dw);
-                        sum[kd + c] += z[c];
+                        // z_i ← G_i = softmax(z_i) − y_i, with the row's loss and hit.
+                        var g = new Span<float>(z + (long)i * k, k);
+                        (double rowLoss, bool hit) = SoftmaxGradient(g, batch, batch.RowAt(start + i));
+                        loss += rowLoss;
+                        right += hit ? 1 : 0;
+                        for (int c = 0; c < k; c++)
+                            sum[kd + c] += g[c];
+                    }
+                    HostTile.AddGradient(rows, count, z, d, k, dw);
+                    if (++tiles % FlushTiles == 0 || start + count == last)
+                    {
+                        for (int i = 0; i < kd; i++)
+                            sum[i] += dw[i];
+                        tileGradient.AsSpan().Clear();
                     }
                 }
-                for (int i = 0; i < kd; i++)
-                    sum[i] += tile[i];
             }
             (accumulators[w], losses[w], correct[w]) = (sum, loss, right);
         });
@@ -115,30 +124,33 @@ public static class HostStep
         int workers = Workers(batch.Rows);
         var losses = new double[workers];
         var correct = new int[workers];
-        float[] thetaCopy = theta.ToArray();
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        float[] parameters = theta.ToArray();
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
-            ReadOnlySpan<float> weights = thetaCopy.AsSpan(0, kd);
-            ReadOnlySpan<float> bias = thetaCopy.AsSpan(kd, k);
-            var q = new float[k];
+            nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            for (int i = first; i < last; i++)
+            fixed (float* weights = parameters)
             {
-                long row = batch.RowAt(i);
-                var z = new Span<float>(logits + (long)i * k, k);
-                Logits(new ReadOnlySpan<float>(batch.X + row * d, d), weights, bias, z);
-                z.CopyTo(q);
-                (float max, float logSum) = Softmax(q);
-                q.CopyTo(new Span<float>(outputs + (long)i * k, k));
-                rowStats[2L * i] = max;
-                rowStats[2L * i + 1] = logSum;
-                if (!withLoss)
-                    continue;
-                (double rowLoss, bool hit) = Loss(z, max, logSum, batch, row);
-                loss += rowLoss;
-                right += hit ? 1 : 0;
+                for (int start = first; start < last; start += TileRows)
+                {
+                    int count = Math.Min(TileRows, last - start);
+                    for (int i = 0; i < count; i++)
+                        rows[i] = (nint)(batch.X + batch.RowAt(start + i) * d);
+                    HostTile.Logits(rows, count, weights, weights + kd, d, k, logits + (long)start * k);
+                    for (int i = start; i < start + count; i++)
+                    {
+                        var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
+                        var q = new Span<float>(outputs + (long)i * k, k);
+                        (float max, float logSum, double rowLoss, bool hit) = Softmax(z, q, withLoss, batch, batch.RowAt(i));
+                        rowStats[2L * i] = max;
+                        rowStats[2L * i + 1] = logSum;
+                        loss += rowLoss;
+                        right += hit ? 1 : 0;
+                    }
+                }
             }
             (losses[w], correct[w]) = (loss, right);
         });
@@ -159,58 +171,75 @@ public static class HostStep
     private static (int First, int Last) Range(int rows, int workers, int w) =>
         ((int)((long)rows * w / workers), (int)((long)rows * (w + 1) / workers));
 
-    /// <summary>z[c] = b[c] + W[c, :]·x.</summary>
-    private static void Logits(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> z)
-    {
-        int d = x.Length;
-        for (int c = 0; c < z.Length; c++)
-            z[c] = bias[c] + TensorPrimitives.Dot(x, weights.Slice(c * d, d));
-    }
-
-    /// <summary>z ← softmax(z) in place, with the row max subtracted; returns (m, log s).</summary>
-    private static (float Max, float LogSum) Softmax(Span<float> z)
-    {
-        float max = TensorPrimitives.Max(z);
-        TensorPrimitives.Subtract(z, max, z);
-        TensorPrimitives.Exp(z, z);
-        float sum = TensorPrimitives.Sum(z);
-        TensorPrimitives.Divide(z, sum, z);
-        return (max, MathF.Log(sum));
-    }
-
     /// <summary>
-    /// The row's loss and whether its argmax (the lowest index among equal maxima) is the true class, then
-    /// z ← G = softmax(z) − y in place.
+    /// A row's m = max z, s = Σ_c exp(z_c − m) and argmax (the lowest index among equal maxima). Plain loops:
+    /// K is small, and a vector call per row costs more than the row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (float Max, float Sum, int Predicted) RowStats(ReadOnlySpan<float> z)
+    {
+        float max = z[0];
+        int predicted = 0;
+        for (int c = 1; c < z.Length; c++)
+        {
+            if (z[c] > max)
+                (max, predicted) = (z[c], c);
+        }
+        float sum = 0f;
+        for (int c = 0; c < z.Length; c++)
+            sum += MathF.Exp(z[c] - max);
+        return (max, sum, predicted);
+    }
+
+    /// <summary>The row's loss and hit, then z ← G = softmax(z) − y in place (softmax = exp(z − m)/s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe (double Loss, bool Hit) SoftmaxGradient(Span<float> z, Batch batch, long row)
     {
-        Span<float> logits = stackalloc float[z.Length];
-        z.CopyTo(logits);
-        (float max, float logSum) = Softmax(z);
-        (double loss, bool hit) = Loss(logits, max, logSum, batch, row);
+        (float max, float sum, int predicted) = RowStats(z);
+        (double loss, bool hit) = Loss(z, max, MathF.Log(sum), predicted, batch, row);
+        float inverse = 1f / sum;
+        for (int c = 0; c < z.Length; c++)
+            z[c] = MathF.Exp(z[c] - max) * inverse;
         if (batch.Targets is null)
         {
             z[batch.Labels[row]] -= 1f;
             return (loss, hit);
         }
-        var y = new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K);
-        TensorPrimitives.Subtract(z, y, z);
+        float* y = batch.Targets + row * batch.K;
+        for (int c = 0; c < z.Length; c++)
+            z[c] -= y[c];
         return (loss, hit);
+    }
+
+    /// <summary>Q = softmax(Z) of one row into <paramref name="q"/>; returns (m, log s) and the loss and hit where asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (float Max, float LogSum, double Loss, bool Hit) Softmax(ReadOnlySpan<float> z, Span<float> q, bool withLoss,
+        Batch batch, long row)
+    {
+        (float max, float sum, int predicted) = RowStats(z);
+        float inverse = 1f / sum;
+        for (int c = 0; c < z.Length; c++)
+            q[c] = MathF.Exp(z[c] - max) * inverse;
+        float logSum = MathF.Log(sum);
+        (double loss, bool hit) = withLoss ? Loss(z, max, logSum, predicted, batch, row) : (0, false);
+        return (max, logSum, loss, hit);
     }
 
     /// <summary>
     /// −log q_y = (m − z_y) + log s for a label; −Σ_c y_c log q_c = Σ_c y_c ((m − z_c) + log s) for soft targets
-    /// (zero targets skipped: 0 · ∞ would be NaN when m − z overflows); log q is never formed.
+    /// (zero targets skipped: 0 · ∞ would be NaN when m − z overflows), the true class then being the largest
+    /// target; log q is never formed.
     /// </summary>
-    private static unsafe (double Loss, bool Hit) Loss(ReadOnlySpan<float> z, float max, float logSum, Batch batch, long row)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (double Loss, bool Hit) Loss(ReadOnlySpan<float> z, float max, float logSum, int predicted,
+        Batch batch, long row)
     {
-        int predicted = TensorPrimitives.IndexOfMax(z);
         if (batch.Targets is null)
         {
             int label = batch.Labels[row];
             return ((max - z[label]) + logSum, predicted == label);
         }
-        var y = new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K);
+        float* y = batch.Targets + row * batch.K;
         double loss = 0;
         int truth = 0;
         for (int c = 0; c < z.Length; c++)

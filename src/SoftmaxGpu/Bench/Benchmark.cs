@@ -4,6 +4,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
 using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Bench;
@@ -23,6 +24,9 @@ public static class Benchmark
 
     public static Ceiling MeasureCeilings(Gpu gpu, long copyBytes, int repeats)
     {
+        if (gpu.Host)
+            return new Ceiling(HostCeilings.CopyBandwidth(copyBytes, repeats),
+                HostCeilings.MultiplyAddRate(MultiplyAddTrips * 16, repeats), copyBytes);
         Accelerator accelerator = gpu.Accelerator;
         var ceilings = new Ceilings(accelerator, gpu.Kernels.Shape);
         long floats = copyBytes / 16 * 4;
