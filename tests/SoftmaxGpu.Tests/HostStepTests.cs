@@ -88,6 +88,52 @@ public sealed class HostStepTests
         }
     }
 
+    // The tile kernels at both vector widths, whatever this CPU runs (Vector512 works without AVX-512, slowly):
+    // every block shape and tail — 4×4 and 4×1 logits, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW
+    // blocks, scalar columns and an odd last class.
+    [Theory]
+    [InlineData(13, 200, 11)]
+    [InlineData(64, 784, 10)]
+    [InlineData(5, 33, 7)]
+    [InlineData(3, 7, 1)]
+    public unsafe void TileKernelsMatchTheReferenceAtEveryWidth(int rows, int d, int k)
+    {
+        var random = new Random(rows + d + k);
+        double[] x = Check.AsDevice(Check.Normal(random, rows * d));
+        double[] w = Check.AsDevice(Check.Normal(random, k * d));
+        double[] b = Check.AsDevice(Check.Normal(random, k));
+        double[] g = Check.AsDevice(Check.Normal(random, rows * k));
+        double[] z = ReferenceMath.Logits(x, w, b, rows, d, k);
+        (double[] dw, _) = ReferenceMath.ParameterGradient(g, x, rows, d, k);
+        double[] start = Check.AsDevice(Check.Normal(random, k * d)); // dW is added to
+        double[] expected = dw.Zip(start, (a, s) => a + s).ToArray();
+        float[] xf = Check.ToFloat(x), wf = Check.ToFloat(w), bf = Check.ToFloat(b), gf = Check.ToFloat(g);
+        var pointers = new nint[rows];
+        foreach (string width in new[] { "512", "T" })
+        {
+            var zf = new float[rows * k];
+            float[] dwf = Check.ToFloat(start);
+            fixed (float* px = xf, pw = wf, pb = bf, pg = gf, pz = zf, pdw = dwf)
+            fixed (nint* pr = pointers)
+            {
+                for (int r = 0; r < rows; r++)
+                    pr[r] = (nint)(px + (long)r * d);
+                if (width == "512")
+                {
+                    HostTile.Logits<Floats512>(pr, rows, pw, pb, d, k, pz);
+                    HostTile.AddGradient<Floats512>(pr, rows, pg, d, k, pdw);
+                }
+                else
+                {
+                    HostTile.Logits<FloatsT>(pr, rows, pw, pb, d, k, pz);
+                    HostTile.AddGradient<FloatsT>(pr, rows, pg, d, k, pdw);
+                }
+            }
+            Check.Close(z, zf, 1e-5, 1e-5, $"Z, {rows}×{d}×{k}, width {width}");
+            Check.Close(expected, dwf, 1e-5, 1e-5, $"dW, {rows}×{d}×{k}, width {width}");
+        }
+    }
+
     [Fact]
     public unsafe void EqualHugeLogitsGiveAnExactUniformSoftmax()
     {

@@ -62,6 +62,7 @@ public static class HostStep
             var sum = new double[kd + k]; // [dW | db] in float64
             var tileGradient = new float[kd];
             var tileLogits = new float[TileRows * k];
+            var scratch = new float[k];
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
@@ -78,7 +79,7 @@ public static class HostStep
                     {
                         // z_i ← G_i = softmax(z_i) − y_i, with the row's loss and hit.
                         var g = new Span<float>(z + (long)i * k, k);
-                        (double rowLoss, bool hit) = SoftmaxGradient(g, batch, batch.RowAt(start + i));
+                        (double rowLoss, bool hit) = SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i));
                         loss += rowLoss;
                         right += hit ? 1 : 0;
                         for (int c = 0; c < k; c++)
@@ -171,13 +172,18 @@ public static class HostStep
     private static (int First, int Last) Range(int rows, int workers, int w) =>
         ((int)((long)rows * w / workers), (int)((long)rows * (w + 1) / workers));
 
-    /// <summary>
-    /// A row's m = max z, s = Σ_c exp(z_c − m) and argmax (the lowest index among equal maxima). Plain loops:
-    /// K is small, and a vector call per row costs more than the row.
-    /// </summary>
+    /// <summary>Classes from which a row's softmax goes through vector calls (below, plain loops cost less than a call).</summary>
+    public const int VectorClasses = 16;
+
+    /// <summary>A row's m = max z and argmax (the lowest index among equal maxima).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float Max, float Sum, int Predicted) RowStats(ReadOnlySpan<float> z)
+    private static (float Max, int Predicted) Max(ReadOnlySpan<float> z)
     {
+        if (z.Length >= VectorClasses)
+        {
+            int at = TensorPrimitives.IndexOfMax(z);
+            return (z[at], at);
+        }
         float max = z[0];
         int predicted = 0;
         for (int c = 1; c < z.Length; c++)
@@ -185,29 +191,40 @@ public static class HostStep
             if (z[c] > max)
                 (max, predicted) = (z[c], c);
         }
+        return (max, predicted);
+    }
+
+    /// <summary>q = exp(z − m), returning s = Σ q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Exp(ReadOnlySpan<float> z, float max, Span<float> q)
+    {
+        if (z.Length >= VectorClasses)
+        {
+            TensorPrimitives.Subtract(z, max, q);
+            TensorPrimitives.Exp(q, q);
+            return TensorPrimitives.Sum(q);
+        }
         float sum = 0f;
         for (int c = 0; c < z.Length; c++)
-            sum += MathF.Exp(z[c] - max);
-        return (max, sum, predicted);
+            sum += q[c] = MathF.Exp(z[c] - max);
+        return sum;
     }
 
     /// <summary>The row's loss and hit, then z ← G = softmax(z) − y in place (softmax = exp(z − m)/s).</summary>
+    /// <param name="scratch">[K] floats of the worker's own.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe (double Loss, bool Hit) SoftmaxGradient(Span<float> z, Batch batch, long row)
+    private static unsafe (double Loss, bool Hit) SoftmaxGradient(Span<float> z, Span<float> scratch, Batch batch, long row)
     {
-        (float max, float sum, int predicted) = RowStats(z);
+        (float max, int predicted) = Max(z);
+        float sum = Exp(z, max, scratch);
         (double loss, bool hit) = Loss(z, max, MathF.Log(sum), predicted, batch, row);
-        float inverse = 1f / sum;
-        for (int c = 0; c < z.Length; c++)
-            z[c] = MathF.Exp(z[c] - max) * inverse;
+        TensorPrimitives.Multiply(scratch, 1f / sum, z);
         if (batch.Targets is null)
         {
             z[batch.Labels[row]] -= 1f;
             return (loss, hit);
         }
-        float* y = batch.Targets + row * batch.K;
-        for (int c = 0; c < z.Length; c++)
-            z[c] -= y[c];
+        TensorPrimitives.Subtract(z, new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K), z);
         return (loss, hit);
     }
 
@@ -216,10 +233,9 @@ public static class HostStep
     private static (float Max, float LogSum, double Loss, bool Hit) Softmax(ReadOnlySpan<float> z, Span<float> q, bool withLoss,
         Batch batch, long row)
     {
-        (float max, float sum, int predicted) = RowStats(z);
-        float inverse = 1f / sum;
-        for (int c = 0; c < z.Length; c++)
-            q[c] = MathF.Exp(z[c] - max) * inverse;
+        (float max, int predicted) = Max(z);
+        float sum = Exp(z, max, q);
+        TensorPrimitives.Multiply(q, 1f / sum, q);
         float logSum = MathF.Log(sum);
         (double loss, bool hit) = withLoss ? Loss(z, max, logSum, predicted, batch, row) : (0, false);
         return (max, logSum, loss, hit);

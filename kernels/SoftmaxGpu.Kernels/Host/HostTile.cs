@@ -1,12 +1,14 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace SoftmaxGpu.Kernels.Host;
 
 /// <summary>
-/// The two matrix products of a tile of rows, register-blocked with <see cref="Vector{T}"/> (8 floats on
-/// AVX2/AVX-512, 4 on NEON) so that each loaded vector feeds several multiply-adds:
+/// The two matrix products of a tile of rows, register-blocked so that each loaded vector feeds several
+/// multiply-adds, in the widest vectors the CPU has (<see cref="IFloats{TSelf}"/>: 16 floats with AVX-512,
+/// else <see cref="Vector{T}"/>'s 8 on AVX2 or 4 on NEON; the kernels are written once, generic over it):
 /// Z = X·Wᵀ + b in blocks of 4 rows × 4 classes (16 running sums, 8 loads per 16 multiply-adds), and
 /// dW += Gᵀ·X in blocks of 2 classes × 8 vectors of features (16 sums held across the tile's rows, 8 loads per
 /// 16 multiply-adds). Edges (rows, classes, features not a multiple of the block) take narrower blocks and a
@@ -14,11 +16,31 @@ namespace SoftmaxGpu.Kernels.Host;
 /// </summary>
 public static unsafe class HostTile
 {
-    private static int V => Vector<float>.Count;
+    /// <summary>Floats per vector the kernels use on this CPU.</summary>
+    public static int Width => Vector512.IsHardwareAccelerated ? Floats512.Count : FloatsT.Count;
 
     /// <summary>z[r, c] = b[c] + Σ_j x_r[j]·W[c, j] for the tile's rows; z is [count, K] row-major.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code
     public static void Logits(nint* rows, int count, float* w, float* b, int d, int k, float* z)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            Logits<Floats512>(rows, count, w, b, d, k, z);
+        else
+            Logits<FloatsT>(rows, count, w, b, d, k, z);
+    }
+
+    /// <summary>dW[c, :] += Σ_r g[r, c]·x_r over the tile's rows; g is [count, K] row-major, dW [K, D].</summary>
+    public static void AddGradient(nint* rows, int count, float* g, int d, int k, float* dw)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            AddGradient<Floats512>(rows, count, g, d, k, dw);
+        else
+            AddGradient<FloatsT>(rows, count, g, d, k, dw);
+    }
+
+    /// <summary>The logits at one vector width (public for the tests, which check every width on any CPU).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code
+    public static void Logits<TV>(nint* rows, int count, float* w, float* b, int d, int k, float* z)
+        where TV : struct, IFloats<TV>
     {
         int r = 0;
         for (; r + 4 <= count; r += 4)
@@ -26,9 +48,9 @@ public static unsafe class HostTile
             float* x0 = (float*)rows[r], x1 = (float*)rows[r + 1], x2 = (float*)rows[r + 2], x3 = (float*)rows[r + 3];
             int c = 0;
             for (; c + 4 <= k; c += 4)
-                Dot4x4(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b + c);
+                Dot4x4<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b + c);
             for (; c < k; c++)
-                Dot4x1(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b[c]);
+                Dot4x1<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b[c]);
         }
         for (; r < count; r++)
         {
@@ -38,19 +60,32 @@ public static unsafe class HostTile
         }
     }
 
-    /// <summary>dW[c, :] += Σ_r g[r, c]·x_r over the tile's rows; g is [count, K] row-major, dW [K, D].</summary>
+    /// <summary>dW at one vector width (public for the tests).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddGradient(nint* rows, int count, float* g, int d, int k, float* dw)
+    public static void AddGradient<TV>(nint* rows, int count, float* g, int d, int k, float* dw)
+        where TV : struct, IFloats<TV>
     {
+        int v = TV.Count;
         int c = 0;
+        for (; c + 4 <= k; c += 4)
+        {
+            float* dw0 = dw + (long)c * d;
+            int j = 0;
+            for (; j + 4 * v <= d; j += 4 * v)
+                Axpy4x4<TV>(rows, count, g + c, k, dw0 + j, d, j);
+            for (; j + v <= d; j += v)
+                Axpy4x1<TV>(rows, count, g + c, k, dw0 + j, d, j);
+            for (; j < d; j++)
+                Column(rows, count, g + c, k, dw0 + j, d, j, 4);
+        }
         for (; c + 2 <= k; c += 2)
         {
             float* dw0 = dw + (long)c * d, dw1 = dw0 + d;
             int j = 0;
-            for (; j + 8 * V <= d; j += 8 * V)
-                Axpy2x8(rows, count, g + c, k, dw0 + j, dw1 + j, j);
-            for (; j + V <= d; j += V)
-                Axpy2x1(rows, count, g + c, k, dw0 + j, dw1 + j, j);
+            for (; j + 8 * v <= d; j += 8 * v)
+                Axpy2x8<TV>(rows, count, g + c, k, dw0 + j, dw1 + j, j);
+            for (; j + v <= d; j += v)
+                Axpy2x1<TV>(rows, count, g + c, k, dw0 + j, dw1 + j, j);
             for (; j < d; j++)
             {
                 float s0 = dw0[j], s1 = dw1[j];
@@ -71,70 +106,65 @@ public static unsafe class HostTile
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Load(float* p) => Unsafe.ReadUnaligned<Vector<float>>(p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* p, Vector<float> v) => Unsafe.WriteUnaligned(p, v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) => Vector.FusedMultiplyAdd(a, b, c);
-
     /// <summary>4 rows × 4 classes of z: 16 vector sums over D, then each reduced, the tail added, b added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x4(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float* b)
+    private static void Dot4x4<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float* b)
+        where TV : struct, IFloats<TV>
     {
+        int v = TV.Count;
         float* w0 = w, w1 = w + d, w2 = w + 2L * d, w3 = w + 3L * d;
-        Vector<float> s00 = default, s01 = default, s02 = default, s03 = default;
-        Vector<float> s10 = default, s11 = default, s12 = default, s13 = default;
-        Vector<float> s20 = default, s21 = default, s22 = default, s23 = default;
-        Vector<float> s30 = default, s31 = default, s32 = default, s33 = default;
+        TV s00 = default, s01 = default, s02 = default, s03 = default;
+        TV s10 = default, s11 = default, s12 = default, s13 = default;
+        TV s20 = default, s21 = default, s22 = default, s23 = default;
+        TV s30 = default, s31 = default, s32 = default, s33 = default;
         int j = 0;
-        for (; j + V <= d; j += V)
+        for (; j + v <= d; j += v)
         {
-            Vector<float> a0 = Load(x0 + j), a1 = Load(x1 + j), a2 = Load(x2 + j), a3 = Load(x3 + j);
-            Vector<float> c0 = Load(w0 + j), c1 = Load(w1 + j), c2 = Load(w2 + j), c3 = Load(w3 + j);
-            s00 = Fma(a0, c0, s00); s01 = Fma(a0, c1, s01); s02 = Fma(a0, c2, s02); s03 = Fma(a0, c3, s03);
-            s10 = Fma(a1, c0, s10); s11 = Fma(a1, c1, s11); s12 = Fma(a1, c2, s12); s13 = Fma(a1, c3, s13);
-            s20 = Fma(a2, c0, s20); s21 = Fma(a2, c1, s21); s22 = Fma(a2, c2, s22); s23 = Fma(a2, c3, s23);
-            s30 = Fma(a3, c0, s30); s31 = Fma(a3, c1, s31); s32 = Fma(a3, c2, s32); s33 = Fma(a3, c3, s33);
+            TV a0 = TV.Load(x0 + j), a1 = TV.Load(x1 + j), a2 = TV.Load(x2 + j), a3 = TV.Load(x3 + j);
+            TV c0 = TV.Load(w0 + j), c1 = TV.Load(w1 + j), c2 = TV.Load(w2 + j), c3 = TV.Load(w3 + j);
+            s00 = TV.Fma(a0, c0, s00); s01 = TV.Fma(a0, c1, s01); s02 = TV.Fma(a0, c2, s02); s03 = TV.Fma(a0, c3, s03);
+            s10 = TV.Fma(a1, c0, s10); s11 = TV.Fma(a1, c1, s11); s12 = TV.Fma(a1, c2, s12); s13 = TV.Fma(a1, c3, s13);
+            s20 = TV.Fma(a2, c0, s20); s21 = TV.Fma(a2, c1, s21); s22 = TV.Fma(a2, c2, s22); s23 = TV.Fma(a2, c3, s23);
+            s30 = TV.Fma(a3, c0, s30); s31 = TV.Fma(a3, c1, s31); s32 = TV.Fma(a3, c2, s32); s33 = TV.Fma(a3, c3, s33);
         }
-        Finish(z, b[0], Vector.Sum(s00), x0, w0, j, d);
-        Finish(z + 1, b[1], Vector.Sum(s01), x0, w1, j, d);
-        Finish(z + 2, b[2], Vector.Sum(s02), x0, w2, j, d);
-        Finish(z + 3, b[3], Vector.Sum(s03), x0, w3, j, d);
-        Finish(z + k, b[0], Vector.Sum(s10), x1, w0, j, d);
-        Finish(z + k + 1, b[1], Vector.Sum(s11), x1, w1, j, d);
-        Finish(z + k + 2, b[2], Vector.Sum(s12), x1, w2, j, d);
-        Finish(z + k + 3, b[3], Vector.Sum(s13), x1, w3, j, d);
-        Finish(z + 2L * k, b[0], Vector.Sum(s20), x2, w0, j, d);
-        Finish(z + 2L * k + 1, b[1], Vector.Sum(s21), x2, w1, j, d);
-        Finish(z + 2L * k + 2, b[2], Vector.Sum(s22), x2, w2, j, d);
-        Finish(z + 2L * k + 3, b[3], Vector.Sum(s23), x2, w3, j, d);
-        Finish(z + 3L * k, b[0], Vector.Sum(s30), x3, w0, j, d);
-        Finish(z + 3L * k + 1, b[1], Vector.Sum(s31), x3, w1, j, d);
-        Finish(z + 3L * k + 2, b[2], Vector.Sum(s32), x3, w2, j, d);
-        Finish(z + 3L * k + 3, b[3], Vector.Sum(s33), x3, w3, j, d);
+        Finish(z, b[0], TV.Sum(s00), x0, w0, j, d);
+        Finish(z + 1, b[1], TV.Sum(s01), x0, w1, j, d);
+        Finish(z + 2, b[2], TV.Sum(s02), x0, w2, j, d);
+        Finish(z + 3, b[3], TV.Sum(s03), x0, w3, j, d);
+        Finish(z + k, b[0], TV.Sum(s10), x1, w0, j, d);
+        Finish(z + k + 1, b[1], TV.Sum(s11), x1, w1, j, d);
+        Finish(z + k + 2, b[2], TV.Sum(s12), x1, w2, j, d);
+        Finish(z + k + 3, b[3], TV.Sum(s13), x1, w3, j, d);
+        Finish(z + 2L * k, b[0], TV.Sum(s20), x2, w0, j, d);
+        Finish(z + 2L * k + 1, b[1], TV.Sum(s21), x2, w1, j, d);
+        Finish(z + 2L * k + 2, b[2], TV.Sum(s22), x2, w2, j, d);
+        Finish(z + 2L * k + 3, b[3], TV.Sum(s23), x2, w3, j, d);
+        Finish(z + 3L * k, b[0], TV.Sum(s30), x3, w0, j, d);
+        Finish(z + 3L * k + 1, b[1], TV.Sum(s31), x3, w1, j, d);
+        Finish(z + 3L * k + 2, b[2], TV.Sum(s32), x3, w2, j, d);
+        Finish(z + 3L * k + 3, b[3], TV.Sum(s33), x3, w3, j, d);
     }
 
     /// <summary>4 rows × 1 class of z.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x1(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float b)
+    private static void Dot4x1<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float b)
+        where TV : struct, IFloats<TV>
     {
-        Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        int v = TV.Count;
+        TV s0 = default, s1 = default, s2 = default, s3 = default;
         int j = 0;
-        for (; j + V <= d; j += V)
+        for (; j + v <= d; j += v)
         {
-            Vector<float> c = Load(w + j);
-            s0 = Fma(Load(x0 + j), c, s0);
-            s1 = Fma(Load(x1 + j), c, s1);
-            s2 = Fma(Load(x2 + j), c, s2);
-            s3 = Fma(Load(x3 + j), c, s3);
+            TV c = TV.Load(w + j);
+            s0 = TV.Fma(TV.Load(x0 + j), c, s0);
+            s1 = TV.Fma(TV.Load(x1 + j), c, s1);
+            s2 = TV.Fma(TV.Load(x2 + j), c, s2);
+            s3 = TV.Fma(TV.Load(x3 + j), c, s3);
         }
-        Finish(z, b, Vector.Sum(s0), x0, w, j, d);
-        Finish(z + k, b, Vector.Sum(s1), x1, w, j, d);
-        Finish(z + 2L * k, b, Vector.Sum(s2), x2, w, j, d);
-        Finish(z + 3L * k, b, Vector.Sum(s3), x3, w, j, d);
+        Finish(z, b, TV.Sum(s0), x0, w, j, d);
+        Finish(z + k, b, TV.Sum(s1), x1, w, j, d);
+        Finish(z + 2L * k, b, TV.Sum(s2), x2, w, j, d);
+        Finish(z + 3L * k, b, TV.Sum(s3), x3, w, j, d);
     }
 
     /// <summary>*z = b + (vector part + the scalar tail j … D − 1).</summary>
@@ -146,45 +176,163 @@ public static unsafe class HostTile
         *z = b + sum;
     }
 
-    /// <summary>2 classes × 8 vectors of dW held in 16 registers across the tile's rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Axpy2x8(nint* rows, int count, float* g, int k, float* dw0, float* dw1, int j)
+    /// <summary>dW[c .. c + classes, j] += Σ_r g[r, c …]·x_r[j]: one feature column, plain loops (the tail).</summary>
+    private static void Column(nint* rows, int count, float* g, int k, float* dw, int d, int j, int classes)
     {
-        int v = V;
-        Vector<float> a0 = Load(dw0), a1 = Load(dw0 + v), a2 = Load(dw0 + 2 * v), a3 = Load(dw0 + 3 * v);
-        Vector<float> a4 = Load(dw0 + 4 * v), a5 = Load(dw0 + 5 * v), a6 = Load(dw0 + 6 * v), a7 = Load(dw0 + 7 * v);
-        Vector<float> b0 = Load(dw1), b1 = Load(dw1 + v), b2 = Load(dw1 + 2 * v), b3 = Load(dw1 + 3 * v);
-        Vector<float> b4 = Load(dw1 + 4 * v), b5 = Load(dw1 + 5 * v), b6 = Load(dw1 + 6 * v), b7 = Load(dw1 + 7 * v);
+        for (int q = 0; q < classes; q++)
+        {
+            float s = dw[(long)q * d];
+            for (int r = 0; r < count; r++)
+                s += g[(long)r * k + q] * ((float*)rows[r])[j];
+            dw[(long)q * d] = s;
+        }
+    }
+
+    /// <summary>
+    /// 4 classes × 4 vectors of dW held in 16 registers across the tile's rows: 4 loads of x and 4 broadcasts of
+    /// g per 16 multiply-adds, so X is read from cache once per 4 classes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Axpy4x4<TV>(nint* rows, int count, float* g, int k, float* dw, int d, int j)
+        where TV : struct, IFloats<TV>
+    {
+        int v = TV.Count;
+        float* dw0 = dw, dw1 = dw + d, dw2 = dw + 2L * d, dw3 = dw + 3L * d;
+        TV a0 = TV.Load(dw0), a1 = TV.Load(dw0 + v), a2 = TV.Load(dw0 + 2 * v), a3 = TV.Load(dw0 + 3 * v);
+        TV b0 = TV.Load(dw1), b1 = TV.Load(dw1 + v), b2 = TV.Load(dw1 + 2 * v), b3 = TV.Load(dw1 + 3 * v);
+        TV c0 = TV.Load(dw2), c1 = TV.Load(dw2 + v), c2 = TV.Load(dw2 + 2 * v), c3 = TV.Load(dw2 + 3 * v);
+        TV e0 = TV.Load(dw3), e1 = TV.Load(dw3 + v), e2 = TV.Load(dw3 + 2 * v), e3 = TV.Load(dw3 + 3 * v);
         for (int r = 0; r < count; r++)
         {
             float* x = (float*)rows[r] + j;
-            var g0 = new Vector<float>(g[(long)r * k]);
-            var g1 = new Vector<float>(g[(long)r * k + 1]);
-            Vector<float> x0 = Load(x), x1 = Load(x + v), x2 = Load(x + 2 * v), x3 = Load(x + 3 * v);
-            a0 = Fma(x0, g0, a0); a1 = Fma(x1, g0, a1); a2 = Fma(x2, g0, a2); a3 = Fma(x3, g0, a3);
-            b0 = Fma(x0, g1, b0); b1 = Fma(x1, g1, b1); b2 = Fma(x2, g1, b2); b3 = Fma(x3, g1, b3);
-            Vector<float> x4 = Load(x + 4 * v), x5 = Load(x + 5 * v), x6 = Load(x + 6 * v), x7 = Load(x + 7 * v);
-            a4 = Fma(x4, g0, a4); a5 = Fma(x5, g0, a5); a6 = Fma(x6, g0, a6); a7 = Fma(x7, g0, a7);
-            b4 = Fma(x4, g1, b4); b5 = Fma(x5, g1, b5); b6 = Fma(x6, g1, b6); b7 = Fma(x7, g1, b7);
+            float* gr = g + (long)r * k;
+            TV x0 = TV.Load(x), x1 = TV.Load(x + v), x2 = TV.Load(x + 2 * v), x3 = TV.Load(x + 3 * v);
+            TV g0 = TV.Broadcast(gr[0]);
+            a0 = TV.Fma(x0, g0, a0); a1 = TV.Fma(x1, g0, a1); a2 = TV.Fma(x2, g0, a2); a3 = TV.Fma(x3, g0, a3);
+            TV g1 = TV.Broadcast(gr[1]);
+            b0 = TV.Fma(x0, g1, b0); b1 = TV.Fma(x1, g1, b1); b2 = TV.Fma(x2, g1, b2); b3 = TV.Fma(x3, g1, b3);
+            TV g2 = TV.Broadcast(gr[2]);
+            c0 = TV.Fma(x0, g2, c0); c1 = TV.Fma(x1, g2, c1); c2 = TV.Fma(x2, g2, c2); c3 = TV.Fma(x3, g2, c3);
+            TV g3 = TV.Broadcast(gr[3]);
+            e0 = TV.Fma(x0, g3, e0); e1 = TV.Fma(x1, g3, e1); e2 = TV.Fma(x2, g3, e2); e3 = TV.Fma(x3, g3, e3);
         }
-        Store(dw0, a0); Store(dw0 + v, a1); Store(dw0 + 2 * v, a2); Store(dw0 + 3 * v, a3);
-        Store(dw0 + 4 * v, a4); Store(dw0 + 5 * v, a5); Store(dw0 + 6 * v, a6); Store(dw0 + 7 * v, a7);
-        Store(dw1, b0); Store(dw1 + v, b1); Store(dw1 + 2 * v, b2); Store(dw1 + 3 * v, b3);
-        Store(dw1 + 4 * v, b4); Store(dw1 + 5 * v, b5); Store(dw1 + 6 * v, b6); Store(dw1 + 7 * v, b7);
+        TV.Store(dw0, a0); TV.Store(dw0 + v, a1); TV.Store(dw0 + 2 * v, a2); TV.Store(dw0 + 3 * v, a3);
+        TV.Store(dw1, b0); TV.Store(dw1 + v, b1); TV.Store(dw1 + 2 * v, b2); TV.Store(dw1 + 3 * v, b3);
+        TV.Store(dw2, c0); TV.Store(dw2 + v, c1); TV.Store(dw2 + 2 * v, c2); TV.Store(dw2 + 3 * v, c3);
+        TV.Store(dw3, e0); TV.Store(dw3 + v, e1); TV.Store(dw3 + 2 * v, e2); TV.Store(dw3 + 3 * v, e3);
+    }
+
+    /// <summary>4 classes × 1 vector of dW across the tile's rows (the features left after whole 4-vector blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Axpy4x1<TV>(nint* rows, int count, float* g, int k, float* dw, int d, int j)
+        where TV : struct, IFloats<TV>
+    {
+        float* dw0 = dw, dw1 = dw + d, dw2 = dw + 2L * d, dw3 = dw + 3L * d;
+        TV a = TV.Load(dw0), b = TV.Load(dw1), c = TV.Load(dw2), e = TV.Load(dw3);
+        for (int r = 0; r < count; r++)
+        {
+            TV x = TV.Load((float*)rows[r] + j);
+            float* gr = g + (long)r * k;
+            a = TV.Fma(x, TV.Broadcast(gr[0]), a);
+            b = TV.Fma(x, TV.Broadcast(gr[1]), b);
+            c = TV.Fma(x, TV.Broadcast(gr[2]), c);
+            e = TV.Fma(x, TV.Broadcast(gr[3]), e);
+        }
+        TV.Store(dw0, a);
+        TV.Store(dw1, b);
+        TV.Store(dw2, c);
+        TV.Store(dw3, e);
+    }
+
+    /// <summary>2 classes × 8 vectors of dW held in 16 registers across the tile's rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Axpy2x8<TV>(nint* rows, int count, float* g, int k, float* dw0, float* dw1, int j)
+        where TV : struct, IFloats<TV>
+    {
+        int v = TV.Count;
+        TV a0 = TV.Load(dw0), a1 = TV.Load(dw0 + v), a2 = TV.Load(dw0 + 2 * v), a3 = TV.Load(dw0 + 3 * v);
+        TV a4 = TV.Load(dw0 + 4 * v), a5 = TV.Load(dw0 + 5 * v), a6 = TV.Load(dw0 + 6 * v), a7 = TV.Load(dw0 + 7 * v);
+        TV b0 = TV.Load(dw1), b1 = TV.Load(dw1 + v), b2 = TV.Load(dw1 + 2 * v), b3 = TV.Load(dw1 + 3 * v);
+        TV b4 = TV.Load(dw1 + 4 * v), b5 = TV.Load(dw1 + 5 * v), b6 = TV.Load(dw1 + 6 * v), b7 = TV.Load(dw1 + 7 * v);
+        for (int r = 0; r < count; r++)
+        {
+            float* x = (float*)rows[r] + j;
+            var g0 = TV.Broadcast(g[(long)r * k]);
+            var g1 = TV.Broadcast(g[(long)r * k + 1]);
+            TV x0 = TV.Load(x), x1 = TV.Load(x + v), x2 = TV.Load(x + 2 * v), x3 = TV.Load(x + 3 * v);
+            a0 = TV.Fma(x0, g0, a0); a1 = TV.Fma(x1, g0, a1); a2 = TV.Fma(x2, g0, a2); a3 = TV.Fma(x3, g0, a3);
+            b0 = TV.Fma(x0, g1, b0); b1 = TV.Fma(x1, g1, b1); b2 = TV.Fma(x2, g1, b2); b3 = TV.Fma(x3, g1, b3);
+            TV x4 = TV.Load(x + 4 * v), x5 = TV.Load(x + 5 * v), x6 = TV.Load(x + 6 * v), x7 = TV.Load(x + 7 * v);
+            a4 = TV.Fma(x4, g0, a4); a5 = TV.Fma(x5, g0, a5); a6 = TV.Fma(x6, g0, a6); a7 = TV.Fma(x7, g0, a7);
+            b4 = TV.Fma(x4, g1, b4); b5 = TV.Fma(x5, g1, b5); b6 = TV.Fma(x6, g1, b6); b7 = TV.Fma(x7, g1, b7);
+        }
+        TV.Store(dw0, a0); TV.Store(dw0 + v, a1); TV.Store(dw0 + 2 * v, a2); TV.Store(dw0 + 3 * v, a3);
+        TV.Store(dw0 + 4 * v, a4); TV.Store(dw0 + 5 * v, a5); TV.Store(dw0 + 6 * v, a6); TV.Store(dw0 + 7 * v, a7);
+        TV.Store(dw1, b0); TV.Store(dw1 + v, b1); TV.Store(dw1 + 2 * v, b2); TV.Store(dw1 + 3 * v, b3);
+        TV.Store(dw1 + 4 * v, b4); TV.Store(dw1 + 5 * v, b5); TV.Store(dw1 + 6 * v, b6); TV.Store(dw1 + 7 * v, b7);
     }
 
     /// <summary>2 classes × 1 vector of dW across the tile's rows (the features left after whole 8-vector blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Axpy2x1(nint* rows, int count, float* g, int k, float* dw0, float* dw1, int j)
+    private static void Axpy2x1<TV>(nint* rows, int count, float* g, int k, float* dw0, float* dw1, int j)
+        where TV : struct, IFloats<TV>
     {
-        Vector<float> a = Load(dw0), b = Load(dw1);
+        TV a = TV.Load(dw0), b = TV.Load(dw1);
         for (int r = 0; r < count; r++)
         {
-            Vector<float> x = Load((float*)rows[r] + j);
-            a = Fma(x, new Vector<float>(g[(long)r * k]), a);
-            b = Fma(x, new Vector<float>(g[(long)r * k + 1]), b);
+            TV x = TV.Load((float*)rows[r] + j);
+            a = TV.Fma(x, TV.Broadcast(g[(long)r * k]), a);
+            b = TV.Fma(x, TV.Broadcast(g[(long)r * k + 1]), b);
         }
-        Store(dw0, a);
-        Store(dw1, b);
+        TV.Store(dw0, a);
+        TV.Store(dw1, b);
     }
+}
+
+/// <summary>A vector of floats as the tile kernels use it; implemented once per width, so the kernels are written once.</summary>
+public interface IFloats<TSelf> where TSelf : struct, IFloats<TSelf>
+{
+    static abstract int Count { get; }
+    static abstract unsafe TSelf Load(float* p);
+    static abstract unsafe void Store(float* p, TSelf v);
+    static abstract TSelf Broadcast(float value);
+    /// <summary>a·b + c, fused.</summary>
+    static abstract TSelf Fma(TSelf a, TSelf b, TSelf c);
+    static abstract float Sum(TSelf v);
+}
+
+/// <summary>16 floats (AVX-512).</summary>
+public readonly struct Floats512 : IFloats<Floats512>
+{
+    private readonly Vector512<float> v;
+    private Floats512(Vector512<float> v) => this.v = v;
+    public static int Count => Vector512<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Floats512 Load(float* p) => new(Vector512.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(float* p, Floats512 x) => x.v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Floats512 Broadcast(float value) => new(Vector512.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Floats512 Fma(Floats512 a, Floats512 b, Floats512 c) => new(Vector512.FusedMultiplyAdd(a.v, b.v, c.v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Floats512 x) => Vector512.Sum(x.v);
+}
+
+/// <summary><see cref="Vector{T}"/>'s width: 8 floats on AVX2 (and AVX-512 by default), 4 on NEON.</summary>
+public readonly struct FloatsT : IFloats<FloatsT>
+{
+    private readonly Vector<float> v;
+    private FloatsT(Vector<float> v) => this.v = v;
+    public static int Count => Vector<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe FloatsT Load(float* p) => new(Unsafe.ReadUnaligned<Vector<float>>(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Store(float* p, FloatsT x) => Unsafe.WriteUnaligned(p, x.v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatsT Broadcast(float value) => new(new Vector<float>(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatsT Fma(FloatsT a, FloatsT b, FloatsT c) => new(Vector.FusedMultiplyAdd(a.v, b.v, c.v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(FloatsT x) => Vector.Sum(x.v);
 }
