@@ -15,6 +15,7 @@ public sealed class HostStepTests
         { 37, 7, 5, 1 },
         { 613, 33, 3, 1 },   // two workers, a last tile of 37 rows
         { 301, 784, 10, 1 },
+        { 70, 1024, 3, 1 },   // rows 4 KiB apart: restaged at a padded stride
         { 613, 33, 3, 1e29 }, // logits of about 1e30
         { 37, 7, 5, 1e29 },
     };

@@ -63,17 +63,30 @@ public static class HostStep
             var tileGradient = new float[kd];
             var tileLogits = new float[TileRows * k];
             var scratch = new float[k];
+            // Rows a multiple of 4 KiB apart fall into the same cache sets and alias in the load/store buffers:
+            // such rows are copied into the tile at a padded stride first (measured: 200000×1024×100, 993 → 855 ms).
+            bool restage = d * sizeof(float) % 4096 == 0;
+            int stride = d + 16;
+            var staged = new float[restage ? TileRows * stride : 0];
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            fixed (float* weights = parameters, dw = tileGradient, z = tileLogits)
+            fixed (float* weights = parameters, dw = tileGradient, z = tileLogits, copy = staged)
             {
                 int tiles = 0;
                 for (int start = first; start < last; start += TileRows)
                 {
                     int count = Math.Min(TileRows, last - start);
                     for (int i = 0; i < count; i++)
-                        rows[i] = (nint)(batch.X + batch.RowAt(start + i) * d);
+                    {
+                        float* x = batch.X + batch.RowAt(start + i) * d;
+                        if (restage)
+                        {
+                            new ReadOnlySpan<float>(x, d).CopyTo(new Span<float>(copy + (long)i * stride, d));
+                            x = copy + (long)i * stride;
+                        }
+                        rows[i] = (nint)x;
+                    }
                     HostTile.Logits(rows, count, weights, weights + kd, d, k, z);
                     for (int i = 0; i < count; i++)
                     {
