@@ -105,7 +105,7 @@ public static class BenchCommand
             foreach (BenchShape shape in problems)
             {
                 bool fits = gpu.Kernels.FusedStep.Fits(shape.D, shape.K);
-                var variants = mode switch
+                var variants = gpu.Host ? [null] : mode switch // the host engine has one path
                 {
                     "fused" => [true],
                     "separate" => [false],

@@ -91,7 +91,7 @@ public static class Benchmark
         if (!double.IsFinite(loss) || !double.IsFinite(full.ReadTotals().Loss))
             throw new TrainingDivergedException(epochs, loss, LearningRate);
 
-        string path = full.Fused == mini.Fused ? Name(full.Fused) : $"{Name(full.Fused)}+{Name(mini.Fused)}";
+        string path = gpu.Host ? "host" : full.Fused == mini.Fused ? Name(full.Fused) : $"{Name(full.Fused)}+{Name(mini.Fused)}";
         return new BenchResult(gpu.Description, shape, batch, path, stepSeconds * 1e3,
             epochSeconds * 1e3, ceiling.FloorSeconds(shape) * 1e3, ceiling);
     }
