@@ -91,12 +91,16 @@ public static class TrainCommand
         {
             Description = "Draw training (and validation) loss and accuracy against the epoch (iteration) into this PNG file.",
         };
+        var initModel = new Option<string?>("--init-model")
+        {
+            Description = "Continue from a saved model: start at its W and b, keep its classes and standardization (the data must have its feature columns).",
+        };
         Option<string> device = App.DeviceOption();
 
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, device,
+            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, initModel, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -121,9 +125,12 @@ public static class TrainCommand
                 Plots.CheckPath(plotPath);
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
+            SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = DataSource.IsSgd(dataPath)
-                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options)
-                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options);
+                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
+                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start);
+            if (start is not null)
+                output.WriteLine($"init: {parse.GetValue(initModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
             using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
             var clock = Stopwatch.StartNew();
@@ -147,7 +154,7 @@ public static class TrainCommand
 
     /// <summary>Training from a table in host memory (CSV, IDX, or a small .sgd split by --val-fraction).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTable(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
     {
         (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options.Seed);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
@@ -155,12 +162,12 @@ public static class TrainCommand
         if (File.Exists(data) && new FileInfo(data).Length > LargeTableBytes)
             output.WriteLine($"note: {data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
                              "that trains in blocks and starts without parsing");
-        return (gpu, onEpoch) => Pipeline.Train(gpu, train, validation, options, onEpoch);
+        return (gpu, onEpoch) => Pipeline.Train(gpu, train, validation, options, onEpoch, start);
     }
 
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromFile(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
     {
         if (fraction is not null)
             throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
@@ -175,7 +182,7 @@ public static class TrainCommand
         {
             using (train)
             using (validationFile)
-                return Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch);
+                return Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch, start);
         };
     }
 

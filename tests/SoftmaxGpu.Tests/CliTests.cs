@@ -219,6 +219,27 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
+    public void InitModelContinuesTrainingOrSaysWhatDiffers()
+    {
+        string first = PathOf("first.model"), second = PathOf("second.model");
+        var train = Run("train", "--data", Check.IrisPath, "--model", first, "--optimizer", "lbfgs", "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        var warm = Run("train", "--data", Check.IrisPath, "--model", second, "--init-model", first, "--optimizer", "lbfgs");
+        Assert.True(warm.Code == 0, warm.Err);
+        Assert.Contains($"init: {first} (3 classes, 4 features; its standardization is kept)", warm.Out);
+
+        string other = PathOf("other.csv");
+        File.WriteAllText(other, "a,b,label\n1,2,x\n3,4,y\n");
+        var differs = Run("train", "--data", other, "--model", PathOf("w.model"), "--init-model", first);
+        Assert.Equal(1, differs.Code);
+        Assert.Contains("feature columns differ from the model's 4", differs.Err);
+        Assert.False(File.Exists(PathOf("w.model")));
+        var missing = Run("train", "--data", Check.IrisPath, "--model", PathOf("m.model"), "--init-model", PathOf("none.model"));
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("none.model", missing.Err);
+    }
+
+    [Fact]
     public void DevicesListsTheCpuAcceleratorAndSaysWhyOthersAreAbsent()
     {
         var result = Run("devices");

@@ -283,6 +283,27 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     }
 
     [Fact]
+    public void AWarmStartContinuesFromTheGivenTheta()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        TrainResult cold = Trainer.Train(gpu, iris, null, k, new TrainOptions { Optimizer = "lbfgs" });
+        TrainResult partway = Trainer.Train(gpu, iris, null, k, new TrainOptions { Optimizer = "lbfgs", Epochs = 4 });
+        TrainResult warm = Trainer.Train(gpu, iris, null, k, new TrainOptions { Optimizer = "lbfgs", InitialTheta = partway.Theta });
+        // The first warm iteration starts at the fourth cold one's J and goes below it; the run ends at the optimum.
+        Assert.True(warm.History[0].Objective < partway.Objective,
+            $"first warm J {warm.History[0].Objective} vs {partway.Objective} where it started");
+        Assert.True(warm.History[0].Objective < cold.History[0].Objective);
+        Check.Close(cold.Objective!.Value, warm.Objective!.Value, 0, 1e-6, "warm-started optimum vs cold");
+        // Adam from θ continues too: one epoch from the optimum stays near it.
+        var adam = new TrainOptions { Optimizer = "adam", Epochs = 1, LearningRate = 1e-4f, InitialTheta = cold.Theta };
+        Assert.True(Trainer.Train(gpu, iris, null, k, adam).History[0].TrainLoss < cold.History[0].TrainLoss);
+        var wrong = Assert.Throws<ArgumentException>(() =>
+            Trainer.Train(gpu, iris, null, k, new TrainOptions { InitialTheta = new float[3] }));
+        Assert.Contains("the initial θ has 3 parameters; a model of 4 features and 3 classes has 15", wrong.Message);
+    }
+
+    [Fact]
     public void AnOptimizerPluggedInThroughTheTableTrainsIris()
     {
         Gpu gpu = fixture.Gpu();

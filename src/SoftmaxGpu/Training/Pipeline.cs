@@ -12,21 +12,24 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public static class Pipeline
 {
+    /// <param name="start">A saved model to continue from (warm start): its classes, standardization and θ are
+    /// kept, and the data must have its feature columns; null trains from zeros with the data's own statistics.</param>
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Table train, Table? validation,
-        TrainOptions options, Action<EpochReport>? onEpoch = null)
+        TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
-        string[] classes = train.DistinctClasses();
+        start?.CheckColumns(train.FeatureNames, train.Source);
+        string[] classes = start?.Classes ?? train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
             throw new DataFormatException(
                 $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
 
-        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
         EncodedSet trainSet = Encode(train, classes, standardizer);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
-        TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, options, onEpoch);
+        TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
         int kd = classes.Length * train.Dim;
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             result.Theta[..kd], result.Theta[kd..]);
@@ -39,9 +42,10 @@ public static class Pipeline
     /// where they do not). The validation set, where given, is a table or another .sgd file.
     /// </summary>
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, SgdReader train, Table? validationTable,
-        SgdReader? validationFile, TrainOptions options, Action<EpochReport>? onEpoch = null)
+        SgdReader? validationFile, TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
-        string[] classes = train.ClassNames;
+        start?.CheckColumns(train.FeatureNames, train.Path);
+        string[] classes = start?.Classes ?? train.ClassNames;
         if (classes.Length < 2)
             throw Table.OneClass(train.Path, train.LabelName, classes[0]);
         string[]? validationFeatures = validationTable?.FeatureNames ?? validationFile?.FeatureNames;
@@ -50,17 +54,21 @@ public static class Pipeline
                 $"{validationTable?.Source ?? validationFile!.Path}: feature columns differ from the training data's " +
                 $"({string.Join(", ", train.FeatureNames)})");
 
-        Standardizer standardizer = train.Standardizer();
+        Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
         IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
             : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
             : null;
         TrainResult result = Trainer.Train(gpu, new SgdRowSource(train, standardizer, classes), validation, classes.Length,
-            options, onEpoch);
+            From(start, options), onEpoch);
         int kd = classes.Length * train.Dim;
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             result.Theta[..kd], result.Theta[kd..]);
         return (model, result);
     }
+
+    /// <summary>The options with the start model's θ = [W | b] as the initial point, where there is one.</summary>
+    private static TrainOptions From(SoftmaxModel? start, TrainOptions options) =>
+        start is null ? options : options with { InitialTheta = [.. start.Weights, .. start.Bias] };
 
     public static EncodedSet Encode(Table table, IReadOnlyList<string> classes, Standardizer standardizer) =>
         new(standardizer.Apply(table.Features), table.Encode(classes), null, table.Rows, table.Dim);

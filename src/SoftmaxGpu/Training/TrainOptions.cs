@@ -55,6 +55,9 @@ public sealed record TrainOptions
     /// <summary>The loss the model is trained on.</summary>
     public ILoss Loss { get; init; } = SoftmaxCrossEntropy.Instance;
 
+    /// <summary>θ = [W (K·D) | b (K)] to start from (warm start, --init-model); null: zeros.</summary>
+    public float[]? InitialTheta { get; init; }
+
     /// <summary>
     /// The gradient kernels: true forces the fused single pass, false one kernel per operation; null (the
     /// default) lets <see cref="GradientEngine"/> choose for the device. Set by benchmarks and tests.

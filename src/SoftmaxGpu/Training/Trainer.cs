@@ -21,6 +21,13 @@ public static class Trainer
         using TrainingData? valData = validation is null ? null : Upload(gpu, validation, plan);
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.EngineRows, options.Fused,
             train is EncodedSet { Targets: not null }, (int)Math.Min(plan.BlockRows, Math.Max(rows, validation?.Rows ?? 0)));
+        if (options.InitialTheta is float[] start)
+        {
+            if (start.Length != engine.Theta.Length)
+                throw new ArgumentException($"the initial θ has {start.Length} parameters; a model of {train.Dim} features and " +
+                                            $"{k} classes has {engine.Theta.Length}");
+            engine.Theta.CopyFromCPU(start);
+        }
         using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
         using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
 

@@ -49,7 +49,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     public LbfgsOptimizer(OptimizerContext context)
     {
         this.context = context;
-        position = new double[context.Engine.Theta.Length];
+        position = context.Engine.Theta.GetAsArray1D().Select(v => (double)v).ToArray(); // zeros, or a warm start
         current = Evaluate(position);
     }
 
