@@ -91,6 +91,10 @@ public static class TrainCommand
         {
             Description = "Draw training (and validation) loss and accuracy against the epoch (iteration) into this PNG file.",
         };
+        var smoothing = new Option<float>("--label-smoothing")
+        {
+            Description = "Label smoothing ε in [0, 1): train on targets (1 − ε)·onehot + ε/K, as PyTorch's CrossEntropyLoss (CSV data in memory).",
+        };
         var initModel = new Option<string?>("--init-model")
         {
             Description = "Continue from a saved model: start at its W and b, keep its classes and standardization (the data must have its feature columns).",
@@ -100,7 +104,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, initModel, device,
+            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, initModel, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -118,6 +122,7 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
                 Patience = parse.GetValue(patience),
                 DeviceMemory = parse.GetValue(deviceMemory) is string size ? ByteSize.Parse(size, "--device-memory") : null,
+                LabelSmoothing = parse.GetValue(smoothing),
             };
             options.Validate(); // before reading the data: a bad option should not wait for a large file
             string? plotPath = parse.GetValue(plot);

@@ -333,6 +333,8 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     [InlineData("--optimizer", "rmsprop", "--optimizer must be one of auto, lbfgs, adam, sgd")]
     [InlineData("--C", "0", "--C must be > 0, got 0")]
     [InlineData("--weight-decay", "-1", "--weight-decay must be >= 0, got -1")]
+    [InlineData("--label-smoothing", "1", "--label-smoothing must be in [0, 1), got 1")]
+    [InlineData("--label-smoothing", "-0.1", "--label-smoothing must be in [0, 1), got -0.1")]
     public void BadOptionsAreRejectedByName(string option, string value, string expected)
     {
         var result = Run("train", "--data", Write("good.csv", Good), "--model", PathOf("model"), option, value);

@@ -283,6 +283,52 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     }
 
     [Fact]
+    public void LabelSmoothingTrainsTheSmoothedObjective()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet hard, int k) = Iris();
+        const float epsilon = 0.1f;
+        EncodedSet iris = Pipeline.Smoothed(hard, k, epsilon);
+        // Row 0's target: ε/K everywhere, 1 − ε more at its label.
+        float[] row0 = iris.Targets![..k];
+        Assert.Equal(1f - epsilon + epsilon / k, row0[hard.Labels[0]]);
+        Assert.Equal(1f, row0.Sum(), 6);
+
+        int n = iris.Rows, d = iris.Dim;
+        double[] x = iris.Features.Select(v => (double)v).ToArray();
+        double[] targets = iris.Targets.Select(v => (double)v).ToArray();
+        double[] theta = Check.AsDevice(Check.Normal(new Random(3), k * d + k, 0.5));
+        (double objective, double[] gradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, targets, n, d, k, 0);
+        // The reference's gradient against central differences of its own smoothed objective.
+        const double h = 1e-6;
+        double[] numeric = Enumerable.Range(0, theta.Length).Select(i =>
+        {
+            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
+            plus[i] += h;
+            minus[i] -= h;
+            return (ReferenceMath.ObjectiveAndGradient(plus, x, iris.Labels, targets, n, d, k, 0).Objective -
+                    ReferenceMath.ObjectiveAndGradient(minus, x, iris.Labels, targets, n, d, k, 0).Objective) / (2 * h);
+        }).ToArray();
+        Check.Close(numeric, Check.ToFloat(gradient), 1e-7, 1e-5, "smoothed reference gradient vs finite differences");
+
+        // The device's loss and gradient of a fixed θ on the smoothed targets.
+        using var set = new DeviceSet(gpu.Accelerator, iris);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, softTargets: true);
+        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
+        engine.ResetTotals();
+        engine.Gradient(set, default, n, 1f / n);
+        Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, "device gradient, smoothed targets");
+        Check.Close(objective, engine.ReadTotals().Loss, 1e-6, 1e-5, "device loss, smoothed targets");
+
+        // Training reaches the smoothed objective's optimum: its J is the reference's at the θ it returns.
+        TrainResult result = Trainer.Train(gpu, iris, null, k, new TrainOptions { Optimizer = "lbfgs" });
+        Assert.True(result.Converged, result.StopReason);
+        double lambda = result.Plan.WeightDecay;
+        Check.Close(ReferenceMath.ObjectiveAndGradient(result.Theta.Select(v => (double)v).ToArray(), x, iris.Labels, targets,
+            n, d, k, lambda).Objective, result.Objective!.Value, 0, 1e-6, "smoothed J at the returned θ");
+    }
+
+    [Fact]
     public void AWarmStartContinuesFromTheGivenTheta()
     {
         Gpu gpu = fixture.Gpu();

@@ -26,7 +26,7 @@ public static class Pipeline
                 $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
 
         Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
-        EncodedSet trainSet = Encode(train, classes, standardizer);
+        EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer), classes.Length, options.LabelSmoothing);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
@@ -54,6 +54,9 @@ public static class Pipeline
                 $"{validationTable?.Source ?? validationFile!.Path}: feature columns differ from the training data's " +
                 $"({string.Join(", ", train.FeatureNames)})");
 
+        if (options.LabelSmoothing > 0)
+            throw new ArgumentException($"--label-smoothing trains on soft targets, which are not streamed from a .sgd file yet; " +
+                                        $"train from the CSV instead ({train.Path})");
         Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
         IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
             : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
@@ -64,6 +67,21 @@ public static class Pipeline
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             result.Theta[..kd], result.Theta[kd..]);
         return (model, result);
+    }
+
+    /// <summary>
+    /// The set with soft targets (1 − ε)·onehot(y) + ε/K for label smoothing ε (PyTorch's CrossEntropyLoss);
+    /// unchanged for ε = 0. The labels stay: the true class is still the largest target.
+    /// </summary>
+    public static EncodedSet Smoothed(EncodedSet set, int k, float epsilon)
+    {
+        if (epsilon <= 0)
+            return set;
+        var targets = new float[(long)set.Rows * k];
+        targets.AsSpan().Fill(epsilon / k);
+        for (int r = 0; r < set.Rows; r++)
+            targets[(long)r * k + set.Labels[r]] += 1 - epsilon;
+        return set with { Targets = targets };
     }
 
     /// <summary>The options with the start model's θ = [W | b] as the initial point, where there is one.</summary>

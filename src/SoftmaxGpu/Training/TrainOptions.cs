@@ -59,6 +59,12 @@ public sealed record TrainOptions
     public float[]? InitialTheta { get; init; }
 
     /// <summary>
+    /// --label-smoothing ε in [0, 1), as PyTorch's CrossEntropyLoss: each training row's target is
+    /// (1 − ε)·onehot(y) + ε/K, trained as soft targets. The validation loss stays the plain cross-entropy.
+    /// </summary>
+    public float LabelSmoothing { get; init; }
+
+    /// <summary>
     /// The gradient kernels: true forces the fused single pass, false one kernel per operation; null (the
     /// default) lets <see cref="GradientEngine"/> choose for the device. Set by benchmarks and tests.
     /// </summary>
@@ -90,6 +96,8 @@ public sealed record TrainOptions
             throw new ArgumentException($"--device-memory must be > 0 bytes, got {DeviceMemory}");
         if (StreamBlockRows is <= 0)
             throw new ArgumentException($"stream block rows must be > 0, got {StreamBlockRows}");
+        if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing))
+            throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be >= 0, got {Patience}");
         if (Patience > 0 && optimizer is { FullBatch: true })
