@@ -29,16 +29,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         double[] theta = Check.AsDevice(Check.Normal(random, k * d + k, 0.5));
 
         // Central differences of J(θ) = mean CE + (λ/2)‖W‖² in float64.
-        const double h = 1e-6;
-        var numeric = new double[theta.Length];
-        for (int i = 0; i < theta.Length; i++)
-        {
-            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
-            plus[i] += h;
-            minus[i] -= h;
-            numeric[i] = (ReferenceMath.ObjectiveAndGradient(plus, x, labels, null, b, d, k, weightDecay).Objective -
-                          ReferenceMath.ObjectiveAndGradient(minus, x, labels, null, b, d, k, weightDecay).Objective) / (2 * h);
-        }
+        double[] numeric = CentralDifferences(theta, x, labels, null, b, d, k, weightDecay);
         (_, double[] analytic) = ReferenceMath.ObjectiveAndGradient(theta, x, labels, null, b, d, k, weightDecay);
         Check.Close(numeric, Check.ToFloat(analytic), 1e-7, 1e-5, "reference gradient vs finite differences");
 
@@ -300,15 +291,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         double[] theta = Check.AsDevice(Check.Normal(new Random(3), k * d + k, 0.5));
         (double objective, double[] gradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, targets, n, d, k, 0);
         // The reference's gradient against central differences of its own smoothed objective.
-        const double h = 1e-6;
-        double[] numeric = Enumerable.Range(0, theta.Length).Select(i =>
-        {
-            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
-            plus[i] += h;
-            minus[i] -= h;
-            return (ReferenceMath.ObjectiveAndGradient(plus, x, iris.Labels, targets, n, d, k, 0).Objective -
-                    ReferenceMath.ObjectiveAndGradient(minus, x, iris.Labels, targets, n, d, k, 0).Objective) / (2 * h);
-        }).ToArray();
+        double[] numeric = CentralDifferences(theta, x, iris.Labels, targets, n, d, k, 0);
         Check.Close(numeric, Check.ToFloat(gradient), 1e-7, 1e-5, "smoothed reference gradient vs finite differences");
 
         // The device's loss and gradient of a fixed θ on the smoothed targets.
@@ -364,6 +347,21 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         Assert.True(result.History[^1].TrainLoss < 0.5 * result.History[0].TrainLoss,
             $"loss {result.History[0].TrainLoss:F4} -> {result.History[^1].TrainLoss:F4}");
         Assert.True(result.History[^1].TrainAccuracy > 0.9, $"accuracy {result.History[^1].TrainAccuracy:F4}");
+    }
+
+    /// <summary>∂J/∂θ_i ≈ (J(θ + h·e_i) − J(θ − h·e_i)) / 2h of the float64 reference objective, h = 1e-6.</summary>
+    private static double[] CentralDifferences(double[] theta, double[] x, int[] labels, double[]? targets, int n, int d, int k,
+        double lambda)
+    {
+        const double h = 1e-6;
+        return Enumerable.Range(0, theta.Length).Select(i =>
+        {
+            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
+            plus[i] += h;
+            minus[i] -= h;
+            return (ReferenceMath.ObjectiveAndGradient(plus, x, labels, targets, n, d, k, lambda).Objective -
+                    ReferenceMath.ObjectiveAndGradient(minus, x, labels, targets, n, d, k, lambda).Objective) / (2 * h);
+        }).ToArray();
     }
 
     /// <summary>Rows read in ranges only, as from a file (no gather).</summary>
