@@ -41,8 +41,16 @@ public static class Totals
         sum = next;
     }
 
+    /// <summary>(hi, lo) += x from the host (the host engine's totals are host memory): the sum in float64, split back.</summary>
+    public static void AddLoss(Span<float> loss, double x)
+    {
+        double sum = Read(loss) + x;
+        loss[0] = (float)sum;
+        loss[1] = (float)(sum - loss[0]);
+    }
+
     /// <summary>The compensated sum (hi, lo) as a double.</summary>
-    public static double Read(float[] loss) => (double)loss[0] + loss[1];
+    public static double Read(ReadOnlySpan<float> loss) => (double)loss[0] + loss[1];
 
     /// <summary>
     /// A count summed as floats by a group reduction, back to an integer. Each group counts fewer than 2²⁴ rows,

@@ -30,7 +30,7 @@ public static class DevicesCommand
                 using Accelerator accelerator = device.CreateAccelerator(context);
                 var kernels = new KernelSet(accelerator);
                 string? why = Backends.WhyUnusable(accelerator, kernels);
-                bool autoTries = Backends.Auto.Contains(info.Backend) && (info.Backend != Backends.OpenCL || Backends.IsGpu(device));
+                bool autoTries = Backends.AutoTries(info);
                 string mark = why is not null ? $"  cannot run our kernels ({why}): auto passes it over"
                     : chosen || !autoTries ? "" : "  <- auto picks this";
                 chosen |= why is null && autoTries;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
 namespace SoftmaxGpu.Kernels.Host;
@@ -7,40 +6,33 @@ namespace SoftmaxGpu.Kernels.Host;
 /// What the CPU can do at most, measured in managed code on every core: the copy bandwidth of large arrays
 /// (read plus write) and the float32 multiply-add rate of independent FMA chains at the widest vector width the
 /// machine has (512 bits with AVX-512, else <see cref="System.Numerics.Vector{T}"/>'s). The host engine's floor is taken from
-/// these, as a GPU's is from its copy and multiply-add kernels.
+/// these, as a GPU's is from its copy and multiply-add kernels; <see cref="SoftmaxGpu.Kernels.Ceilings"/>'s twin,
+/// timed the same way by the benchmark.
 /// </summary>
 public static class HostCeilings
 {
     /// <summary>Independent accumulators per core: enough to cover the FMA latency on two ports.</summary>
     public const int Chains = 12;
 
-    /// <summary>Median seconds of a parallel copy of <paramref name="bytes"/> (split over the cores) and the bytes moved.</summary>
-    public static double CopyBandwidth(long bytes, int repeats)
+    /// <summary>target = source, split over the cores (the bandwidth probe: its bytes read plus written).</summary>
+    public static void Copy(float[] source, float[] target)
     {
-        long floats = bytes / sizeof(float);
-        var source = new float[floats];
-        var target = new float[floats];
-        source.AsSpan().Fill(1f);
         int cores = Environment.ProcessorCount;
-        double seconds = Median(repeats, () => Parallel.For(0, cores, c =>
+        Parallel.For(0, cores, c =>
         {
-            long first = floats * c / cores, last = floats * (c + 1) / cores;
-            source.AsSpan((int)first, (int)(last - first)).CopyTo(target.AsSpan((int)first, (int)(last - first)));
-        }));
-        return 2.0 * floats * sizeof(float) / seconds;
+            int first = (int)((long)source.Length * c / cores), last = (int)((long)source.Length * (c + 1) / cores);
+            source.AsSpan(first, last - first).CopyTo(target.AsSpan(first, last - first));
+        });
     }
 
-    /// <summary>Float32 FLOPs per second of <see cref="Chains"/> FMA chains per core, all cores at once.</summary>
-    public static double MultiplyAddRate(int trips, int repeats)
-    {
-        int cores = Environment.ProcessorCount;
-        var sink = new float[cores];
-        bool wide = Vector512.IsHardwareAccelerated;
-        int width = wide ? Floats512.Count : FloatsT.Count;
-        double seconds = Median(repeats, () => Parallel.For(0, cores, c =>
-            sink[c] = wide ? FmaChains<Floats512>(trips) : FmaChains<FloatsT>(trips)));
-        return 2.0 * width * Chains * trips * cores / seconds;
-    }
+    /// <summary><see cref="Chains"/> FMA chains of <paramref name="trips"/> steps on every core at once; sink[c] keeps core c's result.</summary>
+    public static void MultiplyAdd(int trips, float[] sink) =>
+        Parallel.For(0, sink.Length, c =>
+            sink[c] = Vector512.IsHardwareAccelerated ? FmaChains<Floats512>(trips) : FmaChains<FloatsT>(trips));
+
+    /// <summary>Float32 FLOPs of one <see cref="MultiplyAdd"/> over <paramref name="cores"/> cores.</summary>
+    public static double MultiplyAddFlops(int trips, int cores) =>
+        2.0 * HostTile.Width * Chains * trips * cores;
 
     /// <summary>12 independent chains s ← s·a + b, <paramref name="trips"/> times each.</summary>
     private static float FmaChains<TV>(int trips) where TV : struct, IFloats<TV>
@@ -55,19 +47,5 @@ public static class HostCeilings
         }
         return TV.Sum(s0) + TV.Sum(s1) + TV.Sum(s2) + TV.Sum(s3) + TV.Sum(s4) + TV.Sum(s5) +
                TV.Sum(s6) + TV.Sum(s7) + TV.Sum(s8) + TV.Sum(s9) + TV.Sum(s10) + TV.Sum(s11);
-    }
-
-    private static double Median(int repeats, Action run)
-    {
-        run(); // warm up (JIT, page faults)
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            times[i] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 }

@@ -47,14 +47,14 @@ public static class HostStep
     /// grad = gradScale·∇ Σ loss over the batch, for θ = [W (K·D) | b (K)]; returns the summed loss (unscaled,
     /// float64) and the number of rows whose largest logit is the true class.
     /// </summary>
-    public static unsafe (double Loss, int Correct) Gradient(Batch batch, ReadOnlySpan<float> theta, float gradScale, Span<float> grad)
+    /// <param name="theta">θ in host memory, read by every worker.</param>
+    public static unsafe (double Loss, int Correct) Gradient(Batch batch, float* theta, float gradScale, Span<float> grad)
     {
         int d = batch.D, k = batch.K, kd = k * d;
         int workers = Workers(batch.Rows);
         var accumulators = new double[workers][];
         var losses = new double[workers];
         var correct = new int[workers];
-        float[] parameters = theta.ToArray(); // shared read-only by the workers (a span cannot cross into the lambdas)
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
@@ -63,31 +63,18 @@ public static class HostStep
             var tileGradient = new float[kd];
             var tileLogits = new float[TileRows * k];
             var scratch = new float[k];
-            // Rows a multiple of 4 KiB apart fall into the same cache sets and alias in the load/store buffers:
-            // such rows are copied into the tile at a padded stride first (measured: 200000×1024×100, 993 → 855 ms).
-            bool restage = d * sizeof(float) % 4096 == 0;
-            int stride = d + 16;
-            var staged = new float[restage ? TileRows * stride : 0];
+            var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            fixed (float* weights = parameters, dw = tileGradient, z = tileLogits, copy = staged)
+            fixed (float* dw = tileGradient, z = tileLogits, copy = staged)
             {
                 int tiles = 0;
                 for (int start = first; start < last; start += TileRows)
                 {
                     int count = Math.Min(TileRows, last - start);
-                    for (int i = 0; i < count; i++)
-                    {
-                        float* x = batch.X + batch.RowAt(start + i) * d;
-                        if (restage)
-                        {
-                            new ReadOnlySpan<float>(x, d).CopyTo(new Span<float>(copy + (long)i * stride, d));
-                            x = copy + (long)i * stride;
-                        }
-                        rows[i] = (nint)x;
-                    }
-                    HostTile.Logits(rows, count, weights, weights + kd, d, k, z);
+                    PointAtRows(batch, start, count, rows, copy);
+                    HostTile.Logits(rows, count, theta, theta + kd, d, k, z);
                     for (int i = 0; i < count; i++)
                     {
                         // z_i ← G_i = softmax(z_i) − y_i, with the row's loss and hit.
@@ -110,8 +97,6 @@ public static class HostStep
             (accumulators[w], losses[w], correct[w]) = (sum, loss, right);
         });
 
-        double totalLoss = 0;
-        int totalCorrect = 0;
         for (int i = 0; i < kd + k; i++)
         {
             double g = 0;
@@ -119,41 +104,35 @@ public static class HostStep
                 g += accumulators[w][i];
             grad[i] = (float)(g * gradScale);
         }
-        for (int w = 0; w < workers; w++)
-        {
-            totalLoss += losses[w];
-            totalCorrect += correct[w];
-        }
-        return (totalLoss, totalCorrect);
+        return (losses.Sum(), correct.Sum()); // in worker order
     }
 
     /// <summary>
     /// Z = X·Wᵀ + b and Q = softmax(Z) of rows 0 … Rows − 1, with each row's (m, log s); where the batch has labels
     /// or targets, the summed loss and the correct count (else zero).
     /// </summary>
-    public static unsafe (double Loss, int Correct) Forward(Batch batch, ReadOnlySpan<float> theta, bool withLoss,
+    public static unsafe (double Loss, int Correct) Forward(Batch batch, float* theta, bool withLoss,
         float* logits, float* outputs, float* rowStats)
     {
         int d = batch.D, k = batch.K, kd = k * d;
         int workers = Workers(batch.Rows);
         var losses = new double[workers];
         var correct = new int[workers];
-        float[] parameters = theta.ToArray();
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
+            var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            fixed (float* weights = parameters)
+            fixed (float* copy = staged)
             {
                 for (int start = first; start < last; start += TileRows)
                 {
                     int count = Math.Min(TileRows, last - start);
-                    for (int i = 0; i < count; i++)
-                        rows[i] = (nint)(batch.X + batch.RowAt(start + i) * d);
-                    HostTile.Logits(rows, count, weights, weights + kd, d, k, logits + (long)start * k);
+                    PointAtRows(batch, start, count, rows, copy);
+                    HostTile.Logits(rows, count, theta, theta + kd, d, k, logits + (long)start * k);
                     for (int i = start; i < start + count; i++)
                     {
                         var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
@@ -168,14 +147,33 @@ public static class HostStep
             }
             (losses[w], correct[w]) = (loss, right);
         });
-        double total = 0;
-        int hits = 0;
-        for (int w = 0; w < workers; w++)
+        return (losses.Sum(), correct.Sum()); // in worker order
+    }
+
+    /// <summary>
+    /// Whether rows of D floats are restaged: rows a multiple of 4 KiB apart fall into the same cache sets and alias
+    /// in the load/store buffers, so such rows are copied into the tile at a padded stride first (measured:
+    /// 200000×1024×100, 993 → 855 ms).
+    /// </summary>
+    private static bool Restaged(int d) => d * sizeof(float) % 4096 == 0;
+
+    private static int StagedStride(int d) => d + 16;
+
+    /// <summary>rows[i] = the address of the tile's row i (batch row start + i): in X, or its copy in the staging buffer.</summary>
+    private static unsafe void PointAtRows(Batch batch, int start, int count, nint* rows, float* staged)
+    {
+        int d = batch.D;
+        for (int i = 0; i < count; i++)
         {
-            total += losses[w];
-            hits += correct[w];
+            float* x = batch.X + batch.RowAt(start + i) * d;
+            if (Restaged(d))
+            {
+                float* copy = staged + (long)i * StagedStride(d);
+                new ReadOnlySpan<float>(x, d).CopyTo(new Span<float>(copy, d));
+                x = copy;
+            }
+            rows[i] = (nint)x;
         }
-        return (total, hits);
     }
 
     /// <summary>Workers for a batch: one per core, fewer for small batches (at least <see cref="MinRowsPerWorker"/> rows each).</summary>

@@ -24,10 +24,9 @@ public static class Benchmark
 
     public static Ceiling MeasureCeilings(Gpu gpu, long copyBytes, int repeats)
     {
-        if (gpu.Host)
-            return new Ceiling(HostCeilings.CopyBandwidth(copyBytes, repeats),
-                HostCeilings.MultiplyAddRate(MultiplyAddTrips * 16, repeats), copyBytes);
         Accelerator accelerator = gpu.Accelerator;
+        if (gpu.Host)
+            return MeasureHostCeilings(accelerator, copyBytes, repeats);
         var ceilings = new Ceilings(accelerator, gpu.Kernels.Shape);
         long floats = copyBytes / 16 * 4;
         using var src = accelerator.Allocate1D<float>(floats);
@@ -39,6 +38,21 @@ public static class Benchmark
         double fmaSeconds = Median(repeats, () => ceilings.MultiplyAdd(MultiplyAddTrips, sink.View), accelerator);
         double flops = 2.0 * Ceilings.Chains * MultiplyAddTrips * sink.Length;
         return new Ceiling(2.0 * floats * 4 / copySeconds, flops / fmaSeconds, floats * 4);
+    }
+
+    /// <summary>The host engine's ceilings: managed probes on every core (<see cref="HostCeilings"/>), timed as the kernels are.</summary>
+    private static Ceiling MeasureHostCeilings(Accelerator accelerator, long copyBytes, int repeats)
+    {
+        long floats = copyBytes / 16 * 4;
+        var source = new float[floats];
+        var target = new float[floats];
+        source.AsSpan().Fill(1f);
+        double copySeconds = Median(repeats, () => HostCeilings.Copy(source, target), accelerator);
+        const int trips = MultiplyAddTrips * 16; // managed chains run far faster than a launch: longer, to be timed
+        var sink = new float[Environment.ProcessorCount];
+        double fmaSeconds = Median(repeats, () => HostCeilings.MultiplyAdd(trips, sink), accelerator);
+        return new Ceiling(2.0 * floats * 4 / copySeconds, HostCeilings.MultiplyAddFlops(trips, sink.Length) / fmaSeconds,
+            floats * 4);
     }
 
     /// <param name="fused">true: the fused pass; false: one kernel per operation; null: the engine's choice.</param>

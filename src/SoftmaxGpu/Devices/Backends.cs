@@ -133,7 +133,7 @@ public static class Backends
     {
         IReadOnlyList<DeviceInfo> found = Discover(context);
         if (string.Equals(requested, "auto", StringComparison.OrdinalIgnoreCase))
-            return found.Where(d => d.Present && Auto.Contains(d.Backend) && (d.Backend != OpenCL || IsGpu(d.Device!))).ToList();
+            return found.Where(AutoTries).ToList();
 
         Backend backend = Parse(requested);
         DeviceInfo info = found.Single(d => d.Backend == backend);
@@ -144,6 +144,10 @@ public static class Backends
             $"device '{backend.Name}' is not available here: {info.Missing}. Present: {present}");
     }
 
+    /// <summary>Whether <c>--device auto</c> tries this device: present, in <see cref="Auto"/>, and a GPU if it is OpenCL.</summary>
+    public static bool AutoTries(DeviceInfo info) =>
+        info.Device is Device device && Auto.Contains(info.Backend) && (info.Backend != OpenCL || IsGpu(device));
+
     /// <summary>Whether an OpenCL device is a GPU (PoCL's is a CPU: auto passes it over for the host engine).</summary>
     public static bool IsGpu(Device device) =>
         device is not CLDevice cl || (cl.DeviceType & CLDeviceType.CL_DEVICE_TYPE_GPU) != 0;
@@ -151,15 +155,9 @@ public static class Backends
     /// <summary>One line saying what runs: backend name, device name, memory, warp, group limit (for the host
     /// engine: cores and vector width).</summary>
     public static string Describe(Backend backend, Accelerator accelerator) => backend.Host
-        ? $"{backend.Name}: managed SIMD engine ({Environment.ProcessorCount} cores, {HostVectorBits}-bit vectors, host memory)"
+        ? $"{backend.Name}: managed SIMD engine ({Environment.ProcessorCount} cores, {Kernels.Host.HostTile.Width * 32}-bit vectors, host memory)"
         : $"{backend.Name}: {accelerator.Name} ({Memory(accelerator.Device)}, {accelerator.NumMultiprocessors} " +
           $"multiprocessors, warp {accelerator.WarpSize}, max group {accelerator.MaxNumThreadsPerGroup})";
-
-    /// <summary>The widest vectors <see cref="System.Numerics.Tensors.TensorPrimitives"/> uses on this CPU.</summary>
-    public static int HostVectorBits =>
-        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512
-        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 256
-        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? 128 : 32;
 
     /// <summary>Device memory in GiB; the CPU accelerator uses host memory and reports no real size.</summary>
     public static string Memory(Device device) =>

@@ -248,7 +248,7 @@ public sealed class GradientEngine : IDisposable
         accelerator.Synchronize(); // θ, the order and the rows are written by kernels and copies before this
         var batch = new HostStep.Batch((float*)Address(set.Features), order.Length > 0 ? (int*)Address(order) : null,
             (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K);
-        (double loss, int correct) = HostStep.Gradient(batch, Span(Theta), gradScale, Span(target));
+        (double loss, int correct) = HostStep.Gradient(batch, (float*)Address(Theta), gradScale, Span(target));
         AddToTotals(loss * lossScale, correct);
     }
 
@@ -258,7 +258,7 @@ public sealed class GradientEngine : IDisposable
         bool withLoss = labels.Length > 0 || targets.Length > 0;
         var batch = new HostStep.Batch((float*)Address(x), null, labels.Length > 0 ? (int*)Address(labels) : null,
             targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K);
-        (double loss, int correct) = HostStep.Forward(batch, Span(Theta), withLoss,
+        (double loss, int correct) = HostStep.Forward(batch, (float*)Address(Theta), withLoss,
             (float*)Address(logits.View), (float*)Address(outputs.View), (float*)Address(rowStats.View));
         if (withLoss)
             AddToTotals(loss * lossScale, correct);
@@ -267,10 +267,7 @@ public sealed class GradientEngine : IDisposable
     /// <summary>Adds to the running totals from the host (their buffers are host memory on this engine).</summary>
     private void AddToTotals(double loss, int correct)
     {
-        Span<float> pair = Span(lossTotal.View);
-        double sum = (double)pair[0] + pair[1] + loss;
-        pair[0] = (float)sum;
-        pair[1] = (float)(sum - pair[0]);
+        Totals.AddLoss(Span(lossTotal.View), loss);
         Span(correctTotal.View)[0] += correct;
     }
 

@@ -94,7 +94,7 @@ public sealed class TrainingData : IDisposable
                 body(BlockAt(i), parts[0], Rows);
             return;
         }
-        Stream(count, i => (BlockAt(i), RowsOf(BlockAt(i))),
+        Stream(count, BlockAt,
             (i, features, labels) => host!.Read((long)BlockAt(i) * BlockRows, RowsOf(BlockAt(i)), features, labels), body);
     }
 
@@ -108,28 +108,29 @@ public sealed class TrainingData : IDisposable
         if (host is not IRowGather gather || !IsStreamed)
             throw new InvalidOperationException("only a streamed set from host memory is gathered");
         ReadOnlySpan<int> RowsAt(int i) => permutation.AsSpan(i * BlockRows, RowsOf(i));
-        Stream(Blocks, i => (i, RowsOf(i)), (i, features, labels) => gather.Gather(RowsAt(i), features, labels),
+        Stream(Blocks, i => i, (i, features, labels) => gather.Gather(RowsAt(i), features, labels),
             (_, part, rows) => body(part, rows));
     }
 
     private delegate void Fill(int position, Span<float> features, Span<int> labels);
 
     /// <summary>
-    /// The streaming loop: block i of <paramref name="count"/> is staged by <paramref name="fill"/>, sent on the
-    /// copy stream, and computed on by <paramref name="body"/> while block i + 1 is staged and sent.
+    /// The streaming loop: the i-th of <paramref name="count"/> blocks, block <paramref name="blockAt"/>(i), is staged
+    /// by <paramref name="fill"/>, sent on the copy stream, and computed on by <paramref name="body"/> while the next
+    /// is staged and sent.
     /// </summary>
-    private void Stream(int count, Func<int, (int Block, int Rows)> blockAt, Fill fill, Action<int, DeviceSet, int> body)
+    private void Stream(int count, Func<int, int> blockAt, Fill fill, Action<int, DeviceSet, int> body)
     {
-        Stage(0, blockAt(0).Rows, fill);
+        Stage(0, RowsOf(blockAt(0)), fill);
         for (int i = 0; i < count; i++)
         {
             // The previous block's computation has finished (so its buffer may take block i + 1), and block i is here.
             accelerator.DefaultStream.Synchronize();
             copies!.Synchronize();
-            (int block, int rows) = blockAt(i);
-            body(block, parts[i % DeviceBuffers], rows);
+            int block = blockAt(i);
+            body(block, parts[i % DeviceBuffers], RowsOf(block));
             if (i + 1 < count)
-                Stage(i + 1, blockAt(i + 1).Rows, fill);
+                Stage(i + 1, RowsOf(blockAt(i + 1)), fill);
         }
         accelerator.DefaultStream.Synchronize();
     }

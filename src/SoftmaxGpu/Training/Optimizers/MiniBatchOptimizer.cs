@@ -34,8 +34,7 @@ public abstract class MiniBatchOptimizer : IOptimizer
         order = FullBatch ? null : context.Gpu.Accelerator.Allocate1D<int>(train.BlockRows);
         if (order is not null && train.CanGather)
             order.CopyFromCPU(Enumerable.Range(0, train.BlockRows).ToArray());
-        int updatesPerEpoch = FullBatch ? 1 : (train.Rows + batch - 1) / batch;
-        totalSteps = (long)context.Plan.Epochs * updatesPerEpoch;
+        totalSteps = (long)context.Plan.Epochs * ((train.Rows + batch - 1) / batch); // updates per epoch: 1 for a full batch
     }
 
     protected OptimizerContext Context { get; }
