@@ -3,11 +3,20 @@ using System.Runtime.CompilerServices;
 
 namespace SoftmaxGpu.Kernels.Host;
 
+/// <summary>What the host engine computes from a row's logits (the host side of a loss's kernels).</summary>
+public enum RowLoss
+{
+    /// <summary>Softmax over the classes, cross-entropy against a label or soft targets.</summary>
+    SoftmaxCrossEntropy,
+    /// <summary>One sigmoid per tag, binary cross-entropy with logits against 0/1 tag targets (multi-label).</summary>
+    SigmoidCrossEntropy,
+}
+
 /// <summary>
 /// The gradient step and the forward pass of softmax regression in managed code on the CPU: the <c>host</c>
 /// engine, for machines without a GPU. For each tile of <see cref="TileRows"/> rows, in one visit while the rows
 /// are in cache: Z = X·Wᵀ + b (<see cref="HostTile.Logits"/>), per row the stable softmax (row max subtracted),
-/// the loss log s + m − z_y and G = q − y, then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>).
+/// the loss log s + m − z_y and G = q − y (multi-label: per tag σ(z), the binary cross-entropy and G = σ(z) − y), then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>).
 ///
 /// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over
 /// <see cref="FlushTiles"/> tiles, then adds that into its own float64 accumulator, so the rounding error does
@@ -29,8 +38,10 @@ public static class HostStep
     /// <param name="x">Base of X [*, D] in host memory.</param>
     /// <param name="order">Row indices of the batch, or null for rows 0 … rows − 1.</param>
     /// <param name="labels">Base of y [*]: class indices (ignored where targets are given).</param>
-    /// <param name="targets">Base of Y [*, K] soft targets, or null.</param>
-    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k)
+    /// <param name="targets">Base of Y [*, K] soft targets (tag targets for <see cref="RowLoss.SigmoidCrossEntropy"/>), or null.</param>
+    /// <param name="loss">What each row's logits give: the softmax, or one sigmoid per tag.</param>
+    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k,
+        RowLoss loss = RowLoss.SoftmaxCrossEntropy)
     {
         public readonly float* X = x;
         public readonly int* Order = order;
@@ -39,6 +50,7 @@ public static class HostStep
         public readonly int Rows = rows;
         public readonly int D = d;
         public readonly int K = k;
+        public readonly RowLoss Loss = loss;
 
         public long RowAt(int i) => Order is null ? i : Order[i];
     }
@@ -77,9 +89,11 @@ public static class HostStep
                     HostTile.Logits(rows, count, theta, theta + kd, d, k, z);
                     for (int i = 0; i < count; i++)
                     {
-                        // z_i ← G_i = softmax(z_i) − y_i, with the row's loss and hit.
+                        // z_i ← G_i = softmax(z_i) − y_i (or σ(z_i) − y_i), with the row's loss and hit.
                         var g = new Span<float>(z + (long)i * k, k);
-                        (double rowLoss, bool hit) = SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i));
+                        (double rowLoss, bool hit) = batch.Loss == RowLoss.SigmoidCrossEntropy
+                            ? SigmoidGradient(g, scratch, batch, batch.RowAt(start + i))
+                            : SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i));
                         loss += rowLoss;
                         right += hit ? 1 : 0;
                         for (int c = 0; c < k; c++)
@@ -137,7 +151,9 @@ public static class HostStep
                     {
                         var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
                         var q = new Span<float>(outputs + (long)i * k, k);
-                        (float max, float logSum, double rowLoss, bool hit) = Softmax(z, q, withLoss, batch, batch.RowAt(i));
+                        (float max, float logSum, double rowLoss, bool hit) = batch.Loss == RowLoss.SigmoidCrossEntropy
+                            ? Sigmoid(z, q, withLoss, batch, batch.RowAt(i))
+                            : Softmax(z, q, withLoss, batch, batch.RowAt(i));
                         rowStats[2L * i] = max;
                         rowStats[2L * i + 1] = logSum;
                         loss += rowLoss;
@@ -250,6 +266,42 @@ public static class HostStep
         float logSum = MathF.Log(sum);
         (double loss, bool hit) = withLoss ? Loss(z, max, logSum, predicted, batch, row) : (0, false);
         return (max, logSum, loss, hit);
+    }
+
+    /// <summary>
+    /// One row of tags: q_c = σ(z_c) into <paramref name="q"/>, and where asked the binary cross-entropy with logits
+    /// Σ_c max(z_c, 0) − z_c·y_c + log(1 + exp(−|z_c|)) and whether every tag's decision (z ≥ 0) is its target's
+    /// (<see cref="BinaryCrossEntropy"/> on the devices; the same arithmetic). No (m, log s): returned as zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (float Max, float LogSum, double Loss, bool Hit) Sigmoid(ReadOnlySpan<float> z, Span<float> q,
+        bool withLoss, Batch batch, long row)
+    {
+        float* y = withLoss ? batch.Targets + row * batch.K : null;
+        double loss = 0;
+        bool allRight = true;
+        for (int c = 0; c < z.Length; c++)
+        {
+            float e = MathF.Exp(-MathF.Abs(z[c]));
+            float sigmoidAbs = 1f / (1f + e);
+            q[c] = z[c] >= 0f ? sigmoidAbs : e * sigmoidAbs;
+            if (y is not null)
+            {
+                loss += (Math.Max(z[c], 0f) - z[c] * y[c]) + BinaryCrossEntropy.Log1P(e);
+                allRight &= (z[c] >= 0f) == (y[c] >= 0.5f);
+            }
+        }
+        return (0f, 0f, loss, withLoss && allRight);
+    }
+
+    /// <summary>The row's binary cross-entropy and hit, then z ← G = σ(z) − y in place.</summary>
+    /// <param name="scratch">[K] floats of the worker's own.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (double Loss, bool Hit) SigmoidGradient(Span<float> z, Span<float> scratch, Batch batch, long row)
+    {
+        (_, _, double loss, bool hit) = Sigmoid(z, scratch, withLoss: true, batch, row);
+        TensorPrimitives.Subtract(scratch, new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K), z);
+        return (loss, hit);
     }
 
     /// <summary>

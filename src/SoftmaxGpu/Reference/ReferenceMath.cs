@@ -158,4 +158,59 @@ public static class ReferenceMath
             theta[i] -= lr * (m[i] / c1) / (Math.Sqrt(v[i] / c2) + epsilon);
         }
     }
+
+    /// <summary>Q = σ(Z) elementwise: each tag's probability (multi-label).</summary>
+    public static double[] Sigmoid(double[] z) => z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+
+    /// <summary>
+    /// Mean over rows of the binary cross-entropy with logits summed over the K tags:
+    /// (1/B) Σ_r Σ_c max(z, 0) − z·y + log(1 + exp(−|z|)), which is −y log σ(z) − (1 − y) log(1 − σ(z)) without
+    /// forming σ.
+    /// </summary>
+    public static double BinaryCrossEntropy(double[] z, double[] y, int rows)
+    {
+        double total = 0;
+        for (int i = 0; i < z.Length; i++)
+            total += Math.Max(z[i], 0) - z[i] * y[i] + Math.Log(1 + Math.Exp(-Math.Abs(z[i])));
+        return total / rows;
+    }
+
+    /// <summary>Rows whose every tag decision (z ≥ 0, i.e. σ(z) ≥ 0.5) equals its target (y ≥ 0.5): subset accuracy's count.</summary>
+    public static int SubsetCorrect(double[] z, double[] y, int rows, int k)
+    {
+        int correct = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            bool all = true;
+            for (int c = 0; c < k; c++)
+                all &= (z[r * k + c] >= 0) == (y[r * k + c] >= 0.5);
+            correct += all ? 1 : 0;
+        }
+        return correct;
+    }
+
+    /// <summary>
+    /// The multi-label objective J = mean Σ_tags BCE + (λ/2)‖W‖² (b unpenalized) and its gradient with respect to
+    /// theta = [W | b]: ∂/∂Z = (σ(Z) − Y)/B.
+    /// </summary>
+    public static (double Objective, double[] Gradient) MultiLabelObjectiveAndGradient(double[] theta, double[] x,
+        double[] y, int rows, int d, int k, double weightDecay)
+    {
+        double[] w = theta[..(k * d)];
+        double[] z = Logits(x, w, theta[(k * d)..], rows, d, k);
+        double[] q = Sigmoid(z);
+        var g = new double[q.Length];
+        for (int i = 0; i < q.Length; i++)
+            g[i] = (q[i] - y[i]) / rows;
+        (double[] dw, double[] db) = ParameterGradient(g, x, rows, d, k);
+        double objective = BinaryCrossEntropy(z, y, rows);
+        var gradient = new double[theta.Length];
+        for (int i = 0; i < k * d; i++)
+        {
+            objective += 0.5 * weightDecay * w[i] * w[i];
+            gradient[i] = dw[i] + weightDecay * w[i];
+        }
+        Array.Copy(db, 0, gradient, k * d, k);
+        return (objective, gradient);
+    }
 }

@@ -64,8 +64,6 @@ public sealed class GradientEngine : IDisposable
         BatchRows = batchRows;
         this.softTargets = softTargets;
         Host = gpu.Host;
-        if (Host && loss is not SoftmaxCrossEntropy)
-            throw new NotSupportedException($"the host engine computes softmax cross-entropy only, not {loss.Name}");
         FusedStep? pass = Host ? null : loss.FusedPass(kernels);
         bool fits = pass is not null && pass.Fits(d, k);
         if (fused == true && !fits && !Host)
@@ -247,7 +245,7 @@ public sealed class GradientEngine : IDisposable
     {
         accelerator.Synchronize(); // θ, the order and the rows are written by kernels and copies before this
         var batch = new HostStep.Batch((float*)Address(set.Features), order.Length > 0 ? (int*)Address(order) : null,
-            (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K);
+            (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K, Loss.HostRows);
         (double loss, int correct) = HostStep.Gradient(batch, (float*)Address(Theta), gradScale, Span(target));
         AddToTotals(loss * lossScale, correct);
     }
@@ -257,7 +255,7 @@ public sealed class GradientEngine : IDisposable
         accelerator.Synchronize();
         bool withLoss = labels.Length > 0 || targets.Length > 0;
         var batch = new HostStep.Batch((float*)Address(x), null, labels.Length > 0 ? (int*)Address(labels) : null,
-            targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K);
+            targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K, Loss.HostRows);
         (double loss, int correct) = HostStep.Forward(batch, (float*)Address(Theta), withLoss,
             (float*)Address(logits.View), (float*)Address(outputs.View), (float*)Address(rowStats.View));
         if (withLoss)

@@ -1,5 +1,6 @@
 using ILGPU;
 using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
 
@@ -38,4 +39,7 @@ public interface ILoss
 
     /// <summary>The single-pass kernel for the whole gradient of a batch, or null where this loss has none.</summary>
     FusedStep? FusedPass(KernelSet kernels);
+
+    /// <summary>What the host engine (<see cref="Kernels.Host.HostStep"/>) computes per row for this loss.</summary>
+    RowLoss HostRows { get; }
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
 
@@ -32,4 +33,6 @@ public sealed class SoftmaxCrossEntropy : ILoss
         kernels.Gradient.Launch(outputs, labels, targets, rows, k, scale, outputs);
 
     public FusedStep FusedPass(KernelSet kernels) => kernels.FusedStep;
+
+    public RowLoss HostRows => RowLoss.SoftmaxCrossEntropy;
 }

@@ -1,0 +1,126 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Kernels;
+
+/// <summary>
+/// The multi-label forward pass: each class (tag) is its own yes/no question with probability q = σ(z), and the
+/// row's loss is the sum over its K tags of the binary cross-entropy with logits (PyTorch's BCEWithLogitsLoss):
+/// loss_rc = max(z, 0) − z·y + log(1 + exp(−|z|)), exact for |z| up to 1e30 (no log of σ is ever formed, and
+/// exp(−|z|) never overflows). A row is correct when every tag's decision, z ≥ 0 (σ(z) ≥ 0.5), equals its target
+/// (y ≥ 0.5): the subset accuracy. Groups take contiguous chunks of rows and write a partial (loss, correct) each,
+/// added in group order by <see cref="PartialSum"/>, as <see cref="CrossEntropy"/> does.
+/// </summary>
+public sealed class BinaryCrossEntropy
+{
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, ArrayView<int>> kernel;
+    private readonly LaunchShape shape;
+    private readonly PartialSum sum;
+    // [groups, 2]: each group's (scale·Σ loss, correct); shared by the launches of one stream, which run in order.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> partials;
+
+    public BinaryCrossEntropy(Accelerator accelerator, LaunchShape shape, PartialSum sum)
+    {
+        this.shape = shape;
+        this.sum = sum;
+        partials = accelerator.Allocate1D<float>(2L * MaxGroups);
+        kernel = shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<int>>(BinaryCrossEntropyKernel<OpenCLVariant>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<int>>(BinaryCrossEntropyKernel<WarpVariant>);
+    }
+
+    /// <summary>
+    /// Q = σ(Z); where targets are given, each thread sums its rows' losses (Kahan-compensated) and counts its
+    /// rows with every tag right, two shared-memory reductions combine them, and thread 0 writes the group's
+    /// (scale·Σ loss, correct) to partials[g] (or adds it to the totals when the launch has one group).
+    /// </summary>
+    /// <param name="z">Z: [B, K] logits.</param>
+    /// <param name="targets">Y: [B, K] tag targets in [0, 1], or empty (prediction: Q only).</param>
+    /// <param name="rows">B.</param>
+    /// <param name="k">K tags.</param>
+    /// <param name="scale">Factor applied to the loss sum.</param>
+    /// <param name="q">Q: [B, K] tag probabilities, written.</param>
+    /// <param name="partials">[groups, 2], written.</param>
+    /// <param name="loss">[2]: the compensated loss total (<see cref="Totals"/>).</param>
+    /// <param name="correct">[1]: rows with every tag right.</param>
+    /// <typeparam name="TVariant">The backend's shared memory (see <see cref="IKernelVariant"/>).</typeparam>
+    public static void BinaryCrossEntropyKernel<TVariant>(ArrayView<float> z, ArrayView<float> targets, int rows, int k,
+        float scale, ArrayView<float> q, ArrayView<float> partials, ArrayView<float> loss, ArrayView<int> correct)
+        where TVariant : struct, IKernelVariant
+    {
+        int tid = Group.IdxX;
+        int threads = Group.DimX;
+        ArrayView<float> scratch = default(TVariant).SharedFloats(LaunchShape.MaxReductionGroup); // [threads]
+        bool withLoss = targets.Length > 0;
+        int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
+        int first = Grid.IdxX * chunk;
+        int last = Math.Min(rows, first + chunk);
+
+        float threadLoss = 0f, lost = 0f; // compensated (Totals.Kahan)
+        float rowsCorrect = 0f;
+        for (int r = first + tid; r < last; r += threads)
+        {
+            long row = (long)r * k;
+            float rowLoss = 0f;
+            bool allRight = true;
+            for (int c = 0; c < k; c++)
+            {
+                float zc = z[row + c];
+                float e = MathF.Exp(-MathF.Abs(zc)); // in (0, 1]: never overflows
+                float sigmoidAbs = 1f / (1f + e);    // σ(|z|)
+                q[row + c] = zc >= 0f ? sigmoidAbs : e * sigmoidAbs;
+                if (withLoss)
+                {
+                    float yc = targets[row + c];
+                    rowLoss += (Math.Max(zc, 0f) - zc * yc) + Log1P(e);
+                    allRight &= (zc >= 0f) == (yc >= 0.5f);
+                }
+            }
+            Totals.Kahan(ref threadLoss, ref lost, rowLoss);
+            if (withLoss && allRight)
+                rowsCorrect += 1f;
+        }
+
+        float lossSum = GroupReduce.Sum(scratch, threadLoss - lost);
+        float correctSum = GroupReduce.Sum(scratch, rowsCorrect);
+        if (tid == 0 && Grid.DimX == 1)
+        {
+            Totals.AddLoss(loss, scale * lossSum);
+            correct[0] += Totals.Count(correctSum);
+        }
+        else if (tid == 0)
+        {
+            partials[2 * Grid.IdxX] = scale * lossSum;
+            partials[2 * Grid.IdxX + 1] = correctSum;
+        }
+    }
+
+    /// <summary>
+    /// log(1 + x) for x in [0, 1], accurate where x is tiny (where log of the rounded 1 + x would give 0): the
+    /// rounding of u = 1 + x is undone by scaling with x / (u − 1).
+    /// </summary>
+    public static float Log1P(float x)
+    {
+        float u = 1f + x;
+        return u == 1f ? x : MathF.Log(u) * (x / (u - 1f));
+    }
+
+    /// <summary>Most groups a launch uses: the partial buffer's rows.</summary>
+    private int MaxGroups => shape.Multiprocessors * CrossEntropy.GroupsPerMultiprocessor;
+
+    /// <summary>Q = σ(Z) over [rows, K]; with targets, adds scale·Σ loss and the subset-correct count to the totals.</summary>
+    public void Launch(ArrayView<float> z, ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> q,
+        ArrayView<float> loss, ArrayView<int> correct)
+    {
+        int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
+        int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
+        int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
+        kernel(new KernelConfig(groups, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
+            z, targets, rows, k, scale, q, partials.View, loss, correct);
+        if (groups > 1)
+            sum.Launch(partials.View, groups, 2, default, loss, correct);
+    }
+}
