@@ -8,9 +8,11 @@ namespace SoftmaxGpu.Model;
 /// The model file, little-endian throughout (README.md, "Model file", says the same):
 /// <code>
 ///   magic        8 bytes   ASCII "SMXGPUMD"
-///   version      int32     1
+///   version      int32     2 (version 1, still read, lacks the kind and is multiclass)
 ///   K, D         int32, int32
-///   label name   string    (int32 byte count, then UTF-8 bytes; so are all strings below)
+///   kind         string    (int32 byte count, then UTF-8 bytes; so are all strings below): "multiclass",
+///                          "multi-label-tags" or "multi-label-columns" (<see cref="ModelKind"/>); version 2 only
+///   label name   string
 ///   classes      K strings
 ///   features     D strings
 ///   mean         D float64
@@ -23,7 +25,10 @@ namespace SoftmaxGpu.Model;
 /// </summary>
 public static class ModelFile
 {
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The earliest version this build reads: 1, from before multi-label models, is multiclass.</summary>
+    public const int OldestVersion = 1;
     private static readonly byte[] Magic = "SMXGPUMD"u8.ToArray();
     private const int ChecksumBytes = 32;
     private const int MaxStringBytes = 1 << 20;
@@ -37,6 +42,7 @@ public static class ModelFile
             w.Write(Version);
             w.Write(model.K);
             w.Write(model.D);
+            WriteString(w, model.Kind.FileName());
             WriteString(w, model.LabelName);
             foreach (string c in model.Classes)
                 WriteString(w, c);
@@ -71,8 +77,10 @@ public static class ModelFile
         if (all.Length < Magic.Length + 4 + ChecksumBytes)
             throw new DataFormatException($"{path}: model file is truncated");
         int version = BitConverter.ToInt32(all, Magic.Length);
-        if (version != Version)
-            throw new DataFormatException($"{path}: model format version {version}; this build reads version {Version}");
+        if (version < OldestVersion || version > Version)
+            throw new DataFormatException(
+                $"{path}: model format version {version}; this build reads versions {OldestVersion} to {Version}" +
+                (version > Version ? " (the model comes from a newer SoftmaxGpu: update this one)" : ""));
 
         byte[] expected = SHA256.HashData(all.AsSpan(0, all.Length - ChecksumBytes));
         if (!expected.AsSpan().SequenceEqual(all.AsSpan(all.Length - ChecksumBytes)))
@@ -85,11 +93,16 @@ public static class ModelFile
             r.ReadInt32();
             int k = r.ReadInt32();
             int d = r.ReadInt32();
-            if (k < 2 || d < 1)
-                throw new DataFormatException($"{path}: invalid shapes K={k}, D={d} (need K ≥ 2, D ≥ 1)");
+            if (k < 1 || d < 1)
+                throw new DataFormatException($"{path}: invalid shapes K={k}, D={d} (need K ≥ 1, D ≥ 1)");
             long expectedBytes = (long)d * 16 + ((long)k * d + k) * 4;
             if (expectedBytes > all.Length)
                 throw new DataFormatException($"{path}: shapes K={k}, D={d} do not fit in a {all.Length}-byte file");
+            string kindName = version >= 2 ? ReadString(r, path) : ModelKind.Multiclass.FileName();
+            ModelKind kind = ModelKinds.FromFileName(kindName)
+                ?? throw new DataFormatException($"{path}: unknown model kind '{kindName}'");
+            if (k < 2 && !kind.IsMultiLabel())
+                throw new DataFormatException($"{path}: invalid shapes K={k}, D={d} (a multiclass model needs K ≥ 2)");
             string label = ReadString(r, path);
             string[] classes = Enumerable.Range(0, k).Select(_ => ReadString(r, path)).ToArray();
             string[] features = Enumerable.Range(0, d).Select(_ => ReadString(r, path)).ToArray();
@@ -99,7 +112,7 @@ public static class ModelFile
             float[] bias = Enumerable.Range(0, k).Select(_ => r.ReadSingle()).ToArray();
             if (r.BaseStream.Position != r.BaseStream.Length)
                 throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after b");
-            return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias);
+            return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias, kind);
         }
         catch (EndOfStreamException)
         {

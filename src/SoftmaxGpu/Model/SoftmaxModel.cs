@@ -3,14 +3,15 @@ using SoftmaxGpu.Data;
 namespace SoftmaxGpu.Model;
 
 /// <summary>
-/// A trained softmax-regression classifier: logits z = W·x' + b on standardized features
-/// x' = (x − mean) / std; the predicted class is argmax z, probabilities softmax(z).
+/// A trained linear classifier: logits z = W·x' + b on standardized features x' = (x − mean) / std. Multiclass
+/// (<see cref="ModelKind.Multiclass"/>): the predicted class is argmax z, probabilities softmax(z). Multi-label:
+/// the classes are tags, each with probability σ(z_c), predicted where it reaches the threshold.
 /// W: [K, D] row-major, b: [K].
 /// </summary>
 public sealed class SoftmaxModel
 {
     public SoftmaxModel(string labelName, string[] classes, string[] featureNames, Standardizer standardizer,
-        float[] weights, float[] bias)
+        float[] weights, float[] bias, ModelKind kind = ModelKind.Multiclass)
     {
         int k = classes.Length;
         int d = featureNames.Length;
@@ -24,8 +25,13 @@ public sealed class SoftmaxModel
         Standardizer = standardizer;
         Weights = weights;
         Bias = bias;
+        Kind = kind;
     }
 
+    /// <summary>Multiclass or multi-label, and where the labels are (the model file records it).</summary>
+    public ModelKind Kind { get; }
+
+    /// <summary>The label column (multi-label tags: the tags column; multi-label columns: "", the tags name them).</summary>
     public string LabelName { get; }
     public string[] Classes { get; }
     public string[] FeatureNames { get; }
