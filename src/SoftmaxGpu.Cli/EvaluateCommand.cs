@@ -24,16 +24,34 @@ public static class EvaluateCommand
         };
         var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the report." };
-        var plot = new Option<string?>("--plot") { Description = "Also draw the confusion matrix into this PNG file." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the confusion matrix into this PNG file (multiclass models)." };
+        Option<double?> threshold = PredictCommand.ThresholdOption();
         Option<string> device = App.DeviceOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, device };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, threshold, device };
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
+            double cut = PredictCommand.Threshold(trained, parse.GetValue(threshold));
+            if (trained.Kind.IsMultiLabel())
+            {
+                if (plotPath is not null)
+                    throw new ArgumentException("--plot draws a confusion matrix, which a multi-label model does not have");
+                Table table = parse.GetValue(label) is string tagLabel
+                    ? TagTable.Load(parse.GetValue(data)!, tagLabel)
+                    : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true);
+                TagEvaluation tags;
+                using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))
+                {
+                    (float[] probabilities, float[]? targets, double? tagLoss) = TagPipeline.Predict(tagGpu, trained, table, withTargets: true);
+                    tags = TagEvaluation.Compute(probabilities, targets!, table.Rows, trained.K, cut, tagLoss!.Value);
+                }
+                output.WriteLine(parse.GetValue(json) ? TagJson(tags, trained.Classes, cut) : TagReport(tags, trained.Classes, cut));
+                return 0;
+            }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
                 parse.GetValue(label));
             Evaluation evaluation;
@@ -56,6 +74,43 @@ public static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    public static string TagJson(TagEvaluation e, string[] tags, double threshold) =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["rows"] = e.Rows,
+            ["threshold"] = threshold,
+            ["subset_accuracy"] = e.SubsetAccuracy,
+            ["hamming_loss"] = e.HammingLoss,
+            ["loss"] = e.Loss,
+            ["micro_precision"] = e.MicroPrecision,
+            ["micro_recall"] = e.MicroRecall,
+            ["micro_f1"] = e.MicroF1,
+            ["macro_f1"] = e.MacroF1,
+            ["tags"] = tags,
+            ["precision"] = e.Precision,
+            ["recall"] = e.Recall,
+            ["f1"] = e.F1,
+            ["support"] = e.Support,
+        });
+
+    public static string TagReport(TagEvaluation e, string[] tags, double threshold)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"rows             {e.Rows}");
+        text.AppendLine($"threshold        {threshold:G6}");
+        text.AppendLine($"subset accuracy  {e.SubsetAccuracy:F4}");
+        text.AppendLine($"hamming loss     {e.HammingLoss:F4}");
+        text.AppendLine($"loss (BCE)       {e.Loss:F4}");
+        text.AppendLine($"micro-F1         {e.MicroF1:F4}  (precision {e.MicroPrecision:F4}, recall {e.MicroRecall:F4})");
+        text.AppendLine($"macro-F1         {e.MacroF1:F4}");
+        int width = Math.Max(3, tags.Max(c => c.Length));
+        text.AppendLine();
+        text.AppendLine($"{"tag".PadRight(width)}  precision  recall  f1      support");
+        for (int c = 0; c < tags.Length; c++)
+            text.AppendLine($"{tags[c].PadRight(width)}  {e.Precision[c],9:F4}  {e.Recall[c],6:F4}  {e.F1[c]:F4}  {e.Support[c],7}");
+        return text.ToString().TrimEnd();
     }
 
     public static string ToJson(Evaluation e, string[] classes)

@@ -20,16 +20,28 @@ public static class PredictCommand
             Required = true,
         };
         var outPath = new Option<string>("--out") { Description = "Where to write the predictions CSV.", Required = true };
-        var proba = new Option<bool>("--proba") { Description = "Also write one probability column p_<class> per class." };
+        var proba = new Option<bool>("--proba") { Description = "Also write one probability column p_<class> per class (multi-label: per tag)." };
+        Option<double?> threshold = ThresholdOption();
         Option<string> device = App.DeviceOption();
 
-        var command = new Command("predict", "Predict the class of every row with a trained model.")
+        var command = new Command("predict", "Predict the class (multi-label: the tag set) of every row with a trained model.")
         {
-            model, data, outPath, proba, device,
+            model, data, outPath, proba, threshold, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
+            double cut = Threshold(trained, parse.GetValue(threshold));
+            if (trained.Kind.IsMultiLabel())
+            {
+                Table table = TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: false);
+                using Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error);
+                (float[] probabilities, _, _) = TagPipeline.Predict(tagGpu, trained, table, withTargets: false);
+                string tagPath = parse.GetValue(outPath)!;
+                WriteTags(tagPath, trained, probabilities, table.Rows, cut, parse.GetValue(proba));
+                output.WriteLine($"predictions: {tagPath} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
+                return 0;
+            }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!);
             using (file)
             {
@@ -41,6 +53,49 @@ public static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The default tag threshold: a tag is predicted where σ(z) ≥ 0.5 (z ≥ 0).</summary>
+    public const double DefaultThreshold = 0.5;
+
+    /// <summary>--threshold, shared with evaluate.</summary>
+    public static Option<double?> ThresholdOption() => new("--threshold")
+    {
+        Description = $"Multi-label models: a tag is predicted where its probability σ(z) reaches this, in (0, 1) (default {DefaultThreshold}).",
+    };
+
+    /// <summary>The threshold to use: given (multi-label models only, in (0, 1)) or the default.</summary>
+    public static double Threshold(SoftmaxModel model, double? given)
+    {
+        if (given is null)
+            return DefaultThreshold;
+        if (!model.Kind.IsMultiLabel())
+            throw new ArgumentException("--threshold applies to multi-label models; this model predicts one class per row (argmax)");
+        if (given is not (> 0 and < 1))
+            throw new ArgumentException($"--threshold must be in (0, 1), got {given}");
+        return given.Value;
+    }
+
+    /// <summary>Header: predicted[, p_tag…]; predicted is the row's tags at or above the threshold, joined by '|'.</summary>
+    private static void WriteTags(string path, SoftmaxModel model, float[] probabilities, int rows, double threshold, bool withProbabilities)
+    {
+        int k = model.K;
+        string[] header = withProbabilities ? ["predicted", .. model.Classes.Select(c => $"p_{c}")] : ["predicted"];
+        AtomicFile.Write(path, stream =>
+        {
+            using CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions(), leaveOpen: true);
+            csv.WriteHeader(header);
+            var record = new string[header.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                long row = (long)r * k;
+                record[0] = string.Join(TagTable.Separator, model.Classes.Where((_, c) => probabilities[row + c] >= threshold));
+                if (withProbabilities)
+                    for (int c = 0; c < k; c++)
+                        record[c + 1] = probabilities[row + c].ToString("G9", CultureInfo.InvariantCulture);
+                csv.WriteRecord(record);
+            }
+        });
     }
 
     /// <summary>Header: predicted[, p_class…]; one row per input row, in input order, written block by block.</summary>

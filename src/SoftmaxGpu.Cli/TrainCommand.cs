@@ -99,12 +99,18 @@ public static class TrainCommand
         {
             Description = "Continue from a saved model: start at its W and b, keep its classes and standardization (the data must have its feature columns).",
         };
+        var multiLabel = new Option<bool>("--multi-label")
+        {
+            Description = "Multi-label: several tags per row, a sigmoid and binary cross-entropy per tag. --label names one column " +
+                          "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
+                          "two or more 0/1 columns, one per tag (CSV data).",
+        };
         Option<string> device = App.DeviceOption();
 
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, initModel, device,
+            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, initModel, multiLabel, device,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -131,7 +137,12 @@ public static class TrainCommand
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
-            Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = DataSource.IsSgd(dataPath)
+            if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
+                throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +
+                                            (start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
+            Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = parse.GetValue(multiLabel)
+                ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
+                : DataSource.IsSgd(dataPath)
                 ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
                 : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start);
             if (start is not null)
@@ -168,6 +179,26 @@ public static class TrainCommand
             output.WriteLine($"note: {data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
                              "that trains in blocks and starts without parsing");
         return (gpu, onEpoch) => Pipeline.Train(gpu, train, validation, options, onEpoch, start);
+    }
+
+    /// <summary>Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>).</summary>
+    private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTags(TextWriter output, string data,
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
+    {
+        if (valPath is not null && fraction is not null)
+            throw new ArgumentException("give --val or --val-fraction, not both");
+        if (fraction is <= 0 or >= 1)
+            throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
+        ModelKind kind = TagTable.KindOf(label);
+        Table train = TagTable.Load(data, label);
+        Table? validation = valPath is null ? null
+            : TagTable.Load(valPath, kind == ModelKind.MultiLabelColumns ? label : train.LabelName);
+        if (fraction is double f)
+            (train, validation) = TagPipeline.Split(train, f, options.Seed);
+        output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
+                         (kind == ModelKind.MultiLabelColumns ? $"(tag columns {label})" : $"(tags in column '{train.LabelName}')") +
+                         (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+        return (gpu, onEpoch) => TagPipeline.Train(gpu, train, validation, kind, TagTable.TagColumns(label), options, onEpoch, start);
     }
 
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
@@ -214,7 +245,8 @@ public static class TrainCommand
         TimeSpan elapsed)
     {
         TrainPlan plan = result.Plan;
-        output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: mean cross-entropy + (λ/2)·‖W‖², " +
+        string loss = trained.Kind.IsMultiLabel() ? "mean over rows of the binary cross-entropy summed over the tags" : "mean cross-entropy";
+        output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: {loss} + (λ/2)·‖W‖², " +
                          $"λ = {plan.WeightDecay:G6} ({plan.WeightDecaySource})");
         if (plan.Streamed)
             output.WriteLine($"data: streamed through the device in blocks of {plan.BlockRows} rows " +
@@ -225,13 +257,15 @@ public static class TrainCommand
                             "convergence rule; the model may be short of the optimum (raise --epochs)");
         EpochReport kept = result.History[result.BestEpoch - 1];
         output.WriteLine(
-            $"model: {path} ({trained.K} classes: {string.Join(", ", trained.Classes.Take(10))}" +
+            $"model: {path} ({trained.K} {(trained.Kind.IsMultiLabel() ? "tags" : "classes")}: {string.Join(", ", trained.Classes.Take(10))}" +
             $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
             (result.StoppedEarly ? " (stopped early)" : "") +
             (result.Objective is double j
                 ? $"; train loss {kept.TrainLoss:F4}, objective {j:F8}"
                 : $"; train loss {kept.TrainLoss:F4} (running mean over the epoch)") +
-            (kept.ValLoss is double vl ? $", validation loss {vl:F4}, accuracy {kept.ValAccuracy:F4}" : "") +
+            (kept.ValLoss is double vl
+                ? $", validation loss {vl:F4}, {(trained.Kind.IsMultiLabel() ? "subset accuracy" : "accuracy")} {kept.ValAccuracy:F4}"
+                : "") +
             $"; {elapsed.TotalSeconds:F1} s");
     }
 }

@@ -13,11 +13,14 @@ public sealed class CsvRowReader : IDisposable
     private readonly CsvReader csv;
     private readonly string[] header;
     private readonly int labelAt; // == header.Length when there is no label column
+    private readonly bool emptyLabels;
 
     /// <param name="labelOptional">Predict-time data: without a column named <paramref name="labelColumn"/>, every
     /// column is a feature and the labels are empty.</param>
-    public CsvRowReader(string path, string? labelColumn = null, bool labelOptional = false)
+    /// <param name="emptyLabels">An empty label is a value (a multi-label row without tags), not a missing one.</param>
+    public CsvRowReader(string path, string? labelColumn = null, bool labelOptional = false, bool emptyLabels = false)
     {
+        this.emptyLabels = emptyLabels;
         if (!File.Exists(path))
             throw new DataFormatException($"{path}: file not found");
         Path = path;
@@ -47,6 +50,9 @@ public sealed class CsvRowReader : IDisposable
         LabelName = HasLabel ? header[labelAt] : "";
     }
 
+    /// <summary>The label column to pass, with labelOptional, for "no label column: every column is a feature".</summary>
+    public const string AllFeatures = "";
+
     public string Path { get; }
     public string[] FeatureNames { get; }
     /// <summary>The label column's name, or "" when an optional label column is absent.</summary>
@@ -65,6 +71,8 @@ public sealed class CsvRowReader : IDisposable
             throw new DataFormatException(
                 $"{path}: line 1: the header has {header.Length} column; expected at least one feature and a label");
 
+        if (labelOptional && labelColumn == AllFeatures)
+            return header.Length;
         int at = labelColumn is null ? header.Length - 1 : Array.IndexOf(header, labelColumn);
         if (at < 0 && labelOptional)
             return header.Length; // no label column: all columns are features
@@ -113,7 +121,7 @@ public sealed class CsvRowReader : IDisposable
         if (!HasLabel)
             return "";
         string label = csv.GetString(labelAt);
-        if (label.Length == 0)
+        if (label.Length == 0 && !emptyLabels)
             throw DataFormatException.At(Path, line, $"{labelAt + 1} ('{header[labelAt]}')", "the label is missing");
         return label;
     }

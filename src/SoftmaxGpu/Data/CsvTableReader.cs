@@ -9,9 +9,11 @@ public static class CsvTableReader
     /// <param name="labelOptional">Predict-time data: without a column named <paramref name="labelColumn"/>, every
     /// column is a feature and the labels are empty.</param>
     /// <param name="maxValues">Most feature values a table holds (one array's limit; tests lower it).</param>
-    public static Table Read(string path, string? labelColumn = null, bool labelOptional = false, long? maxValues = null)
+    /// <param name="emptyLabels">An empty label is a value (a multi-label row without tags).</param>
+    public static Table Read(string path, string? labelColumn = null, bool labelOptional = false, long? maxValues = null,
+        bool emptyLabels = false)
     {
-        using var reader = new CsvRowReader(path, labelColumn, labelOptional);
+        using var reader = new CsvRowReader(path, labelColumn, labelOptional, emptyLabels);
         var features = new List<float>();
         var labels = new List<string>();
         var row = new float[reader.Dim];

@@ -1,0 +1,119 @@
+using SoftmaxGpu.Model;
+
+namespace SoftmaxGpu.Data;
+
+/// <summary>
+/// Multi-label data: each row has a set of tags, read either from one column of '|'-separated tags (an empty
+/// cell: no tag) or from one 0/1 column per tag (`--label a,b,c`). Both become a <see cref="Table"/> whose label
+/// text is the row's tag set joined by '|', so everything after loading (tags, the 0/1 target matrix, subsets for
+/// a validation split) is the same for both. CSV data in memory only.
+/// </summary>
+public static class TagTable
+{
+    public const char Separator = '|';
+
+    /// <summary>The kind a --label value gives: several comma-separated columns are one 0/1 column per tag.</summary>
+    public static ModelKind KindOf(string? label) =>
+        label is not null && label.Contains(',') ? ModelKind.MultiLabelColumns : ModelKind.MultiLabelTags;
+
+    /// <summary>The tag columns a --label value names, or null for the tags-column form.</summary>
+    public static string[]? TagColumns(string? label) =>
+        KindOf(label) == ModelKind.MultiLabelColumns ? label!.Split(',').Select(c => c.Trim()).ToArray() : null;
+
+    /// <summary>
+    /// Reads a CSV of multi-label rows: the tags column named by <paramref name="label"/> (default the last), or the
+    /// 0/1 columns it lists. With <paramref name="labelOptional"/> (prediction) the label column(s) may be absent.
+    /// </summary>
+    public static Table Load(string path, string? label, bool labelOptional = false)
+    {
+        if (Directory.Exists(path) || DataSource.IsSgd(path))
+            throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
+        string[]? columns = TagColumns(label);
+        if (columns is null)
+            return CsvTableReader.Read(path, label, labelOptional, emptyLabels: true);
+        if (columns.Any(c => c.Length == 0) || columns.Distinct().Count() != columns.Length)
+            throw new ArgumentException($"--label '{label}': name each tag column once, separated by commas");
+
+        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true);
+        int[] at = columns.Select(c => Array.IndexOf(all.FeatureNames, c)).ToArray();
+        if (at.All(i => i < 0) && labelOptional)
+            return all;
+        if (at.Any(i => i < 0))
+            throw new DataFormatException(
+                $"{path}: --label names tag column(s) {string.Join(", ", columns.Where((_, t) => at[t] < 0).Select(c => $"'{c}'"))} " +
+                $"that are not in the header ({string.Join(", ", all.FeatureNames)})");
+        return FromColumns(all, columns, at);
+    }
+
+    /// <summary>The table without its tag columns, each row labelled with the tags whose column holds 1.</summary>
+    private static Table FromColumns(Table all, string[] columns, int[] at)
+    {
+        int d = all.Dim;
+        int[] keep = Enumerable.Range(0, d).Where(j => !at.Contains(j)).ToArray();
+        if (keep.Length == 0)
+            throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
+        var features = new float[(long)all.Rows * keep.Length];
+        var labels = new string[all.Rows];
+        for (int r = 0; r < all.Rows; r++)
+        {
+            ReadOnlySpan<float> row = all.Features.AsSpan((int)((long)r * d), d);
+            for (int j = 0; j < keep.Length; j++)
+                features[(long)r * keep.Length + j] = row[keep[j]];
+            var on = new List<string>();
+            for (int t = 0; t < columns.Length; t++)
+            {
+                float value = row[at[t]];
+                if (value is not (0f or 1f))
+                    throw new DataFormatException(
+                        $"{all.Source}: data row {r + 1}, tag column '{columns[t]}': {value} is not 0 or 1");
+                if (value == 1f)
+                    on.Add(columns[t]);
+            }
+            labels[r] = string.Join(Separator, on);
+        }
+        return new Table(all.Source, keep.Select(j => all.FeatureNames[j]).ToArray(), "", features, labels);
+    }
+
+    /// <summary>A row's tags: its label split at '|', trimmed, empty pieces dropped.</summary>
+    public static string[] Split(string label) =>
+        label.Split(Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Every tag of the table, in the order class lists use (<see cref="Table.OrderClasses"/>).</summary>
+    public static string[] DistinctTags(Table table)
+    {
+        string[] tags = Table.OrderClasses(table.Labels.SelectMany(Split).Distinct(StringComparer.Ordinal));
+        if (tags.Length == 0)
+            throw new DataFormatException($"{table.Source}: no row has a tag; a multi-label model needs at least one");
+        return tags;
+    }
+
+    /// <summary>The 0/1 target matrix Y [N, K] of the rows under <paramref name="tags"/>; a tag outside them is an error.</summary>
+    public static float[] Encode(Table table, IReadOnlyList<string> tags)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < tags.Count; k++)
+            index[tags[k]] = k;
+        var targets = new float[(long)table.Rows * tags.Count];
+        var unseen = new SortedSet<string>(StringComparer.Ordinal);
+        for (int r = 0; r < table.Rows; r++)
+        {
+            foreach (string tag in Split(table.Labels[r]))
+            {
+                if (index.TryGetValue(tag, out int k))
+                    targets[(long)r * tags.Count + k] = 1f;
+                else
+                    unseen.Add(tag);
+            }
+        }
+        if (unseen.Count > 0)
+            throw new DataFormatException(
+                $"{table.Source}: tag(s) {string.Join(", ", unseen.Take(10).Select(t => $"'{t}'"))} are not among the " +
+                $"model's tags ({string.Join(", ", tags)})");
+        return targets;
+    }
+
+    /// <summary>The rows a model predicts on: its label column(s) dropped where present, so only features remain.</summary>
+    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded) =>
+        Load(path, model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName,
+            labelOptional: !labelsNeeded);
+}

@@ -1,0 +1,89 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Model;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Multi-label training and prediction: the tags of a <see cref="TagTable"/> become the 0/1 target matrix, trained
+/// with <see cref="SigmoidCrossEntropy"/> by the same trainer, optimizers and engines as the multiclass model, and
+/// predicted as per-tag probabilities σ(z) on the device.
+/// </summary>
+public static class TagPipeline
+{
+    /// <param name="kind">Where the tags came from (<see cref="ModelKind.MultiLabelTags"/> or <see cref="ModelKind.MultiLabelColumns"/>).</param>
+    /// <param name="tagColumns">The tag columns in the user's order (<see cref="ModelKind.MultiLabelColumns"/>: every one is a
+    /// tag, even one that no row has); null: the tags found in the tags column.</param>
+    /// <param name="start">A saved multi-label model to continue from: its tags, standardization and θ are kept.</param>
+    public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Table train, Table? validation, ModelKind kind,
+        string[]? tagColumns, TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
+    {
+        if (!kind.IsMultiLabel())
+            throw new ArgumentException($"{kind} is not a multi-label kind", nameof(kind));
+        if (start is { Kind: ModelKind.Multiclass })
+            throw new ArgumentException("--init-model: the model is multiclass (softmax); multi-label training continues only a multi-label model");
+        if (options.LabelSmoothing > 0)
+            throw new ArgumentException("--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training");
+        start?.CheckColumns(train.FeatureNames, train.Source);
+        if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
+            throw new DataFormatException(
+                $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
+
+        string[] tags = start?.Classes ?? tagColumns ?? TagTable.DistinctTags(train);
+        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        EncodedSet trainSet = Encode(train, tags, standardizer);
+        EncodedSet? validationSet = validation is null ? null : Encode(validation, tags, standardizer);
+        TrainOptions multiLabel = options with
+        {
+            Loss = SigmoidCrossEntropy.Instance,
+            InitialTheta = start is null ? options.InitialTheta : [.. start.Weights, .. start.Bias],
+        };
+
+        TrainResult result = Trainer.Train(gpu, trainSet, validationSet, tags.Length, multiLabel, onEpoch);
+        int kd = tags.Length * train.Dim;
+        var model = new SoftmaxModel(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames,
+            standardizer, result.Theta[..kd], result.Theta[kd..], kind);
+        return (model, result);
+    }
+
+    /// <summary>Standardized X [N, D], the tag targets Y [N, K] and placeholder class indices (unused by the loss).</summary>
+    public static EncodedSet Encode(Table table, IReadOnlyList<string> tags, Standardizer standardizer) =>
+        new(standardizer.Apply(table.Features), new int[table.Rows], TagTable.Encode(table, tags), table.Rows, table.Dim);
+
+    /// <summary>The training and validation rows of a seeded split stratified by tag set (rows with the same tags split alike).</summary>
+    public static (Table Train, Table Validation) Split(Table table, double fraction, int seed)
+    {
+        string[] sets = table.Labels.Distinct(StringComparer.Ordinal).ToArray();
+        var index = sets.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
+        (int[] trainRows, int[] valRows) = Data.Split.Stratified(table.Labels.Select(l => index[l]).ToArray(), fraction, seed);
+        return (table.Subset(trainRows), table.Subset(valRows));
+    }
+
+    /// <summary>
+    /// Every row's tag probabilities σ(z) [N, K], computed on the device in blocks; with <paramref name="withTargets"/>
+    /// also the mean binary cross-entropy (summed over the tags) against the table's tags.
+    /// </summary>
+    public static (float[] Probabilities, float[]? Targets, double? Loss) Predict(Gpu gpu, SoftmaxModel model, Table table,
+        bool withTargets)
+    {
+        if (!model.Kind.IsMultiLabel())
+            throw new ArgumentException("not a multi-label model", nameof(model));
+        model.CheckColumns(table.FeatureNames, table.Source);
+        int n = table.Rows, k = model.K, d = model.D;
+        EncodedSet set = withTargets
+            ? Encode(table, model.Classes, model.Standardizer)
+            : new EncodedSet(model.Standardizer.Apply(table.Features), new int[n], null, n, d);
+        using var engine = new GradientEngine(gpu, SigmoidCrossEntropy.Instance, d, k, batchRows: 1, softTargets: withTargets,
+            evaluationRows: n);
+        engine.Weights.CopyFromCPU(model.Weights);
+        engine.Bias.CopyFromCPU(model.Bias);
+        using var device = new DeviceSet(gpu.Accelerator, set);
+        var probabilities = new float[(long)n * k];
+        engine.ResetTotals();
+        engine.ForEachBlock(device.Features, n, default, device.Targets, 1f / n,
+            (start, rows, _, outputs) => outputs.CopyToCPU(probabilities.AsSpan(start * k, rows * k)));
+        return (probabilities, set.Targets, withTargets ? engine.ReadTotals().Loss : null);
+    }
+}
