@@ -19,15 +19,16 @@ public static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "Labelled data: CSV with the model's feature and label columns, a .sgd file (softmaxgpu convert), or an MNIST folder (its t10k files).",
+            Description = "Labelled data: CSV with the model's feature and label columns, a LIBSVM file (D from the model), a .sgd file (softmaxgpu convert), or an MNIST folder (its t10k files).",
             Required = true,
         };
         var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the report." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the confusion matrix into this PNG file." };
         Option<string> device = App.DeviceOption();
+        Option<string> format = DataFormatOptions.FormatOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, device };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, device, format };
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? plotPath = parse.GetValue(plot);
@@ -35,7 +36,7 @@ public static class EvaluateCommand
                 Plots.CheckPath(plotPath);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
-                parse.GetValue(label));
+                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format));
             Evaluation evaluation;
             using (file)
             {
