@@ -176,6 +176,15 @@ public sealed class LibSvmTests() : CliFolder("softmaxgpu-libsvm-")
         Assert.True(libsvm.Code == 0, libsvm.Err);
         Assert.Contains("150 rows, 4 features (LIBSVM: scaled without centring)", libsvm.Out);
         Check.Close(Objective(csv.Out), Objective(libsvm.Out), 0, 1e-5, "J on LIBSVM vs CSV");
+        Standardizer stored = SoftmaxGpu.Model.ModelFile.Load(libsvmModel).Standardizer;
+        Assert.Equal(new double[4], stored.Mean); // scaled, not centred
+        Assert.Equal(SoftmaxGpu.Model.ModelFile.Load(csvModel).Standardizer.Std, stored.Std);
+
+        // A LIBSVM validation file takes the training set's D, though its largest index is 3.
+        string validation = IrisAsLibSvm("val.libsvm", skipColumn: 3);
+        var withVal = Run("train", "--data", data, "--val", validation, "--model", PathOf("v.model"), "--quiet");
+        Assert.True(withVal.Code == 0, withVal.Err);
+        Assert.Contains("validation: 150 rows", withVal.Out);
 
         var csvEval = Run("evaluate", "--model", csvModel, "--data", Check.IrisPath, "--json");
         var libsvmEval = Run("evaluate", "--model", libsvmModel, "--data", data, "--json");
