@@ -13,7 +13,7 @@ public static class ConvertCommand
     {
         var data = new Option<string>("--data")
         {
-            Description = "CSV with a header, or a folder of MNIST IDX files (its train files; t10k with --test).",
+            Description = "CSV with a header, a LIBSVM file (see --format), or a folder of MNIST IDX files (its train files; t10k with --test).",
             Required = true,
         };
         var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column)." };
@@ -25,14 +25,19 @@ public static class ConvertCommand
             DefaultValueFactory = _ => 0,
         };
 
-        var command = new Command("convert", "Convert a CSV or MNIST folder to a binary .sgd dataset.")
+        var dataFormat = new DataFormatOptions();
+
+        var command = new Command("convert", "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset.")
         {
             data, label, test, outPath, blockRows,
         };
+        foreach (Option option in dataFormat.All)
+            command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
+            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
-                parse.GetValue(outPath)!, parse.GetValue(blockRows));
+                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm);
             output.WriteLine(
                 $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");

@@ -19,7 +19,7 @@ public static class EvaluateCommand
         var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "Labelled data: CSV with the model's feature and label columns, a .sgd file (softmaxgpu convert), or an MNIST folder (its t10k files).",
+            Description = "Labelled data: CSV with the model's feature and label columns, a LIBSVM file (D from the model), a .sgd file (softmaxgpu convert), or an MNIST folder (its t10k files).",
             Required = true,
         };
         var label = new Option<string?>("--label") { Description = "Label column (default: the one the model was trained on)." };
@@ -27,8 +27,9 @@ public static class EvaluateCommand
         var plot = new Option<string?>("--plot") { Description = "Also draw the confusion matrix into this PNG file (multiclass models)." };
         Option<double?> threshold = PredictCommand.ThresholdOption();
         Option<string> device = App.DeviceOption();
+        Option<string> format = DataFormatOptions.FormatOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, threshold, device };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, threshold, device, format };
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? plotPath = parse.GetValue(plot);
@@ -53,7 +54,7 @@ public static class EvaluateCommand
                 return 0;
             }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
-                parse.GetValue(label));
+                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format));
             Evaluation evaluation;
             using (file)
             {

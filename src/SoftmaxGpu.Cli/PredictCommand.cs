@@ -16,17 +16,18 @@ public static class PredictCommand
         var model = new Option<string>("--model") { Description = "Model file written by train.", Required = true };
         var data = new Option<string>("--data")
         {
-            Description = "CSV with the model's feature columns (a label column, if present, is ignored), a .sgd file, or an MNIST folder (its t10k files).",
+            Description = "CSV with the model's feature columns (a label column, if present, is ignored), a LIBSVM file (its labels optional; D from the model), a .sgd file, or an MNIST folder (its t10k files).",
             Required = true,
         };
         var outPath = new Option<string>("--out") { Description = "Where to write the predictions CSV.", Required = true };
         var proba = new Option<bool>("--proba") { Description = "Also write one probability column p_<class> per class (multi-label: per tag)." };
         Option<double?> threshold = ThresholdOption();
         Option<string> device = App.DeviceOption();
+        Option<string> format = DataFormatOptions.FormatOption();
 
         var command = new Command("predict", "Predict the class (multi-label: the tag set) of every row with a trained model.")
         {
-            model, data, outPath, proba, threshold, device,
+            model, data, outPath, proba, threshold, device, format,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -42,7 +43,8 @@ public static class PredictCommand
                 output.WriteLine($"predictions: {tagPath} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!);
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!,
+                format: DataFormatOptions.FormatOf(parse, format));
             using (file)
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);

@@ -17,7 +17,7 @@ public static class TrainCommand
     {
         var data = new Option<string>("--data")
         {
-            Description = $"Training data: a CSV file with a header, a .sgd file (softmaxgpu convert), or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
+            Description = $"Training data: a CSV file with a header, a LIBSVM file (see --format), a .sgd file (softmaxgpu convert), or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
             DefaultValueFactory = _ => BundledData.IrisPath(),
         };
         var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column; a .sgd file's is fixed by convert)." };
@@ -26,7 +26,7 @@ public static class TrainCommand
             Description = "Where to write the model file.",
             DefaultValueFactory = _ => DefaultModel,
         };
-        var val = new Option<string?>("--val") { Description = "Validation data (CSV, .sgd, or an MNIST folder: its t10k files)." };
+        var val = new Option<string?>("--val") { Description = "Validation data (CSV, LIBSVM, .sgd, or an MNIST folder: its t10k files)." };
         var valFraction = new Option<double?>("--val-fraction")
         {
             Description = "Hold out this fraction of the training rows for validation (seeded, stratified).",
@@ -106,12 +106,15 @@ public static class TrainCommand
                           "two or more 0/1 columns, one per tag (CSV data).",
         };
         Option<string> device = App.DeviceOption();
+        var dataFormat = new DataFormatOptions();
 
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
             nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, initModel, multiLabel, device,
         };
+        foreach (Option option in dataFormat.All)
+            command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
             var options = new TrainOptions
@@ -136,6 +139,7 @@ public static class TrainCommand
                 Plots.CheckPath(plotPath);
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
+            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
                 throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +
@@ -143,8 +147,8 @@ public static class TrainCommand
             Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = parse.GetValue(multiLabel)
                 ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
                 : DataSource.IsSgd(dataPath)
-                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
-                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start);
+                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format)
+                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, libsvm);
             if (start is not null)
                 output.WriteLine($"init: {parse.GetValue(initModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
@@ -170,10 +174,12 @@ public static class TrainCommand
 
     /// <summary>Training from a table in host memory (CSV, IDX, or a small .sgd split by --val-fraction).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTable(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
+        LibSvmOptions libsvm)
     {
-        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options.Seed);
+        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options.Seed, format, libsvm);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
+                         (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
                          (validation is null ? "" : $"; validation: {validation.Rows} rows"));
         if (File.Exists(data) && new FileInfo(data).Length > LargeTableBytes)
             output.WriteLine($"note: {data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
@@ -203,7 +209,7 @@ public static class TrainCommand
 
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromFile(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format)
     {
         if (fraction is not null)
             throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
@@ -211,7 +217,10 @@ public static class TrainCommand
         SgdReader? validationFile = valPath is not null && DataSource.IsSgd(valPath)
             ? DataSource.OpenSgd(valPath, train.LabelName)
             : null;
-        Table? validationTable = valPath is not null && validationFile is null ? DataSource.Load(valPath, train.LabelName, testSplit: true) : null;
+        Table? validationTable = valPath is not null && validationFile is null
+            ? DataSource.Load(valPath, train.LabelName, testSplit: true, format: format,
+                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"))
+            : null;
         output.WriteLine($"data: {data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
                          (valPath is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
         return (gpu, onEpoch) =>
@@ -223,14 +232,17 @@ public static class TrainCommand
     }
 
     /// <summary>The training table and the validation table: from --val, or held out by --val-fraction, or none.</summary>
-    private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction, int seed)
+    /// <param name="libsvm">How a LIBSVM training file is read; a LIBSVM validation file takes the training set's D.</param>
+    private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction, int seed,
+        DataFormat format, LibSvmOptions libsvm)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
-        Table train = DataSource.Load(data, label, testSplit: false);
-        Table? validation = valPath is null ? null : DataSource.Load(valPath, train.LabelName, testSplit: true);
+        Table train = DataSource.Load(data, label, testSplit: false, format: format, libsvm: libsvm);
+        Table? validation = valPath is null ? null : DataSource.Load(valPath, train.LabelName, testSplit: true, format: format,
+            libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"));
         if (fraction is double f)
         {
             (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, seed);

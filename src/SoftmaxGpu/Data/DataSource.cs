@@ -1,14 +1,19 @@
 namespace SoftmaxGpu.Data;
 
 /// <summary>
-/// Where a table comes from: a CSV file, a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
+/// Where a table comes from: a CSV file, a LIBSVM file (<see cref="LibSvmRowReader"/>, by its extension or
+/// <see cref="DataFormat.LibSvm"/>), a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
 /// extension), or a folder of MNIST IDX files (training files for training, the t10k files for evaluation and
 /// prediction). The whole table is read into host memory.
 /// A .sgd file loaded here is read whole; train, predict and evaluate read one in blocks instead (SgdRowSource).
 /// </summary>
 public static class DataSource
 {
-    public static Table Load(string path, string? labelColumn, bool testSplit, bool labelOptional = false)
+    /// <param name="format">CSV or LIBSVM for a text file (auto: by extension); .sgd files and folders are known apart.</param>
+    /// <param name="libsvm">How a LIBSVM file is read (default: 1-based, D from the file); its label is the first
+    /// token of a line, so <paramref name="labelColumn"/> does not apply.</param>
+    public static Table Load(string path, string? labelColumn, bool testSplit, bool labelOptional = false,
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
     {
         if (Directory.Exists(path))
             return IdxTableReader.IsIdxFolder(path)
@@ -16,6 +21,8 @@ public static class DataSource
                 : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it");
         if (IsSgd(path))
             return LoadSgd(path, labelColumn, labelOptional);
+        if (LibSvmOptions.Applies(path, format))
+            return LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional);
         return CsvTableReader.Read(path, labelColumn, labelOptional);
     }
 

@@ -11,7 +11,8 @@ public sealed record SgdConversion(string Source, string Output, long Rows, int 
 }
 
 /// <summary>
-/// CSV (or a folder of MNIST IDX files) to a .sgd dataset in one pass. A CSV is streamed row by row through
+/// CSV, LIBSVM (or a folder of MNIST IDX files) to a .sgd dataset in one pass (a LIBSVM file without a given D
+/// in two: <see cref="LibSvmRowReader"/> finds D first). A CSV is streamed row by row through
 /// <see cref="CsvRowReader"/> into <see cref="SgdWriter"/>, so memory stays at one block whatever N is, and
 /// every input that training rejects is rejected here with the same message, before anything is renamed
 /// into place (the output is written atomically, <see cref="AtomicFile"/>).
@@ -20,11 +21,16 @@ public static class SgdConverter
 {
     /// <param name="testSplit">For an IDX folder: its t10k files instead of its train files.</param>
     /// <param name="blockRows">R; 0 picks <see cref="SgdFormat.BlockRowsFor"/>.</param>
-    public static SgdConversion Convert(string data, string? labelColumn, bool testSplit, string output, int blockRows = 0)
+    /// <param name="format">CSV or LIBSVM for a file (auto: by extension).</param>
+    /// <param name="libsvm">How a LIBSVM file is read (default: 1-based, D from the file).</param>
+    public static SgdConversion Convert(string data, string? labelColumn, bool testSplit, string output, int blockRows = 0,
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
     {
         if (blockRows < 0)
             throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
         var clock = Stopwatch.StartNew();
+        if (LibSvmOptions.Applies(data, format))
+            return FromLibSvm(data, libsvm ?? new LibSvmOptions(), output, blockRows, clock);
         return Directory.Exists(data)
             ? FromIdx(data, testSplit, output, blockRows, clock)
             : FromCsv(data, labelColumn, output, blockRows, clock);
@@ -120,6 +126,25 @@ public static class SgdConverter
         });
         long idxBytes = reader.Rows * reader.Dim + reader.Rows; // the pixel and label bytes read
         return new SgdConversion(data, output, reader.Rows, reader.Dim, classes, idxBytes, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// A LIBSVM file's rows, made dense one at a time, into the writer (memory: one row and one block). The
+    /// footer's mean is 0 (<see cref="SgdWriter"/>'s centre: false): training from it scales without centring.
+    /// </summary>
+    private static SgdConversion FromLibSvm(string data, LibSvmOptions options, string output, int blockRows, Stopwatch clock)
+    {
+        using var reader = new LibSvmRowReader(data, options);
+        (long Rows, int Classes) done = default;
+        AtomicFile.Write(output, stream =>
+        {
+            var writer = new SgdWriter(stream, reader.FeatureNames, LibSvmRowReader.LabelName, blockRows, centre: false);
+            var row = new float[reader.Dim];
+            while (reader.Next(row, out string label))
+                writer.Append(row, label);
+            done = Finish(writer, data, LibSvmRowReader.LabelName, reader.NoRows);
+        });
+        return new SgdConversion(data, output, done.Rows, reader.Dim, done.Classes, new FileInfo(data).Length, clock.Elapsed);
     }
 
     /// <summary>The checks training makes on the whole set (rows, two classes), then the footer.</summary>

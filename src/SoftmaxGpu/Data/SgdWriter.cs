@@ -27,10 +27,13 @@ public sealed class SgdWriter
     private readonly List<string> classes = []; // in order of first appearance: the stored indices
     private readonly double[] mean;  // [D] running mean
     private readonly double[] m2;    // [D] running Σ (x − mean)², Welford
+    private readonly bool centre;
     private bool finished;
 
     /// <param name="blockRows">R; 0 picks <see cref="SgdFormat.BlockRowsFor"/>. Tests set it small.</param>
-    public SgdWriter(Stream stream, string[] featureNames, string labelName, int blockRows = 0)
+    /// <param name="centre">False for sparse (LIBSVM) rows: the footer's mean is written as 0, so training from the
+    /// file scales without centring, as training from the LIBSVM file does (<see cref="Table.Sparse"/>).</param>
+    public SgdWriter(Stream stream, string[] featureNames, string labelName, int blockRows = 0, bool centre = true)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("the .sgd writer copies float32 and int32 arrays as little-endian bytes");
@@ -40,6 +43,7 @@ public sealed class SgdWriter
         this.stream = stream;
         this.featureNames = featureNames;
         this.labelName = labelName;
+        this.centre = centre;
         dim = featureNames.Length;
         this.blockRows = blockRows == 0 ? SgdFormat.BlockRowsFor(dim) : blockRows;
         if (!SgdFormat.BlockFits(this.blockRows, dim))
@@ -151,7 +155,7 @@ public sealed class SgdWriter
             foreach (string c in classes)
                 w.Write(sortedIndex[c]);
             foreach (double m in mean)
-                w.Write(m);
+                w.Write(centre ? m : 0.0); // the centre training subtracts
             foreach (double s in m2)
                 w.Write(Math.Sqrt(s / Rows)); // population std
         }

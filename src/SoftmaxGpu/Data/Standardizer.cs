@@ -3,6 +3,8 @@ namespace SoftmaxGpu.Data;
 /// <summary>
 /// Per-feature standardization x' = (x − mean) / std with the training set's mean and (population) std,
 /// kept in the model and applied again at predict time. A constant feature gets std 1, so it maps to 0.
+/// Sparse data is scaled without centring (mean stored as 0, as scikit-learn's StandardScaler(with_mean=False)):
+/// centring would make every zero nonzero. With an unpenalized bias the optimum predicts the same either way.
 /// </summary>
 public sealed class Standardizer
 {
@@ -18,7 +20,8 @@ public sealed class Standardizer
     public double[] Std { get; }
 
     /// <summary>Mean and std of each column of X: [N, D], accumulated in float64.</summary>
-    public static Standardizer Fit(float[] features, int rows, int dim)
+    /// <param name="centre">False: the mean kept is 0 (scale only); the std is still taken about the mean.</param>
+    public static Standardizer Fit(float[] features, int rows, int dim, bool centre = true)
     {
         var mean = new double[dim];
         var std = new double[dim];
@@ -35,6 +38,8 @@ public sealed class Standardizer
             }
         for (int j = 0; j < dim; j++)
             std[j] = OneIfConstant(Math.Sqrt(std[j] / rows));
+        if (!centre)
+            Array.Clear(mean);
         return new Standardizer(mean, std);
     }
 

@@ -26,6 +26,12 @@ public sealed class Table
     /// <summary>Label text of each row: [N].</summary>
     public string[] Labels { get; }
     public int Rows => Labels.Length;
+
+    /// <summary>
+    /// Read from a sparse format (LIBSVM), where most features are 0: training scales them by their std without
+    /// centring (<see cref="Standardizer.Fit"/>), so zeros stay zeros.
+    /// </summary>
+    public bool Sparse { get; init; }
     public int Dim => FeatureNames.Length;
 
     /// <summary>The classes of the labels in a stable order: numeric order if all are integers, else ordinal.</summary>
@@ -77,6 +83,6 @@ public sealed class Table
             Array.Copy(Features, (long)rows[i] * d, features, (long)i * d, d);
             labels[i] = Labels[rows[i]];
         }
-        return new Table(Source, FeatureNames, LabelName, features, labels);
+        return new Table(Source, FeatureNames, LabelName, features, labels) { Sparse = Sparse };
     }
 }

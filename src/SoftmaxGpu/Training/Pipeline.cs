@@ -25,7 +25,7 @@ public static class Pipeline
             throw new DataFormatException(
                 $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
 
-        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim, centre: !train.Sparse);
         EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer), classes.Length, options.LabelSmoothing);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
@@ -149,10 +149,11 @@ public static class Pipeline
 
     /// <summary>
     /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
-    /// to dispose), or a table in memory.
+    /// to dispose), or a table in memory. A LIBSVM file is read into the model's D features, 0- or 1-based as the
+    /// model's feature names say.
     /// </summary>
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
-        string? label = null)
+        string? label = null, DataFormat format = DataFormat.Auto)
     {
         if (DataSource.IsSgd(data))
         {
@@ -160,7 +161,8 @@ public static class Pipeline
             model.CheckColumns(reader.FeatureNames, data);
             return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
         }
-        Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded);
+        Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
+            LibSvmOptions.For(model.FeatureNames, "the model"));
         model.CheckColumns(table.FeatureNames, table.Source);
         int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
         return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary>
+/// --format, --zero-based and --features: how train and convert read a text data file (CSV or LIBSVM).
+/// predict and evaluate take only --format (<see cref="FormatOption"/>): a model trained on LIBSVM data knows
+/// its D and where its indices start.
+/// </summary>
+public sealed class DataFormatOptions
+{
+    public static readonly string[] Names = ["auto", "csv", "libsvm"];
+
+    public Option<string> Format { get; } = FormatOption();
+
+    public Option<bool> ZeroBased { get; } = new("--zero-based")
+    {
+        Description = "LIBSVM data: indices start at 0 (default: at 1, as LIBSVM writes them).",
+    };
+
+    public Option<int?> Features { get; } = new("--features")
+    {
+        Description = "LIBSVM data: D, the number of features; an index beyond it is an error (default: the largest index in the file, found in a first pass over it).",
+    };
+
+    public IEnumerable<Option> All => [Format, ZeroBased, Features];
+
+    /// <summary>--format alone, for predict and evaluate.</summary>
+    public static Option<string> FormatOption()
+    {
+        var format = new Option<string>("--format")
+        {
+            Description = $"auto: a file named *{string.Join(", *", LibSvmOptions.Extensions)} is LIBSVM/svmlight " +
+                          "('label index:value ...'), any other file CSV; or csv, libsvm. A .sgd file and an MNIST folder are known either way.",
+            DefaultValueFactory = _ => "auto",
+        };
+        format.AcceptOnlyFromAmong(Names);
+        return format;
+    }
+
+    public static DataFormat FormatOf(ParseResult parse, Option<string> format) =>
+        Enum.Parse<DataFormat>(parse.GetValue(format)!, ignoreCase: true);
+
+    /// <summary>The format and the LIBSVM options for <paramref name="data"/>, checked against it and --label.</summary>
+    public (DataFormat Format, LibSvmOptions LibSvm) For(ParseResult parse, string data, string? label)
+    {
+        DataFormat format = FormatOf(parse, Format);
+        bool zeroBased = parse.GetValue(ZeroBased);
+        int? features = parse.GetValue(Features);
+        if (features is < 1)
+            throw new ArgumentException($"--features must be >= 1, got {features}");
+        bool libsvm = LibSvmOptions.Applies(data, format) && !DataSource.IsSgd(data);
+        if (!libsvm && (zeroBased || features is not null))
+            throw new ArgumentException(
+                $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +
+                $"*{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
+        if (libsvm && label is not null)
+            throw new ArgumentException(
+                $"--label names a CSV column; the label of a LIBSVM file ({data}) is the first token of each line");
+        return (format, new LibSvmOptions { ZeroBased = zeroBased, Features = features, FeaturesFrom = $"--features {features}" });
+    }
+}

@@ -1,0 +1,224 @@
+using System.Globalization;
+
+namespace SoftmaxGpu.Data;
+
+/// <summary>
+/// A LIBSVM/svmlight file, one dense row at a time. Each line is <c>label index:value index:value ...</c>: the
+/// label is any token without ':' (text or a number, kept as text as a CSV label is), indices are integers from
+/// <see cref="LibSvmOptions.FirstIndex"/> up, strictly increasing within the line, values finite numbers; an
+/// index left out is a zero. '#' starts a comment to the end of the line; blank and comment-only lines are
+/// skipped; a svmlight <c>qid:N</c> right after the label is checked (an integer) and skipped. Tokens are
+/// separated by spaces or tabs. Any problem stops the read with the file, line and (1-based) column.
+/// D is given (<see cref="LibSvmOptions.Features"/>) or, if not, found in a first pass over the file: the
+/// largest index. <see cref="LibSvmTableReader"/> and <see cref="SgdConverter"/> both read through it.
+/// </summary>
+public sealed class LibSvmRowReader : IDisposable
+{
+    private readonly StreamReader text;
+    private readonly LibSvmOptions options;
+    private readonly bool labelOptional;
+    private readonly List<int> columns = []; // the current row's nonzero columns, 0-based, increasing
+    private readonly List<float> values = [];
+    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> labels =
+        new Dictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    private string[]? featureNames;
+    private long line;
+
+    /// <param name="labelOptional">Predict-time data: a line may start with its first index:value, without a label
+    /// (its label is then "").</param>
+    public LibSvmRowReader(string path, LibSvmOptions options, bool labelOptional = false)
+        : this(path, options, labelOptional, options.Features ?? LargestColumn(path, options, labelOptional) + 1)
+    {
+    }
+
+    private LibSvmRowReader(string path, LibSvmOptions options, bool labelOptional, int dim)
+    {
+        if (!File.Exists(path))
+            throw new DataFormatException($"{path}: file not found");
+        if (dim < 1)
+            throw new ArgumentException($"--features must be >= 1, got {dim}");
+        Path = path;
+        this.options = options;
+        this.labelOptional = labelOptional;
+        Dim = dim;
+        text = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true,
+            new FileStreamOptions { BufferSize = 1 << 16 });
+    }
+
+    public string Path { get; }
+    /// <summary>D: features per dense row.</summary>
+    public int Dim { get; }
+    /// <summary>The indices as the file writes them: "1".."D", or "0".."D−1" for a 0-based file.</summary>
+    public string[] FeatureNames => featureNames ??= options.FeatureNames(Dim);
+    public static string LabelName => "label";
+    /// <summary>Data rows read so far.</summary>
+    public long RowsRead { get; private set; }
+
+    /// <summary>
+    /// Reads the next row: its D features, zero where the line has no index, into <paramref name="features"/>,
+    /// and its label. False at the end of the file.
+    /// </summary>
+    public bool Next(Span<float> features, out string label)
+    {
+        if (!NextEntries(out label))
+            return false;
+        features[..Dim].Clear();
+        for (int e = 0; e < columns.Count; e++)
+            features[columns[e]] = values[e];
+        return true;
+    }
+
+    /// <summary>The error for a file without a data row.</summary>
+    public DataFormatException NoRows() =>
+        new($"{Path}: no data rows (the file is empty, or holds only blank and comment lines); expected 'label index:value ...' lines");
+
+    /// <summary>The first pass when D is not given: every row checked, the largest column returned (−1: none).</summary>
+    private static int LargestColumn(string path, LibSvmOptions options, bool labelOptional)
+    {
+        using var scan = new LibSvmRowReader(path, options, labelOptional, int.MaxValue);
+        int largest = -1;
+        while (scan.NextEntries(out _))
+            if (scan.columns.Count > 0)
+                largest = Math.Max(largest, scan.columns[^1]);
+        if (scan.RowsRead == 0)
+            throw scan.NoRows();
+        if (largest < 0)
+            throw new DataFormatException($"{path}: no line has an index:value entry, so the number of features is unknown; give --features N");
+        return largest;
+    }
+
+    /// <summary>The next data line's label and entries (into columns, values); false at the end of the file.</summary>
+    private bool NextEntries(out string label)
+    {
+        while (text.ReadLine() is string whole)
+        {
+            line++;
+            ReadOnlySpan<char> s = whole;
+            int comment = s.IndexOf('#');
+            if (comment >= 0)
+                s = s[..comment];
+            int at = SkipBlanks(s, 0);
+            if (at == s.Length)
+                continue; // blank or comment-only
+            label = ParseRow(s, at);
+            RowsRead++;
+            return true;
+        }
+        label = "";
+        return false;
+    }
+
+    // One data line from its first token at `at`: the label returned, the entries into columns and values.
+    private string ParseRow(ReadOnlySpan<char> s, int at)
+    {
+        columns.Clear();
+        values.Clear();
+        ReadOnlySpan<char> first = s[at..TokenEnd(s, at)];
+        string label = "";
+        if (first.Contains(':'))
+        {
+            if (!labelOptional)
+                throw Error(at, $"the label is missing: the line starts with '{first}'; each line is 'label index:value ...'");
+        }
+        else
+        {
+            label = Pool(first);
+            at += first.Length;
+        }
+        for (at = SkipBlanks(s, at); at < s.Length; at = SkipBlanks(s, at))
+        {
+            int end = TokenEnd(s, at);
+            ReadOnlySpan<char> token = s[at..end];
+            if (token.StartsWith("qid:", StringComparison.Ordinal) && columns.Count == 0)
+                CheckQid(token, at);
+            else
+                Entry(token, at);
+            at = end;
+        }
+        return label;
+    }
+
+    // One index:value token at column `at`, appended to the row.
+    private void Entry(ReadOnlySpan<char> token, int at)
+    {
+        int colon = token.IndexOf(':');
+        if (colon < 0)
+            throw Error(at, $"'{token}' is not index:value");
+        if (colon == 0)
+            throw Error(at, $"'{token}' has no index before ':'");
+        int column = Column(token[..colon], at);
+        ReadOnlySpan<char> valueText = token[(colon + 1)..];
+        int valueAt = at + colon + 1;
+        if (valueText.Length == 0)
+            throw Error(valueAt, $"'{token}' has no value after ':'");
+        if (valueText.IndexOf(':') is int extra and >= 0)
+            throw Error(valueAt + extra, $"'{token}' has more than one ':'");
+        if (!float.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
+            throw Error(valueAt, $"the value '{valueText}' of index {token[..colon]} is not a number");
+        if (!float.IsFinite(value))
+            throw Error(valueAt, $"the value '{valueText}' of index {token[..colon]} is not a finite number (NaN, infinity or beyond float range)");
+        columns.Add(column);
+        values.Add(value);
+    }
+
+    // The 0-based column of an index written at `at`: an integer ≥ the first index, above the line's previous one, within D.
+    private int Column(ReadOnlySpan<char> index, int at)
+    {
+        int first = options.FirstIndex;
+        if (index[0] == '-' && index.Length > 1 && IsDigits(index[1..]))
+            throw Error(at, $"index {index} is negative; indices start at {first}");
+        if (!IsDigits(index))
+            throw Error(at, $"index '{index}' is not an integer");
+        if (!long.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out long i) || i > int.MaxValue)
+            throw Error(at, $"index {index} is too large (at most {int.MaxValue})");
+        if (i < first)
+            throw Error(at, "index 0, but LIBSVM indices start at 1 (give --zero-based for a file whose indices start at 0)");
+        long column = i - first;
+        if (columns.Count > 0 && column <= columns[^1])
+            throw Error(at, column == columns[^1]
+                ? $"index {i} appears twice in the line"
+                : $"index {i} comes after index {columns[^1] + first}; indices must increase within a line");
+        if (column >= Dim)
+            throw Error(at, $"index {i} is beyond the last feature, {Dim - 1 + first} ({Dim} features, from {options.FeaturesFrom})");
+        return (int)column;
+    }
+
+    // svmlight's query id: an integer, of no use to a classifier, so only checked.
+    private void CheckQid(ReadOnlySpan<char> token, int at)
+    {
+        if (!long.TryParse(token["qid:".Length..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+            throw Error(at + "qid:".Length, $"'{token}': a qid must be an integer");
+    }
+
+    private string Pool(ReadOnlySpan<char> label)
+    {
+        if (labels.TryGetValue(label, out string? pooled))
+            return pooled;
+        string made = label.ToString();
+        labels.Dictionary.Add(made, made);
+        return made;
+    }
+
+    private DataFormatException Error(int at, string problem) =>
+        DataFormatException.At(Path, line, (at + 1).ToString(CultureInfo.InvariantCulture), problem);
+
+    private static bool IsDigits(ReadOnlySpan<char> s) => s.Length > 0 && !s.ContainsAnyExceptInRange('0', '9');
+
+    private static bool IsBlank(char c) => c is ' ' or '\t';
+
+    private static int SkipBlanks(ReadOnlySpan<char> s, int at)
+    {
+        while (at < s.Length && IsBlank(s[at]))
+            at++;
+        return at;
+    }
+
+    private static int TokenEnd(ReadOnlySpan<char> s, int at)
+    {
+        while (at < s.Length && !IsBlank(s[at]))
+            at++;
+        return at;
+    }
+
+    public void Dispose() => text.Dispose();
+}
