@@ -20,18 +20,18 @@ public enum OnnxActivation
 /// Exports a <see cref="SoftmaxModel"/> as an ONNX model that ONNX Runtime (or any runtime of opset
 /// <see cref="Opset"/>) runs on raw feature rows, giving the probabilities and labels <c>predict</c> gives:
 /// <code>
-///   features       [N, D] float                       input; N is symbolic
-///   x'   = Cast(float) ∘ Div(std) ∘ Sub(mean) ∘ Cast(double) (features)   standardization in float64, mean, std: [D]
-///   z    = Gemm(x', W, b, transB = 1)                 logits [N, K]; W: [K, D], b: [K]
-///   probabilities = Softmax(z, axis = 1)              [N, K] float
-///   label = Gather(classes, ArgMax(z, axis = 1, keepdims = 0))   [N] string; classes: [K] string
+///   features        [N, D] float, the input; N is symbolic
+///   x' = Cast(Div(Sub(Cast(features, double), mean), std), float)     mean, std: [D] double
+///   z  = Gemm(x', W, b, transB = 1)                                   logits [N, K]; W: [K, D], b: [K]
+///   probabilities = Softmax(z, axis = 1)                              [N, K] float   } the head, chosen
+///   label = Gather(classes, ArgMax(z, axis = 1, keepdims = 0))        [N] string     } by OnnxActivation
 /// </code>
 /// The model's metadata_props carry <c>label_name</c>, <c>feature_names</c> and <c>class_names</c> (the two
 /// lists as JSON arrays of strings, in column and class-index order) and <c>activation</c>.
 /// </summary>
 public static class OnnxExport
 {
-    /// <summary>The ai.onnx opset the graph is written for (every operator above exists there unchanged since 13).</summary>
+    /// <summary>The ai.onnx opset the graph is written for: ONNX 1.12's, run by ONNX Runtime 1.12 and later.</summary>
     public const int Opset = 17;
     /// <summary>IR version 8 (ONNX 1.12, the release that brought opset 17).</summary>
     public const long IrVersion = 8;
