@@ -8,8 +8,8 @@ using SoftmaxGpu.Training;
 namespace SoftmaxGpu.Cli;
 
 /// <summary>
-/// The <c>softmaxgpu</c> command line: train, predict, evaluate, devices, bench. Results go to standard output,
-/// the device line and errors to standard error. Exit code 0 on success, 1 on any error.
+/// The <c>softmaxgpu</c> command line: train, predict, evaluate, convert, export, devices, bench, ptx. Results go
+/// to standard output, the device line and errors to standard error. Exit code 0 on success, 1 on any error.
 /// </summary>
 public static class App
 {
@@ -25,6 +25,7 @@ public static class App
             PredictCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
             ConvertCommand.Create(output, error),
+            ExportCommand.Create(output, error),
             DevicesCommand.Create(output),
             BenchCommand.Create(output, error),
             PtxCommand.Create(output, error),
