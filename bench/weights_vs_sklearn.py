@@ -2,7 +2,7 @@
 r"""Weighted and soft-target training beside scikit-learn and a float64 reference.
 
     /usr/bin/python3 bench/weights_vs_sklearn.py --out /tmp/weights \
-        --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Debug/net10.0/SoftmaxGpu.Cli.dll" [--check]
+        --softmaxgpu "dotnet src/SoftmaxGpu.Cli/bin/Debug/net10.0/SoftmaxGpu.Cli.dll" [--device D] [--check]
 
 Cases, each on the whole training file written to OUT (no test split: the objective is a training-set figure):
   * balanced-glass: datasets/glass.csv (214 rows, 6 classes of 9 to 76 rows), `train --class-weight balanced`
@@ -98,7 +98,7 @@ def objective(Xs, Y, w, W, b):
 
 def ours(args, name, data, options):
     model = os.path.join(args.out, name + ".model")
-    cmd = shlex.split(args.softmaxgpu) + ["train", "--data", data, "--model", model, "--quiet"] + options
+    cmd = shlex.split(args.softmaxgpu) + ["train", "--data", data, "--model", model, "--quiet", "--device", args.device] + options
     print("$ " + " ".join(cmd), file=sys.stderr)
     done = subprocess.run(cmd, capture_output=True, text=True)
     sys.stderr.write(done.stdout + done.stderr)
@@ -184,6 +184,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--softmaxgpu", required=True)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--device", default="auto", help="our --device (auto, host, cpu, opencl, cuda)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
