@@ -34,7 +34,7 @@ public sealed record TrainOptions
     public float Momentum { get; init; } = DefaultMomentum;
     /// <summary>--nesterov: Nesterov momentum for SGD.</summary>
     public bool Nesterov { get; init; }
-    /// <summary>--weight-decay: λ ≥ 0 of J = mean loss + (λ/2)‖W‖²; null: 1/(C·N).</summary>
+    /// <summary>--weight-decay: λ ≥ 0 of J = mean loss + (λ/2)‖W‖²; null: 1/(C·N), or 1/(C·Σw) with weights.</summary>
     public float? WeightDecay { get; init; }
     /// <summary>--C: scikit-learn's inverse regularization strength, λ = 1/(C·N); null: <see cref="DefaultC"/>.</summary>
     public double? C { get; init; }
