@@ -102,6 +102,9 @@ public sealed partial class WeightsCliTests() : CliFolder("softmaxgpu-weights-")
         Assert.Contains("objective: mean cross-entropy", soft.Out);
         var fromTargets = Run("evaluate", "--model", PathOf("model"), "--data", Check.IrisPath, "--label", "species", "--json");
         Assert.True(fromTargets.Code == 0, fromTargets.Err);
+        var noLabel = Run("evaluate", "--model", PathOf("model"), "--data", Check.IrisPath);
+        Assert.Equal(1, noLabel.Code);
+        Assert.Contains("trained on probability columns (--target-columns), so it has no label column of its own: give --label", noLabel.Err);
 
         var hard = Train(Check.IrisPath);
         Assert.True(hard.Code == 0, hard.Err);

@@ -175,6 +175,9 @@ public static class Pipeline
             model.CheckColumns(reader.FeatureNames, data);
             return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
         }
+        if (labelsNeeded && label is null && model.LabelName.Length == 0)
+            throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
+                                        $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded);
         model.CheckColumns(table.FeatureNames, table.Source);
         int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];

@@ -18,6 +18,8 @@ namespace SoftmaxGpu.Training;
 /// mean 1 over the training rows. The kernels' loss −Σ_c t_c log q_c is then w'_i·CE_i and their gradient
 /// (Σ_c t_c)·q − t its gradient, so the usual batch mean (scale 1/B) is the weighted mean over a full batch, and over
 /// a mini-batch an unbiased estimate of it. The validation loss stays the unweighted mean.
+/// REVIEW: the training accuracy takes a row's largest target as its true class, so a row of weight 0 (all-zero
+/// targets) counts as class 0's; the kernels would need the labels beside the targets to do better.
 /// </summary>
 public static class Weighting
 {
