@@ -41,7 +41,7 @@ public sealed class FusedStep
     /// 1. stage X rows (gathered through <paramref name="order"/>) into shared memory, coalesced along D;
     /// 2. z[r, c] = b[c] + Σ_j X[r, j]·W[c, j], a (row, class) pair per thread, or per L lanes when the tile
     ///    has fewer pairs than threads (W is read through the cache);
-    /// 3. per row: m = max z, s = Σ exp(z − m), loss (m − z_y) + log s, argmax, G = (exp(z − m)/s − y)·scale,
+    /// 3. per row: m = max z, s = Σ exp(z − m), loss (m − z_y) + log s, argmax, G = (Σy·exp(z − m)/s − y)·scale,
     ///    written over the logits;
     /// 4. dW[c, j] += Σ_r G[r, c]·X[r, j], db[c] += Σ_r G[r, c], into shared accumulators that each thread
     ///    owns by column (j ≡ thread mod threads), so no two threads ever add to the same float.
@@ -169,6 +169,15 @@ public sealed class FusedStep
 
                 long targetRow = (long)row * k;
                 int truth = soft ? 0 : labels[row];
+                // G = (mass·q − y)·scale: ∂(−Σ_c y_c log q_c)/∂z = (Σ_c y_c)·q − y, where a weighted row's
+                // targets sum to its weight (mass 1 for a label or a probability row).
+                float mass = 1f;
+                if (soft)
+                {
+                    mass = 0f;
+                    for (int c = 0; c < k; c++)
+                        mass += targets[targetRow + c];
+                }
                 float rowLoss = 0f;
                 for (int c = 0; c < k; c++)
                 {
@@ -178,7 +187,7 @@ public sealed class FusedStep
                         truth = c;
                     if (y > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
                         rowLoss += y * ((max - zc) + logSum);
-                    zs[at + c] = (MathF.Exp(zc - max) * inverse - y) * batch.GradScale;
+                    zs[at + c] = (MathF.Exp(zc - max) * inverse * mass - y) * batch.GradScale;
                 }
                 Totals.Kahan(ref loss, ref lost, rowLoss);
                 if (predicted == truth)

@@ -46,11 +46,11 @@ public static class TrainCommand
         var weightDecay = new Option<float?>("--weight-decay")
         {
             Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized. " +
-                          "Default 1/N, which is scikit-learn's LogisticRegression with C = 1.",
+                          "Default 1/N (1/Σw with weights), which is scikit-learn's LogisticRegression with C = 1.",
         };
         var c = new Option<double?>("--C")
         {
-            Description = "scikit-learn's inverse regularization strength instead of --weight-decay: λ = 1/(C·N).",
+            Description = "scikit-learn's inverse regularization strength instead of --weight-decay: λ = 1/(C·N), or 1/(C·Σw) with weights.",
         };
         var batch = new Option<int?>("--batch-size")
         {
@@ -95,6 +95,23 @@ public static class TrainCommand
         {
             Description = "Label smoothing ε in [0, 1): train on targets (1 − ε)·onehot + ε/K, as PyTorch's CrossEntropyLoss (CSV data in memory).",
         };
+        var classWeight = new Option<string?>("--class-weight")
+        {
+            Description = $"Weigh each row's loss by its class: '{Weighting.Balanced}' (w_c = N/(K·n_c), scikit-learn's) or " +
+                          "class=weight pairs, e.g. a=2,b=0.5 (classes not named: 1). With weights w_i (class × --weight-column) " +
+                          "the objective is Σ w_i·CE_i / Σ w_i + (λ/2)·‖W‖², λ = 1/(C·Σ w_i): scikit-learn's with the same " +
+                          "weights, divided by C·Σw. The validation loss stays unweighted (CSV data in memory).",
+        };
+        var weightColumn = new Option<string?>("--weight-column")
+        {
+            Description = "A CSV column of per-row weights (finite, >= 0, not all 0), not a feature; multiplied by --class-weight.",
+        };
+        var targetColumns = new Option<string?>("--target-columns")
+        {
+            Description = "Comma-separated CSV columns holding each row's class probabilities (>= 0, summing to 1 within " +
+                          $"{Weighting.TargetSumTolerance:G2}), instead of --label: the classes are these names in this order, " +
+                          "every other column is a feature, the loss is −Σ_c y_c·log q_c and accuracy counts the largest target as the true class.",
+        };
         var initModel = new Option<string?>("--init-model")
         {
             Description = "Continue from a saved model: start at its W and b, keep its classes and standardization (the data must have its feature columns).",
@@ -111,7 +128,8 @@ public static class TrainCommand
         var command = new Command("train", "Train a softmax-regression model on the GPU and write it to a file.")
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
-            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, initModel, multiLabel, device,
+            nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, classWeight, weightColumn, targetColumns,
+            initModel, multiLabel, device,
         };
         foreach (Option option in dataFormat.All)
             command.Options.Add(option);
@@ -132,6 +150,9 @@ public static class TrainCommand
                 Patience = parse.GetValue(patience),
                 DeviceMemory = parse.GetValue(deviceMemory) is string size ? ByteSize.Parse(size, "--device-memory") : null,
                 LabelSmoothing = parse.GetValue(smoothing),
+                ClassWeight = parse.GetValue(classWeight),
+                WeightColumn = parse.GetValue(weightColumn),
+                TargetColumns = parse.GetValue(targetColumns)?.Split(',', StringSplitOptions.TrimEntries),
             };
             options.Validate(); // before reading the data: a bad option should not wait for a large file
             string? plotPath = parse.GetValue(plot);
@@ -177,7 +198,7 @@ public static class TrainCommand
         string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
         LibSvmOptions libsvm)
     {
-        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options.Seed, format, libsvm);
+        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options, format, libsvm);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
                          (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
                          (validation is null ? "" : $"; validation: {validation.Rows} rows"));
@@ -233,19 +254,21 @@ public static class TrainCommand
 
     /// <summary>The training table and the validation table: from --val, or held out by --val-fraction, or none.</summary>
     /// <param name="libsvm">How a LIBSVM training file is read; a LIBSVM validation file takes the training set's D.</param>
-    private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction, int seed,
-        DataFormat format, LibSvmOptions libsvm)
+    /// <remarks>The tables keep their weight and target columns, which <see cref="Pipeline"/> takes out.</remarks>
+    private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction,
+        TrainOptions options, DataFormat format, LibSvmOptions libsvm)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
-        Table train = DataSource.Load(data, label, testSplit: false, format: format, libsvm: libsvm);
-        Table? validation = valPath is null ? null : DataSource.Load(valPath, train.LabelName, testSplit: true, format: format,
-            libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"));
+        Table train = Weighting.Load(data, label, options, training: true, format, libsvm);
+        Table? validation = valPath is null ? null
+            : Weighting.Load(valPath, options.TargetColumns is null ? train.LabelName : null, options, training: false, format,
+                LibSvmOptions.For(train.FeatureNames, "the training data"));
         if (fraction is double f)
         {
-            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, seed);
+            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, options.Seed);
             validation = train.Subset(valRows);
             train = train.Subset(trainRows);
         }
@@ -257,7 +280,8 @@ public static class TrainCommand
         TimeSpan elapsed)
     {
         TrainPlan plan = result.Plan;
-        string loss = trained.Kind.IsMultiLabel() ? "mean over rows of the binary cross-entropy summed over the tags" : "mean cross-entropy";
+        string loss = trained.Kind.IsMultiLabel() ? "mean over rows of the binary cross-entropy summed over the tags"
+            : plan.Weighted ? "weighted mean cross-entropy Σ w·CE / Σ w" : "mean cross-entropy";
         output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: {loss} + (λ/2)·‖W‖², " +
                          $"λ = {plan.WeightDecay:G6} ({plan.WeightDecaySource})");
         if (plan.Streamed)

@@ -99,11 +99,12 @@ public sealed class DataTests : IDisposable
         Assert.Equal(model.Weights, loaded.Weights);
         Assert.Equal(model.Bias, loaded.Bias);
         Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+        Assert.Equal(ModelKind.Multiclass, loaded.Kind);
 
         byte[] bytes = File.ReadAllBytes(path);
-        bytes[8] = 2; // format version 2
+        bytes[8] = 0; // format version 0: never written
         File.WriteAllBytes(path, bytes);
         var error = Assert.Throws<DataFormatException>(() => ModelFile.Load(path));
-        Assert.Contains("model format version 2; this build reads version 1", error.Message);
+        Assert.Contains($"model format version 0; this build reads versions 1 to {ModelFile.Version}", error.Message);
     }
 }

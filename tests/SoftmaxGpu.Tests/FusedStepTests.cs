@@ -34,6 +34,8 @@ public abstract partial class KernelTests
         double[] xb = order.SelectMany(r => x.Skip(r * d).Take(d)).ToArray();
         int[] yb = order.Select(r => labels[r]).ToArray();
         double[] sb = order.SelectMany(r => soft.Skip(r * k).Take(k)).ToArray();
+        double[] weighted = WeightedTargets(random, soft, n, k); // rows summing to their weight, not 1
+        double[] wb = order.SelectMany(r => weighted.Skip(r * k).Take(k)).ToArray();
 
         FusedStep fused = gpu.Kernels.FusedStep;
         FusedBatch batch = fused.Batch(b, d, k, 1f / b, 1f / b);
@@ -43,27 +45,30 @@ public abstract partial class KernelTests
         using var os = gpu.Accelerator.Allocate1D(order);
         using var ys = gpu.Accelerator.Allocate1D(labels);
         using var ts = gpu.Accelerator.Allocate1D(Check.ToFloat(soft));
+        using var ws = gpu.Accelerator.Allocate1D(Check.ToFloat(weighted));
         using var th = gpu.Accelerator.Allocate1D(Check.ToFloat(theta));
         using var partials = gpu.Accelerator.Allocate1D<float>(7L * batch.PartialLength);
         using var grad = gpu.Accelerator.Allocate1D<float>(k * d + k);
         using var loss = gpu.Accelerator.Allocate1D<float>(Totals.LossLength);
         using var correctCount = gpu.Accelerator.Allocate1D<int>(1);
 
-        foreach (bool hard in new[] { true, false })
+        foreach (string kind in new[] { "hard", "soft", "weighted" })
             foreach (int groups in new[] { 1, 3, 7 })
             {
-                double[]? targets = hard ? null : sb;
+                bool hard = kind == "hard";
+                double[]? targets = hard ? null : kind == "soft" ? sb : wb;
                 (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, xb, yb, targets, b, d, k, 0);
                 double[] z = ReferenceMath.Logits(xb, theta[..(k * d)], theta[(k * d)..], b, d, k);
                 int correct = ReferenceMath.Correct(z, ReferenceMath.Targets(yb, targets, b, k), b, k);
 
                 loss.MemSetToZero();
                 correctCount.MemSetToZero();
-                int used = fused.Launch(xs.View, os.View, ys.View, hard ? default : ts.View, th.View, batch, partials.View, groups);
+                ArrayView<float> tv = hard ? default : kind == "soft" ? ts.View : ws.View;
+                int used = fused.Launch(xs.View, os.View, ys.View, tv, th.View, batch, partials.View, groups);
                 gpu.Kernels.PartialSum.Launch(partials.View, used, batch.PartialLength, grad.View, loss.View, correctCount.View);
                 double got = Totals.Read(loss.GetAsArray1D());
 
-                string what = $"fused {(hard ? "hard" : "soft")} {b}×{d}×{k}, |W| ~ {weightScale:G2}, {groups} groups";
+                string what = $"fused {kind} {b}×{d}×{k}, |W| ~ {weightScale:G2}, {groups} groups";
                 Check.Close(expected, grad.GetAsArray1D(), 1e-5, 1e-4, $"∇ of {what}");
                 Assert.True(double.IsFinite(got), $"{what}: loss {got} is not finite");
                 Check.Close(objective, got, 1e-5, 1e-5, $"loss of {what}");

@@ -38,22 +38,26 @@ public sealed class HostStepTests
                 soft[r * k + c] = (float)(p[c] / p.Sum());
         }
 
+        double[] weighted = KernelTests.WeightedTargets(random, soft, n, k); // rows summing to their weight, not 1
+
         // The reference sees the gathered rows.
         double[] xb = order.SelectMany(r => x.Skip(r * d).Take(d)).ToArray();
         int[] yb = order.Select(r => labels[r]).ToArray();
-        double[] sb = order.SelectMany(r => soft.Skip(r * k).Take(k)).ToArray();
-        float[] xf = Check.ToFloat(x), tf = Check.ToFloat(theta), sf = Check.ToFloat(soft);
-        fixed (float* px = xf, ps = sf, pt = tf)
+        float[] xf = Check.ToFloat(x), tf = Check.ToFloat(theta), sf = Check.ToFloat(soft), wf = Check.ToFloat(weighted);
+        fixed (float* px = xf, pt = tf, ps = sf, pw = wf)
         fixed (int* py = labels, po = order)
         {
-            foreach (bool hard in new[] { true, false })
+            foreach (string kind in new[] { "hard", "soft", "weighted" })
             {
+                bool hard = kind == "hard";
+                double[] all = kind == "soft" ? soft : weighted;
+                double[] sb = order.SelectMany(r => all.Skip(r * k).Take(k)).ToArray();
                 double[]? targets = hard ? null : sb;
-                var batch = new HostStep.Batch(px, po, py, hard ? null : ps, b, d, k);
+                var batch = new HostStep.Batch(px, po, py, hard ? null : kind == "soft" ? ps : pw, b, d, k);
                 (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(theta, xb, yb, targets, b, d, k, 0);
                 double[] z = ReferenceMath.Logits(xb, theta[..(k * d)], theta[(k * d)..], b, d, k);
                 double[] y = ReferenceMath.Targets(yb, targets, b, k);
-                string what = $"{(hard ? "hard" : "soft")} {b}×{d}×{k}, |W| ~ {weightScale:G2}";
+                string what = $"{kind} {b}×{d}×{k}, |W| ~ {weightScale:G2}";
 
                 var grad = new float[k * d + k];
                 (double loss, int correct) = HostStep.Gradient(batch, pt, 1f / b, grad);

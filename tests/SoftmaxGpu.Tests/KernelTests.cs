@@ -144,10 +144,11 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
             double[] z = Check.AsDevice(Check.Normal(random, b * k, scale));
             int[] labels = Enumerable.Range(0, b).Select(_ => random.Next(k)).ToArray();
             double[] soft = SoftTargets(random, b, k);
+            double[] weighted = WeightedTargets(random, soft, b, k);
             (_, double[] lse) = ReferenceMath.Softmax(z, b, k);
             double[] stats = RowStats(z, b, k);
 
-            foreach (double[]? targets in new[] { null, soft })
+            foreach (double[]? targets in new[] { null, soft, weighted })
             {
                 double[] y = ReferenceMath.Targets(labels, targets, b, k);
                 double expected = ReferenceMath.CrossEntropy(z, lse, y, b, k);
@@ -165,7 +166,7 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
                 gpu.Kernels.CrossEntropy.Launch(zs.View, lses.View, ys.View, tv, b, k, 1f / b, loss.View, correctCount.View);
                 double got = Totals.Read(loss.GetAsArray1D());
 
-                string what = $"{(targets is null ? "hard" : "soft")} cross-entropy, scale {scale:G2}, {b}×{k}";
+                string what = $"{(targets is null ? "hard" : targets == soft ? "soft" : "weighted")} cross-entropy, scale {scale:G2}, {b}×{k}";
                 Assert.True(double.IsFinite(got), $"{what}: loss {got} is not finite");
                 Check.Close(expected, got, 1e-5, 1e-5, what);
                 Assert.Equal(correct, correctCount.GetAsArray1D()[0]);
@@ -232,6 +233,22 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
         return y;
     }
 
+    /// <summary>
+    /// Soft targets times a row weight, so rows do NOT sum to 1 (as class and sample weights make them): weights in
+    /// [0, 4), every seventh row weighted 0 (its targets all zero).
+    /// </summary>
+    internal static double[] WeightedTargets(Random random, double[] soft, int b, int k)
+    {
+        var y = new double[b * k];
+        for (int r = 0; r < b; r++)
+        {
+            double weight = r % 7 == 3 ? 0 : 4 * random.NextDouble();
+            for (int c = 0; c < k; c++)
+                y[r * k + c] = (float)(weight * soft[r * k + c]);
+        }
+        return y;
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void GradientAndBiasGradientMatchReference(int b, int d, int k)
@@ -244,8 +261,9 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
         q = Check.AsDevice(q);
         int[] labels = Enumerable.Range(0, b).Select(_ => random.Next(k)).ToArray();
         double[] soft = SoftTargets(random, b, k);
+        double[] weighted = WeightedTargets(random, soft, b, k);
 
-        foreach (double[]? targets in new[] { null, soft })
+        foreach (double[]? targets in new[] { null, soft, weighted })
         {
             double[] g = ReferenceMath.LogitGradient(q, ReferenceMath.Targets(labels, targets, b, k), b);
             (_, double[] db) = ReferenceMath.ParameterGradient(g, new double[b], b, 1, k);
@@ -258,7 +276,7 @@ public abstract partial class KernelTests(AcceleratorFixture fixture)
             gpu.Kernels.Gradient.Launch(qs.View, ys.View, targets is null ? default : ts.View, b, k, gs.View);
             gpu.Kernels.ColumnSum.Launch(gs.View, b, k, sums.View);
 
-            string kind = targets is null ? "hard" : "soft";
+            string kind = targets is null ? "hard" : targets == soft ? "soft" : "weighted";
             Check.Close(g, gs.GetAsArray1D(), 1e-7, 1e-5, $"G = (Q − Y)/B, {kind}, {b}×{k}");
             Check.Close(db, sums.GetAsArray1D(), 1e-6, 1e-5, $"db = Σ G, {kind}, {b}×{k}");
         }

@@ -138,6 +138,7 @@ public sealed class MultiLabelCliTests() : CliFolder("softmaxgpu-multilabel-")
     [InlineData("hi,pos\n1,0\n", new[] { "--label", "hi,pos" }, "every column is a tag column; there are no features")]
     [InlineData("a,b,tags\n1,2,\n3,4,\n", new string[0], "no row has a tag")]
     [InlineData("a,b,tags\n1,2,x\n", new[] { "--label", "hi,hi" }, "name each tag column once")]
+    [InlineData("a,b,tags\n1,2,x\n", new[] { "--class-weight", "balanced" }, "multi-label training does not take them yet")]
     public void MultiLabelMisuseIsAClearError(string csv, string[] extra, string message)
     {
         var run = Run(["train", "--data", Write("bad.csv", csv), "--multi-label", "--model", PathOf("m.model"), "--device", "host", .. extra]);

@@ -312,6 +312,60 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     }
 
     [Fact]
+    public void WeightsTrainTheObjectiveOfRowsRepeatedByTheirWeight()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = Iris();
+        string[] classes = CsvTableReader.Read(Check.IrisPath).DistinctClasses();
+        int n = iris.Rows, d = iris.Dim;
+        // Integer sample weights 0…3 times class weights (2, 1, 1): the weighted objective Σ w·CE/Σw + (λ/2)‖W‖²,
+        // λ = 1/Σw, is the plain objective of the set with row i repeated w_i times, a second formulation to check against.
+        var random = new Random(11);
+        float[] sample = Enumerable.Range(0, n).Select(_ => (float)random.Next(4)).ToArray();
+        var options = new TrainOptions { Optimizer = "lbfgs", ClassWeight = $"{classes[0]}=2", WeightColumn = "w" };
+        (EncodedSet weighted, TrainOptions weightedOptions) = Weighting.Apply(iris, classes, options, sample);
+        int[] repeats = Enumerable.Range(0, n).Select(r => (int)sample[r] * (iris.Labels[r] == 0 ? 2 : 1)).ToArray();
+        double sum = weightedOptions.WeightSum!.Value;
+        Assert.Equal(repeats.Sum(), sum, 9);
+        Check.Close(n, weighted.Targets!.Sum(v => (double)v), 0, 1e-5, "target mass: mean 1 a row");
+        int[] rows = Enumerable.Range(0, n).SelectMany(r => Enumerable.Repeat(r, repeats[r])).ToArray();
+        double[] x = iris.Features.Select(v => (double)v).ToArray();
+        double[] xr = rows.SelectMany(r => x.Skip(r * d).Take(d)).ToArray();
+        int[] yr = rows.Select(r => iris.Labels[r]).ToArray();
+        double[] targets = weighted.Targets!.Select(v => (double)v).ToArray();
+        double lambda = 1 / sum;
+
+        double[] theta = Check.AsDevice(Check.Normal(new Random(3), k * d + k, 0.5));
+        (double objective, double[] gradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, targets, n, d, k, lambda);
+        (double repeated, double[] repeatedGradient) = ReferenceMath.ObjectiveAndGradient(theta, xr, yr, null, rows.Length, d, k, lambda);
+        Check.Close(repeated, objective, 0, 1e-6, "weighted J vs J of the repeated rows");
+        Check.Close(repeatedGradient, Check.ToFloat(gradient), 1e-6, 1e-5, "weighted ∇J vs ∇J of the repeated rows");
+        Check.Close(CentralDifferences(theta, x, iris.Labels, targets, n, d, k, lambda), Check.ToFloat(gradient), 1e-7, 1e-5,
+            "weighted reference gradient vs finite differences");
+
+        // The device's loss and gradient of a fixed θ on the weighted targets (no penalty: the engine adds none).
+        (double loss, double[] lossGradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, targets, n, d, k, 0);
+        using var set = new DeviceSet(gpu.Accelerator, weighted);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, softTargets: true);
+        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
+        engine.ResetTotals();
+        engine.Gradient(set, default, n, 1f / n);
+        Check.Close(lossGradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, "device gradient, weighted targets");
+        Check.Close(loss, engine.ReadTotals().Loss, 1e-6, 1e-5, "device loss, weighted targets");
+
+        // Training reaches the optimum of the repeated rows, with λ = 1/Σw resolved from the weights.
+        TrainResult result = Trainer.Train(gpu, weighted, null, k, weightedOptions);
+        Assert.True(result.Converged, result.StopReason);
+        Assert.Equal(1 / sum, result.Plan.WeightDecay, 12);
+        Assert.Contains("1/(C·Σw)", result.Plan.WeightDecaySource);
+        Check.Close(ReferenceMath.ObjectiveAndGradient(result.Theta.Select(v => (double)v).ToArray(), x, iris.Labels, targets,
+            n, d, k, lambda).Objective, result.Objective!.Value, 0, 1e-6, "weighted J at the returned θ");
+        var repeatedSet = new EncodedSet(Check.ToFloat(xr), yr, null, rows.Length, d);
+        TrainResult plain = Trainer.Train(gpu, repeatedSet, null, k, new TrainOptions { Optimizer = "lbfgs" });
+        Check.Close(plain.Objective!.Value, result.Objective.Value, 0, 1e-6, "weighted optimum vs the repeated rows' optimum");
+    }
+
+    [Fact]
     public void AWarmStartContinuesFromTheGivenTheta()
     {
         Gpu gpu = fixture.Gpu();

@@ -237,7 +237,10 @@ public static class HostStep
         return sum;
     }
 
-    /// <summary>The row's loss and hit, then z ← G = softmax(z) − y in place (softmax = exp(z − m)/s).</summary>
+    /// <summary>
+    /// The row's loss and hit, then z ← G = softmax(z) − y in place (softmax = exp(z − m)/s); for soft targets
+    /// G = (Σ_c y_c)·softmax(z) − y, the gradient of −Σ_c y_c log q_c when a weighted row's targets sum to its weight.
+    /// </summary>
     /// <param name="scratch">[K] floats of the worker's own.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe (double Loss, bool Hit) SoftmaxGradient(Span<float> z, Span<float> scratch, Batch batch, long row)
@@ -245,13 +248,15 @@ public static class HostStep
         (float max, int predicted) = Max(z);
         float sum = Exp(z, max, scratch);
         (double loss, bool hit) = Loss(z, max, MathF.Log(sum), predicted, batch, row);
-        TensorPrimitives.Multiply(scratch, 1f / sum, z);
         if (batch.Targets is null)
         {
+            TensorPrimitives.Multiply(scratch, 1f / sum, z);
             z[batch.Labels[row]] -= 1f;
             return (loss, hit);
         }
-        TensorPrimitives.Subtract(z, new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K), z);
+        var y = new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K);
+        TensorPrimitives.Multiply(scratch, TensorPrimitives.Sum(y) / sum, z);
+        TensorPrimitives.Subtract(z, y, z);
         return (loss, hit);
     }
 

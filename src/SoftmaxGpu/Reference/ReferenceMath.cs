@@ -83,12 +83,22 @@ public static class ReferenceMath
         return best;
     }
 
-    /// <summary>G = (Q − Y) / B.</summary>
+    /// <summary>
+    /// G = (m_r·Q − Y) / B, m_r = Σ_c Y[r, c]: the gradient of −Σ_c y_c log q_c with respect to z is (Σ_c y_c)·q − y,
+    /// which is Q − Y for labels and probability rows (m = 1) and keeps the weight of a weighted row (m = its weight).
+    /// </summary>
     public static double[] LogitGradient(double[] q, double[] y, int rows)
     {
+        int k = q.Length / rows;
         var g = new double[q.Length];
-        for (int i = 0; i < q.Length; i++)
-            g[i] = (q[i] - y[i]) / rows;
+        for (int r = 0; r < rows; r++)
+        {
+            double mass = 0;
+            for (int c = 0; c < k; c++)
+                mass += y[r * k + c];
+            for (int c = 0; c < k; c++)
+                g[r * k + c] = (mass * q[r * k + c] - y[r * k + c]) / rows;
+        }
         return g;
     }
 
@@ -110,7 +120,8 @@ public static class ReferenceMath
 
     /// <summary>
     /// The training objective J = mean CE + (λ/2)‖W‖² (b unpenalized) and its gradient with respect to
-    /// theta = [W | b].
+    /// theta = [W | b]. With weighted soft targets (row r's targets summing to its weight w_r) the mean CE is
+    /// (1/B) Σ_r w_r·CE_r: weights of mean 1 make it the weighted mean Σ w·CE / Σ w.
     /// </summary>
     public static (double Objective, double[] Gradient) ObjectiveAndGradient(double[] theta, double[] x,
         int[] labels, double[]? soft, int rows, int d, int k, double weightDecay)

@@ -14,11 +14,18 @@ public static class Pipeline
 {
     /// <param name="start">A saved model to continue from (warm start): its classes, standardization and θ are
     /// kept, and the data must have its feature columns; null trains from zeros with the data's own statistics.</param>
+    /// <remarks>With --weight-column or --target-columns the tables hold those columns (<see cref="Weighting.Load"/>):
+    /// they are taken out here, and the rest are the features.</remarks>
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Table train, Table? validation,
         TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
+        (train, float[]? targets, float[]? sampleWeights) = Weighting.TakeColumns(train, options, weightsNeeded: true);
+        validation = validation is null ? null : Weighting.TakeColumns(validation, options, weightsNeeded: false).Table;
         start?.CheckColumns(train.FeatureNames, train.Source);
-        string[] classes = start?.Classes ?? train.DistinctClasses();
+        if (start is not null && options.TargetColumns is not null && !start.Classes.SequenceEqual(options.TargetColumns))
+            throw new ArgumentException($"--target-columns ({string.Join(",", options.TargetColumns)}) must be the classes of " +
+                                        $"--init-model, in its order ({string.Join(",", start.Classes)})");
+        string[] classes = start?.Classes ?? options.TargetColumns ?? train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
@@ -26,7 +33,9 @@ public static class Pipeline
                 $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
 
         Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim, centre: !train.Sparse);
-        EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer), classes.Length, options.LabelSmoothing);
+        EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer) with { Targets = targets }, classes.Length,
+            options.LabelSmoothing);
+        (trainSet, options) = Weighting.Apply(trainSet, classes, options, sampleWeights);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
@@ -57,6 +66,9 @@ public static class Pipeline
         if (options.LabelSmoothing > 0)
             throw new ArgumentException($"--label-smoothing trains on soft targets, which are not streamed from a .sgd file yet; " +
                                         $"train from the CSV instead ({train.Path})");
+        if (options.Weighted || options.TargetColumns is not null)
+            throw new ArgumentException("--class-weight, --weight-column and --target-columns train on weighted or soft targets, " +
+                                        $"which are not streamed from a .sgd file yet; train from the CSV instead ({train.Path})");
         Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
         IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
             : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
@@ -70,13 +82,16 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// The set with soft targets (1 − ε)·onehot(y) + ε/K for label smoothing ε (PyTorch's CrossEntropyLoss);
-    /// unchanged for ε = 0. The labels stay: the true class is still the largest target.
+    /// The set with soft targets (1 − ε)·onehot(y) + ε/K for label smoothing ε (PyTorch's CrossEntropyLoss), or
+    /// (1 − ε)·y + ε/K where the set has probability targets y; unchanged for ε = 0. The labels stay: the true class
+    /// is still the largest target.
     /// </summary>
     public static EncodedSet Smoothed(EncodedSet set, int k, float epsilon)
     {
         if (epsilon <= 0)
             return set;
+        if (set.Targets is float[] soft)
+            return set with { Targets = soft.Select(y => (1 - epsilon) * y + epsilon / k).ToArray() };
         var targets = new float[(long)set.Rows * k];
         targets.AsSpan().Fill(epsilon / k);
         for (int r = 0; r < set.Rows; r++)
@@ -161,6 +176,9 @@ public static class Pipeline
             model.CheckColumns(reader.FeatureNames, data);
             return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
         }
+        if (labelsNeeded && label is null && model.LabelName.Length == 0)
+            throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
+                                        $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
             LibSvmOptions.For(model.FeatureNames, "the model"));
         model.CheckColumns(table.FeatureNames, table.Source);

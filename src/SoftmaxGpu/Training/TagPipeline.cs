@@ -26,6 +26,9 @@ public static class TagPipeline
             throw new ArgumentException("--init-model: the model is multiclass (softmax); multi-label training continues only a multi-label model");
         if (options.LabelSmoothing > 0)
             throw new ArgumentException("--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training");
+        if (options.Weighted || options.TargetColumns is not null)
+            throw new ArgumentException("--class-weight, --weight-column and --target-columns apply to one class per row; " +
+                                        "multi-label training does not take them yet");
         start?.CheckColumns(train.FeatureNames, train.Source);
         if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
             throw new DataFormatException(

@@ -34,7 +34,7 @@ public sealed record TrainOptions
     public float Momentum { get; init; } = DefaultMomentum;
     /// <summary>--nesterov: Nesterov momentum for SGD.</summary>
     public bool Nesterov { get; init; }
-    /// <summary>--weight-decay: λ ≥ 0 of J = mean loss + (λ/2)‖W‖²; null: 1/(C·N).</summary>
+    /// <summary>--weight-decay: λ ≥ 0 of J = mean loss + (λ/2)‖W‖²; null: 1/(C·N), or 1/(C·Σw) with weights.</summary>
     public float? WeightDecay { get; init; }
     /// <summary>--C: scikit-learn's inverse regularization strength, λ = 1/(C·N); null: <see cref="DefaultC"/>.</summary>
     public double? C { get; init; }
@@ -63,6 +63,30 @@ public sealed record TrainOptions
     /// (1 − ε)·onehot(y) + ε/K, trained as soft targets. The validation loss stays the plain cross-entropy.
     /// </summary>
     public float LabelSmoothing { get; init; }
+
+    /// <summary>
+    /// --class-weight: <see cref="Weighting.Balanced"/> (w_c = N/(K·n_c), scikit-learn's) or "name=w,name=w,…"
+    /// (classes not named get 1); null: every class 1. See <see cref="Weighting"/> for the objective.
+    /// </summary>
+    public string? ClassWeight { get; init; }
+
+    /// <summary>--weight-column: a CSV column of per-row weights ≥ 0, not a feature; null: every row 1.</summary>
+    public string? WeightColumn { get; init; }
+
+    /// <summary>
+    /// --target-columns: K CSV columns holding each row's class probabilities, the classes in that order; they are
+    /// not features, and the data has no label column. null: a label column.
+    /// </summary>
+    public string[]? TargetColumns { get; init; }
+
+    /// <summary>
+    /// Σ_i w_i over the training rows, set by <see cref="Pipeline"/> when rows are weighted: λ's default is then
+    /// 1/(C·Σw), scikit-learn's with the same weights. null: unweighted (λ = 1/(C·N)).
+    /// </summary>
+    public double? WeightSum { get; init; }
+
+    /// <summary>Whether class or sample weights were asked for.</summary>
+    public bool Weighted => ClassWeight is not null || WeightColumn is not null;
 
     /// <summary>
     /// The gradient kernels: true forces the fused single pass, false one kernel per operation; null (the
@@ -98,6 +122,14 @@ public sealed record TrainOptions
             throw new ArgumentException($"stream block rows must be > 0, got {StreamBlockRows}");
         if (LabelSmoothing is < 0 or >= 1 || float.IsNaN(LabelSmoothing))
             throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (ClassWeight is not null)
+            Weighting.Parse(ClassWeight);
+        if (WeightColumn is "")
+            throw new ArgumentException("--weight-column must name a column, got an empty name");
+        if (TargetColumns is not null)
+            Weighting.CheckTargetColumns(TargetColumns, WeightColumn);
+        if (WeightSum is double sum && !(sum > 0 && double.IsFinite(sum)))
+            throw new ArgumentException($"the weights' sum must be > 0 and finite, got {sum}");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be >= 0, got {Patience}");
         if (Patience > 0 && optimizer is { FullBatch: true })

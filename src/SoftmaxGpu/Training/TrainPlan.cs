@@ -19,6 +19,9 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     /// <summary>N: training rows.</summary>
     public int Rows { get; init; }
 
+    /// <summary>Whether the rows are weighted: the objective's loss is then Σ w·CE / Σ w (<see cref="Weighting"/>).</summary>
+    public bool Weighted { get; init; }
+
     /// <summary>Rows of one gradient computation: a batch, or one block of a batch streamed in blocks.</summary>
     public int EngineRows => Math.Min(BatchRows, BlockRows);
 
@@ -35,16 +38,21 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             ? rows
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
         int epochs = options.Epochs ?? optimizer.DefaultEpochs(rows, batch);
+        double c = options.C ?? TrainOptions.DefaultC;
         (double lambda, string source) = options.WeightDecay is float wd
             ? (wd, "--weight-decay")
-            : (1 / ((options.C ?? TrainOptions.DefaultC) * rows),
-                $"1/(C·N) with C = {options.C ?? TrainOptions.DefaultC:G6}, as scikit-learn's LogisticRegression");
+            : options.WeightSum is double weights
+                ? (1 / (c * weights),
+                    $"1/(C·Σw) with C = {c:G6} and Σw = {weights:G8} the training rows' weights, as scikit-learn's " +
+                    "LogisticRegression with the same sample and class weights")
+                : (1 / (c * rows), $"1/(C·N) with C = {c:G6}, as scikit-learn's LogisticRegression");
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
             options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
                 : BlockRowsFor(budget, rows, dim, k, validationRows, batch))
         {
             Rows = rows,
+            Weighted = options.WeightSum is not null,
         };
     }
 

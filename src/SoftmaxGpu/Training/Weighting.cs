@@ -1,0 +1,242 @@
+using System.Globalization;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Class weights (--class-weight), sample weights (--weight-column) and probability targets (--target-columns),
+/// all trained as target mass.
+///
+/// Row i's weight is w_i = s_i·Σ_c cw_c·y_ic: its sample weight s_i (1 without a weight column) times its target row
+/// y_i (one-hot of its label, or its probabilities) weighted by class. For a label that is s_i·cw_{y_i}, scikit-learn's
+/// sample_weight × class_weight. The objective is
+///     J = Σ_i w_i·CE_i / Σ_i w_i + (λ/2)‖W‖²,   λ = 1/(C·Σ_i w_i) by default,
+/// scikit-learn's C·Σ_i w_i·CE_i + ½‖W‖² divided by C·Σw: the same optimum with the same weights and C (for a soft
+/// target, w_i·CE_i reads Σ_c s_i·cw_c·y_ic·(−log q_ic), each class's term weighted by its class).
+///
+/// The device sees only targets: row i's target row is t_i = (N/Σw)·s_i·(cw ⊙ y_i), whose mass w'_i = w_i·N/Σw has
+/// mean 1 over the training rows. The kernels' loss −Σ_c t_c log q_c is then w'_i·CE_i and their gradient
+/// (Σ_c t_c)·q − t its gradient, so the usual batch mean (scale 1/B) is the weighted mean over a full batch, and over
+/// a mini-batch an unbiased estimate of it. The validation loss stays the unweighted mean.
+/// REVIEW: the training accuracy takes a row's largest target as its true class, so a row of weight 0 (all-zero
+/// targets) counts as class 0's; the kernels would need the labels beside the targets to do better.
+/// </summary>
+public static class Weighting
+{
+    /// <summary>--class-weight balanced: w_c = N/(K·n_c), scikit-learn's class_weight='balanced'.</summary>
+    public const string Balanced = "balanced";
+
+    /// <summary>A probability row may differ from 1 by this much (|Σ_c y_c − 1| ≤ 1e-4); it is then divided by its sum.</summary>
+    public const double TargetSumTolerance = 1e-4;
+
+    /// <summary>
+    /// --class-weight's (class, weight) pairs from "name=w,name=w,…", or null for <see cref="Balanced"/>; a malformed
+    /// spec, a weight that is negative or not finite, or a class named twice is an error saying what is expected.
+    /// </summary>
+    public static IReadOnlyList<(string Name, double Weight)>? Parse(string spec)
+    {
+        if (spec.Trim() == Balanced)
+            return null;
+        var pairs = new List<(string Name, double Weight)>();
+        foreach (string part in spec.Split(','))
+        {
+            int at = part.LastIndexOf('=');
+            string name = at < 0 ? "" : part[..at].Trim();
+            string text = at < 0 ? "" : part[(at + 1)..].Trim();
+            if (name.Length == 0 || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double weight))
+                throw new ArgumentException(
+                    $"--class-weight must be '{Balanced}' or class=weight pairs separated by commas (e.g. a=2,b=0.5), got '{spec}'");
+            if (!(weight >= 0) || !double.IsFinite(weight))
+                throw new ArgumentException($"--class-weight: the weight of class '{name}' must be a finite number >= 0, got {text}");
+            if (pairs.Any(p => p.Name == name))
+                throw new ArgumentException($"--class-weight names class '{name}' twice");
+            pairs.Add((name, weight));
+        }
+        return pairs;
+    }
+
+    /// <summary>--target-columns: at least two distinct, non-empty names, none of them the weight column.</summary>
+    public static void CheckTargetColumns(IReadOnlyList<string> columns, string? weightColumn)
+    {
+        if (columns.Count < 2)
+            throw new ArgumentException($"--target-columns needs at least two columns (one per class), got {columns.Count}");
+        if (columns.Any(c => c.Length == 0))
+            throw new ArgumentException("--target-columns: a column name is empty");
+        if (columns.Distinct(StringComparer.Ordinal).Count() != columns.Count)
+            throw new ArgumentException($"--target-columns names a column twice ({string.Join(",", columns)})");
+        if (weightColumn is not null && columns.Contains(weightColumn, StringComparer.Ordinal))
+            throw new ArgumentException($"--weight-column '{weightColumn}' is also one of --target-columns");
+    }
+
+    /// <summary>
+    /// A table for <c>train</c> (<paramref name="training"/>) or its validation: with --target-columns every other
+    /// column is a feature and each row's label is the class of its largest target (the first of equal ones). The
+    /// target and weight columns are checked here, while rows still match the file's lines, and stay in the table
+    /// (so a split keeps them with their rows) until <see cref="TakeColumns"/> takes them out.
+    /// </summary>
+    public static Table Load(string path, string? label, TrainOptions options, bool training,
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
+    {
+        string[]? columns = options.TargetColumns;
+        if (columns is not null && label is not null)
+            throw new ArgumentException("give --label or --target-columns, not both: with --target-columns the classes are those columns");
+        Table table = columns is null
+            ? DataSource.Load(path, label, testSplit: !training, format: format, libsvm: libsvm)
+            : DataSource.Load(path, TableColumns.NoLabel, testSplit: !training, labelOptional: true, format, libsvm);
+        (_, float[]? targets, _) = TakeColumns(table, options, training, row => TableColumns.Where(table.Source, row));
+        if (targets is null)
+            return table;
+        var labels = new string[table.Rows];
+        for (int r = 0; r < table.Rows; r++)
+            labels[r] = columns![ArgMax(targets.AsSpan(r * columns.Length, columns.Length))];
+        return new Table(table.Source, table.FeatureNames, "", table.Features, labels);
+    }
+
+    /// <summary>
+    /// The table without its target and weight columns, the targets [N, K] (each row divided by its sum) and the
+    /// sample weights [N]; null where the option is not given, or for weights where not <paramref name="weightsNeeded"/>
+    /// (a validation table may lack the column). Bad values are errors naming <paramref name="where"/>(row).
+    /// </summary>
+    public static (Table Table, float[]? Targets, float[]? Weights) TakeColumns(Table table, TrainOptions options,
+        bool weightsNeeded, Func<int, string>? where = null)
+    {
+        where ??= row => $"{table.Source}: row {row + 1}";
+        float[]? weights = null, targets = null;
+        if (options.WeightColumn is string column && (weightsNeeded || table.FeatureNames.Contains(column, StringComparer.Ordinal)))
+        {
+            (table, weights) = TableColumns.Take(table, [column], "--weight-column");
+            CheckSampleWeights(weights, column, table.Source, where);
+            if (!weightsNeeded)
+                weights = null;
+        }
+        if (options.TargetColumns is string[] columns)
+        {
+            (table, targets) = TableColumns.Take(table, columns, "--target-columns");
+            Normalize(targets, columns, where);
+        }
+        return (table, targets, weights);
+    }
+
+    /// <summary>Each weight finite and ≥ 0, and not all zero; else an error naming the row's place.</summary>
+    public static void CheckSampleWeights(ReadOnlySpan<float> weights, string column, string source, Func<int, string> where)
+    {
+        bool any = false;
+        for (int r = 0; r < weights.Length; r++)
+        {
+            if (!(weights[r] >= 0) || !float.IsFinite(weights[r]))
+                throw new DataFormatException($"{where(r)}: the weight in column '{column}' is {weights[r]}; weights must be finite and >= 0");
+            any |= weights[r] > 0;
+        }
+        if (!any)
+            throw new DataFormatException($"{source}: every weight in column '{column}' is 0; at least one row must count");
+    }
+
+    /// <summary>
+    /// Checks every target row (values finite and ≥ 0, |Σ − 1| ≤ <see cref="TargetSumTolerance"/>) and divides it
+    /// by its sum, so each row's mass is 1 to float precision.
+    /// </summary>
+    public static void Normalize(Span<float> targets, IReadOnlyList<string> columns, Func<int, string> where)
+    {
+        int k = columns.Count;
+        for (int r = 0; r < targets.Length / k; r++)
+        {
+            Span<float> row = targets.Slice(r * k, k);
+            double sum = 0;
+            for (int c = 0; c < k; c++)
+            {
+                if (!(row[c] >= 0) || !float.IsFinite(row[c]))
+                    throw new DataFormatException(
+                        $"{where(r)}: the target in column '{columns[c]}' is {row[c]}; targets are probabilities, finite and >= 0");
+                sum += row[c];
+            }
+            if (Math.Abs(sum - 1) > TargetSumTolerance)
+                throw new DataFormatException(
+                    $"{where(r)}: the targets in columns {string.Join(",", columns)} sum to {sum:G9}; they are class " +
+                    $"probabilities and must sum to 1 (within {TargetSumTolerance:G2})");
+            for (int c = 0; c < k; c++)
+                row[c] = (float)(row[c] / sum);
+        }
+    }
+
+    /// <summary>
+    /// The training set with each row's target scaled by its weight, and the options with Σw (λ's default is then
+    /// 1/(C·Σw)); unchanged where no weights are asked for.
+    /// </summary>
+    public static (EncodedSet Set, TrainOptions Options) Apply(EncodedSet set, IReadOnlyList<string> classes, TrainOptions options,
+        float[]? sampleWeights)
+    {
+        if (!options.Weighted)
+            return (set, options);
+        double[]? classWeights = options.ClassWeight is string spec ? ClassWeights(spec, classes, set) : null;
+        (EncodedSet weighted, double sum) = Weighted(set, classes.Count, classWeights, sampleWeights);
+        return (weighted, options with { WeightSum = sum });
+    }
+
+    /// <summary>
+    /// cw_c per class: <see cref="Balanced"/> gives N/(K·n_c), n_c the class's target mass over the rows (its row count
+    /// for labels; not weighted by the sample weights, as scikit-learn's); named weights give theirs and 1 to the
+    /// other classes. An unknown class name is an error listing the classes.
+    /// </summary>
+    public static double[] ClassWeights(string spec, IReadOnlyList<string> classes, EncodedSet set)
+    {
+        int k = classes.Count;
+        var weights = new double[k];
+        IReadOnlyList<(string Name, double Weight)>? pairs = Parse(spec);
+        if (pairs is null)
+        {
+            double[] mass = new double[k];
+            for (int r = 0; r < set.Rows; r++)
+                for (int c = 0; c < k; c++)
+                    mass[c] += Target(set, r, c, k);
+            for (int c = 0; c < k; c++)
+                weights[c] = mass[c] > 0 ? set.Rows / (k * mass[c])
+                    : throw new ArgumentException(
+                        $"--class-weight {Balanced}: class '{classes[c]}' has no training rows, so N/(K·n_c) has no value; name the weights instead");
+            return weights;
+        }
+        Array.Fill(weights, 1.0);
+        foreach ((string name, double weight) in pairs)
+        {
+            int c = classes.ToList().IndexOf(name);
+            weights[c >= 0 ? c : throw new ArgumentException(
+                $"--class-weight names class '{name}', which is not among the classes ({string.Join(", ", classes)})")] = weight;
+        }
+        return weights;
+    }
+
+    /// <summary>
+    /// t_i = (N/Σw)·s_i·(cw ⊙ y_i) for every row (the type's summary), and Σw = Σ_i s_i·Σ_c cw_c·y_ic; all-zero
+    /// weights are an error. <paramref name="classWeights"/> and <paramref name="sampleWeights"/> may be null (all 1).
+    /// </summary>
+    public static (EncodedSet Set, double WeightSum) Weighted(EncodedSet set, int k, double[]? classWeights, float[]? sampleWeights)
+    {
+        int n = set.Rows;
+        var mass = new double[(long)n * k];
+        double sum = 0;
+        for (int r = 0; r < n; r++)
+        {
+            double s = sampleWeights?[r] ?? 1;
+            for (int c = 0; c < k; c++)
+                sum += mass[(long)r * k + c] = s * (classWeights?[c] ?? 1) * Target(set, r, c, k);
+        }
+        if (!(sum > 0))
+            throw new ArgumentException("every training row has weight 0 (sample weight × class weight): there is nothing to fit");
+        var targets = new float[mass.Length];
+        for (long i = 0; i < mass.Length; i++)
+            targets[i] = (float)(mass[i] * n / sum);
+        return (set with { Targets = targets }, sum);
+    }
+
+    /// <summary>y_rc: the soft target, or one-hot of the label.</summary>
+    private static double Target(EncodedSet set, int r, int c, int k) =>
+        set.Targets is float[] soft ? soft[(long)r * k + c] : set.Labels[r] == c ? 1 : 0;
+
+    private static int ArgMax(ReadOnlySpan<float> v)
+    {
+        int best = 0;
+        for (int c = 1; c < v.Length; c++)
+            if (v[c] > v[best])
+                best = c;
+        return best;
+    }
+}
