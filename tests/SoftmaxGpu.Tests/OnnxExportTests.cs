@@ -40,6 +40,47 @@ public sealed class OnnxExportTests(HostFixture fixture) : CliFolder("softmaxgpu
         Assert.True(ours.Predicted.Distinct().Count() == model.K, $"{file}: every class should be predicted somewhere");
     }
 
+    /// <summary>
+    /// A multi-label model (emotions, six tags) exports with the sigmoid head: ONNX Runtime's per-tag probabilities
+    /// match ours within the tolerance and its boolean label matrix is the tag set predict writes at 0.5.
+    /// </summary>
+    [Fact]
+    public void AMultiLabelModelExportsSigmoidProbabilitiesAndTagDecisions()
+    {
+        Gpu gpu = fixture.Gpu();
+        string[] tags = ["amazed-suprised", "happy-pleased", "relaxing-calm", "quiet-still", "sad-lonely", "angry-aggresive"];
+        Table table = TagTable.Load(DataPath("emotions.csv"), string.Join(',', tags));
+        SoftmaxModel model = TagPipeline.Train(gpu, table, null, ModelKind.MultiLabelColumns, tags,
+            new TrainOptions { Optimizer = Optimizers.Lbfgs.Name, Epochs = 10 }).Model;
+        string onnx = PathOf("emotions.onnx");
+        OnnxExport.Write(model, onnx);
+
+        (float[] ours, _, _) = TagPipeline.Predict(gpu, model, table, withTargets: false);
+        using var session = new InferenceSession(onnx);
+        Assert.Equal("sigmoid", session.ModelMetadata.CustomMetadataMap["activation"]);
+        Assert.Equal(typeof(bool), session.OutputMetadata[OnnxExport.LabelOutput].ElementType);
+        using var input = OrtValue.CreateTensorValueFromMemory(table.Features, [table.Rows, table.Dim]);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions,
+            [OnnxExport.FeaturesInput], [input], [OnnxExport.LabelOutput, OnnxExport.ProbabilitiesOutput]);
+        bool[] decisions = outputs[0].GetTensorDataAsSpan<bool>().ToArray();
+        float[] probabilities = outputs[1].GetTensorDataAsSpan<float>().ToArray();
+
+        Check.Close(ours.Select(p => (double)p).ToArray(), probabilities, Tolerance, 0, "emotions: ONNX Runtime's tag probabilities");
+        // Decisions where our probability is clearly on one side of 0.5 (a float32 tie at 0.5 may fall either way).
+        int compared = 0;
+        for (int i = 0; i < ours.Length; i++)
+        {
+            if (Math.Abs(ours[i] - 0.5) <= Tolerance)
+                continue;
+            Assert.True(decisions[i] == ours[i] >= 0.5f, $"element {i}: ONNX says {decisions[i]}, our σ(z) is {ours[i]}");
+            compared++;
+        }
+        Assert.True(compared > ours.Length * 0.99, $"only {compared} of {ours.Length} decisions compared");
+        Assert.Contains(true, decisions);
+        Assert.Contains(false, decisions);
+    }
+
     /// <summary>The comparison above can fail: the same graph with a mean one std off on one feature disagrees.</summary>
     [Fact]
     public void AWrongMeanInTheGraphIsCaught()

@@ -14,6 +14,8 @@ public enum OnnxActivation
 {
     /// <summary>probabilities = softmax(z) across the K classes; label = the class of the largest logit.</summary>
     Softmax,
+    /// <summary>Multi-label: probabilities = σ(z) per tag; label [N, K] bool = σ(z) ≥ 0.5 (z ≥ 0), tags in class order.</summary>
+    Sigmoid,
 }
 
 /// <summary>
@@ -26,6 +28,8 @@ public enum OnnxActivation
 ///   probabilities = Softmax(z, axis = 1)                              [N, K] float   } the head, chosen
 ///   label = Gather(classes, ArgMax(z, axis = 1, keepdims = 0))        [N] string     } by OnnxActivation
 /// </code>
+/// A multi-label model's head is Sigmoid instead: probabilities = Sigmoid(z) [N, K], and label = GreaterOrEqual(z, 0)
+/// [N, K] bool, the tags predicted at the default threshold 0.5 (their names: class_names below).
 /// The model's metadata_props carry <c>label_name</c>, <c>feature_names</c> and <c>class_names</c> (the two
 /// lists as JSON arrays of strings, in column and class-index order) and <c>activation</c>.
 /// </summary>
@@ -42,21 +46,28 @@ public static class OnnxExport
     public const string BatchDimension = "N";
 
     /// <summary>Writes the ONNX model to <paramref name="path"/> whole or not at all (<see cref="AtomicFile"/>).</summary>
-    public static void Write(SoftmaxModel model, string path, OnnxActivation activation = OnnxActivation.Softmax)
+    /// <param name="activation">The head; null: the model's own (softmax, or sigmoid for a multi-label model).</param>
+    public static void Write(SoftmaxModel model, string path, OnnxActivation? activation = null)
     {
         ModelProto proto = Build(model, activation);
         AtomicFile.Write(path, stream => proto.WriteTo(stream));
     }
 
     /// <summary>The ONNX model's bytes (a serialized ModelProto).</summary>
-    public static byte[] ToBytes(SoftmaxModel model, OnnxActivation activation = OnnxActivation.Softmax) =>
+    public static byte[] ToBytes(SoftmaxModel model, OnnxActivation? activation = null) =>
         Build(model, activation).ToByteArray();
 
-    internal static ModelProto Build(SoftmaxModel model, OnnxActivation activation)
+    /// <summary>The head a model's outputs need: softmax for one class per row, sigmoid for tags.</summary>
+    public static OnnxActivation ActivationOf(SoftmaxModel model) =>
+        model.Kind.IsMultiLabel() ? OnnxActivation.Sigmoid : OnnxActivation.Softmax;
+
+    internal static ModelProto Build(SoftmaxModel model, OnnxActivation? given)
     {
+        OnnxActivation activation = given ?? ActivationOf(model);
         Action<OnnxGraph, string, SoftmaxModel> head = activation switch
         {
             OnnxActivation.Softmax => SoftmaxHead,
+            OnnxActivation.Sigmoid => SigmoidHead,
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "no ONNX head for this activation"),
         };
         var graph = new OnnxGraph("softmaxgpu");
@@ -93,6 +104,15 @@ public static class OnnxExport
         graph.Output(ProbabilitiesOutput, DataType.Float, BatchDimension, model.K);
     }
 
+    /// <summary>Sigmoid: probabilities [N, K] = σ(z) per tag; label [N, K] bool = z ≥ 0, i.e. σ(z) ≥ 0.5.</summary>
+    private static void SigmoidHead(OnnxGraph graph, string logits, SoftmaxModel model)
+    {
+        graph.Node("Sigmoid", [logits], ProbabilitiesOutput);
+        graph.Node("GreaterOrEqual", [logits, graph.Floats("zero", [], [0f])], LabelOutput);
+        graph.Output(LabelOutput, DataType.Bool, BatchDimension, model.K);
+        graph.Output(ProbabilitiesOutput, DataType.Float, BatchDimension, model.K);
+    }
+
     private static ModelProto Model(OnnxGraph graph, SoftmaxModel model, OnnxActivation activation)
     {
         var proto = new ModelProto
@@ -100,7 +120,7 @@ public static class OnnxExport
             IrVersion = IrVersion,
             ProducerName = "softmaxgpu",
             ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString(3) ?? "",
-            DocString = $"Softmax regression exported by SoftmaxGpu: x' = (x - mean)/std, z = W x' + b, " +
+            DocString = $"{(model.Kind.IsMultiLabel() ? "Multi-label logistic regression" : "Softmax regression")} exported by SoftmaxGpu: x' = (x - mean)/std, z = W x' + b, " +
                         $"{activation.ToString().ToLowerInvariant()}(z); label column '{model.LabelName}'.",
             Graph = graph.Proto,
         };
