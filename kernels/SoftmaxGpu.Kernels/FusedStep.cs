@@ -6,7 +6,8 @@ namespace SoftmaxGpu.Kernels;
 /// <summary>
 /// The whole gradient of a batch in one pass over X, for models whose W fits beside a tile of rows in shared
 /// memory (small K): for each tile of R rows, logits Z = X·Wᵀ + b, the stable softmax, the cross-entropy,
-/// G = (Q − Y)·scale, and dW += Gᵀ·X, db += Σ G, without Z, Q or G ever leaving the chip. Each group writes
+/// G = (Q − Y)·scale, and dW += Gᵀ·X, db += Σ G, without Z, Q or G ever leaving the chip. Made for multi-label
+/// instead (<c>sigmoid</c>), step 3 is per tag: σ(z), the binary cross-entropy with logits and G = (σ(Z) − Y)·scale. Each group writes
 /// its partial [dW | db | loss | correct]; <see cref="PartialSum"/> adds the partials of all groups in a
 /// fixed order, so the result is the same on every run.
 /// </summary>
@@ -25,10 +26,13 @@ public sealed class FusedStep
     private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>> kernel;
     private readonly LaunchShape shape;
+    private readonly bool sigmoid;
 
-    public FusedStep(Accelerator accelerator, LaunchShape shape)
+    /// <param name="sigmoid">The multi-label row step (a sigmoid and binary cross-entropy per tag) instead of the softmax's.</param>
+    public FusedStep(Accelerator accelerator, LaunchShape shape, bool sigmoid = false)
     {
         this.shape = shape;
+        this.sigmoid = sigmoid;
         kernel = new(() => shape.Portable
             ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
                 ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<OpenCLVariant>)
@@ -146,11 +150,16 @@ public sealed class FusedStep
             }
             Group.Barrier();
 
-            // 3. Stable softmax, loss and G of each row, G written over its logits.
+            // 3. Stable softmax (or per-tag sigmoids), loss and G of each row, G written over its logits.
             for (int r = tid; r < rows; r += threads)
             {
                 int row = gathered ? order[first + r] : first + r;
                 int at = r * k;
+                if (batch.Sigmoid != 0)
+                {
+                    SigmoidRow(zs, at, targets, (long)row * k, k, batch.GradScale, ref loss, ref lost, ref correct);
+                    continue;
+                }
                 float max = zs[at];
                 int predicted = 0;
                 for (int c = 1; c < k; c++)
@@ -231,6 +240,32 @@ public sealed class FusedStep
         }
     }
 
+    /// <summary>
+    /// One multi-label row of K logits at zs[at…]: loss Σ_c max(z, 0) − z·y + log(1 + exp(−|z|)) (compensated into
+    /// loss/lost), a hit where every tag's decision z ≥ 0 equals y ≥ 0.5, and G = (σ(z) − y)·scale over the logits;
+    /// the arithmetic of <see cref="BinaryCrossEntropy"/>.
+    /// </summary>
+    private static void SigmoidRow(ArrayView<float> zs, int at, ArrayView<float> targets, long targetRow, int k,
+        float gradScale, ref float loss, ref float lost, ref float correct)
+    {
+        float rowLoss = 0f;
+        bool allRight = true;
+        for (int c = 0; c < k; c++)
+        {
+            float zc = zs[at + c];
+            float y = targets[targetRow + c];
+            float e = MathF.Exp(-MathF.Abs(zc));
+            float sigmoidAbs = 1f / (1f + e);
+            float q = zc >= 0f ? sigmoidAbs : e * sigmoidAbs;
+            rowLoss += (Math.Max(zc, 0f) - zc * y) + BinaryCrossEntropy.Log1P(e);
+            allRight &= (zc >= 0f) == (y >= 0.5f);
+            zs[at + c] = (q - y) * gradScale;
+        }
+        Totals.Kahan(ref loss, ref lost, rowLoss);
+        if (allRight)
+            correct += 1f;
+    }
+
     /// <summary>Compiles the kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
     public void Compile() => _ = kernel.Value;
 
@@ -297,7 +332,7 @@ public sealed class FusedStep
 
     /// <summary>The batch description for <paramref name="rows"/> rows of a D×K model on this device.</summary>
     public FusedBatch Batch(int rows, int d, int k, float gradScale, float lossScale) =>
-        new(rows, d, k, TileRows(d, k), Lanes(d, k), gradScale, lossScale);
+        new(rows, d, k, TileRows(d, k), Lanes(d, k), gradScale, lossScale, sigmoid);
 
     /// <summary>
     /// Lanes per logit: the threads a full tile leaves without a (row, class) pair of their own, shared out —

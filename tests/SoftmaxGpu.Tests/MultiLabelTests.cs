@@ -82,13 +82,22 @@ public abstract class MultiLabelTests(AcceleratorFixture fixture)
         (double objective, double[] gradient) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, x, y, b, d, k, 0);
 
         using var set = new DeviceSet(gpu.Accelerator, new EncodedSet(Check.ToFloat(x), new int[b], Check.ToFloat(y), b, d));
-        using var engine = new GradientEngine(gpu, SigmoidCrossEntropy.Instance, d, k, b, softTargets: true);
-        Assert.False(engine.Fused);
-        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
-        engine.ResetTotals();
-        engine.Gradient(set, default, b, 1f / b);
-        Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, $"multi-label gradient {b}×{d}×{k}");
-        Check.Close(objective, engine.ReadTotals().Loss, 1e-6, 1e-5, $"multi-label loss {b}×{d}×{k}");
+        // Both device paths where the fused pass fits (the host engine has one path), through a shuffled order too.
+        bool fits = !gpu.Host && SigmoidCrossEntropy.Instance.FusedPass(gpu.Kernels).Fits(d, k);
+        int[] reversed = Enumerable.Range(0, b).Reverse().ToArray();
+        using var order = gpu.Accelerator.Allocate1D(reversed);
+        foreach (bool fused in fits ? new[] { false, true } : [false])
+            foreach (bool gathered in new[] { false, true })
+            {
+                using var engine = new GradientEngine(gpu, SigmoidCrossEntropy.Instance, d, k, b, fused, softTargets: true);
+                Assert.Equal(fused, engine.Fused);
+                engine.Theta.CopyFromCPU(Check.ToFloat(theta));
+                engine.ResetTotals();
+                engine.Gradient(set, gathered ? order.View : default, b, 1f / b);
+                string what = $"multi-label {b}×{d}×{k}, fused {fused}, gathered {gathered}";
+                Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, $"{what}: gradient");
+                Check.Close(objective, engine.ReadTotals().Loss, 1e-6, 1e-5, $"{what}: loss");
+            }
     }
 
     [Fact]

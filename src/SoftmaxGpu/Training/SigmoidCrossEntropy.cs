@@ -35,15 +35,15 @@ public sealed class SigmoidCrossEntropy : ILoss
         Kernels(kernels).Gradient.Launch(outputs, targets, rows, k, scale, outputs);
     }
 
-    /// <summary>No fused pass: the per-operation path computes the gradient.</summary>
-    public FusedStep? FusedPass(KernelSet kernels) => null;
+    /// <summary>The fused pass with the multi-label row step (where W fits in shared memory).</summary>
+    public FusedStep FusedPass(KernelSet kernels) => Kernels(kernels).Fused;
 
     public RowLoss HostRows => RowLoss.SigmoidCrossEntropy;
 
     private static SigmoidKernels Kernels(KernelSet kernels) =>
-        kernels.Get((accelerator, shape) => new SigmoidKernels(
-            new BinaryCrossEntropy(accelerator, shape, kernels.PartialSum), new SigmoidGradient(accelerator, shape)));
+        kernels.Get((accelerator, shape) => new SigmoidKernels(new BinaryCrossEntropy(accelerator, shape, kernels.PartialSum),
+            new SigmoidGradient(accelerator, shape), new FusedStep(accelerator, shape, sigmoid: true)));
 
-    /// <summary>This loss's kernels, made once per kernel set.</summary>
-    private sealed record SigmoidKernels(BinaryCrossEntropy Forward, SigmoidGradient Gradient);
+    /// <summary>This loss's kernels, made once per kernel set (the fused pass compiles at its first launch).</summary>
+    private sealed record SigmoidKernels(BinaryCrossEntropy Forward, SigmoidGradient Gradient, FusedStep Fused);
 }
