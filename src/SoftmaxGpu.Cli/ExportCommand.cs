@@ -28,7 +28,7 @@ public static class ExportCommand
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             string path = parse.GetValue(onnx)!;
             OnnxExport.Write(trained, path);
-            output.WriteLine($"onnx: {path} (opset {OnnxExport.Opset}, {trained.D} features, {trained.K} classes)");
+            output.WriteLine($"onnx: {path} (opset {OnnxExport.Opset}, {trained.D} features, {trained.K} {(trained.Kind.IsMultiLabel() ? "tags, sigmoid head" : "classes")})");
             return 0;
         }));
         return command;
