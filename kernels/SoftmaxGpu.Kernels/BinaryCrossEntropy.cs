@@ -15,16 +15,11 @@ public sealed class BinaryCrossEntropy
 {
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<int>> kernel;
-    private readonly LaunchShape shape;
-    private readonly PartialSum sum;
-    // [groups, 2]: each group's (scale·Σ loss, correct); shared by the launches of one stream, which run in order.
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> partials;
+    private readonly RowTotals totals;
 
     public BinaryCrossEntropy(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
-        this.shape = shape;
-        this.sum = sum;
-        partials = accelerator.Allocate1D<float>(2L * MaxGroups);
+        totals = new RowTotals(accelerator, shape, sum);
         kernel = shape.Portable
             ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, ArrayView<int>>(BinaryCrossEntropyKernel<OpenCLVariant>)
@@ -84,18 +79,7 @@ public sealed class BinaryCrossEntropy
                 rowsCorrect += 1f;
         }
 
-        float lossSum = GroupReduce.Sum(scratch, threadLoss - lost);
-        float correctSum = GroupReduce.Sum(scratch, rowsCorrect);
-        if (tid == 0 && Grid.DimX == 1)
-        {
-            Totals.AddLoss(loss, scale * lossSum);
-            correct[0] += Totals.Count(correctSum);
-        }
-        else if (tid == 0)
-        {
-            partials[2 * Grid.IdxX] = scale * lossSum;
-            partials[2 * Grid.IdxX + 1] = correctSum;
-        }
+        RowTotals.Write(scratch, threadLoss - lost, rowsCorrect, scale, partials, loss, correct);
     }
 
     /// <summary>
@@ -108,19 +92,12 @@ public sealed class BinaryCrossEntropy
         return u == 1f ? x : MathF.Log(u) * (x / (u - 1f));
     }
 
-    /// <summary>Most groups a launch uses: the partial buffer's rows.</summary>
-    private int MaxGroups => shape.Multiprocessors * CrossEntropy.GroupsPerMultiprocessor;
-
     /// <summary>Q = σ(Z) over [rows, K]; with targets, adds scale·Σ loss and the subset-correct count to the totals.</summary>
     public void Launch(ArrayView<float> z, ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> q,
         ArrayView<float> loss, ArrayView<int> correct)
     {
-        int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
-        int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
-        int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
-        kernel(new KernelConfig(groups, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
-            z, targets, rows, k, scale, q, partials.View, loss, correct);
-        if (groups > 1)
-            sum.Launch(partials.View, groups, 2, default, loss, correct);
+        KernelConfig config = totals.Config(rows);
+        kernel(config, z, targets, rows, k, scale, q, totals.Partials, loss, correct);
+        totals.Finish(config, loss, correct);
     }
 }

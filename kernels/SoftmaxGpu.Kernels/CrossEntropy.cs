@@ -13,22 +13,14 @@ namespace SoftmaxGpu.Kernels;
 /// </summary>
 public sealed class CrossEntropy
 {
-    /// <summary>Groups per multiprocessor: enough to keep the device reading while each group's partial stays tiny.</summary>
-    public const int GroupsPerMultiprocessor = 4;
-
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>,
         int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<int>> kernel;
-    private readonly LaunchShape shape;
-    private readonly PartialSum sum;
-    // [groups, 2]: allocated once with the kernels; launches on one stream run in order, so they can share it.
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> partials;
+    private readonly RowTotals totals;
 
     /// <param name="sum">The partial-sum kernel, shared with the rest of the kernel set.</param>
     public CrossEntropy(Accelerator accelerator, LaunchShape shape, PartialSum sum)
     {
-        this.shape = shape;
-        this.sum = sum;
-        partials = accelerator.Allocate1D<float>(2L * MaxGroups);
+        totals = new RowTotals(accelerator, shape, sum);
         kernel = shape.Portable
             ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>,
                 ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<int>>(CrossEntropyKernel<OpenCLVariant>)
@@ -97,33 +89,15 @@ public sealed class CrossEntropy
                 rowsCorrect += 1f;
         }
 
-        float lossSum = GroupReduce.Sum(scratch, threadLoss - lost);
-        float correctSum = GroupReduce.Sum(scratch, rowsCorrect);
-        if (tid == 0 && Grid.DimX == 1)
-        {
-            Totals.AddLoss(loss, scale * lossSum);
-            correct[0] += Totals.Count(correctSum);
-        }
-        else if (tid == 0)
-        {
-            partials[2 * Grid.IdxX] = scale * lossSum;
-            partials[2 * Grid.IdxX + 1] = correctSum;
-        }
+        RowTotals.Write(scratch, threadLoss - lost, rowsCorrect, scale, partials, loss, correct);
     }
-
-    /// <summary>Most groups a launch uses: the partial buffer's rows.</summary>
-    private int MaxGroups => shape.Multiprocessors * GroupsPerMultiprocessor;
 
     /// <summary>Adds scale·Σ loss and the correct count of <paramref name="rows"/> rows to the totals.</summary>
     public void Launch(ArrayView<float> z, ArrayView<float> rowStats, ArrayView<int> labels,
         ArrayView<float> targets, int rows, int k, float scale, ArrayView<float> loss, ArrayView<int> correct)
     {
-        int threads = Math.Min(shape.ReductionGroup, LaunchShape.CeilPow2(Math.Max(1, rows)));
-        int perGroup = Math.Max(threads, shape.ReductionRowsPerGroup);
-        int groups = Math.Clamp((rows + perGroup - 1) / perGroup, 1, MaxGroups);
-        kernel(new KernelConfig(groups, threads, shape.Shared(threads, LaunchShape.MaxReductionGroup)),
-            z, rowStats, labels, targets, rows, k, scale, partials.View, loss, correct);
-        if (groups > 1)
-            sum.Launch(partials.View, groups, 2, default, loss, correct);
+        KernelConfig config = totals.Config(rows);
+        kernel(config, z, rowStats, labels, targets, rows, k, scale, totals.Partials, loss, correct);
+        totals.Finish(config, loss, correct);
     }
 }

@@ -8,7 +8,7 @@ namespace SoftmaxGpu.Data;
 /// with the file, line, column and what was expected. <see cref="CsvTableReader"/> (whole table) and
 /// <see cref="SgdConverter"/> (streaming to a .sgd file) both read through it, so both say the same.
 /// </summary>
-public sealed class CsvRowReader : IDisposable
+public sealed class CsvRowReader : IRowReader, IDisposable
 {
     private readonly CsvReader csv;
     private readonly string[] header;

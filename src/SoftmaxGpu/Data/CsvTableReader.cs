@@ -14,22 +14,7 @@ public static class CsvTableReader
         bool emptyLabels = false)
     {
         using var reader = new CsvRowReader(path, labelColumn, labelOptional, emptyLabels);
-        var features = new List<float>();
-        var labels = new List<string>();
-        var row = new float[reader.Dim];
-        long limit = maxValues ?? Array.MaxLength;
-        while (reader.Next(row, out string label))
-        {
-            if (features.Count + (long)row.Length > limit)
-                throw new DataFormatException(
-                    $"{path}: more than {limit:N0} feature values (row {labels.Count + 1} of {reader.Dim} features), more " +
-                    $"than one array holds: a CSV is read whole for training. Convert it (softmaxgpu convert --data " +
-                    $"{path} --out FILE.sgd) and use the .sgd file, which is read in blocks.");
-            features.AddRange(row);
-            labels.Add(label);
-        }
-        if (labels.Count == 0)
-            throw reader.NoRows();
-        return new Table(path, reader.FeatureNames, reader.LabelName, features.ToArray(), labels.ToArray());
+        (float[] features, string[] labels) = RowTables.ReadAll(reader, path, "a CSV is read whole for training", maxValues);
+        return new Table(path, reader.FeatureNames, reader.LabelName, features, labels);
     }
 }

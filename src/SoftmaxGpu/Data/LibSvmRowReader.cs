@@ -12,7 +12,7 @@ namespace SoftmaxGpu.Data;
 /// D is given (<see cref="LibSvmOptions.Features"/>) or, if not, found in a first pass over the file: the
 /// largest index. <see cref="LibSvmTableReader"/> and <see cref="SgdConverter"/> both read through it.
 /// </summary>
-public sealed class LibSvmRowReader : IDisposable
+public sealed class LibSvmRowReader : IRowReader, IDisposable
 {
     private readonly StreamReader text;
     private readonly LibSvmOptions options;

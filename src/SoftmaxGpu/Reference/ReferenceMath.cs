@@ -131,15 +131,22 @@ public static class ReferenceMath
         double[] z = Logits(x, w, b, rows, d, k);
         (double[] q, double[] lse) = Softmax(z, rows, k);
         double[] y = Targets(labels, soft, rows, k);
-        double objective = CrossEntropy(z, lse, y, rows, k);
         (double[] dw, double[] db) = ParameterGradient(LogitGradient(q, y, rows), x, rows, d, k);
-        var gradient = new double[theta.Length];
-        for (int i = 0; i < k * d; i++)
+        return Penalized(CrossEntropy(z, lse, y, rows, k), dw, db, w, weightDecay);
+    }
+
+    /// <summary>J = loss + (λ/2)‖W‖² and ∇J = [dW + λW | db]: the L2 penalty on W (b unpenalized) added to a mean loss.</summary>
+    private static (double Objective, double[] Gradient) Penalized(double loss, double[] dw, double[] db, double[] w,
+        double weightDecay)
+    {
+        var gradient = new double[dw.Length + db.Length];
+        double objective = loss;
+        for (int i = 0; i < dw.Length; i++)
         {
             objective += 0.5 * weightDecay * w[i] * w[i];
             gradient[i] = dw[i] + weightDecay * w[i];
         }
-        Array.Copy(db, 0, gradient, k * d, k);
+        Array.Copy(db, 0, gradient, dw.Length, db.Length);
         return (objective, gradient);
     }
 
@@ -214,14 +221,6 @@ public static class ReferenceMath
         for (int i = 0; i < q.Length; i++)
             g[i] = (q[i] - y[i]) / rows;
         (double[] dw, double[] db) = ParameterGradient(g, x, rows, d, k);
-        double objective = BinaryCrossEntropy(z, y, rows);
-        var gradient = new double[theta.Length];
-        for (int i = 0; i < k * d; i++)
-        {
-            objective += 0.5 * weightDecay * w[i] * w[i];
-            gradient[i] = dw[i] + weightDecay * w[i];
-        }
-        Array.Copy(db, 0, gradient, k * d, k);
-        return (objective, gradient);
+        return Penalized(BinaryCrossEntropy(z, y, rows), dw, db, w, weightDecay);
     }
 }
