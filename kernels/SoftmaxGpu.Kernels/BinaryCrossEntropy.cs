@@ -64,22 +64,32 @@ public sealed class BinaryCrossEntropy
             for (int c = 0; c < k; c++)
             {
                 float zc = z[row + c];
-                float e = MathF.Exp(-MathF.Abs(zc)); // in (0, 1]: never overflows
-                float sigmoidAbs = 1f / (1f + e);    // σ(|z|)
-                q[row + c] = zc >= 0f ? sigmoidAbs : e * sigmoidAbs;
-                if (withLoss)
-                {
-                    float yc = targets[row + c];
-                    rowLoss += (Math.Max(zc, 0f) - zc * yc) + Log1P(e);
-                    allRight &= (zc >= 0f) == (yc >= 0.5f);
-                }
+                float yc = withLoss ? targets[row + c] : 0f;
+                q[row + c] = Tag(zc, yc, out float tagLoss);
+                rowLoss += tagLoss;
+                allRight &= (zc >= 0f) == (yc >= 0.5f);
             }
-            Totals.Kahan(ref threadLoss, ref lost, rowLoss);
-            if (withLoss && allRight)
-                rowsCorrect += 1f;
+            if (withLoss)
+            {
+                Totals.Kahan(ref threadLoss, ref lost, rowLoss);
+                rowsCorrect += allRight ? 1f : 0f;
+            }
         }
 
         RowTotals.Write(scratch, threadLoss - lost, rowsCorrect, scale, partials, loss, correct);
+    }
+
+    /// <summary>
+    /// One tag: returns σ(z), and its binary cross-entropy with logits max(z, 0) − z·y + log(1 + exp(−|z|)) in
+    /// <paramref name="loss"/>. exp(−|z|) is in (0, 1], so nothing overflows; σ is never taken a log of.
+    /// Every engine's multi-label arithmetic (this kernel, the fused pass, the host engine) is this function.
+    /// </summary>
+    public static float Tag(float z, float y, out float loss)
+    {
+        float e = MathF.Exp(-MathF.Abs(z));
+        float sigmoidAbs = 1f / (1f + e); // σ(|z|)
+        loss = (Math.Max(z, 0f) - z * y) + Log1P(e);
+        return z >= 0f ? sigmoidAbs : e * sigmoidAbs;
     }
 
     /// <summary>

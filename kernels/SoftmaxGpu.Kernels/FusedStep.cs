@@ -254,10 +254,8 @@ public sealed class FusedStep
         {
             float zc = zs[at + c];
             float y = targets[targetRow + c];
-            float e = MathF.Exp(-MathF.Abs(zc));
-            float sigmoidAbs = 1f / (1f + e);
-            float q = zc >= 0f ? sigmoidAbs : e * sigmoidAbs;
-            rowLoss += (Math.Max(zc, 0f) - zc * y) + BinaryCrossEntropy.Log1P(e);
+            float q = BinaryCrossEntropy.Tag(zc, y, out float tagLoss);
+            rowLoss += tagLoss;
             allRight &= (zc >= 0f) == (y >= 0.5f);
             zs[at + c] = (q - y) * gradScale;
         }

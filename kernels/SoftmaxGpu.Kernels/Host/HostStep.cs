@@ -287,14 +287,10 @@ public static class HostStep
         bool allRight = true;
         for (int c = 0; c < z.Length; c++)
         {
-            float e = MathF.Exp(-MathF.Abs(z[c]));
-            float sigmoidAbs = 1f / (1f + e);
-            q[c] = z[c] >= 0f ? sigmoidAbs : e * sigmoidAbs;
-            if (y is not null)
-            {
-                loss += (Math.Max(z[c], 0f) - z[c] * y[c]) + BinaryCrossEntropy.Log1P(e);
-                allRight &= (z[c] >= 0f) == (y[c] >= 0.5f);
-            }
+            float yc = y is null ? 0f : y[c];
+            q[c] = BinaryCrossEntropy.Tag(z[c], yc, out float tagLoss);
+            loss += tagLoss;
+            allRight &= (z[c] >= 0f) == (yc >= 0.5f);
         }
         return (0f, 0f, loss, withLoss && allRight);
     }
