@@ -20,7 +20,11 @@ public static class TrainCommand
             Description = $"Training data: a CSV file with a header, a LIBSVM file (see --format), a .sgd file (softmaxgpu convert), or a folder of MNIST IDX files (its train-* files); default: {BundledData.IrisHelp}.",
             DefaultValueFactory = _ => BundledData.IrisPath(),
         };
-        var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column; a .sgd file's is fixed by convert)." };
+        var label = new Option<string?>("--label")
+        {
+            Description = "Label column of the CSV (default: the last column; a .sgd file's is fixed by convert). With --multi-label: " +
+                          "the tags column, or two or more comma-separated 0/1 tag columns. Not with --target-columns.",
+        };
         var model = new Option<string>("--model")
         {
             Description = "Where to write the model file.",
