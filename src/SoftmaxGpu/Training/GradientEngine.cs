@@ -94,6 +94,8 @@ public sealed class GradientEngine : IDisposable
     public ILoss Loss { get; }
     /// <summary>The processes training together; Grad and the totals are summed over them (<see cref="Reduce"/>).</summary>
     public ICommunicator Ranks { get; }
+    /// <summary>Wall time spent in all-reduces so far, copies to and from the host included (zero alone).</summary>
+    public TimeSpan ReduceTime { get; private set; }
     public int D { get; }
     public int K { get; }
     public int BatchRows { get; }
@@ -191,6 +193,7 @@ public sealed class GradientEngine : IDisposable
     /// </summary>
     private void AllReduce(bool gradient, int? batchRows, bool totals)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int p = gradient ? (int)grad.Length : 0, weight = batchRows is null ? 0 : 1;
         var buffer = new double[p + weight + (totals ? 2 : 0)];
         if (gradient)
@@ -219,6 +222,7 @@ public sealed class GradientEngine : IDisposable
             lossTotal.CopyFromCPU([(float)loss, (float)(loss - (float)loss)]);
             correctTotal.CopyFromCPU([checked((int)buffer[p + weight + 1])]);
         }
+        ReduceTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
     private void GradientInto(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
