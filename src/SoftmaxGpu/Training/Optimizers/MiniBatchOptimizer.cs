@@ -37,11 +37,13 @@ public abstract class MiniBatchOptimizer : IOptimizer
         Context = context;
         TrainingData train = context.Train;
         int batch = context.Plan.BatchRows;
-        FullBatch = batch >= context.Plan.MostRows; // alone: the set's rows; across ranks, every rank decides alike
+        // The largest shard's rows (the set's alone, or where the plan was made by hand): every rank decides alike.
+        int most = Math.Max(context.Plan.MostRows, train.Rows);
+        FullBatch = batch >= most;
         order = FullBatch ? null : context.Gpu.Accelerator.Allocate1D<int>(train.BlockRows);
         if (order is not null && train.CanGather)
             order.CopyFromCPU(Enumerable.Range(0, train.BlockRows).ToArray());
-        stepsPerEpoch = (context.Plan.MostRows + batch - 1) / batch; // 1 for a full batch
+        stepsPerEpoch = (most + batch - 1) / batch; // 1 for a full batch
         totalSteps = (long)context.Plan.Epochs * stepsPerEpoch;
     }
 
