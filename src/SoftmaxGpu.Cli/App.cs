@@ -49,7 +49,8 @@ public static class App
     }
 
     /// <summary>Runs a command body; a user-facing failure becomes one "error:" line and exit code 1.</summary>
-    public static int Guard(TextWriter error, Func<int> body)
+    /// <param name="where">Put before the message (one rank of several: "rank r: ").</param>
+    public static int Guard(TextWriter error, Func<int> body, string where = "")
     {
         try
         {
@@ -59,7 +60,7 @@ public static class App
                                        or TrainingDivergedException or IOException or UnauthorizedAccessException
                                        or AcceleratorException)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {where}{e.Message}");
             return 1;
         }
     }

@@ -55,7 +55,8 @@ public static class BenchCommand
         var stream = new Option<bool>("--stream")
         {
             Description = "Instead: a set of each shape in host memory streamed through the device under --device-memory " +
-                          "(default: a quarter of the set), its full-batch pass beside a plain host→device copy.",
+                          "(default: a quarter of the set), its full-batch pass beside a plain host→device copy. Under mpirun each rank " +
+                          "streams its shard of the rows, and rank 0 reports each rank's rows/s, their total and the all-reduce's share.",
         };
         var deviceMemory = new Option<string?>("--device-memory") { Description = "With --stream: the device memory cap (e.g. 64MiB)." };
         Option<string> device = App.DeviceOption();
@@ -66,7 +67,7 @@ public static class BenchCommand
         {
             shapes, batch, steps, epochs, kernels, copyMiB, json, stream, deviceMemory, device,
         };
-        command.SetAction(parse => App.Guard(error, () =>
+        command.SetAction(parse => Ranked.Run(output, error, (ranks, output) =>
         {
             string mode = parse.GetValue(kernels)!;
             if (mode is not ("fused" or "separate" or "both" or "auto"))
@@ -84,9 +85,9 @@ public static class BenchCommand
             if (mib is <= 0)
                 throw new ArgumentException($"--copy-mib must be > 0, got {mib}");
 
-            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+            using Gpu gpu = Ranked.OpenDevice(parse.GetValue(device)!, error, ranks);
             if (parse.GetValue(stream))
-                return Streamed(gpu, parse.GetValue(shapes) ?? [], parse.GetValue(deviceMemory), stepCount, parse.GetValue(json), output);
+                return Streamed(gpu, parse.GetValue(shapes) ?? [], parse.GetValue(deviceMemory), stepCount, parse.GetValue(json), output, ranks);
             bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU && !gpu.Host; // the emulator: small shapes
             string[] given = parse.GetValue(shapes) ?? [];
             BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : gpu.Host ? HostShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
@@ -129,7 +130,12 @@ public static class BenchCommand
     /// <summary>Shapes streamed by default: a few hundred MB of host memory.</summary>
     public static readonly string[] StreamShapes = ["200000x256x10"];
 
-    private static int Streamed(Gpu gpu, string[] given, string? cap, int repeats, bool asJson, TextWriter output)
+    /// <summary>
+    /// The streamed full-batch pass of each shape; under mpirun each rank streams its shard (N/P rows) and the pass
+    /// ends in the all-reduce, and rank 0 adds every rank's rows/s, their total and the all-reduce's share.
+    /// </summary>
+    private static int Streamed(Gpu gpu, string[] given, string? cap, int repeats, bool asJson, TextWriter output,
+        Distributed.ICommunicator ranks)
     {
         BenchShape[] problems = (given.Length > 0 ? given : StreamShapes).Select(BenchShape.Parse).ToArray();
         if (!asJson)
@@ -139,22 +145,30 @@ public static class BenchCommand
         }
         foreach (BenchShape shape in problems)
         {
-            long setBytes = 4L * shape.N * (shape.D + 1);
+            long setBytes = 4L * shape.N * (shape.D + 1) / ranks.Size;
             long deviceMemory = cap is null ? Math.Max(1, setBytes / 4) : ByteSize.Parse(cap, "--device-memory");
-            StreamResult r = Benchmark.RunStreamed(gpu, shape, deviceMemory, repeats);
+            StreamResult r = Benchmark.RunStreamed(gpu, shape, deviceMemory, repeats, ranks: ranks);
             output.WriteLine(asJson
                 ? JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["device"] = r.Device, ["N"] = shape.N, ["D"] = shape.D, ["K"] = shape.K, ["device_memory"] = r.DeviceMemory,
                     ["block_rows"] = r.BlockRows, ["blocks"] = r.Blocks, ["copy_gbs"] = r.CopyBandwidth / 1e9,
                     ["stream_gbs"] = r.StreamBandwidth / 1e9, ["ratio"] = r.Ratio, ["pass_ms"] = r.PassMs,
+                    ["ranks"] = ranks.Size, ["rows_per_s"] = r.RanksRowsPerSecond.Sum(),
+                    ["rank_rows_per_s"] = r.RanksRowsPerSecond, ["rank_allreduce_share"] = r.RanksReduceShare,
                 }, JsonOptions)
                 : $"{shape,-18} {ByteSize.Format(r.DeviceMemory),10} {r.Blocks,7} {r.CopyBandwidth / 1e9,10:F2} " +
-                  $"{r.StreamBandwidth / 1e9,12:F2} {r.Ratio,6:F2} {r.PassMs,10:F1}");
+                  $"{r.StreamBandwidth / 1e9,12:F2} {r.Ratio,6:F2} {r.PassMs,10:F1}" + PerRank(r));
             output.Flush();
         }
         return 0;
     }
+
+    /// <summary>Rows/s of each rank and in all, and each rank's share of the pass in the all-reduce.</summary>
+    private static string PerRank(StreamResult r) =>
+        "\n" + string.Join("\n", r.RanksRowsPerSecond.Select((rows, rank) =>
+            $"  rank {rank}: {rows / 1e6:F3} M rows/s, all-reduce {100 * r.RanksReduceShare[rank]:F2}% of the pass")) +
+        $"\n  total: {r.RanksRowsPerSecond.Sum() / 1e6:F3} M rows/s over {r.RanksRowsPerSecond.Length} rank(s)";
 
     private static string Row(BenchResult r) =>
         $"{r.Shape,-18} {r.Kernels,-8} {r.StepMs,10:F3} {r.FloorMs,10:F3} {r.StepOverFloor,8:F1} " +

@@ -137,10 +137,12 @@ public static class TrainCommand
         };
         foreach (Option option in dataFormat.All)
             command.Options.Add(option);
-        command.SetAction(parse => App.Guard(error, () =>
+        // Under mpirun every rank runs this on its shard of the rows; rank 0 alone prints and writes (Ranked).
+        command.SetAction(parse => Ranked.Run(output, error, (ranks, output) =>
         {
             var options = new TrainOptions
             {
+                Ranks = ranks,
                 Optimizer = parse.GetValue(optimizer)!,
                 Epochs = parse.GetValue(epochs),
                 WeightDecay = parse.GetValue(weightDecay),
@@ -159,6 +161,8 @@ public static class TrainCommand
                 TargetColumns = parse.GetValue(targetColumns)?.Split(',', StringSplitOptions.TrimEntries),
             };
             options.Validate(); // before reading the data: a bad option should not wait for a large file
+            Ranked.RequireSameStart(ranks, parse.Tokens.Select(t => t.Value), parse.GetValue(data), parse.GetValue(val),
+                parse.GetValue(initModel));
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
@@ -177,14 +181,17 @@ public static class TrainCommand
             if (start is not null)
                 output.WriteLine($"init: {parse.GetValue(initModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
-            using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+            using Gpu gpu = Ranked.OpenDevice(parse.GetValue(device)!, error, ranks);
             var clock = Stopwatch.StartNew();
-            using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)), parse.GetValue(logJson));
+            bool first = ranks.Rank == 0; // the rank that reports and writes files
+            using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)),
+                first ? parse.GetValue(logJson) : null);
             (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => train(gpu, onEpoch));
             string path = parse.GetValue(model)!;
-            ModelFile.Save(trained, path);
-            WriteSummary(output, error, trained, result, path, clock.Elapsed);
-            if (plotPath is not null)
+            if (first)
+                ModelFile.Save(trained, path);
+            WriteSummary(output, first ? error : TextWriter.Null, trained, result, path, clock.Elapsed);
+            if (plotPath is not null && first)
             {
                 Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", plotPath);
                 output.WriteLine($"plot: {plotPath}");

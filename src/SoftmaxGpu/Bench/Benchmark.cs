@@ -3,6 +3,7 @@ using System.Globalization;
 using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
+using SoftmaxGpu.Distributed;
 using SoftmaxGpu.Kernels;
 using SoftmaxGpu.Kernels.Host;
 using SoftmaxGpu.Training;
@@ -117,18 +118,23 @@ public static class Benchmark
     /// as training streams it: the median full-batch gradient pass (every block staged, copied and computed on)
     /// beside the median copy of one block from page-locked memory to the device alone.
     /// </summary>
-    public static StreamResult RunStreamed(Gpu gpu, BenchShape shape, long deviceMemory, int repeats, int seed = 1)
+    /// <param name="ranks">Across ranks, each makes and streams its shard of the N rows (seeded by its rank) and
+    /// the pass ends in the all-reduce of the gradient; the result then holds every rank's rows per second.</param>
+    public static StreamResult RunStreamed(Gpu gpu, BenchShape shape, long deviceMemory, int repeats, int seed = 1,
+        ICommunicator? ranks = null)
     {
+        ranks ??= SingleProcess.Instance;
         Accelerator accelerator = gpu.Accelerator;
-        (int n, int d, int k) = (shape.N, shape.D, shape.K);
-        var random = new Random(seed);
+        (int total, int d, int k) = (shape.N, shape.D, shape.K);
+        int n = (int)Shards.Range(total, ranks.Rank, ranks.Size).Count;
+        var random = new Random(seed + ranks.Rank);
         var features = new float[(long)n * d];
         for (long i = 0; i < features.Length; i++)
             features[i] = (float)(random.NextDouble() * 2 - 1);
         int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
         int blockRows = TrainPlan.BlockRowsFor(deviceMemory, n, d, k, 0, n);
-        using TrainingData data = TrainingData.Streamed(accelerator, new EncodedSet(features, labels, null, n, d), blockRows);
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, blockRows);
+        using TrainingData data = TrainingData.Streamed(accelerator, new EncodedSet(features, labels, null, n, d), blockRows, total);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, blockRows, ranks: ranks);
 
         using var staged = accelerator.AllocatePageLocked1D<float>((long)blockRows * d, uninitialized: true);
         using var target = accelerator.Allocate1D<float>((long)blockRows * d);
@@ -138,9 +144,19 @@ public static class Benchmark
             engine.ResetTotals();
             engine.FullBatchGradient(data);
         }, accelerator);
+        double reduceSeconds = engine.ReduceTime.TotalSeconds / (repeats + 1); // every pass's, the warm-up's too
         double setBytes = 4.0 * n * (d + 1);
+        // Every rank's rows per second and all-reduce share, gathered by one more sum (each rank fills its slots).
+        var perRank = new double[2 * ranks.Size];
+        (perRank[2 * ranks.Rank], perRank[2 * ranks.Rank + 1]) = (n / passSeconds, reduceSeconds / passSeconds);
+        ranks.Sum(perRank);
         return new StreamResult(gpu.Description, shape, deviceMemory, data.BlockRows, data.Blocks,
-            4.0 * blockRows * d / copySeconds, setBytes / passSeconds, passSeconds * 1e3);
+            4.0 * blockRows * d / copySeconds, setBytes / passSeconds, passSeconds * 1e3)
+        {
+            RanksRowsPerSecond = perRank.Where((_, i) => i % 2 == 0).ToArray(),
+            RanksReduceShare = perRank.Where((_, i) => i % 2 == 1).ToArray(),
+            ReduceMs = reduceSeconds * 1e3,
+        };
     }
 
     /// <summary>Median wall time of <paramref name="work"/>, each run between two device synchronizations.</summary>

@@ -7,4 +7,13 @@ public sealed record StreamResult(string Device, BenchShape Shape, long DeviceMe
     double CopyBandwidth, double StreamBandwidth, double PassMs)
 {
     public double Ratio => StreamBandwidth / CopyBandwidth;
+
+    /// <summary>Rows per second of each rank's pass over its shard (one entry alone).</summary>
+    public double[] RanksRowsPerSecond { get; init; } = [];
+
+    /// <summary>Each rank's share of its pass spent in the all-reduce (zeros alone).</summary>
+    public double[] RanksReduceShare { get; init; } = [];
+
+    /// <summary>This rank's mean all-reduce time per pass, host copies included.</summary>
+    public double ReduceMs { get; init; }
 }

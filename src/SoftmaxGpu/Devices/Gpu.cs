@@ -29,7 +29,9 @@ public sealed class Gpu : IDisposable
     /// first compiles every kernel; with auto, one that cannot is passed over with a line to
     /// <paramref name="notice"/>, and asked for by name it is an error that says why.
     /// </summary>
-    public static Gpu Open(string device = "auto", Action<string>? notice = null)
+    /// <param name="localRank">This process's rank on its node in a data-parallel job: it takes the backend's device
+    /// localRank mod G of the G there (<see cref="Distributed.Launch.DeviceIndex"/>); 0 alone (the first).</param>
+    public static Gpu Open(string device = "auto", Action<string>? notice = null, int localRank = 0)
     {
         Context context = Backends.CreateContext();
         try
@@ -37,12 +39,12 @@ public sealed class Gpu : IDisposable
             bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
             foreach ((Backend backend, Device? candidate, _) in Backends.Candidates(context, device))
             {
-                Accelerator accelerator = candidate!.CreateAccelerator(context);
+                Accelerator accelerator = ForRank(context, candidate!, localRank).CreateAccelerator(context);
                 var kernels = new KernelSet(accelerator);
                 string? why = Backends.WhyUnusable(accelerator, kernels);
                 if (why is null)
                     return new Gpu(context, accelerator, kernels, backend);
-                string message = $"{backend.Name} device {candidate.Name} cannot run SoftmaxGpu's kernels: {why}";
+                string message = $"{backend.Name} device {accelerator.Device.Name} cannot run SoftmaxGpu's kernels: {why}";
                 accelerator.Dispose();
                 if (!auto)
                     throw new DeviceNotFoundException(message);
@@ -55,6 +57,17 @@ public sealed class Gpu : IDisposable
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The backend's device for a rank: of the node's devices of the candidate's kind (type, GPU or not), number
+    /// local rank mod G.</summary>
+    private static Device ForRank(Context context, Device candidate, int localRank)
+    {
+        if (localRank == 0)
+            return candidate;
+        Device[] alike = context.Devices
+            .Where(d => d.AcceleratorType == candidate.AcceleratorType && Backends.IsGpu(d) == Backends.IsGpu(candidate)).ToArray();
+        return alike[Distributed.Launch.DeviceIndex(localRank, alike.Length)];
     }
 
     /// <summary>Uses an accelerator someone else owns (the tests' fixtures); disposing leaves it open.</summary>

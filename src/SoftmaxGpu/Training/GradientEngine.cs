@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
+using SoftmaxGpu.Distributed;
 using SoftmaxGpu.Kernels;
 using SoftmaxGpu.Kernels.Host;
 
@@ -19,6 +20,10 @@ namespace SoftmaxGpu.Training;
 /// memory, and <see cref="HostStep"/> computes the gradient and the forward pass on them in managed SIMD code;
 /// the optimizers' small kernels still run as kernels.
 /// theta = [W (K·D) | b (K)]; nothing is allocated per step.
+///
+/// Data-parallel training (<see cref="Ranks"/> of more than one process) plugs in here and nowhere else: each
+/// rank computes its shard's sums into Grad and the totals, and <see cref="Reduce"/> replaces them by their sums
+/// over every rank — one all-reduce of [∇ | loss | correct] in float64 — before anything reads them.
 /// </summary>
 public sealed class GradientEngine : IDisposable
 {
@@ -54,9 +59,10 @@ public sealed class GradientEngine : IDisposable
     /// <param name="softTargets">Whether batches come with soft targets (sizes the gather buffer).</param>
     /// <param name="evaluationRows">Most rows of a set it will evaluate at once (null: the batch's); sizes the forward blocks.</param>
     public GradientEngine(Gpu gpu, ILoss loss, int d, int k, int batchRows, bool? fused = null, bool softTargets = false,
-        int? evaluationRows = null)
+        int? evaluationRows = null, ICommunicator? ranks = null)
     {
         accelerator = gpu.Accelerator;
+        Ranks = ranks ?? SingleProcess.Instance;
         kernels = gpu.Kernels;
         Loss = loss;
         D = d;
@@ -86,6 +92,10 @@ public sealed class GradientEngine : IDisposable
     }
 
     public ILoss Loss { get; }
+    /// <summary>The processes training together; Grad and the totals are summed over them (<see cref="Reduce"/>).</summary>
+    public ICommunicator Ranks { get; }
+    /// <summary>Wall time spent in all-reduces so far, copies to and from the host included (zero alone).</summary>
+    public TimeSpan ReduceTime { get; private set; }
     public int D { get; }
     public int K { get; }
     public int BatchRows { get; }
@@ -142,14 +152,77 @@ public sealed class GradientEngine : IDisposable
 
     /// <summary>
     /// Grad = ∇ mean loss over every row of <paramref name="data"/> (the full batch): one block when resident, else
-    /// each streamed block's 1/N share summed into Grad; the loss, scaled by 1/N, is added to the totals.
+    /// each streamed block's 1/N share summed into Grad; the loss, scaled by 1/N, is added to the totals. Across
+    /// ranks N is every rank's rows (<see cref="TrainingData.TotalRows"/>) and Grad and the totals are then summed
+    /// over the ranks: every rank holds the gradient and loss of the whole set.
     /// </summary>
     public void FullBatchGradient(TrainingData data)
     {
-        float scale = 1f / data.Rows;
+        float scale = 1f / data.TotalRows;
         if (data.IsStreamed)
             grad.MemSetToZero();
         data.ForEachBlock(null, (_, part, rows) => Gradient(part, default, rows, scale, scale, accumulate: data.IsStreamed));
+        Reduce(gradient: true, totals: true);
+    }
+
+    /// <summary>
+    /// Sums Grad and/or the totals over <see cref="Ranks"/> in one all-reduce, in place; alone, nothing happens.
+    /// Grad is already each rank's share of a mean whose divisor counts every rank's rows (1/N of the whole set);
+    /// a mini-batch step's mean over the ranks' batches is <see cref="ReduceBatchGradient"/>.
+    /// </summary>
+    public void Reduce(bool gradient, bool totals)
+    {
+        if (Ranks.Size > 1)
+            AllReduce(gradient, batchRows: null, totals);
+    }
+
+    /// <summary>
+    /// Grad ← the mean gradient over the union of every rank's current batch: Σ_ranks B_r·∇_r / Σ_ranks B_r, where
+    /// this rank's Grad is the mean over its <paramref name="batchRows"/> rows (0: it had no batch this step).
+    /// </summary>
+    public void ReduceBatchGradient(int batchRows)
+    {
+        if (Ranks.Size > 1)
+            AllReduce(gradient: true, batchRows, totals: false);
+    }
+
+    /// <summary>
+    /// One all-reduce of the buffer [B·∇ (P) | B | loss | correct] (the parts asked for), in float64: the reduced
+    /// loss keeps the digits of the engine's compensated total, and P + 3 doubles cost what P floats do next to the
+    /// call's latency. MPI gives every rank the same sums, so every rank's optimizer takes the same step.
+    /// </summary>
+    private void AllReduce(bool gradient, int? batchRows, bool totals)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int p = gradient ? (int)grad.Length : 0, weight = batchRows is null ? 0 : 1;
+        var buffer = new double[p + weight + (totals ? 2 : 0)];
+        if (gradient)
+        {
+            float[] g = grad.GetAsArray1D();
+            double rows = batchRows ?? 1;
+            for (int i = 0; i < p; i++)
+                buffer[i] = batchRows == 0 ? 0 : rows * g[i]; // no batch: its Grad is stale, not zero
+            if (batchRows is int b)
+                buffer[p] = b;
+        }
+        if (totals)
+            (buffer[p + weight], buffer[p + weight + 1]) = ReadTotals();
+        Ranks.Sum(buffer);
+        if (gradient)
+        {
+            double divisor = batchRows is null ? 1 : buffer[p];
+            var mean = new float[p];
+            for (int i = 0; i < p; i++)
+                mean[i] = (float)(buffer[i] / divisor);
+            grad.CopyFromCPU(mean);
+        }
+        if (totals)
+        {
+            double loss = buffer[p + weight];
+            lossTotal.CopyFromCPU([(float)loss, (float)(loss - (float)loss)]);
+            correctTotal.CopyFromCPU([checked((int)buffer[p + weight + 1])]);
+        }
+        ReduceTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
     private void GradientInto(DeviceSet set, ArrayView<int> order, int rows, float lossScale, float gradScale,
@@ -191,14 +264,18 @@ public sealed class GradientEngine : IDisposable
         kernels.ColumnSum.Launch(g, rows, K, target.SubView((long)K * D, K));
     }
 
-    /// <summary>Mean loss and accuracy of a whole set under the current θ, block by block; one read-back.</summary>
+    /// <summary>
+    /// Mean loss and accuracy of a whole set under the current θ, block by block; one read-back. Across ranks, of
+    /// the union of their shards (the sums all-reduced).
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(TrainingData data)
     {
         ResetTotals();
         data.ForEachBlock(null, (_, part, rows) =>
-            ForEachBlock(part.Features, rows, part.Labels.SubView(0, rows), part.Targets, 1f / data.Rows, null));
+            ForEachBlock(part.Features, rows, part.Labels.SubView(0, rows), part.Targets, 1f / data.TotalRows, null));
+        Reduce(gradient: false, totals: true);
         (double loss, long correct) = ReadTotals();
-        return (loss, (double)correct / data.Rows);
+        return (loss, (double)correct / data.TotalRows);
     }
 
     /// <summary>

@@ -85,6 +85,12 @@ public sealed record TrainOptions
     /// </summary>
     public double? WeightSum { get; init; }
 
+    /// <summary>
+    /// The processes training this model together, each on its shard of the rows (MPI ranks: <c>mpirun -np P
+    /// softmaxgpu train</c>); one process by default. Not a user option: the launcher decides it.
+    /// </summary>
+    public Distributed.ICommunicator Ranks { get; init; } = Distributed.SingleProcess.Instance;
+
     /// <summary>Whether class or sample weights were asked for.</summary>
     public bool Weighted => ClassWeight is not null || WeightColumn is not null;
 

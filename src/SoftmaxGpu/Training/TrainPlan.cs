@@ -16,8 +16,17 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     /// <summary>Whether the training set streams through the device in blocks.</summary>
     public bool Streamed => BlockRows < Rows;
 
-    /// <summary>N: training rows.</summary>
+    /// <summary>Training rows here: N, or this rank's shard of it.</summary>
     public int Rows { get; init; }
+
+    /// <summary>N: training rows over every rank (= <see cref="Rows"/> alone); λ's default is 1/(C·N) of these.</summary>
+    public long TotalRows { get; init; }
+
+    /// <summary>
+    /// Rows of the largest rank's shard (= <see cref="Rows"/> alone): the batch, the updates per epoch and the
+    /// default epochs follow from it, so that every rank resolves them alike and makes the same collective calls.
+    /// </summary>
+    public int MostRows { get; init; }
 
     /// <summary>Whether the rows are weighted: the objective's loss is then Σ w·CE / Σ w (<see cref="Weighting"/>).</summary>
     public bool Weighted { get; init; }
@@ -27,17 +36,22 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
 
     /// <summary>
     /// Validates <paramref name="options"/> and resolves its defaults for N rows of D features and K classes on a
-    /// device with <paramref name="deviceMemory"/> bytes.
+    /// device with <paramref name="deviceMemory"/> bytes. One rank of several gives its shard's rows, the whole
+    /// set's (<paramref name="totalRows"/>) and the largest shard's (<paramref name="mostRows"/>): memory is planned
+    /// for the shard, λ for the whole set, the batch and the epochs for the largest shard.
     /// </summary>
-    public static TrainPlan Resolve(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows)
+    public static TrainPlan Resolve(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows,
+        long? totalRows = null, int? mostRows = null)
     {
         options.Validate();
+        long total = totalRows ?? rows;
+        int most = mostRows ?? rows;
         long budget = options.DeviceMemory ?? (long)(deviceMemory * DeviceMemoryShare);
         (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows);
-        int batch = optimizer.FullBatch || options.BatchSize is 0 || options.BatchSize > rows
-            ? rows
+        int batch = optimizer.FullBatch || options.BatchSize is 0 || options.BatchSize > most
+            ? most
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
-        int epochs = options.Epochs ?? optimizer.DefaultEpochs(rows, batch);
+        int epochs = options.Epochs ?? optimizer.DefaultEpochs(most, batch);
         double c = options.C ?? TrainOptions.DefaultC;
         (double lambda, string source) = options.WeightDecay is float wd
             ? (wd, "--weight-decay")
@@ -45,13 +59,15 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
                 ? (1 / (c * weights),
                     $"1/(C·Σw) with C = {c:G6} and Σw = {weights:G8} the training rows' weights, as scikit-learn's " +
                     "LogisticRegression with the same sample and class weights")
-                : (1 / (c * rows), $"1/(C·N) with C = {c:G6}, as scikit-learn's LogisticRegression");
+                : (1 / (c * total), $"1/(C·N) with C = {c:G6}, as scikit-learn's LogisticRegression");
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
             options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
                 : BlockRowsFor(budget, rows, dim, k, validationRows, batch))
         {
             Rows = rows,
+            TotalRows = total,
+            MostRows = most,
             Weighted = options.WeightSum is not null,
         };
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
+using SoftmaxGpu.Distributed;
 
 namespace SoftmaxGpu.Training;
 
@@ -8,6 +9,11 @@ namespace SoftmaxGpu.Training;
 /// The training loop every optimizer shares: resolve the options (<see cref="TrainPlan"/>), upload the sets,
 /// make the engine and the optimizer, then each epoch (an L-BFGS iteration) — optimizer → divergence check →
 /// validation → report → early stopping — until the optimizer converges or the epochs run out.
+///
+/// With several ranks (<see cref="TrainOptions.Ranks"/>) every rank runs this same loop on its own shard of the
+/// rows (<see cref="Shards"/>); the engine sums gradients and losses over the ranks, so each rank sees the
+/// whole set's numbers and makes the same decisions. The ranks first check that they agree on the data and the
+/// plan (<see cref="Consensus"/>), and last that they ended on the same θ.
 /// </summary>
 public static class Trainer
 {
@@ -15,12 +21,18 @@ public static class Trainer
     public static TrainResult Train(Gpu gpu, IRowSource train, IRowSource? validation, int k, TrainOptions options,
         Action<EpochReport>? onEpoch = null)
     {
-        int rows = checked((int)train.Rows);
-        TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, rows, train.Dim, k, validation?.Rows ?? 0);
-        using TrainingData trainData = Upload(gpu, train, plan);
-        using TrainingData? valData = validation is null ? null : Upload(gpu, validation, plan);
+        ICommunicator ranks = options.Ranks;
+        (IRowSource shard, IRowSource? validationShard) = (ShardOf(train, ranks, "training"),
+            validation is null ? null : ShardOf(validation, ranks, "validation"));
+        int rows = checked((int)shard.Rows);
+        TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, rows, train.Dim, k, validationShard?.Rows ?? 0,
+            train.Rows, checked((int)Shards.MostRows(train.Rows, ranks.Size)));
+        Consensus.Require(ranks, "the training plan", Consensus.Describe(options, plan, train, validation, k));
+        using TrainingData trainData = Upload(gpu, shard, plan, train.Rows);
+        using TrainingData? valData = validation is null ? null : Upload(gpu, validationShard!, plan, validation.Rows);
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.EngineRows, options.Fused,
-            train is EncodedSet { Targets: not null }, (int)Math.Min(plan.BlockRows, Math.Max(rows, validation?.Rows ?? 0)));
+            shard is EncodedSet { Targets: not null }, (int)Math.Min(plan.BlockRows, Math.Max(rows, validationShard?.Rows ?? 0)),
+            ranks);
         if (options.InitialTheta is float[] start)
         {
             if (start.Length != engine.Theta.Length)
@@ -42,7 +54,7 @@ public static class Trainer
                 throw new TrainingDivergedException(epoch, last.TrainLoss, plan.LearningRate);
             (double? valLoss, double? valAccuracy) = Validate(engine, valData, epoch, plan);
             var report = new EpochReport(epoch, plan.Epochs, last.TrainLoss, last.TrainAccuracy, valLoss, valAccuracy,
-                clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += (long)last.Passes * rows };
+                clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += last.Passes * train.Rows };
             history.Add(report);
             onEpoch?.Invoke(report);
             best.Observe(epoch, valLoss);
@@ -50,13 +62,21 @@ public static class Trainer
         best.Restore(history.Count);
         // J of the θ kept, where the optimizer computed it for that θ (L-BFGS); no extra pass over the data for it.
         double? objective = best.Restored ? null : last?.Objective;
-        return Result(plan, engine.Theta.GetAsArray1D(), history, best, objective, last?.Converged, optimizer.Details,
-            options.Patience);
+        float[] theta = engine.Theta.GetAsArray1D();
+        Consensus.Require(ranks, "the trained θ (their steps drifted apart)", Consensus.Bits(theta));
+        return Result(plan, theta, history, best, objective, last?.Converged, optimizer.Details, options.Patience);
     }
 
     /// <summary>A set on the device as the plan says: resident, or streamed in blocks of the plan's rows.</summary>
-    private static TrainingData Upload(Gpu gpu, IRowSource set, TrainPlan plan) =>
-        TrainingData.Streamed(gpu.Accelerator, set, plan.Streamed ? plan.BlockRows : int.MaxValue);
+    /// <param name="totalRows">Rows of the whole set, of which <paramref name="set"/> is this rank's shard.</param>
+    private static TrainingData Upload(Gpu gpu, IRowSource set, TrainPlan plan, long totalRows) =>
+        TrainingData.Streamed(gpu.Accelerator, set, plan.Streamed ? plan.BlockRows : int.MaxValue, totalRows);
+
+    /// <summary>This rank's shard of a set (the set itself alone); every rank needs at least one row.</summary>
+    private static IRowSource ShardOf(IRowSource set, ICommunicator ranks, string what) =>
+        set.Rows >= ranks.Size ? Shards.Of(set, ranks)
+            : throw new ArgumentException($"the {what} set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: " +
+                                          "each needs at least one (run fewer ranks)");
 
     /// <summary>Mean loss and accuracy of the validation set under the current θ, or nulls without one.</summary>
     private static (double? Loss, double? Accuracy) Validate(GradientEngine engine, TrainingData? validation, int epoch, TrainPlan plan)

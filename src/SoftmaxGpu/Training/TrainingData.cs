@@ -27,15 +27,16 @@ public sealed class TrainingData : IDisposable
     {
         this.accelerator = accelerator;
         (Rows, Dim, BlockRows, Blocks) = (resident.Rows, resident.Dim, resident.Rows, 1);
+        TotalRows = Rows;
         parts = [resident];
         ownsParts = false;
     }
 
-    private TrainingData(Accelerator accelerator, IRowSource host, int blockRows)
+    private TrainingData(Accelerator accelerator, IRowSource host, int blockRows, long totalRows)
     {
         this.accelerator = accelerator;
         this.host = host;
-        (Rows, Dim) = (checked((int)host.Rows), host.Dim);
+        (Rows, Dim, TotalRows) = (checked((int)host.Rows), host.Dim, totalRows);
         HasTargets = host is EncodedSet { Targets: not null };
         BlockRows = blockRows;
         Blocks = (Rows + blockRows - 1) / blockRows;
@@ -55,7 +56,7 @@ public sealed class TrainingData : IDisposable
     }
 
     /// <summary>The whole set on the device, uploaded once.</summary>
-    public static TrainingData Resident(Accelerator accelerator, EncodedSet set) => new(accelerator, set, Math.Max(1, set.Rows));
+    public static TrainingData Resident(Accelerator accelerator, EncodedSet set) => new(accelerator, set, Math.Max(1, set.Rows), set.Rows);
 
     /// <summary>A set already on the device (the benchmark's synthetic data), left to its owner to dispose.</summary>
     public static TrainingData OnDevice(Accelerator accelerator, DeviceSet set) => new(accelerator, set);
@@ -64,10 +65,14 @@ public sealed class TrainingData : IDisposable
     /// Rows from host memory or a file, streamed in blocks of <paramref name="blockRows"/> rows (an in-memory set
     /// of one block is uploaded once instead).
     /// </summary>
-    public static TrainingData Streamed(Accelerator accelerator, IRowSource source, int blockRows) =>
-        new(accelerator, source, (int)Math.Clamp(blockRows, 1, Math.Max(1, source.Rows)));
+    /// <param name="totalRows">Rows of the whole set when <paramref name="source"/> is one rank's shard of it (null: alone).</param>
+    public static TrainingData Streamed(Accelerator accelerator, IRowSource source, int blockRows, long? totalRows = null) =>
+        new(accelerator, source, (int)Math.Clamp(blockRows, 1, Math.Max(1, source.Rows)), totalRows ?? source.Rows);
 
+    /// <summary>Rows here: the whole set, or this rank's shard of it.</summary>
     public int Rows { get; }
+    /// <summary>N: rows of the whole set over every rank (= <see cref="Rows"/> alone); means divide by it.</summary>
+    public long TotalRows { get; }
     public int Dim { get; }
     public int BlockRows { get; }
     public int Blocks { get; }

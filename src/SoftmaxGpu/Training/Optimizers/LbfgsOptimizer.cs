@@ -6,7 +6,8 @@ namespace SoftmaxGpu.Training;
 /// Full-batch L-BFGS on J(θ) = mean loss + (λ/2)‖W‖² (b unpenalized), the objective scikit-learn minimizes
 /// divided by C·N (so its C is λ = 1/(C·N)).
 ///
-/// The device computes every f(θ) and ∇f(θ): one gradient pass of the engine over all N rows. The host keeps θ,
+/// The device computes every f(θ) and ∇f(θ): one gradient pass of the engine over all N rows (across ranks, over
+/// each rank's shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ,
 /// the direction and the m curvature pairs in float64 and runs the two-loop recursion: they are K·D + K
 /// numbers against the N·D of X, so per evaluation it sends θ and reads ∇ back (P floats each way), and float64
 /// curvature pairs keep the quasi-Newton model accurate down to float32's resolution of f.
@@ -156,7 +157,7 @@ public sealed class LbfgsOptimizer : IOptimizer
                 full[i] += lambda * theta[i];
             }
         }
-        return new Evaluation(objective, full, loss, (double)correct / train.Rows);
+        return new Evaluation(objective, full, loss, (double)correct / train.TotalRows);
     }
 
     public void Dispose()

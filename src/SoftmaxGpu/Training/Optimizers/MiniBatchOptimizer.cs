@@ -14,6 +14,11 @@ namespace SoftmaxGpu.Training;
 /// before its update; a full batch (--batch-size 0) sums over every block. The host only launches kernels: two
 /// numbers (loss, correct count) are read back per epoch. A new first-order optimizer is a subclass with its
 /// update and its state buffers.
+///
+/// Across ranks each rank draws batches of B rows from its own shard and every update is synchronous: the
+/// step's gradient is the mean over all ranks' batches (a global batch of P·B rows), all-reduced before the
+/// update. Every rank makes ⌈largest shard / B⌉ updates an epoch; a rank whose shard ran out first joins the
+/// last one with an empty batch.
 /// </summary>
 public abstract class MiniBatchOptimizer : IOptimizer
 {
@@ -21,6 +26,8 @@ public abstract class MiniBatchOptimizer : IOptimizer
     private readonly MemoryBuffer1D<int, Stride1D.Dense>? order;
     private readonly long totalSteps;
     private long step;
+    private readonly int stepsPerEpoch;
+    private int stepsThisEpoch;
     // Progress through the epoch's batches: rows already summed, and where the current batch began.
     private int rowsDone;
     private int batchStart;
@@ -30,11 +37,14 @@ public abstract class MiniBatchOptimizer : IOptimizer
         Context = context;
         TrainingData train = context.Train;
         int batch = context.Plan.BatchRows;
-        FullBatch = batch >= train.Rows;
+        // The largest shard's rows (the set's alone, or where the plan was made by hand): every rank decides alike.
+        int most = Math.Max(context.Plan.MostRows, train.Rows);
+        FullBatch = batch >= most;
         order = FullBatch ? null : context.Gpu.Accelerator.Allocate1D<int>(train.BlockRows);
         if (order is not null && train.CanGather)
             order.CopyFromCPU(Enumerable.Range(0, train.BlockRows).ToArray());
-        totalSteps = (long)context.Plan.Epochs * ((train.Rows + batch - 1) / batch); // updates per epoch: 1 for a full batch
+        stepsPerEpoch = (most + batch - 1) / batch; // 1 for a full batch
+        totalSteps = (long)context.Plan.Epochs * stepsPerEpoch;
     }
 
     protected OptimizerContext Context { get; }
@@ -50,10 +60,10 @@ public abstract class MiniBatchOptimizer : IOptimizer
         TrainingData train = Context.Train;
         int seed = Context.Options.Seed;
         Engine.ResetTotals();
-        (rowsDone, batchStart) = (0, 0);
+        (rowsDone, batchStart, stepsThisEpoch) = (0, 0, 0);
         if (FullBatch)
         {
-            Engine.FullBatchGradient(train);
+            Engine.FullBatchGradient(train); // summed over the ranks already
             Update();
         }
         else if (train.CanGather)
@@ -68,8 +78,14 @@ public abstract class MiniBatchOptimizer : IOptimizer
                 Batches(part, rows);
             });
         }
+        if (!FullBatch)
+        {
+            while (stepsThisEpoch < stepsPerEpoch) // this rank's shard is shorter: an empty batch in the others' last update
+                Update(batchRows: 0);
+            Engine.Reduce(gradient: false, totals: true);
+        }
         (double loss, long correct) = Engine.ReadTotals();
-        return new EpochOutcome(loss, (double)correct / train.Rows);
+        return new EpochOutcome(loss, (double)correct / train.TotalRows);
     }
 
     /// <summary>
@@ -84,19 +100,23 @@ public abstract class MiniBatchOptimizer : IOptimizer
             int batchRows = Math.Min(Context.Plan.BatchRows, n - batchStart);
             int count = Math.Min(rows - start, batchStart + batchRows - rowsDone);
             // ∇ mean loss of the batch into Grad; its loss, scaled by 1/N so the epoch's sum is its mean, into the totals.
-            Engine.Gradient(part, order!.View.SubView(start, count), count, 1f / n, 1f / batchRows,
+            Engine.Gradient(part, order!.View.SubView(start, count), count, 1f / Context.Train.TotalRows, 1f / batchRows,
                 accumulate: rowsDone > batchStart);
             (start, rowsDone) = (start + count, rowsDone + count);
             if (rowsDone == batchStart + batchRows)
             {
-                Update();
+                Update(batchRows);
                 batchStart = rowsDone;
             }
         }
     }
 
-    private void Update()
+    /// <summary>One update of θ; with <paramref name="batchRows"/>, after the mean gradient over every rank's batch.</summary>
+    private void Update(int? batchRows = null)
     {
+        if (batchRows is int rows)
+            Engine.ReduceBatchGradient(rows);
+        stepsThisEpoch++;
         step++;
         Step(Context.Plan.Schedule.Rate(Context.Plan.LearningRate, step, totalSteps), step);
     }

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// Data-parallel training under a real MPI launcher: the built CLI started by <c>mpirun -np 2</c> (MPICH's where
+/// installed, else whichever <c>mpirun</c> is on PATH), against the same training in one process. Skips, saying
+/// why, where there is no launcher, except where <c>SOFTMAXGPU_REQUIRE_MPI=1</c> (CI, after .ci/install-mpi): there
+/// a missing launcher fails. The digits set (1797 × 64, 10 classes) is split into 1400 training rows, converted
+/// to a .sgd file of 100-row blocks, and 397 test rows.
+/// </summary>
+public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
+{
+    private const int TrainRows = 1400;
+    /// <summary>Longest a launch may take before the test calls it a hang (they take a few seconds).</summary>
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(90);
+
+    public static bool Required => Environment.GetEnvironmentVariable("SOFTMAXGPU_REQUIRE_MPI") == "1";
+
+    [Fact]
+    public void LbfgsOnTwoRanksReachesTheOneProcessOptimumAndPredictsAlike()
+    {
+        string[] launcher = Launcher();
+        (string train, string test) = Digits();
+        var one = Run("train", "--data", train, "--model", PathOf("one.model"), "--device", "host", "--quiet",
+            "--log-json", PathOf("one.jsonl"));
+        Assert.True(one.Code == 0, one.Err);
+
+        var two = Launch(launcher, 2, "train", "--data", train, "--model", PathOf("two.model"), "--device", "host", "--quiet",
+            "--log-json", PathOf("two.jsonl"));
+        Assert.True(two.Code == 0, $"mpirun exited {two.Code}\n{two.Err}");
+        Assert.Single(two.Out.Split('\n'), line => line.StartsWith("model:", StringComparison.Ordinal)); // rank 0 alone reports
+        Assert.Contains("device: rank 1 of 2", two.Err);
+
+        double single = FinalObjective(PathOf("one.jsonl")), parallel = FinalObjective(PathOf("two.jsonl"));
+        Assert.True(Math.Abs(parallel - single) <= 1e-6 * Math.Abs(single),
+            $"2 ranks reached J = {parallel:R}, 1 process J = {single:R}: relative difference {Math.Abs(parallel - single) / single:G3} > 1e-6");
+
+        string[] predictedOne = Predict(PathOf("one.model"), test), predictedTwo = Predict(PathOf("two.model"), test);
+        int[] differ = Enumerable.Range(0, predictedOne.Length).Where(i => predictedOne[i] != predictedTwo[i]).ToArray();
+        Assert.True(differ.Length == 0, $"{differ.Length} of {predictedOne.Length} test rows predicted differently, first rows " +
+                                        string.Join(", ", differ.Take(5).Select(i => $"{i}: {predictedOne[i]} vs {predictedTwo[i]}")));
+    }
+
+    [Fact]
+    public void ARankReadingACorruptBlockEndsTheJobWithItsMessage()
+    {
+        string[] launcher = Launcher();
+        (string train, _) = Digits();
+        // A byte 80% of the way through the rows' bytes: a block of rows 1100–1199, rank 1's half (rows 700–1399).
+        long rowsEnd = SgdFormat.FooterOffset(TrainRows, 64, 100);
+        using (FileStream file = File.OpenWrite(train))
+        {
+            file.Position = SgdFormat.PreambleBytes + (long)(0.8 * (rowsEnd - SgdFormat.PreambleBytes));
+            file.WriteByte(0x5a);
+        }
+        var clock = Stopwatch.StartNew();
+        var result = Launch(launcher, 2, "train", "--data", train, "--model", PathOf("never.model"), "--device", "host", "--quiet");
+        Assert.NotEqual(0, result.Code);
+        Assert.Contains("error: rank 1: ", result.Err);
+        Assert.Contains(train, result.Err);
+        Assert.DoesNotContain("error: rank 0: ", result.Err); // rank 0's rows are sound: it was stopped, not failed
+        Assert.False(File.Exists(PathOf("never.model")));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the job took {clock.Elapsed.TotalSeconds:F1} s to end");
+    }
+
+    [Fact]
+    public void RanksGivenDifferentOptionsStopAtTheStart()
+    {
+        string[] launcher = Launcher();
+        (string train, _) = Digits();
+        string[] common = ["train", "--data", train, "--model", PathOf("never.model"), "--device", "host", "--quiet"];
+        // MPMD: rank 0 and rank 1 started with different command lines (C = 1 and C = 2).
+        var result = Launch([.. launcher, "-n", "1", .. Cli(), .. common, "--C", "1", ":", "-n", "1", .. Cli(), .. common, "--C", "2"]);
+        Assert.NotEqual(0, result.Code);
+        Assert.Contains("ranks disagree on the command line or the data files", result.Err);
+        Assert.False(File.Exists(PathOf("never.model")));
+    }
+
+    /// <summary>The digits set's first 1400 rows as a .sgd file of 100-row blocks, the rest as a CSV.</summary>
+    private (string Train, string Test) Digits()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"));
+        string csv = Write("train.csv", string.Join("\n", lines.Take(1 + TrainRows)) + "\n");
+        string test = Write("test.csv", string.Join("\n", [lines[0], .. lines.Skip(1 + TrainRows)]) + "\n");
+        var convert = Run("convert", "--data", csv, "--out", PathOf("train.sgd"), "--block-rows", "100");
+        Assert.True(convert.Code == 0, convert.Err);
+        return (PathOf("train.sgd"), test);
+    }
+
+    private string[] Predict(string model, string data)
+    {
+        string output = PathOf(Path.GetFileNameWithoutExtension(model) + "-predictions.csv");
+        var predict = Run("predict", "--model", model, "--data", data, "--out", output, "--device", "host");
+        Assert.True(predict.Code == 0, predict.Err);
+        return File.ReadAllLines(output).Skip(1).ToArray();
+    }
+
+    private static double FinalObjective(string logJson)
+    {
+        using JsonDocument last = JsonDocument.Parse(File.ReadLines(logJson).Last());
+        return last.RootElement.GetProperty("objective").GetDouble();
+    }
+
+    /// <summary>The CLI as a command: the dotnet host and the built SoftmaxGpu.Cli.dll beside the tests.</summary>
+    private static string[] Cli() =>
+        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "SoftmaxGpu.Cli.dll")];
+
+    /// <summary>
+    /// The launcher and its options: MPICH's mpiexec where installed (CI's), else mpirun on PATH (Open MPI's needs,
+    /// as root, --allow-run-as-root, and --oversubscribe for more ranks than cores). No launcher skips the test.
+    /// </summary>
+    private static string[] Launcher()
+    {
+        string? mpich = Which("mpiexec.mpich") ?? Which("mpirun.mpich");
+        if (mpich is not null)
+            return [mpich];
+        string? mpirun = Which("mpirun") ?? Which("mpiexec");
+        if (mpirun is null)
+        {
+            string why = "no mpirun or mpiexec on PATH: install MPICH (bash .ci/install-mpi) to run the data-parallel tests";
+            Assert.False(Required, $"SOFTMAXGPU_REQUIRE_MPI=1 but {why}");
+            Assert.Skip(why);
+        }
+        bool openMpi = Exec([mpirun, "--version"], TimeSpan.FromSeconds(20)).Out.Contains("Open MPI", StringComparison.Ordinal);
+        return openMpi ? [mpirun, "--allow-run-as-root", "--oversubscribe", "-x", "TERM=dumb"] : [mpirun];
+    }
+
+    private static (int Code, string Out, string Err) Launch(string[] launcher, int ranks, params string[] args) =>
+        Launch([.. launcher, "-n", ranks.ToString(CultureInfo.InvariantCulture), .. Cli(), .. args]);
+
+    private static (int Code, string Out, string Err) Launch(string[] command) => Exec(command, Hang);
+
+    /// <summary>Runs a command to its end; one that outlives <paramref name="limit"/> is killed and fails the test as a hang.</summary>
+    private static (int Code, string Out, string Err) Exec(string[] command, TimeSpan limit)
+    {
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in command[1..])
+            start.ArgumentList.Add(arg);
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{string.Join(" ", command)} did not end within {limit.TotalSeconds} s (a hang)\n{error.Result}");
+        }
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    private static string? Which(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
+}
