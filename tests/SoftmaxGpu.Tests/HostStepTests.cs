@@ -18,6 +18,8 @@ public sealed class HostStepTests
         { 70, 1024, 3, 1 },   // rows 4 KiB apart: restaged at a padded stride
         { 613, 33, 3, 1e29 }, // logits of about 1e30
         { 37, 7, 5, 1e29 },
+        { 613, 33, 37, 1 },   // K ≥ HostStep.TransposedClasses: logits through the tile's Xᵀ
+        { 300, 70, 34, 1e29 },
     };
 
     [Theory]
@@ -94,13 +96,15 @@ public sealed class HostStepTests
     }
 
     // The tile kernels at both vector widths, whatever this CPU runs (Vector512 works without AVX-512, slowly):
-    // every block shape and tail — 4×4 and 4×1 logits, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW
-    // blocks, scalar columns and an odd last class.
+    // every block shape and tail — 4×4 and 4×1 logits, the transposed logits' 4-class and 1-class blocks and
+    // 4 × 4 turns of X, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW blocks, scalar columns and an odd
+    // last class.
     [Theory]
     [InlineData(13, 200, 11)]
     [InlineData(64, 784, 10)]
     [InlineData(5, 33, 7)]
     [InlineData(3, 7, 1)]
+    [InlineData(62, 130, 37)]
     public unsafe void TileKernelsMatchTheReferenceAtEveryWidth(int rows, int d, int k)
     {
         var random = new Random(rows + d + k);
@@ -135,8 +139,30 @@ public sealed class HostStepTests
                 }
             }
             Check.Close(z, zf, 1e-5, 1e-5, $"Z, {rows}×{d}×{k}, width {width}");
+            Check.Close(z, TransposedLogits(xf, wf, bf, rows, d, k, width), 1e-5, 1e-5, $"Z through Xᵀ, {rows}×{d}×{k}, width {width}");
             Check.Close(expected, dwf, 1e-5, 1e-5, $"dW, {rows}×{d}×{k}, width {width}");
         }
+    }
+
+    /// <summary>Z of a tile through <see cref="HostTile.LogitsTransposed{TV}"/>, its scratch first filled with NaN (columns past the rows are never read).</summary>
+    private static unsafe float[] TransposedLogits(float[] x, float[] w, float[] b, int rows, int d, int k, string width)
+    {
+        var z = new float[rows * k];
+        var scratch = new float[HostStep.TileRows * (d + k)];
+        Array.Fill(scratch, float.NaN);
+        var pointers = new nint[rows];
+        fixed (float* px = x, pw = w, pb = b, pz = z, ps = scratch)
+        fixed (nint* pr = pointers)
+        {
+            for (int r = 0; r < rows; r++)
+                pr[r] = (nint)(px + (long)r * d);
+            float* zt = ps + (long)HostStep.TileRows * d;
+            if (width == "512")
+                HostTile.LogitsTransposed<Floats512>(pr, rows, pw, pb, d, k, pz, ps, zt);
+            else
+                HostTile.LogitsTransposed<FloatsT>(pr, rows, pw, pb, d, k, pz, ps, zt);
+        }
+        return z;
     }
 
     [Fact]

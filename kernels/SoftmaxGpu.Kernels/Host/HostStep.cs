@@ -76,17 +76,18 @@ public static class HostStep
             var tileLogits = new float[TileRows * k];
             var scratch = new float[k];
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
+            var transposed = new float[TransposedLogits(k) ? TileRows * (d + k) : 0]; // [Xᵀ | Zᵀ] of the tile
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            fixed (float* dw = tileGradient, z = tileLogits, copy = staged)
+            fixed (float* dw = tileGradient, z = tileLogits, copy = staged, xt = transposed)
             {
                 int tiles = 0;
                 for (int start = first; start < last; start += TileRows)
                 {
                     int count = Math.Min(TileRows, last - start);
                     PointAtRows(batch, start, count, rows, copy);
-                    HostTile.Logits(rows, count, theta, theta + kd, d, k, z);
+                    TileLogits(rows, count, theta, d, k, z, xt);
                     for (int i = 0; i < count; i++)
                     {
                         // z_i ← G_i = softmax(z_i) − y_i (or σ(z_i) − y_i), with the row's loss and hit.
@@ -137,16 +138,17 @@ public static class HostStep
         {
             (int first, int last) = Range(batch.Rows, workers, w);
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
+            var transposed = new float[TransposedLogits(k) ? TileRows * (d + k) : 0]; // [Xᵀ | Zᵀ] of the tile
             nint* rows = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
-            fixed (float* copy = staged)
+            fixed (float* copy = staged, xt = transposed)
             {
                 for (int start = first; start < last; start += TileRows)
                 {
                     int count = Math.Min(TileRows, last - start);
                     PointAtRows(batch, start, count, rows, copy);
-                    HostTile.Logits(rows, count, theta, theta + kd, d, k, logits + (long)start * k);
+                    TileLogits(rows, count, theta, d, k, logits + (long)start * k, xt);
                     for (int i = start; i < start + count; i++)
                     {
                         var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
@@ -164,6 +166,26 @@ public static class HostStep
             (losses[w], correct[w]) = (loss, right);
         });
         return (losses.Sum(), correct.Sum()); // in worker order
+    }
+
+    /// <summary>
+    /// Whether a tile's logits go through its transposed copy (<see cref="HostTile.LogitsTransposed"/>): for many
+    /// classes the copy costs little beside the K multiply-adds per element and saves the horizontal sums and
+    /// the second-level-cache traffic of <see cref="HostTile.Logits"/>.
+    /// </summary>
+    private static bool TransposedLogits(int k) => k >= TransposedClasses;
+
+    /// <summary>Classes from which a tile's logits go through its transposed copy.</summary>
+    public const int TransposedClasses = 32;
+
+    /// <summary>Z = X·Wᵀ + b of a tile into z [count, K]; <paramref name="scratch"/> holds [Xᵀ | Zᵀ] where transposed.</summary>
+    private static unsafe void TileLogits(nint* rows, int count, float* theta, int d, int k, float* z, float* scratch)
+    {
+        float* w = theta, b = theta + (long)k * d;
+        if (TransposedLogits(k))
+            HostTile.LogitsTransposed(rows, count, w, b, d, k, z, scratch, scratch + (long)TileRows * d);
+        else
+            HostTile.Logits(rows, count, w, b, d, k, z);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SoftmaxGpu.Kernels.Host;
 
@@ -35,6 +36,153 @@ public static unsafe class HostTile
             AddGradient<Floats512>(rows, count, g, d, k, dw);
         else
             AddGradient<FloatsT>(rows, count, g, d, k, dw);
+    }
+
+    /// <summary>Features per slab of a transposed tile: 64 × <see cref="HostStep.TileRows"/> floats (16 KiB) stay in the first-level cache while every class reads them.</summary>
+    public const int SlabFeatures = 64;
+
+    /// <summary>
+    /// z[r, c] = b[c] + Σ_j x_r[j]·W[c, j] through a transposed copy of the tile, for many classes: no horizontal sums.
+    /// </summary>
+    /// <param name="xt">Scratch, Xᵀ of the tile: [D, TileRows].</param>
+    /// <param name="zt">Scratch, Zᵀ of the tile: [K, TileRows].</param>
+    public static void LogitsTransposed(nint* rows, int count, float* w, float* b, int d, int k, float* z, float* xt, float* zt)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            LogitsTransposed<Floats512>(rows, count, w, b, d, k, z, xt, zt);
+        else
+            LogitsTransposed<FloatsT>(rows, count, w, b, d, k, z, xt, zt);
+    }
+
+    /// <summary>
+    /// The transposed logits at one vector width (public for the tests). Zᵀ[c, :] = b[c] + Σ_j W[c, j]·Xᵀ[j, :]:
+    /// blocks of 4 classes × 4 vectors of rows, each W[c, j] broadcast, summed slab by slab of
+    /// <see cref="SlabFeatures"/> features so that the slab of Xᵀ is read from the first-level cache by every class.
+    /// Columns of Xᵀ past <paramref name="count"/> hold old rows; their sums are never read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LogitsTransposed<TV>(nint* rows, int count, float* w, float* b, int d, int k, float* z, float* xt, float* zt)
+        where TV : struct, IFloats<TV>
+    {
+        const int t = HostStep.TileRows;
+        int block = 4 * TV.Count; // rows of a block; t is a multiple of it at every width (64 = 4 × 16 = 8 × 8 = 16 × 4)
+        Transpose(rows, count, d, xt);
+        for (int c = 0; c < k; c++)
+            new Span<float>(zt + (long)c * t, t).Fill(b[c]);
+        for (int j0 = 0; j0 < d; j0 += SlabFeatures)
+        {
+            int j1 = Math.Min(d, j0 + SlabFeatures);
+            for (int r0 = 0; r0 < t; r0 += block)
+            {
+                int c = 0;
+                for (; c + 4 <= k; c += 4)
+                    Broadcast4x4<TV>(xt + r0, w + (long)c * d, d, j0, j1, zt + (long)c * t + r0);
+                for (; c < k; c++)
+                    Broadcast1x4<TV>(xt + r0, w + (long)c * d, j0, j1, zt + (long)c * t + r0);
+            }
+        }
+        for (int r = 0; r < count; r++)
+        {
+            for (int c = 0; c < k; c++)
+                z[(long)r * k + c] = zt[(long)c * t + r];
+        }
+    }
+
+    /// <summary>
+    /// Xᵀ[j, r] = x_r[j] for the tile's rows, in blocks of 16 features so that the written lines stay in cache;
+    /// with SSE, 4 × 4 blocks are turned in registers (unpack, then move halves), the edges element by element.
+    /// </summary>
+    private static void Transpose(nint* rows, int count, int d, float* xt)
+    {
+        const int t = HostStep.TileRows, step = 16;
+        int quads = Sse.IsSupported ? count / 4 * 4 : 0, dQuads = d / 4 * 4;
+        for (int j0 = 0; j0 < d; j0 += step)
+        {
+            int j1 = Math.Min(d, j0 + step), q1 = Math.Min(dQuads, j1);
+            for (int r = 0; r < quads; r += 4)
+            {
+                float* x0 = (float*)rows[r], x1 = (float*)rows[r + 1], x2 = (float*)rows[r + 2], x3 = (float*)rows[r + 3];
+                int j = j0;
+                for (; j < q1; j += 4)
+                    Transpose4x4(x0 + j, x1 + j, x2 + j, x3 + j, xt + (long)j * t + r);
+                for (; j < j1; j++)
+                    (xt[(long)j * t + r], xt[(long)j * t + r + 1], xt[(long)j * t + r + 2], xt[(long)j * t + r + 3]) = (x0[j], x1[j], x2[j], x3[j]);
+            }
+            for (int r = quads; r < count; r++)
+            {
+                float* x = (float*)rows[r];
+                for (int j = j0; j < j1; j++)
+                    xt[(long)j * t + r] = x[j];
+            }
+        }
+    }
+
+    /// <summary>The 4 × 4 block at rows x0 … x3 into 4 rows of Xᵀ (<see cref="HostStep.TileRows"/> apart) at xt.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(float* x0, float* x1, float* x2, float* x3, float* xt)
+    {
+        const int t = HostStep.TileRows;
+        Vector128<float> a = Sse.LoadVector128(x0), b = Sse.LoadVector128(x1);
+        Vector128<float> c = Sse.LoadVector128(x2), e = Sse.LoadVector128(x3);
+        Vector128<float> ab01 = Sse.UnpackLow(a, b), ab23 = Sse.UnpackHigh(a, b); // a0 b0 a1 b1, a2 b2 a3 b3
+        Vector128<float> ce01 = Sse.UnpackLow(c, e), ce23 = Sse.UnpackHigh(c, e);
+        Sse.Store(xt, Sse.MoveLowToHigh(ab01, ce01));         // a0 b0 c0 e0
+        Sse.Store(xt + t, Sse.MoveHighToLow(ce01, ab01));     // a1 b1 c1 e1
+        Sse.Store(xt + 2 * t, Sse.MoveLowToHigh(ab23, ce23)); // a2 b2 c2 e2
+        Sse.Store(xt + 3 * t, Sse.MoveHighToLow(ce23, ab23)); // a3 b3 c3 e3
+    }
+
+    /// <summary>
+    /// Zᵀ of 4 classes × 4 vectors of rows held in 16 registers over features j0 … j1 − 1: 4 loads of Xᵀ and 4
+    /// broadcasts of W per 16 multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Broadcast4x4<TV>(float* xt, float* w, int d, int j0, int j1, float* zt)
+        where TV : struct, IFloats<TV>
+    {
+        const int t = HostStep.TileRows;
+        int v = TV.Count;
+        float* w0 = w, w1 = w + d, w2 = w + 2L * d, w3 = w + 3L * d;
+        float* z0 = zt, z1 = zt + t, z2 = zt + 2 * t, z3 = zt + 3 * t;
+        TV a0 = TV.Load(z0), a1 = TV.Load(z0 + v), a2 = TV.Load(z0 + 2 * v), a3 = TV.Load(z0 + 3 * v);
+        TV b0 = TV.Load(z1), b1 = TV.Load(z1 + v), b2 = TV.Load(z1 + 2 * v), b3 = TV.Load(z1 + 3 * v);
+        TV c0 = TV.Load(z2), c1 = TV.Load(z2 + v), c2 = TV.Load(z2 + 2 * v), c3 = TV.Load(z2 + 3 * v);
+        TV e0 = TV.Load(z3), e1 = TV.Load(z3 + v), e2 = TV.Load(z3 + 2 * v), e3 = TV.Load(z3 + 3 * v);
+        for (int j = j0; j < j1; j++)
+        {
+            float* x = xt + (long)j * t;
+            TV x0 = TV.Load(x), x1 = TV.Load(x + v), x2 = TV.Load(x + 2 * v), x3 = TV.Load(x + 3 * v);
+            TV g0 = TV.Broadcast(w0[j]);
+            a0 = TV.Fma(x0, g0, a0); a1 = TV.Fma(x1, g0, a1); a2 = TV.Fma(x2, g0, a2); a3 = TV.Fma(x3, g0, a3);
+            TV g1 = TV.Broadcast(w1[j]);
+            b0 = TV.Fma(x0, g1, b0); b1 = TV.Fma(x1, g1, b1); b2 = TV.Fma(x2, g1, b2); b3 = TV.Fma(x3, g1, b3);
+            TV g2 = TV.Broadcast(w2[j]);
+            c0 = TV.Fma(x0, g2, c0); c1 = TV.Fma(x1, g2, c1); c2 = TV.Fma(x2, g2, c2); c3 = TV.Fma(x3, g2, c3);
+            TV g3 = TV.Broadcast(w3[j]);
+            e0 = TV.Fma(x0, g3, e0); e1 = TV.Fma(x1, g3, e1); e2 = TV.Fma(x2, g3, e2); e3 = TV.Fma(x3, g3, e3);
+        }
+        TV.Store(z0, a0); TV.Store(z0 + v, a1); TV.Store(z0 + 2 * v, a2); TV.Store(z0 + 3 * v, a3);
+        TV.Store(z1, b0); TV.Store(z1 + v, b1); TV.Store(z1 + 2 * v, b2); TV.Store(z1 + 3 * v, b3);
+        TV.Store(z2, c0); TV.Store(z2 + v, c1); TV.Store(z2 + 2 * v, c2); TV.Store(z2 + 3 * v, c3);
+        TV.Store(z3, e0); TV.Store(z3 + v, e1); TV.Store(z3 + 2 * v, e2); TV.Store(z3 + 3 * v, e3);
+    }
+
+    /// <summary>Zᵀ of 1 class × 4 vectors of rows over features j0 … j1 − 1 (the classes left after blocks of 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Broadcast1x4<TV>(float* xt, float* w, int j0, int j1, float* zt)
+        where TV : struct, IFloats<TV>
+    {
+        const int t = HostStep.TileRows;
+        int v = TV.Count;
+        TV a0 = TV.Load(zt), a1 = TV.Load(zt + v), a2 = TV.Load(zt + 2 * v), a3 = TV.Load(zt + 3 * v);
+        for (int j = j0; j < j1; j++)
+        {
+            float* x = xt + (long)j * t;
+            TV g = TV.Broadcast(w[j]);
+            a0 = TV.Fma(TV.Load(x), g, a0); a1 = TV.Fma(TV.Load(x + v), g, a1);
+            a2 = TV.Fma(TV.Load(x + 2 * v), g, a2); a3 = TV.Fma(TV.Load(x + 3 * v), g, a3);
+        }
+        TV.Store(zt, a0); TV.Store(zt + v, a1); TV.Store(zt + 2 * v, a2); TV.Store(zt + 3 * v, a3);
     }
 
     /// <summary>The logits at one vector width (public for the tests, which check every width on any CPU).</summary>
