@@ -226,14 +226,19 @@ public static unsafe class HostTile
     public static void AddGradient<TV>(nint* rows, int count, float* g, int d, int k, float* dw)
         where TV : struct, IFloats<TV>
     {
-        int v = TV.Count;
+        int v = TV.Count, blocks = k / 4 * 4, whole = d / (4 * v) * (4 * v);
+        // Features outside, classes inside: a slice of 4 vectors of the tile's rows stays in the first-level
+        // cache while every block of 4 classes reads it.
+        for (int j = 0; j < whole; j += 4 * v)
+        {
+            for (int q = 0; q < blocks; q += 4)
+                Axpy4x4<TV>(rows, count, g + q, k, dw + (long)q * d + j, d, j);
+        }
         int c = 0;
-        for (; c + 4 <= k; c += 4)
+        for (; c < blocks; c += 4)
         {
             float* dw0 = dw + (long)c * d;
-            int j = 0;
-            for (; j + 4 * v <= d; j += 4 * v)
-                Axpy4x4<TV>(rows, count, g + c, k, dw0 + j, d, j);
+            int j = whole;
             for (; j + v <= d; j += v)
                 Axpy4x1<TV>(rows, count, g + c, k, dw0 + j, d, j);
             for (; j < d; j++)
