@@ -38,8 +38,8 @@ public static unsafe class HostTile
             AddGradient<FloatsT>(rows, count, g, d, k, dw);
     }
 
-    /// <summary>Features per slab of a transposed tile: 64 × <see cref="HostStep.TileRows"/> floats (16 KiB) stay in the first-level cache while every class reads them.</summary>
-    public const int SlabFeatures = 64;
+    /// <summary>Features per slab of a transposed tile: 128 × <see cref="HostStep.TileRows"/> floats (32 KiB) stay in the first-level cache while every class reads them.</summary>
+    public const int SlabFeatures = 128;
 
     /// <summary>
     /// z[r, c] = b[c] + Σ_j x_r[j]·W[c, j] through a transposed copy of the tile, for many classes: no horizontal sums.
