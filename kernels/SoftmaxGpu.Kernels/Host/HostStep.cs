@@ -15,7 +15,8 @@ public enum RowLoss
 /// <summary>
 /// The gradient step and the forward pass of softmax regression in managed code on the CPU: the <c>host</c>
 /// engine, for machines without a GPU. For each tile of <see cref="TileRows"/> rows, in one visit while the rows
-/// are in cache: Z = X·Wᵀ + b (<see cref="HostTile.Logits"/>), per row the stable softmax (row max subtracted),
+/// are in cache: Z = X·Wᵀ + b (<see cref="HostTile.Logits"/>, or <see cref="HostTile.LogitsTransposed"/> from
+/// <see cref="TransposedClasses"/> classes), per row the stable softmax (row max subtracted),
 /// the loss log s + m − z_y and G = q − y (multi-label: per tag σ(z), the binary cross-entropy and G = σ(z) − y), then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>).
 ///
 /// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over

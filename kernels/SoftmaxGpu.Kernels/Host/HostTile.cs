@@ -10,10 +10,12 @@ namespace SoftmaxGpu.Kernels.Host;
 /// The two matrix products of a tile of rows, register-blocked so that each loaded vector feeds several
 /// multiply-adds, in the widest vectors the CPU has (<see cref="IFloats{TSelf}"/>: 16 floats with AVX-512,
 /// else <see cref="Vector{T}"/>'s 8 on AVX2 or 4 on NEON; the kernels are written once, generic over it):
-/// Z = X·Wᵀ + b in blocks of 4 rows × 4 classes (16 running sums, 8 loads per 16 multiply-adds), and
-/// dW += Gᵀ·X in blocks of 2 classes × 8 vectors of features (16 sums held across the tile's rows, 8 loads per
-/// 16 multiply-adds). Edges (rows, classes, features not a multiple of the block) take narrower blocks and a
-/// scalar tail. Rows are pointers, so a tile may be gathered from anywhere in X.
+/// Z = X·Wᵀ + b in blocks of 8 rows × 2 or 4 rows × 4 classes (16 running sums, then one horizontal sum each)
+/// or, for many classes, through the tile's transposed copy Xᵀ in blocks of 4 classes × 4 vectors of rows (no
+/// horizontal sums; <see cref="LogitsTransposed"/>); and dW += Gᵀ·X in blocks of 4 (or 2) classes × 4 (or 8)
+/// vectors of features (16 sums held across the tile's rows, 8 loads per 16 multiply-adds). Edges (rows,
+/// classes, features not a multiple of the block) take narrower blocks and a scalar tail. Rows are pointers, so
+/// a tile may be gathered from anywhere in X.
 /// </summary>
 public static unsafe class HostTile
 {
