@@ -93,10 +93,14 @@ TABLE_HEADER = (
 )
 
 
+# Multi-label sets (several 0/1 tag columns, not one label column): bench/multilabel_baseline.py compares them.
+MULTI_LABEL = {"emotions"}
+
+
 def csv_datasets():
-    """Names of datasets/<name>.csv, sorted."""
+    """Names of datasets/<name>.csv with one label column (the last), sorted."""
     return sorted(f[:-4] for f in os.listdir(DATASETS)
-                  if f.endswith(".csv") and os.path.isfile(os.path.join(DATASETS, f)))
+                  if f.endswith(".csv") and os.path.isfile(os.path.join(DATASETS, f)) and f[:-4] not in MULTI_LABEL)
 
 
 def log(msg):
@@ -420,7 +424,8 @@ def main():
     ap.add_argument("--dataset", nargs="+", required=True,
                     choices=names + ["mnist", "all"], metavar="NAME",
                     help=f"one or more of {', '.join(names)}, mnist; "
-                         "all = every datasets/*.csv (not mnist)")
+                         "all = every single-label datasets/*.csv (not mnist; "
+                         "emotions is multi-label: bench/multilabel_baseline.py)")
     ap.add_argument("--out", required=True,
                     help="directory for split CSVs and our model files")
     ap.add_argument("--softmaxgpu", default=None,
