@@ -46,6 +46,9 @@ public sealed class GradientEngine : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logits;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> outputs;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> rowStats;
+    // The host side of the all-reduce across ranks, allocated at the first one (never in one process).
+    private double[]? reduceBuffer;
+    private float[]? reduceGradient;
     // Gradient path, allocated at the first gradient (an engine that only predicts never needs them).
     private MemoryBuffer1D<float, Stride1D.Dense>? partials;
     private MemoryBuffer1D<float, Stride1D.Dense>? batchX;
@@ -195,10 +198,14 @@ public sealed class GradientEngine : IDisposable
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int p = gradient ? (int)grad.Length : 0, weight = batchRows is null ? 0 : 1;
-        var buffer = new double[p + weight + (totals ? 2 : 0)];
+        // Host copies made once, at the first all-reduce: [∇ | B | loss | correct] in float64 and ∇ in float.
+        reduceBuffer ??= new double[grad.Length + 3];
+        reduceGradient ??= new float[grad.Length];
+        Span<double> buffer = reduceBuffer.AsSpan(0, p + weight + (totals ? 2 : 0));
+        float[] g = reduceGradient;
         if (gradient)
         {
-            float[] g = grad.GetAsArray1D();
+            grad.CopyToCPU(g);
             double rows = batchRows ?? 1;
             for (int i = 0; i < p; i++)
                 buffer[i] = batchRows == 0 ? 0 : rows * g[i]; // no batch: its Grad is stale, not zero
@@ -211,10 +218,9 @@ public sealed class GradientEngine : IDisposable
         if (gradient)
         {
             double divisor = batchRows is null ? 1 : buffer[p];
-            var mean = new float[p];
             for (int i = 0; i < p; i++)
-                mean[i] = (float)(buffer[i] / divisor);
-            grad.CopyFromCPU(mean);
+                g[i] = (float)(buffer[i] / divisor);
+            grad.CopyFromCPU(g);
         }
         if (totals)
         {
