@@ -28,9 +28,8 @@ public static class Pipeline
         string[] classes = start?.Classes ?? options.TargetColumns ?? train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
-        if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
-            throw new DataFormatException(
-                $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
+        if (validation is not null)
+            CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
         // Sparse data (LIBSVM) trains centred too, and the centre is folded into the bias afterwards (ScaleOnly).
         Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
@@ -81,10 +80,8 @@ public static class Pipeline
         if (classes.Length < 2)
             throw Table.OneClass(train.Path, train.LabelName, classes[0]);
         string[]? validationFeatures = validationTable?.FeatureNames ?? validationFile?.FeatureNames;
-        if (validationFeatures is not null && !validationFeatures.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
-            throw new DataFormatException(
-                $"{validationTable?.Source ?? validationFile!.Path}: feature columns differ from the training data's " +
-                $"({string.Join(", ", train.FeatureNames)})");
+        if (validationFeatures is not null)
+            CheckValidationColumns(validationTable?.Source ?? validationFile!.Path, validationFeatures, train.FeatureNames);
 
         if (options.LabelSmoothing > 0)
             throw new ArgumentException($"--label-smoothing trains on soft targets, which are not streamed from a .sgd file yet; " +
@@ -123,8 +120,16 @@ public static class Pipeline
     }
 
     /// <summary>The options with the start model's θ = [W | b] as the initial point, where there is one.</summary>
-    private static TrainOptions From(SoftmaxModel? start, TrainOptions options) =>
+    internal static TrainOptions From(SoftmaxModel? start, TrainOptions options) =>
         start is null ? options : options with { InitialTheta = [.. start.Weights, .. start.Bias] };
+
+    /// <summary>A validation set must have the training data's feature columns, in order.</summary>
+    internal static void CheckValidationColumns(string source, IReadOnlyList<string> validationFeatures, string[] trainFeatures)
+    {
+        if (!validationFeatures.SequenceEqual(trainFeatures, StringComparer.Ordinal))
+            throw new DataFormatException(
+                $"{source}: feature columns differ from the training data's ({string.Join(", ", trainFeatures)})");
+    }
 
     public static EncodedSet Encode(Table table, IReadOnlyList<string> classes, Standardizer standardizer) =>
         new(standardizer.Apply(table.Features), table.Encode(classes), null, table.Rows, table.Dim);

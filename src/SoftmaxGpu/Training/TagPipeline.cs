@@ -30,19 +30,14 @@ public static class TagPipeline
             throw new ArgumentException("--class-weight, --weight-column and --target-columns apply to one class per row; " +
                                         "multi-label training does not take them yet");
         start?.CheckColumns(train.FeatureNames, train.Source);
-        if (validation is not null && !validation.FeatureNames.SequenceEqual(train.FeatureNames, StringComparer.Ordinal))
-            throw new DataFormatException(
-                $"{validation.Source}: feature columns differ from the training data's ({string.Join(", ", train.FeatureNames)})");
+        if (validation is not null)
+            Pipeline.CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
         string[] tags = start?.Classes ?? tagColumns ?? TagTable.DistinctTags(train);
         Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
         EncodedSet trainSet = Encode(train, tags, standardizer);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, tags, standardizer);
-        TrainOptions multiLabel = options with
-        {
-            Loss = SigmoidCrossEntropy.Instance,
-            InitialTheta = start is null ? options.InitialTheta : [.. start.Weights, .. start.Bias],
-        };
+        TrainOptions multiLabel = Pipeline.From(start, options) with { Loss = SigmoidCrossEntropy.Instance };
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, tags.Length, multiLabel, onEpoch);
         int kd = tags.Length * train.Dim;
