@@ -54,9 +54,7 @@ public sealed class CrossEntropy
         int threads = Group.DimX;
         ArrayView<float> scratch = default(TVariant).SharedFloats(LaunchShape.MaxReductionGroup); // [threads]
         bool soft = targets.Length > 0;
-        int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
-        int first = Grid.IdxX * chunk;
-        int last = Math.Min(rows, first + chunk);
+        RowTotals.GroupRows(rows, out int first, out int last);
 
         float threadLoss = 0f, lost = 0f; // compensated (Totals.Kahan)
         float rowsCorrect = 0f;

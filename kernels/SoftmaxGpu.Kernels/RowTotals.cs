@@ -48,6 +48,14 @@ public sealed class RowTotals
             sum.Launch(partials.View, config.GridDim.X, 2, default, loss, correct);
     }
 
+    /// <summary>In the kernel: this group's contiguous chunk [first, last) of the rows (the groups split them evenly).</summary>
+    public static void GroupRows(int rows, out int first, out int last)
+    {
+        int chunk = (rows + Grid.DimX - 1) / Grid.DimX;
+        first = Grid.IdxX * chunk;
+        last = Math.Min(rows, first + chunk);
+    }
+
     /// <summary>
     /// In the kernel, by every thread of the group: the threads' loss and hit counts reduced through shared memory,
     /// then thread 0 writes the group's (scale·Σ loss, correct) to its partial, or adds it to the totals when the
