@@ -295,13 +295,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         Check.Close(numeric, Check.ToFloat(gradient), 1e-7, 1e-5, "smoothed reference gradient vs finite differences");
 
         // The device's loss and gradient of a fixed θ on the smoothed targets.
-        using var set = new DeviceSet(gpu.Accelerator, iris);
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, softTargets: true);
-        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
-        engine.ResetTotals();
-        engine.Gradient(set, default, n, 1f / n);
-        Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, "device gradient, smoothed targets");
-        Check.Close(objective, engine.ReadTotals().Loss, 1e-6, 1e-5, "device loss, smoothed targets");
+        CheckDeviceAt(gpu, iris, k, theta, objective, gradient, "smoothed targets");
 
         // Training reaches the smoothed objective's optimum: its J is the reference's at the θ it returns.
         TrainResult result = Trainer.Train(gpu, iris, null, k, new TrainOptions { Optimizer = "lbfgs" });
@@ -345,13 +339,7 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
 
         // The device's loss and gradient of a fixed θ on the weighted targets (no penalty: the engine adds none).
         (double loss, double[] lossGradient) = ReferenceMath.ObjectiveAndGradient(theta, x, iris.Labels, targets, n, d, k, 0);
-        using var set = new DeviceSet(gpu.Accelerator, weighted);
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, softTargets: true);
-        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
-        engine.ResetTotals();
-        engine.Gradient(set, default, n, 1f / n);
-        Check.Close(lossGradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, "device gradient, weighted targets");
-        Check.Close(loss, engine.ReadTotals().Loss, 1e-6, 1e-5, "device loss, weighted targets");
+        CheckDeviceAt(gpu, weighted, k, theta, loss, lossGradient, "weighted targets");
 
         // Training reaches the optimum of the repeated rows, with λ = 1/Σw resolved from the weights.
         TrainResult result = Trainer.Train(gpu, weighted, null, k, weightedOptions);
@@ -401,6 +389,18 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
         Assert.True(result.History[^1].TrainLoss < 0.5 * result.History[0].TrainLoss,
             $"loss {result.History[0].TrainLoss:F4} -> {result.History[^1].TrainLoss:F4}");
         Assert.True(result.History[^1].TrainAccuracy > 0.9, $"accuracy {result.History[^1].TrainAccuracy:F4}");
+    }
+
+    /// <summary>The device's mean loss and its gradient (no penalty) at a fixed θ over a whole set, against the reference's.</summary>
+    private static void CheckDeviceAt(Gpu gpu, EncodedSet set, int k, double[] theta, double loss, double[] gradient, string what)
+    {
+        using var device = new DeviceSet(gpu.Accelerator, set);
+        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, set.Dim, k, set.Rows, softTargets: set.Targets is not null);
+        engine.Theta.CopyFromCPU(Check.ToFloat(theta));
+        engine.ResetTotals();
+        engine.Gradient(device, default, set.Rows, 1f / set.Rows);
+        Check.Close(gradient, engine.Grad.GetAsArray1D(), 1e-6, 1e-4, $"device gradient, {what}");
+        Check.Close(loss, engine.ReadTotals().Loss, 1e-6, 1e-5, $"device loss, {what}");
     }
 
     /// <summary>∂J/∂θ_i ≈ (J(θ + h·e_i) − J(θ − h·e_i)) / 2h of the float64 reference objective, h = 1e-6.</summary>
