@@ -42,27 +42,24 @@ public static class TagTable
             throw new DataFormatException(
                 $"{path}: --label names tag column(s) {string.Join(", ", columns.Where((_, t) => at[t] < 0).Select(c => $"'{c}'"))} " +
                 $"that are not in the header ({string.Join(", ", all.FeatureNames)})");
-        return FromColumns(all, columns, at);
+        if (at.Length == all.Dim)
+            throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
+        return FromColumns(all, columns);
     }
 
-    /// <summary>The table without its tag columns, each row labelled with the tags whose column holds 1.</summary>
-    private static Table FromColumns(Table all, string[] columns, int[] at)
+    /// <summary>The table without its tag columns (<see cref="TableColumns.Take"/>), each row labelled with the tags whose column holds 1.</summary>
+    private static Table FromColumns(Table all, string[] columns)
     {
-        int d = all.Dim;
-        int[] keep = Enumerable.Range(0, d).Where(j => !at.Contains(j)).ToArray();
-        if (keep.Length == 0)
-            throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
-        var features = new float[(long)all.Rows * keep.Length];
+        (Table features, float[] values) = TableColumns.Take(all, columns, "--label");
+        int k = columns.Length;
         var labels = new string[all.Rows];
+        var on = new List<string>(k);
         for (int r = 0; r < all.Rows; r++)
         {
-            ReadOnlySpan<float> row = all.Features.AsSpan((int)((long)r * d), d);
-            for (int j = 0; j < keep.Length; j++)
-                features[(long)r * keep.Length + j] = row[keep[j]];
-            var on = new List<string>();
-            for (int t = 0; t < columns.Length; t++)
+            on.Clear();
+            for (int t = 0; t < k; t++)
             {
-                float value = row[at[t]];
+                float value = values[(long)r * k + t];
                 if (value is not (0f or 1f))
                     throw new DataFormatException(
                         $"{all.Source}: data row {r + 1}, tag column '{columns[t]}': {value} is not 0 or 1");
@@ -71,7 +68,7 @@ public static class TagTable
             }
             labels[r] = string.Join(Separator, on);
         }
-        return new Table(all.Source, keep.Select(j => all.FeatureNames[j]).ToArray(), "", features, labels);
+        return new Table(all.Source, features.FeatureNames, "", features.Features, labels);
     }
 
     /// <summary>A row's tags: its label split at '|', trimmed, empty pieces dropped.</summary>
