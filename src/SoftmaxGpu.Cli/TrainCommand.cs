@@ -97,14 +97,14 @@ public static class TrainCommand
         };
         var smoothing = new Option<float>("--label-smoothing")
         {
-            Description = "Label smoothing ε in [0, 1): train on targets (1 − ε)·onehot + ε/K, as PyTorch's CrossEntropyLoss (CSV data in memory).",
+            Description = "Label smoothing ε in [0, 1): train on targets (1 − ε)·onehot + ε/K, as PyTorch's CrossEntropyLoss (any data, .sgd files too).",
         };
         var classWeight = new Option<string?>("--class-weight")
         {
             Description = $"Weigh each row's loss by its class: '{Weighting.Balanced}' (w_c = N/(K·n_c), scikit-learn's) or " +
                           "class=weight pairs, e.g. a=2,b=0.5 (classes not named: 1). With weights w_i (class × --weight-column) " +
                           "the objective is Σ w_i·CE_i / Σ w_i + (λ/2)·‖W‖², λ = 1/(C·Σ w_i): scikit-learn's with the same " +
-                          "weights, divided by C·Σw. The validation loss stays unweighted (CSV data in memory).",
+                          "weights, divided by C·Σw. The validation loss stays unweighted. A .sgd file takes class weights, not --weight-column.",
         };
         var weightColumn = new Option<string?>("--weight-column")
         {

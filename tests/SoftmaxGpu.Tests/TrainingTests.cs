@@ -10,7 +10,7 @@ namespace SoftmaxGpu.Tests;
 /// <summary>Whole training steps on the device against the float64 reference: gradient, curve, determinism.</summary>
 public abstract class TrainingTests(AcceleratorFixture fixture)
 {
-    private static (EncodedSet Set, int K) Iris()
+    internal static (EncodedSet Set, int K) Iris()
     {
         Table table = CsvTableReader.Read(Check.IrisPath);
         string[] classes = table.DistinctClasses();
@@ -419,11 +419,13 @@ public abstract class TrainingTests(AcceleratorFixture fixture)
     }
 
     /// <summary>Rows read in ranges only, as from a file (no gather).</summary>
-    private sealed class BlocksOnly(EncodedSet set) : IRowSource
+    /// <summary>A set read in ranges only, as a file is (not <see cref="IRowGather"/>).</summary>
+    internal sealed class BlocksOnly(EncodedSet set) : IRowSource
     {
         public long Rows => set.Rows;
         public int Dim => set.Dim;
-        public void Read(long start, int count, Span<float> features, Span<int> labels) => set.Read(start, count, features, labels);
+        public int TargetWidth => set.TargetWidth;
+        public void Read(long start, int count, RowBlock block) => set.Read(start, count, block);
     }
 }
 

@@ -155,12 +155,12 @@ public sealed partial class WeightsCliTests() : CliFolder("softmaxgpu-weights-")
     }
 
     [Fact]
-    public void WeightsFromASgdFileAreAnErrorThatSaysToUseTheCsv()
+    public void AWeightColumnFromASgdFileIsAnErrorThatSaysToUseTheCsv()
     {
-        string csv = Write("good.csv", "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n");
+        string csv = Write("good.csv", "a,b,w,label\n1,2,1,x\n2,1,2,y\n3,4,1,x\n4,3,1,y\n");
         Assert.Equal(0, Run("convert", "--data", csv, "--out", PathOf("good.sgd")).Code);
-        var result = Train(PathOf("good.sgd"), "--class-weight", "balanced");
+        var result = Train(PathOf("good.sgd"), "--weight-column", "w");
         Assert.Equal(1, result.Code);
-        Assert.Contains("not streamed from a .sgd file yet; train from the CSV instead", result.Err);
+        Assert.Contains("a .sgd file keeps only the features and the label; train from the CSV instead", result.Err);
     }
 }

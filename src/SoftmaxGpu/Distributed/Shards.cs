@@ -27,15 +27,7 @@ public static class Shards
         if (ranks.Size == 1)
             return whole;
         (long start, long count) = Range(whole.Rows, ranks.Rank, ranks.Size);
-        return whole is EncodedSet set ? Slice(set, (int)start, (int)count) : new ShardSource(whole, start, count);
-    }
-
-    private static EncodedSet Slice(EncodedSet set, int start, int count)
-    {
-        int d = set.Dim;
-        int k = set.Targets is null || set.Rows == 0 ? 0 : set.Targets.Length / set.Rows;
-        return new EncodedSet(set.Features[(start * d)..((start + count) * d)], set.Labels[start..(start + count)],
-            set.Targets?[(start * k)..((start + count) * k)], count, d);
+        return whole is EncodedSet set ? set.Slice((int)start, (int)count) : new ShardSource(whole, start, count);
     }
 
     /// <summary>Rows [start, start + count) of another source.</summary>
@@ -43,8 +35,8 @@ public static class Shards
     {
         public long Rows => count;
         public int Dim => whole.Dim;
+        public int TargetWidth => whole.TargetWidth;
 
-        public void Read(long first, int rows, Span<float> features, Span<int> labels) =>
-            whole.Read(start + first, rows, features, labels);
+        public void Read(long first, int rows, RowBlock block) => whole.Read(start + first, rows, block);
     }
 }

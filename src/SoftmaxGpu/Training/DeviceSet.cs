@@ -22,13 +22,17 @@ public sealed class DeviceSet : IDisposable
         targets = set.Targets is null ? null : accelerator.Allocate1D(set.Targets);
     }
 
-    /// <summary>An uninitialized set of <paramref name="rows"/> × <paramref name="dim"/>, for data made on the device.</summary>
-    public DeviceSet(Accelerator accelerator, int rows, int dim)
+    /// <summary>
+    /// An uninitialized set of <paramref name="rows"/> × <paramref name="dim"/> with <paramref name="targetWidth"/>
+    /// targets a row (0: none), for data made on the device or staged into it block by block.
+    /// </summary>
+    public DeviceSet(Accelerator accelerator, int rows, int dim, int targetWidth = 0)
     {
         Rows = rows;
         Dim = dim;
         x = accelerator.Allocate1D<float>((long)rows * dim);
         y = accelerator.Allocate1D<int>(rows);
+        targets = targetWidth == 0 ? null : accelerator.Allocate1D<float>((long)rows * targetWidth);
     }
 
     public int Rows { get; }
@@ -41,9 +45,8 @@ public sealed class DeviceSet : IDisposable
     public ArrayView<float> Targets => targets is null ? default : targets.View;
     public bool HasTargets => targets is not null;
 
-    /// <summary>Device bytes an encoded set of this size takes.</summary>
-    public static long Bytes(long rows, int dim, int k, bool softTargets) =>
-        4 * rows * (dim + 1 + (softTargets ? k : 0));
+    /// <summary>Device bytes an encoded set of this size takes, with <paramref name="targetWidth"/> targets a row.</summary>
+    public static long Bytes(long rows, int dim, int targetWidth) => 4 * rows * (dim + 1 + targetWidth);
 
     public void Dispose()
     {

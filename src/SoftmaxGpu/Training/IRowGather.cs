@@ -7,6 +7,6 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public interface IRowGather : IRowSource
 {
-    /// <summary>Rows rows[0], rows[1], … into the spans: features [rows.Length, D] row-major, labels [rows.Length].</summary>
-    void Gather(ReadOnlySpan<int> rows, Span<float> features, Span<int> labels);
+    /// <summary>Rows rows[0], rows[1], … into the block's spans, which hold exactly rows.Length rows.</summary>
+    void Gather(ReadOnlySpan<int> rows, RowBlock block);
 }

@@ -83,18 +83,16 @@ public static class Pipeline
         if (validationFeatures is not null)
             CheckValidationColumns(validationTable?.Source ?? validationFile!.Path, validationFeatures, train.FeatureNames);
 
-        if (options.LabelSmoothing > 0)
-            throw new ArgumentException($"--label-smoothing trains on soft targets, which are not streamed from a .sgd file yet; " +
-                                        $"train from the CSV instead ({train.Path})");
-        if (options.Weighted || options.TargetColumns is not null)
-            throw new ArgumentException("--class-weight, --weight-column and --target-columns train on weighted or soft targets, " +
-                                        $"which are not streamed from a .sgd file yet; train from the CSV instead ({train.Path})");
+        if (options.WeightColumn is not null || options.TargetColumns is not null)
+            throw new ArgumentException("--weight-column and --target-columns name CSV columns, and a .sgd file keeps only the " +
+                                        $"features and the label; train from the CSV instead ({train.Path})");
         Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
         IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
             : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
             : null;
-        TrainResult result = Trainer.Train(gpu, new SgdRowSource(train, standardizer, classes), validation, classes.Length,
-            From(start, options), onEpoch);
+        // Label smoothing and class weights stream: targets from the label, per block (Weighting.ByLabel).
+        (IRowSource rows, options) = Weighting.ByLabel(new SgdRowSource(train, standardizer, classes), classes, options);
+        TrainResult result = Trainer.Train(gpu, rows, validation, classes.Length, From(start, options), onEpoch);
         int kd = classes.Length * train.Dim;
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             result.Theta[..kd], result.Theta[kd..]);
@@ -175,7 +173,7 @@ public static class Pipeline
         for (long start = 0; start < source.Rows; start += capacity)
         {
             int rows = (int)Math.Min(capacity, source.Rows - start);
-            source.Read(start, rows, features.AsSpan(0, rows * d), block.Labels.AsSpan(0, rows));
+            source.Read(start, rows, new RowBlock(features, block.Labels, default).Take(rows, d, 0));
             part.Features.SubView(0, (long)rows * d).CopyFromCPU(features.AsSpan(0, rows * d));
             part.Labels.SubView(0, rows).CopyFromCPU(block.Labels.AsSpan(0, rows));
             engine.ForEachBlock(part.Features, rows, withLabels ? part.Labels.SubView(0, rows) : default, default, 1f / source.Rows,

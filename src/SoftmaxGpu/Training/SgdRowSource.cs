@@ -17,9 +17,12 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
 
     public long Rows => reader.Rows;
     public int Dim => reader.Dim;
+    public int TargetWidth => 0;
 
-    public void Read(long start, int count, Span<float> features, Span<int> labels)
+    public void Read(long start, int count, RowBlock block)
     {
+        Span<float> features = block.Features;
+        Span<int> labels = block.Labels;
         reader.ReadRows(start, count, features, labels);
         int d = Dim;
         for (int r = 0; r < count; r++)

@@ -36,18 +36,19 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
 
     /// <summary>
     /// Validates <paramref name="options"/> and resolves its defaults for N rows of D features and K classes on a
-    /// device with <paramref name="deviceMemory"/> bytes. One rank of several gives its shard's rows, the whole
+    /// device with <paramref name="deviceMemory"/> bytes, rows carrying <paramref name="targetWidth"/> targets each
+    /// (0, or K with soft targets, tag sets or weights; counted for the validation rows too). One rank of several gives its shard's rows, the whole
     /// set's (<paramref name="totalRows"/>) and the largest shard's (<paramref name="mostRows"/>): memory is planned
     /// for the shard, λ for the whole set, the batch and the epochs for the largest shard.
     /// </summary>
     public static TrainPlan Resolve(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows,
-        long? totalRows = null, int? mostRows = null)
+        long? totalRows = null, int? mostRows = null, int targetWidth = 0)
     {
         options.Validate();
         long total = totalRows ?? rows;
         int most = mostRows ?? rows;
         long budget = options.DeviceMemory ?? (long)(deviceMemory * DeviceMemoryShare);
-        (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows);
+        (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows, targetWidth);
         int batch = optimizer.FullBatch || options.BatchSize is 0 || options.BatchSize > most
             ? most
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
@@ -63,7 +64,7 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
             options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
-                : BlockRowsFor(budget, rows, dim, k, validationRows, batch))
+                : BlockRowsFor(budget, rows, dim, k, validationRows, batch, targetWidth))
         {
             Rows = rows,
             TotalRows = total,
@@ -78,11 +79,11 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     /// batch fit, rounded down to whole batches so that each mini-batch lies in one block (a batch that spans blocks sums its
     /// gradient over them, which costs a launch and changes the order of the sums).
     /// </summary>
-    public static int BlockRowsFor(long budget, int rows, int dim, int k, long validationRows, int batch)
+    public static int BlockRowsFor(long budget, int rows, int dim, int k, long validationRows, int batch, int targetWidth = 0)
     {
-        if (FullBatchBytes(rows, dim, k, validationRows) <= budget)
+        if (FullBatchBytes(rows, dim, k, validationRows, targetWidth) <= budget)
             return rows;
-        long rowBytes = DeviceSet.Bytes(1, dim, k, false);
+        long rowBytes = DeviceSet.Bytes(1, dim, targetWidth);
         long perBlockRow = 2 * rowBytes * (validationRows > 0 ? 2 : 1) + 3L * 4 * k + rowBytes;
         return WholeBatches((int)Math.Clamp(budget / perBlockRow, 1, rows), rows, batch);
     }
@@ -92,19 +93,20 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
         batch < rows && blockRows > batch ? blockRows - blockRows % batch : blockRows;
 
     /// <summary>The named optimizer, or auto's choice: L-BFGS where the training set fits the device.</summary>
-    private static (OptimizerEntry, string) Choose(TrainOptions options, long budget, int rows, int dim, int k, long validationRows)
+    private static (OptimizerEntry, string) Choose(TrainOptions options, long budget, int rows, int dim, int k, long validationRows,
+        int targetWidth)
     {
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
             return (named, "--optimizer");
         if (options.MiniBatchAsked)
             return (Optimizers.Adam, "auto: mini-batch options were given");
-        long need = FullBatchBytes(rows, dim, k, validationRows);
+        long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
         return need <= budget
             ? (Optimizers.Lbfgs, "auto: the training set fits the device")
             : (Optimizers.Adam, $"auto: full-batch training needs {need >> 20} MiB on the device, more than the {budget >> 20} MiB it may use");
     }
 
-    /// <summary>Device bytes of full-batch training: both sets, and Z, Q and G-sized buffers for every row.</summary>
-    public static long FullBatchBytes(long rows, int dim, int k, long validationRows) =>
-        DeviceSet.Bytes(rows, dim, k, false) + DeviceSet.Bytes(validationRows, dim, k, false) + 3L * 4 * rows * k;
+    /// <summary>Device bytes of full-batch training: both sets (their targets too), and Z, Q and G-sized buffers for every row.</summary>
+    public static long FullBatchBytes(long rows, int dim, int k, long validationRows, int targetWidth = 0) =>
+        DeviceSet.Bytes(rows, dim, targetWidth) + DeviceSet.Bytes(validationRows, dim, targetWidth) + 3L * 4 * rows * k;
 }

@@ -17,7 +17,8 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public static class Trainer
 {
-    /// <param name="train">Standardized rows with class indices: an <see cref="EncodedSet"/> in memory, or a file read in blocks.</param>
+    /// <param name="train">Standardized rows with class indices and, where they have them, target rows: an
+    /// <see cref="EncodedSet"/> in memory, or a file read in blocks (<see cref="IRowSource"/>).</param>
     public static TrainResult Train(Gpu gpu, IRowSource train, IRowSource? validation, int k, TrainOptions options,
         Action<EpochReport>? onEpoch = null)
     {
@@ -26,12 +27,12 @@ public static class Trainer
             validation is null ? null : ShardOf(validation, ranks, "validation"));
         int rows = checked((int)shard.Rows);
         TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, rows, train.Dim, k, validationShard?.Rows ?? 0,
-            train.Rows, checked((int)Shards.MostRows(train.Rows, ranks.Size)));
+            train.Rows, checked((int)Shards.MostRows(train.Rows, ranks.Size)), Math.Max(train.TargetWidth, validation?.TargetWidth ?? 0));
         Consensus.Require(ranks, "the training plan", Consensus.Describe(options, plan, train, validation, k));
         using TrainingData trainData = Upload(gpu, shard, plan, train.Rows);
         using TrainingData? valData = validation is null ? null : Upload(gpu, validationShard!, plan, validation.Rows);
         using var engine = new GradientEngine(gpu, options.Loss, train.Dim, k, plan.EngineRows, options.Fused,
-            shard is EncodedSet { Targets: not null }, (int)Math.Min(plan.BlockRows, Math.Max(rows, validationShard?.Rows ?? 0)),
+            train.TargetWidth > 0, (int)Math.Min(plan.BlockRows, Math.Max(rows, validationShard?.Rows ?? 0)),
             ranks);
         if (options.InitialTheta is float[] start)
         {

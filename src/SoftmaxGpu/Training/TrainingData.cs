@@ -6,9 +6,10 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// A set as the optimizers and the engine see it: row blocks that are on the device when they are used. Where
 /// the set fits the device it is one resident block, uploaded once. Otherwise it stays in host memory and
-/// blocks of <see cref="BlockRows"/> rows stream to the device in turn: each block is staged in page-locked
-/// memory and copied on a stream of its own while the previous block is computed on: two device buffers, one
-/// computed on while the next block arrives in the other.
+/// blocks of <see cref="BlockRows"/> rows stream to the device in turn: each block (features, labels and the
+/// source's target rows, <see cref="RowBlock"/>) is staged in page-locked memory and copied on a stream of its
+/// own while the previous block is computed on: two device buffers, one computed on while the next block arrives
+/// in the other.
 /// </summary>
 public sealed class TrainingData : IDisposable
 {
@@ -20,6 +21,7 @@ public sealed class TrainingData : IDisposable
     private readonly DeviceSet[] parts;
     private readonly PageLockedArray1D<float>[] stagedFeatures = [];
     private readonly PageLockedArray1D<int>[] stagedLabels = [];
+    private readonly PageLockedArray1D<float>[] stagedTargets = [];
     private readonly AcceleratorStream? copies;
     private readonly bool ownsParts = true;
 
@@ -36,8 +38,7 @@ public sealed class TrainingData : IDisposable
     {
         this.accelerator = accelerator;
         this.host = host;
-        (Rows, Dim, TotalRows) = (checked((int)host.Rows), host.Dim, totalRows);
-        HasTargets = host is EncodedSet { Targets: not null };
+        (Rows, Dim, TotalRows, TargetWidth) = (checked((int)host.Rows), host.Dim, totalRows, host.TargetWidth);
         BlockRows = blockRows;
         Blocks = (Rows + blockRows - 1) / blockRows;
         if (Blocks == 1)
@@ -45,13 +46,10 @@ public sealed class TrainingData : IDisposable
             parts = [host is EncodedSet set ? new DeviceSet(accelerator, set) : Upload(accelerator, host)];
             return;
         }
-        if (HasTargets)
-            throw new NotSupportedException("soft targets are not streamed yet: they need the set to fit the device");
-        parts = Enumerable.Range(0, DeviceBuffers).Select(_ => new DeviceSet(accelerator, blockRows, host.Dim)).ToArray();
-        stagedFeatures = Enumerable.Range(0, StagingBuffers)
-            .Select(_ => accelerator.AllocatePageLocked1D<float>((long)blockRows * host.Dim, uninitialized: true)).ToArray();
-        stagedLabels = Enumerable.Range(0, StagingBuffers)
-            .Select(_ => accelerator.AllocatePageLocked1D<int>(blockRows, uninitialized: true)).ToArray();
+        parts = Enumerable.Range(0, DeviceBuffers).Select(_ => new DeviceSet(accelerator, blockRows, Dim, TargetWidth)).ToArray();
+        stagedFeatures = Staging<float>(accelerator, (long)blockRows * Dim);
+        stagedLabels = Staging<int>(accelerator, blockRows);
+        stagedTargets = TargetWidth == 0 ? [] : Staging<float>(accelerator, (long)blockRows * TargetWidth);
         copies = accelerator.CreateStream();
     }
 
@@ -79,7 +77,8 @@ public sealed class TrainingData : IDisposable
     public bool IsStreamed => copies is not null;
     /// <summary>Whether a streamed set can stage any rows in any order (<see cref="ForEachGathered"/>).</summary>
     public bool CanGather => IsStreamed && host is IRowGather;
-    public bool HasTargets { get; }
+    /// <summary>K where every row carries a target row, else 0 (<see cref="IRowSource.TargetWidth"/>).</summary>
+    public int TargetWidth { get; }
 
     /// <summary>Rows of block <paramref name="block"/>: BlockRows, except a shorter last block.</summary>
     public int RowsOf(int block) => Math.Min(BlockRows, Rows - block * BlockRows);
@@ -99,8 +98,7 @@ public sealed class TrainingData : IDisposable
                 body(BlockAt(i), parts[0], Rows);
             return;
         }
-        Stream(count, BlockAt,
-            (i, features, labels) => host!.Read((long)BlockAt(i) * BlockRows, RowsOf(BlockAt(i)), features, labels), body);
+        Stream(count, BlockAt, (i, block) => host!.Read((long)BlockAt(i) * BlockRows, RowsOf(BlockAt(i)), block), body);
     }
 
     /// <summary>
@@ -113,11 +111,11 @@ public sealed class TrainingData : IDisposable
         if (host is not IRowGather gather || !IsStreamed)
             throw new InvalidOperationException("only a streamed set from host memory is gathered");
         ReadOnlySpan<int> RowsAt(int i) => permutation.AsSpan(i * BlockRows, RowsOf(i));
-        Stream(Blocks, i => i, (i, features, labels) => gather.Gather(RowsAt(i), features, labels),
+        Stream(Blocks, i => i, (i, block) => gather.Gather(RowsAt(i), block),
             (_, part, rows) => body(part, rows));
     }
 
-    private delegate void Fill(int position, Span<float> features, Span<int> labels);
+    private delegate void Fill(int position, RowBlock block);
 
     /// <summary>
     /// The streaming loop: the i-th of <paramref name="count"/> blocks, block <paramref name="blockAt"/>(i), is staged
@@ -143,17 +141,20 @@ public sealed class TrainingData : IDisposable
     /// <summary>A whole set read from its source in chunks into one device set (host memory holds a chunk).</summary>
     private static DeviceSet Upload(Accelerator accelerator, IRowSource source)
     {
-        int rows = checked((int)source.Rows);
-        var set = new DeviceSet(accelerator, rows, source.Dim);
-        int chunk = Math.Max(1, Math.Min(rows, GradientEngine.BlockFloats / Math.Max(1, source.Dim)));
-        var features = new float[(long)chunk * source.Dim];
+        int rows = checked((int)source.Rows), d = source.Dim, k = source.TargetWidth;
+        var set = new DeviceSet(accelerator, rows, d, k);
+        int chunk = Math.Max(1, Math.Min(rows, GradientEngine.BlockFloats / Math.Max(1, d + k)));
+        var features = new float[(long)chunk * d];
         var labels = new int[chunk];
+        var targets = new float[(long)chunk * k];
         for (int start = 0; start < rows; start += chunk)
         {
             int count = Math.Min(chunk, rows - start);
-            source.Read(start, count, features.AsSpan(0, count * source.Dim), labels.AsSpan(0, count));
-            set.Features.SubView((long)start * source.Dim, (long)count * source.Dim).CopyFromCPU(features.AsSpan(0, count * source.Dim));
+            source.Read(start, count, new RowBlock(features, labels, targets).Take(count, d, k));
+            set.Features.SubView((long)start * d, (long)count * d).CopyFromCPU(features.AsSpan(0, count * d));
             set.Labels.SubView(start, count).CopyFromCPU(labels.AsSpan(0, count));
+            if (k > 0)
+                set.Targets.SubView((long)start * k, (long)count * k).CopyFromCPU(targets.AsSpan(0, count * k));
         }
         return set;
     }
@@ -164,11 +165,17 @@ public sealed class TrainingData : IDisposable
     {
         PageLockedArray1D<float> features = stagedFeatures[position % StagingBuffers];
         PageLockedArray1D<int> labels = stagedLabels[position % StagingBuffers];
-        fill(position, features.Span[..(rows * Dim)], labels.Span[..rows]);
+        PageLockedArray1D<float>? targets = TargetWidth == 0 ? null : stagedTargets[position % StagingBuffers];
+        fill(position, new RowBlock(features.Span, labels.Span, targets is null ? default : targets.Span).Take(rows, Dim, TargetWidth));
         DeviceSet part = parts[position % DeviceBuffers];
         ((ArrayView1D<float, Stride1D.Dense>)part.Features).CopyFromPageLockedAsync(copies!, features);
         ((ArrayView1D<int, Stride1D.Dense>)part.Labels).CopyFromPageLockedAsync(copies!, labels);
+        if (targets is not null)
+            ((ArrayView1D<float, Stride1D.Dense>)part.Targets).CopyFromPageLockedAsync(copies!, targets);
     }
+
+    private static PageLockedArray1D<T>[] Staging<T>(Accelerator accelerator, long length) where T : unmanaged =>
+        Enumerable.Range(0, StagingBuffers).Select(_ => accelerator.AllocatePageLocked1D<T>(length, uninitialized: true)).ToArray();
 
     public void Dispose()
     {
@@ -178,6 +185,8 @@ public sealed class TrainingData : IDisposable
         foreach (PageLockedArray1D<float> staged in stagedFeatures)
             staged.Dispose();
         foreach (PageLockedArray1D<int> staged in stagedLabels)
+            staged.Dispose();
+        foreach (PageLockedArray1D<float> staged in stagedTargets)
             staged.Dispose();
         copies?.Dispose();
     }

@@ -167,29 +167,67 @@ public static class Weighting
     {
         if (!options.Weighted)
             return (set, options);
-        double[]? classWeights = options.ClassWeight is string spec ? ClassWeights(spec, classes, set) : null;
+        double[]? classWeights = options.ClassWeight is string spec ? ClassWeights(spec, classes, ClassMass(set, classes.Count), set.Rows) : null;
         (EncodedSet weighted, double sum) = Weighted(set, classes.Count, classWeights, sampleWeights);
         return (weighted, options with { WeightSum = sum });
     }
 
     /// <summary>
-    /// cw_c per class: <see cref="Balanced"/> gives N/(K·n_c), n_c the class's target mass over the rows (its row count
-    /// for labels; not weighted by the sample weights, as scikit-learn's); named weights give theirs and 1 to the
-    /// other classes. An unknown class name is an error listing the classes.
+    /// Label smoothing and class weights of rows that carry labels alone (a .sgd file): both are functions of the
+    /// class, so the rows get their targets from one [K, K] table (<see cref="LabelTargets"/>) as they stream, the
+    /// same targets <see cref="Pipeline.Smoothed"/> and <see cref="Apply"/> write per row for a set in memory; Σw
+    /// comes from one pass over the labels. Unchanged where neither is asked for.
     /// </summary>
-    public static double[] ClassWeights(string spec, IReadOnlyList<string> classes, EncodedSet set)
+    public static (IRowSource Rows, TrainOptions Options) ByLabel(IRowSource rows, IReadOnlyList<string> classes, TrainOptions options)
+    {
+        int k = classes.Count;
+        if (options.LabelSmoothing <= 0 && options.ClassWeight is null)
+            return (rows, options);
+        float[] table = LabelTargets.Smoothing(k, options.LabelSmoothing); // ε = 0: one-hot rows
+        if (options.ClassWeight is not string spec)
+            return (LabelTargets.For(rows, table, k), options);
+        long[] counts = LabelTargets.CountClasses(rows, k);
+        var mass = new double[k];
+        for (int y = 0; y < k; y++)
+            for (int c = 0; c < k; c++)
+                mass[c] += counts[y] * (double)table[y * k + c];
+        double[] classWeights = ClassWeights(spec, classes, mass, rows.Rows);
+        double sum = 0;
+        for (int y = 0; y < k; y++)
+            for (int c = 0; c < k; c++)
+                sum += counts[y] * classWeights[c] * table[y * k + c];
+        if (!(sum > 0))
+            throw new ArgumentException("every training row has weight 0 (class weight): there is nothing to fit");
+        for (int y = 0; y < k; y++)
+            for (int c = 0; c < k; c++)
+                table[y * k + c] = (float)(classWeights[c] * table[y * k + c] * rows.Rows / sum);
+        return (LabelTargets.For(rows, table, k), options with { WeightSum = sum });
+    }
+
+    /// <summary>Σ_r y_rc per class: the target mass of each class over the rows (its row count for labels).</summary>
+    private static double[] ClassMass(EncodedSet set, int k)
+    {
+        var mass = new double[k];
+        for (int r = 0; r < set.Rows; r++)
+            for (int c = 0; c < k; c++)
+                mass[c] += Target(set, r, c, k);
+        return mass;
+    }
+
+    /// <summary>
+    /// cw_c per class: <see cref="Balanced"/> gives N/(K·n_c), n_c the class's target mass <paramref name="mass"/> over
+    /// the N rows (its row count for labels; not weighted by the sample weights, as scikit-learn's); named weights
+    /// give theirs and 1 to the other classes. An unknown class name is an error listing the classes.
+    /// </summary>
+    public static double[] ClassWeights(string spec, IReadOnlyList<string> classes, double[] mass, long rows)
     {
         int k = classes.Count;
         var weights = new double[k];
         IReadOnlyList<(string Name, double Weight)>? pairs = Parse(spec);
         if (pairs is null)
         {
-            double[] mass = new double[k];
-            for (int r = 0; r < set.Rows; r++)
-                for (int c = 0; c < k; c++)
-                    mass[c] += Target(set, r, c, k);
             for (int c = 0; c < k; c++)
-                weights[c] = mass[c] > 0 ? set.Rows / (k * mass[c])
+                weights[c] = mass[c] > 0 ? rows / (k * mass[c])
                     : throw new ArgumentException(
                         $"--class-weight {Balanced}: class '{classes[c]}' has no training rows, so N/(K·n_c) has no value; name the weights instead");
             return weights;
