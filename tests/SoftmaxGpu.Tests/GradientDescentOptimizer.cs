@@ -21,7 +21,7 @@ public sealed class GradientDescentOptimizer : MiniBatchOptimizer
     }
 
     protected override void Step(float learningRate, long step) =>
-        Kernels.Sgd.Launch(Engine.Grad, new SgdParameters(learningRate, 0f, WeightDecay, false, Engine.Penalized),
+        Kernels.Sgd.Launch(Engine.Grad, new SgdParameters(learningRate, 0f, WeightDecay, false, Penalized),
             scratch.View, Engine.Theta);
 
     public override void Dispose()

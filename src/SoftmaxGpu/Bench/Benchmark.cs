@@ -82,7 +82,7 @@ public static class Benchmark
         using var full = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, n, fused);
         using var velocity = accelerator.Allocate1D<float>(full.Theta.Length);
         velocity.MemSetToZero();
-        var sgd = new SgdParameters(LearningRate, Momentum, 0f, false, full.Penalized);
+        var sgd = new SgdParameters(LearningRate, Momentum, 0f, false, checked((int)full.Layout[ParameterLayout.Weights].Length));
         double stepSeconds = Median(steps, () =>
         {
             full.Gradient(data, default, n, 1f / n);

@@ -83,7 +83,8 @@ public sealed class GradientEngine : IDisposable
         int evaluation = Math.Clamp(evaluationRows ?? batchRows, 1, Math.Min(BlockRows, Math.Max(1, BlockFloats / k)));
         BlockCapacity = Fused ? evaluation : Math.Max(batchRows, evaluation);
 
-        theta = accelerator.Allocate1D<float>((long)k * d + k);
+        Layout = ParameterLayout.Linear(k, d);
+        theta = accelerator.Allocate1D<float>(Layout.Length);
         theta.MemSetToZero();
         grad = accelerator.Allocate1D<float>(theta.Length);
         lossTotal = accelerator.Allocate1D<float>(Totals.LossLength);
@@ -113,10 +114,13 @@ public sealed class GradientEngine : IDisposable
     public ArrayView1D<float, Stride1D.Dense> Theta => theta.View;
     /// <summary>∇ of the last batch: [K·D + K], dW then db.</summary>
     public ArrayView1D<float, Stride1D.Dense> Grad => grad.View;
-    public ArrayView<float> Weights => theta.View.SubView(0, (long)K * D);
-    public ArrayView<float> Bias => theta.View.SubView((long)K * D, K);
-    /// <summary>Parameters that weight decay applies to: W, not b.</summary>
-    public int Penalized => K * D;
+    /// <summary>θ's named blocks: W [K, D] then b [K].</summary>
+    public ParameterLayout Layout { get; }
+    public ArrayView<float> Weights => Block(ParameterLayout.Weights);
+    public ArrayView<float> Bias => Block(ParameterLayout.Bias);
+
+    /// <summary>The device view of one named block of θ.</summary>
+    public ArrayView<float> Block(string name) => theta.View.SubView(Layout[name].Offset, Layout[name].Length);
 
     public void ResetTotals()
     {

@@ -39,9 +39,9 @@ public static class Pipeline
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
-        int kd = classes.Length * train.Dim;
+        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
-            result.Theta[..kd], result.Theta[kd..]);
+            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
         return (train.Sparse && start is null ? ScaleOnly(model) : model, result);
     }
 
@@ -93,9 +93,9 @@ public static class Pipeline
         // Label smoothing and class weights stream: targets from the label, per block (Weighting.ByLabel).
         (IRowSource rows, options) = Weighting.ByLabel(new SgdRowSource(train, standardizer, classes), classes, options);
         TrainResult result = Trainer.Train(gpu, rows, validation, classes.Length, From(start, options), onEpoch);
-        int kd = classes.Length * train.Dim;
+        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
-            result.Theta[..kd], result.Theta[kd..]);
+            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
         return (model, result);
     }
 

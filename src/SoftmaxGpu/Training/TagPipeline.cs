@@ -40,9 +40,9 @@ public static class TagPipeline
         TrainOptions multiLabel = Pipeline.From(start, options) with { Loss = SigmoidCrossEntropy.Instance };
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, tags.Length, multiLabel, onEpoch);
-        int kd = tags.Length * train.Dim;
+        ParameterLayout layout = ParameterLayout.Linear(tags.Length, train.Dim);
         var model = new SoftmaxModel(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames,
-            standardizer, result.Theta[..kd], result.Theta[kd..], kind);
+            standardizer, layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias), kind);
         return (model, result);
     }
 

@@ -20,7 +20,7 @@ public sealed class AdamOptimizer : MiniBatchOptimizer
 
     protected override void Step(float learningRate, long step) =>
         Kernels.Adam.Launch(Engine.Grad, new AdamParameters(learningRate, TrainOptions.AdamBeta1, TrainOptions.AdamBeta2,
-            TrainOptions.AdamEpsilon, WeightDecay, step, Engine.Penalized), moment1.View, moment2.View, Engine.Theta);
+            TrainOptions.AdamEpsilon, WeightDecay, step, Penalized), moment1.View, moment2.View, Engine.Theta);
 
     public override void Dispose()
     {

@@ -3,8 +3,8 @@ using ILGPU.Runtime;
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// Full-batch L-BFGS on J(θ) = mean loss + (λ/2)‖W‖² (b unpenalized), the objective scikit-learn minimizes
-/// divided by C·N (so its C is λ = 1/(C·N)).
+/// Full-batch L-BFGS on the <see cref="Objective"/> J(θ) = mean loss + (λ/2)‖W‖² (b unpenalized), the objective
+/// scikit-learn minimizes divided by C·N (so its C is λ = 1/(C·N)).
 ///
 /// The device computes every f(θ) and ∇f(θ): one gradient pass of the engine over all N rows (across ranks, over
 /// each rank's shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ,
@@ -138,26 +138,8 @@ public sealed class LbfgsOptimizer : IOptimizer
     private Evaluation Evaluate(double[] theta)
     {
         evaluations++;
-        GradientEngine engine = context.Engine;
-        TrainingData train = context.Train;
-        double lambda = context.Plan.WeightDecay;
-        engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
-        engine.ResetTotals();
-        engine.FullBatchGradient(train);
-        (double loss, long correct) = engine.ReadTotals();
-        float[] g = engine.Grad.GetAsArray1D();
-        double objective = loss;
-        var full = new double[g.Length];
-        for (int i = 0; i < g.Length; i++)
-        {
-            full[i] = g[i];
-            if (i < engine.Penalized)
-            {
-                objective += 0.5 * lambda * theta[i] * theta[i];
-                full[i] += lambda * theta[i];
-            }
-        }
-        return new Evaluation(objective, full, loss, (double)correct / train.TotalRows);
+        (double j, double[] gradient, double loss, double accuracy) = context.Objective.Evaluate(theta);
+        return new Evaluation(j, gradient, loss, accuracy);
     }
 
     public void Dispose()

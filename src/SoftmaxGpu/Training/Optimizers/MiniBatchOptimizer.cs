@@ -50,8 +50,13 @@ public abstract class MiniBatchOptimizer : IOptimizer
     protected OptimizerContext Context { get; }
     protected GradientEngine Engine => Context.Engine;
     protected KernelSet Kernels => Context.Gpu.Kernels;
-    /// <summary>λ of the (λ/2)‖W‖² term, applied to the first <see cref="GradientEngine.Penalized"/> parameters.</summary>
-    protected float WeightDecay => (float)Context.Plan.WeightDecay;
+    /// <summary>λ of the objective's (λ/2)‖W‖² term, which the update kernels apply to θ's first <see cref="Penalized"/> parameters.</summary>
+    protected float WeightDecay => (float)Context.Objective.L2.Lambda;
+
+    /// <summary>Parameters the update kernels penalize: the L2 term's block, which must be a prefix of θ.</summary>
+    protected int Penalized => Context.Objective.L2.Block is { Offset: 0 } block
+        ? checked((int)block.Length)
+        : throw new InvalidOperationException("the update kernels penalize a prefix of θ; this L2 block is not one");
     /// <summary>One update per epoch on the whole set (--batch-size 0).</summary>
     private bool FullBatch { get; }
 

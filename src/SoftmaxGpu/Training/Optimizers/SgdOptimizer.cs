@@ -17,7 +17,7 @@ public sealed class SgdOptimizer : MiniBatchOptimizer
 
     protected override void Step(float learningRate, long step) =>
         Kernels.Sgd.Launch(Engine.Grad, new SgdParameters(learningRate, Context.Options.Momentum, WeightDecay,
-            Context.Options.Nesterov, Engine.Penalized), velocity.View, Engine.Theta);
+            Context.Options.Nesterov, Penalized), velocity.View, Engine.Theta);
 
     public override void Dispose()
     {

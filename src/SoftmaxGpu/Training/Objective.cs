@@ -1,0 +1,60 @@
+using ILGPU.Runtime;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// A smooth penalty on θ, part of the objective every optimizer minimizes. A non-smooth one (L1) is not this:
+/// it goes to an optimizer that handles it (OWL-QN, proximal steps) rather than into f.
+/// </summary>
+public interface IRegularizer
+{
+    /// <summary>Adds the penalty of <paramref name="theta"/> to <paramref name="objective"/> and its gradient to <paramref name="gradient"/>.</summary>
+    double AddTo(double objective, ReadOnlySpan<double> theta, Span<double> gradient);
+}
+
+/// <summary>(λ/2)·‖θ_block‖² over one block of θ (the linear model's W; b is not penalized).</summary>
+public sealed record L2Penalty(double Lambda, ParameterBlock Block) : IRegularizer
+{
+    public double AddTo(double objective, ReadOnlySpan<double> theta, Span<double> gradient)
+    {
+        int first = checked((int)Block.Offset), last = checked((int)(Block.Offset + Block.Length));
+        for (int i = first; i < last; i++)
+        {
+            objective += 0.5 * Lambda * theta[i] * theta[i];
+            gradient[i] += Lambda * theta[i];
+        }
+        return objective;
+    }
+}
+
+/// <summary>
+/// J(θ) = the head's (weighted) mean loss over the training rows + Σ smooth regularizers, with its gradient: what
+/// full-batch optimizers call, one pass of the engine over the data per evaluation (across ranks, their sum).
+/// The mini-batch optimizers' kernels fuse the L2 term into their update (<see cref="L2"/>).
+/// REVIEW: a Newton-type optimizer would add a Hessian-vector product here, one more pass of the engine.
+/// </summary>
+public sealed class Objective(GradientEngine engine, TrainingData train, IReadOnlyList<IRegularizer> regularizers)
+{
+    /// <summary>The training objective of a plan: the engine's mean loss + (λ/2)‖W‖².</summary>
+    public static Objective For(GradientEngine engine, TrainingData train, TrainPlan plan) =>
+        new(engine, train, [new L2Penalty(plan.WeightDecay, engine.Layout[ParameterLayout.Weights])]);
+
+    public IReadOnlyList<IRegularizer> Regularizers => regularizers;
+
+    /// <summary>The L2 penalty, for the mini-batch kernels that apply it in their update.</summary>
+    public L2Penalty L2 => regularizers.OfType<L2Penalty>().Single();
+
+    /// <summary>J(θ), ∇J(θ) and the mean loss and accuracy behind them; leaves θ on the device.</summary>
+    public (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    {
+        engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
+        engine.ResetTotals();
+        engine.FullBatchGradient(train);
+        (double loss, long correct) = engine.ReadTotals();
+        double[] gradient = engine.Grad.GetAsArray1D().Select(v => (double)v).ToArray();
+        double objective = loss;
+        foreach (IRegularizer regularizer in regularizers)
+            objective = regularizer.AddTo(objective, theta, gradient);
+        return (objective, gradient, loss, (double)correct / train.TotalRows);
+    }
+}
