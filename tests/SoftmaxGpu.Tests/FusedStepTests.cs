@@ -2,7 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
-using SoftmaxGpu.Reference;
+using SoftmaxGpu.Tests.Reference;
 
 namespace SoftmaxGpu.Tests;
 

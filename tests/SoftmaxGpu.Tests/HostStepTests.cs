@@ -1,5 +1,5 @@
 using SoftmaxGpu.Kernels.Host;
-using SoftmaxGpu.Reference;
+using SoftmaxGpu.Tests.Reference;
 
 namespace SoftmaxGpu.Tests;
 

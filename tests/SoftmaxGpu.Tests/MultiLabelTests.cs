@@ -1,7 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using SoftmaxGpu.Devices;
-using SoftmaxGpu.Reference;
+using SoftmaxGpu.Tests.Reference;
 using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Tests;

@@ -1,5 +1,5 @@
 using SoftmaxGpu.Devices;
-using SoftmaxGpu.Reference;
+using SoftmaxGpu.Tests.Reference;
 using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Tests;

@@ -2,7 +2,7 @@ using ILGPU.Runtime;
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
-using SoftmaxGpu.Reference;
+using SoftmaxGpu.Tests.Reference;
 using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Tests;

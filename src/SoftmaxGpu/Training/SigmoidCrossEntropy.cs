@@ -10,7 +10,7 @@ namespace SoftmaxGpu.Training;
 /// + log(1 + exp(−|z_c|)), Q = σ(Z), G = (Q − Y)/B. The targets Y [rows, K] are the 0/1 tag matrix (soft
 /// targets, always given when training). With λ = 1/(C·N) the objective is scikit-learn's
 /// OneVsRestClassifier(LogisticRegression(C)) summed over the tags, divided by C·N. Its float64 reference is
-/// <see cref="Reference.ReferenceMath.BinaryCrossEntropy"/>.
+/// ReferenceMath.BinaryCrossEntropy in the test project.
 /// </summary>
 public sealed class SigmoidCrossEntropy : ILoss
 {

@@ -7,7 +7,7 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// Softmax cross-entropy, as PyTorch's CrossEntropyLoss: Q = softmax(Z) with the row max subtracted, loss
 /// −log q_y = log s + m − z_y (or −Σ y_c log q_c for soft targets) from the row's (m, log s), never from a log
-/// of Q; G = (Q − Y)/B. Its float64 reference is <see cref="Reference.ReferenceMath"/>.
+/// of Q; G = (Q − Y)/B. Its float64 reference is ReferenceMath in the test project.
 /// </summary>
 public sealed class SoftmaxCrossEntropy : ILoss
 {

@@ -1,4 +1,4 @@
-namespace SoftmaxGpu.Reference;
+namespace SoftmaxGpu.Tests.Reference;
 
 /// <summary>
 /// The readable ground truth: the same maths as the kernels, in float64 plain loops, no ILGPU.
