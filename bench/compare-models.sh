@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the same models with two builds of the CLI and compares the model files byte for byte (`cmp`):
 # Adam and L-BFGS on iris and digits, resident, streamed from memory (--device-memory) and from a .sgd file,
-# on the host engine and the CPU accelerator, and with 2 MPI ranks where mpiexec is installed (.ci/install-mpi).
+# on the host engine and the CPU accelerator, multi-label emotions and smoothed iris resident, and with 2 MPI ranks where mpiexec is installed (.ci/install-mpi).
 # Prints one line per model, "same" or "DIFFERS", and exits 1 if any differs or fails.
 # Usage: bash bench/compare-models.sh OLD_CLI_DLL NEW_CLI_DLL
 set -uo pipefail
@@ -38,6 +38,12 @@ for device in host cpu; do
     check "$data-lbfgs-sgd-$device" "" --data "$work/$data.sgd" --optimizer lbfgs --device-memory $memory --device $device
     check "$data-adam-sgd-$device" "" --data "$work/$data.sgd" --optimizer adam --epochs 20 --device-memory $memory --device $device
   done
+done
+tags=amazed-suprised,happy-pleased,relaxing-calm,quiet-still,sad-lonely,angry-aggresive
+for device in host cpu; do
+  check "emotions-multi-label-lbfgs-$device" "" --data datasets/emotions.csv --multi-label --label $tags --optimizer lbfgs --device $device
+  check "emotions-multi-label-adam-$device" "" --data datasets/emotions.csv --multi-label --label $tags --optimizer adam --epochs 20 --device $device
+  check "iris-smoothing-lbfgs-$device" "" --data datasets/iris.csv --label-smoothing 0.1 --optimizer lbfgs --device $device
 done
 if [ -n "$mpi" ]; then
   for data in iris digits; do

@@ -17,12 +17,8 @@ public readonly struct FusedBatch
     public readonly float GradScale;
     /// <summary>Factor of the loss sum written to the partials: 1/N for an epoch mean built from batches.</summary>
     public readonly float LossScale;
-    /// <summary>1: each row is K sigmoids with binary cross-entropy (multi-label); 0: one softmax with cross-entropy.</summary>
-    public readonly int Sigmoid;
-
-    public FusedBatch(int rows, int d, int k, int tileRows, int lanes, float gradScale, float lossScale, bool sigmoid = false)
+    public FusedBatch(int rows, int d, int k, int tileRows, int lanes, float gradScale, float lossScale)
     {
-        Sigmoid = sigmoid ? 1 : 0;
         Lanes = lanes;
         Rows = rows;
         D = d;

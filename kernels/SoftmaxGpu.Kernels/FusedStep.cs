@@ -5,9 +5,9 @@ namespace SoftmaxGpu.Kernels;
 
 /// <summary>
 /// The whole gradient of a batch in one pass over X, for models whose W fits beside a tile of rows in shared
-/// memory (small K): for each tile of R rows, logits Z = X·Wᵀ + b, the stable softmax, the cross-entropy,
-/// G = (Q − Y)·scale, and dW += Gᵀ·X, db += Σ G, without Z, Q or G ever leaving the chip. Made for multi-label
-/// instead (<c>sigmoid</c>), step 3 is per tag: σ(z), the binary cross-entropy with logits and G = (σ(Z) − Y)·scale. Each group writes
+/// memory (small K): for each tile of R rows, logits Z = X·Wᵀ + b, the head's outputs, loss and G = ∂loss/∂Z·scale
+/// (<see cref="IHead"/>: the stable softmax and cross-entropy, or σ and the binary cross-entropy per tag, or any other
+/// head compiled in), and dW += Gᵀ·X, db += Σ G, without Z, Q or G ever leaving the chip. Each group writes
 /// its partial [dW | db | loss | correct]; <see cref="PartialSum"/> adds the partials of all groups in a
 /// fixed order, so the result is the same on every run.
 /// </summary>
@@ -26,27 +26,29 @@ public sealed class FusedStep
     private readonly Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>> kernel;
     private readonly LaunchShape shape;
-    private readonly bool sigmoid;
 
-    /// <param name="sigmoid">The multi-label row step (a sigmoid and binary cross-entropy per tag) instead of the softmax's.</param>
-    public FusedStep(Accelerator accelerator, LaunchShape shape, bool sigmoid = false)
+    private FusedStep(LaunchShape shape, Func<Action<KernelConfig, ArrayView<float>, ArrayView<Float4>, ArrayView<int>,
+        ArrayView<int>, ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>> load)
     {
         this.shape = shape;
-        this.sigmoid = sigmoid;
-        kernel = new(() => shape.Portable
-            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
-                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<OpenCLVariant>)
-            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
-                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<WarpVariant>));
+        kernel = new(load);
     }
+
+    /// <summary>The fused pass with <typeparamref name="THead"/>'s row step compiled in.</summary>
+    public static FusedStep For<THead>(Accelerator accelerator, LaunchShape shape) where THead : struct, IHead =>
+        new(shape, () => shape.Portable
+            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<OpenCLVariant, THead>)
+            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<Float4>, ArrayView<int>, ArrayView<int>,
+                ArrayView<float>, ArrayView<float>, FusedBatch, ArrayView<float>>(FusedStepKernel<WarpVariant, THead>));
 
     /// <summary>
     /// Groups stride over tiles of R rows. Per tile, with barriers between the phases:
     /// 1. stage X rows (gathered through <paramref name="order"/>) into shared memory, coalesced along D;
     /// 2. z[r, c] = b[c] + Σ_j X[r, j]·W[c, j], a (row, class) pair per thread, or per L lanes when the tile
     ///    has fewer pairs than threads (W is read through the cache);
-    /// 3. per row: m = max z, s = Σ exp(z − m), loss (m − z_y) + log s, argmax, G = (Σy·exp(z − m)/s − y)·scale,
-    ///    written over the logits;
+    /// 3. per row, the head: outputs q (softmax: m = max z, s = Σ exp(z − m), q = exp(z − m)/s), loss
+    ///    ((m − z_y) + log s), hit, then G = ∂loss/∂z·scale (softmax: (Σy·q − y)·scale), written over the logits;
     /// 4. dW[c, j] += Σ_r G[r, c]·X[r, j], db[c] += Σ_r G[r, c], into shared accumulators that each thread
     ///    owns by column (j ≡ thread mod threads), so no two threads ever add to the same float.
     /// At the end each group writes its accumulators and its reduced loss and correct count to its partial.
@@ -57,14 +59,16 @@ public sealed class FusedStep
     /// <param name="x4">X again as [N, D/4] groups of four floats when D is a multiple of 4, else empty.</param>
     /// <param name="order">Rows of X in batch order: [B]; empty for X's own first B rows.</param>
     /// <param name="labels">y: [N] class indices, indexed like X (used when <paramref name="targets"/> is empty).</param>
-    /// <param name="targets">Y: [N, K] soft targets indexed like X, or empty for hard labels.</param>
+    /// <param name="targets">Y: [N, K] target rows indexed like X, or empty for class labels.</param>
     /// <param name="theta">θ = [W (K·D) | b (K)].</param>
     /// <param name="batch">Sizes and scales.</param>
     /// <param name="partials">[groups, P]: each group's [dW | db | LossScale·Σloss | correct], overwritten.</param>
     /// <typeparam name="TVariant">The backend's lane sum and shared memory (see <see cref="IKernelVariant"/>).</typeparam>
-    public static void FusedStepKernel<TVariant>(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<int> order,
+    /// <typeparam name="THead">The head: what a row's logits give (<see cref="IHead"/>).</typeparam>
+    public static void FusedStepKernel<TVariant, THead>(ArrayView<float> x, ArrayView<Float4> x4, ArrayView<int> order,
         ArrayView<int> labels, ArrayView<float> targets, ArrayView<float> theta, FusedBatch batch, ArrayView<float> partials)
         where TVariant : struct, IKernelVariant
+        where THead : struct, IHead
     {
         int tid = Group.IdxX;
         int threads = Group.DimX;
@@ -150,56 +154,17 @@ public sealed class FusedStep
             }
             Group.Barrier();
 
-            // 3. Stable softmax (or per-tag sigmoids), loss and G of each row, G written over its logits.
+            // 3. The head's outputs, loss and hit of each row, then G written over its logits.
             for (int r = tid; r < rows; r += threads)
             {
                 int row = gathered ? order[first + r] : first + r;
-                int at = r * k;
-                if (batch.Sigmoid != 0)
-                {
-                    SigmoidRow(zs, at, targets, (long)row * k, k, batch.GradScale, ref loss, ref lost, ref correct);
-                    continue;
-                }
-                float max = zs[at];
-                int predicted = 0;
-                for (int c = 1; c < k; c++)
-                {
-                    if (zs[at + c] > max)
-                    {
-                        max = zs[at + c];
-                        predicted = c;
-                    }
-                }
-                float sum = 0f;
-                for (int c = 0; c < k; c++)
-                    sum += MathF.Exp(zs[at + c] - max);
-                float logSum = MathF.Log(sum);
-                float inverse = 1f / sum;
-
-                long targetRow = (long)row * k;
-                int truth = soft ? 0 : labels[row];
-                // G = (mass·q − y)·scale: ∂(−Σ_c y_c log q_c)/∂z = (Σ_c y_c)·q − y, where a weighted row's
-                // targets sum to its weight (mass 1 for a label or a probability row).
-                float mass = 1f;
-                if (soft)
-                {
-                    mass = 0f;
-                    for (int c = 0; c < k; c++)
-                        mass += targets[targetRow + c];
-                }
-                float rowLoss = 0f;
-                for (int c = 0; c < k; c++)
-                {
-                    float zc = zs[at + c];
-                    float y = soft ? targets[targetRow + c] : (c == truth ? 1f : 0f);
-                    if (soft && y > targets[targetRow + truth])
-                        truth = c;
-                    if (y > 0f) // skip zeros: 0 · ∞ would be NaN when m − z overflows
-                        rowLoss += y * ((max - zc) + logSum);
-                    zs[at + c] = (MathF.Exp(zc - max) * inverse * mass - y) * batch.GradScale;
-                }
-                Totals.Kahan(ref loss, ref lost, rowLoss);
-                if (predicted == truth)
+                var z = new ViewRow(zs, r * k);
+                var y = new ViewRow(targets, (long)row * k);
+                int label = soft ? 0 : labels[row];
+                RowLoss outcome = default(THead).Forward(z, z, k, y, label, soft, true);
+                default(THead).Backward(z, k, y, label, soft, batch.GradScale, z);
+                Totals.Kahan(ref loss, ref lost, outcome.Loss);
+                if (outcome.Hit)
                     correct += 1f;
             }
             Group.Barrier();
@@ -238,30 +203,6 @@ public sealed class FusedStep
             partials[partial + kd + k] = batch.LossScale * lossSum;
             partials[partial + kd + k + 1] = correctSum;
         }
-    }
-
-    /// <summary>
-    /// One multi-label row of K logits at zs[at…]: loss Σ_c max(z, 0) − z·y + log(1 + exp(−|z|)) (compensated into
-    /// loss/lost), a hit where every tag's decision z ≥ 0 equals y ≥ 0.5, and G = (σ(z) − y)·scale over the logits;
-    /// the arithmetic of <see cref="BinaryCrossEntropy"/>.
-    /// </summary>
-    private static void SigmoidRow(ArrayView<float> zs, int at, ArrayView<float> targets, long targetRow, int k,
-        float gradScale, ref float loss, ref float lost, ref float correct)
-    {
-        float rowLoss = 0f;
-        bool allRight = true;
-        for (int c = 0; c < k; c++)
-        {
-            float zc = zs[at + c];
-            float y = targets[targetRow + c];
-            float q = BinaryCrossEntropy.Tag(zc, y, out float tagLoss);
-            rowLoss += tagLoss;
-            allRight &= (zc >= 0f) == (y >= 0.5f);
-            zs[at + c] = (q - y) * gradScale;
-        }
-        Totals.Kahan(ref loss, ref lost, rowLoss);
-        if (allRight)
-            correct += 1f;
     }
 
     /// <summary>Compiles the kernel now rather than at its first launch (<see cref="KernelSet.CompileAll"/>).</summary>
@@ -330,7 +271,7 @@ public sealed class FusedStep
 
     /// <summary>The batch description for <paramref name="rows"/> rows of a D×K model on this device.</summary>
     public FusedBatch Batch(int rows, int d, int k, float gradScale, float lossScale) =>
-        new(rows, d, k, TileRows(d, k), Lanes(d, k), gradScale, lossScale, sigmoid);
+        new(rows, d, k, TileRows(d, k), Lanes(d, k), gradScale, lossScale);
 
     /// <summary>
     /// Lanes per logit: the threads a full tile leaves without a (row, class) pair of their own, shared out —

@@ -41,7 +41,7 @@ public sealed class KernelSet
         gatherRows = new(() => new GatherRows(accelerator, shape));
         shuffle = new(() => new Shuffle(accelerator, shape));
         argmax = new(() => new Argmax(accelerator, shape));
-        fusedStep = new(() => new FusedStep(accelerator, shape));
+        fusedStep = new(() => FusedStep.For<SoftmaxHead>(accelerator, shape));
         sgd = new(() => new SgdStep(accelerator, shape));
         adam = new(() => new AdamStep(accelerator, shape));
         addInto = new(() => new AddInto(accelerator, shape));

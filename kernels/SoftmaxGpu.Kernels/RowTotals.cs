@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace SoftmaxGpu.Kernels;
 
 /// <summary>
-/// How a per-row loss kernel (<see cref="CrossEntropy"/>, <see cref="BinaryCrossEntropy"/>) hands on its sums:
+/// How a per-row loss kernel (<see cref="CrossEntropy"/>, a head's <see cref="HeadKernels{THead}.ForwardKernel{TVariant}"/>) hands on its sums:
 /// groups take contiguous chunks of rows, each thread sums its rows' loss and hits, and the group writes one
 /// partial (scale·Σ loss, correct) that <see cref="PartialSum"/> adds in group order (so the result does not depend
 /// on timing), or adds straight into the totals when the launch has one group. Owns the [groups, 2] partials.

@@ -1,3 +1,4 @@
+using SoftmaxGpu.Kernels;
 using SoftmaxGpu.Kernels.Host;
 using SoftmaxGpu.Tests.Reference;
 
@@ -62,12 +63,12 @@ public sealed class HostStepTests
                 string what = $"{kind} {b}×{d}×{k}, |W| ~ {weightScale:G2}";
 
                 var grad = new float[k * d + k];
-                (double loss, int correct) = HostStep.Gradient(batch, pt, 1f / b, grad);
+                (double loss, int correct) = HostStep.Gradient<SoftmaxHead>(batch, pt, 1f / b, grad);
                 Check.Close(expected, grad, 1e-5, 1e-4, $"∇ of {what}");
                 Check.Close(objective, loss / b, 1e-5, 1e-5, $"loss of {what}");
                 Assert.Equal(ReferenceMath.Correct(z, y, b, k), correct);
                 var again = new float[grad.Length];
-                Assert.Equal(loss, HostStep.Gradient(batch, pt, 1f / b, again).Loss);
+                Assert.Equal(loss, HostStep.Gradient<SoftmaxHead>(batch, pt, 1f / b, again).Loss);
                 Assert.Equal(grad, again); // deterministic, bit for bit
 
                 // The forward pass takes rows in place: gather them first, as the engine's blocks are.
@@ -81,7 +82,7 @@ public sealed class HostStepTests
                 fixed (int* gy = gatheredLabels)
                 {
                     var rows = new HostStep.Batch(gx, null, gy, hard ? null : gs, b, d, k);
-                    (double forwardLoss, int forwardCorrect) = HostStep.Forward(rows, pt, true, pz, pq, pm);
+                    (double forwardLoss, int forwardCorrect) = HostStep.Forward<SoftmaxHead>(rows, pt, true, pz, pq, pm);
                     (double[] q, double[] lse) = ReferenceMath.Softmax(z, b, k);
                     // z sums d terms of size |W|·|x|: its rounding is relative to them, not to z (they cancel at 1e30).
                     Check.Close(z, logits, 1e-6 * weightScale * d, 1e-5, $"Z of {what}");
@@ -177,7 +178,7 @@ public sealed class HostStepTests
         fixed (int* py = y)
         {
             var batch = new HostStep.Batch(px, null, py, null, 1, 1, 5);
-            (double loss, _) = HostStep.Gradient(batch, pt, 1f, grad);
+            (double loss, _) = HostStep.Gradient<SoftmaxHead>(batch, pt, 1f, grad);
             Check.Close(Math.Log(4), loss, 1e-6, 1e-6, "loss of a uniform row at 1e30");
             Check.Close([0.25, 0.25, -0.75, 0.25, 0], grad[5..], 1e-7, 1e-6, "db at 1e30");
         }

@@ -3,21 +3,14 @@ using System.Runtime.CompilerServices;
 
 namespace SoftmaxGpu.Kernels.Host;
 
-/// <summary>What the host engine computes from a row's logits (the host side of a loss's kernels).</summary>
-public enum RowLoss
-{
-    /// <summary>Softmax over the classes, cross-entropy against a label or soft targets.</summary>
-    SoftmaxCrossEntropy,
-    /// <summary>One sigmoid per tag, binary cross-entropy with logits against 0/1 tag targets (multi-label).</summary>
-    SigmoidCrossEntropy,
-}
-
 /// <summary>
 /// The gradient step and the forward pass of softmax regression in managed code on the CPU: the <c>host</c>
 /// engine, for machines without a GPU. For each tile of <see cref="TileRows"/> rows, in one visit while the rows
 /// are in cache: Z = X·Wᵀ + b (<see cref="HostTile.Logits"/>, or <see cref="HostTile.LogitsTransposed"/> from
-/// <see cref="TransposedClasses"/> classes), per row the stable softmax (row max subtracted),
-/// the loss log s + m − z_y and G = q − y (multi-label: per tag σ(z), the binary cross-entropy and G = σ(z) − y), then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>).
+/// <see cref="TransposedClasses"/> classes), per row the head (<see cref="IHead"/>: its outputs, loss and
+/// G = ∂loss/∂z), then dW += Gᵀ·X (<see cref="HostTile.AddGradient"/>). The softmax head's rows run as SIMD vector
+/// calls here (<see cref="SoftmaxGradient"/>: its arithmetic over vector lanes); any other head runs its own
+/// struct over the row in host memory (<see cref="PointerRow"/>).
 ///
 /// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over
 /// <see cref="FlushTiles"/> tiles, then adds that into its own float64 accumulator, so the rounding error does
@@ -39,10 +32,8 @@ public static class HostStep
     /// <param name="x">Base of X [*, D] in host memory.</param>
     /// <param name="order">Row indices of the batch, or null for rows 0 … rows − 1.</param>
     /// <param name="labels">Base of y [*]: class indices (ignored where targets are given).</param>
-    /// <param name="targets">Base of Y [*, K] soft targets (tag targets for <see cref="RowLoss.SigmoidCrossEntropy"/>), or null.</param>
-    /// <param name="loss">What each row's logits give: the softmax, or one sigmoid per tag.</param>
-    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k,
-        RowLoss loss = RowLoss.SoftmaxCrossEntropy)
+    /// <param name="targets">Base of Y [*, K] target rows (soft targets, tag sets, weighted rows), or null.</param>
+    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k)
     {
         public readonly float* X = x;
         public readonly int* Order = order;
@@ -51,7 +42,6 @@ public static class HostStep
         public readonly int Rows = rows;
         public readonly int D = d;
         public readonly int K = k;
-        public readonly RowLoss Loss = loss;
 
         public long RowAt(int i) => Order is null ? i : Order[i];
     }
@@ -61,7 +51,9 @@ public static class HostStep
     /// float64) and the number of rows whose largest logit is the true class.
     /// </summary>
     /// <param name="theta">θ in host memory, read by every worker.</param>
-    public static unsafe (double Loss, int Correct) Gradient(Batch batch, float* theta, float gradScale, Span<float> grad)
+    /// <typeparam name="THead">What a row's logits give (<see cref="IHead"/>).</typeparam>
+    public static unsafe (double Loss, int Correct) Gradient<THead>(Batch batch, float* theta, float gradScale, Span<float> grad)
+        where THead : struct, IHead
     {
         int d = batch.D, k = batch.K, kd = k * d;
         int workers = Workers(batch.Rows);
@@ -93,9 +85,9 @@ public static class HostStep
                     {
                         // z_i ← G_i = softmax(z_i) − y_i (or σ(z_i) − y_i), with the row's loss and hit.
                         var g = new Span<float>(z + (long)i * k, k);
-                        (double rowLoss, bool hit) = batch.Loss == RowLoss.SigmoidCrossEntropy
-                            ? SigmoidGradient(g, scratch, batch, batch.RowAt(start + i))
-                            : SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i));
+                        (double rowLoss, bool hit) = typeof(THead) == typeof(SoftmaxHead)
+                            ? SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i))
+                            : HeadGradient<THead>(g, scratch, batch, batch.RowAt(start + i));
                         loss += rowLoss;
                         right += hit ? 1 : 0;
                         for (int c = 0; c < k; c++)
@@ -127,8 +119,9 @@ public static class HostStep
     /// Z = X·Wᵀ + b and Q = softmax(Z) of rows 0 … Rows − 1, with each row's (m, log s); where the batch has labels
     /// or targets, the summed loss and the correct count (else zero).
     /// </summary>
-    public static unsafe (double Loss, int Correct) Forward(Batch batch, float* theta, bool withLoss,
+    public static unsafe (double Loss, int Correct) Forward<THead>(Batch batch, float* theta, bool withLoss,
         float* logits, float* outputs, float* rowStats)
+        where THead : struct, IHead
     {
         int d = batch.D, k = batch.K, kd = k * d;
         int workers = Workers(batch.Rows);
@@ -154,9 +147,9 @@ public static class HostStep
                     {
                         var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
                         var q = new Span<float>(outputs + (long)i * k, k);
-                        (float max, float logSum, double rowLoss, bool hit) = batch.Loss == RowLoss.SigmoidCrossEntropy
-                            ? Sigmoid(z, q, withLoss, batch, batch.RowAt(i))
-                            : Softmax(z, q, withLoss, batch, batch.RowAt(i));
+                        (float max, float logSum, double rowLoss, bool hit) = typeof(THead) == typeof(SoftmaxHead)
+                            ? Softmax(z, q, withLoss, batch, batch.RowAt(i))
+                            : HeadForward<THead>(z, q, withLoss, batch, batch.RowAt(i));
                         rowStats[2L * i] = max;
                         rowStats[2L * i + 1] = logSum;
                         loss += rowLoss;
@@ -296,35 +289,35 @@ public static class HostStep
         return (max, logSum, loss, hit);
     }
 
-    /// <summary>
-    /// One row of tags: q_c = σ(z_c) into <paramref name="q"/>, and where asked the binary cross-entropy with logits
-    /// Σ_c max(z_c, 0) − z_c·y_c + log(1 + exp(−|z_c|)) and whether every tag's decision (z ≥ 0) is its target's
-    /// (<see cref="BinaryCrossEntropy"/> on the devices; the same arithmetic). No (m, log s): returned as zeros.
-    /// </summary>
+    /// <summary>Any head's row: q = its outputs of z; the loss and hit where asked. No (m, log s): zeros.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe (float Max, float LogSum, double Loss, bool Hit) Sigmoid(ReadOnlySpan<float> z, Span<float> q,
+    private static unsafe (float Max, float LogSum, double Loss, bool Hit) HeadForward<THead>(ReadOnlySpan<float> z, Span<float> q,
         bool withLoss, Batch batch, long row)
+        where THead : struct, IHead
     {
-        float* y = withLoss ? batch.Targets + row * batch.K : null;
-        double loss = 0;
-        bool allRight = true;
-        for (int c = 0; c < z.Length; c++)
+        fixed (float* zr = z, qr = q)
         {
-            float yc = y is null ? 0f : y[c];
-            q[c] = BinaryCrossEntropy.Tag(z[c], yc, out float tagLoss);
-            loss += tagLoss;
-            allRight &= (z[c] >= 0f) == (yc >= 0.5f);
+            bool soft = batch.Targets is not null;
+            RowLoss outcome = default(THead).Forward(new PointerRow(zr), new PointerRow(qr), z.Length,
+                new PointerRow(soft ? batch.Targets + row * batch.K : null), soft || !withLoss ? 0 : batch.Labels[row], soft,
+                withLoss);
+            return (0f, 0f, outcome.Loss, outcome.Hit);
         }
-        return (0f, 0f, loss, withLoss && allRight);
     }
 
-    /// <summary>The row's binary cross-entropy and hit, then z ← G = σ(z) − y in place.</summary>
-    /// <param name="scratch">[K] floats of the worker's own.</param>
+    /// <summary>Any head's row: its loss and hit, then z ← G = ∂loss/∂z (unscaled: the sums are scaled at the end).</summary>
+    /// <param name="scratch">[K] floats of the worker's own: the outputs.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe (double Loss, bool Hit) SigmoidGradient(Span<float> z, Span<float> scratch, Batch batch, long row)
+    private static unsafe (double Loss, bool Hit) HeadGradient<THead>(Span<float> z, Span<float> scratch, Batch batch, long row)
+        where THead : struct, IHead
     {
-        (_, _, double loss, bool hit) = Sigmoid(z, scratch, withLoss: true, batch, row);
-        TensorPrimitives.Subtract(scratch, new ReadOnlySpan<float>(batch.Targets + row * batch.K, batch.K), z);
+        (_, _, double loss, bool hit) = HeadForward<THead>(z, scratch, withLoss: true, batch, row);
+        fixed (float* q = scratch, g = z)
+        {
+            bool soft = batch.Targets is not null;
+            default(THead).Backward(new PointerRow(q), z.Length, new PointerRow(soft ? batch.Targets + row * batch.K : null),
+                soft ? 0 : batch.Labels[row], soft, 1f, new PointerRow(g));
+        }
         return (loss, hit);
     }
 

@@ -39,8 +39,8 @@ public static class PtxReport
         {
             MethodInfo info = type.GetMethod(method, BindingFlags.Public | BindingFlags.Static)
                               ?? throw new InvalidOperationException($"{type.Name}.{method} not found");
-            if (info.IsGenericMethodDefinition) // CUDA's variant (see IKernelVariant)
-                info = info.MakeGenericMethod(typeof(WarpVariant));
+            if (info.IsGenericMethodDefinition) // CUDA's variant (see IKernelVariant), and the softmax head where there is one
+                info = info.MakeGenericMethod([typeof(WarpVariant), .. info.GetGenericArguments().Skip(1).Select(_ => typeof(SoftmaxHead))]);
             var entry = EntryPointDescription.FromExplicitlyGroupedKernel(info);
             var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
             result.Add((name, compiled.PTXAssembly));

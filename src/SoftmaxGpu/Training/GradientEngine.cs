@@ -332,8 +332,8 @@ public sealed class GradientEngine : IDisposable
     {
         accelerator.Synchronize(); // θ, the order and the rows are written by kernels and copies before this
         var batch = new HostStep.Batch((float*)Address(set.Features), order.Length > 0 ? (int*)Address(order) : null,
-            (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K, Loss.HostRows);
-        (double loss, int correct) = HostStep.Gradient(batch, (float*)Address(Theta), gradScale, Span(target));
+            (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K);
+        (double loss, int correct) = Loss.HostGradient(batch, (float*)Address(Theta), gradScale, Span(target));
         AddToTotals(loss * lossScale, correct);
     }
 
@@ -342,8 +342,8 @@ public sealed class GradientEngine : IDisposable
         accelerator.Synchronize();
         bool withLoss = labels.Length > 0 || targets.Length > 0;
         var batch = new HostStep.Batch((float*)Address(x), null, labels.Length > 0 ? (int*)Address(labels) : null,
-            targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K, Loss.HostRows);
-        (double loss, int correct) = HostStep.Forward(batch, (float*)Address(Theta), withLoss,
+            targets.Length > 0 ? (float*)Address(targets) : null, rows, D, K);
+        (double loss, int correct) = Loss.HostForward(batch, (float*)Address(Theta), withLoss,
             (float*)Address(logits.View), (float*)Address(outputs.View), (float*)Address(rowStats.View));
         if (withLoss)
             AddToTotals(loss * lossScale, correct);

@@ -6,9 +6,10 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// A loss as the gradient engine sees it: from the logits Z of a block of rows to the model's outputs, the
-/// summed loss and correct count, and G = ∂loss/∂Z, on the accelerator. The engine owns every buffer and the
-/// matrix products around it (Z = X·Wᵀ + b before, dW = Gᵀ·X and db = Σ G after), so a new loss is this
-/// interface, its kernels (fetched through <see cref="KernelSet.Get{T}"/>) and its float64 reference.
+/// summed loss and correct count, and G = ∂loss/∂Z, on the accelerator or in the host engine. The engine owns
+/// every buffer and the matrix products around it (Z = X·Wᵀ + b before, dW = Gᵀ·X and db = Σ G after). Every loss
+/// is a head (<see cref="IHead"/>) run by <see cref="HeadLoss{THead}"/>, so a new one is a head struct and its
+/// float64 reference; no kernel and no engine changes.
 /// </summary>
 public interface ILoss
 {
@@ -21,7 +22,7 @@ public interface ILoss
     /// </summary>
     /// <param name="logits">Z: [rows, K].</param>
     /// <param name="labels">y: [rows] class indices, or empty.</param>
-    /// <param name="targets">Y: [rows, K] soft targets, or empty.</param>
+    /// <param name="targets">Y: [rows, K] target rows, or empty.</param>
     /// <param name="outputs">Q: [rows, K], overwritten.</param>
     /// <param name="rowStats">[rows, 2] scratch the loss may keep per row (softmax: max and log-sum).</param>
     /// <param name="loss">[2]: the summed scaled loss, a compensated pair (<see cref="Totals"/>); added to.</param>
@@ -30,16 +31,17 @@ public interface ILoss
         int rows, int k, float lossScale, ArrayView<float> outputs, ArrayView<float> rowStats, ArrayView<float> loss,
         ArrayView<int> correct);
 
-    /// <summary>
-    /// G = scale·∂(summed loss)/∂Z over the rows, in place over Q: for softmax cross-entropy (Q − Y)·scale, where
-    /// scale is 1/B for a batch's mean (1/N for one block of a batch of N rows).
-    /// </summary>
+    /// <summary>G = scale·∂(summed loss)/∂Z over the rows, in place over Q (scale 1/B for a batch's mean).</summary>
     void Gradient(KernelSet kernels, ArrayView<float> outputs, ArrayView<int> labels, ArrayView<float> targets,
         int rows, int k, float scale);
 
-    /// <summary>The single-pass kernel for the whole gradient of a batch, or null where this loss has none.</summary>
-    FusedStep? FusedPass(KernelSet kernels);
+    /// <summary>The single-pass kernel for the whole gradient of a batch, with this loss's head compiled in.</summary>
+    FusedStep FusedPass(KernelSet kernels);
 
-    /// <summary>What the host engine (<see cref="Kernels.Host.HostStep"/>) computes per row for this loss.</summary>
-    RowLoss HostRows { get; }
+    /// <summary>The host engine's gradient of a batch (<see cref="HostStep.Gradient{THead}"/> with this loss's head).</summary>
+    unsafe (double Loss, int Correct) HostGradient(HostStep.Batch batch, float* theta, float gradScale, Span<float> grad);
+
+    /// <summary>The host engine's forward pass (<see cref="HostStep.Forward{THead}"/> with this loss's head).</summary>
+    unsafe (double Loss, int Correct) HostForward(HostStep.Batch batch, float* theta, bool withLoss, float* logits,
+        float* outputs, float* rowStats);
 }
