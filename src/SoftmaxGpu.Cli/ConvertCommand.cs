@@ -35,6 +35,7 @@ public static class ConvertCommand
             command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
+            OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
                 parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm);

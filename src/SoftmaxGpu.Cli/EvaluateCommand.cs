@@ -35,6 +35,8 @@ public static class EvaluateCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
+            OutputPaths.Check([("--plot", plotPath)],
+                [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = PredictCommand.Threshold(trained, parse.GetValue(threshold));
             if (trained.Kind.IsMultiLabel())

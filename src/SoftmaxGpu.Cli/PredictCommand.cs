@@ -31,6 +31,8 @@ public static class PredictCommand
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
+            OutputPaths.Check([("--out", parse.GetValue(outPath))],
+                [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = Threshold(trained, parse.GetValue(threshold));
             if (trained.Kind.IsMultiLabel())

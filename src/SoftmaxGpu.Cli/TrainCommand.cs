@@ -166,6 +166,12 @@ public static class TrainCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
+            bool first = ranks.Rank == 0; // the rank that reports and writes files
+            string path = parse.GetValue(model)!;
+            OutputPaths.Check(
+                first ? [("--model", path), ("--plot", plotPath), ("--log-json", parse.GetValue(logJson))] : [],
+                [("--data", parse.GetValue(data)), ("--val", parse.GetValue(val)), ("--init-model", parse.GetValue(initModel))]);
+            using var outputs = new OutputPaths();
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
@@ -183,19 +189,22 @@ public static class TrainCommand
 
             using Gpu gpu = Ranked.OpenDevice(parse.GetValue(device)!, error, ranks);
             var clock = Stopwatch.StartNew();
-            bool first = ranks.Rank == 0; // the rank that reports and writes files
-            using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)),
-                first ? parse.GetValue(logJson) : null);
-            (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => train(gpu, onEpoch));
-            string path = parse.GetValue(model)!;
+            SoftmaxModel trained;
+            TrainResult result;
+            using (var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)),
+                       first && parse.GetValue(logJson) is string log ? outputs.Stage(log) : null))
+                (trained, result) = progress.Run(onEpoch => train(gpu, onEpoch));
             if (first)
-                ModelFile.Save(trained, path);
+            {
+                // Every file is staged and moved into place together: a plot that fails leaves no model either.
+                if (plotPath is not null)
+                    Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
+                ModelFile.Save(trained, outputs.Stage(path));
+                outputs.Commit();
+            }
             WriteSummary(output, first ? error : TextWriter.Null, trained, result, path, clock.Elapsed);
             if (plotPath is not null && first)
-            {
-                Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", plotPath);
                 output.WriteLine($"plot: {plotPath}");
-            }
             return 0;
         }));
         return command;
