@@ -30,7 +30,12 @@ public static class TagTable
             throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
         string[]? columns = TagColumns(label);
         if (columns is null)
-            return CsvTableReader.Read(path, label, labelOptional, emptyLabels: true);
+        {
+            Table tags = CsvTableReader.Read(path, label, labelOptional, emptyLabels: true);
+            if (label is null)
+                RefuseZeroOneTagsColumn(tags);
+            return tags;
+        }
         if (columns.Any(c => c.Length == 0) || columns.Distinct().Count() != columns.Length)
             throw new ArgumentException($"--label '{label}': name each tag column once, separated by commas");
 
@@ -45,6 +50,38 @@ public static class TagTable
         if (at.Length == all.Dim)
             throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
         return FromColumns(all, columns);
+    }
+
+    /// <summary>
+    /// Without --label the last column is read as '|'-separated tags; where it holds only 0 and 1 it is far more
+    /// likely the last of several 0/1 tag columns (emotions.csv), which would silently become one tag and turn the
+    /// others into features. That is an error listing the trailing 0/1 columns; they are not taken all by default,
+    /// since a binary feature just before the tags is also a trailing 0/1 column.
+    /// </summary>
+    private static void RefuseZeroOneTagsColumn(Table table)
+    {
+        if (!table.Labels.All(l => l is "0" or "1"))
+            return;
+        int d = table.Dim, first = d;
+        while (first > 0 && ZeroOne(table, first - 1))
+            first--;
+        string[] trailing = [.. table.FeatureNames[first..], table.LabelName];
+        throw new DataFormatException(
+            $"{table.Source}: --multi-label without --label reads the last column ('{table.LabelName}') as '|'-separated " +
+            $"tags, but it holds only 0 and 1, as one of several 0/1 tag columns does. The file ends in {trailing.Length} " +
+            $"0/1 column(s): {string.Join(", ", trailing)}. Name the tag columns: --label {string.Join(',', trailing)} " +
+            "(leaving out any that are features), or --label with the name of a tags column.");
+    }
+
+    /// <summary>Whether feature column <paramref name="j"/> holds only 0 and 1.</summary>
+    private static bool ZeroOne(Table table, int j)
+    {
+        for (long at = j; at < table.Features.Length; at += table.Dim)
+        {
+            if (table.Features[at] is not (0f or 1f))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>The table without its tag columns (<see cref="TableColumns.Take"/>), each row labelled with the tags whose column holds 1.</summary>
