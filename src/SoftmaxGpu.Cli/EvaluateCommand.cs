@@ -42,7 +42,7 @@ public static class EvaluateCommand
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)
-                    throw new ArgumentException("--plot draws a confusion matrix, which a multi-label model does not have");
+                    error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
                 Table table = parse.GetValue(label) is string tagLabel
                     ? TagTable.Load(parse.GetValue(data)!, tagLabel)
                     : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true);

@@ -82,7 +82,7 @@ public static class TrainCommand
         };
         var patience = new Option<int>("--patience")
         {
-            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd); 0: never.",
+            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd; needs --val or --val-fraction); 0: never.",
         };
         var deviceMemory = new Option<string?>("--device-memory")
         {
@@ -172,6 +172,11 @@ public static class TrainCommand
                 first ? [("--model", path), ("--plot", plotPath), ("--log-json", parse.GetValue(logJson))] : [],
                 [("--data", parse.GetValue(data)), ("--val", parse.GetValue(val)), ("--init-model", parse.GetValue(initModel))]);
             using var outputs = new OutputPaths();
+            IgnoredOptions.RequireValidation(options.Patience, parse.GetValue(val), parse.GetValue(valFraction));
+            string[] given = IgnoredOptions.Given(parse, batch, lr, schedule, momentum, nesterov, patience, seed);
+            OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read
+            if (named is not null)
+                IgnoredOptions.Warn(first ? error : TextWriter.Null, named, auto: false, given, parse.GetValue(valFraction) is not null);
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
@@ -203,6 +208,9 @@ public static class TrainCommand
                 outputs.Commit();
             }
             WriteSummary(output, first ? error : TextWriter.Null, trained, result, path, clock.Elapsed);
+            if (named is null)
+                IgnoredOptions.Warn(first ? error : TextWriter.Null, result.Plan.Optimizer, auto: true, given,
+                    parse.GetValue(valFraction) is not null);
             if (plotPath is not null && first)
                 output.WriteLine($"plot: {plotPath}");
             return 0;
