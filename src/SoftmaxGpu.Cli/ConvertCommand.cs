@@ -38,7 +38,7 @@ public static class ConvertCommand
             OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
-                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm);
+                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator));
             output.WriteLine(
                 $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");

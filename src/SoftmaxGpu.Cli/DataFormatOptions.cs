@@ -4,9 +4,9 @@ using SoftmaxGpu.Data;
 namespace SoftmaxGpu.Cli;
 
 /// <summary>
-/// --format, --zero-based and --features: how train and convert read a text data file (CSV or LIBSVM).
-/// predict and evaluate take only --format (<see cref="FormatOption"/>): a model trained on LIBSVM data knows
-/// its D and where its indices start.
+/// --format, --separator, --zero-based and --features: how train and convert read a text data file (CSV or LIBSVM).
+/// predict and evaluate take only --format and --separator (<see cref="FormatOption"/>, <see cref="SeparatorOption"/>):
+/// a model trained on LIBSVM data knows its D and where its indices start.
 /// </summary>
 public sealed class DataFormatOptions
 {
@@ -24,7 +24,24 @@ public sealed class DataFormatOptions
         Description = "LIBSVM data: D, the number of features; an index beyond it is an error (default: the largest index in the file, found in a first pass over it).",
     };
 
-    public IEnumerable<Option> All => [Format, ZeroBased, Features];
+    public Option<string> Separator { get; } = SeparatorOption();
+
+    public IEnumerable<Option> All => [Format, Separator, ZeroBased, Features];
+
+    /// <summary>--separator, for every command that reads CSV.</summary>
+    public static Option<string> SeparatorOption() => new("--separator")
+    {
+        Description = "CSV field separator: ',' (default), ';', 'tab' or another single character. Numbers must use a decimal " +
+                      "point whatever the separator: decimal commas (1,5) are not supported.",
+        DefaultValueFactory = _ => ",",
+    };
+
+    /// <summary>The CSV options --separator gives (with <paramref name="ignore"/>: train --ignore's columns).</summary>
+    public static CsvOptions CsvOf(ParseResult parse, Option<string> separator, IReadOnlyList<string>? ignore = null) => new()
+    {
+        Separator = CsvOptions.ParseSeparator(parse.GetValue(separator)!),
+        Ignore = ignore ?? [],
+    };
 
     /// <summary>--format alone, for predict and evaluate.</summary>
     public static Option<string> FormatOption()
@@ -55,6 +72,8 @@ public sealed class DataFormatOptions
             throw new ArgumentException(
                 $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +
                 $"*{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
+        if (libsvm && parse.GetResult(Separator) is { Implicit: false })
+            throw new ArgumentException($"--separator applies to CSV files; {data} is read as LIBSVM ('label index:value ...')");
         if (libsvm && label is not null)
             throw new ArgumentException(
                 $"--label names a CSV column; the label of a LIBSVM file ({data}) is the first token of each line");

@@ -28,8 +28,12 @@ public static class EvaluateCommand
         Option<double?> threshold = PredictCommand.ThresholdOption();
         Option<string> device = App.DeviceOption();
         Option<string> format = DataFormatOptions.FormatOption();
+        Option<string> separator = DataFormatOptions.SeparatorOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, threshold, device, format };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.")
+        {
+            model, data, label, json, plot, threshold, device, format, separator,
+        };
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? plotPath = parse.GetValue(plot);
@@ -39,13 +43,14 @@ public static class EvaluateCommand
                 [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = PredictCommand.Threshold(trained, parse.GetValue(threshold));
+            CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)
                     error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
                 Table table = parse.GetValue(label) is string tagLabel
-                    ? TagTable.Load(parse.GetValue(data)!, tagLabel)
-                    : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true);
+                    ? TagTable.Load(parse.GetValue(data)!, tagLabel, csv: csv)
+                    : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true, csv);
                 TagEvaluation tags;
                 using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))
                 {
@@ -56,7 +61,7 @@ public static class EvaluateCommand
                 return 0;
             }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
-                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format));
+                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format), csv);
             Evaluation evaluation;
             using (file)
             {

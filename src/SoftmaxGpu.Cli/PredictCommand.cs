@@ -24,10 +24,11 @@ public static class PredictCommand
         Option<double?> threshold = ThresholdOption();
         Option<string> device = App.DeviceOption();
         Option<string> format = DataFormatOptions.FormatOption();
+        Option<string> separator = DataFormatOptions.SeparatorOption();
 
         var command = new Command("predict", "Predict the class (multi-label: the tag set) of every row with a trained model.")
         {
-            model, data, outPath, proba, threshold, device, format,
+            model, data, outPath, proba, threshold, device, format, separator,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -35,9 +36,10 @@ public static class PredictCommand
                 [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = Threshold(trained, parse.GetValue(threshold));
+            CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             if (trained.Kind.IsMultiLabel())
             {
-                Table table = TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: false);
+                Table table = TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: false, csv);
                 using Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error);
                 (float[] probabilities, _, _) = TagPipeline.Predict(tagGpu, trained, table, withTargets: false);
                 string tagPath = parse.GetValue(outPath)!;
@@ -46,7 +48,7 @@ public static class PredictCommand
                 return 0;
             }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!,
-                format: DataFormatOptions.FormatOf(parse, format));
+                format: DataFormatOptions.FormatOf(parse, format), csv: csv);
             using (file)
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);

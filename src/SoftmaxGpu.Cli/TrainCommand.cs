@@ -180,15 +180,16 @@ public static class TrainCommand
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
+            CsvOptions csv = DataFormatOptions.CsvOf(parse, dataFormat.Separator);
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
                 throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +
                                             (start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
             Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = parse.GetValue(multiLabel)
-                ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
+                ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, csv)
                 : DataSource.IsSgd(dataPath)
-                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format)
-                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, libsvm);
+                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, csv)
+                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, libsvm, csv);
             if (start is not null)
                 output.WriteLine($"init: {parse.GetValue(initModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
@@ -224,9 +225,9 @@ public static class TrainCommand
     /// <summary>Training from a table in host memory (CSV, IDX, or a small .sgd split by --val-fraction).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTable(TextWriter output, string data,
         string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
-        LibSvmOptions libsvm)
+        LibSvmOptions libsvm, CsvOptions csv)
     {
-        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options, format, libsvm);
+        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options, format, libsvm, csv);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
                          (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
                          (validation is null ? "" : $"; validation: {validation.Rows} rows"));
@@ -238,16 +239,16 @@ public static class TrainCommand
 
     /// <summary>Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTags(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, CsvOptions csv)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
         ModelKind kind = TagTable.KindOf(label);
-        Table train = TagTable.Load(data, label);
+        Table train = TagTable.Load(data, label, csv: csv);
         Table? validation = valPath is null ? null
-            : TagTable.Load(valPath, kind == ModelKind.MultiLabelColumns ? label : train.LabelName);
+            : TagTable.Load(valPath, kind == ModelKind.MultiLabelColumns ? label : train.LabelName, csv: csv);
         if (fraction is double f)
             (train, validation) = TagPipeline.Split(train, f, options.Seed);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
@@ -258,7 +259,8 @@ public static class TrainCommand
 
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromFile(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
+        CsvOptions csv)
     {
         if (fraction is not null)
             throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
@@ -268,7 +270,7 @@ public static class TrainCommand
             : null;
         Table? validationTable = valPath is not null && validationFile is null
             ? DataSource.Load(valPath, train.LabelName, testSplit: true, format: format,
-                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"))
+                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"), csv: csv)
             : null;
         output.WriteLine($"data: {data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
                          (valPath is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
@@ -284,16 +286,16 @@ public static class TrainCommand
     /// <param name="libsvm">How a LIBSVM training file is read; a LIBSVM validation file takes the training set's D.</param>
     /// <remarks>The tables keep their weight and target columns, which <see cref="Pipeline"/> takes out.</remarks>
     private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction,
-        TrainOptions options, DataFormat format, LibSvmOptions libsvm)
+        TrainOptions options, DataFormat format, LibSvmOptions libsvm, CsvOptions csv)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
-        Table train = Weighting.Load(data, label, options, training: true, format, libsvm);
+        Table train = Weighting.Load(data, label, options, training: true, format, libsvm, csv);
         Table? validation = valPath is null ? null
             : Weighting.Load(valPath, options.TargetColumns is null ? train.LabelName : null, options, training: false, format,
-                LibSvmOptions.For(train.FeatureNames, "the training data"));
+                LibSvmOptions.For(train.FeatureNames, "the training data"), csv);
         if (fraction is double f)
         {
             (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, options.Seed);

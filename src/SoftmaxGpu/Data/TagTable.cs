@@ -24,14 +24,15 @@ public static class TagTable
     /// Reads a CSV of multi-label rows: the tags column named by <paramref name="label"/> (default the last), or the
     /// 0/1 columns it lists. With <paramref name="labelOptional"/> (prediction) the label column(s) may be absent.
     /// </summary>
-    public static Table Load(string path, string? label, bool labelOptional = false)
+    /// <param name="csv">The separator and the columns left out (<see cref="CsvOptions"/>).</param>
+    public static Table Load(string path, string? label, bool labelOptional = false, CsvOptions? csv = null)
     {
         if (Directory.Exists(path) || DataSource.IsSgd(path))
             throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
         string[]? columns = TagColumns(label);
         if (columns is null)
         {
-            Table tags = CsvTableReader.Read(path, label, labelOptional, emptyLabels: true);
+            Table tags = CsvTableReader.Read(path, label, labelOptional, emptyLabels: true, columns: csv);
             if (label is null)
                 RefuseZeroOneTagsColumn(tags);
             return tags;
@@ -39,7 +40,7 @@ public static class TagTable
         if (columns.Any(c => c.Length == 0) || columns.Distinct().Count() != columns.Length)
             throw new ArgumentException($"--label '{label}': name each tag column once, separated by commas");
 
-        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true);
+        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true, columns: csv);
         int[] at = columns.Select(c => Array.IndexOf(all.FeatureNames, c)).ToArray();
         if (at.All(i => i < 0) && labelOptional)
             return all;
@@ -147,7 +148,7 @@ public static class TagTable
     }
 
     /// <summary>The rows a model predicts on: its label column(s) dropped where present, so only features remain.</summary>
-    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded) =>
+    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null) =>
         Load(path, model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName,
-            labelOptional: !labelsNeeded);
+            labelOptional: !labelsNeeded, csv);
 }

@@ -196,7 +196,7 @@ public static class Pipeline
     /// model's feature names say.
     /// </summary>
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
-        string? label = null, DataFormat format = DataFormat.Auto)
+        string? label = null, DataFormat format = DataFormat.Auto, CsvOptions? csv = null)
     {
         if (DataSource.IsSgd(data))
         {
@@ -208,7 +208,7 @@ public static class Pipeline
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
-            LibSvmOptions.For(model.FeatureNames, "the model"));
+            LibSvmOptions.For(model.FeatureNames, "the model"), csv);
         model.CheckColumns(table.FeatureNames, table.Source);
         int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
         return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);

@@ -1,0 +1,101 @@
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// Real CSVs as they come: another separator (and the hints when the file needs one, or is LIBSVM), text columns
+/// left out with --ignore, a model's features matched by name in any order, and an id column carried into the
+/// predictions.
+/// </summary>
+public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
+{
+    private const string Comma = "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n1.5,2.5,x\n";
+
+    private string Separated(string name, char separator) => Write(name, Comma.Replace(',', separator));
+
+    [Theory]
+    [InlineData(';', ";")]
+    [InlineData('\t', "tab")]
+    [InlineData('|', "|")]
+    public void ASeparatorReadsTheSameTableAsCommas(char separator, string option)
+    {
+        Table comma = CsvTableReader.Read(Write("comma.csv", Comma));
+        Table other = CsvTableReader.Read(Separated("other.csv", separator),
+            columns: new CsvOptions { Separator = CsvOptions.ParseSeparator(option) });
+        Assert.Equal(comma.FeatureNames, other.FeatureNames);
+        Assert.Equal(comma.Features, other.Features);
+        Assert.Equal(comma.Labels, other.Labels);
+    }
+
+    [Fact]
+    public void EveryCsvCommandTakesTheSeparator()
+    {
+        string data = Separated("semi.csv", ';'), model = PathOf("m.model");
+        var train = Run("train", "--data", data, "--model", model, "--epochs", "3", "--separator", ";");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("5 rows, 2 features", train.Out);
+        var predict = Run("predict", "--model", model, "--data", data, "--out", PathOf("p.csv"), "--separator", ";");
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.Equal(6, File.ReadAllLines(PathOf("p.csv")).Length);
+        var evaluate = Run("evaluate", "--model", model, "--data", data, "--json", "--separator", ";");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        Assert.Contains("\"rows\":5", evaluate.Out);
+        var convert = Run("convert", "--data", data, "--out", PathOf("d.sgd"), "--separator", ";");
+        Assert.True(convert.Code == 0, convert.Err);
+        Assert.Contains("5 rows, 2 features, 2 classes", convert.Out);
+    }
+
+    [Fact]
+    public void AOneColumnHeaderWithSemicolonsOrTabsHintsTheSeparator()
+    {
+        string semi = Separated("semi.csv", ';');
+        foreach (string command in new[] { "train", "convert" })
+        {
+            var result = Run(command, "--data", semi, command == "train" ? "--model" : "--out", PathOf("out.sgd"));
+            Assert.Equal(1, result.Code);
+            Assert.Contains($"{semi}: line 1: the header is one column when split at ',' ('a;b;label'); it holds ';': " +
+                            "give --separator ';' (numbers must still use a decimal point", result.Err);
+        }
+        var tab = Run("train", "--data", Separated("tab.csv", '\t'), "--model", PathOf("m"));
+        Assert.Contains("it holds tabs: give --separator tab", tab.Err);
+        AssertNoModel();
+    }
+
+    [Fact]
+    public void DecimalCommasAreNotSupportedAndSaySo()
+    {
+        string data = Write("decimal.csv", "a;b;label\n1,5;2;x\n2;1;y\n");
+        var train = Run("train", "--data", data, "--model", PathOf("m"), "--separator", ";");
+        Assert.Equal(1, train.Code);
+        Assert.Contains("line 2, column 1 ('a'): '1,5' is not a number", train.Err);
+        Assert.Contains("decimal commas are not supported: write 1.5, not 1,5", train.Err);
+    }
+
+    [Fact]
+    public void ALibSvmFileWithAnotherNameHintsTheFormat()
+    {
+        string data = Write("data.txt", "1 1:0.5 2:0.3\n2 1:0.1 2:0.9\n1 1:0.6 2:0.2\n2 2:1.1\n");
+        var train = Run("train", "--data", data, "--model", PathOf("m"), "--epochs", "2");
+        Assert.Equal(1, train.Code);
+        Assert.Contains("it looks like LIBSVM ('label index:value ...'): give --format libsvm", train.Err);
+        var libsvm = Run("train", "--data", data, "--model", PathOf("m"), "--epochs", "2", "--format", "libsvm");
+        Assert.True(libsvm.Code == 0, libsvm.Err);
+        var separator = Run("train", "--data", data, "--model", PathOf("m2"), "--format", "libsvm", "--separator", ";");
+        Assert.Equal(1, separator.Code);
+        Assert.Contains("--separator applies to CSV files", separator.Err);
+    }
+
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("x")]
+    [InlineData(".")]
+    public void ABadSeparatorIsRejectedByName(string value)
+    {
+        var train = Run("train", "--data", Write("good.csv", Comma), "--model", PathOf("m"), "--separator", value);
+        Assert.Equal(1, train.Code);
+        Assert.Contains($"--separator must be one character such as ',' ';' '|' or 'tab', got '{value}'", train.Err);
+        AssertNoModel();
+    }
+
+    private void AssertNoModel() => Assert.False(File.Exists(PathOf("m")));
+}
