@@ -36,12 +36,30 @@ public sealed class DataFormatOptions
         DefaultValueFactory = _ => ",",
     };
 
-    /// <summary>The CSV options --separator gives (with <paramref name="ignore"/>: train --ignore's columns).</summary>
-    public static CsvOptions CsvOf(ParseResult parse, Option<string> separator, IReadOnlyList<string>? ignore = null) => new()
+    /// <summary>The CSV options --separator gives.</summary>
+    public static CsvOptions CsvOf(ParseResult parse, Option<string> separator) => new()
     {
         Separator = CsvOptions.ParseSeparator(parse.GetValue(separator)!),
-        Ignore = ignore ?? [],
     };
+
+    /// <summary>
+    /// The CSV options of train's data: --separator, and --ignore's comma-separated columns, which must be columns of
+    /// <paramref name="data"/> (a CSV file).
+    /// </summary>
+    public CsvOptions CsvOf(ParseResult parse, Option<string?> ignore, string data)
+    {
+        CsvOptions csv = CsvOf(parse, Separator);
+        if (parse.GetValue(ignore) is not string names)
+            return csv;
+        string[] columns = names.Split(',', StringSplitOptions.TrimEntries);
+        if (columns.Any(c => c.Length == 0) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
+            throw new ArgumentException($"--ignore '{names}': name each column once, separated by commas");
+        if (Directory.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, FormatOf(parse, Format)))
+            throw new ArgumentException($"--ignore leaves out CSV columns; {data} is not read as CSV");
+        csv = csv with { Ignore = columns };
+        csv.CheckIgnore(data);
+        return csv;
+    }
 
     /// <summary>--format alone, for predict and evaluate.</summary>
     public static Option<string> FormatOption()

@@ -126,6 +126,11 @@ public static class TrainCommand
                           "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
                           "two or more 0/1 columns, one per tag (CSV data).",
         };
+        var ignore = new Option<string?>("--ignore")
+        {
+            Description = "Comma-separated CSV columns that are not features (an id, a name): never read, so they may hold " +
+                          "text, and the model records nothing of them; predict and evaluate leave them out too.",
+        };
         Option<string> device = App.DeviceOption();
         var dataFormat = new DataFormatOptions();
 
@@ -133,7 +138,7 @@ public static class TrainCommand
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
             nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, classWeight, weightColumn, targetColumns,
-            initModel, multiLabel, device,
+            initModel, multiLabel, ignore, device,
         };
         foreach (Option option in dataFormat.All)
             command.Options.Add(option);
@@ -180,7 +185,7 @@ public static class TrainCommand
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
-            CsvOptions csv = DataFormatOptions.CsvOf(parse, dataFormat.Separator);
+            CsvOptions csv = dataFormat.CsvOf(parse, ignore, dataPath);
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
                 throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +

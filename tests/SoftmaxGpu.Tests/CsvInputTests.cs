@@ -97,5 +97,51 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
         AssertNoModel();
     }
 
+    /// <summary>An id and a name (text) around two features; the label is last.</summary>
+    private const string WithText = "id,a,name,b,label\nr1,1,ann,2,x\nr2,2,bob,1,y\nr3,3,cy,4,x\nr4,4,di,3,y\nr5,1.5,ed,2.5,x\n";
+
+    [Fact]
+    public void IgnoredColumnsAreNeitherReadNorInTheModel()
+    {
+        string data = Write("text.csv", WithText), model = PathOf("m");
+        var refused = Run("train", "--data", data, "--model", model);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("line 2, column 1 ('id'): 'r1' is not a number; every column but the label must be numeric " +
+                        "(train --ignore NAME leaves a text column out)", refused.Err);
+
+        var train = Run("train", "--data", data, "--model", model, "--ignore", "id, name", "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("5 rows, 2 features", train.Out);
+        SoftmaxGpu.Model.SoftmaxModel saved = SoftmaxGpu.Model.ModelFile.Load(model);
+        Assert.Equal(["a", "b"], saved.FeatureNames);
+        Assert.Equal("label", saved.LabelName);
+
+        // The same model as from the file without those columns.
+        string plain = Write("plain.csv", "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n1.5,2.5,x\n");
+        var same = Run("train", "--data", plain, "--model", PathOf("plain.model"), "--epochs", "3");
+        Assert.True(same.Code == 0, same.Err);
+        Assert.Equal(SoftmaxGpu.Model.ModelFile.Load(PathOf("plain.model")).Weights, saved.Weights);
+    }
+
+    [Fact]
+    public void IgnoreIsCheckedByName()
+    {
+        string data = Write("text.csv", WithText);
+        var typo = Run("train", "--data", data, "--model", PathOf("m"), "--ignore", "id,nmae");
+        Assert.Equal(1, typo.Code);
+        Assert.Contains("--ignore names no column 'nmae'; the columns are: id, a, name, b, label", typo.Err);
+        var label = Run("train", "--data", data, "--model", PathOf("m"), "--ignore", "id,name,label", "--label", "label");
+        Assert.Contains("--ignore names the label column 'label'", label.Err);
+        var twice = Run("train", "--data", data, "--model", PathOf("m"), "--ignore", "id,id");
+        Assert.Contains("--ignore 'id,id': name each column once", twice.Err);
+        AssertNoModel();
+
+        // Without --label the label is the last column not ignored.
+        string idLast = Write("idlast.csv", "a,b,label,id\n1,2,x,r1\n2,1,y,r2\n3,4,x,r3\n");
+        var last = Run("train", "--data", idLast, "--model", PathOf("m"), "--ignore", "id", "--epochs", "2");
+        Assert.True(last.Code == 0, last.Err);
+        Assert.Contains("(2 classes: x, y; 2 features)", last.Out);
+    }
+
     private void AssertNoModel() => Assert.False(File.Exists(PathOf("m")));
 }

@@ -39,7 +39,7 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
             csv.ReadHeader();
             header = csv.Headers.ToArray();
             CheckSeparator(path, header, separator);
-            labelAt = ResolveLabel(path, header, labelColumn, labelOptional);
+            labelAt = ResolveLabel(path, header, labelColumn, labelOptional, columns.Ignore);
             featureAt = ResolveFeatures(path, header, labelAt, columns);
         }
         catch
@@ -87,7 +87,8 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
     /// <summary>Data rows read so far.</summary>
     public long RowsRead { get; private set; }
 
-    private static int ResolveLabel(string path, string[] header, string? labelColumn, bool labelOptional)
+    /// <summary>The label's column: by name, or the last column that is not ignored; header.Length for none.</summary>
+    private static int ResolveLabel(string path, string[] header, string? labelColumn, bool labelOptional, IReadOnlyList<string> ignore)
     {
         if (header.All(h => h.Length == 0))
             throw new DataFormatException($"{path}: the file is empty; expected a header row and data rows");
@@ -97,9 +98,13 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
 
         if (labelOptional && labelColumn == AllFeatures)
             return header.Length;
-        int at = labelColumn is null ? header.Length - 1 : Array.IndexOf(header, labelColumn);
+        int at = labelColumn is null
+            ? Array.FindLastIndex(header, h => !ignore.Contains(h, StringComparer.Ordinal))
+            : Array.IndexOf(header, labelColumn);
         if (at < 0 && labelOptional)
             return header.Length; // no label column: all columns are features
+        if (at < 0 && labelColumn is null)
+            throw new DataFormatException($"{path}: --ignore leaves no column for the label; the columns are: {string.Join(", ", header)}");
         if (at < 0)
             throw new DataFormatException(
                 $"{path}: --label '{labelColumn}' names no column; the columns are: {string.Join(", ", header)}");
@@ -137,8 +142,12 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
         if (labelAt < header.Length && columns.Ignore.Contains(header[labelAt]))
             throw new DataFormatException($"{path}: --ignore names the label column '{header[labelAt]}'");
         if (columns.Features is null)
-            return Enumerable.Range(0, header.Length)
+        {
+            int[] every = Enumerable.Range(0, header.Length)
                 .Where(c => c != labelAt && !columns.Ignore.Contains(header[c], StringComparer.Ordinal)).ToArray();
+            return every.Length > 0 || header.Length == 1 ? every
+                : throw new DataFormatException($"{path}: --ignore leaves no feature column; the columns are: {string.Join(", ", header)}");
+        }
         int[] at = columns.Features.Select(name => Array.IndexOf(header, name)).ToArray();
         string[] missing = columns.Features.Where((_, j) => at[j] < 0 || at[j] == labelAt).ToArray();
         if (missing.Length > 0)
