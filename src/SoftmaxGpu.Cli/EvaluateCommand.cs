@@ -43,14 +43,17 @@ public static class EvaluateCommand
                 [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = PredictCommand.Threshold(trained, parse.GetValue(threshold));
+            string dataPath = parse.GetValue(data)!;
+            DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)
                     error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
                 Table table = parse.GetValue(label) is string tagLabel
-                    ? TagTable.Load(parse.GetValue(data)!, tagLabel, csv: csv)
-                    : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true, csv);
+                    ? TagTable.Load(dataPath, tagLabel, csv: csv)
+                    : TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv);
+                UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
                 TagEvaluation tags;
                 using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))
                 {
@@ -60,8 +63,9 @@ public static class EvaluateCommand
                 output.WriteLine(parse.GetValue(json) ? TagJson(tags, trained.Classes, cut) : TagReport(tags, trained.Classes, cut));
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
-                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format), csv);
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, labelsNeeded: true, parse.GetValue(label),
+                dataFormat, csv);
+            UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
             Evaluation evaluation;
             using (file)
             {
@@ -75,7 +79,7 @@ public static class EvaluateCommand
             output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
             if (plotPath is not null)
             {
-                string title = $"{Path.GetFileName(parse.GetValue(data)!)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
+                string title = $"{Path.GetFileName(dataPath)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
                 Plots.ConfusionMatrix(evaluation.Confusion, trained.Classes, plotPath, title);
                 error.WriteLine($"plot: {plotPath}");
             }

@@ -36,23 +36,25 @@ public static class PredictCommand
                 [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = Threshold(trained, parse.GetValue(threshold));
+            string dataPath = parse.GetValue(data)!;
+            DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
+            string path = parse.GetValue(outPath)!;
             if (trained.Kind.IsMultiLabel())
             {
-                Table table = TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: false, csv);
+                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: false, csv);
+                UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
                 using Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error);
                 (float[] probabilities, _, _) = TagPipeline.Predict(tagGpu, trained, table, withTargets: false);
-                string tagPath = parse.GetValue(outPath)!;
-                WriteTags(tagPath, trained, probabilities, table.Rows, cut, parse.GetValue(proba));
-                output.WriteLine($"predictions: {tagPath} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
+                WriteTags(path, trained, probabilities, table.Rows, cut, parse.GetValue(proba));
+                output.WriteLine($"predictions: {path} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!,
-                format: DataFormatOptions.FormatOf(parse, format), csv: csv);
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, format: dataFormat, csv: csv);
+            UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
             using (file)
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
-                string path = parse.GetValue(outPath)!;
                 Write(gpu, path, trained, source, parse.GetValue(proba));
                 output.WriteLine($"predictions: {path} ({source.Rows} rows)");
             }

@@ -143,5 +143,68 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
         Assert.Contains("(2 classes: x, y; 2 features)", last.Out);
     }
 
+    /// <summary>predict's output for <paramref name="data"/> (with probabilities), after checking it succeeded.</summary>
+    private (string[] Lines, string Err) Predict(string model, string data, params string[] more)
+    {
+        string output = PathOf($"p{Guid.NewGuid():N}.csv");
+        var predict = Run(["predict", "--model", model, "--data", data, "--out", output, "--proba", .. more]);
+        Assert.True(predict.Code == 0, predict.Err);
+        return (File.ReadAllLines(output), predict.Err);
+    }
+
+    [Fact]
+    public void PredictAndEvaluateFindTheFeaturesByNameAndLeaveTheRestOut()
+    {
+        string plain = Write("plain.csv", Comma), model = PathOf("m");
+        var train = Run("train", "--data", plain, "--model", model, "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        (string[] expected, string quiet) = Predict(model, plain);
+        Assert.DoesNotContain("note:", quiet);
+
+        // Text columns around the features, and the features in another order: the same predictions, and one note.
+        string shuffled = Write("shuffled.csv", "label,id,b,name,a\nx,r1,2,ann,1\ny,r2,1,bob,2\nx,r3,4,cy,3\ny,r4,3,di,4\nx,r5,2.5,ed,1.5\n");
+        (string[] got, string err) = Predict(model, shuffled);
+        Assert.Equal(expected, got);
+        Assert.Equal($"note: {shuffled}: 2 column(s) that are not model features left out: id, name",
+            err.Split('\n').Single(l => l.StartsWith("note:", StringComparison.Ordinal)));
+
+        var evaluate = Run("evaluate", "--model", model, "--data", shuffled, "--json");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        Assert.Equal(Run("evaluate", "--model", model, "--data", plain, "--json").Out, evaluate.Out);
+        Assert.Contains("note: ", evaluate.Err);
+    }
+
+    [Fact]
+    public void TheWeightColumnATrainedModelNeverReadIsLeftOut()
+    {
+        string data = Write("weighted.csv", "a,b,w,label\n1,2,1,x\n2,1,2,y\n3,4,1,x\n4,3,0.5,y\n1.5,2.5,1,x\n");
+        string model = PathOf("m");
+        var train = Run("train", "--data", data, "--model", model, "--weight-column", "w", "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        (string[] lines, string err) = Predict(model, data);
+        Assert.Equal(6, lines.Length);
+        Assert.Contains("left out: w", err);
+        var evaluate = Run("evaluate", "--model", model, "--data", data);
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+    }
+
+    [Fact]
+    public void MultiLabelModelsFindTheirFeaturesAndTagColumnsByName()
+    {
+        string data = Write("tags.csv", "a,b,t1,t2\n1,0,1,0\n0,1,0,1\n1,1,1,1\n0,0,0,0\n2,0,1,0\n0,2,0,1\n");
+        string model = PathOf("m");
+        var train = Run("train", "--data", data, "--multi-label", "--label", "t1,t2", "--model", model, "--epochs", "5");
+        Assert.True(train.Code == 0, train.Err);
+        (string[] expected, _) = Predict(model, data);
+
+        string shuffled = Write("shuffled.csv", "id,t2,b,a,t1\nr1,0,0,1,1\nr2,1,1,0,0\nr3,1,1,1,1\nr4,0,0,0,0\nr5,0,0,2,1\nr6,1,2,0,0\n");
+        (string[] got, string err) = Predict(model, shuffled);
+        Assert.Equal(expected, got);
+        Assert.Contains("left out: id", err);
+        var evaluate = Run("evaluate", "--model", model, "--data", shuffled, "--json");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        Assert.Equal(Run("evaluate", "--model", model, "--data", data, "--json").Out, evaluate.Out);
+    }
+
     private void AssertNoModel() => Assert.False(File.Exists(PathOf("m")));
 }

@@ -147,8 +147,19 @@ public static class TagTable
         return targets;
     }
 
-    /// <summary>The rows a model predicts on: its label column(s) dropped where present, so only features remain.</summary>
-    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null) =>
-        Load(path, model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName,
-            labelOptional: !labelsNeeded, csv);
+    /// <summary>
+    /// The rows a model predicts on: the model's feature columns by name, in any order, and its tag column(s) where
+    /// present (needed with <paramref name="labelsNeeded"/>); every other column is left unread.
+    /// </summary>
+    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null)
+    {
+        csv ??= CsvOptions.Default;
+        if (model.Kind != ModelKind.MultiLabelColumns)
+            return Load(path, model.LabelName, labelOptional: !labelsNeeded, csv with { Features = model.FeatureNames });
+        string[] present = File.Exists(path) && !DataSource.IsSgd(path)
+            ? model.Classes.Intersect(CsvRowReader.Header(path, csv), StringComparer.Ordinal).ToArray()
+            : [];
+        return Load(path, string.Join(',', model.Classes), labelOptional: !labelsNeeded,
+            csv with { Features = [.. model.FeatureNames, .. present] });
+    }
 }
