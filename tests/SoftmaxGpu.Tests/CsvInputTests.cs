@@ -206,5 +206,44 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
         Assert.Equal(Run("evaluate", "--model", model, "--data", data, "--json").Out, evaluate.Out);
     }
 
+    [Fact]
+    public void IdColumnLeadsThePredictions()
+    {
+        string data = Write("text.csv", WithText.Replace("r3,", "\"r,3\","));
+        string model = PathOf("m");
+        var train = Run("train", "--data", data, "--model", model, "--ignore", "id,name", "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        (string[] plain, _) = Predict(model, data);
+        (string[] withId, _) = Predict(model, data, "--id-column", "id");
+        Assert.Equal("id,predicted,p_x,p_y", withId[0]);
+        string[] ids = ["r1", "r2", "\"r,3\"", "r4", "r5"];
+        Assert.Equal(plain.Skip(1).Select((line, r) => $"{ids[r]},{line}"), withId.Skip(1));
+
+        // A multi-label model's tag sets get it too.
+        string tags = Write("tags.csv", "id,a,b,tags\nq1,1,0,x\nq2,0,1,y\nq3,1,1,x|y\nq4,0,0,\n");
+        var tagTrain = Run("train", "--data", tags, "--multi-label", "--ignore", "id", "--model", PathOf("t"), "--epochs", "3");
+        Assert.True(tagTrain.Code == 0, tagTrain.Err);
+        (string[] tagLines, _) = Predict(PathOf("t"), tags, "--id-column", "id");
+        Assert.Equal("id,predicted,p_x,p_y", tagLines[0]);
+        Assert.Equal(["q1", "q2", "q3", "q4"], tagLines.Skip(1).Select(l => l.Split(',')[0]));
+    }
+
+    [Fact]
+    public void IdColumnMustBeACsvColumn()
+    {
+        string data = Write("plain.csv", Comma), model = PathOf("m");
+        Assert.Equal(0, Run("train", "--data", data, "--model", model, "--epochs", "2").Code);
+        var missing = Run("predict", "--model", model, "--data", data, "--out", PathOf("p.csv"), "--id-column", "key");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("--id-column 'key' names no column; the columns are: a, b, label", missing.Err);
+        Assert.DoesNotContain("device:", missing.Err); // checked before any work
+        string libsvm = Write("d.libsvm", "1 1:0.5 2:0.3\n2 1:0.1 2:0.9\n");
+        string libsvmModel = PathOf("l");
+        Assert.Equal(0, Run("train", "--data", libsvm, "--model", libsvmModel, "--epochs", "2").Code);
+        var notCsv = Run("predict", "--model", libsvmModel, "--data", libsvm, "--out", PathOf("p.csv"), "--id-column", "id");
+        Assert.Contains($"--id-column copies a column of a CSV file; {libsvm} is not read as CSV", notCsv.Err);
+        Assert.False(File.Exists(PathOf("p.csv")));
+    }
+
     private void AssertNoModel() => Assert.False(File.Exists(PathOf("m")));
 }

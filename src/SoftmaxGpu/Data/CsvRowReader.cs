@@ -112,6 +112,27 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
     }
 
     /// <summary>
+    /// The text of one column, row by row, as the file holds it (predict --id-column carries it beside each
+    /// prediction). The column is checked now, the rows read as they are enumerated.
+    /// </summary>
+    public static IEnumerable<string> Column(string path, string column, CsvOptions? columns = null)
+    {
+        string[] header = Header(path, columns);
+        int at = Array.IndexOf(header, column);
+        if (at < 0)
+            throw new DataFormatException($"{path}: --id-column '{column}' names no column; the columns are: {string.Join(", ", header)}");
+        return ReadColumn(path, at, (columns ?? CsvOptions.Default).Separator);
+    }
+
+    private static IEnumerable<string> ReadColumn(string path, int at, char separator)
+    {
+        using CsvReader reader = Open(path, separator);
+        reader.ReadHeader();
+        while (reader.Read())
+            yield return at < reader.FieldCount ? reader.GetString(at) : "";
+    }
+
+    /// <summary>
     /// A header of one column that holds ';' or a tab, or that reads as a LIBSVM line, is a file read with the
     /// wrong separator or format: an error that says which option reads it.
     /// </summary>
