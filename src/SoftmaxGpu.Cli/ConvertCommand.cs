@@ -37,6 +37,7 @@ public static class ConvertCommand
         {
             OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
+            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, label, test);
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
                 parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator));
             output.WriteLine(

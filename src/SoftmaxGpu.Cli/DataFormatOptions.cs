@@ -77,6 +77,27 @@ public sealed class DataFormatOptions
     public static DataFormat FormatOf(ParseResult parse, Option<string> format) =>
         Enum.Parse<DataFormat>(parse.GetValue(format)!, ignoreCase: true);
 
+    /// <summary>
+    /// One "warning:" line for each of --separator, --label and --test that was typed but that <paramref name="data"/>
+    /// does not read: --separator outside CSV, --label where the labels are not a column (an MNIST folder, LIBSVM), --test
+    /// outside an MNIST folder. (Combinations that cannot be meant, as --label with LIBSVM training data, are errors in <see cref="For"/>.)
+    /// </summary>
+    public static void WarnIgnored(TextWriter error, ParseResult parse, string data, DataFormat format, Option<string> separator,
+        Option<string?>? label = null, Option<bool>? test = null)
+    {
+        bool folder = Directory.Exists(data), sgd = !folder && DataSource.IsSgd(data);
+        bool libsvm = !folder && !sgd && LibSvmOptions.Applies(data, format);
+        string? kind = folder ? "an MNIST folder" : sgd ? "a .sgd file" : libsvm ? "LIBSVM data" : null;
+        if (kind is not null && Typed(parse, separator))
+            error.WriteLine($"warning: --separator is ignored: {data} is {kind}, not CSV");
+        if ((folder || libsvm) && label is not null && Typed(parse, label))
+            error.WriteLine($"warning: --label is ignored: {data} is {kind}, whose labels are not a named column");
+        if (!folder && test is not null && Typed(parse, test))
+            error.WriteLine($"warning: --test is ignored: it picks the t10k files of an MNIST folder, and {data} is not a folder");
+    }
+
+    private static bool Typed(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
     /// <summary>The format and the LIBSVM options for <paramref name="data"/>, checked against it and --label.</summary>
     public (DataFormat Format, LibSvmOptions LibSvm) For(ParseResult parse, string data, string? label)
     {

@@ -46,6 +46,7 @@ public static class EvaluateCommand
             string dataPath = parse.GetValue(data)!;
             DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
+            DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator, label);
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)

@@ -44,6 +44,7 @@ public static class PredictCommand
             DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             string path = parse.GetValue(outPath)!;
+            DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator);
             using IEnumerator<string>? ids = IdsOf(parse.GetValue(idColumn), dataPath, dataFormat, csv)?.GetEnumerator();
             IdColumn? id = ids is null ? null : new IdColumn(parse.GetValue(idColumn)!, ids);
             if (trained.Kind.IsMultiLabel())

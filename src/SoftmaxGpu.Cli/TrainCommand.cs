@@ -186,6 +186,7 @@ public static class TrainCommand
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
             CsvOptions csv = dataFormat.CsvOf(parse, ignore, dataPath);
+            DataFormatOptions.WarnIgnored(first ? error : TextWriter.Null, parse, dataPath, format, dataFormat.Separator, label);
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
                 throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +

@@ -75,6 +75,28 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     }
 
     [Fact]
+    public void OptionsTheDataDoesNotReadWarn()
+    {
+        var convert = Run("convert", "--data", Check.IrisPath, "--out", PathOf("iris.sgd"), "--test");
+        Assert.True(convert.Code == 0, convert.Err);
+        Assert.Equal([$"warning: --test is ignored: it picks the t10k files of an MNIST folder, and {Check.IrisPath} is not a folder"],
+            Warnings(convert.Err));
+
+        string libsvm = Write("d.libsvm", "1 1:0.5 2:0.3\n2 1:0.1 2:0.9\n1 1:0.6\n2 2:1.2\n"), model = PathOf("l.model");
+        Assert.Equal(0, Run("train", "--data", libsvm, "--model", model, "--epochs", "2").Code);
+        var predict = Run("predict", "--model", model, "--data", libsvm, "--out", PathOf("p.csv"), "--separator", ";");
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.Equal([$"warning: --separator is ignored: {libsvm} is LIBSVM data, not CSV"], Warnings(predict.Err));
+        var evaluate = Run("evaluate", "--model", model, "--data", libsvm, "--label", "y");
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        Assert.Equal([$"warning: --label is ignored: {libsvm} is LIBSVM data, whose labels are not a named column"], Warnings(evaluate.Err));
+
+        var sgd = Run("train", "--data", PathOf("iris.sgd"), "--model", PathOf("s.model"), "--separator", ";");
+        Assert.True(sgd.Code == 0, sgd.Err);
+        Assert.Equal([$"warning: --separator is ignored: {PathOf("iris.sgd")} is a .sgd file, not CSV"], Warnings(sgd.Err));
+    }
+
+    [Fact]
     public void EvaluateJsonWithPlotOnAMultiLabelModelPrintsTheJsonAndWarns()
     {
         string data = Write("tags.csv", "a,b,tags\n1,0,x\n0,1,y\n1,1,x|y\n0,0,\n2,0,x\n0,2,y\n");
