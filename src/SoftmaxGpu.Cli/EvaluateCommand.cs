@@ -51,9 +51,7 @@ public static class EvaluateCommand
             {
                 if (plotPath is not null)
                     error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
-                Table table = parse.GetValue(label) is string tagLabel
-                    ? TagTable.Load(dataPath, tagLabel, csv: csv)
-                    : TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv);
+                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv, parse.GetValue(label));
                 UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
                 TagEvaluation tags;
                 using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))

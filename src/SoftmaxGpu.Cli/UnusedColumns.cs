@@ -18,6 +18,8 @@ public static class UnusedColumns
         var read = new HashSet<string>(model.FeatureNames, StringComparer.Ordinal) { label ?? model.LabelName };
         if (model.Kind == ModelKind.MultiLabelColumns)
             read.UnionWith(model.Classes);
+        if (model.Kind.IsMultiLabel() && TagTable.TagColumns(label) is string[] tagColumns)
+            read.UnionWith(tagColumns);
         string[] unused = CsvRowReader.Header(data, csv).Where(c => !read.Contains(c)).ToArray();
         if (unused.Length > 0)
             error.WriteLine($"note: {data}: {unused.Length} column(s) that are not model features left out: " +

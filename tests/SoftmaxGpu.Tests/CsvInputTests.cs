@@ -204,6 +204,19 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
         var evaluate = Run("evaluate", "--model", model, "--data", shuffled, "--json");
         Assert.True(evaluate.Code == 0, evaluate.Err);
         Assert.Equal(Run("evaluate", "--model", model, "--data", data, "--json").Out, evaluate.Out);
+        var named = Run("evaluate", "--model", model, "--data", shuffled, "--json", "--label", "t1,t2");
+        Assert.True(named.Code == 0, named.Err);
+        Assert.Equal(evaluate.Out, named.Out);
+
+        // A tags-column model evaluated on a file whose tags column has another name (--label) and an extra column.
+        string tagsModel = PathOf("tags.model");
+        string tagsData = Write("tagcol.csv", "a,b,tags\n1,0,t1\n0,1,t2\n1,1,t1|t2\n0,0,\n2,0,t1\n0,2,t2\n");
+        Assert.Equal(0, Run("train", "--data", tagsData, "--multi-label", "--model", tagsModel, "--epochs", "5").Code);
+        string renamed = Write("renamed.csv", "set,id,b,a\nt1,r1,0,1\nt2,r2,1,0\nt1|t2,r3,1,1\n,r4,0,0\nt1,r5,0,2\nt2,r6,2,0\n");
+        var other = Run("evaluate", "--model", tagsModel, "--data", renamed, "--json", "--label", "set");
+        Assert.True(other.Code == 0, other.Err);
+        Assert.Equal(Run("evaluate", "--model", tagsModel, "--data", tagsData, "--json").Out, other.Out);
+        Assert.Contains("left out: id", other.Err);
     }
 
     [Fact]

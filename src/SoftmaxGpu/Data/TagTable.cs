@@ -151,15 +151,16 @@ public static class TagTable
     /// The rows a model predicts on: the model's feature columns by name, in any order, and its tag column(s) where
     /// present (needed with <paramref name="labelsNeeded"/>); every other column is left unread.
     /// </summary>
-    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null)
+    /// <param name="label">The tags column or 0/1 tag columns (evaluate --label); default: the model's.</param>
+    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null, string? label = null)
     {
         csv ??= CsvOptions.Default;
-        if (model.Kind != ModelKind.MultiLabelColumns)
-            return Load(path, model.LabelName, labelOptional: !labelsNeeded, csv with { Features = model.FeatureNames });
+        label ??= model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName;
+        if (TagColumns(label) is not string[] columns)
+            return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = model.FeatureNames });
         string[] present = File.Exists(path) && !DataSource.IsSgd(path)
-            ? model.Classes.Intersect(CsvRowReader.Header(path, csv), StringComparer.Ordinal).ToArray()
+            ? columns.Intersect(CsvRowReader.Header(path, csv), StringComparer.Ordinal).ToArray()
             : [];
-        return Load(path, string.Join(',', model.Classes), labelOptional: !labelsNeeded,
-            csv with { Features = [.. model.FeatureNames, .. present] });
+        return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = [.. model.FeatureNames, .. present] });
     }
 }
