@@ -35,9 +35,11 @@ public static class ConvertCommand
             command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
+            OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
+            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, label, test);
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
-                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm);
+                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator));
             output.WriteLine(
                 $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");

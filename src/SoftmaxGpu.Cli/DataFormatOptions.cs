@@ -4,9 +4,9 @@ using SoftmaxGpu.Data;
 namespace SoftmaxGpu.Cli;
 
 /// <summary>
-/// --format, --zero-based and --features: how train and convert read a text data file (CSV or LIBSVM).
-/// predict and evaluate take only --format (<see cref="FormatOption"/>): a model trained on LIBSVM data knows
-/// its D and where its indices start.
+/// --format, --separator, --zero-based and --features: how train and convert read a text data file (CSV or LIBSVM).
+/// predict and evaluate take only --format and --separator (<see cref="FormatOption"/>, <see cref="SeparatorOption"/>):
+/// a model trained on LIBSVM data knows its D and where its indices start.
 /// </summary>
 public sealed class DataFormatOptions
 {
@@ -24,7 +24,42 @@ public sealed class DataFormatOptions
         Description = "LIBSVM data: D, the number of features; an index beyond it is an error (default: the largest index in the file, found in a first pass over it).",
     };
 
-    public IEnumerable<Option> All => [Format, ZeroBased, Features];
+    public Option<string> Separator { get; } = SeparatorOption();
+
+    public IEnumerable<Option> All => [Format, Separator, ZeroBased, Features];
+
+    /// <summary>--separator, for every command that reads CSV.</summary>
+    public static Option<string> SeparatorOption() => new("--separator")
+    {
+        Description = "CSV field separator: ',' (default), ';', 'tab' or another single character. Numbers must use a decimal " +
+                      "point whatever the separator: decimal commas (1,5) are not supported.",
+        DefaultValueFactory = _ => ",",
+    };
+
+    /// <summary>The CSV options --separator gives.</summary>
+    public static CsvOptions CsvOf(ParseResult parse, Option<string> separator) => new()
+    {
+        Separator = CsvOptions.ParseSeparator(parse.GetValue(separator)!),
+    };
+
+    /// <summary>
+    /// The CSV options of train's data: --separator, and --ignore's comma-separated columns, which must be columns of
+    /// <paramref name="data"/> (a CSV file).
+    /// </summary>
+    public CsvOptions CsvOf(ParseResult parse, Option<string?> ignore, string data)
+    {
+        CsvOptions csv = CsvOf(parse, Separator);
+        if (parse.GetValue(ignore) is not string names)
+            return csv;
+        string[] columns = names.Split(',', StringSplitOptions.TrimEntries);
+        if (columns.Any(c => c.Length == 0) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
+            throw new ArgumentException($"--ignore '{names}': name each column once, separated by commas");
+        if (Directory.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, FormatOf(parse, Format)))
+            throw new ArgumentException($"--ignore leaves out CSV columns; {data} is not read as CSV");
+        csv = csv with { Ignore = columns };
+        csv.CheckIgnore(data);
+        return csv;
+    }
 
     /// <summary>--format alone, for predict and evaluate.</summary>
     public static Option<string> FormatOption()
@@ -42,6 +77,27 @@ public sealed class DataFormatOptions
     public static DataFormat FormatOf(ParseResult parse, Option<string> format) =>
         Enum.Parse<DataFormat>(parse.GetValue(format)!, ignoreCase: true);
 
+    /// <summary>
+    /// One "warning:" line for each of --separator, --label and --test that was typed but that <paramref name="data"/>
+    /// does not read: --separator outside CSV, --label where the labels are not a column (an MNIST folder, LIBSVM), --test
+    /// outside an MNIST folder. (Combinations that cannot be meant, as --label with LIBSVM training data, are errors in <see cref="For"/>.)
+    /// </summary>
+    public static void WarnIgnored(TextWriter error, ParseResult parse, string data, DataFormat format, Option<string> separator,
+        Option<string?>? label = null, Option<bool>? test = null)
+    {
+        bool folder = Directory.Exists(data), sgd = !folder && DataSource.IsSgd(data);
+        bool libsvm = !folder && !sgd && LibSvmOptions.Applies(data, format);
+        string? kind = folder ? "an MNIST folder" : sgd ? "a .sgd file" : libsvm ? "LIBSVM data" : null;
+        if (kind is not null && Typed(parse, separator))
+            error.WriteLine($"warning: --separator is ignored: {data} is {kind}, not CSV");
+        if ((folder || libsvm) && label is not null && Typed(parse, label))
+            error.WriteLine($"warning: --label is ignored: {data} is {kind}, whose labels are not a named column");
+        if (!folder && test is not null && Typed(parse, test))
+            error.WriteLine($"warning: --test is ignored: it picks the t10k files of an MNIST folder, and {data} is not a folder");
+    }
+
+    private static bool Typed(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
     /// <summary>The format and the LIBSVM options for <paramref name="data"/>, checked against it and --label.</summary>
     public (DataFormat Format, LibSvmOptions LibSvm) For(ParseResult parse, string data, string? label)
     {
@@ -55,6 +111,8 @@ public sealed class DataFormatOptions
             throw new ArgumentException(
                 $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +
                 $"*{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
+        if (libsvm && parse.GetResult(Separator) is { Implicit: false })
+            throw new ArgumentException($"--separator applies to CSV files; {data} is read as LIBSVM ('label index:value ...')");
         if (libsvm && label is not null)
             throw new ArgumentException(
                 $"--label names a CSV column; the label of a LIBSVM file ({data}) is the first token of each line");

@@ -28,22 +28,31 @@ public static class EvaluateCommand
         Option<double?> threshold = PredictCommand.ThresholdOption();
         Option<string> device = App.DeviceOption();
         Option<string> format = DataFormatOptions.FormatOption();
+        Option<string> separator = DataFormatOptions.SeparatorOption();
 
-        var command = new Command("evaluate", "Measure a trained model on labelled data.") { model, data, label, json, plot, threshold, device, format };
+        var command = new Command("evaluate", "Measure a trained model on labelled data.")
+        {
+            model, data, label, json, plot, threshold, device, format, separator,
+        };
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
+            OutputPaths.Check([("--plot", plotPath)],
+                [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = PredictCommand.Threshold(trained, parse.GetValue(threshold));
+            string dataPath = parse.GetValue(data)!;
+            DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
+            CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
+            DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator, label);
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)
-                    throw new ArgumentException("--plot draws a confusion matrix, which a multi-label model does not have");
-                Table table = parse.GetValue(label) is string tagLabel
-                    ? TagTable.Load(parse.GetValue(data)!, tagLabel)
-                    : TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: true);
+                    error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
+                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv, parse.GetValue(label));
+                UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
                 TagEvaluation tags;
                 using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))
                 {
@@ -53,8 +62,9 @@ public static class EvaluateCommand
                 output.WriteLine(parse.GetValue(json) ? TagJson(tags, trained.Classes, cut) : TagReport(tags, trained.Classes, cut));
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!, labelsNeeded: true,
-                parse.GetValue(label), DataFormatOptions.FormatOf(parse, format));
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, labelsNeeded: true, parse.GetValue(label),
+                dataFormat, csv);
+            UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
             Evaluation evaluation;
             using (file)
             {
@@ -68,7 +78,7 @@ public static class EvaluateCommand
             output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
             if (plotPath is not null)
             {
-                string title = $"{Path.GetFileName(parse.GetValue(data)!)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
+                string title = $"{Path.GetFileName(dataPath)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
                 Plots.ConfusionMatrix(evaluation.Confusion, trained.Classes, plotPath, title);
                 error.WriteLine($"plot: {plotPath}");
             }

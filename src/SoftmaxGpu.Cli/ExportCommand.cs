@@ -25,6 +25,7 @@ public static class ExportCommand
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
+            OutputPaths.Check([("--onnx", parse.GetValue(onnx))], [("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             string path = parse.GetValue(onnx)!;
             OnnxExport.Write(trained, path);

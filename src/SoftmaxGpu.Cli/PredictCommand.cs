@@ -20,36 +20,49 @@ public static class PredictCommand
             Required = true,
         };
         var outPath = new Option<string>("--out") { Description = "Where to write the predictions CSV.", Required = true };
+        var idColumn = new Option<string?>("--id-column")
+        {
+            Description = "A CSV column (any text, e.g. an id) copied into the predictions as their first column, so they can be joined back.",
+        };
         var proba = new Option<bool>("--proba") { Description = "Also write one probability column p_<class> per class (multi-label: per tag)." };
         Option<double?> threshold = ThresholdOption();
         Option<string> device = App.DeviceOption();
         Option<string> format = DataFormatOptions.FormatOption();
+        Option<string> separator = DataFormatOptions.SeparatorOption();
 
         var command = new Command("predict", "Predict the class (multi-label: the tag set) of every row with a trained model.")
         {
-            model, data, outPath, proba, threshold, device, format,
+            model, data, outPath, proba, idColumn, threshold, device, format, separator,
         };
         command.SetAction(parse => App.Guard(error, () =>
         {
+            OutputPaths.Check([("--out", parse.GetValue(outPath))],
+                [("--data", parse.GetValue(data)), ("--model", parse.GetValue(model))]);
             SoftmaxModel trained = ModelFile.Load(parse.GetValue(model)!);
             double cut = Threshold(trained, parse.GetValue(threshold));
+            string dataPath = parse.GetValue(data)!;
+            DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
+            CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
+            string path = parse.GetValue(outPath)!;
+            DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator);
+            using IEnumerator<string>? ids = IdsOf(parse.GetValue(idColumn), dataPath, dataFormat, csv)?.GetEnumerator();
+            IdColumn? id = ids is null ? null : new IdColumn(parse.GetValue(idColumn)!, ids);
             if (trained.Kind.IsMultiLabel())
             {
-                Table table = TagTable.ForModel(trained, parse.GetValue(data)!, labelsNeeded: false);
+                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: false, csv);
+                UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
                 using Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error);
                 (float[] probabilities, _, _) = TagPipeline.Predict(tagGpu, trained, table, withTargets: false);
-                string tagPath = parse.GetValue(outPath)!;
-                WriteTags(tagPath, trained, probabilities, table.Rows, cut, parse.GetValue(proba));
-                output.WriteLine($"predictions: {tagPath} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
+                WriteTags(path, trained, probabilities, table.Rows, cut, parse.GetValue(proba), id);
+                output.WriteLine($"predictions: {path} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, parse.GetValue(data)!,
-                format: DataFormatOptions.FormatOf(parse, format));
+            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, format: dataFormat, csv: csv);
+            UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
             using (file)
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
-                string path = parse.GetValue(outPath)!;
-                Write(gpu, path, trained, source, parse.GetValue(proba));
+                Write(gpu, path, trained, source, parse.GetValue(proba), id);
                 output.WriteLine($"predictions: {path} ({source.Rows} rows)");
             }
             return 0;
@@ -78,11 +91,36 @@ public static class PredictCommand
         return given.Value;
     }
 
-    /// <summary>Header: predicted[, p_tag…]; predicted is the row's tags at or above the threshold, joined by '|'.</summary>
-    private static void WriteTags(string path, SoftmaxModel model, float[] probabilities, int rows, double threshold, bool withProbabilities)
+    /// <summary>predict --id-column: its name, and its text for each row in order, written before each prediction.</summary>
+    private sealed record IdColumn(string Name, IEnumerator<string> Values)
     {
-        int k = model.K;
-        string[] header = withProbabilities ? ["predicted", .. model.Classes.Select(c => $"p_{c}")] : ["predicted"];
+        public string Next() => Values.MoveNext() ? Values.Current
+            : throw new DataFormatException($"--id-column '{Name}': the column ended before the rows did");
+    }
+
+    /// <summary>The --id-column's values, read from a CSV file beside its feature rows; null without the option.</summary>
+    private static IEnumerable<string>? IdsOf(string? column, string data, DataFormat format, CsvOptions csv)
+    {
+        if (column is null)
+            return null;
+        if (!File.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, format))
+            throw new ArgumentException($"--id-column copies a column of a CSV file; {data} is not read as CSV");
+        return CsvRowReader.Column(data, column, csv);
+    }
+
+    /// <summary>[id,] predicted[, p_class…]: the header of the predictions (p_ columns with --proba).</summary>
+    private static string[] Header(SoftmaxModel model, bool withProbabilities, IdColumn? id) =>
+    [
+        .. id is null ? Array.Empty<string>() : [id.Name], "predicted",
+        .. withProbabilities ? model.Classes.Select(c => $"p_{c}") : [],
+    ];
+
+    /// <summary>Header: [id,] predicted[, p_tag…]; predicted is the row's tags at or above the threshold, joined by '|'.</summary>
+    private static void WriteTags(string path, SoftmaxModel model, float[] probabilities, int rows, double threshold,
+        bool withProbabilities, IdColumn? id)
+    {
+        int k = model.K, at = id is null ? 0 : 1; // the predicted column
+        string[] header = Header(model, withProbabilities, id);
         AtomicFile.Write(path, stream =>
         {
             using CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions(), leaveOpen: true);
@@ -91,22 +129,22 @@ public static class PredictCommand
             for (int r = 0; r < rows; r++)
             {
                 long row = (long)r * k;
-                record[0] = string.Join(TagTable.Separator, model.Classes.Where((_, c) => probabilities[row + c] >= threshold));
+                if (id is not null)
+                    record[0] = id.Next();
+                record[at] = string.Join(TagTable.Separator, model.Classes.Where((_, c) => probabilities[row + c] >= threshold));
                 if (withProbabilities)
                     for (int c = 0; c < k; c++)
-                        record[c + 1] = probabilities[row + c].ToString("G9", CultureInfo.InvariantCulture);
+                        record[at + 1 + c] = probabilities[row + c].ToString("G9", CultureInfo.InvariantCulture);
                 csv.WriteRecord(record);
             }
         });
     }
 
-    /// <summary>Header: predicted[, p_class…]; one row per input row, in input order, written block by block.</summary>
-    private static void Write(Gpu gpu, string path, SoftmaxModel model, IRowSource source, bool withProbabilities)
+    /// <summary>Header: [id,] predicted[, p_class…]; one row per input row, in input order, written block by block.</summary>
+    private static void Write(Gpu gpu, string path, SoftmaxModel model, IRowSource source, bool withProbabilities, IdColumn? id)
     {
-        int k = model.K;
-        string[] header = withProbabilities
-            ? ["predicted", .. model.Classes.Select(c => $"p_{c}")]
-            : ["predicted"];
+        int k = model.K, at = id is null ? 0 : 1; // the predicted column
+        string[] header = Header(model, withProbabilities, id);
         AtomicFile.Write(path, stream =>
         {
             using CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions(), leaveOpen: true);
@@ -116,10 +154,12 @@ public static class PredictCommand
             {
                 for (int r = 0; r < block.Rows; r++)
                 {
-                    record[0] = model.Classes[block.Predicted[r]];
+                    if (id is not null)
+                        record[0] = id.Next();
+                    record[at] = model.Classes[block.Predicted[r]];
                     if (withProbabilities)
                         for (int c = 0; c < k; c++)
-                            record[c + 1] = block.Probabilities[(long)r * k + c].ToString("G9", CultureInfo.InvariantCulture);
+                            record[at + 1 + c] = block.Probabilities[(long)r * k + c].ToString("G9", CultureInfo.InvariantCulture);
                     csv.WriteRecord(record);
                 }
             });

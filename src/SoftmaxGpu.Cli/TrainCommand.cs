@@ -82,7 +82,7 @@ public static class TrainCommand
         };
         var patience = new Option<int>("--patience")
         {
-            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd); 0: never.",
+            Description = "Stop after this many epochs without a lower validation loss and keep the best epoch (adam, sgd; needs --val or --val-fraction); 0: never.",
         };
         var deviceMemory = new Option<string?>("--device-memory")
         {
@@ -126,6 +126,11 @@ public static class TrainCommand
                           "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
                           "two or more 0/1 columns, one per tag (CSV data).",
         };
+        var ignore = new Option<string?>("--ignore")
+        {
+            Description = "Comma-separated CSV columns that are not features (an id, a name): never read, so they may hold " +
+                          "text, and the model records nothing of them; predict and evaluate leave them out too.",
+        };
         Option<string> device = App.DeviceOption();
         var dataFormat = new DataFormatOptions();
 
@@ -133,7 +138,7 @@ public static class TrainCommand
         {
             data, label, model, val, valFraction, optimizer, epochs, weightDecay, c, batch, lr, schedule, momentum,
             nesterov, seed, patience, deviceMemory, quiet, logJson, plot, smoothing, classWeight, weightColumn, targetColumns,
-            initModel, multiLabel, device,
+            initModel, multiLabel, ignore, device,
         };
         foreach (Option option in dataFormat.All)
             command.Options.Add(option);
@@ -166,36 +171,55 @@ public static class TrainCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
+            bool first = ranks.Rank == 0; // the rank that reports and writes files
+            string path = parse.GetValue(model)!;
+            OutputPaths.Check(
+                first ? [("--model", path), ("--plot", plotPath), ("--log-json", parse.GetValue(logJson))] : [],
+                [("--data", parse.GetValue(data)), ("--val", parse.GetValue(val)), ("--init-model", parse.GetValue(initModel))]);
+            using var outputs = new OutputPaths();
+            IgnoredOptions.RequireValidation(options.Patience, parse.GetValue(val), parse.GetValue(valFraction));
+            string[] given = IgnoredOptions.Given(parse, batch, lr, schedule, momentum, nesterov, patience, seed);
+            OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read
+            if (named is not null)
+                IgnoredOptions.Warn(first ? error : TextWriter.Null, named, auto: false, given, parse.GetValue(valFraction) is not null);
             string dataPath = parse.GetValue(data)!;
             string? valPath = parse.GetValue(val);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, dataPath, parse.GetValue(label));
+            CsvOptions csv = dataFormat.CsvOf(parse, ignore, dataPath);
+            DataFormatOptions.WarnIgnored(first ? error : TextWriter.Null, parse, dataPath, format, dataFormat.Separator, label);
             SoftmaxModel? start = parse.GetValue(initModel) is string startPath ? ModelFile.Load(startPath) : null;
             if (start is not null && start.Kind.IsMultiLabel() != parse.GetValue(multiLabel))
                 throw new ArgumentException($"--init-model: {parse.GetValue(initModel)} is a {start.Kind.FileName()} model; " +
                                             (start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
             Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> train = parse.GetValue(multiLabel)
-                ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start)
+                ? FromTags(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, csv)
                 : DataSource.IsSgd(dataPath)
-                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format)
-                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, libsvm);
+                ? FromFile(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, csv)
+                : FromTable(output, dataPath, parse.GetValue(label), valPath, parse.GetValue(valFraction), options, start, format, libsvm, csv);
             if (start is not null)
                 output.WriteLine($"init: {parse.GetValue(initModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
             using Gpu gpu = Ranked.OpenDevice(parse.GetValue(device)!, error, ranks);
             var clock = Stopwatch.StartNew();
-            bool first = ranks.Rank == 0; // the rank that reports and writes files
-            using var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)),
-                first ? parse.GetValue(logJson) : null);
-            (SoftmaxModel trained, TrainResult result) = progress.Run(onEpoch => train(gpu, onEpoch));
-            string path = parse.GetValue(model)!;
+            SoftmaxModel trained;
+            TrainResult result;
+            using (var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(quiet)),
+                       first && parse.GetValue(logJson) is string log ? outputs.Stage(log) : null))
+                (trained, result) = progress.Run(onEpoch => train(gpu, onEpoch));
             if (first)
-                ModelFile.Save(trained, path);
-            WriteSummary(output, first ? error : TextWriter.Null, trained, result, path, clock.Elapsed);
-            if (plotPath is not null && first)
             {
-                Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", plotPath);
-                output.WriteLine($"plot: {plotPath}");
+                // Every file is staged and moved into place together: a plot that fails leaves no model either.
+                if (plotPath is not null)
+                    Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
+                ModelFile.Save(trained, outputs.Stage(path));
+                outputs.Commit();
             }
+            WriteSummary(output, first ? error : TextWriter.Null, trained, result, path, clock.Elapsed);
+            if (named is null)
+                IgnoredOptions.Warn(first ? error : TextWriter.Null, result.Plan.Optimizer, auto: true, given,
+                    parse.GetValue(valFraction) is not null);
+            if (plotPath is not null && first)
+                output.WriteLine($"plot: {plotPath}");
             return 0;
         }));
         return command;
@@ -207,9 +231,9 @@ public static class TrainCommand
     /// <summary>Training from a table in host memory (CSV, IDX, or a small .sgd split by --val-fraction).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTable(TextWriter output, string data,
         string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
-        LibSvmOptions libsvm)
+        LibSvmOptions libsvm, CsvOptions csv)
     {
-        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options, format, libsvm);
+        (Table train, Table? validation) = LoadData(data, label, valPath, fraction, options, format, libsvm, csv);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
                          (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
                          (validation is null ? "" : $"; validation: {validation.Rows} rows"));
@@ -221,16 +245,16 @@ public static class TrainCommand
 
     /// <summary>Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>).</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromTags(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, CsvOptions csv)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
         ModelKind kind = TagTable.KindOf(label);
-        Table train = TagTable.Load(data, label);
+        Table train = TagTable.Load(data, label, csv: csv);
         Table? validation = valPath is null ? null
-            : TagTable.Load(valPath, kind == ModelKind.MultiLabelColumns ? label : train.LabelName);
+            : TagTable.Load(valPath, kind == ModelKind.MultiLabelColumns ? label : train.LabelName, csv: csv);
         if (fraction is double f)
             (train, validation) = TagPipeline.Split(train, f, options.Seed);
         output.WriteLine($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
@@ -241,7 +265,8 @@ public static class TrainCommand
 
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
     private static Func<Gpu, Action<EpochReport>, (SoftmaxModel, TrainResult)> FromFile(TextWriter output, string data,
-        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format)
+        string? label, string? valPath, double? fraction, TrainOptions options, SoftmaxModel? start, DataFormat format,
+        CsvOptions csv)
     {
         if (fraction is not null)
             throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
@@ -251,7 +276,7 @@ public static class TrainCommand
             : null;
         Table? validationTable = valPath is not null && validationFile is null
             ? DataSource.Load(valPath, train.LabelName, testSplit: true, format: format,
-                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"))
+                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"), csv: csv)
             : null;
         output.WriteLine($"data: {data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
                          (valPath is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
@@ -267,16 +292,16 @@ public static class TrainCommand
     /// <param name="libsvm">How a LIBSVM training file is read; a LIBSVM validation file takes the training set's D.</param>
     /// <remarks>The tables keep their weight and target columns, which <see cref="Pipeline"/> takes out.</remarks>
     private static (Table Train, Table? Validation) LoadData(string data, string? label, string? valPath, double? fraction,
-        TrainOptions options, DataFormat format, LibSvmOptions libsvm)
+        TrainOptions options, DataFormat format, LibSvmOptions libsvm, CsvOptions csv)
     {
         if (valPath is not null && fraction is not null)
             throw new ArgumentException("give --val or --val-fraction, not both");
         if (fraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {fraction}");
-        Table train = Weighting.Load(data, label, options, training: true, format, libsvm);
+        Table train = Weighting.Load(data, label, options, training: true, format, libsvm, csv);
         Table? validation = valPath is null ? null
             : Weighting.Load(valPath, options.TargetColumns is null ? train.LabelName : null, options, training: false, format,
-                LibSvmOptions.For(train.FeatureNames, "the training data"));
+                LibSvmOptions.For(train.FeatureNames, "the training data"), csv);
         if (fraction is double f)
         {
             (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, options.Seed);

@@ -352,17 +352,18 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
-    public void PredictAndEvaluateRejectDataWithOtherFeatureColumns()
+    public void PredictAndEvaluateRejectDataWithoutTheModelsFeatureColumns()
     {
         string model = TrainSmall();
         string other = Write("other.csv", "a,c,label\n1,2,x\n");
         var predict = Run("predict", "--model", model, "--data", other, "--out", PathOf("p.csv"));
         Assert.Equal(1, predict.Code);
-        Assert.Contains("feature columns differ from the model's 2 (missing: b; unexpected: c)", predict.Err);
+        Assert.Contains($"{other}: the model's feature column(s) 'b' are not in the file; the model reads 2, and the file's " +
+                        "columns are: a, c, label", predict.Err);
         Assert.False(File.Exists(PathOf("p.csv")));
         var evaluate = Run("evaluate", "--model", model, "--data", other);
         Assert.Equal(1, evaluate.Code);
-        Assert.Contains("feature columns differ", evaluate.Err);
+        Assert.Contains("the model's feature column(s) 'b' are not in the file", evaluate.Err);
     }
 
     [Fact]

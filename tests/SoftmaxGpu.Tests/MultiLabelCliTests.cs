@@ -30,6 +30,31 @@ public sealed class MultiLabelCliTests() : CliFolder("softmaxgpu-multilabel-")
     }
 
     [Fact]
+    public void ZeroOneTagColumnsWithoutLabelAreAnErrorNamingThem()
+    {
+        // emotions.csv ends in six 0/1 tag columns: read as a tags column, the last would be the only tag.
+        string emotions = Path.Combine(AppContext.BaseDirectory, "data", "emotions.csv");
+        string model = PathOf("m.model");
+        const string Tags = "amazed-suprised,happy-pleased,relaxing-calm,quiet-still,sad-lonely,angry-aggresive";
+        var train = Run("train", "--data", emotions, "--multi-label", "--model", model, "--device", "host");
+        Assert.Equal(1, train.Code);
+        Assert.Contains("reads the last column ('angry-aggresive') as '|'-separated tags, but it holds only 0 and 1", train.Err);
+        Assert.Contains($"The file ends in 6 0/1 column(s): {Tags.Replace(",", ", ")}. Name the tag columns: --label {Tags} ", train.Err);
+        Assert.DoesNotContain("2 tags", train.Out);
+        Assert.False(File.Exists(model));
+
+        var named = Run("train", "--data", emotions, "--multi-label", "--label", Tags, "--model", model, "--device", "host", "--epochs", "3");
+        Assert.True(named.Code == 0, named.Err);
+        Assert.Contains("(6 tags: amazed-suprised, happy-pleased", named.Out);
+        Assert.Contains("72 features", named.Out);
+
+        // The trailing run stops at the first column that is not 0/1 (b); a tags column of text is unaffected.
+        var columns = Run("train", "--data", Write("columns.csv", Data().Columns), "--multi-label", "--model", model, "--device", "host");
+        Assert.Equal(1, columns.Code);
+        Assert.Contains("ends in 2 0/1 column(s): pos, odd. Name the tag columns: --label pos,odd ", columns.Err);
+    }
+
+    [Fact]
     public void TagsColumnTrainsPredictsAndEvaluates()
     {
         string data = Write("tags.csv", Data().Tags);

@@ -164,7 +164,7 @@ public sealed class OnnxExportTests(HostFixture fixture) : CliFolder("softmaxgpu
         string folder = PathOf("no-such-folder");
         var noFolder = Run("export", "--model", DataPath("iris-8e7bf1b.model"), "--onnx", Path.Combine(folder, "x.onnx"));
         Assert.Equal(1, noFolder.Code);
-        Assert.Contains($"the folder {folder} does not exist", noFolder.Err);
+        Assert.Contains($"error: --onnx: {folder} does not exist", noFolder.Err);
         Assert.Equal(["bad.model"], Directory.GetFiles(Folder).Select(Path.GetFileName));
     }
 

@@ -12,8 +12,9 @@ public static class DataSource
     /// <param name="format">CSV or LIBSVM for a text file (auto: by extension); .sgd files and folders are known apart.</param>
     /// <param name="libsvm">How a LIBSVM file is read (default: 1-based, D from the file); its label is the first
     /// token of a line, so <paramref name="labelColumn"/> does not apply.</param>
+    /// <param name="csv">How a CSV file is read: its separator and feature columns (<see cref="CsvOptions"/>).</param>
     public static Table Load(string path, string? labelColumn, bool testSplit, bool labelOptional = false,
-        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
         if (Directory.Exists(path))
             return IdxTableReader.IsIdxFolder(path)
@@ -23,7 +24,7 @@ public static class DataSource
             return LoadSgd(path, labelColumn, labelOptional);
         if (LibSvmOptions.Applies(path, format))
             return LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional);
-        return CsvTableReader.Read(path, labelColumn, labelOptional);
+        return CsvTableReader.Read(path, labelColumn, labelOptional, columns: csv);
     }
 
     /// <summary>Whether <paramref name="path"/> names a .sgd dataset file (by extension or magic; a folder never does).</summary>

@@ -23,8 +23,9 @@ public static class SgdConverter
     /// <param name="blockRows">R; 0 picks <see cref="SgdFormat.BlockRowsFor"/>.</param>
     /// <param name="format">CSV or LIBSVM for a file (auto: by extension).</param>
     /// <param name="libsvm">How a LIBSVM file is read (default: 1-based, D from the file).</param>
+    /// <param name="csv">How a CSV file is read (its separator).</param>
     public static SgdConversion Convert(string data, string? labelColumn, bool testSplit, string output, int blockRows = 0,
-        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
         if (blockRows < 0)
             throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
@@ -33,7 +34,7 @@ public static class SgdConverter
             return FromLibSvm(data, libsvm ?? new LibSvmOptions(), output, blockRows, clock);
         return Directory.Exists(data)
             ? FromIdx(data, testSplit, output, blockRows, clock)
-            : FromCsv(data, labelColumn, output, blockRows, clock);
+            : FromCsv(data, labelColumn, output, blockRows, clock, csv);
     }
 
     /// <summary>Rows parsed per hand-over from the parsing thread to the writing one.</summary>
@@ -51,9 +52,10 @@ public static class SgdConverter
     /// between them. Rows keep their order; the first bad row stops both and its message is the error.
     /// (CsvHelper's ParallelEnumerate, rows parsed on worker threads, was measured slower on 2 cores.)
     /// </summary>
-    private static SgdConversion FromCsv(string data, string? labelColumn, string output, int blockRows, Stopwatch clock)
+    private static SgdConversion FromCsv(string data, string? labelColumn, string output, int blockRows, Stopwatch clock,
+        CsvOptions? csv)
     {
-        using var reader = new CsvRowReader(data, labelColumn);
+        using var reader = new CsvRowReader(data, labelColumn, columns: csv);
         int classes = 0;
         long rows = 0;
         int d = reader.Dim;

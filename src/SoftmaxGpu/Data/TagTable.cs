@@ -24,17 +24,23 @@ public static class TagTable
     /// Reads a CSV of multi-label rows: the tags column named by <paramref name="label"/> (default the last), or the
     /// 0/1 columns it lists. With <paramref name="labelOptional"/> (prediction) the label column(s) may be absent.
     /// </summary>
-    public static Table Load(string path, string? label, bool labelOptional = false)
+    /// <param name="csv">The separator and the columns left out (<see cref="CsvOptions"/>).</param>
+    public static Table Load(string path, string? label, bool labelOptional = false, CsvOptions? csv = null)
     {
         if (Directory.Exists(path) || DataSource.IsSgd(path))
             throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
         string[]? columns = TagColumns(label);
         if (columns is null)
-            return CsvTableReader.Read(path, label, labelOptional, emptyLabels: true);
+        {
+            Table tags = CsvTableReader.Read(path, label, labelOptional, emptyLabels: true, columns: csv);
+            if (label is null)
+                RefuseZeroOneTagsColumn(tags);
+            return tags;
+        }
         if (columns.Any(c => c.Length == 0) || columns.Distinct().Count() != columns.Length)
             throw new ArgumentException($"--label '{label}': name each tag column once, separated by commas");
 
-        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true);
+        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true, columns: csv);
         int[] at = columns.Select(c => Array.IndexOf(all.FeatureNames, c)).ToArray();
         if (at.All(i => i < 0) && labelOptional)
             return all;
@@ -45,6 +51,38 @@ public static class TagTable
         if (at.Length == all.Dim)
             throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
         return FromColumns(all, columns);
+    }
+
+    /// <summary>
+    /// Without --label the last column is read as '|'-separated tags; where it holds only 0 and 1 it is far more
+    /// likely the last of several 0/1 tag columns (emotions.csv), which would silently become one tag and turn the
+    /// others into features. That is an error listing the trailing 0/1 columns; they are not taken all by default,
+    /// since a binary feature just before the tags is also a trailing 0/1 column.
+    /// </summary>
+    private static void RefuseZeroOneTagsColumn(Table table)
+    {
+        if (!table.Labels.All(l => l is "0" or "1"))
+            return;
+        int d = table.Dim, first = d;
+        while (first > 0 && ZeroOne(table, first - 1))
+            first--;
+        string[] trailing = [.. table.FeatureNames[first..], table.LabelName];
+        throw new DataFormatException(
+            $"{table.Source}: --multi-label without --label reads the last column ('{table.LabelName}') as '|'-separated " +
+            $"tags, but it holds only 0 and 1, as one of several 0/1 tag columns does. The file ends in {trailing.Length} " +
+            $"0/1 column(s): {string.Join(", ", trailing)}. Name the tag columns: --label {string.Join(',', trailing)} " +
+            "(leaving out any that are features), or --label with the name of a tags column.");
+    }
+
+    /// <summary>Whether feature column <paramref name="j"/> holds only 0 and 1.</summary>
+    private static bool ZeroOne(Table table, int j)
+    {
+        for (long at = j; at < table.Features.Length; at += table.Dim)
+        {
+            if (table.Features[at] is not (0f or 1f))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>The table without its tag columns (<see cref="TableColumns.Take"/>), each row labelled with the tags whose column holds 1.</summary>
@@ -109,8 +147,20 @@ public static class TagTable
         return targets;
     }
 
-    /// <summary>The rows a model predicts on: its label column(s) dropped where present, so only features remain.</summary>
-    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded) =>
-        Load(path, model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName,
-            labelOptional: !labelsNeeded);
+    /// <summary>
+    /// The rows a model predicts on: the model's feature columns by name, in any order, and its tag column(s) where
+    /// present (needed with <paramref name="labelsNeeded"/>); every other column is left unread.
+    /// </summary>
+    /// <param name="label">The tags column or 0/1 tag columns (evaluate --label); default: the model's.</param>
+    public static Table ForModel(SoftmaxModel model, string path, bool labelsNeeded, CsvOptions? csv = null, string? label = null)
+    {
+        csv ??= CsvOptions.Default;
+        label ??= model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName;
+        if (TagColumns(label) is not string[] columns)
+            return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = model.FeatureNames });
+        string[] present = File.Exists(path) && !DataSource.IsSgd(path)
+            ? columns.Intersect(CsvRowReader.Header(path, csv), StringComparer.Ordinal).ToArray()
+            : [];
+        return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = [.. model.FeatureNames, .. present] });
+    }
 }

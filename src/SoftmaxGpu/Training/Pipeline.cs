@@ -191,10 +191,11 @@ public static class Pipeline
     /// <summary>
     /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
     /// to dispose), or a table in memory. A LIBSVM file is read into the model's D features, 0- or 1-based as the
-    /// model's feature names say.
+    /// model's feature names say. A CSV file's feature columns are the model's, found by name in any order; its
+    /// other columns are left unread (<see cref="CsvOptions.Features"/>).
     /// </summary>
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
-        string? label = null, DataFormat format = DataFormat.Auto)
+        string? label = null, DataFormat format = DataFormat.Auto, CsvOptions? csv = null)
     {
         if (DataSource.IsSgd(data))
         {
@@ -206,7 +207,7 @@ public static class Pipeline
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
-            LibSvmOptions.For(model.FeatureNames, "the model"));
+            LibSvmOptions.For(model.FeatureNames, "the model"), (csv ?? CsvOptions.Default) with { Features = model.FeatureNames });
         model.CheckColumns(table.FeatureNames, table.Source);
         int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
         return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);

@@ -75,14 +75,14 @@ public static class Weighting
     /// (so a split keeps them with their rows) until <see cref="TakeColumns"/> takes them out.
     /// </summary>
     public static Table Load(string path, string? label, TrainOptions options, bool training,
-        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null)
+        DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
         string[]? columns = options.TargetColumns;
         if (columns is not null && label is not null)
             throw new ArgumentException("give --label or --target-columns, not both: with --target-columns the classes are those columns");
         Table table = columns is null
-            ? DataSource.Load(path, label, testSplit: !training, format: format, libsvm: libsvm)
-            : DataSource.Load(path, TableColumns.NoLabel, testSplit: !training, labelOptional: true, format, libsvm);
+            ? DataSource.Load(path, label, testSplit: !training, format: format, libsvm: libsvm, csv: csv)
+            : DataSource.Load(path, TableColumns.NoLabel, testSplit: !training, labelOptional: true, format, libsvm, csv);
         (_, float[]? targets, _) = TakeColumns(table, options, training, row => TableColumns.Where(table.Source, row));
         if (targets is null)
             return table;

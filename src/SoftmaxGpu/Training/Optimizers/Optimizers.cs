@@ -17,7 +17,10 @@ public static class Optimizers
         FullBatch: false, MiniBatchEpochs, context => new AdamOptimizer(context));
 
     public static readonly OptimizerEntry Sgd = new("sgd", "SGD with momentum (and --nesterov) on mini-batches",
-        FullBatch: false, MiniBatchEpochs, context => new SgdOptimizer(context));
+        FullBatch: false, MiniBatchEpochs, context => new SgdOptimizer(context))
+    {
+        Reads = [.. OptimizerEntry.MiniBatchOptions, "--momentum", "--nesterov"],
+    };
 
     public static readonly OptimizerEntry Lbfgs = new("lbfgs", "full-batch L-BFGS to the optimum of the regularized objective",
         FullBatch: true, (_, _) => LbfgsOptimizer.DefaultIterations, context => new LbfgsOptimizer(context));

@@ -1,0 +1,118 @@
+namespace SoftmaxGpu.Cli;
+
+/// <summary>
+/// The files a command writes (--model, --out, --plot, --log-json, --onnx), checked before any work so that a
+/// typo costs nothing: each one's folder exists and takes a new file, none is a folder, none is one of the
+/// command's input files (full paths compared), and no two are the same file. A command with several outputs
+/// (train) also writes each into a staged file beside its target and moves them all into place at the end
+/// (<see cref="Commit"/>): a command that fails writes nothing.
+/// </summary>
+public sealed class OutputPaths : IDisposable
+{
+    private readonly List<(string Staged, string Target)> staged = [];
+    private bool committed;
+
+    /// <summary>
+    /// Checks every given output (a null path is an option not given) against the folders and the inputs; throws
+    /// <see cref="ArgumentException"/> naming the option.
+    /// </summary>
+    /// <param name="inputs">The files the command reads, by option: --data, --val, --init-model, --model of predict…</param>
+    public static void Check(IEnumerable<(string Option, string? Path)> outputs, IEnumerable<(string Option, string? Path)> inputs)
+    {
+        var given = outputs.Where(o => o.Path is not null).Select(o => (o.Option, Path: o.Path!)).ToArray();
+        var read = inputs.Where(i => i.Path is not null).Select(i => (i.Option, Path: i.Path!)).ToArray();
+        for (int o = 0; o < given.Length; o++)
+        {
+            (string option, string path) = given[o];
+            CheckFolder(option, path);
+            foreach ((string inputOption, string input) in read)
+            {
+                if (SameFile(path, input))
+                    throw new ArgumentException($"{option} {path} is the input file ({inputOption}); choose another path");
+            }
+            for (int p = 0; p < o; p++)
+            {
+                if (SameFile(path, given[p].Path))
+                    throw new ArgumentException($"{option} {path} is also the {given[p].Option} file; choose another path");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where to write <paramref name="target"/> now: a staged file beside it (same folder, same extension), moved
+    /// over the target by <see cref="Commit"/> and deleted by <see cref="Dispose"/> if the command fails first.
+    /// </summary>
+    public string Stage(string target)
+    {
+        string full = Path.GetFullPath(target);
+        string name = Path.GetFileName(full);
+        string path = Path.Combine(Path.GetDirectoryName(full)!,
+            $".{name}.{Environment.ProcessId}.staged{Path.GetExtension(name)}");
+        staged.Add((path, full));
+        return path;
+    }
+
+    /// <summary>Moves every staged file that was written over its target: the command's outputs appear together.</summary>
+    public void Commit()
+    {
+        foreach ((string path, string target) in staged)
+        {
+            if (File.Exists(path))
+                File.Move(path, target, overwrite: true);
+        }
+        committed = true;
+    }
+
+    /// <summary>Deletes what was staged but not committed (the command failed).</summary>
+    public void Dispose()
+    {
+        if (committed)
+            return;
+        foreach ((string path, _) in staged)
+        {
+            if (File.Exists(path))
+                File.Delete(path);
+        }
+    }
+
+    private static void CheckFolder(string option, string path)
+    {
+        if (path.Length == 0)
+            throw new ArgumentException($"{option} must name a file, got an empty path");
+        if (Directory.Exists(path))
+            throw new ArgumentException($"{option}: {path} is a folder; give a file path in it");
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        string shown = Path.GetDirectoryName(path) is { Length: > 0 } written ? written : folder;
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"{option}: {shown} does not exist");
+        // The one reliable test that a new file can be made there is to make one (permissions, a read-only mount).
+        string probe = Path.Combine(folder, $".softmaxgpu-probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option}: cannot write in {shown} (permission denied)");
+        }
+        catch (IOException e)
+        {
+            throw new ArgumentException($"{option}: cannot write in {shown} ({e.Message.Replace(probe, "a new file")})");
+        }
+    }
+
+    /// <summary>Whether two paths name one file: full paths compared after following symbolic links.</summary>
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Resolved(a), Resolved(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+
+    private static string Resolved(string path)
+    {
+        string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
+        return File.Exists(full) && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is FileSystemInfo target
+            ? target.FullName
+            : full;
+    }
+}

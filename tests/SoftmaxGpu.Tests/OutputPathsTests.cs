@@ -1,0 +1,167 @@
+using SoftmaxGpu.Cli;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// Every output path of every command is checked before any work (its folder exists and takes a file, it is not an
+/// input of the same command), and a command that fails writes nothing.
+/// </summary>
+public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
+{
+    private string CopyOfIris()
+    {
+        string copy = PathOf("iris-copy.csv");
+        File.Copy(Check.IrisPath, copy);
+        return copy;
+    }
+
+    /// <summary>Files left in the folder besides <paramref name="expected"/> (staged or probe files included).</summary>
+    private void AssertOnly(params string[] expected) =>
+        Assert.Equal(expected.Select(Path.GetFileName).Order(), Directory.GetFiles(Folder).Select(Path.GetFileName).Order());
+
+    private string TrainIris()
+    {
+        string model = PathOf("iris.model");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        return model;
+    }
+
+    [Fact]
+    public void TrainRefusesToWriteTheModelOverItsData()
+    {
+        string data = CopyOfIris();
+        byte[] before = File.ReadAllBytes(data);
+        var train = Run("train", "--data", data, "--model", data);
+        Assert.Equal(1, train.Code);
+        Assert.Contains($"error: --model {data} is the input file (--data); choose another path", train.Err);
+        Assert.DoesNotContain("data: ", train.Out); // refused before reading
+        Assert.Equal(before, File.ReadAllBytes(data));
+
+        // The same file under another spelling is still the same file.
+        string other = Path.Combine(Folder, ".", "iris-copy.csv");
+        Assert.Contains("is the input file (--data)", Run("train", "--data", data, "--model", other).Err);
+        string val = Write("val.csv", File.ReadAllText(data));
+        Assert.Contains("is the input file (--val)", Run("train", "--data", data, "--val", val, "--log-json", val).Err);
+        string model = TrainIris();
+        Assert.Contains("is the input file (--init-model)",
+            Run("train", "--data", data, "--init-model", model, "--model", model).Err);
+    }
+
+    [Fact]
+    public void PredictConvertAndExportRefuseToWriteOverTheirInputs()
+    {
+        string data = CopyOfIris();
+        byte[] before = File.ReadAllBytes(data);
+        string model = TrainIris();
+        byte[] modelBefore = File.ReadAllBytes(model);
+
+        var predict = Run("predict", "--model", model, "--data", data, "--out", data);
+        Assert.Equal(1, predict.Code);
+        Assert.Contains($"error: --out {data} is the input file (--data); choose another path", predict.Err);
+        Assert.Contains("is the input file (--model)", Run("predict", "--model", model, "--data", data, "--out", model).Err);
+        Assert.Contains("is the input file (--data)", Run("convert", "--data", data, "--out", data).Err);
+        Assert.Contains("is the input file (--model)", Run("export", "--model", model, "--onnx", model).Err);
+        Assert.Equal(before, File.ReadAllBytes(data));
+        Assert.Equal(modelBefore, File.ReadAllBytes(model));
+    }
+
+    [Theory]
+    [InlineData("train", "--model", "m.model")]
+    [InlineData("train", "--plot", "p.png")]
+    [InlineData("train", "--log-json", "x")]
+    [InlineData("predict", "--out", "p.csv")]
+    [InlineData("evaluate", "--plot", "p.png")]
+    [InlineData("convert", "--out", "d.sgd")]
+    [InlineData("export", "--onnx", "m.onnx")]
+    public void AnOutputInAMissingFolderFailsBeforeAnyWork(string command, string option, string name)
+    {
+        string model = command is "predict" or "evaluate" or "export" ? TrainIris() : PathOf("m.model");
+        string[] inputs = command switch
+        {
+            "train" when option == "--model" => ["--data", Check.IrisPath],
+            "train" => ["--data", Check.IrisPath, "--model", PathOf("m.model")],
+            "convert" => ["--data", Check.IrisPath],
+            "export" => ["--model", model],
+            _ => ["--model", model, "--data", Check.IrisPath],
+        };
+        string missing = Path.Combine(Folder, "no", "such", "dir");
+        var result = Run([command, .. inputs, option, Path.Combine(missing, name)]);
+        Assert.Equal(1, result.Code);
+        Assert.Equal($"error: {option}: {missing} does not exist", result.Err.Trim());
+        Assert.Equal("", result.Out); // nothing was read or trained
+        AssertOnly(command is "predict" or "evaluate" or "export" ? [model] : []);
+    }
+
+    [Fact]
+    public void AFolderThatTakesNoFileIsRefusedByName()
+    {
+        // /proc refuses new files even to root, which a chmod'ed folder would not.
+        if (!OperatingSystem.IsLinux())
+            Assert.Skip("needs /proc");
+        var train = Run("train", "--data", Check.IrisPath, "--model", "/proc/m.model");
+        Assert.Equal(1, train.Code);
+        Assert.StartsWith("error: --model: cannot write in /proc (", train.Err);
+        Assert.Equal("", train.Out);
+    }
+
+    [Fact]
+    public void AnOutputThatIsAFolderOrAnotherOutputIsRefused()
+    {
+        var folder = Run("train", "--data", Check.IrisPath, "--model", Folder);
+        Assert.Contains($"error: --model: {Folder} is a folder; give a file path in it", folder.Err);
+        string model = PathOf("m.model");
+        var twice = Run("train", "--data", Check.IrisPath, "--model", model, "--log-json", model);
+        Assert.Equal(1, twice.Code);
+        Assert.Contains($"error: --log-json {model} is also the --model file; choose another path", twice.Err);
+        AssertOnly();
+    }
+
+    [Fact]
+    public void TrainingThatFailsWritesNeitherModelNorPlotNorLog()
+    {
+        // A learning rate this large overflows in the first epochs: training fails after the log has begun.
+        string model = PathOf("m.model"), plot = PathOf("p.png"), log = PathOf("log.jsonl");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--plot", plot, "--log-json", log,
+            "--optimizer", "sgd", "--lr", "3e38", "--lr-schedule", "constant", "--batch-size", "0", "--epochs", "50");
+        Assert.Equal(1, train.Code);
+        Assert.Contains("lower learning rate", train.Err);
+        AssertOnly();
+    }
+
+    [Fact]
+    public void TrainWritesModelPlotAndLogTogether()
+    {
+        string model = PathOf("m.model"), plot = PathOf("p.png"), log = PathOf("log.jsonl");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--plot", plot, "--log-json", log, "--epochs", "5");
+        Assert.True(train.Code == 0, train.Err);
+        AssertOnly(model, plot, log);
+        Assert.Equal(5, File.ReadAllLines(log).Length);
+    }
+
+    [Fact]
+    public void StagedFilesAppearOnlyOnCommit()
+    {
+        string a = PathOf("a.png"), b = PathOf("b.model");
+        File.WriteAllText(b, "old");
+        using (var outputs = new OutputPaths())
+        {
+            File.WriteAllText(outputs.Stage(a), "new a");
+            File.WriteAllText(outputs.Stage(b), "new b");
+            Assert.EndsWith(".png", outputs.Stage(PathOf("c.png"))); // the plot writer checks the extension
+            Assert.False(File.Exists(a));
+            Assert.Equal("old", File.ReadAllText(b));
+        } // not committed: a failed command
+        AssertOnly(b);
+        Assert.Equal("old", File.ReadAllText(b));
+
+        using (var outputs = new OutputPaths())
+        {
+            File.WriteAllText(outputs.Stage(a), "new a");
+            File.WriteAllText(outputs.Stage(b), "new b");
+            outputs.Commit();
+        }
+        AssertOnly(a, b);
+        Assert.Equal("new b", File.ReadAllText(b));
+    }
+}
