@@ -1,0 +1,42 @@
+using SoftmaxGpu.Model;
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Cli;
+
+/// <summary>What train prints when it is done: the objective, how the data went through the device, how it stopped, the model line.</summary>
+public static class TrainSummary
+{
+    /// <summary>What was optimized and how it ended, then the model line; a run that hit its cap says so on <paramref name="error"/>.</summary>
+    public static void Write(TextWriter output, TextWriter error, SoftmaxModel trained, TrainResult result, string path,
+        TimeSpan elapsed)
+    {
+        TrainPlan plan = result.Plan;
+        string loss = trained.Kind.IsMultiLabel() ? "mean over rows of the binary cross-entropy summed over the tags"
+            : plan.Weighted ? "weighted mean cross-entropy Σ w·CE / Σ w" : "mean cross-entropy";
+        output.WriteLine($"optimizer: {plan.Optimizer.Name} ({plan.Why}); objective: {loss} + (λ/2)·‖W‖², " +
+                         $"λ = {plan.WeightDecay:G6} ({plan.WeightDecaySource})");
+        if (plan.Streamed)
+            output.WriteLine($"data: streamed through the device in blocks of {plan.BlockRows} rows " +
+                             $"({(plan.Rows + plan.BlockRows - 1) / plan.BlockRows} blocks; {ByteSize.Format(plan.DeviceMemory)} of device memory allowed)");
+        output.WriteLine(result.Summary);
+        if (!result.Converged)
+            error.WriteLine($"warning: {plan.Optimizer.Name} stopped at its iteration limit ({plan.Epochs}) before meeting its " +
+                            "convergence rule; the model may be short of the optimum (raise --epochs)");
+        output.WriteLine(ModelLine(trained, result, path, elapsed));
+    }
+
+    private static string ModelLine(SoftmaxModel trained, TrainResult result, string path, TimeSpan elapsed)
+    {
+        EpochReport kept = result.History[result.BestEpoch - 1];
+        return $"model: {path} ({trained.K} {(trained.Kind.IsMultiLabel() ? "tags" : "classes")}: {string.Join(", ", trained.Classes.Take(10))}" +
+               $"{(trained.K > 10 ? ", …" : "")}; {trained.D} features); kept epoch {result.BestEpoch}" +
+               (result.StoppedEarly ? " (stopped early)" : "") +
+               (result.Objective is double j
+                   ? $"; train loss {kept.TrainLoss:F4}, objective {j:F8}"
+                   : $"; train loss {kept.TrainLoss:F4} (running mean over the epoch)") +
+               (kept.ValLoss is double vl
+                   ? $", validation loss {vl:F4}, {(trained.Kind.IsMultiLabel() ? "subset accuracy" : "accuracy")} {kept.ValAccuracy:F4}"
+                   : "") +
+               $"; {elapsed.TotalSeconds:F1} s";
+    }
+}

@@ -1,0 +1,131 @@
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Model;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Everything about a training run that is not an optimizer setting: where the rows come from and how they are
+/// read (format, CSV and LIBSVM options, label, multi-label), the validation rows (a file or a held-out fraction),
+/// and the model to continue from. <see cref="Prepare"/> reads the data as its format wants — a table in host
+/// memory, or a .sgd file left on disk to stream — so that the command line, a library user and a future search
+/// over C all start training the same way.
+/// </summary>
+public sealed record TrainingSpec
+{
+    /// <summary>Files larger than this, read as a table, get a note that `convert` makes a file that streams.</summary>
+    public const long LargeTableBytes = 256L << 20;
+
+    /// <summary>Training data: CSV, LIBSVM, .sgd, or an MNIST folder.</summary>
+    public required string Data { get; init; }
+    /// <summary>The label column (CSV), or with <see cref="MultiLabel"/> the tags column or 0/1 tag columns; null: the default.</summary>
+    public string? Label { get; init; }
+    /// <summary>A validation file, or null.</summary>
+    public string? Validation { get; init; }
+    /// <summary>A fraction of the training rows held out for validation (seeded, stratified), or null.</summary>
+    public double? ValidationFraction { get; init; }
+    public DataFormat Format { get; init; } = DataFormat.Auto;
+    public LibSvmOptions LibSvm { get; init; } = new();
+    public CsvOptions Csv { get; init; } = new();
+    /// <summary>Several tags per row: sigmoid heads (<see cref="SigmoidCrossEntropy"/>) instead of one softmax.</summary>
+    public bool MultiLabel { get; init; }
+    /// <summary>A model to continue from (warm start), or null.</summary>
+    public SoftmaxModel? Start { get; init; }
+    public TrainOptions Options { get; init; } = new();
+
+    /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
+    public PreparedTraining Prepare()
+    {
+        if (Validation is not null && ValidationFraction is not null)
+            throw new ArgumentException("give --val or --val-fraction, not both");
+        if (ValidationFraction is <= 0 or >= 1)
+            throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {ValidationFraction}");
+        if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
+            throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
+                                        (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
+        return MultiLabel ? FromTags() : DataSource.IsSgd(Data) ? FromFile() : FromTable();
+    }
+
+    /// <summary>Training from a table in host memory (CSV, LIBSVM, IDX).</summary>
+    private PreparedTraining FromTable()
+    {
+        (Table train, Table? validation) = LoadTables();
+        var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.Train(gpu, train, validation, Options, onEpoch, Start));
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
+                           (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
+                           (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+        if (File.Exists(Data) && new FileInfo(Data).Length > LargeTableBytes)
+            prepared.Notes.Add($"note: {Data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
+                               "that trains in blocks and starts without parsing");
+        return prepared;
+    }
+
+    /// <summary>Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>).</summary>
+    private PreparedTraining FromTags()
+    {
+        ModelKind kind = TagTable.KindOf(Label);
+        Table train = TagTable.Load(Data, Label, csv: Csv);
+        Table? validation = Validation is null ? null
+            : TagTable.Load(Validation, kind == ModelKind.MultiLabelColumns ? Label : train.LabelName, csv: Csv);
+        if (ValidationFraction is double f)
+            (train, validation) = TagPipeline.Split(train, f, Options.Seed);
+        var prepared = new PreparedTraining((gpu, onEpoch) =>
+            TagPipeline.Train(gpu, train, validation, kind, TagTable.TagColumns(Label), Options, onEpoch, Start));
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
+                           (kind == ModelKind.MultiLabelColumns ? $"(tag columns {Label})" : $"(tags in column '{train.LabelName}')") +
+                           (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+        return prepared;
+    }
+
+    /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
+    private PreparedTraining FromFile()
+    {
+        if (ValidationFraction is not null)
+            throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
+        SgdReader train = DataSource.OpenSgd(Data, Label);
+        SgdReader? validationFile = Validation is not null && DataSource.IsSgd(Validation) ? DataSource.OpenSgd(Validation, train.LabelName) : null;
+        Table? validationTable = Validation is not null && validationFile is null
+            ? DataSource.Load(Validation, train.LabelName, testSplit: true, format: Format,
+                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"), csv: Csv)
+            : null;
+        var prepared = new PreparedTraining((gpu, onEpoch) =>
+            Pipeline.Train(gpu, train, validationTable, validationFile, Options, onEpoch, Start), train, validationFile);
+        prepared.Notes.Add($"data: {Data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
+                           (Validation is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
+        return prepared;
+    }
+
+    /// <summary>The training table and the validation table: from <see cref="Validation"/>, or held out, or none.</summary>
+    /// <remarks>The tables keep their weight and target columns, which <see cref="Pipeline"/> takes out.</remarks>
+    private (Table Train, Table? Validation) LoadTables()
+    {
+        Table train = Weighting.Load(Data, Label, Options, training: true, Format, LibSvm, Csv);
+        Table? validation = Validation is null ? null
+            : Weighting.Load(Validation, Options.TargetColumns is null ? train.LabelName : null, Options, training: false, Format,
+                LibSvmOptions.For(train.FeatureNames, "the training data"), Csv);
+        if (ValidationFraction is double f)
+        {
+            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
+            validation = train.Subset(valRows);
+            train = train.Subset(trainRows);
+        }
+        return (train, validation);
+    }
+}
+
+/// <summary>Data read and checked for a <see cref="TrainingSpec"/>: what was read (<see cref="Notes"/>), and the run.</summary>
+public sealed class PreparedTraining(Func<Gpu, Action<EpochReport>?, (SoftmaxModel, TrainResult)> train,
+    params IDisposable?[] files) : IDisposable
+{
+    /// <summary>Lines on what was read ("data: …", notes), for the user.</summary>
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Trains on <paramref name="gpu"/> and returns the model and how it went.</summary>
+    public (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Action<EpochReport>? onEpoch = null) => train(gpu, onEpoch);
+
+    public void Dispose()
+    {
+        foreach (IDisposable? file in files)
+            file?.Dispose();
+    }
+}
