@@ -84,8 +84,7 @@ public static class Pipeline
             CheckValidationColumns(validationTable?.Source ?? validationFile!.Path, validationFeatures, train.FeatureNames);
 
         if (options.WeightColumn is not null || options.TargetColumns is not null)
-            throw new ArgumentException("--weight-column and --target-columns name CSV columns, and a .sgd file keeps only the " +
-                                        $"features and the label; train from the CSV instead ({train.Path})");
+            throw new ArgumentException(Capabilities.ColumnsNotInSgd(train.Path));
         Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
         IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
             : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)

@@ -24,11 +24,6 @@ public static class TagPipeline
             throw new ArgumentException($"{kind} is not a multi-label kind", nameof(kind));
         if (start is { Kind: ModelKind.Multiclass })
             throw new ArgumentException("--init-model: the model is multiclass (softmax); multi-label training continues only a multi-label model");
-        if (options.LabelSmoothing > 0)
-            throw new ArgumentException("--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training");
-        if (options.Weighted || options.TargetColumns is not null)
-            throw new ArgumentException("--class-weight, --weight-column and --target-columns apply to one class per row; " +
-                                        "multi-label training does not take them yet");
         start?.CheckColumns(train.FeatureNames, train.Source);
         if (validation is not null)
             Pipeline.CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);

@@ -36,8 +36,7 @@ public sealed record TrainingSpec
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
     public PreparedTraining Prepare()
     {
-        if (Validation is not null && ValidationFraction is not null)
-            throw new ArgumentException("give --val or --val-fraction, not both");
+        Capabilities.Check(this);
         if (ValidationFraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {ValidationFraction}");
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
@@ -80,8 +79,6 @@ public sealed record TrainingSpec
     /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
     private PreparedTraining FromFile()
     {
-        if (ValidationFraction is not null)
-            throw new ArgumentException("--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)");
         SgdReader train = DataSource.OpenSgd(Data, Label);
         SgdReader? validationFile = Validation is not null && DataSource.IsSgd(Validation) ? DataSource.OpenSgd(Validation, train.LabelName) : null;
         Table? validationTable = Validation is not null && validationFile is null

@@ -78,8 +78,6 @@ public static class Weighting
         DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
         string[]? columns = options.TargetColumns;
-        if (columns is not null && label is not null)
-            throw new ArgumentException("give --label or --target-columns, not both: with --target-columns the classes are those columns");
         Table table = columns is null
             ? DataSource.Load(path, label, testSplit: !training, format: format, libsvm: libsvm, csv: csv)
             : DataSource.Load(path, TableColumns.NoLabel, testSplit: !training, labelOptional: true, format, libsvm, csv);

@@ -1,0 +1,54 @@
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// What can be combined, in one table checked by <see cref="TrainingSpec.Prepare"/> before any data is read: each
+/// row an unsupported combination of head, data kind and option, with the message that says what to do instead.
+/// Everything not listed is supported on every engine (every target kind streams, resident or from disk).
+/// </summary>
+public static class Capabilities
+{
+    /// <summary>One unsupported combination: when it holds of a spec, and what the user is told.</summary>
+    private sealed record Rule(Func<TrainingSpec, bool> Holds, Func<TrainingSpec, string> Message);
+
+    private static bool Sgd(TrainingSpec s) => DataSource.IsSgd(s.Data);
+
+    /// <summary>Not a CSV file: a .sgd file, LIBSVM data or an MNIST folder, which carry no named columns besides the features.</summary>
+    private static bool NotCsv(TrainingSpec s) =>
+        Sgd(s) || Directory.Exists(s.Data) || LibSvmOptions.Applies(s.Data, s.Format);
+
+    private static bool ColumnOptions(TrainingSpec s) => s.Options.WeightColumn is not null || s.Options.TargetColumns is not null;
+
+    private static readonly Rule[] Rules =
+    [
+        new(s => s.MultiLabel && s.Options.LabelSmoothing > 0,
+            _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
+        new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),
+            _ => "--class-weight, --weight-column and --target-columns apply to one class per row; multi-label training does not take them yet"),
+        new(s => s.MultiLabel && NotCsv(s),
+            s => $"{s.Data}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)"),
+        new(s => s.Options.TargetColumns is not null && s.Label is not null,
+            _ => "give --label or --target-columns, not both: with --target-columns the classes are those columns"),
+        new(s => Sgd(s) && ColumnOptions(s), s => ColumnsNotInSgd(s.Data)),
+        new(s => !Sgd(s) && NotCsv(s) && ColumnOptions(s),
+            s => $"--weight-column and --target-columns name CSV columns; {s.Data} is not a CSV file"),
+        new(s => Sgd(s) && s.ValidationFraction is not null,
+            _ => "--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)"),
+        new(s => s.Validation is not null && s.ValidationFraction is not null,
+            _ => "give --val or --val-fraction, not both"),
+    ];
+
+    /// <summary>Why a .sgd file cannot train with --weight-column or --target-columns.</summary>
+    public static string ColumnsNotInSgd(string path) =>
+        "--weight-column and --target-columns name CSV columns, and a .sgd file keeps only the features and the " +
+        $"label; train from the CSV instead ({path})";
+
+    /// <summary>Throws the first unsupported combination of <paramref name="spec"/> as one <see cref="ArgumentException"/>.</summary>
+    public static void Check(TrainingSpec spec)
+    {
+        foreach (Rule rule in Rules)
+            if (rule.Holds(spec))
+                throw new ArgumentException(rule.Message(spec));
+    }
+}

@@ -1,0 +1,52 @@
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>Unsupported combinations are one clear error from the capability table before any data is read.</summary>
+public sealed class CapabilitiesTests
+{
+    public static TheoryData<string, string, string> Combinations => new()
+    {
+        // data (never read: none of these files exist), spec options as name=value, the error
+        { "missing.csv", "multi-label|smoothing", "--label-smoothing applies to the softmax cross-entropy" },
+        { "missing.csv", "multi-label|class-weight", "multi-label training does not take them yet" },
+        { "missing.sgd", "multi-label", "missing.sgd: multi-label data is read from a CSV file" },
+        { "missing.libsvm", "multi-label", "missing.libsvm: multi-label data is read from a CSV file" },
+        { "missing.csv", "target-columns|label", "give --label or --target-columns, not both" },
+        { "missing.sgd", "weight-column", "a .sgd file keeps only the features and the label" },
+        { "missing.libsvm", "target-columns", "missing.libsvm is not a CSV file" },
+        { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
+        { "missing.csv", "val-fraction|val", "give --val or --val-fraction, not both" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public void AnUnsupportedCombinationIsAnErrorBeforeTheDataIsRead(string data, string given, string expected)
+    {
+        string[] options = given.Split('|');
+        var spec = new TrainingSpec
+        {
+            Data = Path.Combine(Path.GetTempPath(), "softmaxgpu-capabilities", data),
+            MultiLabel = options.Contains("multi-label"),
+            Label = options.Contains("label") ? "species" : null,
+            Validation = options.Contains("val") ? "also-missing.csv" : null,
+            ValidationFraction = options.Contains("val-fraction") ? 0.2 : null,
+            Options = new TrainOptions
+            {
+                LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
+                ClassWeight = options.Contains("class-weight") ? "balanced" : null,
+                WeightColumn = options.Contains("weight-column") ? "w" : null,
+                TargetColumns = options.Contains("target-columns") ? ["p", "q"] : null,
+            },
+        };
+        var error = Assert.Throws<ArgumentException>(() => spec.Prepare());
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void ASupportedSpecGoesOnToReadTheData()
+    {
+        var spec = new TrainingSpec { Data = Path.Combine(Path.GetTempPath(), "softmaxgpu-capabilities", "missing.csv") };
+        Assert.IsNotType<ArgumentException>(Record.Exception(() => spec.Prepare()));
+    }
+}
