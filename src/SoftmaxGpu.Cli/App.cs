@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using ILGPU.Runtime;
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
@@ -9,15 +10,24 @@ namespace SoftmaxGpu.Cli;
 
 /// <summary>
 /// The <c>softmaxgpu</c> command line: train, predict, evaluate, convert, export, devices, bench, ptx. Results go
-/// to standard output, the device line and errors to standard error. Exit code 0 on success, 1 on any error.
+/// to standard output, the device line and errors to standard error, each error one "error:" line (a command line
+/// that does not parse too: <see cref="ParseErrors"/>). Exit code 0 on success, 1 on any error.
 /// </summary>
 public static class App
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        ParseResult parse = Root(output, error).Parse(args);
+        if (parse.Action is ParseErrorAction) // not with --help or --version, which go first
+            return ParseErrors.Report(parse, error);
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>The command tree, each command writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static Command Root(TextWriter output, TextWriter error) =>
         // A Command named for the installed tool, not a RootCommand, which takes the entry assembly's name
         // (SoftmaxGpu.Cli) for its usage line; so it adds the RootCommand's --help and --version itself.
-        var root = new Command("softmaxgpu", "SoftmaxGpu: softmax regression (multinomial logistic regression) trained on the GPU with ILGPU.")
+        new("softmaxgpu", "SoftmaxGpu: softmax regression (multinomial logistic regression) trained on the GPU with ILGPU.")
         {
             new HelpOption(),
             new VersionOption(),
@@ -30,8 +40,6 @@ public static class App
             BenchCommand.Create(output, error),
             PtxCommand.Create(output, error),
         };
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-    }
 
     /// <summary>--device, shared by every command that runs kernels.</summary>
     public static Option<string> DeviceOption() => new("--device")
