@@ -20,7 +20,14 @@ public static class App
         ParseResult parse = Root(output, error).Parse(args);
         if (parse.Action is ParseErrorAction) // not with --help or --version, which go first
             return ParseErrors.Report(parse, error);
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        // Every command guards its own body; this catches what happens around one (and System.CommandLine's own
+        // handler, which prints a stack trace, is off).
+        return Guard(error, () => parse.Invoke(new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+        }));
     }
 
     /// <summary>The command tree, each command writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
@@ -36,7 +43,7 @@ public static class App
             EvaluateCommand.Create(output, error),
             ConvertCommand.Create(output, error),
             ExportCommand.Create(output, error),
-            DevicesCommand.Create(output),
+            DevicesCommand.Create(output, error),
             BenchCommand.Create(output, error),
             PtxCommand.Create(output, error),
         };
@@ -56,7 +63,10 @@ public static class App
         return gpu;
     }
 
-    /// <summary>Runs a command body; a user-facing failure becomes one "error:" line and exit code 1.</summary>
+    /// <summary>
+    /// Runs a command body; any failure becomes one "error:" line on <paramref name="error"/> and exit code 1, never
+    /// a stack trace. A cancellation (an interrupt) is not a failure and passes through.
+    /// </summary>
     /// <param name="where">Put before the message (one rank of several: "rank r: ").</param>
     public static int Guard(TextWriter error, Func<int> body, string where = "")
     {
@@ -64,12 +74,27 @@ public static class App
         {
             return body();
         }
-        catch (Exception e) when (e is DataFormatException or ArgumentException or DeviceNotFoundException
-                                       or TrainingDivergedException or IOException or UnauthorizedAccessException
-                                       or AcceleratorException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            error.WriteLine($"error: {where}{e.Message}");
+            error.WriteLine($"error: {where}{Describe(e)}");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// An exception as one line: its message where the library or .NET throws it to tell the user something (bad
+    /// data or options, a missing device or file, a limitation), else the message and "(internal error: its type;
+    /// please report)".
+    /// </summary>
+    public static string Describe(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException
+               && e.InnerException is not null)
+            e = e.InnerException;
+        string message = string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        bool userFacing = e is DataFormatException or ArgumentException or DeviceNotFoundException
+            or TrainingDivergedException or IOException or UnauthorizedAccessException or AcceleratorException
+            or NotSupportedException or OutOfMemoryException or DllNotFoundException or EntryPointNotFoundException;
+        return userFacing ? message : $"{message} (internal error: {e.GetType().Name}; please report)";
     }
 }
