@@ -11,23 +11,34 @@ namespace SoftmaxGpu.Cli;
 /// <summary>
 /// The <c>softmaxgpu</c> command line: train, predict, evaluate, convert, export, devices, bench, ptx. Results go
 /// to standard output, the device line and errors to standard error, each error one "error:" line (a command line
-/// that does not parse too: <see cref="ParseErrors"/>). Exit code 0 on success, 1 on any error.
+/// that does not parse too: <see cref="ParseErrors"/>). Exit code 0 on success, 1 on any error, 130 when Ctrl-C
+/// stopped it (<see cref="Interrupts"/>).
 /// </summary>
 public static class App
 {
+    /// <summary>The exit code of a command stopped by Ctrl-C (128 + SIGINT), as a shell reports it.</summary>
+    public const int Interrupted = 130;
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ParseResult parse = Root(output, error).Parse(args);
         if (parse.Action is ParseErrorAction) // not with --help or --version, which go first
             return ParseErrors.Report(parse, error);
-        // Every command guards its own body; this catches what happens around one (and System.CommandLine's own
-        // handler, which prints a stack trace, is off).
-        return Guard(error, () => parse.Invoke(new InvocationConfiguration
+        try
         {
-            Output = output,
-            Error = error,
-            EnableDefaultExceptionHandler = false,
-        }));
+            // Every command guards its own body; this catches what happens around one (and System.CommandLine's
+            // own handler, which prints a stack trace, is off).
+            return Guard(error, () => parse.Invoke(new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                EnableDefaultExceptionHandler = false,
+            }));
+        }
+        catch (OperationCanceledException)
+        {
+            return Interrupted; // a write abandoned on a signal; the Interrupts handler says so and ends the process
+        }
     }
 
     /// <summary>The command tree, each command writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
