@@ -58,6 +58,7 @@ public sealed class FailureTests : CliFolder
     [InlineData("predict --model @good.model --data @good.csv --out @p.csv --device host")]
     [InlineData("evaluate --model @good.model --data @good.csv --device host")]
     [InlineData("convert --data @good.csv --out @x.sgd")]
+    [InlineData("export --model @good.model --onnx @x.onnx")]
     [InlineData("bench --device host --steps 1 --epochs 0 --copy-mib 1 20x3x2")]
     [InlineData("devices")]
     [InlineData("ptx")]
