@@ -27,6 +27,12 @@ public static class BenchCommand
                           $"on the host engine: {string.Join(" ", HostShapes)}; on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        // An unknown option lands here (a command with arguments takes any token); no shape starts with '-'.
+        shapes.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-')) is { } option)
+                result.AddError($"unknown option '{option.Value}'");
+        });
         var batch = new Option<int>("--batch-size")
         {
             Description = "Rows per mini-batch step of the timed epoch.",

@@ -13,10 +13,10 @@ namespace SoftmaxGpu.Cli;
 /// </summary>
 public static class DevicesCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("devices", $"List the accelerators ({string.Join(", ", Backends.Names)}); --device auto tries {string.Join(", then ", Backends.Auto.Select(b => b.Name))} (an OpenCL device only if it is a GPU).");
-        command.SetAction(_ =>
+        command.SetAction(_ => App.Guard(error, () =>
         {
             using Context context = Backends.CreateContext();
             bool chosen = false;
@@ -47,7 +47,7 @@ public static class DevicesCommand
                                  $"{(shape.Portable ? "OpenCL variant (no shuffles, static shared memory)" : "warp shuffles")}{mark}");
             }
             return 0;
-        });
+        }));
         return command;
     }
 }

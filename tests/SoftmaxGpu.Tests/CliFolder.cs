@@ -18,6 +18,10 @@ public abstract class CliFolder(string prefix) : IDisposable
         return PathOf(name);
     }
 
+    /// <summary>The CLI as a command of its own process: the dotnet host and the built SoftmaxGpu.Cli.dll beside the tests.</summary>
+    protected static string[] CliCommand =>
+        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "SoftmaxGpu.Cli.dll")];
+
     protected static (int Code, string Out, string Err) Run(params string[] args)
     {
         var output = new StringWriter();

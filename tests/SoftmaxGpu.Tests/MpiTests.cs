@@ -74,7 +74,7 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
         (string train, _) = Digits();
         string[] common = ["train", "--data", train, "--model", PathOf("never.model"), "--device", "host", "--quiet"];
         // MPMD: rank 0 and rank 1 started with different command lines (C = 1 and C = 2).
-        var result = Launch([.. launcher, "-n", "1", .. Cli(), .. common, "--C", "1", ":", "-n", "1", .. Cli(), .. common, "--C", "2"]);
+        var result = Launch([.. launcher, "-n", "1", .. CliCommand, .. common, "--C", "1", ":", "-n", "1", .. CliCommand, .. common, "--C", "2"]);
         Assert.NotEqual(0, result.Code);
         Assert.Contains("ranks disagree on the command line or the data files", result.Err);
         Assert.False(File.Exists(PathOf("never.model")));
@@ -105,10 +105,6 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
         return last.RootElement.GetProperty("objective").GetDouble();
     }
 
-    /// <summary>The CLI as a command: the dotnet host and the built SoftmaxGpu.Cli.dll beside the tests.</summary>
-    private static string[] Cli() =>
-        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "SoftmaxGpu.Cli.dll")];
-
     /// <summary>
     /// The launcher and its options: MPICH's mpiexec where installed (CI's), else mpirun on PATH (Open MPI's needs,
     /// as root, --allow-run-as-root, and --oversubscribe for more ranks than cores). No launcher skips the test.
@@ -123,14 +119,14 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
         {
             string why = "no mpirun or mpiexec on PATH: install MPICH (bash .ci/install-mpi) to run the data-parallel tests";
             Assert.False(Required, $"SOFTMAXGPU_REQUIRE_MPI=1 but {why}");
-            Assert.Skip(why);
+            SkipOnce.Because(why);
         }
         bool openMpi = Exec([mpirun, "--version"], TimeSpan.FromSeconds(20)).Out.Contains("Open MPI", StringComparison.Ordinal);
         return openMpi ? [mpirun, "--allow-run-as-root", "--oversubscribe", "-x", "TERM=dumb"] : [mpirun];
     }
 
     private static (int Code, string Out, string Err) Launch(string[] launcher, int ranks, params string[] args) =>
-        Launch([.. launcher, "-n", ranks.ToString(CultureInfo.InvariantCulture), .. Cli(), .. args]);
+        Launch([.. launcher, "-n", ranks.ToString(CultureInfo.InvariantCulture), .. CliCommand, .. args]);
 
     private static (int Code, string Out, string Err) Launch(string[] command) => Exec(command, Hang);
 
