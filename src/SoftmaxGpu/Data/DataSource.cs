@@ -27,9 +27,18 @@ public static class DataSource
         return CsvTableReader.Read(path, labelColumn, labelOptional, columns: csv);
     }
 
-    /// <summary>Whether <paramref name="path"/> names a .sgd dataset file (by extension or magic; a folder never does).</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> names a .sgd dataset file: by extension, or by its magic where the name says
+    /// nothing (a file named as text, .csv or .libsvm say, is not opened to look: it may be a pipe, read once).
+    /// A folder never is one.
+    /// </summary>
     public static bool IsSgd(string path) =>
-        !Directory.Exists(path) && (path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase) || SgdFormat.HasMagic(path));
+        !Directory.Exists(path) && (path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase)
+                                    || (!TextExtensions.Contains(Path.GetExtension(path)) && SgdFormat.HasMagic(path)));
+
+    /// <summary>Extensions of text data files, never sniffed for the .sgd magic.</summary>
+    private static readonly HashSet<string> TextExtensions =
+        new([".csv", ".tsv", ".txt", .. LibSvmOptions.Extensions.Select(e => "." + e.TrimStart('.'))], StringComparer.OrdinalIgnoreCase);
 
     private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
     {
