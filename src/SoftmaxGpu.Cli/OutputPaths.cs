@@ -1,3 +1,5 @@
+using SoftmaxGpu.Data;
+
 namespace SoftmaxGpu.Cli;
 
 /// <summary>
@@ -49,6 +51,7 @@ public sealed class OutputPaths : IDisposable
         string path = Path.Combine(Path.GetDirectoryName(full)!,
             $".{name}.{Environment.ProcessId}.staged{Path.GetExtension(name)}");
         staged.Add((path, full));
+        AtomicFile.Track(path, full); // an interrupt deletes it (Interrupts)
         return path;
     }
 
@@ -59,6 +62,7 @@ public sealed class OutputPaths : IDisposable
         {
             if (File.Exists(path))
                 File.Move(path, target, overwrite: true);
+            AtomicFile.Untrack(path);
         }
         committed = true;
     }
@@ -72,6 +76,7 @@ public sealed class OutputPaths : IDisposable
         {
             if (File.Exists(path))
                 File.Delete(path);
+            AtomicFile.Untrack(path);
         }
     }
 

@@ -59,6 +59,26 @@ public static class AtomicFile
     }
 
     /// <summary>
+    /// Counts <paramref name="temp"/>, a file another writer stages for <paramref name="target"/> (train's outputs,
+    /// moved into place together at the end), as a write in progress: <see cref="Abandon"/> deletes it too.
+    /// </summary>
+    public static void Track(string temp, string target)
+    {
+        lock (Gate)
+        {
+            ThrowIfAbandoned(target);
+            InProgress[temp] = target;
+        }
+    }
+
+    /// <summary>Ends what <see cref="Track"/> began: the staged file was moved into place or deleted.</summary>
+    public static void Untrack(string temp)
+    {
+        lock (Gate)
+            InProgress.Remove(temp);
+    }
+
+    /// <summary>
     /// Ends every write in progress in this process, for a process that is about to exit on a signal: their
     /// temporary files are deleted and no rename happens after this call (a write that gets there throws
     /// <see cref="OperationCanceledException"/>). Returns the targets whose writes were abandoned.
