@@ -21,116 +21,132 @@ public static class BenchCommand
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var shapes = new Argument<string[]>("shapes")
+        var a = new Arguments();
+        var command = new Command("bench",
+            "Time a full-batch gradient step and a mini-batch epoch on synthetic data made on the device, beside the " +
+            "floor from the device's copy bandwidth and multiply-add rate measured in the same run.")
+        {
+            a.Shapes, a.Batch, a.Steps, a.Epochs, a.Kernels, a.CopyMiB, a.Json, a.Stream, a.DeviceMemory, a.Device,
+        };
+        command.SetAction(parse => Ranked.Run(output, error, (ranks, output) =>
+        {
+            string mode = parse.GetValue(a.Kernels)!;
+            (int batchSize, int stepCount, int epochCount, int? mib) =
+                (parse.GetValue(a.Batch), parse.GetValue(a.Steps), parse.GetValue(a.Epochs), parse.GetValue(a.CopyMiB));
+            Check(mode, batchSize, stepCount, epochCount, mib);
+            using Gpu gpu = Ranked.OpenDevice(parse.GetValue(a.Device)!, error, ranks);
+            if (parse.GetValue(a.Stream))
+                return Streamed(gpu, parse.GetValue(a.Shapes) ?? [], parse.GetValue(a.DeviceMemory), stepCount, parse.GetValue(a.Json), output, ranks);
+            Table(gpu, parse.GetValue(a.Shapes) ?? [], mode, batchSize, stepCount, epochCount, mib, parse.GetValue(a.Json), output);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>bench's shapes and options.</summary>
+    private sealed class Arguments
+    {
+        public Argument<string[]> Shapes { get; } = new("shapes")
         {
             Description = $"Problems as NxDxK (rows x features x classes). Default on a GPU: {string.Join(" ", GpuShapes)}; " +
                           $"on the host engine: {string.Join(" ", HostShapes)}; on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         // An unknown option lands here (a command with arguments takes any token); no shape starts with '-'.
-        shapes.Validators.Add(result =>
+        public Arguments()
         {
-            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-')) is { } option)
-                result.AddError($"unknown option '{option.Value}'");
-        });
-        var batch = new Option<int>("--batch-size")
+            Shapes.Validators.Add(result =>
+            {
+                if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-')) is { } option)
+                    result.AddError($"unknown option '{option.Value}'");
+            });
+        }
+        public Option<int> Batch { get; } = new("--batch-size")
         {
             Description = "Rows per mini-batch step of the timed epoch.",
             DefaultValueFactory = _ => 1024,
         };
-        var steps = new Option<int>("--steps")
+        public Option<int> Steps { get; } = new("--steps")
         {
             Description = "Timed full-batch steps (median reported; two more warm up).",
             DefaultValueFactory = _ => 20,
         };
-        var epochs = new Option<int>("--epochs")
+        public Option<int> Epochs { get; } = new("--epochs")
         {
             Description = "Timed shuffled mini-batch epochs (median reported; one more warms up); 0 skips them.",
             DefaultValueFactory = _ => 3,
         };
-        var kernels = new Option<string>("--kernels")
+        public Option<string> Kernels { get; } = new("--kernels")
         {
             Description = "fused, separate (one kernel per operation), both, or auto (the trainer's choice: step and epoch each as training would run them).",
             DefaultValueFactory = _ => "both",
         };
-        var copyMiB = new Option<int?>("--copy-mib")
+        public Option<int?> CopyMiB { get; } = new("--copy-mib")
         {
             Description = "MiB copied by the bandwidth probe (default: 1024 on a GPU, 64 on the CPU accelerator).",
         };
-        var json = new Option<bool>("--json") { Description = "One JSON object per line instead of the table." };
-        var stream = new Option<bool>("--stream")
+        public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per line instead of the table." };
+        public Option<bool> Stream { get; } = new("--stream")
         {
             Description = "Instead: a set of each shape in host memory streamed through the device under --device-memory " +
                           "(default: a quarter of the set), its full-batch pass beside a plain host→device copy. Under mpirun each rank " +
                           "streams its shard of the rows, and rank 0 reports each rank's rows/s, their total and the all-reduce's share.",
         };
-        var deviceMemory = new Option<string?>("--device-memory") { Description = "With --stream: the device memory cap (e.g. 64MiB)." };
-        Option<string> device = App.DeviceOption();
+        public Option<string?> DeviceMemory { get; } = new("--device-memory") { Description = "With --stream: the device memory cap (e.g. 64MiB)." };
+        public Option<string> Device { get; } = App.DeviceOption();
+    }
 
-        var command = new Command("bench",
-            "Time a full-batch gradient step and a mini-batch epoch on synthetic data made on the device, beside the " +
-            "floor from the device's copy bandwidth and multiply-add rate measured in the same run.")
+    /// <summary>The run's counts, each checked by name.</summary>
+    private static void Check(string mode, int batchSize, int stepCount, int epochCount, int? mib)
+    {
+        if (mode is not ("fused" or "separate" or "both" or "auto"))
+            throw new ArgumentException($"--kernels must be fused, separate, both or auto, got '{mode}'");
+        if (batchSize <= 0)
+            throw new ArgumentException($"--batch-size must be > 0, got {batchSize}");
+        if (stepCount <= 0)
+            throw new ArgumentException($"--steps must be > 0, got {stepCount}");
+        if (epochCount < 0)
+            throw new ArgumentException($"--epochs must be >= 0, got {epochCount}");
+        if (mib is <= 0)
+            throw new ArgumentException($"--copy-mib must be > 0, got {mib}");
+    }
+
+    /// <summary>The ceilings of <paramref name="gpu"/>, then a row (or JSON line) per shape and kernel path.</summary>
+    private static void Table(Gpu gpu, string[] given, string mode, int batchSize, int stepCount, int epochCount, int? mib,
+        bool asJson, TextWriter output)
+    {
+        bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU && !gpu.Host; // the emulator: small shapes
+        BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : gpu.Host ? HostShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
+        string version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
+
+        Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : gpu.Host ? 256 : 1024)) << 20, repeats: 10);
+        if (!asJson)
         {
-            shapes, batch, steps, epochs, kernels, copyMiB, json, stream, deviceMemory, device,
-        };
-        command.SetAction(parse => Ranked.Run(output, error, (ranks, output) =>
+            output.WriteLine($"softmaxgpu {version} on {gpu.Description}");
+            output.WriteLine($"ceilings ({(gpu.Host ? "managed code on every core" : "ILGPU kernels")}, this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s (read + write, " +
+                             $"{ceiling.CopyBytes >> 20} MiB), float32 multiply-add {ceiling.Flops / 1e9:F1} GFLOP/s");
+            output.WriteLine("floor = max(N·D·4 bytes / copy bandwidth, 4·N·D·K FLOPs / multiply-add rate); times are medians");
+            output.WriteLine($"{"shape",-18} {"kernels",-8} {"step ms",10} {"floor ms",10} {"x floor",8} {"epoch ms",10} {"x floor",8}  batch");
+        }
+        foreach (BenchShape shape in problems)
         {
-            string mode = parse.GetValue(kernels)!;
-            if (mode is not ("fused" or "separate" or "both" or "auto"))
-                throw new ArgumentException($"--kernels must be fused, separate, both or auto, got '{mode}'");
-            int batchSize = parse.GetValue(batch);
-            if (batchSize <= 0)
-                throw new ArgumentException($"--batch-size must be > 0, got {batchSize}");
-            int stepCount = parse.GetValue(steps);
-            if (stepCount <= 0)
-                throw new ArgumentException($"--steps must be > 0, got {stepCount}");
-            int epochCount = parse.GetValue(epochs);
-            if (epochCount < 0)
-                throw new ArgumentException($"--epochs must be >= 0, got {epochCount}");
-            int? mib = parse.GetValue(copyMiB);
-            if (mib is <= 0)
-                throw new ArgumentException($"--copy-mib must be > 0, got {mib}");
-
-            using Gpu gpu = Ranked.OpenDevice(parse.GetValue(device)!, error, ranks);
-            if (parse.GetValue(stream))
-                return Streamed(gpu, parse.GetValue(shapes) ?? [], parse.GetValue(deviceMemory), stepCount, parse.GetValue(json), output, ranks);
-            bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU && !gpu.Host; // the emulator: small shapes
-            string[] given = parse.GetValue(shapes) ?? [];
-            BenchShape[] problems = (given.Length > 0 ? given : cpu ? CpuShapes : gpu.Host ? HostShapes : GpuShapes).Select(BenchShape.Parse).ToArray();
-            bool asJson = parse.GetValue(json);
-            string version = typeof(BenchCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
-
-            Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : gpu.Host ? 256 : 1024)) << 20, repeats: 10);
-            if (!asJson)
+            bool fits = gpu.Kernels.FusedStep.Fits(shape.D, shape.K);
+            var variants = gpu.Host ? [null] : mode switch // the host engine has one path
             {
-                output.WriteLine($"softmaxgpu {version} on {gpu.Description}");
-                output.WriteLine($"ceilings ({(gpu.Host ? "managed code on every core" : "ILGPU kernels")}, this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s (read + write, " +
-                                 $"{ceiling.CopyBytes >> 20} MiB), float32 multiply-add {ceiling.Flops / 1e9:F1} GFLOP/s");
-                output.WriteLine("floor = max(N·D·4 bytes / copy bandwidth, 4·N·D·K FLOPs / multiply-add rate); times are medians");
-                output.WriteLine($"{"shape",-18} {"kernels",-8} {"step ms",10} {"floor ms",10} {"x floor",8} {"epoch ms",10} {"x floor",8}  batch");
-            }
-            foreach (BenchShape shape in problems)
+                "fused" => [true],
+                "separate" => [false],
+                "auto" => [null],
+                _ => fits ? new bool?[] { true, false } : [false],
+            };
+            if (mode == "fused" && !fits)
+                throw new ArgumentException($"{shape}: a {shape.D}×{shape.K} model does not fit the fused pass's shared memory; use --kernels separate or auto");
+            foreach (bool? fused in variants)
             {
-                bool fits = gpu.Kernels.FusedStep.Fits(shape.D, shape.K);
-                var variants = gpu.Host ? [null] : mode switch // the host engine has one path
-                {
-                    "fused" => [true],
-                    "separate" => [false],
-                    "auto" => [null],
-                    _ => fits ? new bool?[] { true, false } : [false],
-                };
-                if (mode == "fused" && !fits)
-                    throw new ArgumentException($"{shape}: a {shape.D}×{shape.K} model does not fit the fused pass's shared memory; use --kernels separate or auto");
-                foreach (bool? fused in variants)
-                {
-                    BenchResult r = Benchmark.Run(gpu, shape, batchSize, fused, stepCount, epochCount, ceiling);
-                    output.WriteLine(asJson ? Json(r, version) : Row(r));
-                    output.Flush();
-                }
+                BenchResult r = Benchmark.Run(gpu, shape, batchSize, fused, stepCount, epochCount, ceiling);
+                output.WriteLine(asJson ? Json(r, version) : Row(r));
+                output.Flush();
             }
-            return 0;
-        }));
-        return command;
+        }
     }
 
     /// <summary>Shapes streamed by default: a few hundred MB of host memory.</summary>

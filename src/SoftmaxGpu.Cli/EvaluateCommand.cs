@@ -47,35 +47,17 @@ public static class EvaluateCommand
             DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator, label);
+            bool asJson = parse.GetValue(json);
             if (trained.Kind.IsMultiLabel())
             {
                 if (plotPath is not null)
                     error.WriteLine("warning: --plot draws a confusion matrix, which a multi-label model does not have; no plot is written");
-                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv, parse.GetValue(label));
-                UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
-                TagEvaluation tags;
-                using (Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error))
-                {
-                    (float[] probabilities, float[]? targets, double? tagLoss) = TagPipeline.Predict(tagGpu, trained, table, withTargets: true);
-                    tags = TagEvaluation.Compute(probabilities, targets!, table.Rows, trained.K, cut, tagLoss!.Value);
-                }
-                output.WriteLine(parse.GetValue(json) ? TagJson(tags, trained.Classes, cut) : TagReport(tags, trained.Classes, cut));
+                TagEvaluation tags = EvaluateTags(trained, dataPath, parse.GetValue(label), dataFormat, csv, cut, parse.GetValue(device)!, error);
+                output.WriteLine(asJson ? TagJson(tags, trained.Classes, cut) : TagReport(tags, trained.Classes, cut));
                 return 0;
             }
-            (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, labelsNeeded: true, parse.GetValue(label),
-                dataFormat, csv);
-            UnusedColumns.Note(error, trained, dataPath, parse.GetValue(label), dataFormat, csv);
-            Evaluation evaluation;
-            using (file)
-            {
-                using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
-                // The confusion matrix is counted block by block: a .sgd file is never held whole.
-                var confusion = new long[trained.K, trained.K];
-                double? loss = Pipeline.Predict(gpu, trained, source, withLabels: true,
-                    block => Evaluation.Count(block.Labels, block.Predicted, block.Rows, confusion));
-                evaluation = Evaluation.FromConfusion(confusion, loss!.Value);
-            }
-            output.WriteLine(parse.GetValue(json) ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
+            Evaluation evaluation = EvaluateClasses(trained, dataPath, parse.GetValue(label), dataFormat, csv, parse.GetValue(device)!, error);
+            output.WriteLine(asJson ? ToJson(evaluation, trained.Classes) : Report(evaluation, trained.Classes));
             if (plotPath is not null)
             {
                 string title = $"{Path.GetFileName(dataPath)}: accuracy {evaluation.Accuracy:P1} on {evaluation.Rows} rows";
@@ -85,6 +67,33 @@ public static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A multi-label model's tag probabilities over the data against its tags, at threshold <paramref name="cut"/>.</summary>
+    private static TagEvaluation EvaluateTags(SoftmaxModel trained, string dataPath, string? label, DataFormat format, CsvOptions csv,
+        double cut, string device, TextWriter error)
+    {
+        Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv, label);
+        UnusedColumns.Note(error, trained, dataPath, label, format, csv);
+        using Gpu gpu = App.OpenDevice(device, error);
+        (float[] probabilities, float[]? targets, double? loss) = TagPipeline.Predict(gpu, trained, table, withTargets: true);
+        return TagEvaluation.Compute(probabilities, targets!, table.Rows, trained.K, cut, loss!.Value);
+    }
+
+    /// <summary>A multiclass model's confusion matrix and loss, counted block by block: a .sgd file is never held whole.</summary>
+    private static Evaluation EvaluateClasses(SoftmaxModel trained, string dataPath, string? label, DataFormat format, CsvOptions csv,
+        string device, TextWriter error)
+    {
+        (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, labelsNeeded: true, label, format, csv);
+        UnusedColumns.Note(error, trained, dataPath, label, format, csv);
+        using (file)
+        {
+            using Gpu gpu = App.OpenDevice(device, error);
+            var confusion = new long[trained.K, trained.K];
+            double? loss = Pipeline.Predict(gpu, trained, source, withLabels: true,
+                block => Evaluation.Count(block.Labels, block.Predicted, block.Rows, confusion));
+            return Evaluation.FromConfusion(confusion, loss!.Value);
+        }
     }
 
     public static string TagJson(TagEvaluation e, string[] tags, double threshold) =>

@@ -150,32 +150,41 @@ public static class Pipeline
         return new Prediction(probabilities, predicted, loss);
     }
 
+    /// <summary>The loss (head) a saved model was trained with: its kind says (<see cref="ModelKind"/>).</summary>
+    public static ILoss LossOf(SoftmaxModel model) =>
+        model.Kind.IsMultiLabel() ? SigmoidCrossEntropy.Instance : SoftmaxCrossEntropy.Instance;
+
     /// <summary>
-    /// Runs the model over every row of <paramref name="source"/>, a block at a time: each block is read, sent to
-    /// the device, evaluated, and handed to <paramref name="onBlock"/> before the next is read, so host memory
-    /// holds one block whatever the row count. Returns the mean loss against the source's labels where
-    /// <paramref name="withLabels"/> (the source's labels are then class indices of the model), else null.
+    /// The one predictor of every head: runs the model over every row of <paramref name="source"/>, a block at a
+    /// time — each block is read, sent to the device, evaluated, and handed to <paramref name="onBlock"/> before the
+    /// next is read, so host memory holds one block whatever the row count. Returns the mean loss against the
+    /// source's targets where <paramref name="withLabels"/> (its target rows where it has them, as multi-label tag
+    /// sets; else its labels, class indices of the model), else null.
     /// </summary>
     public static double? Predict(Gpu gpu, SoftmaxModel model, IRowSource source, bool withLabels, Action<PredictedBlock> onBlock)
     {
-        int k = model.K, d = model.D;
+        int k = model.K, d = model.D, width = source.TargetWidth;
         int capacity = (int)Math.Clamp(source.Rows, 1, Math.Min(GradientEngine.BlockRows, GradientEngine.BlockFloats / Math.Max(d, k)));
-        using var engine = new GradientEngine(gpu, SoftmaxCrossEntropy.Instance, d, k, batchRows: 1, evaluationRows: capacity);
+        using var engine = new GradientEngine(gpu, LossOf(model), d, k, batchRows: 1, softTargets: width > 0, evaluationRows: capacity);
         engine.Weights.CopyFromCPU(model.Weights);
         engine.Bias.CopyFromCPU(model.Bias);
-        using var part = new DeviceSet(gpu.Accelerator, capacity, d);
+        using var part = new DeviceSet(gpu.Accelerator, capacity, d, width);
         using var predictedBuffer = gpu.Accelerator.Allocate1D<int>(capacity);
         ArrayView<int> predicted = predictedBuffer.View;
         var block = new PredictedBlock(0, 0, new int[capacity], new int[capacity], new float[(long)capacity * k]);
         var features = new float[(long)capacity * d];
+        var targets = new float[(long)capacity * width];
         engine.ResetTotals();
         for (long start = 0; start < source.Rows; start += capacity)
         {
             int rows = (int)Math.Min(capacity, source.Rows - start);
-            source.Read(start, rows, new RowBlock(features, block.Labels, default).Take(rows, d, 0));
+            source.Read(start, rows, new RowBlock(features, block.Labels, targets).Take(rows, d, width));
             part.Features.SubView(0, (long)rows * d).CopyFromCPU(features.AsSpan(0, rows * d));
             part.Labels.SubView(0, rows).CopyFromCPU(block.Labels.AsSpan(0, rows));
-            engine.ForEachBlock(part.Features, rows, withLabels ? part.Labels.SubView(0, rows) : default, default, 1f / source.Rows,
+            if (width > 0)
+                part.Targets.SubView(0, (long)rows * width).CopyFromCPU(targets.AsSpan(0, rows * width));
+            engine.ForEachBlock(part.Features, rows, withLabels && width == 0 ? part.Labels.SubView(0, rows) : default,
+                withLabels && width > 0 ? part.Targets.SubView(0, (long)rows * width) : default, 1f / source.Rows,
                 (_, count, logits, outputs) =>
                 {
                     engine.Argmax(logits, count, predicted.SubView(0, count));

@@ -64,19 +64,13 @@ public static class TagPipeline
         if (!model.Kind.IsMultiLabel())
             throw new ArgumentException("not a multi-label model", nameof(model));
         model.CheckColumns(table.FeatureNames, table.Source);
-        int n = table.Rows, k = model.K, d = model.D;
+        int n = table.Rows, k = model.K;
         EncodedSet set = withTargets
             ? Encode(table, model.Classes, model.Standardizer)
-            : new EncodedSet(model.Standardizer.Apply(table.Features), new int[n], null, n, d);
-        using var engine = new GradientEngine(gpu, SigmoidCrossEntropy.Instance, d, k, batchRows: 1, softTargets: withTargets,
-            evaluationRows: n);
-        engine.Weights.CopyFromCPU(model.Weights);
-        engine.Bias.CopyFromCPU(model.Bias);
-        using var device = new DeviceSet(gpu.Accelerator, set);
+            : new EncodedSet(model.Standardizer.Apply(table.Features), new int[n], null, n, table.Dim);
         var probabilities = new float[(long)n * k];
-        engine.ResetTotals();
-        engine.ForEachBlock(device.Features, n, default, device.Targets, 1f / n,
-            (start, rows, _, outputs) => outputs.CopyToCPU(probabilities.AsSpan(start * k, rows * k)));
-        return (probabilities, set.Targets, withTargets ? engine.ReadTotals().Loss : null);
+        double? loss = Pipeline.Predict(gpu, model, set, withTargets,
+            block => block.Probabilities.AsSpan(0, block.Rows * k).CopyTo(probabilities.AsSpan((int)(block.Start * k))));
+        return (probabilities, set.Targets, loss);
     }
 }
