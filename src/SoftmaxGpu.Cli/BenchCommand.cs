@@ -11,7 +11,7 @@ namespace SoftmaxGpu.Cli;
 /// <summary><c>softmaxgpu bench</c>: training speed on synthetic data against the device's measured floor.</summary>
 public static class BenchCommand
 {
-    /// <summary>The three GPU shapes (PyTorch peer figures exist for them).</summary>
+    /// <summary>Three GPU shapes: MNIST-sized, many rows, many classes (the PyTorch peer's figures are for these).</summary>
     public static readonly string[] GpuShapes = ["60000x784x10", "1000000x256x10", "1000000x1024x100"];
 
     /// <summary>Shapes the CPU accelerator (an emulator) finishes in seconds.</summary>

@@ -43,10 +43,9 @@ public sealed class DataFormatOptions
     };
 
     /// <summary>
-    /// The CSV options of train's data: --separator, and --ignore's comma-separated columns, which must be columns of
-    /// <paramref name="data"/> (a CSV file).
+    /// The CSV options of train's data: --separator, and --ignore's comma-separated columns (each named once).
     /// </summary>
-    public CsvOptions CsvOf(ParseResult parse, Option<string?> ignore, string data)
+    public CsvOptions CsvWithIgnore(ParseResult parse, Option<string?> ignore)
     {
         CsvOptions csv = CsvOf(parse, Separator);
         if (parse.GetValue(ignore) is not string names)
@@ -54,11 +53,7 @@ public sealed class DataFormatOptions
         string[] columns = names.Split(',', StringSplitOptions.TrimEntries);
         if (columns.Any(c => c.Length == 0) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
             throw new ArgumentException($"--ignore '{names}': name each column once, separated by commas");
-        if (Directory.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, FormatOf(parse, Format)))
-            throw new ArgumentException($"--ignore leaves out CSV columns; {data} is not read as CSV");
-        csv = csv with { Ignore = columns };
-        csv.CheckIgnore(data);
-        return csv;
+        return csv with { Ignore = columns }; // checked against the data (a CSV, with these columns) by TrainingSpec.Prepare
     }
 
     /// <summary>--format alone, for predict and evaluate.</summary>

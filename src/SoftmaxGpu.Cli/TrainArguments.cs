@@ -181,7 +181,7 @@ public sealed class TrainArguments
             ValidationFraction = parse.GetValue(ValFraction),
             Format = format,
             LibSvm = libsvm,
-            Csv = Formats.CsvOf(parse, Ignore, data),
+            Csv = Formats.CsvWithIgnore(parse, Ignore),
             MultiLabel = parse.GetValue(MultiLabel),
             Start = start,
             Options = options,

@@ -17,6 +17,7 @@ public sealed class CapabilitiesTests
         { "missing.libsvm", "target-columns", "missing.libsvm is not a CSV file" },
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
         { "missing.csv", "val-fraction|val", "give --val or --val-fraction, not both" },
+        { "missing.libsvm", "ignore", "--ignore leaves out CSV columns; " },
     };
 
     [Theory]
@@ -31,6 +32,7 @@ public sealed class CapabilitiesTests
             Label = options.Contains("label") ? "species" : null,
             Validation = options.Contains("val") ? "also-missing.csv" : null,
             ValidationFraction = options.Contains("val-fraction") ? 0.2 : null,
+            Csv = new Data.CsvOptions { Ignore = options.Contains("ignore") ? ["id"] : [] },
             Options = new TrainOptions
             {
                 LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
@@ -41,6 +43,14 @@ public sealed class CapabilitiesTests
         };
         var error = Assert.Throws<ArgumentException>(() => spec.Prepare());
         Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void AnIgnoredColumnThatIsNotInTheFileIsAnErrorThroughTheLibraryToo()
+    {
+        var spec = new TrainingSpec { Data = Check.IrisPath, Csv = new Data.CsvOptions { Ignore = ["sepal_lenght"] } };
+        var error = Assert.Throws<Data.DataFormatException>(() => spec.Prepare());
+        Assert.Contains("--ignore names no column 'sepal_lenght'", error.Message);
     }
 
     [Fact]

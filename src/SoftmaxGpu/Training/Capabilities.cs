@@ -33,6 +33,8 @@ public static class Capabilities
         new(s => Sgd(s) && ColumnOptions(s), s => ColumnsNotInSgd(s.Data)),
         new(s => !Sgd(s) && NotCsv(s) && ColumnOptions(s),
             s => $"--weight-column and --target-columns name CSV columns; {s.Data} is not a CSV file"),
+        new(s => NotCsv(s) && s.Csv.Ignore.Count > 0,
+            s => $"--ignore leaves out CSV columns; {s.Data} is not read as CSV"),
         new(s => Sgd(s) && s.ValidationFraction is not null,
             _ => "--val-fraction needs the data in memory; with a .sgd file give --val (a .sgd or CSV file)"),
         new(s => s.Validation is not null && s.ValidationFraction is not null,

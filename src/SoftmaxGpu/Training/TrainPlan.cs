@@ -103,7 +103,7 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
         long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
         return need <= budget
             ? (Optimizers.Lbfgs, "auto: the training set fits the device")
-            : (Optimizers.Adam, $"auto: full-batch training needs {need >> 20} MiB on the device, more than the {budget >> 20} MiB it may use");
+            : (Optimizers.Adam, $"auto: full-batch training needs {ByteSize.Format(need)} on the device, more than the {ByteSize.Format(budget)} it may use");
     }
 
     /// <summary>Device bytes of full-batch training: both sets (their targets too), and Z, Q and G-sized buffers for every row.</summary>

@@ -37,6 +37,7 @@ public sealed record TrainingSpec
     public PreparedTraining Prepare()
     {
         Capabilities.Check(this);
+        Csv.CheckIgnore(Data); // every --ignore name is a column of the CSV (none given: nothing to check)
         if (ValidationFraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {ValidationFraction}");
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SoftmaxGpu.Cli;
+namespace SoftmaxGpu;
 
 /// <summary>Sizes as users write them: <c>1GiB</c>, <c>512MiB</c>, <c>64KiB</c>, <c>2GB</c>, or plain bytes.</summary>
 public static class ByteSize
