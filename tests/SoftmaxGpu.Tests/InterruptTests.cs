@@ -21,37 +21,73 @@ public sealed class InterruptTests() : CliFolder("softmaxgpu-interrupt-")
     public async Task ConvertStoppedByASignalLeavesNoFileAndSaysSo(string signal, int exitCode)
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "POSIX signals and named pipes: Linux and macOS only");
-        CancellationToken cancel = TestContext.Current.CancellationToken;
         string csv = PathOf("rows.csv"), sgd = PathOf("rows.sgd");
         Exec("mkfifo", csv);
         // Rows without end: the convert is still reading and writing whenever the signal comes.
         using Process rows = Start("sh", "-c", "{ echo a,b,label; yes 1,2,x; } > \"$0\"", csv);
-        using Process convert = Start([.. CliCommand, "convert", "--data", csv, "--out", sgd]);
-        Task<string> output = convert.StandardOutput.ReadToEndAsync(cancel), error = convert.StandardError.ReadToEndAsync(cancel);
         try
         {
-            var clock = Stopwatch.StartNew();
-            while (TemporaryFiles().Length == 0 && !convert.HasExited && clock.Elapsed < Limit)
-                await Task.Delay(20, cancel);
-            Assert.True(TemporaryFiles().Length == 1, $"convert wrote no temporary file within {Limit.TotalSeconds} s");
-            // The shell's own kill: a minimal root (CI's PoCL pass) may have no kill program.
-            Exec("sh", "-c", $"kill -{signal} \"$0\"", convert.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            limit.CancelAfter(Limit);
-            await convert.WaitForExitAsync(limit.Token);
+            await StopWhileWriting([.. CliCommand, "convert", "--data", csv, "--out", sgd], signal, exitCode, sgd);
         }
         finally
         {
-            if (!convert.HasExited)
-                convert.Kill(entireProcessTree: true);
             if (!rows.HasExited)
                 rows.Kill(entireProcessTree: true);
         }
-        Assert.Equal(exitCode, convert.ExitCode);
-        Assert.Equal("interrupted: nothing written", (await error).Trim());
+    }
+
+    [Fact]
+    public async Task PredictStoppedByCtrlCLeavesNoFileAndSaysSo()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "POSIX signals: Linux and macOS only");
+        var trained = Run("train", "--data", Write("small.csv", "a,label\n0,x\n1,y\n0.2,x\n0.9,y\n"), "--model", PathOf("small.model"), "--quiet");
+        Assert.True(trained.Code == 0, trained.Err);
+        // Four million rows of its one feature: predict writes their CSV for seconds, so it is surely writing when
+        // the signal comes. Written with the library's writer: no CSV to parse first.
+        string sgd = PathOf("rows.sgd"), predictions = PathOf("predictions.csv");
+        using (FileStream file = File.Create(sgd))
+        {
+            var writer = new Data.SgdWriter(file, ["a"], "label");
+            for (int i = 0; i < 4_000_000; i++)
+                writer.Append([i % 7 / 7f], i % 2 == 0 ? "x" : "y");
+            writer.Finish();
+        }
+        await StopWhileWriting([.. CliCommand, "predict", "--model", PathOf("small.model"), "--data", sgd, "--out", predictions],
+            "INT", 130, predictions);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/>, sends it the signal once its temporary file exists, and checks that it exits
+    /// with <paramref name="exitCode"/>, says it wrote nothing, and leaves neither its temporary file nor <paramref name="target"/>.
+    /// </summary>
+    private async Task StopWhileWriting(string[] command, string signal, int exitCode, string target)
+    {
+        CancellationToken cancel = TestContext.Current.CancellationToken;
+        using Process process = Start(command);
+        Task<string> output = process.StandardOutput.ReadToEndAsync(cancel), error = process.StandardError.ReadToEndAsync(cancel);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (TemporaryFiles().Length == 0 && !process.HasExited && clock.Elapsed < Limit)
+                await Task.Delay(20, cancel);
+            Assert.True(TemporaryFiles().Length == 1, $"{string.Join(' ', command)} wrote no temporary file within {Limit.TotalSeconds} s");
+            // The shell's own kill: a minimal root (CI's PoCL pass) may have no kill program.
+            Exec("sh", "-c", $"kill -{signal} \"$0\"", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            limit.CancelAfter(Limit);
+            await process.WaitForExitAsync(limit.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        Assert.Equal(exitCode, process.ExitCode);
+        // The last line on standard error (predict says which device runs first), and nothing on standard output.
+        Assert.Equal("interrupted: nothing written", (await error).Trim().Split('\n')[^1].Trim());
         Assert.Equal("", await output);
         Assert.Empty(TemporaryFiles());
-        Assert.False(File.Exists(sgd), $"{sgd} was written");
+        Assert.False(File.Exists(target), $"{target} was written");
     }
 
     [Fact]
