@@ -27,4 +27,28 @@ public static class Split
         validation.Sort();
         return (train.ToArray(), validation.ToArray());
     }
+
+    /// <summary>
+    /// The fold (0 … K − 1) of each row for K-fold cross-validation, seeded and stratified: each class's rows, shuffled,
+    /// are dealt to the folds in turn, so every fold holds ⌊n_c/K⌋ or ⌈n_c/K⌉ rows of class c. Every class needs at
+    /// least K rows, or some fold would have none of it.
+    /// </summary>
+    public static int[] StratifiedFolds(int[] classOfRow, int folds, int seed)
+    {
+        if (folds < 2)
+            throw new ArgumentException($"--cv must be at least 2 folds, got {folds}");
+        var random = new Random(seed);
+        var foldOfRow = new int[classOfRow.Length];
+        foreach (IGrouping<int, int> rows in Enumerable.Range(0, classOfRow.Length).GroupBy(r => classOfRow[r]).OrderBy(g => g.Key))
+        {
+            int[] members = rows.ToArray();
+            if (members.Length < folds)
+                throw new ArgumentException(
+                    $"--cv {folds}: class {rows.Key} has {members.Length} rows, fewer than the folds; give fewer folds");
+            random.Shuffle(members);
+            for (int i = 0; i < members.Length; i++)
+                foldOfRow[members[i]] = i % folds;
+        }
+        return foldOfRow;
+    }
 }
