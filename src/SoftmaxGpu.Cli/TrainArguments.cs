@@ -51,9 +51,20 @@ public sealed class TrainArguments
         Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized. " +
                       "Default 1/N (1/Σw with weights), which is scikit-learn's LogisticRegression with C = 1.",
     };
-    public Option<double?> C { get; } = new("--C")
+    public Option<string?> C { get; } = new("--C")
     {
-        Description = "scikit-learn's inverse regularization strength instead of --weight-decay: λ = 1/(C·N), or 1/(C·Σw) with weights.",
+        Description = "scikit-learn's inverse regularization strength instead of --weight-decay: λ = 1/(C·N), or 1/(C·Σw) with weights. " +
+                      "Several values (0.1,1,10) or a log-spaced range low:high:count (1e-4:1e4:10, scikit-learn's Cs=10) are chosen among by --cv.",
+    };
+    public Option<int?> Cv { get; } = new("--cv")
+    {
+        Description = "Choose C among the --C values by K-fold cross-validation (stratified, seeded by --seed), each fold fitting the " +
+                      "values from the smallest C up with warm starts, then refit on every row at the chosen C (L-BFGS; one class per row, data in memory).",
+    };
+    public Option<string> Select { get; } = new("--select")
+    {
+        Description = "What --cv chooses C by: accuracy (the default, as scikit-learn's LogisticRegressionCV) or log-loss.",
+        DefaultValueFactory = _ => "accuracy",
     };
     public Option<int?> Batch { get; } = new("--batch-size")
     {
@@ -138,7 +149,7 @@ public sealed class TrainArguments
     [
         Data, Label, Model, Val, ValFraction, Optimizer, Epochs, WeightDecay, C, Batch, Lr, Schedule, Momentum,
         Nesterov, Seed, Patience, DeviceMemory, Quiet, LogJson, Plot, Smoothing, ClassWeight, WeightColumn, TargetColumns,
-        InitModel, MultiLabel, Ignore, Device, .. Formats.All,
+        InitModel, MultiLabel, Ignore, Cv, Select, Device, .. Formats.All,
     ];
 
     /// <summary>The optimizer's settings, validated (before any data is read: a bad option should not wait for a large file).</summary>
@@ -150,7 +161,7 @@ public sealed class TrainArguments
             Optimizer = parse.GetValue(Optimizer)!,
             Epochs = parse.GetValue(Epochs),
             WeightDecay = parse.GetValue(WeightDecay),
-            C = parse.GetValue(C),
+            C = Grid(parse) is [double single] ? single : null,
             BatchSize = parse.GetValue(Batch),
             LearningRate = parse.GetValue(Lr),
             Schedule = parse.GetValue(Schedule)!,
@@ -185,6 +196,18 @@ public sealed class TrainArguments
             MultiLabel = parse.GetValue(MultiLabel),
             Start = start,
             Options = options,
+            Cs = Grid(parse) is { Length: > 1 } grid ? grid : null,
+            Folds = parse.GetValue(Cv),
+            Score = parse.GetValue(Select) switch
+            {
+                "accuracy" => PathScore.Accuracy,
+                "log-loss" => PathScore.LogLoss,
+                string other => throw new ArgumentException($"--select must be accuracy or log-loss, got '{other}'"),
+                null => PathScore.Accuracy,
+            },
         };
     }
+
+    /// <summary>--C's values (<see cref="CrossValidation.ParseGrid"/>), or null where not given.</summary>
+    private double[]? Grid(ParseResult parse) => parse.GetValue(C) is string text ? CrossValidation.ParseGrid(text) : null;
 }

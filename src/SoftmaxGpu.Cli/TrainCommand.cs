@@ -63,6 +63,8 @@ public static class TrainCommand
                 ModelFile.Save(trained, outputs.Stage(path));
                 outputs.Commit();
             }
+            if (training.Path is PathResult cv)
+                TrainSummary.WritePath(output, cv);
             TrainSummary.Write(output, warnings, trained, result, path, clock.Elapsed);
             if (named is null)
                 IgnoredOptions.Warn(warnings, result.Plan.Optimizer, auto: true, given, split);

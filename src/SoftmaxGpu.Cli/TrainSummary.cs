@@ -25,6 +25,18 @@ public static class TrainSummary
         output.WriteLine(ModelLine(trained, result, path, elapsed));
     }
 
+    /// <summary>The path's table: each C's mean score over the folds, their spread and the fits' iterations, the chosen C marked.</summary>
+    public static void WritePath(TextWriter output, PathResult path)
+    {
+        string score = path.Score == PathScore.Accuracy ? "accuracy" : "log-loss";
+        output.WriteLine($"{"C",-12} {"mean " + score,14} {"spread",8}  iterations per fold");
+        foreach (PathPoint point in path.Points)
+            output.WriteLine($"{point.C,-12:G4} {point.Mean,14:F4} {point.Spread,8:F4}  {string.Join(' ', point.Iterations)}" +
+                             (point.C == path.ChosenC ? "   <- chosen" : ""));
+        output.WriteLine($"chosen: C = {path.ChosenC:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} mean {score} over " +
+                         $"{path.Points[0].Scores.Length} folds; the smallest C among equals), refit on every training row");
+    }
+
     private static string ModelLine(SoftmaxModel trained, TrainResult result, string path, TimeSpan elapsed)
     {
         EpochReport kept = result.History[result.BestEpoch - 1];

@@ -35,6 +35,32 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// </summary>
 public static class CrossValidation
 {
+    /// <summary>
+    /// --C as written: one value, a comma-separated list, or a log-spaced range <c>low:high:count</c> (count values from
+    /// low to high, both included, evenly spaced in log C: <c>1e-4:1e4:10</c> is scikit-learn's <c>Cs=10</c> grid).
+    /// </summary>
+    public static double[] ParseGrid(string text)
+    {
+        string[] range = text.Split(':', StringSplitOptions.TrimEntries);
+        if (range.Length == 3)
+        {
+            double low = Number(range[0], text), high = Number(range[1], text);
+            if (!int.TryParse(range[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count < 2)
+                throw new ArgumentException($"--C {text}: a range is low:high:count with a count of at least 2");
+            if (!(low > 0) || !(high > low) || !double.IsFinite(high))
+                throw new ArgumentException($"--C {text}: a range needs 0 < low < high");
+            return [.. Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(low) + i * (Math.Log(high) - Math.Log(low)) / (count - 1)))];
+        }
+        if (range.Length != 1)
+            throw new ArgumentException($"--C {text}: give one value, values separated by commas, or a range low:high:count");
+        return [.. text.Split(',', StringSplitOptions.TrimEntries).Select(value => Number(value, text))];
+    }
+
+    private static double Number(string value, string text) =>
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double c)
+            ? c
+            : throw new ArgumentException($"--C {text}: '{value}' is not a number");
+
     /// <summary>The grid checked by name: at least one C, each finite and &gt; 0, none twice.</summary>
     public static double[] CheckGrid(IReadOnlyCollection<double> cs)
     {
@@ -50,8 +76,9 @@ public static class CrossValidation
 
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
     /// <param name="options">L-BFGS settings for every fit; its C and weight decay are the path's.</param>
+    /// <param name="onEpoch">Reports the refit's iterations (the folds' fits run quietly).</param>
     public static PathResult Run(Gpu gpu, EncodedSet set, int k, IReadOnlyCollection<double> cs, int folds, PathScore score,
-        TrainOptions options)
+        TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
         double[] grid = CheckGrid(cs);
         options = options with { Optimizer = Optimizers.Lbfgs.Name, WeightDecay = null };
@@ -79,7 +106,7 @@ public static class CrossValidation
         }
         PathPoint[] points = [.. grid.Select((c, i) => new PathPoint(c, scores[i], objectives[i], iterations[i]))];
         PathPoint best = score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
-        TrainResult refit = Trainer.Train(gpu, set, null, k, options with { C = best.C });
+        TrainResult refit = Trainer.Train(gpu, set, null, k, options with { C = best.C }, onEpoch);
         return new PathResult(points, best.C, score, refit);
     }
 

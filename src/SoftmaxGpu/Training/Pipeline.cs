@@ -46,6 +46,25 @@ public static class Pipeline
     }
 
     /// <summary>
+    /// Chooses C among <paramref name="cs"/> by <paramref name="folds"/>-fold cross-validation on the table's rows
+    /// (<see cref="CrossValidation"/>) and returns the model refit on every row at the chosen C. The standardization is
+    /// fitted once on every row (the folds share it), as the model keeps it.
+    /// </summary>
+    public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, TrainOptions options,
+        IReadOnlyCollection<double> cs, int folds, PathScore score, Action<EpochReport>? onEpoch = null)
+    {
+        string[] classes = train.DistinctClasses();
+        if (classes.Length < 2)
+            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        PathResult path = CrossValidation.Run(gpu, Encode(train, classes, standardizer), classes.Length, cs, folds, score, options, onEpoch);
+        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
+        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
+            layout.Slice(path.Refit.Theta, ParameterLayout.Weights), layout.Slice(path.Refit.Theta, ParameterLayout.Bias));
+        return (train.Sparse ? ScaleOnly(model) : model, path);
+    }
+
+    /// <summary>
     /// The same classifier with its standardization's centre folded into the bias: W·(x − μ)/σ + b = W·(x/σ) + b′ with
     /// b′ = b − W·(μ/σ), so the model's mean is 0 and it scales sparse rows without centring them (centring would
     /// fill every zero). Training itself runs centred: on uncentred columns L-BFGS crawled (digits as LIBSVM: 590

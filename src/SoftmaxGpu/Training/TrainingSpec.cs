@@ -32,18 +32,31 @@ public sealed record TrainingSpec
     /// <summary>A model to continue from (warm start), or null.</summary>
     public SoftmaxModel? Start { get; init; }
     public TrainOptions Options { get; init; } = new();
+    /// <summary>Several values of C to choose among by <see cref="Folds"/>-fold cross-validation; null or one value: a single fit at <see cref="TrainOptions.C"/>.</summary>
+    public IReadOnlyList<double>? Cs { get; init; }
+    /// <summary>K of K-fold cross-validation over <see cref="Cs"/>.</summary>
+    public int? Folds { get; init; }
+    /// <summary>What the folds score C by (accuracy by default, as scikit-learn's LogisticRegressionCV).</summary>
+    public PathScore Score { get; init; } = PathScore.Accuracy;
+
+    /// <summary>Whether this run chooses C by cross-validation.</summary>
+    public bool IsPath => Cs is { Count: > 1 } || Folds is not null;
 
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
     public PreparedTraining Prepare()
     {
         Capabilities.Check(this);
+        if (Cs is not null)
+            CrossValidation.CheckGrid(Cs);
+        if (Folds is < 2)
+            throw new ArgumentException($"--cv must be at least 2 folds, got {Folds}");
         Csv.CheckIgnore(Data); // every --ignore name is a column of the CSV (none given: nothing to check)
         if (ValidationFraction is <= 0 or >= 1)
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {ValidationFraction}");
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
             throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
                                         (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
-        return MultiLabel ? FromTags() : DataSource.IsSgd(Data) ? FromFile() : FromTable();
+        return IsPath ? FromTableByFolds() : MultiLabel ? FromTags() : DataSource.IsSgd(Data) ? FromFile() : FromTable();
     }
 
     /// <summary>Training from a table in host memory (CSV, LIBSVM, IDX).</summary>
@@ -57,6 +70,23 @@ public sealed record TrainingSpec
         if (File.Exists(Data) && new FileInfo(Data).Length > LargeTableBytes)
             prepared.Notes.Add($"note: {Data} was read whole into memory; for large data, `softmaxgpu convert` makes a .sgd file " +
                                "that trains in blocks and starts without parsing");
+        return prepared;
+    }
+
+    /// <summary>Choosing C by cross-validation on a table in host memory, then the refit (<see cref="Pipeline.TrainPath"/>).</summary>
+    private PreparedTraining FromTableByFolds()
+    {
+        (Table train, _) = LoadTables();
+        PreparedTraining? prepared = null;
+        prepared = new PreparedTraining((gpu, onEpoch) =>
+        {
+            (SoftmaxModel model, PathResult path) = Pipeline.TrainPath(gpu, train, Options, Cs ?? [Options.C ?? TrainOptions.DefaultC],
+                Folds!.Value, Score, onEpoch);
+            prepared!.Path = path;
+            return (model, path.Refit);
+        });
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; C chosen among {(Cs ?? [Options.C ?? TrainOptions.DefaultC]).Count} " +
+                           $"values by {Folds}-fold cross-validation ({Score switch { PathScore.Accuracy => "accuracy", _ => "log-loss" }})");
         return prepared;
     }
 
@@ -117,6 +147,9 @@ public sealed class PreparedTraining(Func<Gpu, Action<EpochReport>?, (SoftmaxMod
 {
     /// <summary>Lines on what was read ("data: …", notes), for the user.</summary>
     public List<string> Notes { get; } = [];
+
+    /// <summary>The path over C, after <see cref="Train"/>, where the spec chose C by cross-validation.</summary>
+    public PathResult? Path { get; internal set; }
 
     /// <summary>Trains on <paramref name="gpu"/> and returns the model and how it went.</summary>
     public (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, Action<EpochReport>? onEpoch = null) => train(gpu, onEpoch);

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>train --C with several values and --cv: the table per C, the chosen C refit, and one clear error per bad grid.</summary>
+public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv-")
+{
+    [GeneratedRegex(@"^chosen: C = (\S+) ", RegexOptions.Multiline)]
+    private static partial Regex ChosenLine();
+
+    [GeneratedRegex(@"λ = (\S+) \(1/\(C·N\)")]
+    private static partial Regex LambdaLine();
+
+    [Fact]
+    public void SeveralCValuesAreChosenAmongByCrossValidationAndTheChosenOneIsRefit()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet",
+            "--C", "1e-2:1e2:5", "--cv", "3", "--select", "log-loss");
+        Assert.True(code == 0, error);
+        string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
+        Assert.Equal(5, rows.Length); // 0.01, 0.1, 1, 10, 100
+        Assert.Single(rows, r => r.EndsWith("<- chosen", StringComparison.Ordinal));
+        Assert.All(rows, r => Assert.Matches(@"  \d+ \d+ \d+( +<- chosen)?$", r.TrimEnd())); // iterations of the 3 folds
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(1 / (chosen * 150), lambda, 1e-5 * lambda); // the refit: every row at the chosen C
+        Assert.Contains("lowest mean log-loss over 3 folds", output);
+        Assert.True(File.Exists(PathOf("m")));
+    }
+
+    [Theory]
+    [InlineData("--C|1,2", "several --C values are chosen among by cross-validation: give --cv K")]
+    [InlineData("--C|0,1|--cv|3", "--C values must be finite and > 0, got 0")]
+    [InlineData("--C|1,1|--cv|3", "--C names a value twice")]
+    [InlineData("--C|1:2|--cv|3", "give one value, values separated by commas, or a range low:high:count")]
+    [InlineData("--C|1e-2:1e2:1|--cv|3", "a range is low:high:count with a count of at least 2")]
+    [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
+    [InlineData("--C|a,1|--cv|3", "'a' is not a number")]
+    [InlineData("--cv|1", "--cv must be at least 2 folds, got 1")]
+    [InlineData("--cv|51", "fewer than the folds; give fewer folds")]
+    [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
+    [InlineData("--cv|3|--label-smoothing|0.1", "--cv chooses C for one class per row")]
+    [InlineData("--cv|3|--optimizer|adam", "--cv fits each C to its optimum with lbfgs")]
+    [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]
+    public void ABadGridOrCombinationIsOneClearError(string options, string expected)
+    {
+        var (code, output, error) = Run(["train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", .. options.Split('|')]);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.False(File.Exists(PathOf("m")));
+    }
+}
