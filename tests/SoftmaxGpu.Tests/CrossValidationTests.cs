@@ -36,6 +36,23 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.9);
     }
 
+
+    private static EncodedSet Subset(EncodedSet set, int[] rows) =>
+        new([.. rows.SelectMany(r => set.Features.Skip(r * set.Dim).Take(set.Dim))], [.. rows.Select(r => set.Labels[r])], null,
+            rows.Length, set.Dim);
+}
+
+public sealed class CpuCrossValidationTests(CpuFixture fixture) : CrossValidationTests(fixture), IClassFixture<CpuFixture>;
+
+public sealed class HostCrossValidationTests(HostFixture fixture) : CrossValidationTests(fixture), IClassFixture<HostFixture>;
+
+public sealed class CudaCrossValidationTests(CudaFixture fixture) : CrossValidationTests(fixture), IClassFixture<CudaFixture>;
+
+public sealed class OpenCLCrossValidationTests(OpenCLFixture fixture) : CrossValidationTests(fixture), IClassFixture<OpenCLFixture>;
+
+/// <summary>A bad grid or fold count is one clear error before any fit (the host engine is opened, never used).</summary>
+public sealed class CrossValidationGridTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
     [Theory]
     [InlineData(new double[0], 3, "--C needs at least one value")]
     [InlineData(new[] { 1.0, 0.0 }, 3, "--C values must be finite and > 0, got 0")]
@@ -50,16 +67,4 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
             CrossValidation.Run(fixture.Gpu(), iris, k, cs, folds, PathScore.Accuracy, new TrainOptions()));
         Assert.Contains(expected, error.Message);
     }
-
-    private static EncodedSet Subset(EncodedSet set, int[] rows) =>
-        new([.. rows.SelectMany(r => set.Features.Skip(r * set.Dim).Take(set.Dim))], [.. rows.Select(r => set.Labels[r])], null,
-            rows.Length, set.Dim);
 }
-
-public sealed class CpuCrossValidationTests(CpuFixture fixture) : CrossValidationTests(fixture), IClassFixture<CpuFixture>;
-
-public sealed class HostCrossValidationTests(HostFixture fixture) : CrossValidationTests(fixture), IClassFixture<HostFixture>;
-
-public sealed class CudaCrossValidationTests(CudaFixture fixture) : CrossValidationTests(fixture), IClassFixture<CudaFixture>;
-
-public sealed class OpenCLCrossValidationTests(OpenCLFixture fixture) : CrossValidationTests(fixture), IClassFixture<OpenCLFixture>;

@@ -36,6 +36,19 @@ public abstract class ObjectiveTests(AcceleratorFixture fixture)
         }
     }
 
+}
+
+public sealed class CpuObjectiveTests(CpuFixture fixture) : ObjectiveTests(fixture), IClassFixture<CpuFixture>;
+
+public sealed class HostObjectiveTests(HostFixture fixture) : ObjectiveTests(fixture), IClassFixture<HostFixture>;
+
+public sealed class CudaObjectiveTests(CudaFixture fixture) : ObjectiveTests(fixture), IClassFixture<CudaFixture>;
+
+public sealed class OpenCLObjectiveTests(OpenCLFixture fixture) : ObjectiveTests(fixture), IClassFixture<OpenCLFixture>;
+
+/// <summary>θ's named blocks (no device).</summary>
+public sealed class ParameterLayoutTests
+{
     [Fact]
     public void TheLinearLayoutNamesWeightsThenBiases()
     {
@@ -48,11 +61,3 @@ public abstract class ObjectiveTests(AcceleratorFixture fixture)
         Assert.Contains("has no block 'V'", Assert.Throws<ArgumentException>(() => layout["V"]).Message);
     }
 }
-
-public sealed class CpuObjectiveTests(CpuFixture fixture) : ObjectiveTests(fixture), IClassFixture<CpuFixture>;
-
-public sealed class HostObjectiveTests(HostFixture fixture) : ObjectiveTests(fixture), IClassFixture<HostFixture>;
-
-public sealed class CudaObjectiveTests(CudaFixture fixture) : ObjectiveTests(fixture), IClassFixture<CudaFixture>;
-
-public sealed class OpenCLObjectiveTests(OpenCLFixture fixture) : ObjectiveTests(fixture), IClassFixture<OpenCLFixture>;

@@ -83,26 +83,6 @@ public readonly struct SquaredErrorHead : IHead
 /// <summary>The test-only head trains iris on every engine to a stationary point of its reference objective.</summary>
 public abstract class SquaredErrorHeadTests(AcceleratorFixture fixture)
 {
-    [Fact]
-    public void TheReferenceGradientIsTheFiniteDifferenceOfItsObjective()
-    {
-        var random = new Random(2);
-        const int rows = 11, d = 3, k = 4;
-        double[] x = Check.Normal(random, rows * d);
-        int[] labels = Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();
-        double[] theta = Check.Normal(random, k * d + k);
-        (_, double[] analytic) = SquaredErrorHead.Reference(theta, x, labels, rows, d, k, 0.1);
-        var numeric = new double[theta.Length];
-        for (int i = 0; i < theta.Length; i++)
-        {
-            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
-            plus[i] += 1e-6;
-            minus[i] -= 1e-6;
-            numeric[i] = (SquaredErrorHead.Reference(plus, x, labels, rows, d, k, 0.1).Objective
-                          - SquaredErrorHead.Reference(minus, x, labels, rows, d, k, 0.1).Objective) / 2e-6;
-        }
-        Check.Close(numeric, analytic, 1e-7, 1e-5, "reference gradient vs central differences");
-    }
 
     [Fact]
     public void ATestOnlyHeadTrainsIrisWithLbfgs()
@@ -136,3 +116,28 @@ public sealed class HostSquaredErrorHeadTests(HostFixture fixture) : SquaredErro
 public sealed class CudaSquaredErrorHeadTests(CudaFixture fixture) : SquaredErrorHeadTests(fixture), IClassFixture<CudaFixture>;
 
 public sealed class OpenCLSquaredErrorHeadTests(OpenCLFixture fixture) : SquaredErrorHeadTests(fixture), IClassFixture<OpenCLFixture>;
+
+/// <summary>The test-only head's float64 reference against central differences (no device).</summary>
+public sealed class SquaredErrorReferenceTests
+{
+    [Fact]
+    public void TheReferenceGradientIsTheFiniteDifferenceOfItsObjective()
+    {
+        var random = new Random(2);
+        const int rows = 11, d = 3, k = 4;
+        double[] x = Check.Normal(random, rows * d);
+        int[] labels = Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();
+        double[] theta = Check.Normal(random, k * d + k);
+        (_, double[] analytic) = SquaredErrorHead.Reference(theta, x, labels, rows, d, k, 0.1);
+        var numeric = new double[theta.Length];
+        for (int i = 0; i < theta.Length; i++)
+        {
+            double[] plus = (double[])theta.Clone(), minus = (double[])theta.Clone();
+            plus[i] += 1e-6;
+            minus[i] -= 1e-6;
+            numeric[i] = (SquaredErrorHead.Reference(plus, x, labels, rows, d, k, 0.1).Objective
+                          - SquaredErrorHead.Reference(minus, x, labels, rows, d, k, 0.1).Objective) / 2e-6;
+        }
+        Check.Close(numeric, analytic, 1e-7, 1e-5, "reference gradient vs central differences");
+    }
+}

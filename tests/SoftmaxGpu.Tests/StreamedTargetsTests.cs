@@ -81,6 +81,19 @@ public abstract class StreamedTargetsTests(AcceleratorFixture fixture)
         StreamsToTheResidentOptimum(new TrainingTests.BlocksOnly(tagged), tagged, tags, options, "multi-label tag sets read in ranges");
     }
 
+}
+
+public sealed class CpuStreamedTargetsTests(CpuFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<CpuFixture>;
+
+public sealed class HostStreamedTargetsTests(HostFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<HostFixture>;
+
+public sealed class CudaStreamedTargetsTests(CudaFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<CudaFixture>;
+
+public sealed class OpenCLStreamedTargetsTests(OpenCLFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<OpenCLFixture>;
+
+/// <summary>The memory plan counts target rows (no device).</summary>
+public sealed class TargetMemoryPlanTests
+{
     [Fact]
     public void TheMemoryPlanCountsTargetRows()
     {
@@ -92,11 +105,3 @@ public abstract class StreamedTargetsTests(AcceleratorFixture fixture)
         Assert.True(TrainPlan.BlockRowsFor(withoutTargets, 1000, 20, 7, 100, 1000, targetWidth: 7) < 1000);
     }
 }
-
-public sealed class CpuStreamedTargetsTests(CpuFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<CpuFixture>;
-
-public sealed class HostStreamedTargetsTests(HostFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<HostFixture>;
-
-public sealed class CudaStreamedTargetsTests(CudaFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<CudaFixture>;
-
-public sealed class OpenCLStreamedTargetsTests(OpenCLFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<OpenCLFixture>;
