@@ -123,6 +123,35 @@ public static class Plots
         WritePng(plot.GetImage(side + 140, side), path);
     }
 
+    /// <summary>
+    /// A path over C: each C's mean held-out score over the folds (on a log axis of C) with its spread as error bars,
+    /// and a line at the chosen C.
+    /// </summary>
+    public static void CrossValidation(PathResult path, string file)
+    {
+        CheckPath(file);
+        double[] x = [.. path.Points.Select(p => Math.Log10(p.C))];
+        double[] mean = [.. path.Points.Select(p => p.Mean)];
+        string score = path.Score == PathScore.Accuracy ? "accuracy" : "log-loss";
+        var plot = new Plot();
+        var line = plot.Add.Scatter(x, mean, TrainColor);
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+        line.LegendText = $"mean held-out {score} over {path.Points[0].Scores.Length} folds";
+        var bars = plot.Add.ErrorBar(x, mean, [.. path.Points.Select(p => p.Spread)]);
+        bars.Color = TrainColor;
+        var chosen = plot.Add.VerticalLine(Math.Log10(path.ChosenC), 2, ValidationColor);
+        chosen.LegendText = $"chosen C = {path.ChosenC:G4}";
+        chosen.LinePattern = LinePattern.Dashed;
+        plot.Axes.Bottom.SetTicks(x, [.. path.Points.Select(p => p.C.ToString("G3", CultureInfo.InvariantCulture))]);
+        plot.XLabel("C (log scale)");
+        plot.YLabel(score);
+        plot.Title("Choosing C by cross-validation");
+        plot.ShowLegend(path.Score == PathScore.Accuracy ? Alignment.LowerRight : Alignment.UpperRight);
+        UseSansFont(plot);
+        WritePng(plot.GetImage(CurvesWidth, CurvesHeight / 2 + 120), file);
+    }
+
     /// <summary>share[t, p] = confusion[t, p] / Σ_p confusion[t, p]: the recall row by row; an empty row stays 0.</summary>
     private static double[,] RowShares(long[,] confusion, int k)
     {

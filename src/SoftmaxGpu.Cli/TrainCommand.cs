@@ -58,7 +58,9 @@ public static class TrainCommand
             if (first)
             {
                 // Every file is staged and moved into place together: a plot that fails leaves no model either.
-                if (plotPath is not null)
+                if (plotPath is not null && training.Path is PathResult drawn)
+                    Plots.CrossValidation(drawn, outputs.Stage(plotPath)); // --cv: the score against C
+                else if (plotPath is not null)
                     Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
                 ModelFile.Save(trained, outputs.Stage(path));
                 outputs.Commit();

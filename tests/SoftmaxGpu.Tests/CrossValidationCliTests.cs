@@ -16,7 +16,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     public void SeveralCValuesAreChosenAmongByCrossValidationAndTheChosenOneIsRefit()
     {
         var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet",
-            "--C", "1e-2:1e2:5", "--cv", "3", "--select", "log-loss");
+            "--C", "1e-2:1e2:5", "--cv", "3", "--select", "log-loss", "--plot", PathOf("path.png"));
         Assert.True(code == 0, error);
         string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
         Assert.Equal(5, rows.Length); // 0.01, 0.1, 1, 10, 100
@@ -27,6 +27,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(1 / (chosen * 150), lambda, 1e-5 * lambda); // the refit: every row at the chosen C
         Assert.Contains("lowest mean log-loss over 3 folds", output);
         Assert.True(File.Exists(PathOf("m")));
+        byte[] png = File.ReadAllBytes(PathOf("path.png")); // the score against C
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.True(png.Length > 10_000, $"a {png.Length}-byte picture");
     }
 
     [Theory]
