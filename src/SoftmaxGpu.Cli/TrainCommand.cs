@@ -54,17 +54,13 @@ public static class TrainCommand
             TrainResult result;
             using (var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(a.Quiet)),
                        first && logPath is not null ? outputs.Stage(logPath) : null))
-                (trained, result) = progress.Run(onEpoch => training.Train(gpu, onEpoch));
-            if (first)
             {
-                // Every file is staged and moved into place together: a plot that fails leaves no model either.
-                if (plotPath is not null && training.Path is PathResult drawn)
-                    Plots.CrossValidation(drawn, outputs.Stage(plotPath)); // --cv: the score against C
-                else if (plotPath is not null)
-                    Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
-                ModelFile.Save(trained, outputs.Stage(path));
-                outputs.Commit();
+                (trained, result) = progress.Run(onEpoch => training.Train(gpu, onEpoch));
+                if (training.Path is PathResult folds)
+                    progress.LogPath(folds);
             }
+            if (first)
+                Save(outputs, training.Path, trained, result, path, plotPath);
             if (training.Path is PathResult cv)
                 TrainSummary.WritePath(output, cv);
             TrainSummary.Write(output, warnings, trained, result, path, clock.Elapsed);
@@ -75,5 +71,19 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The plot (--cv: the score against C; else the training curves) and the model, staged and moved into place
+    /// together: a plot that fails leaves no model either.
+    /// </summary>
+    private static void Save(OutputPaths outputs, PathResult? cv, SoftmaxModel trained, TrainResult result, string path, string? plotPath)
+    {
+        if (plotPath is not null && cv is not null)
+            Plots.CrossValidation(cv, outputs.Stage(plotPath));
+        else if (plotPath is not null)
+            Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
+        ModelFile.Save(trained, outputs.Stage(path));
+        outputs.Commit();
     }
 }

@@ -119,5 +119,24 @@ public sealed class TrainingProgress : IDisposable
         }));
     }
 
+    /// <summary>With --log-json and --cv: one object per (C, fold), after the refit's epochs.</summary>
+    public void LogPath(PathResult path)
+    {
+        if (log is null)
+            return;
+        string score = path.Score == PathScore.Accuracy ? "accuracy" : "log_loss";
+        foreach (PathPoint point in path.Points)
+            for (int fold = 0; fold < point.Scores.Length; fold++)
+                log.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["C"] = point.C,
+                    ["fold"] = fold + 1,
+                    ["val_" + score] = point.Scores[fold],
+                    ["objective"] = double.IsNaN(point.Objectives[fold]) ? null : point.Objectives[fold],
+                    ["iterations"] = point.Iterations[fold],
+                    ["chosen"] = point.C == path.ChosenC,
+                }));
+    }
+
     public void Dispose() => log?.Dispose();
 }

@@ -16,7 +16,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     public void SeveralCValuesAreChosenAmongByCrossValidationAndTheChosenOneIsRefit()
     {
         var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet",
-            "--C", "1e-2:1e2:5", "--cv", "3", "--select", "log-loss", "--plot", PathOf("path.png"));
+            "--C", "1e-2:1e2:5", "--cv", "3", "--select", "log-loss", "--plot", PathOf("path.png"), "--log-json", PathOf("log.json"));
         Assert.True(code == 0, error);
         string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
         Assert.Equal(5, rows.Length); // 0.01, 0.1, 1, 10, 100
@@ -30,6 +30,11 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         byte[] png = File.ReadAllBytes(PathOf("path.png")); // the score against C
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.True(png.Length > 10_000, $"a {png.Length}-byte picture");
+        // --log-json: the refit's iterations, then one row per (C, fold): 5 × 3, the chosen C's three marked.
+        string[] folds = File.ReadAllLines(PathOf("log.json")).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(15, folds.Length);
+        Assert.Equal(3, folds.Count(l => l.Contains("\"chosen\":true", StringComparison.Ordinal)));
+        Assert.All(folds, l => Assert.Contains("\"val_log_loss\":", l));
     }
 
     [Theory]
