@@ -33,8 +33,10 @@ public static class TrainSummary
         foreach (PathPoint point in path.Points)
             output.WriteLine($"{point.C,-12:G4} {point.Mean,14:F4} {point.Spread,8:F4}  {string.Join(' ', point.Iterations)}" +
                              (point.C == path.ChosenC ? "   <- chosen" : ""));
-        output.WriteLine($"chosen: C = {path.ChosenC:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} mean {score} over " +
-                         $"{path.Points[0].Scores.Length} folds; the smallest C among equals), refit on every training row");
+        int folds = path.Points[0].Scores.Length;
+        output.WriteLine($"chosen: C = {path.ChosenC:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} " +
+                         (folds > 1 ? $"mean {score} over {folds} folds" : $"{score} on the validation rows") +
+                         "; the smallest C among equals), refit on every training row");
     }
 
     private static string ModelLine(SoftmaxModel trained, TrainResult result, string path, TimeSpan elapsed)

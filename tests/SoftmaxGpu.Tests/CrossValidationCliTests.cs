@@ -37,8 +37,24 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.All(folds, l => Assert.Contains("\"val_log_loss\":", l));
     }
 
+    [Fact]
+    public void SeveralCValuesAreChosenAmongOnAValidationSplit()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet",
+            "--C", "0.01,1,100", "--val-fraction", "0.3");
+        Assert.True(code == 0, error);
+        string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
+        Assert.Equal(3, rows.Length);
+        Assert.All(rows, r => Assert.Matches(@"  \d+( +<- chosen)?$", r.TrimEnd())); // one fit per C: no folds
+        Assert.Contains("accuracy on the validation rows", output);
+        Assert.Contains("C chosen among 3 values by the 45 validation rows", output);
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(1 / (chosen * 105), lambda, 1e-5 * lambda); // fitted on the 105 training rows
+    }
+
     [Theory]
-    [InlineData("--C|1,2", "several --C values are chosen among by cross-validation: give --cv K")]
+    [InlineData("--C|1,2", "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction")]
     [InlineData("--C|0,1|--cv|3", "--C values must be finite and > 0, got 0")]
     [InlineData("--C|1,1|--cv|3", "--C names a value twice")]
     [InlineData("--C|1:2|--cv|3", "give one value, values separated by commas, or a range low:high:count")]
@@ -48,8 +64,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--cv|1", "--cv must be at least 2 folds, got 1")]
     [InlineData("--cv|51", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--label-smoothing|0.1", "--cv chooses C for one class per row")]
-    [InlineData("--cv|3|--optimizer|adam", "--cv fits each C to its optimum with lbfgs")]
+    [InlineData("--cv|3|--label-smoothing|0.1", "works for one class per row from data in memory")]
+    [InlineData("--C|0.1,1|--val-fraction|0.2|--class-weight|balanced", "works for one class per row from data in memory")]
+    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
     [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]
     public void ABadGridOrCombinationIsOneClearError(string options, string expected)
     {

@@ -37,6 +37,25 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
     }
 
 
+    [Fact]
+    public void OnAValidationSetTheChosenCIsRefitAsTheSingleFitAtIt()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = TrainingTests.Iris();
+        (int[] train, int[] held) = Split.Stratified(iris.Labels, 0.3, seed: 2);
+        var options = new TrainOptions();
+        PathResult path = CrossValidation.RunOnValidation(gpu, Subset(iris, train), Subset(iris, held), k, [0.01, 1, 100],
+            PathScore.LogLoss, options);
+        Assert.All(path.Points, p => Assert.Single(p.Scores));
+        Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
+        TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { Optimizer = "lbfgs", C = path.ChosenC });
+        Assert.Equal(single.Theta, path.Refit.Theta); // fitted from zeros in the path's session: the same bits
+        // The path's warm-started fit at that C is another point within the optimum's tolerance (J within 1e-6; the
+        // held-out loss of a weakly penalized fit moves more): its score is close, not equal.
+        Check.Close(single.History[^1].ValLoss!.Value, path.Points.Single(p => p.C == path.ChosenC).Scores[0], 0, 1e-3,
+            "held-out log-loss at the chosen C, path vs single fit");
+    }
+
     private static EncodedSet Subset(EncodedSet set, int[] rows) =>
         new([.. rows.SelectMany(r => set.Features.Skip(r * set.Dim).Take(set.Dim))], [.. rows.Select(r => set.Labels[r])], null,
             rows.Length, set.Dim);

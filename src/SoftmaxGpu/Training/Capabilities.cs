@@ -24,17 +24,19 @@ public static class Capabilities
 
     private static readonly Rule[] Rules =
     [
-        new(s => s.Cs is { Count: > 1 } && s.Folds is null,
-            _ => "several --C values are chosen among by cross-validation: give --cv K"),
+        new(s => s.Cs is { Count: > 1 } && s.Folds is null && s.Validation is null && s.ValidationFraction is null,
+            _ => "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction"),
         new(s => Path(s) && (s.MultiLabel || Sgd(s) || s.Options.Weighted || s.Options.TargetColumns is not null || s.Options.LabelSmoothing > 0),
-            _ => "--cv chooses C for one class per row from data in memory, without weights, target columns or smoothing, so far"),
-        new(s => Path(s) && (s.Validation is not null || s.ValidationFraction is not null),
+            _ => "choosing C among several values (--cv, or --C values with --val) works for one class per row from data in memory, without weights, target columns or smoothing, so far"),
+        new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
             _ => "--cv holds out each fold in turn: give --cv or --val/--val-fraction, not both"),
+        new(s => Path(s) && s.Options.Ranks.Size > 1,
+            _ => "choosing C (--cv, or --C values with --val) under mpirun is not built yet: run it in one process"),
         new(s => Path(s) && s.Options.WeightDecay is not null,
-            _ => "--cv chooses C: give --C values, not --weight-decay"),
+            _ => "a path chooses C: give --C values, not --weight-decay"),
         new(s => Path(s) && !string.Equals(s.Options.Optimizer, Optimizers.Lbfgs.Name, StringComparison.Ordinal) &&
                  !string.Equals(s.Options.Optimizer, Optimizers.Auto, StringComparison.Ordinal),
-            _ => "--cv fits each C to its optimum with lbfgs; leave out --optimizer or give lbfgs"),
+            _ => "choosing C fits each value to its optimum with lbfgs; leave out --optimizer or give lbfgs"),
         new(s => s.MultiLabel && s.Options.LabelSmoothing > 0,
             _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
         new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),

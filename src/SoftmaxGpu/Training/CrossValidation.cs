@@ -81,34 +81,68 @@ public static class CrossValidation
         TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
         double[] grid = CheckGrid(cs);
-        options = options with { Optimizer = Optimizers.Lbfgs.Name, WeightDecay = null };
+        options = PathOptions(options);
         int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
-        var scores = new double[grid.Length][];
-        var objectives = new double[grid.Length][];
-        var iterations = new int[grid.Length][];
-        for (int i = 0; i < grid.Length; i++)
-            (scores[i], objectives[i], iterations[i]) = (new double[folds], new double[folds], new int[folds]);
+        var paths = new FoldPath[folds];
         for (int f = 0; f < folds; f++)
         {
             int fold = f;
-            EncodedSet train = Rows(set, r => foldOfRow[r] != fold), held = Rows(set, r => foldOfRow[r] == fold);
-            using var session = new TrainingSession(gpu, train, held, k, options);
-            float[]? start = null;
-            for (int i = 0; i < grid.Length; i++)
-            {
-                TrainResult fit = session.Fit(options with { C = grid[i], InitialTheta = start });
-                EpochReport last = fit.History[^1];
-                scores[i][f] = score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value;
-                objectives[i][f] = fit.Objective ?? double.NaN;
-                iterations[i][f] = fit.History.Count;
-                start = fit.Theta;
-            }
+            using var session = new TrainingSession(gpu, Rows(set, r => foldOfRow[r] != fold), Rows(set, r => foldOfRow[r] == fold), k, options);
+            paths[f] = Walk(session, grid, score, options);
         }
-        PathPoint[] points = [.. grid.Select((c, i) => new PathPoint(c, scores[i], objectives[i], iterations[i]))];
-        PathPoint best = score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
-        TrainResult refit = Trainer.Train(gpu, set, null, k, options with { C = best.C }, onEpoch);
-        return new PathResult(points, best.C, score, refit);
+        PathPoint[] points = Points(grid, paths);
+        double chosen = Best(points, score).C;
+        return new PathResult(points, chosen, score, Trainer.Train(gpu, set, null, k, options with { C = chosen }, onEpoch));
     }
+
+    /// <summary>
+    /// The path scored on one validation set instead of folds (--val, --val-fraction): every C fitted on the
+    /// training rows with warm starts, scored on <paramref name="held"/>; the chosen C is then fitted from zeros on
+    /// the same rows (the same session), the model a single fit at that C would give.
+    /// </summary>
+    public static PathResult RunOnValidation(Gpu gpu, EncodedSet train, EncodedSet held, int k, IReadOnlyCollection<double> cs,
+        PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
+    {
+        double[] grid = CheckGrid(cs);
+        options = PathOptions(options);
+        using var session = new TrainingSession(gpu, train, held, k, options);
+        PathPoint[] points = Points(grid, [Walk(session, grid, score, options)]);
+        double chosen = Best(points, score).C;
+        return new PathResult(points, chosen, score, session.Fit(options with { C = chosen }, onEpoch));
+    }
+
+    /// <summary>One session's fits over the grid: each C's held-out score, J and iterations.</summary>
+    private sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations);
+
+    /// <summary>Every path fits to the optimum with L-BFGS, its λ from C.</summary>
+    private static TrainOptions PathOptions(TrainOptions options) =>
+        options with { Optimizer = Optimizers.Lbfgs.Name, WeightDecay = null };
+
+    /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
+    private static FoldPath Walk(TrainingSession session, double[] grid, PathScore score, TrainOptions options)
+    {
+        var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
+        float[]? start = null;
+        for (int i = 0; i < grid.Length; i++)
+        {
+            TrainResult fit = session.Fit(options with { C = grid[i], InitialTheta = start });
+            EpochReport last = fit.History[^1];
+            path.Scores[i] = score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value;
+            path.Objectives[i] = fit.Objective ?? double.NaN;
+            path.Iterations[i] = fit.History.Count;
+            start = fit.Theta;
+        }
+        return path;
+    }
+
+    /// <summary>Each C's point over the folds' paths.</summary>
+    private static PathPoint[] Points(double[] grid, FoldPath[] paths) =>
+        [.. grid.Select((c, i) => new PathPoint(c, [.. paths.Select(p => p.Scores[i])], [.. paths.Select(p => p.Objectives[i])],
+            [.. paths.Select(p => p.Iterations[i])]))];
+
+    /// <summary>The best mean score (the first, so the smallest C, among equals).</summary>
+    private static PathPoint Best(PathPoint[] points, PathScore score) =>
+        score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
 
     /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, targets with them.</summary>
     private static EncodedSet Rows(EncodedSet set, Func<int, bool> keep)

@@ -46,18 +46,24 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// Chooses C among <paramref name="cs"/> by <paramref name="folds"/>-fold cross-validation on the table's rows
-    /// (<see cref="CrossValidation"/>) and returns the model refit on every row at the chosen C. The standardization is
-    /// fitted once on every row (the folds share it), as the model keeps it.
+    /// Chooses C among <paramref name="cs"/> by <paramref name="folds"/>-fold cross-validation on the table's rows, or
+    /// on <paramref name="validation"/> where given (<see cref="CrossValidation"/>), and returns the model fitted on
+    /// the training rows at the chosen C. The standardization is fitted once on the training rows (the folds share
+    /// it), as the model keeps it.
     /// </summary>
-    public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, TrainOptions options,
-        IReadOnlyCollection<double> cs, int folds, PathScore score, Action<EpochReport>? onEpoch = null)
+    public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, Table? validation, TrainOptions options,
+        IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null)
     {
         string[] classes = train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+        if (validation is not null)
+            CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
         Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim);
-        PathResult path = CrossValidation.Run(gpu, Encode(train, classes, standardizer), classes.Length, cs, folds, score, options, onEpoch);
+        EncodedSet rows = Encode(train, classes, standardizer);
+        PathResult path = validation is null
+            ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
+            : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, classes, standardizer), classes.Length, cs, score, options, onEpoch);
         ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             layout.Slice(path.Refit.Theta, ParameterLayout.Weights), layout.Slice(path.Refit.Theta, ParameterLayout.Bias));

@@ -42,6 +42,9 @@ public sealed record TrainingSpec
     /// <summary>Whether this run chooses C by cross-validation.</summary>
     public bool IsPath => Cs is { Count: > 1 } || Folds is not null;
 
+    /// <summary>The values of C a path runs over.</summary>
+    private IReadOnlyList<double> Grid => Cs ?? [Options.C ?? TrainOptions.DefaultC];
+
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
     public PreparedTraining Prepare()
     {
@@ -73,20 +76,20 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>Choosing C by cross-validation on a table in host memory, then the refit (<see cref="Pipeline.TrainPath"/>).</summary>
+    /// <summary>Choosing C by cross-validation or on validation rows, from a table in host memory, then the refit (<see cref="Pipeline.TrainPath"/>).</summary>
     private PreparedTraining FromTableByFolds()
     {
-        (Table train, _) = LoadTables();
+        (Table train, Table? validation) = LoadTables();
         PreparedTraining? prepared = null;
         prepared = new PreparedTraining((gpu, onEpoch) =>
         {
-            (SoftmaxModel model, PathResult path) = Pipeline.TrainPath(gpu, train, Options, Cs ?? [Options.C ?? TrainOptions.DefaultC],
-                Folds!.Value, Score, onEpoch);
+            (SoftmaxModel model, PathResult path) = Pipeline.TrainPath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch);
             prepared!.Path = path;
             return (model, path.Refit);
         });
-        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; C chosen among {(Cs ?? [Options.C ?? TrainOptions.DefaultC]).Count} " +
-                           $"values by {Folds}-fold cross-validation ({Score switch { PathScore.Accuracy => "accuracy", _ => "log-loss" }})");
+        string by = validation is null ? $"{Folds}-fold cross-validation" : $"the {validation.Rows} validation rows";
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; C chosen among {Grid.Count} values by " +
+                           $"{by} ({(Score == PathScore.Accuracy ? "accuracy" : "log-loss")})");
         return prepared;
     }
 
