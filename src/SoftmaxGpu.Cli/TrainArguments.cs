@@ -141,6 +141,20 @@ public sealed class TrainArguments
         Description = "Comma-separated CSV columns that are not features (an id, a name): never read, so they may hold " +
                       "text, and the model records nothing of them; predict and evaluate leave them out too.",
     };
+    public Option<SparseMode> Sparse { get; } = new("--sparse")
+    {
+        Description = $"LIBSVM rows: keep them sparse (CSR: 8 bytes a non-zero) or make them dense. auto (default): sparse " +
+                      $"below {SparseChoice.DenseFrom:P0} density or where dense rows would not fit memory; on; off. Sparse rows " +
+                      "train with lbfgs on the host engine.",
+        DefaultValueFactory = _ => SparseMode.Auto,
+    };
+    public Option<FeatureScaling> Scale { get; } = new("--scale")
+    {
+        Description = "Feature scaling, kept in the model: std (default: centred, unit variance — L-BFGS converges fastest; " +
+                      "sparse rows are centred implicitly, never filled in); maxabs (x / max|x|, no centring); none (the raw " +
+                      "features: the objective is exactly scikit-learn's LogisticRegression on them).",
+        DefaultValueFactory = _ => FeatureScaling.Std,
+    };
     public Option<string> Device { get; } = App.DeviceOption();
     public DataFormatOptions Formats { get; } = new();
 
@@ -149,7 +163,7 @@ public sealed class TrainArguments
     [
         Data, Label, Model, Val, ValFraction, Optimizer, Epochs, WeightDecay, C, Batch, Lr, Schedule, Momentum,
         Nesterov, Seed, Patience, DeviceMemory, Quiet, LogJson, Plot, Smoothing, ClassWeight, WeightColumn, TargetColumns,
-        InitModel, MultiLabel, Ignore, Cv, Select, Device, .. Formats.All,
+        InitModel, MultiLabel, Ignore, Cv, Select, Sparse, Scale, Device, .. Formats.All,
     ];
 
     /// <summary>The optimizer's settings, validated (before any data is read: a bad option should not wait for a large file).</summary>
@@ -174,6 +188,7 @@ public sealed class TrainArguments
             ClassWeight = parse.GetValue(ClassWeight),
             WeightColumn = parse.GetValue(WeightColumn),
             TargetColumns = parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries),
+            Scale = parse.GetValue(Scale),
         };
         options.Validate();
         return options;
@@ -194,6 +209,7 @@ public sealed class TrainArguments
             LibSvm = libsvm,
             Csv = Formats.CsvWithIgnore(parse, Ignore),
             MultiLabel = parse.GetValue(MultiLabel),
+            Sparse = parse.GetValue(Sparse),
             Start = start,
             Options = options,
             Cs = Grid(parse) is { Length: > 1 } grid ? grid : null,

@@ -48,7 +48,7 @@ public static class TrainCommand
             if (start is not null)
                 output.WriteLine($"init: {parse.GetValue(a.InitModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
-            using Gpu gpu = Ranked.OpenDevice(parse.GetValue(a.Device)!, error, ranks);
+            using Gpu gpu = OpenDevice(training, parse.GetValue(a.Device)!, output, error, ranks);
             var clock = Stopwatch.StartNew();
             SoftmaxModel trained;
             TrainResult result;
@@ -71,6 +71,17 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The device to train on, or, where the data trains on an engine of its own (sparse rows), the host engine, said so.</summary>
+    private static Gpu OpenDevice(PreparedTraining training, string device, TextWriter output, TextWriter error, Distributed.ICommunicator ranks)
+    {
+        if (training.Engine is null)
+            return Ranked.OpenDevice(device, error, ranks);
+        if (!device.Equals("auto", StringComparison.OrdinalIgnoreCase) && !device.Equals("host", StringComparison.OrdinalIgnoreCase))
+            error.WriteLine($"warning: --device {device} is not used: {training.Engine} (its GPU kernels are not wired in yet)");
+        output.WriteLine($"engine: {training.Engine}");
+        return Gpu.Open("host");
     }
 
     /// <summary>

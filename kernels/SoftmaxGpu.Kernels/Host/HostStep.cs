@@ -208,6 +208,28 @@ public static class HostStep
         }
     }
 
+    /// <summary>
+    /// One row's loss and hit, then z ← G = ∂loss/∂z (unscaled), by <typeparamref name="THead"/>: the step of every
+    /// engine that forms a row's logits itself (the dense tiles here, the sparse rows of <see cref="SparseHostStep"/>).
+    /// </summary>
+    /// <param name="scratch">[K] floats of the worker's own.</param>
+    /// <param name="batch">Where the row's label or target row is (its X is not read).</param>
+    public static (double Loss, bool Hit) RowGradient<THead>(Span<float> z, Span<float> scratch, Batch batch, long row)
+        where THead : struct, IHead =>
+        typeof(THead) == typeof(SoftmaxHead)
+            ? SoftmaxGradient(z, scratch, batch, row)
+            : HeadGradient<THead>(z, scratch, batch, row);
+
+    /// <summary>One row's outputs q of its logits z, with its loss and hit where asked (<see cref="RowGradient{THead}"/>'s forward half).</summary>
+    public static (double Loss, bool Hit) RowForward<THead>(ReadOnlySpan<float> z, Span<float> q, bool withLoss, Batch batch, long row)
+        where THead : struct, IHead
+    {
+        (_, _, double loss, bool hit) = typeof(THead) == typeof(SoftmaxHead)
+            ? Softmax(z, q, withLoss, batch, row)
+            : HeadForward<THead>(z, q, withLoss, batch, row);
+        return (loss, hit);
+    }
+
     /// <summary>Workers for a batch: one per core, fewer for small batches (at least <see cref="MinRowsPerWorker"/> rows each).</summary>
     public static int Workers(int rows) => Math.Clamp(rows / MinRowsPerWorker, 1, Environment.ProcessorCount);
 

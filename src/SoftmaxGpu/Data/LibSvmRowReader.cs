@@ -68,6 +68,22 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// A reader in one pass, for rows kept sparse: D is <see cref="LibSvmOptions.Features"/> where given; otherwise
+    /// any index is accepted and the caller takes D from the largest (no first pass over the file).
+    /// </summary>
+    public static LibSvmRowReader OnePass(string path, LibSvmOptions options, bool labelOptional = false) =>
+        new(path, options, labelOptional, options.Features ?? int.MaxValue);
+
+    /// <summary>The next row's label and its non-zeros (0-based increasing columns and their values, valid until the next call); false at the end.</summary>
+    public bool NextSparse(out string label, out ReadOnlySpan<int> nonZeroColumns, out ReadOnlySpan<float> nonZeroValues)
+    {
+        bool more = NextEntries(out label);
+        nonZeroColumns = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(columns);
+        nonZeroValues = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values);
+        return more;
+    }
+
     /// <summary>The error for a file without a data row.</summary>
     public DataFormatException NoRows() =>
         new($"{Path}: no data rows (the file is empty, or holds only blank and comment lines); expected 'label index:value ...' lines");

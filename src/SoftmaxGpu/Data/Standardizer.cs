@@ -1,5 +1,17 @@
 namespace SoftmaxGpu.Data;
 
+/// <summary>How features are scaled before training (--scale); the model keeps the scaling and applies it at predict time.</summary>
+public enum FeatureScaling
+{
+    /// <summary>(x − mean) / std, the default: L-BFGS converges in the fewest iterations on centred, unit-variance columns.
+    /// Sparse rows are centred implicitly (the mean folded into the bias), never filled in.</summary>
+    Std,
+    /// <summary>x / max|x| per column, no centring (scikit-learn's MaxAbsScaler): keeps zeros and signs, values in [−1, 1].</summary>
+    MaxAbs,
+    /// <summary>x as given: the objective is exactly scikit-learn's LogisticRegression on the raw matrix.</summary>
+    None,
+}
+
 /// <summary>
 /// Per-feature standardization x' = (x − mean) / std with the training set's mean and (population) std,
 /// kept in the model and applied again at predict time. A constant feature gets std 1, so it maps to 0.
@@ -41,6 +53,34 @@ public sealed class Standardizer
         if (!centre)
             Array.Clear(mean);
         return new Standardizer(mean, std);
+    }
+
+    /// <summary>The scaling <paramref name="scaling"/> of X: [N, D] (<see cref="Fit(float[], int, int, bool)"/> for std).</summary>
+    public static Standardizer Fit(float[] features, int rows, int dim, FeatureScaling scaling) => scaling switch
+    {
+        FeatureScaling.Std => Fit(features, rows, dim),
+        FeatureScaling.None => Identity(dim),
+        _ => MaxAbs(features, rows, dim),
+    };
+
+    /// <summary>Mean 0, std 1: features as given.</summary>
+    public static Standardizer Identity(int dim)
+    {
+        var std = new double[dim];
+        Array.Fill(std, 1.0);
+        return new Standardizer(new double[dim], std);
+    }
+
+    /// <summary>Mean 0, std = max |x| of each column (1 for a column of zeros).</summary>
+    private static Standardizer MaxAbs(float[] features, int rows, int dim)
+    {
+        var largest = new double[dim];
+        for (long r = 0; r < rows; r++)
+            for (int j = 0; j < dim; j++)
+                largest[j] = Math.Max(largest[j], Math.Abs(features[r * dim + j]));
+        for (int j = 0; j < dim; j++)
+            largest[j] = largest[j] > 0 ? largest[j] : 1.0;
+        return new Standardizer(new double[dim], largest);
     }
 
     /// <summary>The std a feature is divided by: its population std, or 1 where it is (near) constant.</summary>

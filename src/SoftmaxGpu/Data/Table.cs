@@ -29,7 +29,7 @@ public sealed class Table
 
     /// <summary>
     /// Read from a sparse format (LIBSVM), where most features are 0: training scales them by their std without
-    /// centring (<see cref="Standardizer.Fit"/>), so zeros stay zeros.
+    /// centring (<see cref="Standardizer.Fit(float[], int, int, FeatureScaling)"/>), so zeros stay zeros.
     /// </summary>
     public bool Sparse { get; init; }
     public int Dim => FeatureNames.Length;

@@ -28,12 +28,22 @@ public sealed record L2Penalty(double Lambda, ParameterBlock Block) : IRegulariz
 }
 
 /// <summary>
+/// What a full-batch optimizer minimizes: J(θ) and ∇J(θ) in float64, with the mean loss and accuracy behind them. The
+/// dense engines' <see cref="Objective"/> is one; the sparse rows' <see cref="SparseObjective{THead}"/> another.
+/// </summary>
+public interface IObjective
+{
+    /// <summary>J(θ), ∇J(θ) and the mean loss and accuracy behind them.</summary>
+    (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta);
+}
+
+/// <summary>
 /// J(θ) = the head's (weighted) mean loss over the training rows + Σ smooth regularizers, with its gradient: what
 /// full-batch optimizers call, one pass of the engine over the data per evaluation (across ranks, their sum).
 /// The mini-batch optimizers' kernels fuse the L2 term into their update (<see cref="L2"/>).
 /// REVIEW: a Newton-type optimizer would add a Hessian-vector product here, one more pass of the engine.
 /// </summary>
-public sealed class Objective(GradientEngine engine, TrainingData train, IReadOnlyList<IRegularizer> regularizers)
+public sealed class Objective(GradientEngine engine, TrainingData train, IReadOnlyList<IRegularizer> regularizers) : IObjective
 {
     /// <summary>The training objective of a plan: the engine's mean loss + (λ/2)‖W‖².</summary>
     public static Objective For(GradientEngine engine, TrainingData train, TrainPlan plan) =>

@@ -32,7 +32,7 @@ public static class Pipeline
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
         // Sparse data (LIBSVM) trains centred too, and the centre is folded into the bias afterwards (ScaleOnly).
-        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
         EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer) with { Targets = targets }, classes.Length,
             options.LabelSmoothing);
         (trainSet, options) = Weighting.Apply(trainSet, classes, options, sampleWeights);
@@ -43,6 +43,32 @@ public static class Pipeline
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
             layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
         return (train.Sparse && start is null ? ScaleOnly(model) : model, result);
+    }
+
+    /// <summary>
+    /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine). The scaling is fitted
+    /// on the non-zeros (<see cref="SparseTable.Statistics"/>); with --scale std the model is centred as dense data's is,
+    /// implicitly (<see cref="SparseObjective{THead}"/>), and the centre folded into the bias at the end
+    /// (<see cref="ScaleOnly"/>): the same optimum, the same kind of model file.
+    /// </summary>
+    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(SparseTable train, SparseTable? validation,
+        TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
+    {
+        start?.CheckColumns(train.FeatureNames, train.Source);
+        string[] classes = start?.Classes ?? train.DistinctClasses();
+        if (classes.Length < 2)
+            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+        if (validation is not null && validation.Dim != train.Dim)
+            throw new DataFormatException($"{validation.Source}: {validation.Dim} features; the training data has {train.Dim}");
+        Standardizer scaling = start?.Standardizer ?? train.Statistics(options.Scale);
+        double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
+        SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
+        SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
+        TrainResult result = SparseTraining.Train(rows, held, classes.Length, centre, From(start, options), onEpoch);
+        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
+        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, scaling,
+            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
+        return (start is null ? ScaleOnly(model) : model, result);
     }
 
     /// <summary>
@@ -59,7 +85,7 @@ public static class Pipeline
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null)
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
-        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
         EncodedSet rows = Encode(train, classes, standardizer);
         PathResult path = validation is null
             ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
@@ -239,6 +265,13 @@ public static class Pipeline
         if (labelsNeeded && label is null && model.LabelName.Length == 0)
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
+        if (LibSvmOptions.Applies(data, format))
+        {
+            // Kept sparse in memory (8 bytes a non-zero) and made dense a block at a time as the predictor reads it.
+            SparseTable rows = SparseTable.Read(data, LibSvmOptions.For(model.FeatureNames, "the model"), labelOptional: !labelsNeeded);
+            model.CheckColumns(rows.FeatureNames, rows.Source);
+            return (new SparseRowSource(rows.X, labelsNeeded ? rows.Encode(model.Classes) : new int[rows.Rows], model.Standardizer), null);
+        }
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
             LibSvmOptions.For(model.FeatureNames, "the model"), (csv ?? CsvOptions.Default) with { Features = model.FeatureNames });
         model.CheckColumns(table.FeatureNames, table.Source);

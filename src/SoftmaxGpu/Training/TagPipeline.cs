@@ -29,7 +29,7 @@ public static class TagPipeline
             Pipeline.CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
         string[] tags = start?.Classes ?? tagColumns ?? TagTable.DistinctTags(train);
-        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim);
+        Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
         EncodedSet trainSet = Encode(train, tags, standardizer);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, tags, standardizer);
         TrainOptions multiLabel = Pipeline.From(start, options) with { Loss = SigmoidCrossEntropy.Instance };

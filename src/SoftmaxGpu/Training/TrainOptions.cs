@@ -52,6 +52,9 @@ public sealed record TrainOptions
     /// <summary>Rows per streamed block, overriding what --device-memory gives: set by tests and benchmarks.</summary>
     public int? StreamBlockRows { get; init; }
 
+    /// <summary>--scale: how features are scaled before training (std, the default; maxabs; none).</summary>
+    public Data.FeatureScaling Scale { get; init; } = Data.FeatureScaling.Std;
+
     /// <summary>The loss the model is trained on.</summary>
     public ILoss Loss { get; init; } = SoftmaxCrossEntropy.Instance;
 

@@ -53,14 +53,7 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             ? most
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
         int epochs = options.Epochs ?? optimizer.DefaultEpochs(most, batch);
-        double c = options.C ?? TrainOptions.DefaultC;
-        (double lambda, string source) = options.WeightDecay is float wd
-            ? (wd, "--weight-decay")
-            : options.WeightSum is double weights
-                ? (1 / (c * weights),
-                    $"1/(C·Σw) with C = {c:G6} and Σw = {weights:G8} the training rows' weights, as scikit-learn's " +
-                    "LogisticRegression with the same sample and class weights")
-                : (1 / (c * total), $"1/(C·N) with C = {c:G6}, as scikit-learn's LogisticRegression");
+        (double lambda, string source) = Lambda(options, total);
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
             options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
@@ -71,6 +64,19 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             MostRows = most,
             Weighted = options.WeightSum is not null,
         };
+    }
+
+    /// <summary>λ of (λ/2)‖W‖² and where it came from: --weight-decay, or 1/(C·N) (1/(C·Σw) for weighted rows) over N rows in all.</summary>
+    public static (double Lambda, string Source) Lambda(TrainOptions options, long totalRows)
+    {
+        double c = options.C ?? TrainOptions.DefaultC;
+        return options.WeightDecay is float wd
+            ? (wd, "--weight-decay")
+            : options.WeightSum is double weights
+                ? (1 / (c * weights),
+                    $"1/(C·Σw) with C = {c:G6} and Σw = {weights:G8} the training rows' weights, as scikit-learn's " +
+                    "LogisticRegression with the same sample and class weights")
+                : (1 / (c * totalRows), $"1/(C·N) with C = {c:G6}, as scikit-learn's LogisticRegression");
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ public sealed class TrainingSession : IDisposable
         double? objective = best.Restored ? null : last?.Objective;
         float[] theta = engine.Theta.GetAsArray1D();
         Consensus.Require(options.Ranks, "the trained θ (their steps drifted apart)", Consensus.Bits(theta));
-        return Result(plan, theta, history, best, objective, last?.Converged, optimizer.Details, options.Patience);
+        return Result(plan, theta, history, best.Epoch, best.Stopped, objective, last?.Converged, optimizer.Details, options.Patience);
     }
 
     /// <summary>The epochs (L-BFGS iterations) of one fit; returns the last one's outcome.</summary>
@@ -146,14 +146,15 @@ public sealed class TrainingSession : IDisposable
     }
 
     /// <summary>The result, with the stopping rule that ended the run in words.</summary>
-    private static TrainResult Result(TrainPlan plan, float[] theta, List<EpochReport> history, BestEpoch best,
+    /// <param name="bestEpoch">The epoch early stopping kept (0: none, the last).</param>
+    internal static TrainResult Result(TrainPlan plan, float[] theta, List<EpochReport> history, int bestEpoch, bool stopped,
         double? objective, string? converged, string details, int patience)
     {
         bool miniBatch = !plan.Optimizer.FullBatch;
-        string stop = converged ?? (best.Stopped
-            ? $"no lower validation loss in {patience} epochs (kept epoch {best.Epoch})"
+        string stop = converged ?? (stopped
+            ? $"no lower validation loss in {patience} epochs (kept epoch {bestEpoch})"
             : miniBatch ? $"ran the planned {plan.Epochs} epochs" : $"reached the iteration limit ({plan.Epochs})");
-        return new TrainResult(theta, history, best.Epoch == 0 ? history.Count : best.Epoch, best.Stopped, plan)
+        return new TrainResult(theta, history, bestEpoch == 0 ? history.Count : bestEpoch, stopped, plan)
         {
             Objective = objective,
             Converged = converged is not null || miniBatch,

@@ -39,6 +39,9 @@ public sealed record TrainingSpec
     /// <summary>What the folds score C by (accuracy by default, as scikit-learn's LogisticRegressionCV).</summary>
     public PathScore Score { get; init; } = PathScore.Accuracy;
 
+    /// <summary>LIBSVM rows kept sparse (CSR) or made dense (--sparse); auto decides by density and memory (<see cref="SparseChoice"/>).</summary>
+    public SparseMode Sparse { get; init; } = SparseMode.Auto;
+
     /// <summary>Whether this run chooses C by cross-validation.</summary>
     public bool IsPath => Cs is { Count: > 1 } || Folds is not null;
 
@@ -59,13 +62,58 @@ public sealed record TrainingSpec
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
             throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
                                         (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
-        return IsPath ? FromTableByFolds() : MultiLabel ? FromTags() : DataSource.IsSgd(Data) ? FromFile() : FromTable();
+        if (MultiLabel)
+            return FromTags();
+        if (DataSource.IsSgd(Data))
+            return FromFile();
+        if (!LibSvmOptions.Applies(Data, Format) || Sparse == SparseMode.Off)
+            return IsPath ? FromTableByFolds() : FromTable();
+        SparseTable rows = SparseTable.Read(Data, LibSvm);
+        SparseChoice choice = SparseChoice.For(rows, this);
+        if (!choice.Sparse)
+            return WithNote(IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows)), choice.Why);
+        return FromSparse(rows, choice.Why);
+    }
+
+    /// <summary>Training on LIBSVM rows kept sparse (<see cref="Pipeline.TrainSparse"/>): host memory holds the non-zeros.</summary>
+    private PreparedTraining FromSparse(SparseTable train, string why)
+    {
+        SparseTable? validation = Validation is null ? null : SparseTable.Read(Validation,
+            new LibSvmOptions { ZeroBased = LibSvm.ZeroBased, Features = train.Dim, FeaturesFrom = "the training data" });
+        if (ValidationFraction is double f)
+        {
+            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
+            (train, validation) = (train.Subset(trainRows), train.Subset(valRows));
+        }
+        var prepared = new PreparedTraining((_, onEpoch) => Pipeline.TrainSparse(train, validation, Options, onEpoch, Start))
+        {
+            Engine = SparseTraining.Engine,
+        };
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, {train.X.NonZeros} non-zeros " +
+                           $"({train.X.Density:P3}), kept sparse ({ByteSize.Format(train.X.Bytes)} as CSR): {why}" +
+                           (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+        return prepared;
+    }
+
+    /// <summary>The rows made dense, as the LIBSVM table reader makes them.</summary>
+    private static Table Dense(SparseTable rows)
+    {
+        var features = new float[checked((long)rows.Rows * rows.Dim)];
+        rows.X.Densify(0, rows.Rows, features);
+        return new Table(rows.Source, rows.FeatureNames, rows.LabelName, features, rows.Labels) { Sparse = true };
+    }
+
+    private static PreparedTraining WithNote(PreparedTraining prepared, string note)
+    {
+        prepared.Notes.Insert(1, $"note: {note}");
+        return prepared;
     }
 
     /// <summary>Training from a table in host memory (CSV, LIBSVM, IDX).</summary>
-    private PreparedTraining FromTable()
+    /// <param name="read">The training rows where already read (LIBSVM made dense), else null.</param>
+    private PreparedTraining FromTable(Table? read = null)
     {
-        (Table train, Table? validation) = LoadTables();
+        (Table train, Table? validation) = LoadTables(read);
         var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.Train(gpu, train, validation, Options, onEpoch, Start));
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
                            (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
@@ -77,9 +125,9 @@ public sealed record TrainingSpec
     }
 
     /// <summary>Choosing C by cross-validation or on validation rows, from a table in host memory, then the refit (<see cref="Pipeline.TrainPath"/>).</summary>
-    private PreparedTraining FromTableByFolds()
+    private PreparedTraining FromTableByFolds(Table? read = null)
     {
-        (Table train, Table? validation) = LoadTables();
+        (Table train, Table? validation) = LoadTables(read);
         PreparedTraining? prepared = null;
         prepared = new PreparedTraining((gpu, onEpoch) =>
         {
@@ -128,9 +176,9 @@ public sealed record TrainingSpec
 
     /// <summary>The training table and the validation table: from <see cref="Validation"/>, or held out, or none.</summary>
     /// <remarks>The tables keep their weight and target columns, which <see cref="Pipeline"/> takes out.</remarks>
-    private (Table Train, Table? Validation) LoadTables()
+    private (Table Train, Table? Validation) LoadTables(Table? read)
     {
-        Table train = Weighting.Load(Data, Label, Options, training: true, Format, LibSvm, Csv);
+        Table train = read ?? Weighting.Load(Data, Label, Options, training: true, Format, LibSvm, Csv);
         Table? validation = Validation is null ? null
             : Weighting.Load(Validation, Options.TargetColumns is null ? train.LabelName : null, Options, training: false, Format,
                 LibSvmOptions.For(train.FeatureNames, "the training data"), Csv);
@@ -150,6 +198,9 @@ public sealed class PreparedTraining(Func<Gpu, Action<EpochReport>?, (SoftmaxMod
 {
     /// <summary>Lines on what was read ("data: …", notes), for the user.</summary>
     public List<string> Notes { get; } = [];
+
+    /// <summary>What trains regardless of the device opened (the sparse rows' host engine), or null: the device.</summary>
+    public string? Engine { get; init; }
 
     /// <summary>The path over C, after <see cref="Train"/>, where the spec chose C by cross-validation.</summary>
     public PathResult? Path { get; internal set; }

@@ -36,7 +36,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
     public const int MaxBacktracks = 30;
 
-    private readonly OptimizerContext context;
+    private readonly IObjective objective;
     private readonly LinkedList<(double[] S, double[] Y, double Rho)> pairs = new();
     private double[] position;
     private Evaluation current;
@@ -48,11 +48,20 @@ public sealed class LbfgsOptimizer : IOptimizer
     private readonly record struct Evaluation(double J, double[] G, double Loss, double Accuracy);
 
     public LbfgsOptimizer(OptimizerContext context)
+        : this(context.Objective, context.Engine.Theta.GetAsArray1D().Select(v => (double)v).ToArray()) // zeros, or a warm start
     {
-        this.context = context;
-        position = context.Engine.Theta.GetAsArray1D().Select(v => (double)v).ToArray(); // zeros, or a warm start
+    }
+
+    /// <summary>L-BFGS on any objective (dense rows on an engine, sparse rows on the host) from θ = <paramref name="start"/>.</summary>
+    public LbfgsOptimizer(IObjective objective, double[] start)
+    {
+        this.objective = objective;
+        position = start;
         current = Evaluate(position);
     }
+
+    /// <summary>θ at the last accepted step.</summary>
+    public ReadOnlySpan<double> Position => position;
 
     public string Details => $"{evaluations} passes over the data";
 
@@ -138,7 +147,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     private Evaluation Evaluate(double[] theta)
     {
         evaluations++;
-        (double j, double[] gradient, double loss, double accuracy) = context.Objective.Evaluate(theta);
+        (double j, double[] gradient, double loss, double accuracy) = objective.Evaluate(theta);
         return new Evaluation(j, gradient, loss, accuracy);
     }
 

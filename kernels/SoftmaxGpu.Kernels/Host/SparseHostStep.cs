@@ -1,0 +1,190 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace SoftmaxGpu.Kernels.Host;
+
+/// <summary>
+/// The linear layer over sparse rows on the CPU (the host engine's sparse step), for θ = [Wᵀ (D·K) | b (K)]: row j
+/// of Wᵀ is feature j's K weights, so each non-zero reads or writes K consecutive floats.
+/// <list type="number">
+/// <item>Z = X·W + b row by row over the CSR rows: z_r = b + Σ_e v_e·Wᵀ[col_e] (an axpy of K floats a non-zero).</item>
+/// <item>The head on each row (<see cref="HostStep.RowGradient{THead}"/>): its loss and hit, G = ∂loss/∂z in place of Z.</item>
+/// <item>dWᵀ = Xᵀ·G column by column over the CSC copy (<see cref="Sparse.CscCopy"/>): dWᵀ[j] = Σ_e v_e·G[row_e], each
+///   row of dWᵀ one sum over its own column's entries, written once — no scatter, no float atomics, no per-worker
+///   copy of dW. db = Σ_r G[r] per worker over its rows.</item>
+/// </list>
+/// Rows (steps 1–2) and columns (step 3) are split into one contiguous range per worker with equal non-zeros; every
+/// sum runs in a fixed order (a row's entries in order; a column's entries in row order, in float over
+/// <see cref="FlushEntries"/> entries then into float64; the workers' db and loss in worker order), so a run is
+/// deterministic: the same inputs give the same bits on a given machine.
+/// </summary>
+public static class SparseHostStep
+{
+    /// <summary>Entries of a column summed in float before they are added into its float64 sum.</summary>
+    public const int FlushEntries = 256;
+
+    /// <summary>CSR rows in host memory: row r's entries are RowStart[r] … RowStart[r + 1] − 1 of Columns and Values.</summary>
+    public readonly unsafe struct Csr(int* rowStart, int* columns, float* values, int rows, int d)
+    {
+        public readonly int* RowStart = rowStart;
+        public readonly int* Columns = columns;
+        public readonly float* Values = values;
+        public readonly int Rows = rows;
+        public readonly int D = d;
+    }
+
+    /// <summary>The CSC copy of the same rows: column j's entries are ColumnStart[j] … ColumnStart[j + 1] − 1 of Rows and Values.</summary>
+    public readonly unsafe struct Csc(int* columnStart, int* rows, float* values)
+    {
+        public readonly int* ColumnStart = columnStart;
+        public readonly int* Rows = rows;
+        public readonly float* Values = values;
+    }
+
+    /// <summary>
+    /// grad = gradScale·∇ Σ loss for θ = [Wᵀ | b], in float64 and in that layout; returns the summed loss (unscaled)
+    /// and the rows whose prediction is right.
+    /// </summary>
+    /// <param name="targets">The rows' labels or target rows (<see cref="HostStep.Batch"/>: X is not read).</param>
+    /// <param name="wt">Wᵀ: [D, K].</param>
+    /// <param name="bias">b: [K].</param>
+    /// <param name="z">[N, K] scratch: Z, then G.</param>
+    /// <param name="grad">[D·K + K]: overwritten.</param>
+    public static unsafe (double Loss, int Correct) Gradient<THead>(Csr x, Csc xt, HostStep.Batch targets, float* wt,
+        float* bias, float* z, double gradScale, double[] grad)
+        where THead : struct, IHead
+    {
+        int k = targets.K, d = x.D;
+        int workers = HostStep.Workers(x.Rows);
+        var losses = new double[workers];
+        var correct = new int[workers];
+        var biasSums = new double[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
+        {
+            (int first, int last) = EqualEntries(x.RowStart, x.Rows, workers, w);
+            var scratch = new float[k];
+            var db = new double[k];
+            double loss = 0;
+            int right = 0;
+            for (int r = first; r < last; r++)
+            {
+                var g = new Span<float>(z + (long)r * k, k);
+                Logits(x, r, wt, bias, g);
+                (double rowLoss, bool hit) = HostStep.RowGradient<THead>(g, scratch, targets, r);
+                loss += rowLoss;
+                right += hit ? 1 : 0;
+                for (int c = 0; c < k; c++)
+                    db[c] += g[c];
+            }
+            (losses[w], correct[w], biasSums[w]) = (loss, right, db);
+        });
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
+        {
+            (int first, int last) = EqualEntries(xt.ColumnStart, d, workers, w);
+            var partial = new float[k];
+            var sum = new double[k];
+            for (int j = first; j < last; j++)
+            {
+                ColumnGradient(xt, j, z, k, partial, sum);
+                for (int c = 0; c < k; c++)
+                    grad[(long)j * k + c] = sum[c] * gradScale;
+            }
+        });
+        for (int c = 0; c < k; c++)
+        {
+            double g = 0;
+            for (int w = 0; w < workers; w++)
+                g += biasSums[w][c];
+            grad[(long)d * k + c] = g * gradScale;
+        }
+        return (losses.Sum(), correct.Sum()); // in worker order
+    }
+
+    /// <summary>
+    /// Z = X·W + b and the head's outputs Q of every row, with the summed loss and the correct count where
+    /// <paramref name="withLoss"/> (else zeros).
+    /// </summary>
+    /// <param name="outputs">Q: [N, K], or null where only the loss and the count are wanted.</param>
+    public static unsafe (double Loss, int Correct) Forward<THead>(Csr x, HostStep.Batch targets, float* wt, float* bias,
+        bool withLoss, float* outputs)
+        where THead : struct, IHead
+    {
+        int k = targets.K;
+        int workers = HostStep.Workers(x.Rows);
+        var losses = new double[workers];
+        var correct = new int[workers];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
+        {
+            (int first, int last) = EqualEntries(x.RowStart, x.Rows, workers, w);
+            var logits = new float[k];
+            var scratch = new float[k];
+            double loss = 0;
+            int right = 0;
+            for (int r = first; r < last; r++)
+            {
+                Logits(x, r, wt, bias, logits);
+                Span<float> q = outputs is null ? scratch : new Span<float>(outputs + (long)r * k, k);
+                (double rowLoss, bool hit) = HostStep.RowForward<THead>(logits, q, withLoss, targets, r);
+                loss += rowLoss;
+                right += hit ? 1 : 0;
+            }
+            (losses[w], correct[w]) = (loss, right);
+        });
+        return (losses.Sum(), correct.Sum());
+    }
+
+    /// <summary>z = b + Σ_e v_e·Wᵀ[col_e] over row r's entries, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Logits(Csr x, int r, float* wt, float* bias, Span<float> z)
+    {
+        int k = z.Length;
+        new ReadOnlySpan<float>(bias, k).CopyTo(z);
+        for (int e = x.RowStart[r]; e < x.RowStart[r + 1]; e++)
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(wt + (long)x.Columns[e] * k, k), x.Values[e], z, z);
+    }
+
+    /// <summary>sum = Σ_e v_e·G[row_e] over column j's entries, in row order: in float over <see cref="FlushEntries"/> entries, then float64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ColumnGradient(Csc xt, int j, float* g, int k, Span<float> partial, Span<double> sum)
+    {
+        sum.Clear();
+        int start = xt.ColumnStart[j], end = xt.ColumnStart[j + 1];
+        for (int chunk = start; chunk < end; chunk += FlushEntries)
+        {
+            partial.Clear();
+            int chunkEnd = Math.Min(end, chunk + FlushEntries);
+            for (int e = chunk; e < chunkEnd; e++)
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(g + (long)xt.Rows[e] * k, k), xt.Values[e], partial, partial);
+            for (int c = 0; c < k; c++)
+                sum[c] += partial[c];
+        }
+    }
+
+    /// <summary>Worker w's contiguous range [first, last) of <paramref name="count"/> rows (or columns) holding about 1/workers of the entries.</summary>
+    /// <param name="start">[count + 1] the CSR row starts (or CSC column starts).</param>
+    private static unsafe (int First, int Last) EqualEntries(int* start, int count, int workers, int w) =>
+        (Boundary(start, count, workers, w), Boundary(start, count, workers, w + 1));
+
+    /// <summary>The first row whose start is at or past w/workers of the entries (0 for w = 0, count for w = workers).</summary>
+    private static unsafe int Boundary(int* start, int count, int workers, int w)
+    {
+        if (w == 0)
+            return 0;
+        if (w == workers)
+            return count;
+        long target = start[0] + (long)(start[count] - start[0]) * w / workers;
+        int lo = 0, hi = count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (start[mid] < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    }
+}

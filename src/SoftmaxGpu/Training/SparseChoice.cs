@@ -1,0 +1,90 @@
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>--sparse: whether LIBSVM rows train kept sparse (CSR) or made dense.</summary>
+public enum SparseMode
+{
+    /// <summary>Sparse below <see cref="SparseChoice.DenseFrom"/> density, or wherever dense rows would not fit memory.</summary>
+    Auto,
+    /// <summary>Always sparse (an option the sparse path lacks is then an error).</summary>
+    On,
+    /// <summary>Always dense, as before the sparse path (a set that does not fit is then an error).</summary>
+    Off,
+}
+
+/// <summary>
+/// The decision between sparse and dense training of LIBSVM rows, with the reason in words, and the memory plan of
+/// each: made once the non-zeros are counted, before any training buffer exists, so a set that fits neither way
+/// is one clear error, never the out-of-memory killer.
+/// </summary>
+public sealed record SparseChoice(bool Sparse, string Why)
+{
+    /// <summary>
+    /// Density from which auto makes rows dense. Below it the sparse pass does less work than the dense one
+    /// (measured: bench/RESULTS.md, "sparse or dense"); the dense engines also run on the GPU, which the sparse path
+    /// does not use yet.
+    /// </summary>
+    public const double DenseFrom = 0.10;
+
+    /// <summary>
+    /// Host bytes of sparse L-BFGS per parameter: θ, trial θ, two gradients, the direction and the two-loop's copy
+    /// in float64, m = 10 curvature pairs (s, y) in float64, the pass's float32 weights, and a pair in flight.
+    /// </summary>
+    public const long BytesPerParameter = 8 * (6 + 2 * LbfgsOptimizer.History + 2) + 4;
+
+    /// <summary>Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G, and the optimizer.</summary>
+    public static long SparseBytes(SparseTable rows, int k) =>
+        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k + BytesPerParameter * ((long)rows.Dim * k + k);
+
+    /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
+    public static long DenseBytes(SparseTable rows) => 2 * 4L * rows.Rows * rows.Dim;
+
+    /// <summary>Bytes this process may use: what the runtime sees as available (the machine's, or a container's limit).</summary>
+    public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>Sparse or dense for <paramref name="rows"/> under <paramref name="spec"/>; throws where neither can train.</summary>
+    public static SparseChoice For(SparseTable rows, TrainingSpec spec)
+    {
+        int k = spec.Start?.K ?? rows.DistinctClasses().Length;
+        long sparseBytes = SparseBytes(rows, k), denseBytes = DenseBytes(rows), available = Available;
+        string? lacking = Lacking(spec);
+        string sizes = $"{rows.Rows} rows × {rows.Dim} features × {k} classes at density {rows.X.Density:P3}: " +
+                       $"sparse training needs {ByteSize.Format(sparseBytes)}, dense rows {ByteSize.Format(denseBytes)}; " +
+                       $"{ByteSize.Format(available)} is available";
+        bool sparseFits = sparseBytes <= available, denseFits = denseBytes <= available / 2;
+        if (spec.Sparse == SparseMode.On)
+        {
+            if (lacking is not null)
+                throw new ArgumentException($"--sparse on: {lacking}");
+            return sparseFits ? new(true, "--sparse on")
+                : throw new InsufficientMemoryException($"{spec.Data}: {sizes}; reduce the features (or the classes), or use a machine with more memory");
+        }
+        bool sparse = rows.X.Density < DenseFrom || !denseFits;
+        if (sparse && lacking is null && sparseFits)
+            return new(true, rows.X.Density < DenseFrom ? $"density below {DenseFrom:P0}" : "dense rows would not fit memory");
+        if (denseFits)
+            return new(false, sparse
+                ? $"rows made dense: {lacking ?? "sparse training would not fit memory"} ({sizes})"
+                : $"rows made dense: density {rows.X.Density:P1} is at least {DenseFrom:P0} (--sparse on keeps them sparse)");
+        throw new InsufficientMemoryException($"{spec.Data}: {sizes}; " + (lacking is not null
+            ? $"the rows must stay sparse, and {lacking}"
+            : "neither fits: reduce the features (or the classes), or use a machine with more memory"));
+    }
+
+    /// <summary>The first option the sparse path does not take yet, in words; null where it takes them all.</summary>
+    public static string? Lacking(TrainingSpec spec)
+    {
+        TrainOptions o = spec.Options;
+        return spec.IsPath ? "choosing C (--cv, several --C values) runs on dense rows so far"
+            : spec.MultiLabel ? "multi-label training runs on dense rows so far"
+            : !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
+                ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
+            : o.LabelSmoothing > 0 ? "--label-smoothing is not built for sparse rows yet"
+            : o.Weighted ? "--class-weight is not built for sparse rows yet"
+            : o.Ranks.Size > 1 ? "sparse rows train in one process so far (not under mpirun)"
+            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format)
+                ? "the validation data must be LIBSVM too"
+            : null;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Runtime.InteropServices;
+using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// J(θ) = mean head loss + (λ/2)‖W‖² over sparse rows on the host engine (<see cref="SparseHostStep"/>), for
+/// θ = [Wᵀ (D·K) | b (K)] — Wᵀ so that each non-zero touches K consecutive weights.
+///
+/// Centring without filling the zeros: with μ_j the column means over the std (the scaled rows' means), the model
+/// on centred rows is z = W·(x − μ) + b = W·x + (b − W·μ); so the pass runs on the uncentred CSR rows with the bias
+/// b′ = b − W·μ, and the gradient follows: ∂J/∂W[c, j] = (Gᵀ·X)[j, c] − μ_j·∂J/∂b_c. Both corrections cost O(D·K),
+/// nothing per row, and L-BFGS sees the same, well-conditioned, centred problem as on dense data (on uncentred
+/// columns it crawls). μ = 0 (scaling without centring, or none) is the plain objective on the rows as given.
+/// </summary>
+public sealed class SparseObjective<THead> : IObjective
+    where THead : struct, IHead
+{
+    private readonly SparseSet rows;
+    private readonly int k;
+    private readonly double[]? centre;
+    private readonly L2Penalty penalty;
+    private readonly float[] weights; // Wᵀ [D, K] in float, for the pass
+    private readonly float[] bias; // b′ = b − W·μ [K]
+    private readonly float[] logits; // Z, then G: [N, K]
+
+    /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
+    /// <param name="lambda">λ of (λ/2)‖W‖².</param>
+    public SparseObjective(SparseSet rows, int k, double[]? centre, double lambda)
+    {
+        (this.rows, this.k, this.centre) = (rows, k, centre);
+        long wt = (long)rows.Dim * k;
+        penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [rows.Dim, k]));
+        weights = new float[wt];
+        bias = new float[k];
+        logits = new float[(long)rows.Rows * k];
+    }
+
+    /// <summary>P = D·K + K.</summary>
+    public long Parameters => (long)rows.Dim * k + k;
+
+    public unsafe (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    {
+        Load(theta);
+        var gradient = new double[Parameters];
+        (double loss, int correct) = (0, 0);
+        PinnedRows pins = new(rows);
+        try
+        {
+            fixed (float* wt = weights, b = bias, z = logits)
+            fixed (int* labels = rows.Labels)
+            {
+                var targets = new HostStep.Batch(null, null, labels, null, rows.Rows, rows.Dim, k);
+                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / rows.Rows, gradient);
+            }
+        }
+        finally
+        {
+            pins.Dispose();
+        }
+        Uncentre(gradient);
+        double mean = loss / rows.Rows;
+        return (penalty.AddTo(mean, theta, gradient), gradient, mean, (double)correct / rows.Rows);
+    }
+
+    /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient.</summary>
+    public unsafe (double Loss, double Accuracy) Score(double[] theta, SparseSet set)
+    {
+        Load(theta);
+        var pins = new PinnedRows(set, withColumns: false);
+        try
+        {
+            fixed (float* wt = weights, b = bias)
+            fixed (int* labels = set.Labels)
+            {
+                var targets = new HostStep.Batch(null, null, labels, null, set.Rows, set.Dim, k);
+                (double loss, int correct) = SparseHostStep.Forward<THead>(pins.Csr, targets, wt, b, withLoss: true, null);
+                return (loss / set.Rows, (double)correct / set.Rows);
+            }
+        }
+        finally
+        {
+            pins.Dispose();
+        }
+    }
+
+    /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ.</summary>
+    private void Load(double[] theta)
+    {
+        int d = rows.Dim;
+        for (long i = 0; i < weights.Length; i++)
+            weights[i] = (float)theta[i];
+        var shifted = new double[k];
+        for (int c = 0; c < k; c++)
+            shifted[c] = theta[(long)d * k + c];
+        if (centre is not null)
+            for (int j = 0; j < d; j++)
+                if (centre[j] != 0)
+                    for (int c = 0; c < k; c++)
+                        shifted[c] -= centre[j] * theta[(long)j * k + c];
+        for (int c = 0; c < k; c++)
+            bias[c] = (float)shifted[c];
+    }
+
+    /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ.</summary>
+    private void Uncentre(double[] gradient)
+    {
+        if (centre is null)
+            return;
+        int d = rows.Dim;
+        for (int j = 0; j < d; j++)
+            if (centre[j] != 0)
+                for (int c = 0; c < k; c++)
+                    gradient[(long)j * k + c] -= centre[j] * gradient[(long)d * k + c];
+    }
+
+    /// <summary>The set's CSR (and CSC) arrays pinned for one pass.</summary>
+    private unsafe sealed class PinnedRows : IDisposable
+    {
+        private readonly GCHandle[] handles;
+
+        public PinnedRows(SparseSet set, bool withColumns = true)
+        {
+            Data.SparseRows x = set.X;
+            var pinned = new List<GCHandle> { Pin(x.RowStart), Pin(x.Columns), Pin(x.Values) };
+            Csr = new SparseHostStep.Csr(Address<int>(pinned[0]), Address<int>(pinned[1]), Address<float>(pinned[2]), x.Rows, x.Dim);
+            if (withColumns)
+            {
+                Kernels.Sparse.CscCopy xt = set.Columns;
+                pinned.AddRange([Pin(xt.ColumnStart), Pin(xt.Rows), Pin(xt.Values)]);
+                Csc = new SparseHostStep.Csc(Address<int>(pinned[3]), Address<int>(pinned[4]), Address<float>(pinned[5]));
+            }
+            handles = [.. pinned];
+        }
+
+        public SparseHostStep.Csr Csr { get; }
+        public SparseHostStep.Csc Csc { get; }
+
+        private static GCHandle Pin(Array array) => GCHandle.Alloc(array, GCHandleType.Pinned);
+
+        private static T* Address<T>(GCHandle handle) where T : unmanaged => (T*)handle.AddrOfPinnedObject();
+
+        public void Dispose()
+        {
+            foreach (GCHandle handle in handles)
+                handle.Free();
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using SoftmaxGpu.Kernels;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Training on sparse rows: full-batch L-BFGS (<see cref="LbfgsOptimizer"/>) on the host engine's sparse objective
+/// (<see cref="SparseObjective{THead}"/>), one iteration an epoch, the validation rows scored after each. The
+/// optimizer works on θ = [Wᵀ | b]; the result's θ is the model's [W (K·D) | b], as every other run returns it.
+/// </summary>
+public static class SparseTraining
+{
+    /// <summary>What runs sparse rows, for the summary and the errors.</summary>
+    public const string Engine = "host engine, sparse rows";
+
+    /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
+    public static TrainResult Train(SparseSet train, SparseSet? validation, int k, double[]? centre, TrainOptions options,
+        Action<EpochReport>? onEpoch = null)
+    {
+        options.Validate();
+        if (validation is not null && validation.Dim != train.Dim)
+            throw new ArgumentException($"the validation rows have {validation.Dim} features; the training rows {train.Dim}");
+        TrainPlan plan = Plan(options, train, validation);
+        var objective = new SparseObjective<SoftmaxHead>(train, k, centre, plan.WeightDecay);
+        double[] start = options.InitialTheta is float[] initial ? Transposed(initial, k, train.Dim) : new double[objective.Parameters];
+        if (start.Length != objective.Parameters)
+            throw new ArgumentException($"the initial θ has {start.Length} parameters; a model of {train.Dim} features and {k} classes has {objective.Parameters}");
+        using var optimizer = new LbfgsOptimizer(objective, start);
+        var history = new List<EpochReport>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        EpochOutcome? last = null;
+        long rowsRead = 0;
+        for (int iteration = 1; iteration <= plan.Epochs && last?.Converged is null; iteration++)
+        {
+            last = optimizer.Run(iteration);
+            if (!double.IsFinite(last.TrainLoss))
+                throw new TrainingDivergedException(iteration, last.TrainLoss, plan.LearningRate);
+            (double Loss, double Accuracy)? scored = validation is null ? null : objective.Score(optimizer.Position.ToArray(), validation);
+            var report = new EpochReport(iteration, plan.Epochs, last.TrainLoss, last.TrainAccuracy, scored?.Loss, scored?.Accuracy,
+                clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += (long)last.Passes * train.Rows };
+            history.Add(report);
+            onEpoch?.Invoke(report);
+        }
+        float[] theta = Model(optimizer.Position, k, train.Dim);
+        return TrainingSession.Result(plan, theta, history, bestEpoch: 0, stopped: false, last?.Objective, last?.Converged,
+            optimizer.Details, options.Patience);
+    }
+
+    /// <summary>The plan of a sparse run: L-BFGS to the optimum, every row in each pass, λ as every run resolves it.</summary>
+    private static TrainPlan Plan(TrainOptions options, SparseSet train, SparseSet? validation)
+    {
+        (double lambda, string source) = TrainPlan.Lambda(options, train.Rows);
+        long bytes = train.Bytes + (validation?.Bytes ?? 0);
+        return new TrainPlan(Optimizers.Lbfgs, "sparse rows: lbfgs to the optimum", Schedules.Find(options.Schedule),
+            options.Epochs ?? LbfgsOptimizer.DefaultIterations, train.Rows, lambda, source,
+            options.LearningRate ?? TrainOptions.DefaultLearningRate, bytes, train.Rows)
+        {
+            Rows = train.Rows,
+            TotalRows = train.Rows,
+            MostRows = train.Rows,
+        };
+    }
+
+    /// <summary>[Wᵀ (D·K) | b] in float64 from a model's θ = [W (K·D) | b].</summary>
+    public static double[] Transposed(float[] theta, int k, int d)
+    {
+        var result = new double[(long)k * d + k];
+        for (int c = 0; c < k; c++)
+            for (int j = 0; j < d; j++)
+                result[(long)j * k + c] = theta[(long)c * d + j];
+        for (int c = 0; c < k; c++)
+            result[(long)d * k + c] = theta[(long)k * d + c];
+        return result;
+    }
+
+    /// <summary>The model's θ = [W (K·D) | b] in float from the optimizer's [Wᵀ (D·K) | b].</summary>
+    public static float[] Model(ReadOnlySpan<double> transposed, int k, int d)
+    {
+        var theta = new float[(long)k * d + k];
+        for (int j = 0; j < d; j++)
+            for (int c = 0; c < k; c++)
+                theta[(long)c * d + j] = (float)transposed[(int)((long)j * k + c)];
+        for (int c = 0; c < k; c++)
+            theta[(long)k * d + c] = (float)transposed[(int)((long)d * k + c)];
+        return theta;
+    }
+}
