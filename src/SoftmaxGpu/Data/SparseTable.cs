@@ -7,15 +7,27 @@ namespace SoftmaxGpu.Data;
 /// </summary>
 public sealed class SparseTable
 {
+    private readonly Func<int, string[]> naming;
+    private string[]? featureNames;
+
     public SparseTable(string source, string[] featureNames, string labelName, SparseRows x, string[] labels)
+        : this(source, _ => featureNames, labelName, x, labels)
     {
-        if (labels.Length != x.Rows || featureNames.Length != x.Dim)
-            throw new ArgumentException($"{x.Rows} rows of {x.Dim} features, but {labels.Length} labels and {featureNames.Length} feature names");
-        (Source, FeatureNames, LabelName, X, Labels) = (source, featureNames, labelName, x, labels);
+        if (featureNames.Length != x.Dim)
+            throw new ArgumentException($"{x.Rows} rows of {x.Dim} features, but {featureNames.Length} feature names");
+    }
+
+    /// <param name="naming">The feature names of D features, made when first asked for (a file may claim a D
+    /// too large for them: the memory plan says so first).</param>
+    private SparseTable(string source, Func<int, string[]> naming, string labelName, SparseRows x, string[] labels)
+    {
+        if (labels.Length != x.Rows)
+            throw new ArgumentException($"{x.Rows} rows, but {labels.Length} labels");
+        (Source, this.naming, LabelName, X, Labels) = (source, naming, labelName, x, labels);
     }
 
     public string Source { get; }
-    public string[] FeatureNames { get; }
+    public string[] FeatureNames => featureNames ??= naming(Dim);
     public string LabelName { get; }
     /// <summary>X: CSR rows [N, D].</summary>
     public SparseRows X { get; }
@@ -52,7 +64,7 @@ public sealed class SparseTable
         int dim = options.Features ?? (largest >= 0 ? largest + 1
             : throw new DataFormatException($"{path}: no line has an index:value entry, so the number of features is unknown; give --features N"));
         var x = new SparseRows(rowStart.ToArray(), columns.ToArray(), values.ToArray(), dim);
-        return new SparseTable(path, options.FeatureNames(dim), LibSvmRowReader.LabelName, x, [.. labels]);
+        return new SparseTable(path, options.FeatureNames, LibSvmRowReader.LabelName, x, [.. labels]);
     }
 
     /// <summary>The classes of the labels in the order every class list uses (<see cref="Table.OrderClasses"/>).</summary>
@@ -64,7 +76,7 @@ public sealed class SparseTable
 
     /// <summary>The rows at <paramref name="rows"/>, in that order.</summary>
     public SparseTable Subset(int[] rows) =>
-        new(Source, FeatureNames, LabelName, X.Select(rows), rows.Select(r => Labels[r]).ToArray());
+        new(Source, naming, LabelName, X.Select(rows), rows.Select(r => Labels[r]).ToArray());
 
     /// <summary>
     /// Each column's mean and (population) std over all N rows, zeros included, in float64: the same statistics
