@@ -14,7 +14,8 @@ namespace SoftmaxGpu.Tests;
 /// </summary>
 public abstract class SparseKernelTests(AcceleratorFixture fixture)
 {
-    // (rows, D, K): none a multiple of a group; K = 1 and K = 43 (more than a warp of 32, not a multiple of 4 or 16).
+    // (rows, D, K): none a multiple of a group; K = 1 and K = 43 (more than a warp of 32, not a multiple of 4 or 16);
+    // (1, 5, 3) is one empty row: a block of no entries (nnz = 0).
     public static TheoryData<int, int, int> Shapes => new() { { 37, 53, 7 }, { 37, 53, 1 }, { 37, 53, 43 }, { 5, 6, 2 }, { 1, 5, 3 } };
 
     public static TheoryData<int, int, int, bool> GradientShapes

@@ -14,6 +14,10 @@ namespace SoftmaxGpu.Kernels.Sparse;
 /// db is the same sum with a column of ones for X, so it is the launch's last row of outputs (j = D) rather than a
 /// <see cref="ColumnSum"/> launch: one launch writes the whole gradient, at the precision and scale of dWt.
 /// The sums run in float64 where the device has it (<see cref="DoubleSum"/>), else float32 (<see cref="FloatSum"/>).
+/// REVIEW: a thread's time is its column's length, so a feature every row has (and db, the column of ones) makes the
+/// launch as long as one thread's walk over the block's rows — on a GPU a chain of dependent loads, not bandwidth.
+/// Blocks of many thousand rows would want such columns split along their entries, with the partials added in a
+/// fixed order (as <see cref="MatMul"/> splits P and <see cref="ColumnSum"/> splits rows). Not measured on a GPU yet.
 /// </remarks>
 public sealed class CscWeightGradient
 {
