@@ -1,4 +1,5 @@
 using ILGPU.Runtime;
+using SoftmaxGpu.Kernels.Sparse;
 
 namespace SoftmaxGpu.Kernels;
 
@@ -20,6 +21,7 @@ public sealed class KernelSet
     private readonly Lazy<SgdStep> sgd;
     private readonly Lazy<AdamStep> adam;
     private readonly Lazy<AddInto> addInto;
+    private readonly Lazy<SparseLinear> sparseLinear;
     private readonly Accelerator accelerator;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> extra = new();
 
@@ -45,6 +47,7 @@ public sealed class KernelSet
         sgd = new(() => new SgdStep(accelerator, shape));
         adam = new(() => new AdamStep(accelerator, shape));
         addInto = new(() => new AddInto(accelerator, shape));
+        sparseLinear = new(() => new SparseLinear(accelerator, shape));
     }
 
     public LaunchShape Shape { get; }
@@ -66,7 +69,7 @@ public sealed class KernelSet
         MatMul.Compile();
         PartialSum.Compile();
         FusedStep.Compile();
-        _ = (Softmax, CrossEntropy, Gradient, ColumnSum, GatherRows, Shuffle, Argmax, Sgd, Adam, AddInto);
+        _ = (Softmax, CrossEntropy, Gradient, ColumnSum, GatherRows, Shuffle, Argmax, Sgd, Adam, AddInto, SparseLinear);
     }
     public MatMul MatMul => matMul.Value;
     public Softmax Softmax => softmax.Value;
@@ -81,4 +84,7 @@ public sealed class KernelSet
     public SgdStep Sgd => sgd.Value;
     public AdamStep Adam => adam.Value;
     public AddInto AddInto => addInto.Value;
+
+    /// <summary>The sparse (CSR) models' logits and gradient.</summary>
+    public SparseLinear SparseLinear => sparseLinear.Value;
 }

@@ -25,6 +25,28 @@ public static class Check
         Assert.True(count == 0, $"{what}: {count} of {reference.Count} values outside atol {atol} + rtol {rtol}·|ref|:\n{misses}");
     }
 
+    /// <summary>
+    /// A float sum against its float64 reference: |got − ref| ≤ atol + rtol·magnitude, magnitude = Σ|terms| (the scale of
+    /// the sum's rounding error, which cancellation can leave far above |ref|). Where ref is beyond float's range, got
+    /// must be float's infinity of the same sign: the overflow the device's float result shows.
+    /// </summary>
+    public static void CloseToSums(IReadOnlyList<double> reference, IReadOnlyList<double> magnitude, IReadOnlyList<float> got,
+        double atol, double rtol, string what)
+    {
+        Assert.Equal(reference.Count, got.Count);
+        Assert.Equal(reference.Count, magnitude.Count);
+        var misses = new StringBuilder();
+        int count = 0;
+        for (int i = 0; i < reference.Count; i++)
+        {
+            double r = reference[i], g = got[i], bound = atol + rtol * magnitude[i];
+            bool ok = float.IsInfinity((float)r) ? g == (float)r : double.IsFinite(g) && Math.Abs(g - r) <= bound;
+            if (!ok && count++ < 5)
+                misses.AppendLine($"  [{i}] got {g:G9}, reference {r:G9}, |diff| {Math.Abs(g - r):G3} > {bound:G3}");
+        }
+        Assert.True(count == 0, $"{what}: {count} of {reference.Count} values outside atol {atol} + rtol {rtol}·Σ|terms|:\n{misses}");
+    }
+
     public static void Close(double reference, double got, double atol, double rtol, string what) =>
         Close(new[] { reference }, new[] { got }, atol, rtol, what);
 
