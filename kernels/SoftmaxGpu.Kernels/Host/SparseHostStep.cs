@@ -1,5 +1,7 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SoftmaxGpu.Kernels.Host;
 
@@ -55,7 +57,8 @@ public static class SparseHostStep
         where THead : struct, IHead
     {
         int k = targets.K, d = x.D;
-        int workers = HostStep.Workers(x.Rows);
+        int workers = Workers(x.Rows);
+        float*[] partials = ColumnLogits(x, xt, wt, z, k, workers);
         var losses = new double[workers];
         var correct = new int[workers];
         var biasSums = new double[workers][];
@@ -69,8 +72,12 @@ public static class SparseHostStep
             int right = 0;
             for (int r = first; r < last; r++)
             {
-                var g = new Span<float>(z + (long)r * k, k);
-                Logits(x, r, wt, bias, g);
+                float* row = z + (long)r * k;
+                for (int c = 0; c < k; c++)
+                    row[c] += bias[c];
+                for (int p = 1; p < workers; p++)
+                    Add(partials[p - 1] + (long)r * k, row, k);
+                var g = new Span<float>(row, k);
                 (double rowLoss, bool hit) = HostStep.RowGradient<THead>(g, scratch, targets, r);
                 loss += rowLoss;
                 right += hit ? 1 : 0;
@@ -85,13 +92,18 @@ public static class SparseHostStep
             (int first, int last) = EqualEntries(xt.ColumnStart, d, workers, w);
             var partial = new float[k];
             var sum = new double[k];
-            for (int j = first; j < last; j++)
+            fixed (float* into = partial)
             {
-                ColumnGradient(xt, j, z, k, partial, sum);
-                for (int c = 0; c < k; c++)
-                    grad[(long)j * k + c] = sum[c] * gradScale;
+                for (int j = first; j < last; j++)
+                {
+                    ColumnGradient(xt, j, z, k, into, sum);
+                    for (int c = 0; c < k; c++)
+                        grad[(long)j * k + c] = sum[c] * gradScale;
+                }
             }
         });
+        foreach (float* partial in partials)
+            NativeMemory.Free(partial);
         for (int c = 0; c < k; c++)
         {
             double g = 0;
@@ -100,6 +112,60 @@ public static class SparseHostStep
             grad[(long)d * k + c] = g * gradScale;
         }
         return (losses.Sum(), correct.Sum()); // in worker order
+    }
+
+    /// <summary>Workers for N rows: one per core, at least <see cref="HostStep.MinRowsPerWorker"/> rows each.</summary>
+    public static int Workers(int rows) => HostStep.Workers(rows);
+
+    /// <summary>
+    /// X·W without b, column by column over the CSC copy: worker w takes a range of columns (equal non-zeros), walks
+    /// Wᵀ in order and adds v·Wᵀ[j] into the rows of its own copy of Z — worker 0 into <paramref name="z"/>, the
+    /// others into the returned buffers [N, K] (freed by the caller), which each row then adds in worker order. Z is
+    /// the random side (N·K floats, which stay in cache where a random row of Wᵀ would not).
+    /// </summary>
+    private static unsafe float*[] ColumnLogits(Csr x, Csc xt, float* wt, float* z, int k, int workers)
+    {
+        long zBytes = (long)x.Rows * k * sizeof(float);
+        var partials = new float*[workers - 1];
+        for (int p = 0; p < partials.Length; p++)
+            partials[p] = (float*)NativeMemory.Alloc((nuint)Math.Max(1, zBytes));
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
+        {
+            float* into = w == 0 ? z : partials[w - 1];
+            NativeMemory.Clear(into, (nuint)zBytes);
+            (int first, int last) = EqualEntries(xt.ColumnStart, x.D, workers, w);
+            for (int j = first; j < last; j++)
+            {
+                float* weights = wt + (long)j * k;
+                for (int e = xt.ColumnStart[j]; e < xt.ColumnStart[j + 1]; e++)
+                    Axpy(xt.Values[e], weights, into + (long)xt.Rows[e] * k, k);
+            }
+        });
+        return partials;
+    }
+
+    /// <summary>y += a·x over K floats, in vector lanes (no call: this runs once per non-zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Axpy(float a, float* x, float* y, int k)
+    {
+        int c = 0;
+        var scale = new Vector<float>(a);
+        for (; c + Vector<float>.Count <= k; c += Vector<float>.Count)
+            *(Vector<float>*)(y + c) += scale * *(Vector<float>*)(x + c);
+        for (; c < k; c++)
+            y[c] += a * x[c];
+    }
+
+    /// <summary>y += x over K floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Add(float* x, float* y, int k)
+    {
+        int c = 0;
+        for (; c + Vector<float>.Count <= k; c += Vector<float>.Count)
+            *(Vector<float>*)(y + c) += *(Vector<float>*)(x + c);
+        for (; c < k; c++)
+            y[c] += x[c];
     }
 
     /// <summary>
@@ -142,22 +208,23 @@ public static class SparseHostStep
     {
         int k = z.Length;
         new ReadOnlySpan<float>(bias, k).CopyTo(z);
-        for (int e = x.RowStart[r]; e < x.RowStart[r + 1]; e++)
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(wt + (long)x.Columns[e] * k, k), x.Values[e], z, z);
+        fixed (float* row = z)
+            for (int e = x.RowStart[r]; e < x.RowStart[r + 1]; e++)
+                Axpy(x.Values[e], wt + (long)x.Columns[e] * k, row, k);
     }
 
     /// <summary>sum = Σ_e v_e·G[row_e] over column j's entries, in row order: in float over <see cref="FlushEntries"/> entries, then float64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ColumnGradient(Csc xt, int j, float* g, int k, Span<float> partial, Span<double> sum)
+    private static unsafe void ColumnGradient(Csc xt, int j, float* g, int k, float* partial, Span<double> sum)
     {
         sum.Clear();
         int start = xt.ColumnStart[j], end = xt.ColumnStart[j + 1];
         for (int chunk = start; chunk < end; chunk += FlushEntries)
         {
-            partial.Clear();
+            new Span<float>(partial, k).Clear();
             int chunkEnd = Math.Min(end, chunk + FlushEntries);
             for (int e = chunk; e < chunkEnd; e++)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(g + (long)xt.Rows[e] * k, k), xt.Values[e], partial, partial);
+                Axpy(xt.Values[e], g + (long)xt.Rows[e] * k, partial, k);
             for (int c = 0; c < k; c++)
                 sum[c] += partial[c];
         }

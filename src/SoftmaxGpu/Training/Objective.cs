@@ -33,8 +33,8 @@ public sealed record L2Penalty(double Lambda, ParameterBlock Block) : IRegulariz
 /// </summary>
 public interface IObjective
 {
-    /// <summary>J(θ), ∇J(θ) and the mean loss and accuracy behind them.</summary>
-    (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta);
+    /// <summary>J(θ), with ∇J(θ) written into <paramref name="gradient"/> [P], and the mean loss and accuracy behind them.</summary>
+    (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient);
 }
 
 /// <summary>
@@ -54,17 +54,27 @@ public sealed class Objective(GradientEngine engine, TrainingData train, IReadOn
     /// <summary>The L2 penalty, for the mini-batch kernels that apply it in their update.</summary>
     public L2Penalty L2 => regularizers.OfType<L2Penalty>().Single();
 
-    /// <summary>J(θ), ∇J(θ) and the mean loss and accuracy behind them; leaves θ on the device.</summary>
-    public (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    /// <summary>J(θ), ∇J(θ) into <paramref name="gradient"/>, and the mean loss and accuracy behind them; leaves θ on the device.</summary>
+    public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
     {
         engine.Theta.CopyFromCPU(theta.Select(v => (float)v).ToArray());
         engine.ResetTotals();
         engine.FullBatchGradient(train);
         (double loss, long correct) = engine.ReadTotals();
-        double[] gradient = engine.Grad.GetAsArray1D().Select(v => (double)v).ToArray();
+        float[] deviceGradient = engine.Grad.GetAsArray1D();
+        for (int i = 0; i < deviceGradient.Length; i++)
+            gradient[i] = deviceGradient[i];
         double objective = loss;
         foreach (IRegularizer regularizer in regularizers)
             objective = regularizer.AddTo(objective, theta, gradient);
-        return (objective, gradient, loss, (double)correct / train.TotalRows);
+        return (objective, loss, (double)correct / train.TotalRows);
+    }
+
+    /// <summary>J(θ), a new ∇J(θ), and the mean loss and accuracy behind them (tests).</summary>
+    public (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    {
+        var gradient = new double[theta.Length];
+        (double j, double loss, double accuracy) = Evaluate(theta, gradient);
+        return (j, gradient, loss, accuracy);
     }
 }

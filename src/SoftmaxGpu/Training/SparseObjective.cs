@@ -40,10 +40,17 @@ public sealed class SparseObjective<THead> : IObjective
     /// <summary>P = D·K + K.</summary>
     public long Parameters => (long)rows.Dim * k + k;
 
-    public unsafe (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    /// <summary>J(θ), a new ∇J(θ), and the mean loss and accuracy behind them (tests).</summary>
+    public (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
+    {
+        var gradient = new double[Parameters];
+        (double j, double loss, double accuracy) = Evaluate(theta, gradient);
+        return (j, gradient, loss, accuracy);
+    }
+
+    public unsafe (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
     {
         Load(theta);
-        var gradient = new double[Parameters];
         (double loss, int correct) = (0, 0);
         PinnedRows pins = new(rows);
         try
@@ -61,7 +68,7 @@ public sealed class SparseObjective<THead> : IObjective
         }
         Uncentre(gradient);
         double mean = loss / rows.Rows;
-        return (penalty.AddTo(mean, theta, gradient), gradient, mean, (double)correct / rows.Rows);
+        return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / rows.Rows);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient.</summary>
