@@ -214,6 +214,9 @@ public static class Pipeline
     /// </summary>
     public static double? Predict(Gpu gpu, SoftmaxModel model, IRowSource source, bool withLabels, Action<PredictedBlock> onBlock)
     {
+        // Sparse rows (LIBSVM) go through the host engine's sparse pass, never dense (the device is not used).
+        if (source is SparseRowSource sparse && source.TargetWidth == 0)
+            return SparsePrediction.Predict(model, sparse.X, sparse.Labels, withLabels, onBlock);
         int k = model.K, d = model.D, width = source.TargetWidth;
         int capacity = (int)Math.Clamp(source.Rows, 1, Math.Min(GradientEngine.BlockRows, GradientEngine.BlockFloats / Math.Max(d, k)));
         using var engine = new GradientEngine(gpu, LossOf(model), d, k, batchRows: 1, softTargets: width > 0, evaluationRows: capacity);
