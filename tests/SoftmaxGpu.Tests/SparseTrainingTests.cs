@@ -128,7 +128,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var options = new TrainOptions { Optimizer = "lbfgs", Scale = scaling };
         using Gpu host = Gpu.Open("host");
         (SoftmaxModel denseModel, TrainResult denseResult) = Pipeline.Train(host, dense, null, options);
-        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(sparse, null, options);
+        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(host, sparse, null, options);
         Check.Close(denseResult.Objective!.Value, sparseResult.Objective!.Value, 0, 1e-6, "J at the optimum");
         Assert.True(sparseResult.Converged, sparseResult.StopReason);
         Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias
