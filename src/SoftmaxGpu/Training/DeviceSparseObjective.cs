@@ -23,6 +23,8 @@ namespace SoftmaxGpu.Training;
 /// Validation rows (<see cref="Score"/>) are uploaded at their first score and kept, and run through Z in blocks of
 /// at most N rows. Every sum runs in a fixed order, so an evaluation gives the same bits each time.
 /// Device memory: <see cref="Bytes"/>; the caller checks it fits (<see cref="SparseChoice.CheckDevice"/>).
+/// REVIEW: not run on a GPU yet (CPU accelerator and PoCL only): its time per pass against the host engine's, and the
+/// three host round trips per evaluation (θ up, dθ and the totals back), are unmeasured.
 /// </summary>
 public sealed class DeviceSparseObjective : ISparseObjective
 {
