@@ -15,7 +15,7 @@ namespace SoftmaxGpu.Tests;
 public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
 {
     /// <summary>Seeded CSR rows: row 0 empty, row 1 one non-zero, column 0 in every other row, the rest at <paramref name="density"/>.</summary>
-    private static SparseRows RandomRows(Random random, int rows, int d, double density, double valueScale = 1)
+    internal static SparseRows RandomRows(Random random, int rows, int d, double density, double valueScale = 1)
     {
         var start = new List<int> { 0 };
         var columns = new List<int>();
@@ -41,7 +41,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         return new SparseRows([.. start], [.. columns], [.. values], d);
     }
 
-    private static double[] Dense(SparseRows x)
+    internal static double[] Dense(SparseRows x)
     {
         var dense = new float[x.Rows * x.Dim];
         x.Densify(0, x.Rows, dense);
@@ -49,7 +49,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
     }
 
     /// <summary>[Wᵀ | b] → [W | b] in float64 (the reference's layout).</summary>
-    private static double[] Untransposed(double[] transposed, int k, int d)
+    internal static double[] Untransposed(double[] transposed, int k, int d)
     {
         var theta = new double[transposed.Length];
         for (int j = 0; j < d; j++)
@@ -128,7 +128,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var options = new TrainOptions { Optimizer = "lbfgs", Scale = scaling };
         using Gpu host = Gpu.Open("host");
         (SoftmaxModel denseModel, TrainResult denseResult) = Pipeline.Train(host, dense, null, options);
-        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(sparse, null, options);
+        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(host, sparse, null, options);
         Check.Close(denseResult.Objective!.Value, sparseResult.Objective!.Value, 0, 1e-6, "J at the optimum");
         Assert.True(sparseResult.Converged, sparseResult.StopReason);
         Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias
@@ -259,6 +259,45 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var denseEval = Run("evaluate", "--model", PathOf("d.model"), "--data", data);
         Assert.Equal(0, sparseEval.Code);
         Assert.Equal(Line(denseEval.Out, "accuracy"), Line(sparseEval.Out, "accuracy"));
+    }
+
+    /// <summary>
+    /// --device cpu trains sparse rows on ILGPU's CPU accelerator (the device's sparse kernels, rows resident) and says
+    /// so; --device host on the host engine; both reach the same model. Rows that do not fit --device-memory are one
+    /// error line before training, which names the host engine.
+    /// </summary>
+    [Fact]
+    public void TheCliTrainsSparseRowsOnTheDeviceAskedForAndSaysWhichEngine()
+    {
+        var random = new Random(31);
+        var lines = Enumerable.Range(0, 60).Select(r =>
+        {
+            int label = random.Next(3);
+            var features = Enumerable.Range(1, 12).Where(j => j % 3 == label || random.NextDouble() < 0.2)
+                .Select(j => FormattableString.Invariant($" {j}:{random.NextDouble() + (j % 3 == label ? 1 : 0):F3}"));
+            return $"c{label}" + string.Concat(features);
+        });
+        string data = Write("x.libsvm", string.Join("\n", lines) + "\n");
+
+        var onCpu = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--model", PathOf("cpu.model"), "--quiet");
+        Assert.True(onCpu.Code == 0, onCpu.Err);
+        Assert.Contains("engine: cpu kernels, sparse rows resident on the device", onCpu.Out);
+        Assert.Contains("device: cpu: ", onCpu.Err);
+        Assert.DoesNotContain("warning", onCpu.Err);
+        var onHost = Run("train", "--data", data, "--sparse", "on", "--device", "host", "--model", PathOf("host.model"), "--quiet");
+        Assert.True(onHost.Code == 0, onHost.Err);
+        Assert.Contains("engine: host engine, sparse rows", onHost.Out);
+        SoftmaxModel cpuModel = ModelFile.Load(PathOf("cpu.model")), hostModel = ModelFile.Load(PathOf("host.model"));
+        Check.Close(hostModel.Weights.Select(w => (double)w).ToArray(), cpuModel.Weights, 1e-2, 1e-2, "W");
+
+        var tooSmall = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--device-memory", "4KiB",
+            "--model", PathOf("small.model"));
+        Assert.Equal(1, tooSmall.Code);
+        Assert.Single(tooSmall.Err.Trim().Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains("error: --device cpu: sparse training keeps its rows resident on the device", tooSmall.Err);
+        Assert.Contains("streaming sparse rows through a device in blocks is not built yet", tooSmall.Err);
+        Assert.Contains("--device host", tooSmall.Err);
+        Assert.False(File.Exists(PathOf("small.model")));
     }
 
     private static string Line(string text, string start) =>

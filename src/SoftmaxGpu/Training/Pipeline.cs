@@ -46,12 +46,13 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine). The scaling is fitted
+    /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine, or on
+    /// <paramref name="gpu"/>'s sparse kernels with the rows resident). The scaling is fitted
     /// on the non-zeros (<see cref="SparseTable.Statistics"/>); with --scale std the model is centred as dense data's is,
     /// implicitly (<see cref="SparseObjective{THead}"/>), and the centre folded into the bias at the end
     /// (<see cref="ScaleOnly"/>): the same optimum, the same kind of model file.
     /// </summary>
-    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(SparseTable train, SparseTable? validation,
+    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(Gpu gpu, SparseTable train, SparseTable? validation,
         TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
         start?.CheckColumns(train.FeatureNames, train.Source);
@@ -64,7 +65,7 @@ public static class Pipeline
         double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
         SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
-        TrainResult result = SparseTraining.Train(rows, held, classes.Length, centre, From(start, options), onEpoch);
+        TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
         ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, scaling,
             layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));

@@ -6,15 +6,17 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// J(θ) = mean head loss + (λ/2)‖W‖² over sparse rows on the host engine (<see cref="SparseHostStep"/>), for
-/// θ = [Wᵀ (D·K) | b (K)] — Wᵀ so that each non-zero touches K consecutive weights.
+/// θ = [Wᵀ (D·K) | b (K)] — Wᵀ so that each non-zero touches K consecutive weights. Its device counterpart is
+/// <see cref="DeviceSparseObjective"/>.
 ///
 /// Centring without filling the zeros: with μ_j the column means over the std (the scaled rows' means), the model
 /// on centred rows is z = W·(x − μ) + b = W·x + (b − W·μ); so the pass runs on the uncentred CSR rows with the bias
-/// b′ = b − W·μ, and the gradient follows: ∂J/∂W[c, j] = (Gᵀ·X)[j, c] − μ_j·∂J/∂b_c. Both corrections cost O(D·K),
-/// nothing per row, and L-BFGS sees the same, well-conditioned, centred problem as on dense data (on uncentred
-/// columns it crawls). μ = 0 (scaling without centring, or none) is the plain objective on the rows as given.
+/// b′ = b − W·μ, and the gradient follows: ∂J/∂W[c, j] = (Gᵀ·X)[j, c] − μ_j·∂J/∂b_c (<see cref="SparseCentring"/>).
+/// Both corrections cost O(D·K), nothing per row, and L-BFGS sees the same, well-conditioned, centred problem as on
+/// dense data (on uncentred columns it crawls). μ = 0 (scaling without centring, or none) is the plain objective on
+/// the rows as given.
 /// </summary>
-public sealed class SparseObjective<THead> : IObjective
+public sealed class SparseObjective<THead> : ISparseObjective
     where THead : struct, IHead
 {
     private readonly SparseSet rows;
@@ -92,34 +94,15 @@ public sealed class SparseObjective<THead> : IObjective
         }
     }
 
-    /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ.</summary>
-    private void Load(double[] theta)
-    {
-        int d = rows.Dim;
-        for (long i = 0; i < weights.Length; i++)
-            weights[i] = (float)theta[i];
-        var shifted = new double[k];
-        for (int c = 0; c < k; c++)
-            shifted[c] = theta[(long)d * k + c];
-        if (centre is not null)
-            for (int j = 0; j < d; j++)
-                if (centre[j] != 0)
-                    for (int c = 0; c < k; c++)
-                        shifted[c] -= centre[j] * theta[(long)j * k + c];
-        for (int c = 0; c < k; c++)
-            bias[c] = (float)shifted[c];
-    }
+    /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ (<see cref="SparseCentring.Load"/>).</summary>
+    private void Load(double[] theta) => SparseCentring.Load(theta, centre, rows.Dim, k, weights, bias);
 
-    /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ.</summary>
-    private void Uncentre(double[] gradient)
+    /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ (<see cref="SparseCentring.Uncentre"/>).</summary>
+    private void Uncentre(double[] gradient) => SparseCentring.Uncentre(gradient, centre, rows.Dim, k);
+
+    /// <summary>Nothing to free: the pass's buffers are managed arrays.</summary>
+    public void Dispose()
     {
-        if (centre is null)
-            return;
-        int d = rows.Dim;
-        for (int j = 0; j < d; j++)
-            if (centre[j] != 0)
-                for (int c = 0; c < k; c++)
-                    gradient[(long)j * k + c] -= centre[j] * gradient[(long)d * k + c];
     }
 
     /// <summary>The set's CSR (and CSC) arrays pinned for one pass.</summary>
