@@ -121,7 +121,6 @@ public sealed record SparseChoice(bool Sparse, string Why)
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
             : o.LabelSmoothing > 0 ? "--label-smoothing is not built for sparse rows yet"
             : o.Weighted ? "--class-weight is not built for sparse rows yet"
-            : o.Ranks.Size > 1 ? "sparse rows train in one process so far (not under mpirun)"
             : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format)
                 ? "the validation data must be LIBSVM too"
             : null;

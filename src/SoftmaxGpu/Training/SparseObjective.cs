@@ -26,12 +26,21 @@ public sealed class SparseObjective<THead> : ISparseObjective
     private readonly float[] weights; // Wᵀ [D, K] in float, for the pass
     private readonly float[] bias; // b′ = b − W·μ [K]
     private readonly float[] logits; // Z, then G: [N, K]
+    private readonly Distributed.ICommunicator ranks;
+    private readonly long totalRows;
 
+    /// <param name="rows">The training rows: all of them, or this rank's shard (<paramref name="ranks"/>).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
     /// <param name="lambda">λ of (λ/2)‖W‖².</param>
-    public SparseObjective(SparseSet rows, int k, double[]? centre, double lambda)
+    /// <param name="ranks">The processes sharing the rows: each computes its shard's sums, which are added over the
+    /// ranks (one all-reduce of ∇ per evaluation) before the centring and the penalty, so every rank has the same J and ∇J.</param>
+    /// <param name="totalRows">N over every rank (null: this set's rows).</param>
+    public SparseObjective(SparseSet rows, int k, double[]? centre, double lambda, Distributed.ICommunicator? ranks = null,
+        long? totalRows = null)
     {
         (this.rows, this.k, this.centre) = (rows, k, centre);
+        this.ranks = ranks ?? Distributed.SingleProcess.Instance;
+        this.totalRows = totalRows ?? rows.Rows;
         long wt = (long)rows.Dim * k;
         penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [rows.Dim, k]));
         weights = new float[wt];
@@ -61,16 +70,23 @@ public sealed class SparseObjective<THead> : ISparseObjective
             fixed (int* labels = rows.Labels)
             {
                 var targets = new HostStep.Batch(null, null, labels, null, rows.Rows, rows.Dim, k);
-                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / rows.Rows, gradient);
+                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / totalRows, gradient);
             }
         }
         finally
         {
             pins.Dispose();
         }
+        if (ranks.Size > 1)
+        {
+            ranks.Sum(gradient);
+            Span<double> totals = [loss, correct];
+            ranks.Sum(totals);
+            (loss, correct) = (totals[0], (int)totals[1]);
+        }
         Uncentre(gradient);
-        double mean = loss / rows.Rows;
-        return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / rows.Rows);
+        double mean = loss / totalRows;
+        return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / totalRows);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient.</summary>

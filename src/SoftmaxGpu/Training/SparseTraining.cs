@@ -34,11 +34,14 @@ public static class SparseTraining
     /// evaluate softmax cross-entropy: <see cref="SoftmaxHead"/> on the host, its kernels
     /// (<see cref="SoftmaxCrossEntropy"/>) on a device.
     /// </summary>
+    /// <param name="totalRows">N over every rank, where <paramref name="train"/> is this rank's shard (null: one process).</param>
     public static ISparseObjective Objective(Gpu gpu, SparseSet train, SparseSet? validation, int k, double[]? centre,
-        double lambda, TrainOptions options)
+        double lambda, TrainOptions options, long? totalRows = null)
     {
         if (gpu.Host)
-            return new SparseObjective<SoftmaxHead>(train, k, centre, lambda);
+            return new SparseObjective<SoftmaxHead>(train, k, centre, lambda, options.Ranks, totalRows);
+        if (options.Ranks.Size > 1)
+            throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
         SparseChoice.CheckDevice(gpu, train.X, validation?.X, k, options);
         return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda);
     }
@@ -52,7 +55,9 @@ public static class SparseTraining
         if (validation is not null && validation.Dim != train.Dim)
             throw new ArgumentException($"the validation rows have {validation.Dim} features; the training rows {train.Dim}");
         TrainPlan plan = Plan(gpu, options, train, validation);
-        using ISparseObjective objective = Objective(gpu, train, validation, k, centre, plan.WeightDecay, options);
+        // Under mpirun each rank sums its own contiguous shard of the rows; the objective adds the sums over the ranks.
+        SparseSet rows = options.Ranks.Size > 1 ? ShardOf(train, options.Ranks) : train;
+        using ISparseObjective objective = Objective(gpu, rows, validation, k, centre, plan.WeightDecay, options, train.Rows);
         double[] start = options.InitialTheta is float[] initial ? Transposed(initial, k, train.Dim) : new double[objective.Parameters];
         if (start.Length != objective.Parameters)
             throw new ArgumentException($"the initial θ has {start.Length} parameters; a model of {train.Dim} features and {k} classes has {objective.Parameters}");
@@ -73,6 +78,7 @@ public static class SparseTraining
             onEpoch?.Invoke(report);
         }
         float[] theta = Model(optimizer.Position, k, train.Dim);
+        Distributed.Consensus.Require(options.Ranks, "the trained θ (their steps drifted apart)", Distributed.Consensus.Bits(theta));
         return TrainingSession.Result(plan, theta, history, bestEpoch: 0, stopped: false, last?.Objective, last?.Converged,
             optimizer.Details, options.Patience);
     }
@@ -93,6 +99,16 @@ public static class SparseTraining
             TotalRows = train.Rows,
             MostRows = train.Rows,
         };
+    }
+
+    /// <summary>This rank's contiguous rows of the set (<see cref="Distributed.Shards.Range"/>); every rank needs at least one.</summary>
+    private static SparseSet ShardOf(SparseSet set, Distributed.ICommunicator ranks)
+    {
+        if (set.Rows < ranks.Size)
+            throw new ArgumentException($"the training set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: each needs at least one (run fewer ranks)");
+        (long start, long count) = Distributed.Shards.Range(set.Rows, ranks.Rank, ranks.Size);
+        int[] rows = Enumerable.Range((int)start, (int)count).ToArray();
+        return new SparseSet(set.X.Select(rows), rows.Select(r => set.Labels[r]).ToArray());
     }
 
     /// <summary>[Wᵀ (D·K) | b] in float64 from a model's θ = [W (K·D) | b].</summary>
