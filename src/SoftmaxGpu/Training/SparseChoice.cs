@@ -32,17 +32,22 @@ public sealed record SparseChoice(bool Sparse, string Why)
     public const double DenseFrom = 0.10;
 
     /// <summary>
-    /// Host bytes of sparse L-BFGS per parameter: θ, trial θ, two gradients, the direction and the two-loop's copy
-    /// in float64, m = 10 curvature pairs (s, y) in float64, the pass's float32 weights, and a pair in flight.
+    /// Host bytes of sparse L-BFGS per parameter for P parameters: θ, trial θ and two gradients in float64; the
+    /// direction, m = 10 curvature pairs (s, y) and a pair in flight in the history's precision (float32 from
+    /// <see cref="LbfgsOptimizer.History32From"/> parameters, float64 below: <see cref="CurvatureHistory{T}"/>); the
+    /// pass's float32 weights.
     /// </summary>
-    public const long BytesPerParameter = 8 * (6 + 2 * LbfgsOptimizer.History + 2) + 4;
+    public static long BytesPerParameter(long parameters) =>
+        8 * 4 + (parameters >= LbfgsOptimizer.History32From ? 4 : 8) * (1 + 2 * LbfgsOptimizer.History + 2) + 4;
 
     /// <summary>
-    /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G, and the
+    /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G and each
+    /// worker's share of Z, and the
     /// optimizer (on a device the host keeps the same, less Z/G; the device's share is <see cref="DeviceSparseObjective.Bytes"/>).
     /// </summary>
     public static long SparseBytes(SparseTable rows, int k) =>
-        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k + BytesPerParameter * ((long)rows.Dim * k + k);
+        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k * (1 + Environment.ProcessorCount)
+        + BytesPerParameter((long)rows.Dim * k + k) * ((long)rows.Dim * k + k);
 
     /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
     public static long DenseBytes(SparseTable rows) => 2 * 4L * rows.Rows * rows.Dim;
