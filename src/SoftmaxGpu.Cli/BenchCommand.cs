@@ -37,7 +37,15 @@ public static class BenchCommand
             using Gpu gpu = Ranked.OpenDevice(parse.GetValue(a.Device)!, error, ranks);
             if (parse.GetValue(a.Stream))
                 return Streamed(gpu, parse.GetValue(a.Shapes) ?? [], parse.GetValue(a.DeviceMemory), stepCount, parse.GetValue(a.Json), output, ranks);
-            Table(gpu, parse.GetValue(a.Shapes) ?? [], mode, batchSize, stepCount, epochCount, mib, parse.GetValue(a.Json), output);
+            string[] shapes = parse.GetValue(a.Shapes) ?? [];
+            if (shapes.Any(SparseShape.Is))
+            {
+                if (!shapes.All(SparseShape.Is))
+                    throw new ArgumentException("give dense shapes (NxDxK) or sparse ones (NxDxK@density), not both in one run");
+                Sparse(gpu, shapes, stepCount, mib, parse.GetValue(a.Json), output);
+                return 0;
+            }
+            Table(gpu, shapes, mode, batchSize, stepCount, epochCount, mib, parse.GetValue(a.Json), output);
             return 0;
         }));
         return command;
@@ -48,7 +56,8 @@ public static class BenchCommand
     {
         public Argument<string[]> Shapes { get; } = new("shapes")
         {
-            Description = $"Problems as NxDxK (rows x features x classes). Default on a GPU: {string.Join(" ", GpuShapes)}; " +
+            Description = "Problems as NxDxK (rows x features x classes), or NxDxK@density for sparse rows (the sparse L-BFGS " +
+                          $"pass on synthetic Zipf-like rows, e.g. 50000x300000x57@0.0003). Default on a GPU: {string.Join(" ", GpuShapes)}; " +
                           $"on the host engine: {string.Join(" ", HostShapes)}; on the CPU accelerator: {string.Join(" ", CpuShapes)}.",
             Arity = ArgumentArity.ZeroOrMore,
         };
@@ -146,6 +155,37 @@ public static class BenchCommand
                 output.WriteLine(asJson ? Json(r, version) : Row(r));
                 output.Flush();
             }
+        }
+    }
+
+    /// <summary>
+    /// Sparse shapes (NxDxK@density): the sparse objective's evaluation — what one L-BFGS pass costs — on synthetic
+    /// Zipf-like rows, beside the floor of this run's ceilings.
+    /// </summary>
+    private static void Sparse(Gpu gpu, string[] given, int repeats, int? mib, bool asJson, TextWriter output)
+    {
+        SparseShape[] problems = given.Select(SparseShape.Parse).ToArray();
+        bool cpu = gpu.Accelerator.AcceleratorType == AcceleratorType.CPU && !gpu.Host;
+        Ceiling ceiling = Benchmark.MeasureCeilings(gpu, (long)(mib ?? (cpu ? 64 : gpu.Host ? 256 : 1024)) << 20, repeats: 10);
+        if (!asJson)
+        {
+            output.WriteLine($"sparse evaluation (J and ∇J, one L-BFGS pass) on {gpu.Description}; medians of {repeats}");
+            output.WriteLine($"ceilings (this run): copy {ceiling.Bandwidth / 1e9:F1} GB/s, float32 multiply-add {ceiling.Flops / 1e9:F1} GFLOP/s");
+            output.WriteLine("floor = max((8·nnz + 8·D·K) bytes / copy bandwidth, 4·nnz·K FLOPs / multiply-add rate)");
+            output.WriteLine($"{"shape",-28} {"nnz",10} {"eval ms",10} {"floor ms",10} {"x floor",8} {"GB/s share",10}");
+        }
+        foreach (SparseShape shape in problems)
+        {
+            SparseBenchResult r = Benchmark.RunSparse(gpu, shape, repeats, ceiling);
+            output.WriteLine(asJson
+                ? JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["device"] = r.Device, ["N"] = shape.N, ["D"] = shape.D, ["K"] = shape.K, ["density"] = shape.Density,
+                    ["nnz"] = shape.NonZeros, ["eval_ms"] = r.EvaluationMs, ["floor_ms"] = r.FloorMs, ["over_floor"] = r.OverFloor,
+                    ["bandwidth_share"] = r.BandwidthShare, ["copy_gbs"] = ceiling.Bandwidth / 1e9, ["fma_gflops"] = ceiling.Flops / 1e9,
+                }, JsonOptions)
+                : $"{shape,-28} {shape.NonZeros,10} {r.EvaluationMs,10:F1} {r.FloorMs,10:F2} {r.OverFloor,8:F1} {r.BandwidthShare,10:P1}");
+            output.Flush();
         }
     }
 

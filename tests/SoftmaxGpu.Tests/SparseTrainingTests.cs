@@ -329,6 +329,23 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         Assert.Single(run.Err.Trim().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("host")]
+    [InlineData("cpu")]
+    public void BenchTimesTheSparseEvaluationOfASparseShape(string device)
+    {
+        var run = Run("bench", "301x517x5@0.01", "--steps", "2", "--copy-mib", "4", "--device", device, "--json");
+        Assert.True(run.Code == 0, run.Err);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Out.Trim().Split('\n')[^1]);
+        Assert.Equal(5 * 301, json.RootElement.GetProperty("nnz").GetInt64());
+        Assert.True(json.RootElement.GetProperty("eval_ms").GetDouble() > 0);
+        var mixed = Run("bench", "301x517x5@0.01", "100x10x3", "--device", device);
+        Assert.Equal(1, mixed.Code);
+        Assert.Contains("not both", mixed.Err);
+        var bad = Run("bench", "301x517x5@2", "--device", device);
+        Assert.Contains("density in (0, 1]", bad.Err);
+    }
+
     [Fact]
     public void ScaleNoneTrainsTheRawRowsAndTheModelKeepsNoScaling()
     {

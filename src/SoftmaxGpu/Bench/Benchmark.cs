@@ -56,6 +56,36 @@ public static class Benchmark
             floats * 4);
     }
 
+    /// <summary>
+    /// The sparse objective's evaluation (J and ∇J, as L-BFGS calls it: <see cref="Training.SparseTraining.Objective"/> —
+    /// the host engine's pass, or the sparse kernels with the rows resident) on synthetic rows of the shape, median of
+    /// <paramref name="repeats"/> after one warm-up, beside the floor: bytes over the copy bandwidth or FLOPs over the
+    /// multiply-add rate measured in this run, whichever is larger.
+    /// </summary>
+    public static SparseBenchResult RunSparse(Gpu gpu, SparseShape shape, int repeats, Ceiling ceiling, int seed = 1)
+    {
+        (Data.SparseRows x, int[] labels) = shape.Rows(seed);
+        var set = new Training.SparseSet(x, labels);
+        using Training.ISparseObjective objective = Training.SparseTraining.Objective(gpu, set, null, shape.K, null, 1.0 / shape.N,
+            new Training.TrainOptions());
+        var theta = new double[objective.Parameters];
+        var random = new Random(seed);
+        for (int i = 0; i < theta.Length; i++)
+            theta[i] = 0.01 * (random.NextDouble() - 0.5);
+        var gradient = new double[theta.Length];
+        objective.Evaluate(theta, gradient);
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            objective.Evaluate(theta, gradient);
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double floorMs = 1e3 * Math.Max(shape.Bytes / ceiling.Bandwidth, shape.Flops / ceiling.Flops);
+        return new SparseBenchResult(gpu.Description, shape, times[repeats / 2], floorMs, ceiling);
+    }
+
     /// <param name="fused">true: the fused pass; false: one kernel per operation; null: the engine's choice.</param>
     /// <param name="steps">Timed full-batch steps (after two warm-up steps).</param>
     /// <param name="epochs">Timed epochs (after one warm-up epoch); 0 skips the epoch.</param>
