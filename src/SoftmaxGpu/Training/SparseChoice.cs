@@ -83,8 +83,8 @@ public sealed record SparseChoice(bool Sparse, string Why)
             : o.LabelSmoothing > 0 ? "--label-smoothing is not built for sparse rows yet"
             : o.Weighted ? "--class-weight is not built for sparse rows yet"
             : o.Ranks.Size > 1 ? "sparse rows train in one process so far (not under mpirun)"
-            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format)
-                ? "the validation data must be LIBSVM too"
+            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format) && !DataSource.IsSparseSgd(spec.Validation)
+                ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
             : null;
     }
 }
