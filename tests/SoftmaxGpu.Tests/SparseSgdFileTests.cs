@@ -324,6 +324,76 @@ public sealed class SparseSgdFileTests() : CliFolder("softmaxgpu-sparse-sgd-")
         Check.Close(Objective(fromText.Out), Objective(dense.Out), 0, 1e-4, "J from the sparse .sgd file made dense");
     }
 
+    /// <summary>Every row (label, columns, value bits) a reader gives, or its error message.</summary>
+    private static string ReadEverything(string path, LibSvmOptions options)
+    {
+        var text = new StringBuilder();
+        try
+        {
+            using LibSvmRowReader reader = LibSvmRowReader.OnePass(path, options);
+            while (reader.NextSparse(out string label, out ReadOnlySpan<int> columns, out ReadOnlySpan<float> values))
+            {
+                text.Append(label).Append('|');
+                for (int e = 0; e < columns.Length; e++)
+                    text.Append(CultureInfo.InvariantCulture, $"{columns[e]}:{BitConverter.SingleToInt32Bits(values[e]):x8} ");
+                text.Append('\n');
+            }
+        }
+        catch (DataFormatException e)
+        {
+            text.Append("error: ").Append(e.Message.Replace(path, "FILE", StringComparison.Ordinal));
+        }
+        return text.ToString();
+    }
+
+    // The byte parser (UTF-8 files) against the text parser it falls back to, which a UTF-16 file takes throughout:
+    // the same rows and the same errors, on line ends of every kind, a byte order mark, non-ASCII labels, qids, tabs,
+    // numbers of every shape, a line longer than the 1 MiB buffer, and malformed lines.
+    [Theory]
+    [InlineData("")]
+    [InlineData("x 1:2 3:4")]
+    [InlineData("b 2:3\n4:5")]
+    [InlineData("c 1:1 1:2")]
+    [InlineData("d 5:1e39")]
+    [InlineData("e 3:0x10")]
+    [InlineData("f 1:2:3")]
+    [InlineData("g -1:3")]
+    [InlineData("h 99999999999:1")]
+    public void TheByteParserReadsWhatTheTextParserReads(string lastLine)
+    {
+        var random = new Random(3);
+        var lines = new List<string> { "# header", "", "  \t ", "café 1:0.145202741 7:1e-5\t9:-0", "1 qid:4 2:3.5 # note", "ünï 3:.5 4:5." };
+        for (int r = 0; r < 400; r++)
+        {
+            double v = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-30, 30));
+            string number = random.Next(5) switch
+            {
+                0 => v.ToString("R", CultureInfo.InvariantCulture),
+                1 => v.ToString("G9", CultureInfo.InvariantCulture),
+                2 => v.ToString("E3", CultureInfo.InvariantCulture),
+                3 => random.Next(-1000, 1000).ToString(CultureInfo.InvariantCulture),
+                _ => random.NextDouble().ToString("F9", CultureInfo.InvariantCulture),
+            };
+            lines.Add($"{(r % 3 == 0 ? "+1" : "-1")}  {random.Next(1, 50)}:{number} 60:1 0070:2");
+        }
+        lines.Add("long " + string.Join(' ', Enumerable.Range(100, 120_000).Select(i => $"{i}:0.123456789")));
+        lines.Add(lastLine);
+        string[] ends = ["\n", "\r\n", "\r"];
+        var content = new StringBuilder();
+        for (int i = 0; i < lines.Count; i++)
+            content.Append(lines[i]).Append(i == lines.Count - 1 ? "" : ends[i % 3]);
+
+        string utf8 = PathOf("rows.libsvm"), withBom = PathOf("bom.libsvm"), utf16 = PathOf("wide.libsvm");
+        File.WriteAllText(utf8, content.ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        File.WriteAllText(withBom, content.ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        File.WriteAllText(utf16, content.ToString(), Encoding.Unicode);
+        var options = new LibSvmOptions();
+        string expected = ReadEverything(utf16, options);
+        Assert.Contains("long|", expected); // the rows before the last line were read
+        Assert.Equal(expected, ReadEverything(utf8, options));
+        Assert.Equal(expected, ReadEverything(withBom, options));
+    }
+
     private static double Objective(string trainOutput) =>
         double.Parse(trainOutput.Split("objective ")[^1].Split(';')[0], CultureInfo.InvariantCulture);
 }
