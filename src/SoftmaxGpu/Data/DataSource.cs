@@ -5,7 +5,9 @@ namespace SoftmaxGpu.Data;
 /// <see cref="DataFormat.LibSvm"/>), a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
 /// extension), or a folder of MNIST IDX files (training files for training, the t10k files for evaluation and
 /// prediction). The whole table is read into host memory.
-/// A .sgd file loaded here is read whole; train, predict and evaluate read one in blocks instead (SgdRowSource).
+/// A .sgd file loaded here is read whole; train, predict and evaluate read a dense one in blocks instead
+/// (SgdRowSource). A sparse .sgd file (version 2) is made dense here, as a LIBSVM file is; train, predict and evaluate
+/// keep it sparse (<see cref="LoadSparse"/>).
 /// </summary>
 public static class DataSource
 {
