@@ -73,15 +73,24 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>The device to train on, or, where the data trains on an engine of its own (sparse rows), the host engine, said so.</summary>
+    /// <summary>
+    /// The device to train on; where the data trains on an engine of its own (sparse rows), the line that says which
+    /// runs it there, or the error (before any training) where it does not fit the device.
+    /// </summary>
     private static Gpu OpenDevice(PreparedTraining training, string device, TextWriter output, TextWriter error, Distributed.ICommunicator ranks)
     {
-        if (training.Engine is null)
-            return Ranked.OpenDevice(device, error, ranks);
-        if (!device.Equals("auto", StringComparison.OrdinalIgnoreCase) && !device.Equals("host", StringComparison.OrdinalIgnoreCase))
-            error.WriteLine($"warning: --device {device} is not used: {training.Engine} (its GPU kernels are not wired in yet)");
-        output.WriteLine($"engine: {training.Engine}");
-        return Gpu.Open("host");
+        Gpu gpu = Ranked.OpenDevice(device, error, ranks);
+        try
+        {
+            if (training.Engine is Func<Gpu, string> engine)
+                output.WriteLine($"engine: {engine(gpu)}");
+            return gpu;
+        }
+        catch
+        {
+            gpu.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -99,6 +99,32 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
         return File.ReadAllLines(output).Skip(1).ToArray();
     }
 
+    /// <summary>Sparse rows (--sparse on) shard too: each rank sums its rows, the ranks add their sums, one θ.</summary>
+    [Fact]
+    public void SparseRowsOnTwoRanksReachTheOneProcessOptimum()
+    {
+        string[] launcher = Launcher();
+        var random = new Random(3);
+        var lines = Enumerable.Range(0, 301).Select(r =>
+        {
+            int label = random.Next(3);
+            var entries = Enumerable.Range(1, 40).Where(j => random.NextDouble() < 0.1 || j == 1 + label * 13)
+                .Select(j => FormattableString.Invariant($"{j}:{random.NextDouble() + (j == 1 + label * 13 ? 1 : 0):R}"));
+            return $"c{label} {string.Join(" ", entries)}";
+        });
+        string train = Write("sparse.libsvm", string.Join("\n", lines) + "\n");
+        var one = Run("train", "--data", train, "--sparse", "on", "--model", PathOf("one.model"), "--device", "host", "--quiet",
+            "--log-json", PathOf("one.jsonl"));
+        Assert.True(one.Code == 0, one.Err);
+        var two = Launch(launcher, 2, "train", "--data", train, "--sparse", "on", "--model", PathOf("two.model"), "--device", "host",
+            "--quiet", "--log-json", PathOf("two.jsonl"));
+        Assert.True(two.Code == 0, $"mpirun exited {two.Code}\n{two.Err}");
+        Assert.Contains("kept sparse", two.Out);
+        double single = FinalObjective(PathOf("one.jsonl")), parallel = FinalObjective(PathOf("two.jsonl"));
+        Assert.True(Math.Abs(parallel - single) <= 1e-6 * Math.Abs(single),
+            $"2 ranks reached J = {parallel:R}, 1 process J = {single:R}");
+    }
+
     private static double FinalObjective(string logJson)
     {
         using JsonDocument last = JsonDocument.Parse(File.ReadLines(logJson).Last());

@@ -15,7 +15,7 @@ namespace SoftmaxGpu.Tests;
 public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
 {
     /// <summary>Seeded CSR rows: row 0 empty, row 1 one non-zero, column 0 in every other row, the rest at <paramref name="density"/>.</summary>
-    private static SparseRows RandomRows(Random random, int rows, int d, double density, double valueScale = 1)
+    internal static SparseRows RandomRows(Random random, int rows, int d, double density, double valueScale = 1)
     {
         var start = new List<int> { 0 };
         var columns = new List<int>();
@@ -41,7 +41,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         return new SparseRows([.. start], [.. columns], [.. values], d);
     }
 
-    private static double[] Dense(SparseRows x)
+    internal static double[] Dense(SparseRows x)
     {
         var dense = new float[x.Rows * x.Dim];
         x.Densify(0, x.Rows, dense);
@@ -49,7 +49,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
     }
 
     /// <summary>[Wᵀ | b] → [W | b] in float64 (the reference's layout).</summary>
-    private static double[] Untransposed(double[] transposed, int k, int d)
+    internal static double[] Untransposed(double[] transposed, int k, int d)
     {
         var theta = new double[transposed.Length];
         for (int j = 0; j < d; j++)
@@ -112,7 +112,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         (double loss, double accuracy) = objective.Score(SparseTraining.Transposed(Check.ToFloat(theta), 4, 23), new SparseSet(x, labels));
         Check.Close(jRef, loss, 1e-6, 1e-5, "mean loss");
         (_, _, double trainLoss, double trainAccuracy) = objective.Evaluate(SparseTraining.Transposed(Check.ToFloat(theta), 4, 23));
-        Assert.Equal(trainLoss, loss, 1e-12);
+        Check.Close(trainLoss, loss, 0, 1e-6, "loss: training pass (Z by column) and scoring (Z by row)");
         Assert.Equal(trainAccuracy, accuracy);
     }
 
@@ -128,7 +128,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var options = new TrainOptions { Optimizer = "lbfgs", Scale = scaling };
         using Gpu host = Gpu.Open("host");
         (SoftmaxModel denseModel, TrainResult denseResult) = Pipeline.Train(host, dense, null, options);
-        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(sparse, null, options);
+        (SoftmaxModel sparseModel, TrainResult sparseResult) = Pipeline.TrainSparse(host, sparse, null, options);
         Check.Close(denseResult.Objective!.Value, sparseResult.Objective!.Value, 0, 1e-6, "J at the optimum");
         Assert.True(sparseResult.Converged, sparseResult.StopReason);
         Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias
@@ -152,6 +152,41 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         }
         return new SparseTable(table.Source, table.FeatureNames, table.LabelName,
             new SparseRows([.. start], [.. columns], [.. values], table.Dim), table.Labels);
+    }
+
+    /// <summary>A model over sparse rows predicts what it predicts over the same rows made dense, on the dense engine.</summary>
+    [Fact]
+    public void SparsePredictionIsTheDensePredictionOfTheSameRows()
+    {
+        var random = new Random(23);
+        const int n = 4100, d = 29, k = 6; // one full block of SparsePrediction.BlockRows and a short one
+        SparseRows x = RandomRows(random, n, d, 0.15);
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(k)).ToArray();
+        var standardizer = new Standardizer(Check.Normal(random, d, 0.3), Enumerable.Range(0, d).Select(_ => 0.5 + random.NextDouble()).ToArray());
+        var model = new SoftmaxModel("label", Enumerable.Range(0, k).Select(c => $"c{c}").ToArray(),
+            Enumerable.Range(1, d).Select(j => $"{j}").ToArray(), standardizer,
+            Check.ToFloat(Check.Normal(random, k * d)), Check.ToFloat(Check.Normal(random, k)));
+
+        var sparsePredicted = new int[n];
+        var sparseQ = new float[n * k];
+        double? sparseLoss = SparsePrediction.Predict(model, x, labels, withLabels: true, block =>
+        {
+            block.Predicted.AsSpan(0, block.Rows).CopyTo(sparsePredicted.AsSpan((int)block.Start));
+            block.Probabilities.AsSpan(0, block.Rows * k).CopyTo(sparseQ.AsSpan((int)block.Start * k));
+        });
+        var dense = new float[n * d];
+        x.Densify(0, n, dense);
+        using Gpu host = Gpu.Open("host");
+        var densePredicted = new int[n];
+        var denseQ = new float[n * k];
+        double? denseLoss = Pipeline.Predict(host, model, new EncodedSet(standardizer.Apply(dense), labels, null, n, d), true, block =>
+        {
+            block.Predicted.AsSpan(0, block.Rows).CopyTo(densePredicted.AsSpan((int)block.Start));
+            block.Probabilities.AsSpan(0, block.Rows * k).CopyTo(denseQ.AsSpan((int)block.Start * k));
+        });
+        Check.Close(denseLoss!.Value, sparseLoss!.Value, 1e-6, 1e-5, "mean loss");
+        Check.Close(denseQ.Select(v => (double)v).ToArray(), sparseQ, 1e-5, 1e-4, "probabilities");
+        Assert.True(densePredicted.Zip(sparsePredicted).Count(p => p.First != p.Second) <= 2, "predicted classes differ beyond ties");
     }
 
     [Fact]
@@ -224,6 +259,45 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var denseEval = Run("evaluate", "--model", PathOf("d.model"), "--data", data);
         Assert.Equal(0, sparseEval.Code);
         Assert.Equal(Line(denseEval.Out, "accuracy"), Line(sparseEval.Out, "accuracy"));
+    }
+
+    /// <summary>
+    /// --device cpu trains sparse rows on ILGPU's CPU accelerator (the device's sparse kernels, rows resident) and says
+    /// so; --device host on the host engine; both reach the same model. Rows that do not fit --device-memory are one
+    /// error line before training, which names the host engine.
+    /// </summary>
+    [Fact]
+    public void TheCliTrainsSparseRowsOnTheDeviceAskedForAndSaysWhichEngine()
+    {
+        var random = new Random(31);
+        var lines = Enumerable.Range(0, 60).Select(r =>
+        {
+            int label = random.Next(3);
+            var features = Enumerable.Range(1, 12).Where(j => j % 3 == label || random.NextDouble() < 0.2)
+                .Select(j => FormattableString.Invariant($" {j}:{random.NextDouble() + (j % 3 == label ? 1 : 0):F3}"));
+            return $"c{label}" + string.Concat(features);
+        });
+        string data = Write("x.libsvm", string.Join("\n", lines) + "\n");
+
+        var onCpu = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--model", PathOf("cpu.model"), "--quiet");
+        Assert.True(onCpu.Code == 0, onCpu.Err);
+        Assert.Contains("engine: cpu kernels, sparse rows resident on the device", onCpu.Out);
+        Assert.Contains("device: cpu: ", onCpu.Err);
+        Assert.DoesNotContain("warning", onCpu.Err);
+        var onHost = Run("train", "--data", data, "--sparse", "on", "--device", "host", "--model", PathOf("host.model"), "--quiet");
+        Assert.True(onHost.Code == 0, onHost.Err);
+        Assert.Contains("engine: host engine, sparse rows", onHost.Out);
+        SoftmaxModel cpuModel = ModelFile.Load(PathOf("cpu.model")), hostModel = ModelFile.Load(PathOf("host.model"));
+        Check.Close(hostModel.Weights.Select(w => (double)w).ToArray(), cpuModel.Weights, 1e-2, 1e-2, "W");
+
+        var tooSmall = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--device-memory", "4KiB",
+            "--model", PathOf("small.model"));
+        Assert.Equal(1, tooSmall.Code);
+        Assert.Single(tooSmall.Err.Trim().Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains("error: --device cpu: sparse training keeps its rows resident on the device", tooSmall.Err);
+        Assert.Contains("streaming sparse rows through a device in blocks is not built yet", tooSmall.Err);
+        Assert.Contains("--device host", tooSmall.Err);
+        Assert.False(File.Exists(PathOf("small.model")));
     }
 
     private static string Line(string text, string start) =>

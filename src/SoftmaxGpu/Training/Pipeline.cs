@@ -46,14 +46,15 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine). The scaling is fitted
+    /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine, or on
+    /// <paramref name="gpu"/>'s sparse kernels with the rows resident). The scaling is fitted
     /// on the non-zeros (<see cref="SparseTable.Statistics"/>); with --scale std the model is centred as dense data's is,
     /// implicitly (<see cref="SparseObjective{THead}"/>), and the centre folded into the bias at the end
     /// (<see cref="ScaleOnly"/>): the same optimum, the same kind of model file.
     /// </summary>
     /// <param name="statistics">The scaling of <c>options.Scale</c> where already known (a sparse .sgd file's footer,
     /// <see cref="SparseSgdReader.Statistics"/>); null fits it on the rows.</param>
-    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(SparseTable train, SparseTable? validation,
+    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(Gpu gpu, SparseTable train, SparseTable? validation,
         TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null, Standardizer? statistics = null)
     {
         start?.CheckColumns(train.FeatureNames, train.Source);
@@ -66,7 +67,7 @@ public static class Pipeline
         double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
         SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
-        TrainResult result = SparseTraining.Train(rows, held, classes.Length, centre, From(start, options), onEpoch);
+        TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
         ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, scaling,
             layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
@@ -216,6 +217,9 @@ public static class Pipeline
     /// </summary>
     public static double? Predict(Gpu gpu, SoftmaxModel model, IRowSource source, bool withLabels, Action<PredictedBlock> onBlock)
     {
+        // Sparse rows (LIBSVM) go through the host engine's sparse pass, never dense (the device is not used).
+        if (source is SparseRowSource sparse && source.TargetWidth == 0)
+            return SparsePrediction.Predict(model, sparse.X, sparse.Labels, withLabels, onBlock);
         int k = model.K, d = model.D, width = source.TargetWidth;
         int capacity = (int)Math.Clamp(source.Rows, 1, Math.Min(GradientEngine.BlockRows, GradientEngine.BlockFloats / Math.Max(d, k)));
         using var engine = new GradientEngine(gpu, LossOf(model), d, k, batchRows: 1, softTargets: width > 0, evaluationRows: capacity);

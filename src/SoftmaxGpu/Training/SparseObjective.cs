@@ -6,15 +6,17 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// J(θ) = mean head loss + (λ/2)‖W‖² over sparse rows on the host engine (<see cref="SparseHostStep"/>), for
-/// θ = [Wᵀ (D·K) | b (K)] — Wᵀ so that each non-zero touches K consecutive weights.
+/// θ = [Wᵀ (D·K) | b (K)] — Wᵀ so that each non-zero touches K consecutive weights. Its device counterpart is
+/// <see cref="DeviceSparseObjective"/>.
 ///
 /// Centring without filling the zeros: with μ_j the column means over the std (the scaled rows' means), the model
 /// on centred rows is z = W·(x − μ) + b = W·x + (b − W·μ); so the pass runs on the uncentred CSR rows with the bias
-/// b′ = b − W·μ, and the gradient follows: ∂J/∂W[c, j] = (Gᵀ·X)[j, c] − μ_j·∂J/∂b_c. Both corrections cost O(D·K),
-/// nothing per row, and L-BFGS sees the same, well-conditioned, centred problem as on dense data (on uncentred
-/// columns it crawls). μ = 0 (scaling without centring, or none) is the plain objective on the rows as given.
+/// b′ = b − W·μ, and the gradient follows: ∂J/∂W[c, j] = (Gᵀ·X)[j, c] − μ_j·∂J/∂b_c (<see cref="SparseCentring"/>).
+/// Both corrections cost O(D·K), nothing per row, and L-BFGS sees the same, well-conditioned, centred problem as on
+/// dense data (on uncentred columns it crawls). μ = 0 (scaling without centring, or none) is the plain objective on
+/// the rows as given.
 /// </summary>
-public sealed class SparseObjective<THead> : IObjective
+public sealed class SparseObjective<THead> : ISparseObjective
     where THead : struct, IHead
 {
     private readonly SparseSet rows;
@@ -24,12 +26,21 @@ public sealed class SparseObjective<THead> : IObjective
     private readonly float[] weights; // Wᵀ [D, K] in float, for the pass
     private readonly float[] bias; // b′ = b − W·μ [K]
     private readonly float[] logits; // Z, then G: [N, K]
+    private readonly Distributed.ICommunicator ranks;
+    private readonly long totalRows;
 
+    /// <param name="rows">The training rows: all of them, or this rank's shard (<paramref name="ranks"/>).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
     /// <param name="lambda">λ of (λ/2)‖W‖².</param>
-    public SparseObjective(SparseSet rows, int k, double[]? centre, double lambda)
+    /// <param name="ranks">The processes sharing the rows: each computes its shard's sums, which are added over the
+    /// ranks (one all-reduce of ∇ per evaluation) before the centring and the penalty, so every rank has the same J and ∇J.</param>
+    /// <param name="totalRows">N over every rank (null: this set's rows).</param>
+    public SparseObjective(SparseSet rows, int k, double[]? centre, double lambda, Distributed.ICommunicator? ranks = null,
+        long? totalRows = null)
     {
         (this.rows, this.k, this.centre) = (rows, k, centre);
+        this.ranks = ranks ?? Distributed.SingleProcess.Instance;
+        this.totalRows = totalRows ?? rows.Rows;
         long wt = (long)rows.Dim * k;
         penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [rows.Dim, k]));
         weights = new float[wt];
@@ -59,16 +70,23 @@ public sealed class SparseObjective<THead> : IObjective
             fixed (int* labels = rows.Labels)
             {
                 var targets = new HostStep.Batch(null, null, labels, null, rows.Rows, rows.Dim, k);
-                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / rows.Rows, gradient);
+                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / totalRows, gradient);
             }
         }
         finally
         {
             pins.Dispose();
         }
+        if (ranks.Size > 1)
+        {
+            ranks.Sum(gradient);
+            Span<double> totals = [loss, correct];
+            ranks.Sum(totals);
+            (loss, correct) = (totals[0], (int)totals[1]);
+        }
         Uncentre(gradient);
-        double mean = loss / rows.Rows;
-        return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / rows.Rows);
+        double mean = loss / totalRows;
+        return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / totalRows);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient.</summary>
@@ -92,34 +110,15 @@ public sealed class SparseObjective<THead> : IObjective
         }
     }
 
-    /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ.</summary>
-    private void Load(double[] theta)
-    {
-        int d = rows.Dim;
-        for (long i = 0; i < weights.Length; i++)
-            weights[i] = (float)theta[i];
-        var shifted = new double[k];
-        for (int c = 0; c < k; c++)
-            shifted[c] = theta[(long)d * k + c];
-        if (centre is not null)
-            for (int j = 0; j < d; j++)
-                if (centre[j] != 0)
-                    for (int c = 0; c < k; c++)
-                        shifted[c] -= centre[j] * theta[(long)j * k + c];
-        for (int c = 0; c < k; c++)
-            bias[c] = (float)shifted[c];
-    }
+    /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ (<see cref="SparseCentring.Load"/>).</summary>
+    private void Load(double[] theta) => SparseCentring.Load(theta, centre, rows.Dim, k, weights, bias);
 
-    /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ.</summary>
-    private void Uncentre(double[] gradient)
+    /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ (<see cref="SparseCentring.Uncentre"/>).</summary>
+    private void Uncentre(double[] gradient) => SparseCentring.Uncentre(gradient, centre, rows.Dim, k);
+
+    /// <summary>Nothing to free: the pass's buffers are managed arrays.</summary>
+    public void Dispose()
     {
-        if (centre is null)
-            return;
-        int d = rows.Dim;
-        for (int j = 0; j < d; j++)
-            if (centre[j] != 0)
-                for (int c = 0; c < k; c++)
-                    gradient[(long)j * k + c] -= centre[j] * gradient[(long)d * k + c];
     }
 
     /// <summary>The set's CSR (and CSC) arrays pinned for one pass.</summary>

@@ -9,6 +9,11 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public sealed class SparseRowSource(SparseRows x, int[] labels, Standardizer standardizer) : IRowSource
 {
+    /// <summary>X: the rows as read (unscaled).</summary>
+    public SparseRows X => x;
+    /// <summary>y: [N] class indices (zeros where the rows have no labels).</summary>
+    public int[] Labels => labels;
+
     public long Rows => x.Rows;
     public int Dim => x.Dim;
     public int TargetWidth => 0;

@@ -1,26 +1,63 @@
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
 
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// Training on sparse rows: full-batch L-BFGS (<see cref="LbfgsOptimizer"/>) on the host engine's sparse objective
-/// (<see cref="SparseObjective{THead}"/>), one iteration an epoch, the validation rows scored after each. The
-/// optimizer works on θ = [Wᵀ | b]; the result's θ is the model's [W (K·D) | b], as every other run returns it.
+/// Training on sparse rows: full-batch L-BFGS (<see cref="LbfgsOptimizer"/>) on the sparse objective of the device
+/// opened (<see cref="Objective"/>: the host engine's <see cref="SparseObjective{THead}"/>, or
+/// <see cref="DeviceSparseObjective"/> with the rows resident on an ILGPU accelerator), one iteration an epoch, the
+/// validation rows scored after each. The optimizer works on θ = [Wᵀ | b]; the result's θ is the model's
+/// [W (K·D) | b], as every other run returns it.
 /// </summary>
 public static class SparseTraining
 {
-    /// <summary>What runs sparse rows, for the summary and the errors.</summary>
-    public const string Engine = "host engine, sparse rows";
+    /// <summary>What runs sparse rows on the host engine, for the summary and the errors.</summary>
+    public const string HostEngine = "host engine, sparse rows";
 
+    /// <summary>
+    /// What runs sparse rows on <paramref name="gpu"/>, in words, once checked to fit there
+    /// (<see cref="SparseChoice.CheckDevice"/>; the host engine's memory was checked when the rows were read).
+    /// </summary>
+    public static string Engine(Gpu gpu, SparseRows train, SparseRows? validation, int k, TrainOptions options)
+    {
+        if (gpu.Host)
+            return HostEngine;
+        SparseChoice.CheckDevice(gpu, train, validation, k, options);
+        return $"{gpu.Backend.Name} kernels, sparse rows resident on the device (CSR and its CSC copy)";
+    }
+
+    /// <summary>
+    /// The sparse objective on <paramref name="gpu"/>: the host engine's pass (<see cref="SparseObjective{THead}"/>), or
+    /// the sparse kernels with the rows resident (<see cref="DeviceSparseObjective"/>, checked to fit first). Both
+    /// evaluate softmax cross-entropy: <see cref="SoftmaxHead"/> on the host, its kernels
+    /// (<see cref="SoftmaxCrossEntropy"/>) on a device.
+    /// </summary>
+    /// <param name="totalRows">N over every rank, where <paramref name="train"/> is this rank's shard (null: one process).</param>
+    public static ISparseObjective Objective(Gpu gpu, SparseSet train, SparseSet? validation, int k, double[]? centre,
+        double lambda, TrainOptions options, long? totalRows = null)
+    {
+        if (gpu.Host)
+            return new SparseObjective<SoftmaxHead>(train, k, centre, lambda, options.Ranks, totalRows);
+        if (options.Ranks.Size > 1)
+            throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
+        SparseChoice.CheckDevice(gpu, train.X, validation?.X, k, options);
+        return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda);
+    }
+
+    /// <param name="gpu">The device: the host engine, or an ILGPU accelerator (CUDA, OpenCL, the CPU accelerator).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
-    public static TrainResult Train(SparseSet train, SparseSet? validation, int k, double[]? centre, TrainOptions options,
+    public static TrainResult Train(Gpu gpu, SparseSet train, SparseSet? validation, int k, double[]? centre, TrainOptions options,
         Action<EpochReport>? onEpoch = null)
     {
         options.Validate();
         if (validation is not null && validation.Dim != train.Dim)
             throw new ArgumentException($"the validation rows have {validation.Dim} features; the training rows {train.Dim}");
-        TrainPlan plan = Plan(options, train, validation);
-        var objective = new SparseObjective<SoftmaxHead>(train, k, centre, plan.WeightDecay);
+        TrainPlan plan = Plan(gpu, options, train, validation);
+        // Under mpirun each rank sums its own contiguous shard of the rows; the objective adds the sums over the ranks.
+        SparseSet rows = options.Ranks.Size > 1 ? ShardOf(train, options.Ranks) : train;
+        using ISparseObjective objective = Objective(gpu, rows, validation, k, centre, plan.WeightDecay, options, train.Rows);
         double[] start = options.InitialTheta is float[] initial ? Transposed(initial, k, train.Dim) : new double[objective.Parameters];
         if (start.Length != objective.Parameters)
             throw new ArgumentException($"the initial θ has {start.Length} parameters; a model of {train.Dim} features and {k} classes has {objective.Parameters}");
@@ -41,15 +78,19 @@ public static class SparseTraining
             onEpoch?.Invoke(report);
         }
         float[] theta = Model(optimizer.Position, k, train.Dim);
+        Distributed.Consensus.Require(options.Ranks, "the trained θ (their steps drifted apart)", Distributed.Consensus.Bits(theta));
         return TrainingSession.Result(plan, theta, history, bestEpoch: 0, stopped: false, last?.Objective, last?.Converged,
             optimizer.Details, options.Patience);
     }
 
-    /// <summary>The plan of a sparse run: L-BFGS to the optimum, every row in each pass, λ as every run resolves it.</summary>
-    private static TrainPlan Plan(TrainOptions options, SparseSet train, SparseSet? validation)
+    /// <summary>
+    /// The plan of a sparse run: L-BFGS to the optimum, every row in each pass, λ as every run resolves it; its memory
+    /// the sets' bytes in host memory (the host engine) or the device's allowance (a device).
+    /// </summary>
+    private static TrainPlan Plan(Gpu gpu, TrainOptions options, SparseSet train, SparseSet? validation)
     {
         (double lambda, string source) = TrainPlan.Lambda(options, train.Rows);
-        long bytes = train.Bytes + (validation?.Bytes ?? 0);
+        long bytes = gpu.Host ? train.Bytes + (validation?.Bytes ?? 0) : SparseChoice.DeviceBudget(gpu, options);
         return new TrainPlan(Optimizers.Lbfgs, "sparse rows: lbfgs to the optimum", Schedules.Find(options.Schedule),
             options.Epochs ?? LbfgsOptimizer.DefaultIterations, train.Rows, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, bytes, train.Rows)
@@ -58,6 +99,16 @@ public static class SparseTraining
             TotalRows = train.Rows,
             MostRows = train.Rows,
         };
+    }
+
+    /// <summary>This rank's contiguous rows of the set (<see cref="Distributed.Shards.Range"/>); every rank needs at least one.</summary>
+    private static SparseSet ShardOf(SparseSet set, Distributed.ICommunicator ranks)
+    {
+        if (set.Rows < ranks.Size)
+            throw new ArgumentException($"the training set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: each needs at least one (run fewer ranks)");
+        (long start, long count) = Distributed.Shards.Range(set.Rows, ranks.Rank, ranks.Size);
+        int[] rows = Enumerable.Range((int)start, (int)count).ToArray();
+        return new SparseSet(set.X.Select(rows), rows.Select(r => set.Labels[r]).ToArray());
     }
 
     /// <summary>[Wᵀ (D·K) | b] in float64 from a model's θ = [W (K·D) | b].</summary>

@@ -94,7 +94,11 @@ public sealed record TrainingSpec
         return FromSparse(rows, choice.Why, statistics);
     }
 
-    /// <summary>Training on LIBSVM rows kept sparse (<see cref="Pipeline.TrainSparse"/>): host memory holds the non-zeros.</summary>
+    /// <summary>
+    /// Training on LIBSVM rows kept sparse (<see cref="Pipeline.TrainSparse"/>): host memory holds the non-zeros, and a
+    /// device other than the host engine a copy of them (<see cref="SparseTraining.Engine"/>).
+    /// </summary>
+    /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null: fitted on the rows.</param>
     private PreparedTraining FromSparse(SparseTable train, string why, Standardizer? statistics)
     {
         SparseTable? validation = Validation is null ? null : DataSource.LoadSparse(Validation,
@@ -104,9 +108,10 @@ public sealed record TrainingSpec
             (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
             (train, validation) = (train.Subset(trainRows), train.Subset(valRows));
         }
-        var prepared = new PreparedTraining((_, onEpoch) => Pipeline.TrainSparse(train, validation, Options, onEpoch, Start, statistics))
+        int k = Start?.K ?? train.DistinctClasses().Length;
+        var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics))
         {
-            Engine = SparseTraining.Engine,
+            Engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, Options),
         };
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, {train.X.NonZeros} non-zeros " +
                            $"({train.X.Density:P3}), kept sparse ({ByteSize.Format(train.X.Bytes)} as CSR): {why}" +
@@ -218,8 +223,11 @@ public sealed class PreparedTraining(Func<Gpu, Action<EpochReport>?, (SoftmaxMod
     /// <summary>Lines on what was read ("data: …", notes), for the user.</summary>
     public List<string> Notes { get; } = [];
 
-    /// <summary>What trains regardless of the device opened (the sparse rows' host engine), or null: the device.</summary>
-    public string? Engine { get; init; }
+    /// <summary>
+    /// Where the data trains on an engine of its own (sparse rows): what runs it on the device opened, in words, once
+    /// checked to fit there (it throws where not); null: the device's dense engines.
+    /// </summary>
+    public Func<Gpu, string>? Engine { get; init; }
 
     /// <summary>The path over C, after <see cref="Train"/>, where the spec chose C by cross-validation.</summary>
     public PathResult? Path { get; internal set; }

@@ -3,14 +3,16 @@ using ILGPU.Runtime;
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// Full-batch L-BFGS on the <see cref="Objective"/> J(θ) = mean loss + (λ/2)‖W‖² (b unpenalized), the objective
+/// Full-batch L-BFGS on an objective (<see cref="IObjective"/>: the engines' <see cref="Objective"/> over dense rows,
+/// <see cref="SparseObjective{THead}"/> over sparse ones) J(θ) = mean loss + (λ/2)‖W‖² (b unpenalized), the objective
 /// scikit-learn minimizes divided by C·N (so its C is λ = 1/(C·N)).
 ///
-/// The device computes every f(θ) and ∇f(θ): one gradient pass of the engine over all N rows (across ranks, over
-/// each rank's shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ,
-/// the direction and the m curvature pairs in float64 and runs the two-loop recursion: they are K·D + K
-/// numbers against the N·D of X, so per evaluation it sends θ and reads ∇ back (P floats each way), and float64
-/// curvature pairs keep the quasi-Newton model accurate down to float32's resolution of f.
+/// The engine computes every f(θ) and ∇f(θ): one gradient pass over all N rows (across ranks, over each rank's
+/// shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ and
+/// ∇f in float64 and runs the two-loop recursion over the m curvature pairs (<see cref="CurvatureHistory{T}"/>):
+/// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f; beyond a million
+/// parameters the pairs are float32 and the recursion runs on every core, because there its passes over the pairs
+/// cost as much as the pass over the data.
 ///
 /// Stopping rule, checked in this order each iteration: ‖∇J‖∞ ≤ <see cref="GradientTolerance"/>; the line
 /// search finds no lower J; J fell by less than <see cref="RelativeTolerance"/>·max(1, |J|); otherwise the
@@ -36,14 +38,15 @@ public sealed class LbfgsOptimizer : IOptimizer
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
     public const int MaxBacktracks = 30;
 
+    /// <summary>Parameters from which the curvature pairs are kept in float32 (<see cref="CurvatureHistory{T}"/>): beyond one <see cref="Sweeps.Chunk"/>.</summary>
+    public const int History32From = Sweeps.Chunk + 1;
+
     private readonly IObjective objective;
-    private readonly LinkedList<Pair> pairs = new(); // newest first
-    private readonly Stack<(double[] S, double[] Y)> spare = new(); // arrays of evicted or rejected pairs, reused
+    private readonly ICurvatureHistory history;
     private double[] position; // θ at the last accepted step
     private double[] trial; // θ + t·d under the line search
     private double[] gradient; // ∇J(position)
     private double[] trialGradient; // ∇J(trial)
-    private readonly double[] direction;
     private Evaluation current;
     private int evaluations;
     private int reported; // evaluations already counted in an outcome
@@ -52,9 +55,6 @@ public sealed class LbfgsOptimizer : IOptimizer
 
     /// <summary>f(θ) and the mean loss and accuracy behind it (∇f is in the buffer it was evaluated into).</summary>
     private readonly record struct Evaluation(double J, double Loss, double Accuracy);
-
-    /// <summary>A curvature pair: s = θ_{k+1} − θ_k, y = ∇J_{k+1} − ∇J_k, with ρ = 1/(sᵀy) and yᵀy (for H₀ = (sᵀy / yᵀy)·I).</summary>
-    private sealed record Pair(double[] S, double[] Y, double Rho, double SY, double YY);
 
     public LbfgsOptimizer(OptimizerContext context)
         : this(context.Objective, context.Engine.Theta.GetAsArray1D().Select(v => (double)v).ToArray()) // zeros, or a warm start
@@ -67,7 +67,8 @@ public sealed class LbfgsOptimizer : IOptimizer
         this.objective = objective;
         position = start;
         int p = start.Length;
-        (trial, gradient, trialGradient, direction) = (new double[p], new double[p], new double[p], new double[p]);
+        (trial, gradient, trialGradient) = (new double[p], new double[p], new double[p]);
+        history = p >= History32From ? new CurvatureHistory<float>(p) : new CurvatureHistory<double>(p);
         current = Evaluate(position, gradient);
     }
 
@@ -96,22 +97,21 @@ public sealed class LbfgsOptimizer : IOptimizer
         double[] g = gradient;
         if (MaxAbs(g) <= GradientTolerance)
             return Outcome($"‖∇J‖∞ ≤ {GradientTolerance:G2}");
-        double slope = Direction(g, direction);
+        double slope = history.Direction(g);
         if (!(slope < 0))
         {
             // Not a descent direction (only rounding can do this): forget the history, go downhill.
-            while (pairs.Count > 0)
-                Evict();
-            slope = Direction(g, direction);
+            history.Clear();
+            slope = history.Direction(g);
         }
         // The first step has no curvature yet: scale it to a unit move in θ.
-        double step = pairs.Count == 0 ? Math.Min(1, 1 / Math.Sqrt(Dot(g, g))) : 1;
+        double step = history.Count == 0 ? Math.Min(1, 1 / Math.Sqrt(Sweeps.Dot(g, g))) : 1;
         if (LineSearch(slope, step) is not Evaluation next)
         {
             Evaluate(position, trialGradient); // leave θ on the device where the host's position is
             return Outcome("the line search found no lower J (float32 resolution of the objective reached)");
         }
-        Remember();
+        history.Remember(trial, position, trialGradient, gradient, History);
         double decrease = current.J - next.J;
         (position, trial) = (trial, position);
         (gradient, trialGradient) = (trialGradient, gradient);
@@ -123,34 +123,6 @@ public sealed class LbfgsOptimizer : IOptimizer
     }
 
     /// <summary>
-    /// Keeps the pair (s = trial − position, y = ∇J(trial) − ∇J(position)) where its curvature is positive, dropping
-    /// the oldest beyond m: one pass making s and y and their dots sᵀy and yᵀy.
-    /// </summary>
-    private void Remember()
-    {
-        (double[] s, double[] y) = spare.Count > 0 ? spare.Pop() : (new double[position.Length], new double[position.Length]);
-        double curvature = Sweeps.Differences(s, trial, position, y, trialGradient, gradient);
-        double yy = Sweeps.Dot(y, y);
-        if (curvature > 1e-12 * yy) // J is convex; skip pairs that rounding made flat
-        {
-            pairs.AddFirst(new Pair(s, y, 1 / curvature, curvature, yy));
-            if (pairs.Count > History)
-                Evict();
-        }
-        else
-        {
-            spare.Push((s, y));
-        }
-    }
-
-    private void Evict()
-    {
-        Pair oldest = pairs.Last!.Value;
-        pairs.RemoveLast();
-        spare.Push((oldest.S, oldest.Y));
-    }
-
-    /// <summary>
     /// Backtracking from <paramref name="step"/> along d until the Armijo condition holds; each trial is one
     /// pass on the device, which leaves θ at the accepted point. Null when no step lowers J.
     /// </summary>
@@ -159,7 +131,7 @@ public sealed class LbfgsOptimizer : IOptimizer
         double f = current.J;
         for (int backtrack = 0; backtrack < MaxBacktracks; backtrack++)
         {
-            Sweeps.Step(trial, position, step, direction);
+            history.Step(trial, position, step);
             Evaluation next = Evaluate(trial, trialGradient);
             if (!double.IsFinite(next.J))
             {
@@ -197,34 +169,6 @@ public sealed class LbfgsOptimizer : IOptimizer
     public void Dispose()
     {
     }
-
-    /// <summary>
-    /// d = −H·g by the two-loop recursion over the pairs (newest first), H₀ = (sᵀy / yᵀy)·I; returns gᵀd. Each pass
-    /// over the vectors finishes one step and starts the next (q −= α_i·y_i together with s_{i+1}ᵀq; q += (α − β)·s
-    /// together with the next y_iᵀq), so the recursion reads each pair twice and q 2m + 2 times — the arithmetic of
-    /// the loops written apart, in the same order (<see cref="Sweeps"/>).
-    /// </summary>
-    private double Direction(double[] g, double[] q)
-    {
-        Pair[] newest = [.. pairs];
-        int m = newest.Length;
-        if (m == 0)
-            return Sweeps.AxpyNegateDot(Sweeps.Copy(q, g), 0, null, g);
-        var alpha = new double[m];
-        // First loop, newest to oldest: α_i = ρ_i·s_iᵀq, then q −= α_i·y_i.
-        alpha[0] = newest[0].Rho * Sweeps.CopyDot(q, g, newest[0].S);
-        for (int i = 1; i < m; i++)
-            alpha[i] = newest[i].Rho * Sweeps.AxpyDot(q, -alpha[i - 1], newest[i - 1].Y, newest[i].S);
-        Sweeps.AxpyDot(q, -alpha[m - 1], newest[m - 1].Y, null);
-        // q = H₀·q, then the second loop, oldest to newest: β = ρ_i·y_iᵀq, q += (α_i − β)·s_i; then d = −q.
-        double gamma = newest[0].SY / newest[0].YY;
-        double beta = newest[m - 1].Rho * Sweeps.ScaleDot(q, gamma, newest[m - 1].Y);
-        for (int i = m - 2; i >= 0; i--)
-            beta = newest[i].Rho * Sweeps.AxpyDot(q, alpha[i + 1] - beta, newest[i + 1].S, newest[i].Y);
-        return Sweeps.AxpyNegateDot(q, alpha[0] - beta, newest[0].S, g);
-    }
-
-    private static double Dot(double[] a, double[] b) => Sweeps.Dot(a, b);
 
     private static double MaxAbs(double[] v) => Sweeps.MaxAbs(v);
 }
