@@ -21,7 +21,7 @@ public sealed class DataFormatOptions
 
     public Option<int?> Features { get; } = new("--features")
     {
-        Description = "LIBSVM data: D, the number of features; an index beyond it is an error (default: the largest index in the file, found in a first pass over it).",
+        Description = "LIBSVM data: D, the number of features; an index beyond it is an error (default: the largest index in the file, found in a first pass over it; convert to a sparse .sgd file finds it in its one pass).",
     };
 
     public Option<string> Separator { get; } = SeparatorOption();

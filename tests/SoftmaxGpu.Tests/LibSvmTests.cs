@@ -208,7 +208,7 @@ public sealed class LibSvmTests() : CliFolder("softmaxgpu-libsvm-")
     {
         string data = IrisAsLibSvm("iris.libsvm");
         string sgd = PathOf("iris.sgd");
-        var convert = Run("convert", "--data", data, "--out", sgd);
+        var convert = Run("convert", "--data", data, "--out", sgd, "--sparse", "off");
         Assert.True(convert.Code == 0, convert.Err);
         using (SgdReader reader = SgdReader.Open(sgd))
         {

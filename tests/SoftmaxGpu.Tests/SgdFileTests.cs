@@ -93,7 +93,19 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
             "0", "-0", "+0", "1.", ".5", "-.5", "16777216", "16777217", "33554433", "0.1", "1e10", "1e-10", "1e11",
             "9.99999e-11", "1e", "1e+", "e5", ".", "-", "", " 1", "1 ", "NaN", "-Infinity", "1e39", "1,5", "0x10",
             "3.4028235e38", "1.17549435e-38", "0.000000000000000000000000000000000000000000001", "00000000000000000001.5",
+            "0.145202741", "0.0886640251", "9007199254740992", "9007199254740993", "1.17549435e-38", "1.1754942e-38",
+            "3.40282357e38", "3.4028236e38", "0.0000000000000000000001", "1e22", "1e23", "1e-22", "16777217e-22",
+            "0.50000003", "0.500000029802322387695312", "1.00000005960464477539", "1.0000000596046448",
         };
+        // Halfway between two floats, written with up to 17 digits: where rounding through float64 could go wrong.
+        for (int i = 0; i < 2000; i++)
+        {
+            float below = BitConverter.Int32BitsToSingle(random.Next(0x00800000, 0x7F000000));
+            double midpoint = ((double)below + BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(below) + 1)) / 2;
+            texts.Add(midpoint.ToString("G17", CultureInfo.InvariantCulture));
+            texts.Add(midpoint.ToString("G16", CultureInfo.InvariantCulture));
+            texts.Add(random.NextDouble().ToString("F9", CultureInfo.InvariantCulture));
+        }
         for (int i = 0; i < 20000; i++)
         {
             double x = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-14, 14));
@@ -196,10 +208,10 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         string sgd = PathOf("data.sgd");
         Convert(MakeCsv("data.csv", 5), sgd);
         byte[] bytes = File.ReadAllBytes(sgd);
-        bytes[8] = 2;
+        bytes[8] = 3;
         File.WriteAllBytes(sgd, bytes);
         var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(sgd));
-        Assert.Contains("dataset format version 2; this build reads version 1", e.Message);
+        Assert.Contains("dataset format version 3; this build reads versions 1 (dense) and 2 (sparse)", e.Message);
     }
 
     // Every input train rejects (BadCsv): convert says what train says, and writes nothing.

@@ -5,7 +5,9 @@ namespace SoftmaxGpu.Data;
 /// <see cref="DataFormat.LibSvm"/>), a .sgd dataset (<see cref="SgdFormat"/>, known by its magic or its
 /// extension), or a folder of MNIST IDX files (training files for training, the t10k files for evaluation and
 /// prediction). The whole table is read into host memory.
-/// A .sgd file loaded here is read whole; train, predict and evaluate read one in blocks instead (SgdRowSource).
+/// A .sgd file loaded here is read whole; train, predict and evaluate read a dense one in blocks instead
+/// (SgdRowSource). A sparse .sgd file (version 2) is made dense here, as a LIBSVM file is; train, predict and evaluate
+/// keep it sparse (<see cref="LoadSparse"/>).
 /// </summary>
 public static class DataSource
 {
@@ -40,10 +42,42 @@ public static class DataSource
     private static readonly HashSet<string> TextExtensions =
         new([".csv", ".tsv", ".txt", .. LibSvmOptions.Extensions.Select(e => "." + e.TrimStart('.'))], StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Whether <paramref name="path"/> is a sparse .sgd file (CSR rows, from LIBSVM; <see cref="SparseSgdReader"/>).</summary>
+    public static bool IsSparseSgd(string path) => IsSgd(path) && SgdFormat.IsSparse(path);
+
+    /// <summary>
+    /// LIBSVM rows kept sparse: a sparse .sgd file read whole (its footer's D, or <paramref name="libsvm"/>'s Features
+    /// where given, which every column must be below), or a LIBSVM text file (<see cref="SparseTable.Read"/>).
+    /// </summary>
+    public static SparseTable LoadSparse(string path, LibSvmOptions libsvm, bool labelOptional = false)
+    {
+        if (!IsSparseSgd(path))
+            return SparseTable.Read(path, libsvm, labelOptional);
+        using SparseSgdReader reader = SparseSgdReader.Open(path);
+        return reader.ToSparseTable(libsvm.Features, libsvm.FeaturesFrom);
+    }
+
     private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
     {
+        if (SgdFormat.IsSparse(path))
+            return LoadSparseSgdDense(path, labelOptional ? null : labelColumn);
         using SgdReader reader = OpenSgd(path, labelOptional ? null : labelColumn);
         return reader.ToTable();
+    }
+
+    /// <summary>A sparse .sgd file made dense, as <see cref="LibSvmTableReader"/> makes a LIBSVM file (scaled without centring).</summary>
+    private static Table LoadSparseSgdDense(string path, string? labelColumn)
+    {
+        using SparseSgdReader reader = SparseSgdReader.Open(path);
+        CheckLabel(path, reader.LabelName, labelColumn);
+        if (reader.Rows * reader.Dim > Array.MaxLength)
+            throw new DataFormatException(
+                $"{path}: {reader.Rows} rows × {reader.Dim} features are too many to make dense in one host array; this sparse " +
+                "file trains kept sparse (train --data FILE.sgd)");
+        SparseTable rows = reader.ToSparseTable();
+        var features = new float[rows.Rows * rows.Dim];
+        rows.X.Densify(0, rows.Rows, features);
+        return new Table(path, rows.FeatureNames, rows.LabelName, features, rows.Labels) { Sparse = true };
     }
 
     /// <summary>
@@ -53,13 +87,24 @@ public static class DataSource
     public static SgdReader OpenSgd(string path, string? labelColumn)
     {
         SgdReader reader = SgdReader.Open(path);
-        if (labelColumn is not null && labelColumn != reader.LabelName)
+        try
+        {
+            CheckLabel(path, reader.LabelName, labelColumn);
+        }
+        catch
         {
             reader.Dispose();
-            throw new DataFormatException(
-                $"{path}: the label column of a .sgd file is fixed when it is converted: it is '{reader.LabelName}', " +
-                $"not '{labelColumn}' (convert the CSV again with --label {labelColumn})");
+            throw;
         }
         return reader;
+    }
+
+    /// <summary>A label column named for a .sgd file must be the one it was converted with.</summary>
+    internal static void CheckLabel(string path, string fileLabel, string? labelColumn)
+    {
+        if (labelColumn is not null && labelColumn != fileLabel)
+            throw new DataFormatException(
+                $"{path}: the label column of a .sgd file is fixed when it is converted: it is '{fileLabel}', " +
+                $"not '{labelColumn}' (convert the CSV again with --label {labelColumn})");
     }
 }

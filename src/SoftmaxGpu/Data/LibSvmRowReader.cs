@@ -12,9 +12,20 @@ namespace SoftmaxGpu.Data;
 /// D is given (<see cref="LibSvmOptions.Features"/>) or, if not, found in a first pass over the file: the
 /// largest index. <see cref="LibSvmTableReader"/> and <see cref="SgdConverter"/> both read through it.
 /// </summary>
+/// <remarks>
+/// Lines are read as UTF-8 bytes in large buffers and parsed there (<see cref="ParseFast"/>: ASCII tokens, integer
+/// indices, plain decimals of <see cref="FloatText"/>'s fast path); any line that path does not take whole — an
+/// error, a qid, a non-ASCII byte, an unusual number — is decoded and parsed again by the text path
+/// (<see cref="ParseRow"/>), which gives every result and every message. A file starting with a UTF-16 or UTF-32
+/// byte order mark is read as text throughout (StreamReader), as it always was.
+/// </remarks>
 public sealed class LibSvmRowReader : IRowReader, IDisposable
 {
-    private readonly StreamReader text;
+    private readonly StreamReader? text;  // a UTF-16/32 file, line by line; null: bytes are read from `file`
+    private readonly FileStream? file;
+    private byte[] buffer = new byte[1 << 20];
+    private int bufferStart, bufferEnd;   // unread bytes: buffer[bufferStart..bufferEnd)
+    private bool endOfFile;
     private readonly LibSvmOptions options;
     private readonly bool labelOptional;
     private readonly List<int> columns = []; // the current row's nonzero columns, 0-based, increasing
@@ -41,8 +52,19 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
         this.options = options;
         this.labelOptional = labelOptional;
         Dim = dim;
-        text = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true,
-            new FileStreamOptions { BufferSize = 1 << 16 });
+        file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        Fill();
+        ReadOnlySpan<byte> head = buffer.AsSpan(0, bufferEnd);
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            bufferStart = 3; // the UTF-8 byte order mark, skipped as StreamReader skips it
+        else if (head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) ||
+                 head.StartsWith((ReadOnlySpan<byte>)[0, 0, 0xFE, 0xFF]))
+        {
+            file.Dispose();
+            file = null;
+            text = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true,
+                new FileStreamOptions { BufferSize = 1 << 16 });
+        }
     }
 
     public string Path { get; }
@@ -106,22 +128,141 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
     /// <summary>The next data line's label and entries (into columns, values); false at the end of the file.</summary>
     private bool NextEntries(out string label)
     {
-        while (text.ReadLine() is string whole)
+        if (text is not null)
         {
-            line++;
-            ReadOnlySpan<char> s = whole;
-            int comment = s.IndexOf('#');
-            if (comment >= 0)
-                s = s[..comment];
-            int at = SkipBlanks(s, 0);
-            if (at == s.Length)
-                continue; // blank or comment-only
-            label = ParseRow(s, at);
-            RowsRead++;
-            return true;
+            while (text.ReadLine() is string whole)
+            {
+                line++;
+                if (ParseLine(whole, out label))
+                {
+                    RowsRead++;
+                    return true;
+                }
+            }
+        }
+        else
+        {
+            while (NextLine(out ReadOnlySpan<byte> bytes))
+            {
+                line++;
+                bool parsed = ParseFast(bytes, out label, out bool blank);
+                if (parsed && blank)
+                    continue;
+                if (parsed || ParseLine(System.Text.Encoding.UTF8.GetString(bytes), out label))
+                {
+                    RowsRead++;
+                    return true;
+                }
+            }
         }
         label = "";
         return false;
+    }
+
+    /// <summary>One line as text: false for a blank or comment-only line; else its label (entries into columns, values).</summary>
+    private bool ParseLine(string whole, out string label)
+    {
+        ReadOnlySpan<char> s = whole;
+        int comment = s.IndexOf('#');
+        if (comment >= 0)
+            s = s[..comment];
+        int at = SkipBlanks(s, 0);
+        label = "";
+        if (at == s.Length)
+            return false; // blank or comment-only
+        label = ParseRow(s, at);
+        return true;
+    }
+
+    /// <summary>
+    /// The next line's bytes, without its terminator (\n, \r\n or a lone \r, as StreamReader.ReadLine ends lines); false
+    /// at the end of the file. Valid until the next call.
+    /// </summary>
+    private bool NextLine(out ReadOnlySpan<byte> bytes)
+    {
+        while (true)
+        {
+            ReadOnlySpan<byte> unread = buffer.AsSpan(bufferStart, bufferEnd - bufferStart);
+            int end = unread.IndexOfAny((byte)'\n', (byte)'\r');
+            if (end >= 0 && (unread[end] == '\n' || end + 1 < unread.Length || endOfFile))
+            {
+                bytes = unread[..end];
+                bool crlf = unread[end] == '\r' && end + 1 < unread.Length && unread[end + 1] == '\n';
+                bufferStart += end + (crlf ? 2 : 1);
+                return true;
+            }
+            if (endOfFile)
+            {
+                bytes = unread;
+                bufferStart = bufferEnd;
+                return unread.Length > 0;
+            }
+            Fill(); // a line (or a \r that may be followed by \n) continues past the buffer
+        }
+    }
+
+    /// <summary>Moves the unread bytes to the front (growing the buffer for a line longer than it) and reads more.</summary>
+    private void Fill()
+    {
+        int unread = bufferEnd - bufferStart;
+        if (unread == buffer.Length)
+            Array.Resize(ref buffer, (int)Math.Min(Array.MaxLength, 2L * buffer.Length));
+        else
+            buffer.AsSpan(bufferStart, unread).CopyTo(buffer);
+        (bufferStart, bufferEnd) = (0, unread);
+        int got = file!.Read(buffer, bufferEnd, buffer.Length - bufferEnd);
+        bufferEnd += got;
+        endOfFile = got == 0;
+    }
+
+    /// <summary>
+    /// One line parsed from its bytes where it is plain: ASCII, a label, then index:value entries with integer indices in
+    /// order and within D and values on <see cref="FloatText"/>'s fast path. False where anything else appears (the text
+    /// path then parses the line, and gives its message); <paramref name="blank"/> for a blank or comment-only line.
+    /// </summary>
+    private bool ParseFast(ReadOnlySpan<byte> s, out string label, out bool blank)
+    {
+        label = "";
+        blank = false;
+        int comment = s.IndexOf((byte)'#');
+        if (comment >= 0)
+            s = s[..comment];
+        int at = SkipBlanks(s, 0);
+        if (at == s.Length)
+            return blank = true;
+        int end = TokenEnd(s, at);
+        ReadOnlySpan<byte> first = s[at..end];
+        if (first.Length > 256 || first.Contains((byte)':') || !System.Text.Ascii.IsValid(s))
+            return false;
+        Span<char> chars = stackalloc char[first.Length];
+        for (int i = 0; i < first.Length; i++)
+            chars[i] = (char)first[i];
+        columns.Clear();
+        values.Clear();
+        int firstIndex = options.FirstIndex, previous = -1;
+        for (at = SkipBlanks(s, end); at < s.Length; at = SkipBlanks(s, end))
+        {
+            end = TokenEnd(s, at);
+            ReadOnlySpan<byte> token = s[at..end];
+            int colon = token.IndexOf((byte)':');
+            if (colon is < 1 or > 10)
+                return false;
+            long index = 0;
+            foreach (byte b in token[..colon])
+            {
+                if ((uint)(b - '0') > 9)
+                    return false;
+                index = index * 10 + (b - '0');
+            }
+            long column = index - firstIndex;
+            if (index > int.MaxValue || column < 0 || column <= previous || column >= Dim ||
+                !FloatText.TryParseFast(token[(colon + 1)..], out float value))
+                return false;
+            columns.Add(previous = (int)column);
+            values.Add(value);
+        }
+        label = Pool(chars);
+        return true;
     }
 
     // One data line from its first token at `at`: the label returned, the entries into columns and values.
@@ -222,6 +363,20 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
 
     private static bool IsBlank(char c) => c is ' ' or '\t';
 
+    private static int SkipBlanks(ReadOnlySpan<byte> s, int at)
+    {
+        while (at < s.Length && IsBlank((char)s[at]))
+            at++;
+        return at;
+    }
+
+    private static int TokenEnd(ReadOnlySpan<byte> s, int at)
+    {
+        while (at < s.Length && !IsBlank((char)s[at]))
+            at++;
+        return at;
+    }
+
     private static int SkipBlanks(ReadOnlySpan<char> s, int at)
     {
         while (at < s.Length && IsBlank(s[at]))
@@ -236,5 +391,9 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
         return at;
     }
 
-    public void Dispose() => text.Dispose();
+    public void Dispose()
+    {
+        text?.Dispose();
+        file?.Dispose();
+    }
 }

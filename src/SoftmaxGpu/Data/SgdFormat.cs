@@ -31,10 +31,51 @@ namespace SoftmaxGpu.Data;
 /// </code>
 /// The file is written to a temporary file beside the target and renamed over it, so a failed conversion
 /// never leaves half a dataset.
+/// <para>
+/// Sparse files (version 2, written from LIBSVM by <see cref="SparseSgdWriter"/>, read by <see cref="SparseSgdReader"/>)
+/// keep each block in CSR form, 8 bytes a non-zero plus 8 a row. Rows are cut into blocks by a row count and a non-zero
+/// budget, so blocks differ in size, and D (the largest index, where not given) is only known at the end: both are in
+/// the footer. The statistics are over all N rows, zeros counted (<see cref="SparseTable.Statistics"/>'s numbers).
+/// <code>
+///   preamble (28 bytes)
+///     magic          8 bytes   ASCII "SMXGPUDS"
+///     version        int32     2
+///     reserved       8 bytes   zero
+///     footer offset  int64     where the footer starts
+///   blocks: block b holds n_b ≥ 1 rows and z_b ≥ 0 non-zeros, 8·n_b + 8·z_b + 20 bytes
+///     n_b            int32
+///     z_b            int32
+///     row starts     (n_b + 1) int32: 0 = s_0 ≤ s_1 ≤ … ≤ s_{n_b} = z_b; row i's non-zeros are entries s_i … s_{i+1} − 1
+///     y              n_b int32, stored class indices (first appearance in the file: 0, 1, …)
+///     columns        z_b int32, 0-based, strictly increasing within a row, &lt; D
+///     values         z_b float32, finite, raw (an explicit 0 in the text is kept)
+///     checksum       8 bytes   XxHash64 (seed 0) of the block's bytes before it, from n_b on
+///   footer
+///     N              int64     rows, ≥ 1
+///     nnz            int64     Σ z_b
+///     D              int32     features, ≥ 1
+///     first index    int32     0 or 1: feature j is named (first + j), as the LIBSVM file writes its index
+///     label name     string
+///     K              int32     classes, ≥ 1
+///     classes        K strings, sorted as Table.OrderClasses sorts them
+///     permutation    K int32   stored class index → index into the sorted classes
+///     B              int32     blocks, ≥ 1
+///     block sizes    B × (n_b int32, z_b int32): block b starts at 28 + Σ_{c &lt; b} (8·n_c + 8·z_c + 20)
+///     L              int32     columns that occur: the largest column + 1 (≤ D; features from L on are zero in every row)
+///     mean           L float64 per-feature mean over all N rows, zeros included
+///     std            L float64 population std over all N rows, zeros included (0 for a constant feature, stored as is)
+///     max |x|        L float64
+///     checksum       32 bytes  SHA-256 of the preamble and every footer byte before it
+/// </code>
+/// A reader of version 1 only (before sparse files) rejects a sparse file by its version, with that message.
+/// </para>
 /// </summary>
 public static class SgdFormat
 {
+    /// <summary>The version of dense files (unchanged since the first .sgd file).</summary>
     public const int Version = 1;
+    /// <summary>The version of sparse (CSR) files.</summary>
+    public const int SparseVersion = 2;
     public static readonly byte[] Magic = "SMXGPUDS"u8.ToArray();
     public const int PreambleBytes = 28;
     public const int FooterOffsetAt = 20;
@@ -72,6 +113,43 @@ public static class SgdFormat
         using FileStream file = File.OpenRead(path);
         Span<byte> head = stackalloc byte[8];
         return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head.SequenceEqual(Magic);
+    }
+
+    /// <summary>Rows a sparse block holds at most by default (fewer where the non-zero budget fills first).</summary>
+    public const int DefaultSparseBlockRows = 65536;
+    /// <summary>Non-zeros a sparse block holds at most by default (16 MiB of columns and values); a row longer than
+    /// this is a block of its own.</summary>
+    public const int DefaultSparseBlockNonZeros = 1 << 21;
+    /// <summary>The most columns a sparse file's statistics cover (L): 2²⁴, a hashed feature space; its footer then takes 384 MiB.</summary>
+    public const int MaxSparseColumns = 1 << 24;
+    /// <summary>A bound on a sparse file's footer: three float64 statistics per column, plus what a dense footer may hold.</summary>
+    public const long MaxSparseFooterBytes = 24L * MaxSparseColumns + MaxFooterBytes;
+
+    /// <summary>Bytes of a sparse block of <paramref name="rows"/> rows and <paramref name="nonZeros"/> non-zeros, checksum included.</summary>
+    public static long SparseBlockBytes(int rows, int nonZeros) => 8L * rows + 8L * nonZeros + 20;
+
+    /// <summary>The version a .sgd file says it is (null: not a .sgd file, or shorter than its version).</summary>
+    public static int? VersionOf(string path)
+    {
+        if (!File.Exists(path))
+            return null;
+        using FileStream file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[12];
+        return file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && head[..8].SequenceEqual(Magic)
+            ? BinaryPrimitives.ReadInt32LittleEndian(head[8..])
+            : null;
+    }
+
+    /// <summary>True when <paramref name="path"/> is a sparse .sgd file (version 2).</summary>
+    public static bool IsSparse(string path) => VersionOf(path) == SparseVersion;
+
+    internal static byte[] SparsePreamble(long footerOffset)
+    {
+        var bytes = new byte[PreambleBytes];
+        Magic.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), SparseVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(FooterOffsetAt), footerOffset);
+        return bytes;
     }
 
     internal static byte[] Preamble(int dim, int blockRows, long footerOffset)

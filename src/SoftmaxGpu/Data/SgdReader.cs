@@ -8,7 +8,8 @@ using Microsoft.Win32.SafeHandles;
 namespace SoftmaxGpu.Data;
 
 /// <summary>
-/// Reads a .sgd dataset (layout in <see cref="SgdFormat"/>). Opening reads the preamble and the footer only
+/// Reads a dense .sgd dataset (version 1, layout in <see cref="SgdFormat"/>; sparse files are
+/// <see cref="SparseSgdReader"/>'s, and <see cref="SgdFormat.IsSparse"/> tells them apart). Opening reads the preamble and the footer only
 /// and checks the magic, version, footer checksum and that the block sizes add up to the file; rows are read
 /// on request, and a block's checksum is verified the first time any of its rows is read (the whole block is
 /// read then, and kept until another block is verified; afterwards only the rows asked for are read). Any
@@ -113,8 +114,12 @@ public sealed class SgdReader : IDisposable
         if (preamble.Length < SgdFormat.PreambleBytes)
             throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
         int version = BinaryPrimitives.ReadInt32LittleEndian(preamble[8..]);
+        if (version == SgdFormat.SparseVersion)
+            throw new DataFormatException(
+                $"{path}: a sparse .sgd dataset (format version {version}, CSR rows from LIBSVM), read as sparse rows (SparseSgdReader), not in dense blocks");
         if (version != SgdFormat.Version)
-            throw new DataFormatException($"{path}: dataset format version {version}; this build reads version {SgdFormat.Version}");
+            throw new DataFormatException(
+                $"{path}: dataset format version {version}; this build reads versions {SgdFormat.Version} (dense) and {SgdFormat.SparseVersion} (sparse)");
         long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble[SgdFormat.FooterOffsetAt..]);
         if (footerOffset < SgdFormat.PreambleBytes || footerOffset > length - SgdFormat.FooterChecksumBytes - 8)
             throw new DataFormatException(

@@ -17,6 +17,10 @@ public sealed class SparseTable
             throw new ArgumentException($"{x.Rows} rows of {x.Dim} features, but {featureNames.Length} feature names");
     }
 
+    /// <summary>A table whose D feature names are made by <paramref name="naming"/> when first asked for (D may be too large to name).</summary>
+    public static SparseTable Named(string source, Func<int, string[]> naming, string labelName, SparseRows x, string[] labels) =>
+        new(source, naming, labelName, x, labels);
+
     /// <param name="naming">The feature names of D features, made when first asked for (a file may claim a D
     /// too large for them: the memory plan says so first).</param>
     private SparseTable(string source, Func<int, string[]> naming, string labelName, SparseRows x, string[] labels)

@@ -52,8 +52,10 @@ public static class Pipeline
     /// implicitly (<see cref="SparseObjective{THead}"/>), and the centre folded into the bias at the end
     /// (<see cref="ScaleOnly"/>): the same optimum, the same kind of model file.
     /// </summary>
+    /// <param name="statistics">The scaling of <c>options.Scale</c> where already known (a sparse .sgd file's footer,
+    /// <see cref="SparseSgdReader.Statistics"/>); null fits it on the rows.</param>
     public static (SoftmaxModel Model, TrainResult Result) TrainSparse(Gpu gpu, SparseTable train, SparseTable? validation,
-        TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
+        TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null, Standardizer? statistics = null)
     {
         start?.CheckColumns(train.FeatureNames, train.Source);
         string[] classes = start?.Classes ?? train.DistinctClasses();
@@ -61,7 +63,7 @@ public static class Pipeline
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null && validation.Dim != train.Dim)
             throw new DataFormatException($"{validation.Source}: {validation.Dim} features; the training data has {train.Dim}");
-        Standardizer scaling = start?.Standardizer ?? train.Statistics(options.Scale);
+        Standardizer scaling = start?.Standardizer ?? statistics ?? train.Statistics(options.Scale);
         double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
         SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
@@ -252,15 +254,16 @@ public static class Pipeline
     }
 
     /// <summary>
-    /// The rows to predict, standardized as the model was trained: a .sgd file read in blocks (and the reader
-    /// to dispose), or a table in memory. A LIBSVM file is read into the model's D features, 0- or 1-based as the
+    /// The rows to predict, standardized as the model was trained: a dense .sgd file read in blocks (and the reader
+    /// to dispose), or a table in memory. A LIBSVM file or a sparse .sgd file is read kept sparse into the model's D features, 0- or 1-based as the
     /// model's feature names say. A CSV file's feature columns are the model's, found by name in any order; its
     /// other columns are left unread (<see cref="CsvOptions.Features"/>).
     /// </summary>
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
         string? label = null, DataFormat format = DataFormat.Auto, CsvOptions? csv = null)
     {
-        if (DataSource.IsSgd(data))
+        bool sparse = DataSource.IsSparseSgd(data);
+        if (DataSource.IsSgd(data) && !sparse)
         {
             SgdReader reader = DataSource.OpenSgd(data, label);
             model.CheckColumns(reader.FeatureNames, data);
@@ -269,10 +272,10 @@ public static class Pipeline
         if (labelsNeeded && label is null && model.LabelName.Length == 0)
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
-        if (LibSvmOptions.Applies(data, format))
+        if (sparse || LibSvmOptions.Applies(data, format))
         {
             // Kept sparse in memory (8 bytes a non-zero) and made dense a block at a time as the predictor reads it.
-            SparseTable rows = SparseTable.Read(data, LibSvmOptions.For(model.FeatureNames, "the model"), labelOptional: !labelsNeeded);
+            SparseTable rows = DataSource.LoadSparse(data, LibSvmOptions.For(model.FeatureNames, "the model"), labelOptional: !labelsNeeded);
             model.CheckColumns(rows.FeatureNames, rows.Source);
             return (new SparseRowSource(rows.X, labelsNeeded ? rows.Encode(model.Classes) : new int[rows.Rows], model.Standardizer), null);
         }

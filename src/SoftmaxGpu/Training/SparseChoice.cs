@@ -126,8 +126,8 @@ public sealed record SparseChoice(bool Sparse, string Why)
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
             : o.LabelSmoothing > 0 ? "--label-smoothing is not built for sparse rows yet"
             : o.Weighted ? "--class-weight is not built for sparse rows yet"
-            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format)
-                ? "the validation data must be LIBSVM too"
+            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format) && !DataSource.IsSparseSgd(spec.Validation)
+                ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
             : null;
     }
 }

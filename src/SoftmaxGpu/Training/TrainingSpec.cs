@@ -64,24 +64,44 @@ public sealed record TrainingSpec
                                         (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
         if (MultiLabel)
             return FromTags();
+        if (DataSource.IsSparseSgd(Data))
+            return FromSparseFile();
         if (DataSource.IsSgd(Data))
             return FromFile();
         if (!LibSvmOptions.Applies(Data, Format) || Sparse == SparseMode.Off)
             return IsPath ? FromTableByFolds() : FromTable();
-        SparseTable rows = SparseTable.Read(Data, LibSvm);
+        return FromSparseRows(SparseTable.Read(Data, LibSvm), statistics: null);
+    }
+
+    /// <summary>A sparse .sgd file (<see cref="SparseSgdReader"/>): its rows read whole, kept sparse, with the footer's statistics.</summary>
+    private PreparedTraining FromSparseFile()
+    {
+        using SparseSgdReader reader = SparseSgdReader.Open(Data);
+        DataSource.CheckLabel(Data, reader.LabelName, Label);
+        SparseTable rows = reader.ToSparseTable();
+        if (Sparse == SparseMode.Off)
+            return IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows));
+        return FromSparseRows(rows, Start is null ? reader.Statistics(Options.Scale) : null);
+    }
+
+    /// <summary>LIBSVM rows in memory, kept sparse or made dense as <see cref="SparseChoice"/> decides.</summary>
+    /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null: fitted on the rows.</param>
+    private PreparedTraining FromSparseRows(SparseTable rows, Standardizer? statistics)
+    {
         SparseChoice choice = SparseChoice.For(rows, this);
         if (!choice.Sparse)
             return WithNote(IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows)), choice.Why);
-        return FromSparse(rows, choice.Why);
+        return FromSparse(rows, choice.Why, statistics);
     }
 
     /// <summary>
     /// Training on LIBSVM rows kept sparse (<see cref="Pipeline.TrainSparse"/>): host memory holds the non-zeros, and a
     /// device other than the host engine a copy of them (<see cref="SparseTraining.Engine"/>).
     /// </summary>
-    private PreparedTraining FromSparse(SparseTable train, string why)
+    /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null: fitted on the rows.</param>
+    private PreparedTraining FromSparse(SparseTable train, string why, Standardizer? statistics)
     {
-        SparseTable? validation = Validation is null ? null : SparseTable.Read(Validation,
+        SparseTable? validation = Validation is null ? null : DataSource.LoadSparse(Validation,
             new LibSvmOptions { ZeroBased = LibSvm.ZeroBased, Features = train.Dim, FeaturesFrom = "the training data" });
         if (ValidationFraction is double f)
         {
@@ -89,7 +109,7 @@ public sealed record TrainingSpec
             (train, validation) = (train.Subset(trainRows), train.Subset(valRows));
         }
         int k = Start?.K ?? train.DistinctClasses().Length;
-        var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start))
+        var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics))
         {
             Engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, Options),
         };
