@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace SoftmaxGpu.Data;
 
@@ -168,5 +170,74 @@ public static class SgdFormat
         byte[] bytes = Encoding.UTF8.GetBytes(s);
         w.Write(bytes.Length);
         w.Write(bytes);
+    }
+
+    /// <summary>
+    /// The two ends of a file of format <paramref name="version"/>, checked as every reader checks them: the preamble
+    /// (magic, length, version — a file of the other version named as such — and the footer's offset) and the footer,
+    /// at most <paramref name="maxFooterBytes"/>, against its SHA-256. Returns the preamble and the footer without its checksum.
+    /// </summary>
+    public static (byte[] Preamble, byte[] Footer, long FooterOffset) ReadEnds(string path, SafeFileHandle handle, int version,
+        long maxFooterBytes)
+    {
+        long length = RandomAccess.GetLength(handle);
+        var preamble = new byte[PreambleBytes];
+        int got = RandomAccess.Read(handle, preamble, 0);
+        if (length == 0)
+            throw new DataFormatException($"{path}: the file is empty; expected a SoftmaxGpu dataset (.sgd)");
+        if (got < Magic.Length || !preamble.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new DataFormatException($"{path}: not a SoftmaxGpu dataset file (bad magic; expected \"SMXGPUDS\")");
+        if (got < PreambleBytes)
+            throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
+        int found = BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(8));
+        if (found != version && found is Version or SparseVersion)
+            throw new DataFormatException(found == SparseVersion
+                ? $"{path}: a sparse .sgd dataset (format version {found}, CSR rows from LIBSVM), read as sparse rows (SparseSgdReader), not in dense blocks"
+                : $"{path}: a dense .sgd dataset (format version {found}); read it with SgdReader");
+        if (found != version)
+            throw new DataFormatException(
+                $"{path}: dataset format version {found}; this build reads versions {Version} (dense) and {SparseVersion} (sparse)");
+        long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble.AsSpan(FooterOffsetAt));
+        if (footerOffset < PreambleBytes || footerOffset > length - FooterChecksumBytes - 8)
+            throw new DataFormatException(
+                $"{path}: dataset file is truncated or corrupted (footer offset {footerOffset} is outside the {length}-byte file)");
+        if (length - footerOffset > maxFooterBytes)
+            throw new DataFormatException($"{path}: dataset file is corrupted (a footer of {length - footerOffset} bytes from offset {footerOffset})");
+        var footer = new byte[length - footerOffset];
+        ReadExactly(path, handle, footer, footerOffset);
+        int body = footer.Length - FooterChecksumBytes;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(preamble);
+        sha.AppendData(footer, 0, body);
+        if (!sha.GetHashAndReset().AsSpan().SequenceEqual(footer.AsSpan(body)))
+            throw new DataFormatException($"{path}: dataset file is truncated or corrupted (footer checksum mismatch)");
+        return (preamble, footer[..body], footerOffset);
+    }
+
+    /// <summary>Ends a file written from <paramref name="start"/>: the footer and its SHA-256 (over the preamble too), then the preamble in its place.</summary>
+    public static void WriteEnds(Stream stream, long start, byte[] preamble, byte[] footer)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(preamble);
+        sha.AppendData(footer);
+        stream.Write(footer);
+        stream.Write(sha.GetHashAndReset());
+        long end = stream.Position;
+        stream.Position = start;
+        stream.Write(preamble);
+        stream.Position = end;
+    }
+
+    /// <summary>Exactly <paramref name="buffer"/>'s length from <paramref name="offset"/>; a file that ends first is an error.</summary>
+    public static void ReadExactly(string path, SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (buffer.Length > 0)
+        {
+            int got = RandomAccess.Read(handle, buffer, offset);
+            if (got == 0)
+                throw new DataFormatException($"{path}: dataset file is truncated (ends at byte {offset})");
+            buffer = buffer[got..];
+            offset += got;
+        }
     }
 }

@@ -69,28 +69,15 @@ public sealed class SgdReader : IDisposable
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            long length = RandomAccess.GetLength(handle);
-            var preamble = new byte[SgdFormat.PreambleBytes];
-            int got = RandomAccess.Read(handle, preamble, 0);
-            (int dim, int blockRows, long footerOffset) = CheckPreamble(path, preamble.AsSpan(0, got), length);
-
-            if (length - footerOffset > SgdFormat.MaxFooterBytes)
-                throw new DataFormatException(
-                    $"{path}: dataset file is corrupted (a footer of {length - footerOffset} bytes from offset {footerOffset})");
-            var footerBytes = new byte[length - footerOffset];
-            ReadExactly(path, handle, footerBytes, footerOffset);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            sha.AppendData(preamble);
-            sha.AppendData(footerBytes, 0, footerBytes.Length - SgdFormat.FooterChecksumBytes);
-            if (!sha.GetHashAndReset().AsSpan().SequenceEqual(footerBytes.AsSpan(footerBytes.Length - SgdFormat.FooterChecksumBytes)))
-                throw new DataFormatException($"{path}: dataset file is truncated or corrupted (footer checksum mismatch)");
+            (byte[] preamble, byte[] footerBytes, long footerOffset) = SgdFormat.ReadEnds(path, handle, SgdFormat.Version, SgdFormat.MaxFooterBytes);
+            (int dim, int blockRows) = (BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(12)), BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(16)));
 
             if (dim < 1 || blockRows < 1)
                 throw new DataFormatException($"{path}: invalid shapes D={dim}, R={blockRows} (need D ≥ 1, R ≥ 1)");
             if (!SgdFormat.BlockFits(blockRows, dim))
                 throw new DataFormatException(
                     $"{path}: blocks of {blockRows} rows × {dim} features exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; not written by this tool");
-            Footer footer = ReadFooter(path, footerBytes.AsMemory(0, footerBytes.Length - SgdFormat.FooterChecksumBytes), dim);
+            Footer footer = ReadFooter(path, footerBytes, dim);
             long expected = SgdFormat.FooterOffset(footer.Rows, dim, blockRows);
             if (expected != footerOffset)
                 throw new DataFormatException(
@@ -103,29 +90,6 @@ public sealed class SgdReader : IDisposable
             handle.Dispose();
             throw;
         }
-    }
-
-    private static (int Dim, int BlockRows, long FooterOffset) CheckPreamble(string path, ReadOnlySpan<byte> preamble, long length)
-    {
-        if (length == 0)
-            throw new DataFormatException($"{path}: the file is empty; expected a SoftmaxGpu dataset (.sgd)");
-        if (preamble.Length < SgdFormat.Magic.Length || !preamble[..SgdFormat.Magic.Length].SequenceEqual(SgdFormat.Magic))
-            throw new DataFormatException($"{path}: not a SoftmaxGpu dataset file (bad magic; expected \"SMXGPUDS\")");
-        if (preamble.Length < SgdFormat.PreambleBytes)
-            throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
-        int version = BinaryPrimitives.ReadInt32LittleEndian(preamble[8..]);
-        if (version == SgdFormat.SparseVersion)
-            throw new DataFormatException(
-                $"{path}: a sparse .sgd dataset (format version {version}, CSR rows from LIBSVM), read as sparse rows (SparseSgdReader), not in dense blocks");
-        if (version != SgdFormat.Version)
-            throw new DataFormatException(
-                $"{path}: dataset format version {version}; this build reads versions {SgdFormat.Version} (dense) and {SgdFormat.SparseVersion} (sparse)");
-        long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble[SgdFormat.FooterOffsetAt..]);
-        if (footerOffset < SgdFormat.PreambleBytes || footerOffset > length - SgdFormat.FooterChecksumBytes - 8)
-            throw new DataFormatException(
-                $"{path}: dataset file is truncated or corrupted (footer offset {footerOffset} is outside the {length}-byte file)");
-        return (BinaryPrimitives.ReadInt32LittleEndian(preamble[12..]), BinaryPrimitives.ReadInt32LittleEndian(preamble[16..]),
-            footerOffset);
     }
 
     private sealed record Footer(long Rows, string LabelName, string[] FeatureNames, string[] Classes, int[] Permutation,
@@ -213,8 +177,8 @@ public sealed class SgdReader : IDisposable
         else
         {
             long at = BlockStart(block);
-            ReadExactly(Path, handle, MemoryMarshal.AsBytes(features), at + (long)first * Dim * 4);
-            ReadExactly(Path, handle, MemoryMarshal.AsBytes(labels), at + labelsAt + first * 4L);
+            SgdFormat.ReadExactly(Path, handle, MemoryMarshal.AsBytes(features), at + (long)first * Dim * 4);
+            SgdFormat.ReadExactly(Path, handle, MemoryMarshal.AsBytes(labels), at + labelsAt + first * 4L);
         }
         for (int i = 0; i < labels.Length; i++)
         {
@@ -235,7 +199,7 @@ public sealed class SgdReader : IDisposable
         if (blockBytes is null || blockBytes.Length < size)
             blockBytes = new byte[(int)SgdFormat.BlockBytes(BlockRows, Dim)];
         blockInBuffer = -1;
-        ReadExactly(Path, handle, blockBytes.AsSpan(0, size), BlockStart(block));
+        SgdFormat.ReadExactly(Path, handle, blockBytes.AsSpan(0, size), BlockStart(block));
         int payload = size - SgdFormat.BlockChecksumBytes;
         ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(blockBytes.AsSpan(payload));
         if (XxHash64.HashToUInt64(blockBytes.AsSpan(0, payload)) != expected)
@@ -243,18 +207,6 @@ public sealed class SgdReader : IDisposable
         verified[block] = true;
         blockInBuffer = block;
         return blockBytes;
-    }
-
-    private static void ReadExactly(string path, SafeFileHandle handle, Span<byte> buffer, long offset)
-    {
-        while (buffer.Length > 0)
-        {
-            int got = RandomAccess.Read(handle, buffer, offset);
-            if (got == 0)
-                throw new DataFormatException($"{path}: dataset file is truncated (ends at byte {offset})");
-            buffer = buffer[got..];
-            offset += got;
-        }
     }
 
     /// <summary>Every row in host memory, as a CSV would be read: the labels as class text.</summary>

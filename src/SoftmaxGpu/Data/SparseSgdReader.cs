@@ -89,22 +89,11 @@ public sealed class SparseSgdReader : IDisposable
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            long length = RandomAccess.GetLength(handle);
-            var preamble = new byte[SgdFormat.PreambleBytes];
-            int got = RandomAccess.Read(handle, preamble, 0);
-            long footerOffset = CheckPreamble(path, preamble.AsSpan(0, got), length);
-            if (length - footerOffset > SgdFormat.MaxSparseFooterBytes)
-                throw new DataFormatException(
-                    $"{path}: dataset file is corrupted (a footer of {length - footerOffset} bytes from offset {footerOffset})");
-            var footerBytes = new byte[length - footerOffset];
-            ReadExactly(path, handle, footerBytes, footerOffset);
-            int body = footerBytes.Length - SgdFormat.FooterChecksumBytes;
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            sha.AppendData(preamble);
-            sha.AppendData(footerBytes, 0, body);
-            if (!sha.GetHashAndReset().AsSpan().SequenceEqual(footerBytes.AsSpan(body)))
-                throw new DataFormatException($"{path}: dataset file is truncated or corrupted (footer checksum mismatch)");
-            Footer footer = ReadFooter(path, footerBytes.AsSpan(0, body));
+            (byte[] preamble, byte[] footerBytes, long footerOffset) =
+                SgdFormat.ReadEnds(path, handle, SgdFormat.SparseVersion, SgdFormat.MaxSparseFooterBytes);
+            if (BinaryPrimitives.ReadInt64LittleEndian(preamble.AsSpan(12)) != 0)
+                throw new DataFormatException($"{path}: dataset file is corrupted (reserved preamble bytes are not zero)");
+            Footer footer = ReadFooter(path, footerBytes);
             (long[] offsets, long[] firstRows) = Layout(path, footer, footerOffset);
             return new SparseSgdReader(path, handle, footer, offsets, firstRows);
         }
@@ -113,29 +102,6 @@ public sealed class SparseSgdReader : IDisposable
             handle.Dispose();
             throw;
         }
-    }
-
-    private static long CheckPreamble(string path, ReadOnlySpan<byte> preamble, long length)
-    {
-        if (length == 0)
-            throw new DataFormatException($"{path}: the file is empty; expected a SoftmaxGpu dataset (.sgd)");
-        if (preamble.Length < SgdFormat.Magic.Length || !preamble[..SgdFormat.Magic.Length].SequenceEqual(SgdFormat.Magic))
-            throw new DataFormatException($"{path}: not a SoftmaxGpu dataset file (bad magic; expected \"SMXGPUDS\")");
-        if (preamble.Length < SgdFormat.PreambleBytes)
-            throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
-        int version = BinaryPrimitives.ReadInt32LittleEndian(preamble[8..]);
-        if (version == SgdFormat.Version)
-            throw new DataFormatException($"{path}: a dense .sgd dataset (format version {version}); read it with SgdReader");
-        if (version != SgdFormat.SparseVersion)
-            throw new DataFormatException(
-                $"{path}: dataset format version {version}; this build reads versions {SgdFormat.Version} (dense) and {SgdFormat.SparseVersion} (sparse)");
-        if (BinaryPrimitives.ReadInt64LittleEndian(preamble[12..]) != 0)
-            throw new DataFormatException($"{path}: dataset file is corrupted (reserved preamble bytes are not zero)");
-        long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble[SgdFormat.FooterOffsetAt..]);
-        if (footerOffset < SgdFormat.PreambleBytes || footerOffset > length - SgdFormat.FooterChecksumBytes - 8)
-            throw new DataFormatException(
-                $"{path}: dataset file is truncated or corrupted (footer offset {footerOffset} is outside the {length}-byte file)");
-        return footerOffset;
     }
 
     private sealed record Footer(long Rows, long NonZeros, int Dim, int FirstIndex, string LabelName, string[] Classes,
@@ -287,7 +253,7 @@ public sealed class SparseSgdReader : IDisposable
         var hash = new XxHash64();
         void Read(Span<byte> part)
         {
-            ReadExactly(Path, handle, part, at);
+            SgdFormat.ReadExactly(Path, handle, part, at);
             hash.Append(part);
             at += part.Length;
         }
@@ -298,7 +264,7 @@ public sealed class SparseSgdReader : IDisposable
         Read(MemoryMarshal.AsBytes(columns));
         Read(MemoryMarshal.AsBytes(values));
         Span<byte> checksum = stackalloc byte[SgdFormat.BlockChecksumBytes];
-        ReadExactly(Path, handle, checksum, at);
+        SgdFormat.ReadExactly(Path, handle, checksum, at);
         if (hash.GetCurrentHashAsUInt64() != BinaryPrimitives.ReadUInt64LittleEndian(checksum))
             throw new DataFormatException(
                 $"{Path}: block {block} of {Blocks} (rows from {blockFirstRow[block]}) is corrupted (checksum mismatch)");
@@ -326,18 +292,6 @@ public sealed class SparseSgdReader : IDisposable
             if ((uint)labels[i] >= (uint)permutation.Length)
                 throw new DataFormatException(Corrupted($"class index {labels[i]} outside the file's {permutation.Length} classes"));
             labels[i] = permutation[labels[i]];
-        }
-    }
-
-    private static void ReadExactly(string path, SafeFileHandle handle, Span<byte> buffer, long offset)
-    {
-        while (buffer.Length > 0)
-        {
-            int got = RandomAccess.Read(handle, buffer, offset);
-            if (got == 0)
-                throw new DataFormatException($"{path}: dataset file is truncated (ends at byte {offset})");
-            buffer = buffer[got..];
-            offset += got;
         }
     }
 

@@ -144,16 +144,7 @@ public sealed class SparseSgdWriter
 
         long footerOffset = stream.Position - start;
         byte[] preamble = SgdFormat.SparsePreamble(footerOffset);
-        byte[] footer = Footer();
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(preamble);
-        sha.AppendData(footer);
-        stream.Write(footer);
-        stream.Write(sha.GetHashAndReset());
-        long end = stream.Position;
-        stream.Position = start;
-        stream.Write(preamble);
-        stream.Position = end;
+        SgdFormat.WriteEnds(stream, start, preamble, Footer());
     }
 
     private void FlushBlock()
