@@ -240,4 +240,33 @@ public static class SgdFormat
             offset += got;
         }
     }
+
+    /// <summary>
+    /// The classes in the order a file lists them (<see cref="Table.OrderClasses"/>), then, for each class in the
+    /// order rows first gave it (the index written in the blocks), its place in that list: the footer's permutation.
+    /// </summary>
+    public static void WriteClasses(BinaryWriter w, IReadOnlyList<string> firstSeen)
+    {
+        string[] sorted = Table.OrderClasses(firstSeen);
+        var sortedIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < sorted.Length; k++)
+            sortedIndex[sorted[k]] = k;
+        w.Write(sorted.Length);
+        foreach (string c in sorted)
+            WriteString(w, c);
+        foreach (string c in firstSeen)
+            w.Write(sortedIndex[c]);
+    }
+
+    /// <summary>A string as <see cref="WriteString"/> wrote it; a length beyond <see cref="MaxStringBytes"/> is corruption.</summary>
+    public static string ReadString(BinaryReader r, string path)
+    {
+        int length = r.ReadInt32();
+        if (length < 0 || length > MaxStringBytes)
+            throw new DataFormatException($"{path}: corrupted string length {length}");
+        byte[] bytes = r.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException();
+        return Encoding.UTF8.GetString(bytes);
+    }
 }

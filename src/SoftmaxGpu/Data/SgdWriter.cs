@@ -128,10 +128,6 @@ public sealed class SgdWriter
 
     private byte[] Footer()
     {
-        string[] sorted = Table.OrderClasses(classes);
-        var sortedIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int k = 0; k < sorted.Length; k++)
-            sortedIndex[sorted[k]] = k;
 
         using var body = new MemoryStream();
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
@@ -140,11 +136,7 @@ public sealed class SgdWriter
             SgdFormat.WriteString(w, labelName);
             foreach (string f in featureNames)
                 SgdFormat.WriteString(w, f);
-            w.Write(sorted.Length);
-            foreach (string c in sorted)
-                SgdFormat.WriteString(w, c);
-            foreach (string c in classes)
-                w.Write(sortedIndex[c]);
+            SgdFormat.WriteClasses(w, classes);
             foreach (double m in mean)
                 w.Write(centre ? m : 0.0); // the centre training subtracts
             foreach (double s in m2)

@@ -116,11 +116,11 @@ public sealed class SparseSgdReader : IDisposable
             int dim = r.ReadInt32(), first = r.ReadInt32();
             if (rows < 1 || nonZeros < 0 || dim < 1 || first is not (0 or 1))
                 throw new DataFormatException($"{path}: invalid shapes N={rows}, nnz={nonZeros}, D={dim}, first index {first}");
-            string label = ReadString(r, path);
+            string label = SgdFormat.ReadString(r, path);
             int k = r.ReadInt32();
             if (k < 1 || k > bytes.Length / 8)
                 throw new DataFormatException($"{path}: invalid class count K={k}");
-            string[] classes = Enumerable.Range(0, k).Select(_ => ReadString(r, path)).ToArray();
+            string[] classes = Enumerable.Range(0, k).Select(_ => SgdFormat.ReadString(r, path)).ToArray();
             int[] permutation = Enumerable.Range(0, k).Select(_ => r.ReadInt32()).ToArray();
             if (!permutation.Order().SequenceEqual(Enumerable.Range(0, k)))
                 throw new DataFormatException($"{path}: the class permutation is not a permutation of 0..{k - 1}");
@@ -151,17 +151,6 @@ public sealed class SparseSgdReader : IDisposable
         if (r.Read(bytes) != bytes.Length)
             throw new EndOfStreamException();
         return values;
-    }
-
-    private static string ReadString(BinaryReader r, string path)
-    {
-        int length = r.ReadInt32();
-        if (length < 0 || length > SgdFormat.MaxStringBytes)
-            throw new DataFormatException($"{path}: corrupted string length {length}");
-        byte[] bytes = r.ReadBytes(length);
-        if (bytes.Length != length)
-            throw new EndOfStreamException();
-        return Encoding.UTF8.GetString(bytes);
     }
 
     /// <summary>Where each block starts and its first row, checked against N, nnz and the footer's offset.</summary>

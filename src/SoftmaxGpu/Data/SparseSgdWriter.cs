@@ -173,10 +173,6 @@ public sealed class SparseSgdWriter
 
     private byte[] Footer()
     {
-        string[] sorted = Table.OrderClasses(classes);
-        var sortedIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int k = 0; k < sorted.Length; k++)
-            sortedIndex[sorted[k]] = k;
         (double[] mean, double[] std, double[] maxAbs) = statistics.Finish(Rows);
 
         using var body = new MemoryStream();
@@ -187,11 +183,7 @@ public sealed class SparseSgdWriter
             w.Write(dim ?? ColumnsSeen);
             w.Write(firstIndex);
             SgdFormat.WriteString(w, labelName);
-            w.Write(sorted.Length);
-            foreach (string c in sorted)
-                SgdFormat.WriteString(w, c);
-            foreach (string c in classes)
-                w.Write(sortedIndex[c]);
+            SgdFormat.WriteClasses(w, classes);
             w.Write(blocks.Count);
             foreach ((int rows, int nonZeros) in blocks)
             {
