@@ -28,8 +28,8 @@ public sealed class Table
     public int Rows => Labels.Length;
 
     /// <summary>
-    /// Read from a sparse format (LIBSVM), where most features are 0: training scales them by their std without
-    /// centring (<see cref="Standardizer.Fit(float[], int, int, FeatureScaling)"/>), so zeros stay zeros.
+    /// Read from a sparse format (LIBSVM), where most features are 0: the model scales them without centring, so zeros
+    /// stay zeros (training centres them and folds the centre into the bias: <see cref="Training.Pipeline.ScaleOnly"/>).
     /// </summary>
     public bool Sparse { get; init; }
     public int Dim => FeatureNames.Length;

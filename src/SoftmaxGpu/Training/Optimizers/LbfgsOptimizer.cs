@@ -61,7 +61,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     {
     }
 
-    /// <summary>L-BFGS on any objective (dense rows on an engine, sparse rows on the host) from θ = <paramref name="start"/>.</summary>
+    /// <summary>L-BFGS on any objective (dense rows on an engine, sparse rows on the host engine or a device) from θ = <paramref name="start"/>.</summary>
     public LbfgsOptimizer(IObjective objective, double[] start)
     {
         this.objective = objective;
