@@ -66,6 +66,18 @@ public static class App
         DefaultValueFactory = _ => "auto",
     };
 
+    /// <summary>
+    /// The device that predicts <paramref name="source"/>, said on standard error: sparse rows are predicted by the
+    /// host engine's sparse pass (<see cref="Training.SparsePrediction"/>) whatever --device names.
+    /// </summary>
+    public static Gpu OpenDevice(string device, TextWriter error, Training.IRowSource source)
+    {
+        if (source is not Training.SparseRowSource)
+            return OpenDevice(device, error);
+        error.WriteLine($"engine: {Training.SparseTraining.HostEngine} (sparse rows are predicted on the host whatever --device)");
+        return Gpu.Open("host");
+    }
+
     /// <summary>Opens the device and says on standard error which one runs.</summary>
     public static Gpu OpenDevice(string device, TextWriter error)
     {

@@ -88,7 +88,7 @@ public static class EvaluateCommand
         UnusedColumns.Note(error, trained, dataPath, label, format, csv);
         using (file)
         {
-            using Gpu gpu = App.OpenDevice(device, error);
+            using Gpu gpu = App.OpenDevice(device, error, source);
             var confusion = new long[trained.K, trained.K];
             double? loss = Pipeline.Predict(gpu, trained, source, withLabels: true,
                 block => Evaluation.Count(block.Labels, block.Predicted, block.Rows, confusion));

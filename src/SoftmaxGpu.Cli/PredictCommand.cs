@@ -61,7 +61,7 @@ public static class PredictCommand
             UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
             using (file)
             {
-                using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error);
+                using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error, source);
                 Write(gpu, path, trained, source, parse.GetValue(proba), id);
                 output.WriteLine($"predictions: {path} ({source.Rows} rows)");
             }

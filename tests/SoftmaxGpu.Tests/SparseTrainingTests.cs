@@ -258,6 +258,8 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         var sparseEval = Run("evaluate", "--model", PathOf("s.model"), "--data", data);
         var denseEval = Run("evaluate", "--model", PathOf("d.model"), "--data", data);
         Assert.Equal(0, sparseEval.Code);
+        Assert.Contains("engine: host engine, sparse rows (sparse rows are predicted on the host whatever --device)", sparseEval.Err);
+        Assert.DoesNotContain("device: ", sparseEval.Err);
         Assert.Equal(Line(denseEval.Out, "accuracy"), Line(sparseEval.Out, "accuracy"));
     }
 
