@@ -135,6 +135,23 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         Check.Close(denseModel.Standardizer.Std, sparseModel.Standardizer.Std, 0, 1e-12, "std");
     }
 
+    /// <summary>Label smoothing and class weights on sparse rows: the dense rows' objective (targets from the class, Σw in λ).</summary>
+    [Theory]
+    [InlineData(0.1f, null)]
+    [InlineData(0f, "balanced")]
+    [InlineData(0.05f, "0=3,7=0.5")]
+    public void SmoothingAndClassWeightsOnSparseRowsReachTheDenseOptimum(float smoothing, string? classWeight)
+    {
+        Table table = DataSource.Load(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"), "digit", testSplit: false);
+        Table dense = new(table.Source, table.FeatureNames, table.LabelName, table.Features, table.Labels) { Sparse = true };
+        var options = new TrainOptions { Optimizer = "lbfgs", LabelSmoothing = smoothing, ClassWeight = classWeight };
+        using Gpu host = Gpu.Open("host");
+        (_, TrainResult denseResult) = Pipeline.Train(host, dense, null, options);
+        (_, TrainResult sparseResult) = Pipeline.TrainSparse(host, Sparsify(dense), null, options);
+        Assert.Equal(denseResult.Plan.WeightDecay, sparseResult.Plan.WeightDecay, 1e-15);
+        Check.Close(denseResult.Objective!.Value, sparseResult.Objective!.Value, 0, 1e-6, "J at the optimum");
+    }
+
     private static SparseTable Sparsify(Table table)
     {
         var start = new List<int> { 0 };
@@ -307,7 +324,6 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
 
     [Theory]
     [InlineData("--optimizer", "adam", "sparse rows train with lbfgs only")]
-    [InlineData("--label-smoothing", "0.1", "--label-smoothing is not built for sparse rows")]
     [InlineData("--cv", "3", "choosing C")]
     public void OptionsTheSparsePathLacksAreOneErrorLine(string option, string value, string message)
     {

@@ -65,13 +65,32 @@ public static class Pipeline
             throw new DataFormatException($"{validation.Source}: {validation.Dim} features; the training data has {train.Dim}");
         Standardizer scaling = start?.Standardizer ?? statistics ?? train.Statistics(options.Scale);
         double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
-        SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
+        SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
         TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
         ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
         var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, scaling,
             layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
         return (start is null ? ScaleOnly(model) : model, result);
+    }
+
+    /// <summary>
+    /// The rows with target rows where label smoothing or class weights are asked for: each row gets its class's row
+    /// of the same [K, K] table streamed .sgd rows get (<see cref="Weighting.TargetTable"/>), and the options Σw.
+    /// </summary>
+    private static SparseSet WithTargets(SparseSet rows, string[] classes, ref TrainOptions options)
+    {
+        if (options.LabelSmoothing <= 0 && options.ClassWeight is null)
+            return rows;
+        int k = classes.Length;
+        var counts = new long[k];
+        foreach (int label in rows.Labels)
+            counts[label]++;
+        (float[] table, options) = Weighting.TargetTable(classes, options, counts, rows.Rows);
+        var targets = new float[(long)rows.Rows * k];
+        for (int r = 0; r < rows.Rows; r++)
+            table.AsSpan(rows.Labels[r] * k, k).CopyTo(targets.AsSpan((int)((long)r * k)));
+        return new SparseSet(rows.X, rows.Labels) { Targets = targets };
     }
 
     /// <summary>

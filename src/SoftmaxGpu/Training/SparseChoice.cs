@@ -124,8 +124,6 @@ public sealed record SparseChoice(bool Sparse, string Why)
             : spec.MultiLabel ? "multi-label training runs on dense rows so far"
             : !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
-            : o.LabelSmoothing > 0 ? "--label-smoothing is not built for sparse rows yet"
-            : o.Weighted ? "--class-weight is not built for sparse rows yet"
             : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format) && !DataSource.IsSparseSgd(spec.Validation)
                 ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
             : null;

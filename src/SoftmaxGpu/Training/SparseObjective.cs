@@ -66,10 +66,10 @@ public sealed class SparseObjective<THead> : ISparseObjective
         PinnedRows pins = new(rows);
         try
         {
-            fixed (float* wt = weights, b = bias, z = logits)
+            fixed (float* wt = weights, b = bias, z = logits, y = rows.Targets)
             fixed (int* labels = rows.Labels)
             {
-                var targets = new HostStep.Batch(null, null, labels, null, rows.Rows, rows.Dim, k);
+                var targets = new HostStep.Batch(null, null, labels, y, rows.Rows, rows.Dim, k);
                 (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / totalRows, gradient);
             }
         }

@@ -23,6 +23,9 @@ public sealed class SparseSet
 
     public SparseRows X { get; }
     public int[] Labels { get; }
+    /// <summary>Y: [N, K] target rows (label smoothing, class weights: each row its class's row of
+    /// <see cref="Weighting.TargetTable"/>), or null for the labels alone. Only the training loss reads them.</summary>
+    public float[]? Targets { get; init; }
     public int Rows => X.Rows;
     public int Dim => X.Dim;
 

@@ -42,6 +42,8 @@ public static class SparseTraining
             return new SparseObjective<SoftmaxHead>(train, k, centre, lambda, options.Ranks, totalRows);
         if (options.Ranks.Size > 1)
             throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
+        if (train.Targets is not null)
+            throw new ArgumentException("--label-smoothing and --class-weight on sparse rows train on the host engine so far: give --device host");
         SparseChoice.CheckDevice(gpu, train.X, validation?.X, k, options);
         return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda);
     }
@@ -108,7 +110,10 @@ public static class SparseTraining
             throw new ArgumentException($"the training set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: each needs at least one (run fewer ranks)");
         (long start, long count) = Distributed.Shards.Range(set.Rows, ranks.Rank, ranks.Size);
         int[] rows = Enumerable.Range((int)start, (int)count).ToArray();
-        return new SparseSet(set.X.Select(rows), rows.Select(r => set.Labels[r]).ToArray());
+        return new SparseSet(set.X.Select(rows), rows.Select(r => set.Labels[r]).ToArray())
+        {
+            Targets = set.Targets?.AsSpan((int)(start * set.Targets.Length / set.Rows), (int)(count * set.Targets.Length / set.Rows)).ToArray(),
+        };
     }
 
     /// <summary>[Wᵀ (D·K) | b] in float64 from a model's θ = [W (K·D) | b].</summary>

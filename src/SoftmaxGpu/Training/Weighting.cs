@@ -178,28 +178,40 @@ public static class Weighting
     /// </summary>
     public static (IRowSource Rows, TrainOptions Options) ByLabel(IRowSource rows, IReadOnlyList<string> classes, TrainOptions options)
     {
-        int k = classes.Count;
         if (options.LabelSmoothing <= 0 && options.ClassWeight is null)
             return (rows, options);
+        long[]? counts = options.ClassWeight is null ? null : LabelTargets.CountClasses(rows, classes.Count);
+        (float[] table, options) = TargetTable(classes, options, counts, rows.Rows);
+        return (LabelTargets.For(rows, table, classes.Count), options);
+    }
+
+    /// <summary>
+    /// The target row of each class [K, K] under label smoothing and class weights (both functions of the class),
+    /// weighted rows scaled to a mean weight of 1, and the options with Σw for λ = 1/(C·Σw). One-hot rows where
+    /// neither is asked for. <paramref name="counts"/>: rows of each class (needed with class weights).
+    /// </summary>
+    public static (float[] Table, TrainOptions Options) TargetTable(IReadOnlyList<string> classes, TrainOptions options,
+        long[]? counts, long rows)
+    {
+        int k = classes.Count;
         float[] table = LabelTargets.Smoothing(k, options.LabelSmoothing); // ε = 0: one-hot rows
         if (options.ClassWeight is not string spec)
-            return (LabelTargets.For(rows, table, k), options);
-        long[] counts = LabelTargets.CountClasses(rows, k);
+            return (table, options);
         var mass = new double[k];
         for (int y = 0; y < k; y++)
             for (int c = 0; c < k; c++)
-                mass[c] += counts[y] * (double)table[y * k + c];
-        double[] classWeights = ClassWeights(spec, classes, mass, rows.Rows);
+                mass[c] += counts![y] * (double)table[y * k + c];
+        double[] classWeights = ClassWeights(spec, classes, mass, rows);
         double sum = 0;
         for (int y = 0; y < k; y++)
             for (int c = 0; c < k; c++)
-                sum += counts[y] * classWeights[c] * table[y * k + c];
+                sum += counts![y] * classWeights[c] * table[y * k + c];
         if (!(sum > 0))
             throw new ArgumentException("every training row has weight 0 (class weight): there is nothing to fit");
         for (int y = 0; y < k; y++)
             for (int c = 0; c < k; c++)
-                table[y * k + c] = (float)(classWeights[c] * table[y * k + c] * rows.Rows / sum);
-        return (LabelTargets.For(rows, table, k), options with { WeightSum = sum });
+                table[y * k + c] = (float)(classWeights[c] * table[y * k + c] * rows / sum);
+        return (table, options with { WeightSum = sum });
     }
 
     /// <summary>Σ_r y_rc per class: the target mass of each class over the rows (its row count for labels).</summary>
