@@ -88,7 +88,6 @@ public static class SgdFormat
     public const long MaxBlockFeatureBytes = 64L << 20;
     /// <summary>A bound on the footer a reader loads, far above any real one (D names and K classes).</summary>
     public const long MaxFooterBytes = 256L << 20;
-    internal const int MaxStringBytes = 1 << 20;
 
     /// <summary>R for D features: the default, or fewer so that a block's X stays within 64 MiB.</summary>
     public static int BlockRowsFor(int dim) => (int)Math.Clamp(MaxBlockFeatureBytes / (4L * dim), 1, DefaultBlockRows);
@@ -163,13 +162,6 @@ public static class SgdFormat
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), blockRows);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(FooterOffsetAt), footerOffset);
         return bytes;
-    }
-
-    internal static void WriteString(BinaryWriter w, string s)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(s);
-        w.Write(bytes.Length);
-        w.Write(bytes);
     }
 
     /// <summary>
@@ -253,20 +245,9 @@ public static class SgdFormat
             sortedIndex[sorted[k]] = k;
         w.Write(sorted.Length);
         foreach (string c in sorted)
-            WriteString(w, c);
+            FileStrings.Write(w, c);
         foreach (string c in firstSeen)
             w.Write(sortedIndex[c]);
     }
 
-    /// <summary>A string as <see cref="WriteString"/> wrote it; a length beyond <see cref="MaxStringBytes"/> is corruption.</summary>
-    public static string ReadString(BinaryReader r, string path)
-    {
-        int length = r.ReadInt32();
-        if (length < 0 || length > MaxStringBytes)
-            throw new DataFormatException($"{path}: corrupted string length {length}");
-        byte[] bytes = r.ReadBytes(length);
-        if (bytes.Length != length)
-            throw new EndOfStreamException();
-        return Encoding.UTF8.GetString(bytes);
-    }
 }

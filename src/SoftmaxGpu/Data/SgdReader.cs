@@ -103,12 +103,12 @@ public sealed class SgdReader : IDisposable
             long rows = r.ReadInt64();
             if (rows < 1)
                 throw new DataFormatException($"{path}: invalid row count N={rows} (need N ≥ 1)");
-            string label = SgdFormat.ReadString(r, path);
-            string[] features = Enumerable.Range(0, dim).Select(_ => SgdFormat.ReadString(r, path)).ToArray();
+            string label = FileStrings.Read(r, path);
+            string[] features = Enumerable.Range(0, dim).Select(_ => FileStrings.Read(r, path)).ToArray();
             int k = r.ReadInt32();
             if (k < 1 || k > bytes.Length / 8)
                 throw new DataFormatException($"{path}: invalid class count K={k}");
-            string[] classes = Enumerable.Range(0, k).Select(_ => SgdFormat.ReadString(r, path)).ToArray();
+            string[] classes = Enumerable.Range(0, k).Select(_ => FileStrings.Read(r, path)).ToArray();
             int[] permutation = Enumerable.Range(0, k).Select(_ => r.ReadInt32()).ToArray();
             if (!permutation.Order().SequenceEqual(Enumerable.Range(0, k)))
                 throw new DataFormatException($"{path}: the class permutation is not a permutation of 0..{k - 1}");

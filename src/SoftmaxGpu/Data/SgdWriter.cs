@@ -133,9 +133,9 @@ public sealed class SgdWriter
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Rows);
-            SgdFormat.WriteString(w, labelName);
+            FileStrings.Write(w, labelName);
             foreach (string f in featureNames)
-                SgdFormat.WriteString(w, f);
+                FileStrings.Write(w, f);
             SgdFormat.WriteClasses(w, classes);
             foreach (double m in mean)
                 w.Write(centre ? m : 0.0); // the centre training subtracts

@@ -116,11 +116,11 @@ public sealed class SparseSgdReader : IDisposable
             int dim = r.ReadInt32(), first = r.ReadInt32();
             if (rows < 1 || nonZeros < 0 || dim < 1 || first is not (0 or 1))
                 throw new DataFormatException($"{path}: invalid shapes N={rows}, nnz={nonZeros}, D={dim}, first index {first}");
-            string label = SgdFormat.ReadString(r, path);
+            string label = FileStrings.Read(r, path);
             int k = r.ReadInt32();
             if (k < 1 || k > bytes.Length / 8)
                 throw new DataFormatException($"{path}: invalid class count K={k}");
-            string[] classes = Enumerable.Range(0, k).Select(_ => SgdFormat.ReadString(r, path)).ToArray();
+            string[] classes = Enumerable.Range(0, k).Select(_ => FileStrings.Read(r, path)).ToArray();
             int[] permutation = Enumerable.Range(0, k).Select(_ => r.ReadInt32()).ToArray();
             if (!permutation.Order().SequenceEqual(Enumerable.Range(0, k)))
                 throw new DataFormatException($"{path}: the class permutation is not a permutation of 0..{k - 1}");

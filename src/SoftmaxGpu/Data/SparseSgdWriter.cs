@@ -182,7 +182,7 @@ public sealed class SparseSgdWriter
             w.Write(NonZeros);
             w.Write(dim ?? ColumnsSeen);
             w.Write(firstIndex);
-            SgdFormat.WriteString(w, labelName);
+            FileStrings.Write(w, labelName);
             SgdFormat.WriteClasses(w, classes);
             w.Write(blocks.Count);
             foreach ((int rows, int nonZeros) in blocks)

@@ -31,7 +31,6 @@ public static class ModelFile
     public const int OldestVersion = 1;
     private static readonly byte[] Magic = "SMXGPUMD"u8.ToArray();
     private const int ChecksumBytes = 32;
-    private const int MaxStringBytes = 1 << 20;
 
     public static void Save(SoftmaxModel model, string path)
     {
@@ -42,12 +41,12 @@ public static class ModelFile
             w.Write(Version);
             w.Write(model.K);
             w.Write(model.D);
-            WriteString(w, model.Kind.FileName());
-            WriteString(w, model.LabelName);
+            FileStrings.Write(w, model.Kind.FileName());
+            FileStrings.Write(w, model.LabelName);
             foreach (string c in model.Classes)
-                WriteString(w, c);
+                FileStrings.Write(w, c);
             foreach (string f in model.FeatureNames)
-                WriteString(w, f);
+                FileStrings.Write(w, f);
             foreach (double m in model.Standardizer.Mean)
                 w.Write(m);
             foreach (double s in model.Standardizer.Std)
@@ -98,14 +97,14 @@ public static class ModelFile
             long expectedBytes = (long)d * 16 + ((long)k * d + k) * 4;
             if (expectedBytes > all.Length)
                 throw new DataFormatException($"{path}: shapes K={k}, D={d} do not fit in a {all.Length}-byte file");
-            string kindName = version >= 2 ? ReadString(r, path) : ModelKind.Multiclass.FileName();
+            string kindName = version >= 2 ? FileStrings.Read(r, path) : ModelKind.Multiclass.FileName();
             ModelKind kind = ModelKinds.FromFileName(kindName)
                 ?? throw new DataFormatException($"{path}: unknown model kind '{kindName}'");
             if (k < 2 && !kind.IsMultiLabel())
                 throw new DataFormatException($"{path}: invalid shapes K={k}, D={d} (a multiclass model needs K ≥ 2)");
-            string label = ReadString(r, path);
-            string[] classes = Enumerable.Range(0, k).Select(_ => ReadString(r, path)).ToArray();
-            string[] features = Enumerable.Range(0, d).Select(_ => ReadString(r, path)).ToArray();
+            string label = FileStrings.Read(r, path);
+            string[] classes = Enumerable.Range(0, k).Select(_ => FileStrings.Read(r, path)).ToArray();
+            string[] features = Enumerable.Range(0, d).Select(_ => FileStrings.Read(r, path)).ToArray();
             double[] mean = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
             double[] std = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
             float[] weights = Enumerable.Range(0, k * d).Select(_ => r.ReadSingle()).ToArray();
@@ -118,23 +117,5 @@ public static class ModelFile
         {
             throw new DataFormatException($"{path}: model file ends before the shapes in its header say it should");
         }
-    }
-
-    private static void WriteString(BinaryWriter w, string s)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(s);
-        w.Write(bytes.Length);
-        w.Write(bytes);
-    }
-
-    private static string ReadString(BinaryReader r, string path)
-    {
-        int length = r.ReadInt32();
-        if (length < 0 || length > MaxStringBytes)
-            throw new DataFormatException($"{path}: corrupted string length {length}");
-        byte[] bytes = r.ReadBytes(length);
-        if (bytes.Length != length)
-            throw new EndOfStreamException();
-        return Encoding.UTF8.GetString(bytes);
     }
 }
