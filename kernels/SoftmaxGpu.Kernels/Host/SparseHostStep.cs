@@ -61,7 +61,7 @@ public static class SparseHostStep
         where THead : struct, IHead
     {
         int k = targets.K, d = x.D;
-        int workers = Workers(x.Rows);
+        int workers = HostStep.Workers(x.Rows);
         float*[] partials = ColumnLogits(x, xt, wt, z, k, workers);
         var losses = new double[workers];
         var correct = new int[workers];
@@ -117,9 +117,6 @@ public static class SparseHostStep
         }
         return (losses.Sum(), correct.Sum()); // in worker order
     }
-
-    /// <summary>Workers for N rows: one per core, at least <see cref="HostStep.MinRowsPerWorker"/> rows each.</summary>
-    public static int Workers(int rows) => HostStep.Workers(rows);
 
     /// <summary>
     /// X·W without b, column by column over the CSC copy: worker w takes a range of columns (equal non-zeros), walks

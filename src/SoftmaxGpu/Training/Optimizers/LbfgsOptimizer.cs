@@ -95,7 +95,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     private EpochOutcome Iterate()
     {
         double[] g = gradient;
-        if (MaxAbs(g) <= GradientTolerance)
+        if (Sweeps.MaxAbs(g) <= GradientTolerance)
             return Outcome($"‖∇J‖∞ ≤ {GradientTolerance:G2}");
         double slope = history.Direction(g);
         if (!(slope < 0))
@@ -169,6 +169,4 @@ public sealed class LbfgsOptimizer : IOptimizer
     public void Dispose()
     {
     }
-
-    private static double MaxAbs(double[] v) => Sweeps.MaxAbs(v);
 }
