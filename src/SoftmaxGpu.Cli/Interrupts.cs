@@ -7,8 +7,9 @@ namespace SoftmaxGpu.Cli;
 /// <summary>
 /// Ctrl-C (SIGINT) and SIGTERM end any command cleanly: the temporary files of its writes in progress are deleted
 /// (<see cref="AtomicFile.Abandon"/>), the terminal's cursor is shown again (train's live line hides it), one line
-/// on standard error says what was written (<c>interrupted: nothing written</c>), and the process exits with
-/// 128 + the signal's number, as a shell reports a process that a signal stopped: 130 for Ctrl-C, 143 for SIGTERM.
+/// on standard error says what was written (<c>interrupted: nothing written</c>), and the process exits with 130
+/// (128 + SIGINT, what a shell reports for Ctrl-C) for either signal: a script that checks for 130 sees every
+/// interrupted command the same way, however it was stopped.
 /// For the console app's process only (Program.Main): it ends the process.
 /// </summary>
 public sealed class Interrupts : IDisposable
@@ -61,7 +62,7 @@ public sealed class Interrupts : IDisposable
         // On a terminal the shell has echoed ^C where the cursor was (perhaps after a live progress line).
         error.WriteLine((Console.IsErrorRedirected ? "" : Environment.NewLine) + Message(done));
         error.Flush();
-        Environment.Exit(context.Signal == PosixSignal.SIGTERM ? 143 : App.Interrupted);
+        Environment.Exit(App.Interrupted);
     }
 
     public void Dispose()

@@ -8,8 +8,8 @@ namespace SoftmaxGpu.Tests;
 
 /// <summary>
 /// One accelerator for a test class, as ILGPU's own tests do it: an abstract fixture, thin subclasses per
-/// device. A device that is absent leaves <see cref="SkipReason"/> set and its tests skip, the first saying why
-/// (<see cref="SkipOnce"/>) —
+/// device. The classes of a device that is absent are left out of the run (<see cref="DeviceTestFramework"/>); should
+/// one run anyway, the fixture leaves <see cref="SkipReason"/> set and its tests skip, the first saying why —
 /// except an OpenCL device where <c>SOFTMAXGPU_REQUIRE_OPENCL=1</c> (CI's OpenCL pass): there its absence
 /// fails every test of the class, so a pass without OpenCL can never look green.
 /// </summary>
