@@ -10,7 +10,8 @@ namespace SoftmaxGpu.Tests;
 /// The sparse objective on a device (<see cref="DeviceSparseObjective"/>) against the host engine's
 /// (<see cref="SparseObjective{THead}"/>) and the float64 reference on the same rows made dense: awkward sizes, an
 /// empty row and a row of one non-zero, K = 1 and K beyond a warp, logits of about 1e30, centring on and off;
-/// validation rows scored in blocks; and L-BFGS through <see cref="SparseTraining"/> reaching the host's optimum.
+/// validation rows scored in blocks; rows streamed through the device in blocks; and L-BFGS through
+/// <see cref="SparseTraining"/> reaching the host's optimum, rows resident and streamed.
 /// Sizes stay tiny: ILGPU's CPU accelerator emulates its threads. Subclasses bind the tests to one accelerator each.
 /// </summary>
 public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
@@ -81,6 +82,45 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     }
 
     /// <summary>
+    /// Rows streamed through the device in blocks (<see cref="SparseBlocks"/>: a third of the rows, and no more
+    /// non-zeros than twice the longest row, so the entry limit also cuts blocks): the same J and ∇J as the resident
+    /// rows and the reference, the same bits twice; validation rows streamed score as resident ones.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void RowsStreamedInBlocksGiveTheResidentObjective(int rows, int d, int k, double density, double scale, bool centred)
+    {
+        Gpu gpu = Gpu;
+        (SparseSet set, double[] theta, double[]? centre) = Problem(rows, d, k, density, scale, centred);
+        (double jRef, double[] gRef) = Reference(set, theta, centre, k, Lambda);
+        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
+        long longest = Enumerable.Range(0, rows).Max(r => set.X.RowStart[r + 1] - set.X.RowStart[r]);
+        var blocks = new SparseBlocks(Math.Max(1, rows / 3), Math.Max(1, 2 * longest), Resident: false);
+        Assert.True(blocks.Of(set.X).Count() >= Math.Min(rows, 3), "the rows should pass in several blocks");
+
+        using var resident = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda);
+        using var streamed = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda, blocks);
+        (double j1, double[] g1, double loss1, double accuracy1) = streamed.Evaluate(transposed);
+        (double j2, double[] g2, _, _) = streamed.Evaluate(transposed);
+        (double jResident, double[] gResident, double lossResident, double accuracyResident) = resident.Evaluate(transposed);
+
+        double atol = 1e-6 * Math.Max(1, scale);
+        Check.Close(jRef, j1, atol, 1e-5, "streamed J against the reference");
+        Check.Close(gRef, SparseTrainingTests.Untransposed(g1, k, d), atol, 1e-4, "streamed ∇J against the reference");
+        Check.Close(jResident, j1, atol, 1e-6, "streamed J against the resident rows'");
+        Check.Close(lossResident, loss1, atol, 1e-6, "streamed mean loss against the resident rows'");
+        Check.Close(gResident, g1, atol, 1e-5, "streamed ∇J against the resident rows'");
+        Assert.Equal(accuracyResident, accuracy1);
+        Assert.Equal(j1, j2); // deterministic: the same bits
+        Assert.Equal(g1, g2);
+
+        (double scoredLoss, double scoredAccuracy) = streamed.Score(transposed, set);
+        Check.Close(lossResident, scoredLoss, atol, 1e-6, "streamed score of the rows against their resident loss");
+        Assert.Equal(accuracyResident, scoredAccuracy);
+        Assert.Equal(j1, streamed.Evaluate(transposed).J); // the score's uploads leave the next evaluation as it was
+    }
+
+    /// <summary>
     /// Validation rows five times the training rows: scored in blocks of N through the same Z (blocks that start past
     /// an empty row, the last one short), as the host scores them; the training rows score as their evaluation.
     /// </summary>
@@ -131,10 +171,17 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
         TrainResult onHost = SparseTraining.Train(host, train, held, K, centre, options);
         TrainResult onDevice = SparseTraining.Train(gpu, train, held, K, centre, options);
 
+        // 4 KiB of device memory: θ, two gradients and blocks of a few rows; the validation rows pass through them too.
+        TrainResult streamed = SparseTraining.Train(gpu, train, held, K, centre, options with { DeviceMemory = 4096 });
+
+        Assert.Contains("streamed through the device", SparseTraining.Engine(gpu, train.X, held.X, K, options with { DeviceMemory = 4096 }));
         Assert.True(onHost.Converged, onHost.StopReason);
         Assert.True(onDevice.Converged, onDevice.StopReason);
+        Assert.True(streamed.Converged, streamed.StopReason);
         Check.Close(onHost.Objective!.Value, onDevice.Objective!.Value, 0, 1e-6, "J at the optimum");
+        Check.Close(onHost.Objective!.Value, streamed.Objective!.Value, 0, 1e-6, "J at the optimum, rows streamed");
         Check.Close(onHost.History[^1].ValLoss!.Value, onDevice.History[^1].ValLoss!.Value, 1e-5, 1e-4, "validation loss at the optimum");
+        Check.Close(onHost.History[^1].ValLoss!.Value, streamed.History[^1].ValLoss!.Value, 1e-5, 1e-4, "validation loss at the optimum, rows streamed");
     }
 
     private static int[] Labels(Random random, int rows, int k) => Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();

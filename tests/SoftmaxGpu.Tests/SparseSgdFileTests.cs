@@ -319,6 +319,13 @@ public sealed class SparseSgdFileTests() : CliFolder("softmaxgpu-sparse-sgd-")
         Assert.True(evaluate.Code == 0, evaluate.Err);
         Assert.Equal(evaluateText.Out, evaluate.Out);
 
+        // Streamed through a device (ILGPU's CPU accelerator) under a small --device-memory: the same optimum.
+        var streamed = Run("train", "--data", sgd, "--model", PathOf("d.model"), "--sparse", "on", "--device", "cpu",
+            "--device-memory", "8KiB");
+        Assert.True(streamed.Code == 0, streamed.Err);
+        Assert.Contains("streamed through the device", streamed.Out);
+        Check.Close(Objective(fromText.Out), Objective(streamed.Out), 0, 1e-6, "J from a sparse .sgd file streamed through a device");
+
         var dense = Run("train", "--data", sgd, "--model", PathOf("c.model"), "--sparse", "off");
         Assert.True(dense.Code == 0, dense.Err);
         Check.Close(Objective(fromText.Out), Objective(dense.Out), 0, 1e-4, "J from the sparse .sgd file made dense");

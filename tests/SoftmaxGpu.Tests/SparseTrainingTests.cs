@@ -282,8 +282,9 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
 
     /// <summary>
     /// --device cpu trains sparse rows on ILGPU's CPU accelerator (the device's sparse kernels, rows resident) and says
-    /// so; --device host on the host engine; both reach the same model. Rows that do not fit --device-memory are one
-    /// error line before training, which names the host engine.
+    /// so; --device host on the host engine; under a small --device-memory the rows stream through the device in
+    /// blocks; all reach the same model. A budget too small for θ and one row is one error line before training,
+    /// which names the host engine.
     /// </summary>
     [Fact]
     public void TheCliTrainsSparseRowsOnTheDeviceAskedForAndSaysWhichEngine()
@@ -309,12 +310,19 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         SoftmaxModel cpuModel = ModelFile.Load(PathOf("cpu.model")), hostModel = ModelFile.Load(PathOf("host.model"));
         Check.Close(hostModel.Weights.Select(w => (double)w).ToArray(), cpuModel.Weights, 1e-2, 1e-2, "W");
 
-        var tooSmall = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--device-memory", "4KiB",
+        var streamed = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--device-memory", "4KiB",
+            "--model", PathOf("streamed.model"), "--quiet");
+        Assert.True(streamed.Code == 0, streamed.Err);
+        Assert.Matches(@"engine: cpu kernels, sparse rows streamed through the device in \d+ blocks", streamed.Out);
+        SoftmaxModel streamedModel = ModelFile.Load(PathOf("streamed.model"));
+        Check.Close(hostModel.Weights.Select(w => (double)w).ToArray(), streamedModel.Weights, 1e-2, 1e-2, "W, rows streamed");
+
+        var tooSmall = Run("train", "--data", data, "--sparse", "on", "--device", "cpu", "--device-memory", "600",
             "--model", PathOf("small.model"));
         Assert.Equal(1, tooSmall.Code);
         Assert.Single(tooSmall.Err.Trim().Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal));
-        Assert.Contains("error: --device cpu: sparse training keeps its rows resident on the device", tooSmall.Err);
-        Assert.Contains("streaming sparse rows through a device in blocks is not built yet", tooSmall.Err);
+        Assert.Contains("error: sparse rows streamed through the device need at least", tooSmall.Err);
+        Assert.Contains("--device cpu: --device-memory", tooSmall.Err);
         Assert.Contains("--device host", tooSmall.Err);
         Assert.False(File.Exists(PathOf("small.model")));
     }

@@ -10,21 +10,23 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// The sparse objective of <see cref="SparseObjective{THead}"/> — J(θ) = mean loss + (λ/2)‖W‖² for
 /// θ = [Wᵀ (D·K) | b (K)], centred implicitly (<see cref="SparseCentring"/>) — evaluated on an ILGPU accelerator
-/// (CUDA, OpenCL, ILGPU's CPU accelerator). The CSR rows, their CSC copy and the labels are uploaded once and stay
-/// resident; an evaluation is
+/// (CUDA, OpenCL, ILGPU's CPU accelerator). The rows pass through the device in the blocks of a
+/// <see cref="SparseBlocks"/> plan: one block uploaded once and kept where everything fits, else each pass uploads the
+/// blocks in turn (CSR, labels and the block's CSC copy, made on the host). An evaluation is
 /// <list type="number">
 /// <item>θ up in float: Wᵀ and b′ = b − W·μ, made on the host in float64 (P floats);</item>
-/// <item>Z = X·Wᵀ + b′ over the CSR rows (<see cref="CsrLogits"/>);</item>
-/// <item>the loss's forward pass (Q, the loss and hits into the compensated totals) and G = ∂loss/∂Z in place of Q
-///   (<see cref="ILoss.Forward"/>, <see cref="ILoss.Gradient"/>);</item>
-/// <item>dθ = [Xᵀ·G | Σ_r G]/N over the CSC copy (<see cref="CscWeightGradient"/>, float64 sums where the device has them);</item>
+/// <item>per block: Z = X·Wᵀ + b′ over its CSR rows (<see cref="CsrLogits"/>); the loss's forward pass (Q, the loss
+///   and hits into the compensated totals) and G = ∂loss/∂Z in place of Q (<see cref="ILoss.Forward"/>,
+///   <see cref="ILoss.Gradient"/>); the block's [Xᵀ·G | Σ_r G]/N over its CSC copy (<see cref="CscWeightGradient"/>,
+///   float64 sums where the device has them), the first block's into dθ, each later one's added to it
+///   (<see cref="AddInto"/>);</item>
 /// <item>dθ back in float64 (P floats), the centring correction and the L2 term added on the host, as the host engine does.</item>
 /// </list>
-/// Validation rows (<see cref="Score"/>) are uploaded at their first score and kept, and run through Z in blocks of
-/// at most N rows. Every sum runs in a fixed order, so an evaluation gives the same bits each time.
-/// Device memory: <see cref="Bytes"/>; the caller checks it fits (<see cref="SparseChoice.CheckDevice"/>).
-/// REVIEW: not run on a GPU yet (CPU accelerator and PoCL only): its time per pass against the host engine's, and the
-/// three host round trips per evaluation (θ up, dθ and the totals back), are unmeasured.
+/// Validation rows (<see cref="Score"/>) go through Z the same way: resident, they are uploaded at their first score
+/// and kept. Every sum runs in a fixed order, so an evaluation gives the same bits each time.
+/// REVIEW: not run on a GPU yet (CPU accelerator and PoCL only): its time per pass against the host engine's, the
+/// three host round trips per evaluation (θ up, dθ and the totals back), and the streamed blocks' uploads (not
+/// overlapped with the kernels) are unmeasured.
 /// </summary>
 public sealed class DeviceSparseObjective : ISparseObjective
 {
@@ -35,12 +37,11 @@ public sealed class DeviceSparseObjective : ISparseObjective
     private readonly int d, k;
     private readonly double[]? centre;
     private readonly L2Penalty penalty;
-    private readonly ResidentRows rows; // the training rows: CSR [N + 1], [nnz], [nnz]; y [N]
-    private readonly Resident<int> columnStart; // CSC: [D + 1]
-    private readonly Resident<int> rowIndex; // CSC: [nnz]
-    private readonly Resident<float> columnValues; // CSC: [nnz]
+    private readonly SparseBlocks blocks;
+    private readonly DeviceRows rows; // the training rows (resident) or the block in flight, with its CSC copy
     private readonly MemoryBuffer1D<float, Stride1D.Dense> theta; // [Wᵀ | b′]: [D·K + K]
     private readonly MemoryBuffer1D<float, Stride1D.Dense> dTheta; // [dWᵀ | db]: [D·K + K]
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? blockGradient; // a later block's [dWᵀ | db] (streamed): [D·K + K]
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logits; // Z: [capacity, K]
     private readonly MemoryBuffer1D<float, Stride1D.Dense> outputs; // Q, then G: [capacity, K]
     private readonly MemoryBuffer1D<float, Stride1D.Dense> rowStats; // (max, log-sum) per row: [capacity, 2]
@@ -49,13 +50,15 @@ public sealed class DeviceSparseObjective : ISparseObjective
     private readonly float[] hostTheta, hostGradient; // staging: [D·K + K] each
     private readonly float[] hostLoss = new float[Totals.LossLength];
     private readonly int[] hostCorrect = new int[1];
-    private readonly int capacity; // rows of Z and Q: N
-    private ResidentRows? scored; // the last validation rows scored, kept for the next score
+    private readonly int capacity; // rows of Z and Q: a block's
+    private DeviceRows? scored; // resident: the last validation rows scored, kept for the next score
 
     /// <param name="loss">The loss whose forward and gradient kernels run on Z (softmax cross-entropy for the host's <see cref="SoftmaxHead"/>).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
     /// <param name="lambda">λ of (λ/2)‖W‖².</param>
-    public DeviceSparseObjective(Gpu gpu, ILoss loss, SparseSet train, int k, double[]? centre, double lambda)
+    /// <param name="blocks">How the rows pass through the device (<see cref="SparseBlocks.Plan"/>); null: resident.</param>
+    public DeviceSparseObjective(Gpu gpu, ILoss loss, SparseSet train, int k, double[]? centre, double lambda,
+        SparseBlocks? blocks = null)
     {
         if (train.Rows == 0)
             throw new ArgumentException("no training rows", nameof(train));
@@ -64,17 +67,17 @@ public sealed class DeviceSparseObjective : ISparseObjective
         (accelerator, kernels, this.loss, this.train, d, this.k, this.centre) =
             (gpu.Accelerator, gpu.Kernels, loss, train, train.Dim, k, centre);
         penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [d, k]));
-        capacity = train.Rows;
+        this.blocks = blocks ?? new SparseBlocks(train.Rows, long.MaxValue, Resident: true);
+        capacity = Math.Min(this.blocks.Rows, train.Rows);
+        long entries = this.blocks.Resident ? train.X.NonZeros : this.blocks.Entries;
         var disposables = new List<IDisposable>();
         try
         {
-            rows = Track(disposables, new ResidentRows(accelerator, train));
-            CscCopy csc = train.Columns;
-            columnStart = Track(disposables, new Resident<int>(accelerator, csc.ColumnStart));
-            rowIndex = Track(disposables, new Resident<int>(accelerator, csc.Rows));
-            columnValues = Track(disposables, new Resident<float>(accelerator, csc.Values));
+            rows = Track(disposables, new DeviceRows(accelerator, capacity, entries, d));
             theta = Track(disposables, accelerator.Allocate1D<float>(Parameters));
             dTheta = Track(disposables, accelerator.Allocate1D<float>(Parameters));
+            if (!this.blocks.Resident)
+                blockGradient = Track(disposables, accelerator.Allocate1D<float>(Parameters));
             logits = Track(disposables, accelerator.Allocate1D<float>((long)capacity * k));
             outputs = Track(disposables, accelerator.Allocate1D<float>((long)capacity * k));
             rowStats = Track(disposables, accelerator.Allocate1D<float>(2L * capacity));
@@ -94,18 +97,6 @@ public sealed class DeviceSparseObjective : ISparseObjective
     /// <summary>P = D·K + K.</summary>
     public long Parameters => (long)d * k + k;
 
-    /// <summary>
-    /// Device bytes the objective keeps resident for <paramref name="train"/> (and <paramref name="validation"/>, scored
-    /// through the same Z) into K classes: CSR, labels and CSC copy, Z, Q/G and the row statistics for every training
-    /// row, θ and dθ in float, and the validation rows' CSR and labels.
-    /// </summary>
-    public static long Bytes(SparseRows train, SparseRows? validation, int k) =>
-        train.Bytes + 4L * train.Rows // CSR, y
-        + 4L * (train.Dim + 1) + 8L * train.NonZeros // CSC
-        + 2 * 4L * train.Rows * k + 8L * train.Rows // Z, Q/G, (max, log-sum)
-        + 2 * 4L * ((long)train.Dim * k + k) // θ, dθ
-        + (validation is null ? 0 : validation.Bytes + 4L * validation.Rows);
-
     /// <summary>J(θ), a new ∇J(θ), and the mean loss and accuracy behind them (tests).</summary>
     public (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(double[] theta)
     {
@@ -118,13 +109,22 @@ public sealed class DeviceSparseObjective : ISparseObjective
     {
         LoadTheta(theta);
         int n = train.Rows;
-        ArrayView<float> z = Rows(logits, n, k), g = Rows(outputs, n, k);
-        kernels.SparseLinear.Logits(rows.RowStart, rows.Columns, rows.Values, this.theta.View, n, d, k, z);
-        loss.Forward(kernels, z, rows.Labels, ArrayView<float>.Empty, n, k, 1f / n, g, Rows(rowStats, n, 2),
-            lossTotal.View, correctTotal.View);
-        // G unscaled (each entry in [−1, 1]); the 1/N is applied once per sum of dθ, after its float64 accumulation.
-        loss.Gradient(kernels, g, rows.Labels, ArrayView<float>.Empty, n, k, 1f);
-        kernels.SparseLinear.WeightGradient(columnStart.View, rowIndex.View, columnValues.View, g, n, d, k, 1f / n, dTheta.View);
+        bool first = true;
+        foreach ((int start, int count) in blocks.Of(train.X))
+        {
+            Block block = rows.Load(train, start, count, withColumns: true);
+            ArrayView<float> z = Rows(logits, count, k), g = Rows(outputs, count, k);
+            kernels.SparseLinear.Logits(block.RowStart, block.Columns, block.Values, this.theta.View, count, d, k, z);
+            loss.Forward(kernels, z, block.Labels, ArrayView<float>.Empty, count, k, 1f / n, g, Rows(rowStats, count, 2),
+                lossTotal.View, correctTotal.View);
+            // G unscaled (each entry in [−1, 1]); the 1/N is applied once per sum of dθ, after its float64 accumulation.
+            loss.Gradient(kernels, g, block.Labels, ArrayView<float>.Empty, count, k, 1f);
+            ArrayView<float> share = first ? dTheta.View : blockGradient!.View;
+            kernels.SparseLinear.WeightGradient(block.ColumnStart, block.RowIndex, block.ColumnValues, g, count, d, k, 1f / n, share);
+            if (!first)
+                kernels.AddInto.Launch(share, dTheta.View);
+            first = false;
+        }
         dTheta.View.CopyToCPU(hostGradient);
         (double mean, long correct) = ReadTotals();
         for (int i = 0; i < hostGradient.Length; i++)
@@ -140,17 +140,14 @@ public sealed class DeviceSparseObjective : ISparseObjective
             throw new ArgumentException($"the rows have {set.Dim} features; the model {d}", nameof(set));
         if (set.Rows == 0)
             return (double.NaN, double.NaN);
-        ResidentRows resident = OnDevice(set);
+        DeviceRows on = OnDevice(set);
         LoadTheta(theta);
-        for (int first = 0; first < set.Rows; first += capacity)
+        foreach ((int first, int count) in blocks.Of(set.X))
         {
-            int count = Math.Min(capacity, set.Rows - first);
-            // A block reads the set's own offsets: its entries start at the block's first (CsrLogits).
-            int from = set.X.RowStart[first], entries = set.X.RowStart[first + count] - from;
+            Block block = on.Load(set, first, count, withColumns: false);
             ArrayView<float> z = Rows(logits, count, k);
-            kernels.SparseLinear.Logits(resident.RowStart.SubView(first, count + 1), Slice(resident.Columns, from, entries),
-                Slice(resident.Values, from, entries), this.theta.View, count, d, k, z);
-            loss.Forward(kernels, z, resident.Labels.SubView(first, count), ArrayView<float>.Empty, count, k, 1f / set.Rows,
+            kernels.SparseLinear.Logits(block.RowStart, block.Columns, block.Values, this.theta.View, count, d, k, z);
+            loss.Forward(kernels, z, block.Labels, ArrayView<float>.Empty, count, k, 1f / set.Rows,
                 Rows(outputs, count, k), Rows(rowStats, count, 2), lossTotal.View, correctTotal.View);
         }
         (double mean, long correct) = ReadTotals();
@@ -177,16 +174,21 @@ public sealed class DeviceSparseObjective : ISparseObjective
         return (Totals.Read(hostLoss), hostCorrect[0]);
     }
 
-    /// <summary>The device copy of <paramref name="set"/>: the training rows, the last set scored, or a new upload that replaces it.</summary>
-    private ResidentRows OnDevice(SparseSet set)
+    /// <summary>
+    /// Where <paramref name="set"/>'s blocks go: streamed, the training rows' buffers; resident, the training rows or a
+    /// copy of the whole set, kept for the next score (replacing the last set scored).
+    /// </summary>
+    private DeviceRows OnDevice(SparseSet set)
     {
-        if (ReferenceEquals(set, train))
+        if (!blocks.Resident || ReferenceEquals(set, train))
             return rows;
-        if (scored is not null && ReferenceEquals(scored.Set, set))
+        if (scored is not null && scored.Holds(set))
             return scored;
         scored?.Dispose();
         scored = null;
-        return scored = new ResidentRows(accelerator, set);
+        scored = new DeviceRows(accelerator, set.Rows, set.X.NonZeros, d: 0);
+        scored.Load(set, 0, set.Rows, withColumns: false);
+        return scored;
     }
 
     /// <summary>The first <paramref name="count"/> rows of width <paramref name="width"/> of a buffer.</summary>
@@ -207,11 +209,9 @@ public sealed class DeviceSparseObjective : ISparseObjective
     {
         scored?.Dispose();
         rows.Dispose();
-        columnStart.Dispose();
-        rowIndex.Dispose();
-        columnValues.Dispose();
         theta.Dispose();
         dTheta.Dispose();
+        blockGradient?.Dispose();
         logits.Dispose();
         outputs.Dispose();
         rowStats.Dispose();
@@ -220,50 +220,72 @@ public sealed class DeviceSparseObjective : ISparseObjective
     }
 
     /// <summary>
-    /// An array on the device, in a buffer of at least one element (ILGPU 1.5.3's Allocate1D of an empty array throws);
-    /// <see cref="View"/> is the array's length, empty for an empty array.
+    /// A block of rows on the device: CSR offsets [rows + 1] (the set's own, from the block's first row), columns and
+    /// values [nnz] from the block's first entry, labels [rows]; with its CSC copy (column offsets [D + 1], rows within
+    /// the block and values [nnz]) where the gradient needs it.
     /// </summary>
-    private sealed class Resident<T> : IDisposable where T : unmanaged
-    {
-        private readonly MemoryBuffer1D<T, Stride1D.Dense> buffer;
+    private readonly record struct Block(ArrayView<int> RowStart, ArrayView<int> Columns, ArrayView<float> Values,
+        ArrayView<int> Labels, ArrayView<int> ColumnStart, ArrayView<int> RowIndex, ArrayView<float> ColumnValues);
 
-        public Resident(Accelerator accelerator, T[] data)
+    /// <summary>
+    /// Device buffers for a block of at most a given number of rows and non-zeros, and the rows they hold: a block is
+    /// uploaded when asked for rows they do not hold, and views of rows within the block are free.
+    /// </summary>
+    private sealed class DeviceRows(Accelerator accelerator, int rows, long entries, int d) : IDisposable
+    {
+        private readonly MemoryBuffer1D<int, Stride1D.Dense> rowStart = Allocate<int>(accelerator, rows + 1L);
+        private readonly MemoryBuffer1D<int, Stride1D.Dense> columns = Allocate<int>(accelerator, entries);
+        private readonly MemoryBuffer1D<float, Stride1D.Dense> values = Allocate<float>(accelerator, entries);
+        private readonly MemoryBuffer1D<int, Stride1D.Dense> labels = Allocate<int>(accelerator, rows);
+        private readonly MemoryBuffer1D<int, Stride1D.Dense> columnStart = Allocate<int>(accelerator, d > 0 ? d + 1L : 0);
+        private readonly MemoryBuffer1D<int, Stride1D.Dense> rowIndex = Allocate<int>(accelerator, d > 0 ? entries : 0);
+        private readonly MemoryBuffer1D<float, Stride1D.Dense> columnValues = Allocate<float>(accelerator, d > 0 ? entries : 0);
+        private (SparseSet Set, int First, int Count, bool Columns)? held;
+
+        /// <summary>Whether the buffers hold every row of <paramref name="set"/>.</summary>
+        public bool Holds(SparseSet set) => held is { } h && ReferenceEquals(h.Set, set) && h.First == 0 && h.Count == set.Rows;
+
+        /// <summary>Rows [first, first + count) of <paramref name="set"/> on the device, uploaded unless already held.</summary>
+        public Block Load(SparseSet set, int first, int count, bool withColumns)
         {
-            buffer = accelerator.Allocate1D<T>(Math.Max(1, data.Length));
-            View = buffer.View.SubView(0, data.Length);
-            if (data.Length > 0)
-                View.CopyFromCPU(data);
+            if (held is not { } h || !ReferenceEquals(h.Set, set) || first < h.First || first + count > h.First + h.Count
+                || (withColumns && !(h.Columns && h.First == first && h.Count == count)))
+                Upload(set, first, count, withColumns);
+            int heldFirst = held!.Value.First;
+            int[] offsets = set.X.RowStart;
+            int from = offsets[first] - offsets[heldFirst], length = offsets[first + count] - offsets[first];
+            return new Block(ViewOf(rowStart).SubView(first - heldFirst, count + 1), Slice(ViewOf(columns), from, length),
+                Slice(ViewOf(values), from, length), ViewOf(labels).SubView(first - heldFirst, count),
+                withColumns ? ViewOf(columnStart) : default, withColumns ? Slice(ViewOf(rowIndex), 0, length) : default,
+                withColumns ? Slice(ViewOf(columnValues), 0, length) : default);
         }
 
-        public ArrayView<T> View { get; }
-
-        public void Dispose() => buffer.Dispose();
-    }
-
-    /// <summary>A sparse set on the device: its CSR rows and labels.</summary>
-    private sealed class ResidentRows : IDisposable
-    {
-        private readonly Resident<int> rowStart, columns, labels;
-        private readonly Resident<float> values;
-
-        public ResidentRows(Accelerator accelerator, SparseSet set)
+        private void Upload(SparseSet set, int first, int count, bool withColumns)
         {
-            Set = set;
-            rowStart = new Resident<int>(accelerator, set.X.RowStart);
-            columns = new Resident<int>(accelerator, set.X.Columns);
-            values = new Resident<float>(accelerator, set.X.Values);
-            labels = new Resident<int>(accelerator, set.Labels);
+            held = null;
+            SparseRows x = set.X;
+            int from = x.RowStart[first], length = x.RowStart[first + count] - from;
+            ViewOf(rowStart).SubView(0, count + 1).CopyFromCPU(x.RowStart.AsSpan(first, count + 1));
+            Slice(ViewOf(columns), 0, length).CopyFromCPU(x.Columns.AsSpan(from, length));
+            Slice(ViewOf(values), 0, length).CopyFromCPU(x.Values.AsSpan(from, length));
+            ViewOf(labels).SubView(0, count).CopyFromCPU(set.Labels.AsSpan(first, count));
+            if (withColumns)
+            {
+                // The whole set's copy where the block is the set (made once, kept by the set); else the block's own.
+                CscCopy csc = first == 0 && count == set.Rows ? set.Columns
+                    : CscCopy.Of(x.RowStart.AsSpan(first, count + 1), x.Columns, x.Values, x.Dim);
+                ViewOf(columnStart).CopyFromCPU(csc.ColumnStart);
+                Slice(ViewOf(rowIndex), 0, length).CopyFromCPU(csc.Rows);
+                Slice(ViewOf(columnValues), 0, length).CopyFromCPU(csc.Values);
+            }
+            held = (set, first, count, withColumns);
         }
 
-        public SparseSet Set { get; }
-        /// <summary>[N + 1].</summary>
-        public ArrayView<int> RowStart => rowStart.View;
-        /// <summary>[nnz].</summary>
-        public ArrayView<int> Columns => columns.View;
-        /// <summary>[nnz].</summary>
-        public ArrayView<float> Values => values.View;
-        /// <summary>y: [N].</summary>
-        public ArrayView<int> Labels => labels.View;
+        private static ArrayView<T> ViewOf<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer) where T : unmanaged => buffer.View;
+
+        /// <summary>A buffer of at least one element (ILGPU 1.5.3's Allocate1D of none throws).</summary>
+        private static MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(Accelerator accelerator, long length) where T : unmanaged =>
+            accelerator.Allocate1D<T>(Math.Max(1, length));
 
         public void Dispose()
         {
@@ -271,6 +293,9 @@ public sealed class DeviceSparseObjective : ISparseObjective
             columns.Dispose();
             values.Dispose();
             labels.Dispose();
+            columnStart.Dispose();
+            rowIndex.Dispose();
+            columnValues.Dispose();
         }
     }
 }

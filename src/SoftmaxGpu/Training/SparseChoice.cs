@@ -19,7 +19,7 @@ public enum SparseMode
 /// The decision between sparse and dense training of LIBSVM rows, with the reason in words, and the memory plan of
 /// each: made once the non-zeros are counted, before any training buffer exists, so a set that fits neither way
 /// is one clear error, never the out-of-memory killer. Sparse rows on a device (<see cref="DeviceSparseObjective"/>)
-/// are checked against the device's memory once it is open (<see cref="CheckDevice"/>).
+/// are planned against the device's memory once it is open (<see cref="DeviceBlocks"/>).
 /// </summary>
 public sealed record SparseChoice(bool Sparse, string Why)
 {
@@ -45,7 +45,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// <summary>
     /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G and each
     /// worker's share of Z, and the
-    /// optimizer (on a device the host keeps the same, less Z/G; the device's share is <see cref="DeviceSparseObjective.Bytes"/>).
+    /// optimizer (on a device the host keeps the same, less Z/G; the device's share is <see cref="SparseBlocks.ResidentBytes"/>).
     /// </summary>
     public static long SparseBytes(SparseTable rows, int k) =>
         2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k * (1 + Environment.ProcessorCount)
@@ -99,23 +99,16 @@ public sealed record SparseChoice(bool Sparse, string Why)
         : gpu.Accelerator.MemorySize;
 
     /// <summary>
-    /// Throws one <see cref="InsufficientMemoryException"/> where the device objective's resident buffers
-    /// (<see cref="DeviceSparseObjective.Bytes"/>) exceed what <paramref name="gpu"/> may use: the rows stay resident,
-    /// since streaming sparse blocks through a device is not built.
+    /// How <paramref name="train"/> and <paramref name="validation"/> pass through <paramref name="gpu"/> within what
+    /// it may use (<see cref="SparseBlocks.Plan"/>): resident where they fit, else streamed in blocks; one
+    /// <see cref="InsufficientMemoryException"/> where not even θ and one row fit.
     /// </summary>
-    public static void CheckDevice(Gpu gpu, SparseRows train, SparseRows? validation, int k, TrainOptions options)
+    public static SparseBlocks DeviceBlocks(Gpu gpu, SparseRows train, SparseRows? validation, int k, TrainOptions options)
     {
-        long need = DeviceSparseObjective.Bytes(train, validation, k), budget = DeviceBudget(gpu, options);
-        if (need <= budget)
-            return;
         string allowed = options.DeviceMemory is null
             ? $"{TrainPlan.DeviceMemoryShare:P0} of {ByteSize.Format(DeviceMemory(gpu))}"
             : "--device-memory";
-        throw new InsufficientMemoryException(
-            $"--device {gpu.Backend.Name}: sparse training keeps its rows resident on the device (CSR and its CSC copy, " +
-            $"Z and G for {train.Rows} rows × {k} classes, θ of {train.Dim} features" + (validation is null ? "" : ", the validation rows") +
-            $"): {ByteSize.Format(need)}, more than the {ByteSize.Format(budget)} it may use ({allowed}); streaming sparse rows " +
-            "through a device in blocks is not built yet: train them on the host engine (--device host), or reduce the rows or features");
+        return SparseBlocks.Plan(train, validation, k, DeviceBudget(gpu, options), $"--device {gpu.Backend.Name}: {allowed}");
     }
 
     /// <summary>The first option the sparse path does not take yet, in words; null where it takes them all.</summary>

@@ -7,7 +7,7 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// Training on sparse rows: full-batch L-BFGS (<see cref="LbfgsOptimizer"/>) on the sparse objective of the device
 /// opened (<see cref="Objective"/>: the host engine's <see cref="SparseObjective{THead}"/>, or
-/// <see cref="DeviceSparseObjective"/> with the rows resident on an ILGPU accelerator), one iteration an epoch, the
+/// <see cref="DeviceSparseObjective"/> on an ILGPU accelerator, rows resident or streamed), one iteration an epoch, the
 /// validation rows scored after each. The optimizer works on θ = [Wᵀ | b]; the result's θ is the model's
 /// [W (K·D) | b], as every other run returns it.
 /// </summary>
@@ -18,19 +18,18 @@ public static class SparseTraining
 
     /// <summary>
     /// What runs sparse rows on <paramref name="gpu"/>, in words, once checked to fit there
-    /// (<see cref="SparseChoice.CheckDevice"/>; the host engine's memory was checked when the rows were read).
+    /// (<see cref="SparseChoice.DeviceBlocks"/>; the host engine's memory was checked when the rows were read).
     /// </summary>
     public static string Engine(Gpu gpu, SparseRows train, SparseRows? validation, int k, TrainOptions options)
     {
         if (gpu.Host)
             return HostEngine;
-        SparseChoice.CheckDevice(gpu, train, validation, k, options);
-        return $"{gpu.Backend.Name} kernels, sparse rows resident on the device (CSR and its CSC copy)";
+        return $"{gpu.Backend.Name} kernels, {SparseChoice.DeviceBlocks(gpu, train, validation, k, options).Describe(train)}";
     }
 
     /// <summary>
     /// The sparse objective on <paramref name="gpu"/>: the host engine's pass (<see cref="SparseObjective{THead}"/>), or
-    /// the sparse kernels with the rows resident (<see cref="DeviceSparseObjective"/>, checked to fit first). Both
+    /// the sparse kernels with the rows resident or streamed in blocks (<see cref="DeviceSparseObjective"/>, planned first). Both
     /// evaluate softmax cross-entropy: <see cref="SoftmaxHead"/> on the host, its kernels
     /// (<see cref="SoftmaxCrossEntropy"/>) on a device.
     /// </summary>
@@ -44,8 +43,8 @@ public static class SparseTraining
             throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
         if (train.Targets is not null)
             throw new ArgumentException("--label-smoothing and --class-weight on sparse rows train on the host engine so far: give --device host");
-        SparseChoice.CheckDevice(gpu, train.X, validation?.X, k, options);
-        return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda);
+        SparseBlocks blocks = SparseChoice.DeviceBlocks(gpu, train.X, validation?.X, k, options);
+        return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda, blocks);
     }
 
     /// <param name="gpu">The device: the host engine, or an ILGPU accelerator (CUDA, OpenCL, the CPU accelerator).</param>
