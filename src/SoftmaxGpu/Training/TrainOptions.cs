@@ -49,8 +49,8 @@ public sealed record TrainOptions
     /// </summary>
     public long? DeviceMemory { get; init; }
 
-    /// <summary>Rows per streamed block, overriding what --device-memory gives: set by tests and benchmarks.</summary>
-    public int? StreamBlockRows { get; init; }
+    /// <summary>Rows per streamed block, overriding what --device-memory gives: a test knob, not part of the API.</summary>
+    internal int? StreamBlockRows { get; init; }
 
     /// <summary>--scale: how features are scaled before training (std, the default; maxabs; none).</summary>
     public Data.FeatureScaling Scale { get; init; } = Data.FeatureScaling.Std;
@@ -99,9 +99,9 @@ public sealed record TrainOptions
 
     /// <summary>
     /// The gradient kernels: true forces the fused single pass, false one kernel per operation; null (the
-    /// default) lets <see cref="GradientEngine"/> choose for the device. Set by benchmarks and tests.
+    /// default) lets <see cref="GradientEngine"/> choose for the device. A test knob, not part of the API.
     /// </summary>
-    public bool? Fused { get; init; }
+    internal bool? Fused { get; init; }
 
     /// <summary>Whether the user asked for mini-batch training (a batch size, a learning rate, early stopping).</summary>
     public bool MiniBatchAsked => BatchSize is not null || LearningRate is not null || Patience > 0;
