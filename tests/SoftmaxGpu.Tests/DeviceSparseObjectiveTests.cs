@@ -59,26 +59,10 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     [MemberData(nameof(Shapes))]
     public void TheDeviceObjectiveIsTheHostsAndTheReference(int rows, int d, int k, double density, double scale, bool centred)
     {
-        Gpu gpu = Gpu;
         (SparseSet set, double[] theta, double[]? centre) = Problem(rows, d, k, density, scale, centred);
-        (double jRef, double[] gRef) = Reference(set, theta, centre, k, Lambda);
-        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
-
-        using var device = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda);
+        using var device = new DeviceSparseObjective(Gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda);
         using var host = new SparseObjective<SoftmaxHead>(set, k, centre, Lambda);
-        (double j1, double[] g1, double loss1, double accuracy1) = device.Evaluate(transposed);
-        (double j2, double[] g2, _, _) = device.Evaluate(transposed);
-        (double jHost, double[] gHost, double lossHost, double accuracyHost) = host.Evaluate(transposed);
-
-        double atol = 1e-6 * Math.Max(1, scale);
-        Check.Close(jRef, j1, atol, 1e-5, "J against the reference");
-        Check.Close(gRef, SparseTrainingTests.Untransposed(g1, k, d), atol, 1e-4, "∇J against the reference");
-        Check.Close(jHost, j1, atol, 1e-6, "J against the host engine's");
-        Check.Close(lossHost, loss1, atol, 1e-6, "mean loss against the host engine's");
-        Check.Close(gHost, g1, atol, 1e-4, "∇J against the host engine's");
-        Assert.Equal(accuracyHost, accuracy1);
-        Assert.Equal(j1, j2); // deterministic: the same bits
-        Assert.Equal(g1, g2);
+        CheckAgainst(host, "the host engine's", device, set, theta, centre, k, scale);
     }
 
     /// <summary>
@@ -90,34 +74,52 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     [MemberData(nameof(Shapes))]
     public void RowsStreamedInBlocksGiveTheResidentObjective(int rows, int d, int k, double density, double scale, bool centred)
     {
-        Gpu gpu = Gpu;
         (SparseSet set, double[] theta, double[]? centre) = Problem(rows, d, k, density, scale, centred);
-        (double jRef, double[] gRef) = Reference(set, theta, centre, k, Lambda);
-        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
         long longest = Enumerable.Range(0, rows).Max(r => set.X.RowStart[r + 1] - set.X.RowStart[r]);
         var blocks = new SparseBlocks(Math.Max(1, rows / 3), Math.Max(1, 2 * longest), Resident: false);
         Assert.True(blocks.Of(set.X).Count() >= Math.Min(rows, 3), "the rows should pass in several blocks");
+        using var resident = new DeviceSparseObjective(Gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda);
+        using var streamed = new DeviceSparseObjective(Gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda, blocks);
+        CheckAgainst(resident, "the resident rows'", streamed, set, theta, centre, k, scale);
 
-        using var resident = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda);
-        using var streamed = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, set, k, centre, Lambda, blocks);
-        (double j1, double[] g1, double loss1, double accuracy1) = streamed.Evaluate(transposed);
-        (double j2, double[] g2, _, _) = streamed.Evaluate(transposed);
-        (double jResident, double[] gResident, double lossResident, double accuracyResident) = resident.Evaluate(transposed);
+        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
+        (double j, _, double residentLoss, double residentAccuracy) = resident.Evaluate(transposed);
+        (double scoredLoss, double scoredAccuracy) = streamed.Score(transposed, set);
+        Check.Close(residentLoss, scoredLoss, 1e-6 * Math.Max(1, scale), 1e-6, "streamed score of the rows against their resident loss");
+        Assert.Equal(residentAccuracy, scoredAccuracy);
+        Check.Close(j, streamed.Evaluate(transposed).J, 1e-6 * Math.Max(1, scale), 1e-6, "J after a score's uploads");
+    }
+
+    /// <summary>
+    /// <paramref name="tested"/>'s J and ∇J at θ against the float64 reference and against <paramref name="expected"/>
+    /// (mean loss and accuracy too), and the same bits from two evaluations.
+    /// </summary>
+    private static void CheckAgainst(ISparseObjective expected, string expectedName, ISparseObjective tested, SparseSet set,
+        double[] theta, double[]? centre, int k, double scale)
+    {
+        int d = set.Dim;
+        (double jRef, double[] gRef) = Reference(set, theta, centre, k, Lambda);
+        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
+        (double j1, double[] g1, double loss1, double accuracy1) = Evaluate(tested, transposed);
+        (double j2, double[] g2, _, _) = Evaluate(tested, transposed);
+        (double jExpected, double[] gExpected, double lossExpected, double accuracyExpected) = Evaluate(expected, transposed);
 
         double atol = 1e-6 * Math.Max(1, scale);
-        Check.Close(jRef, j1, atol, 1e-5, "streamed J against the reference");
-        Check.Close(gRef, SparseTrainingTests.Untransposed(g1, k, d), atol, 1e-4, "streamed ∇J against the reference");
-        Check.Close(jResident, j1, atol, 1e-6, "streamed J against the resident rows'");
-        Check.Close(lossResident, loss1, atol, 1e-6, "streamed mean loss against the resident rows'");
-        Check.Close(gResident, g1, atol, 1e-5, "streamed ∇J against the resident rows'");
-        Assert.Equal(accuracyResident, accuracy1);
+        Check.Close(jRef, j1, atol, 1e-5, "J against the reference");
+        Check.Close(gRef, SparseTrainingTests.Untransposed(g1, k, d), atol, 1e-4, "∇J against the reference");
+        Check.Close(jExpected, j1, atol, 1e-6, $"J against {expectedName}");
+        Check.Close(lossExpected, loss1, atol, 1e-6, $"mean loss against {expectedName}");
+        Check.Close(gExpected, g1, atol, 1e-4, $"∇J against {expectedName}");
+        Assert.Equal(accuracyExpected, accuracy1);
         Assert.Equal(j1, j2); // deterministic: the same bits
         Assert.Equal(g1, g2);
+    }
 
-        (double scoredLoss, double scoredAccuracy) = streamed.Score(transposed, set);
-        Check.Close(lossResident, scoredLoss, atol, 1e-6, "streamed score of the rows against their resident loss");
-        Assert.Equal(accuracyResident, scoredAccuracy);
-        Assert.Equal(j1, streamed.Evaluate(transposed).J); // the score's uploads leave the next evaluation as it was
+    private static (double J, double[] Gradient, double Loss, double Accuracy) Evaluate(ISparseObjective objective, double[] theta)
+    {
+        var gradient = new double[objective.Parameters];
+        (double j, double loss, double accuracy) = objective.Evaluate(theta, gradient);
+        return (j, gradient, loss, accuracy);
     }
 
     /// <summary>
