@@ -72,26 +72,34 @@ public static class FloatText
         if (i != text.Length)
             return false;
 
+        if (!TryScale(mantissa, exponent, out value))
+            return false;
+        if (negative)
+            value = -value;
+        return true;
+    }
+
+    /// <summary>
+    /// mantissa·10^exponent rounded once to a float, where one float or double operation gives it exactly rounded;
+    /// false where it may not (the full parser decides).
+    /// </summary>
+    private static bool TryScale(long mantissa, int exponent, out float value)
+    {
+        value = 0;
         if (mantissa <= MaxExactMantissa && exponent is >= -10 and <= 10)
         {
             float m = mantissa; // exact: mantissa ≤ 2²⁴
             value = exponent >= 0 ? m * PowersOfTen[exponent] : m / PowersOfTen[-exponent];
+            return true;
         }
-        else if (exponent is >= -22 and <= 22)
-        {
-            double m = mantissa; // exact: mantissa ≤ 2⁵³
-            double d = exponent >= 0 ? m * DoublePowersOfTen[exponent] : m / DoublePowersOfTen[-exponent];
-            const long belowFloat = (1L << 29) - 1; // the 29 low significand bits a float does not keep
-            if (d < MinNormalFloat || d > float.MaxValue || (BitConverter.DoubleToInt64Bits(d) & belowFloat) == 1L << 28)
-                return false; // subnormal, overflowing, or exactly halfway between two floats: the full parser decides
-            value = (float)d;
-        }
-        else
-        {
+        if (exponent is < -22 or > 22)
             return false;
-        }
-        if (negative)
-            value = -value;
+        double x = mantissa; // exact: mantissa ≤ 2⁵³
+        double d = exponent >= 0 ? x * DoublePowersOfTen[exponent] : x / DoublePowersOfTen[-exponent];
+        const long belowFloat = (1L << 29) - 1; // the 29 low significand bits a float does not keep
+        if (d < MinNormalFloat || d > float.MaxValue || (BitConverter.DoubleToInt64Bits(d) & belowFloat) == 1L << 28)
+            return false; // subnormal, overflowing, or exactly halfway between two floats: the full parser decides
+        value = (float)d;
         return true;
     }
 
