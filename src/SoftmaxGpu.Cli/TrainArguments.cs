@@ -114,7 +114,7 @@ public sealed class TrainArguments
         Description = $"Weigh each row's loss by its class: '{Weighting.Balanced}' (w_c = N/(K·n_c), scikit-learn's) or " +
                       "class=weight pairs, e.g. a=2,b=0.5 (classes not named: 1). With weights w_i (class × --weight-column) " +
                       "the objective is Σ w_i·CE_i / Σ w_i + (λ/2)·‖W‖², λ = 1/(C·Σ w_i): scikit-learn's with the same " +
-                      "weights, divided by C·Σw. The validation loss stays unweighted. A .sgd file takes class weights, not --weight-column.",
+                      "weights, divided by C·Σw. The validation loss stays unweighted. A .sgd file takes class weights, and keeps the weights it was converted with.",
     };
     public Option<string?> WeightColumn { get; } = new("--weight-column")
     {
@@ -187,12 +187,33 @@ public sealed class TrainArguments
             LabelSmoothing = parse.GetValue(Smoothing),
             ClassWeight = parse.GetValue(ClassWeight),
             WeightColumn = parse.GetValue(WeightColumn),
-            TargetColumns = parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries),
+            TargetColumns = TargetColumnsOf(parse),
             Scale = parse.GetValue(Scale),
         };
         options.Validate();
         return options;
     }
+
+    /// <summary>--target-columns' names, or null.</summary>
+    private string[]? TargetColumnsOf(ParseResult parse) => parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries);
+
+    /// <summary>The options that say what a CSV row carries besides its features, which convert shares with train.</summary>
+    public IEnumerable<Option> TargetOptions => [Label, MultiLabel, TargetColumns, WeightColumn];
+
+    /// <summary>
+    /// The spec of a conversion (<see cref="TrainingSpec.Convert"/>): the data and what its rows carry, mapped as train
+    /// maps <see cref="TargetOptions"/>, so convert keeps what train would read.
+    /// </summary>
+    public TrainingSpec ConvertSpec(ParseResult parse, string data, DataFormat format, LibSvmOptions libsvm, CsvOptions csv) => new()
+    {
+        Data = data,
+        Label = parse.GetValue(Label),
+        MultiLabel = parse.GetValue(MultiLabel),
+        Format = format,
+        LibSvm = libsvm,
+        Csv = csv,
+        Options = new TrainOptions { WeightColumn = parse.GetValue(WeightColumn), TargetColumns = TargetColumnsOf(parse) },
+    };
 
     /// <summary>The data and how to read it (formats checked against the file and --label), with the model to continue from.</summary>
     public TrainingSpec Spec(ParseResult parse, TrainOptions options, SoftmaxModel? start)
