@@ -17,7 +17,7 @@ public static class ConvertCommand
             Description = "CSV with a header, a LIBSVM file (see --format), or a folder of MNIST IDX files (its train files; t10k with --test).",
             Required = true,
         };
-        var targets = new TrainArguments(); // --label, --multi-label, --target-columns, --weight-column: read as train reads them
+        var columns = new TrainArguments(); // --label, --multi-label, --target-columns, --weight-column, --ignore: read as train reads them
         var test = new Option<bool>("--test") { Description = "For an MNIST folder: convert its t10k files." };
         var outPath = new Option<string>("--out") { Description = "The .sgd file to write.", Required = true };
         var blockRows = new Option<int>("--block-rows")
@@ -38,19 +38,19 @@ public static class ConvertCommand
 
         var command = new Command("convert",
             "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset. From a CSV, --target-columns, --weight-column " +
-            "and --multi-label --label keep each row's probability targets, weight or tags in the file (as train reads them), " +
-            "and train, evaluate and predict take them from it.")
+            "and --multi-label --label keep each row's probability targets, weight or tags in the file, read and checked as train " +
+            "reads them (--ignore leaves columns out), and train, evaluate and predict take them from it.")
         {
             data, test, outPath, blockRows, sparse,
         };
-        foreach (Option option in targets.TargetOptions.Concat(dataFormat.All))
+        foreach (Option option in columns.ColumnOptions.Concat(dataFormat.All))
             command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
             OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
-            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(targets.Label));
-            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, targets.Label, test);
-            TrainingSpec spec = targets.ConvertSpec(parse, parse.GetValue(data)!, format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator));
+            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(columns.Label));
+            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, columns.Label, test);
+            TrainingSpec spec = columns.ConvertSpec(parse, parse.GetValue(data)!, dataFormat, format, libsvm);
             SgdConversion done = spec.Convert(parse.GetValue(outPath)!, parse.GetValue(test), parse.GetValue(blockRows),
                 parse.GetValue(sparse) switch { "on" => true, "off" => false, _ => null });
             output.WriteLine(

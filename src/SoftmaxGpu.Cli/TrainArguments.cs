@@ -197,21 +197,22 @@ public sealed class TrainArguments
     /// <summary>--target-columns' names, or null.</summary>
     private string[]? TargetColumnsOf(ParseResult parse) => parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries);
 
-    /// <summary>The options that say what a CSV row carries besides its features, which convert shares with train.</summary>
-    public IEnumerable<Option> TargetOptions => [Label, MultiLabel, TargetColumns, WeightColumn];
+    /// <summary>The options that say what a CSV's columns are (label, targets, tags, weights, ignored), which convert shares with train.</summary>
+    public IEnumerable<Option> ColumnOptions => [Label, MultiLabel, TargetColumns, WeightColumn, Ignore];
 
     /// <summary>
     /// The spec of a conversion (<see cref="TrainingSpec.Convert"/>): the data and what its rows carry, mapped as train
-    /// maps <see cref="TargetOptions"/>, so convert keeps what train would read.
+    /// maps <see cref="ColumnOptions"/>, so convert keeps what train would read; <paramref name="formats"/> are convert's
+    /// own --separator and format options.
     /// </summary>
-    public TrainingSpec ConvertSpec(ParseResult parse, string data, DataFormat format, LibSvmOptions libsvm, CsvOptions csv) => new()
+    public TrainingSpec ConvertSpec(ParseResult parse, string data, DataFormatOptions formats, DataFormat format, LibSvmOptions libsvm) => new()
     {
         Data = data,
         Label = parse.GetValue(Label),
         MultiLabel = parse.GetValue(MultiLabel),
         Format = format,
         LibSvm = libsvm,
-        Csv = csv,
+        Csv = formats.CsvWithIgnore(parse, Ignore),
         Options = new TrainOptions { WeightColumn = parse.GetValue(WeightColumn), TargetColumns = TargetColumnsOf(parse) },
     };
 

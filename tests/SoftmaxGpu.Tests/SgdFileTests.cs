@@ -208,10 +208,11 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         string sgd = PathOf("data.sgd");
         Convert(MakeCsv("data.csv", 5), sgd);
         byte[] bytes = File.ReadAllBytes(sgd);
-        bytes[8] = 3;
+        bytes[8] = 4;
         File.WriteAllBytes(sgd, bytes);
         var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(sgd));
-        Assert.Contains("dataset format version 3; this build reads versions 1 (dense) and 2 (sparse)", e.Message);
+        Assert.Contains("dataset format version 4; this build reads versions 1 and 3 (dense) and 2 (sparse) (the file comes from a " +
+                        "newer SoftmaxGpu: update this one)", e.Message);
     }
 
     // Every input train rejects (BadCsv): convert says what train says, and writes nothing.

@@ -61,7 +61,8 @@ public sealed class SgdWriter
         this.blockRows = blockRows == 0 ? SgdFormat.BlockRowsFor(layout.RowFloats) : blockRows;
         if (!SgdFormat.BlockFits(this.blockRows, layout.RowFloats))
             throw new ArgumentException(
-                $"--block-rows {blockRows}: a block of {layout.RowFloats} values a row would exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; " +
+                $"--block-rows {blockRows}: a block of {dim} features{(layout.TargetWidth > 0 ? $", {layout.TargetWidth} targets" : "")}" +
+                $"{(layout.Weights ? " and a weight" : "")} a row would exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; " +
                 $"at most {SgdFormat.BlockRowsFor(layout.RowFloats)} rows");
         blockX = new float[(long)this.blockRows * dim];
         blockY = new int[this.blockRows];

@@ -63,6 +63,7 @@ public sealed record TrainingSpec
     {
         Capabilities.Check(this);
         Options.Validate();
+        Csv.CheckIgnore(Data);
         return SgdConverter.Convert(Data, Label, testSplit, output, blockRows, Format, LibSvm, Csv, sparse, targets: Targets);
     }
 
