@@ -118,13 +118,15 @@ public sealed class TrainArguments
     };
     public Option<string?> WeightColumn { get; } = new("--weight-column")
     {
-        Description = "A CSV column of per-row weights (finite, >= 0, not all 0), not a feature; multiplied by --class-weight.",
+        Description = "A CSV column of per-row weights (finite, >= 0, not all 0), not a feature; multiplied by --class-weight. " +
+                      "convert keeps the weights in the .sgd file, and train takes them from it.",
     };
     public Option<string?> TargetColumns { get; } = new("--target-columns")
     {
         Description = "Comma-separated CSV columns holding each row's class probabilities (>= 0, summing to 1 within " +
                       $"{Weighting.TargetSumTolerance:G2}), instead of --label: the classes are these names in this order, " +
-                      "every other column is a feature, the loss is −Σ_c y_c·log q_c and accuracy counts the largest target as the true class.",
+                      "every other column is a feature, the loss is −Σ_c y_c·log q_c and accuracy counts the largest target as the true class. " +
+                      "convert keeps the targets in the .sgd file, and train takes them from it.",
     };
     public Option<string?> InitModel { get; } = new("--init-model")
     {
@@ -134,7 +136,7 @@ public sealed class TrainArguments
     {
         Description = "Multi-label: several tags per row, a sigmoid and binary cross-entropy per tag. --label names one column " +
                       "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
-                      "two or more 0/1 columns, one per tag (CSV data).",
+                      "two or more 0/1 columns, one per tag (CSV data; convert keeps the tags in the .sgd file, which then trains with --multi-label).",
     };
     public Option<string?> Ignore { get; } = new("--ignore")
     {

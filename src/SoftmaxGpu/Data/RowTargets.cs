@@ -74,7 +74,10 @@ public sealed record RowTargets
         _ => ModelKind.Multiclass,
     };
 
-    /// <summary>The first column of the largest target: a probability row's class, as train takes it for accuracy.</summary>
+    /// <summary>
+    /// The first index of the largest value: a probability row's class, as train takes it for accuracy (and a row of
+    /// logits' prediction, the dense engines' rule).
+    /// </summary>
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;
