@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SoftmaxGpu.Data;
+using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Cli;
 
@@ -16,7 +17,7 @@ public static class ConvertCommand
             Description = "CSV with a header, a LIBSVM file (see --format), or a folder of MNIST IDX files (its train files; t10k with --test).",
             Required = true,
         };
-        var label = new Option<string?>("--label") { Description = "Label column of the CSV (default: the last column)." };
+        var columns = new TrainArguments(); // --label, --multi-label, --target-columns, --weight-column, --ignore: read as train reads them
         var test = new Option<bool>("--test") { Description = "For an MNIST folder: convert its t10k files." };
         var outPath = new Option<string>("--out") { Description = "The .sgd file to write.", Required = true };
         var blockRows = new Option<int>("--block-rows")
@@ -35,22 +36,26 @@ public static class ConvertCommand
 
         var dataFormat = new DataFormatOptions();
 
-        var command = new Command("convert", "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset.")
+        var command = new Command("convert",
+            "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset. From a CSV, --target-columns, --weight-column " +
+            "and --multi-label --label keep each row's probability targets, weight or tags in the file, read and checked as train " +
+            "reads them (--ignore leaves columns out), and train, evaluate and predict take them from it.")
         {
-            data, label, test, outPath, blockRows, sparse,
+            data, test, outPath, blockRows, sparse,
         };
-        foreach (Option option in dataFormat.All)
+        foreach (Option option in columns.ColumnOptions.Concat(dataFormat.All))
             command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
             OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
-            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
-            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, label, test);
-            SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
-                parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator),
+            (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(columns.Label));
+            DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, columns.Label, test);
+            TrainingSpec spec = columns.ConvertSpec(parse, parse.GetValue(data)!, dataFormat, format, libsvm);
+            SgdConversion done = spec.Convert(parse.GetValue(outPath)!, parse.GetValue(test), parse.GetValue(blockRows),
                 parse.GetValue(sparse) switch { "on" => true, "off" => false, _ => null });
             output.WriteLine(
-                $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes" +
+                $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} " +
+                (done.Targets.IsMultiLabel ? "tags" : "classes") + (done.Targets.LabelsOnly ? "" : $" ({done.Targets.Describe()})") +
                 (done.NonZeros is long nnz ? $", {nnz} non-zeros (sparse)" : "") + "; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");
             return 0;

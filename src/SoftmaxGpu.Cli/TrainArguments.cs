@@ -114,17 +114,19 @@ public sealed class TrainArguments
         Description = $"Weigh each row's loss by its class: '{Weighting.Balanced}' (w_c = N/(K·n_c), scikit-learn's) or " +
                       "class=weight pairs, e.g. a=2,b=0.5 (classes not named: 1). With weights w_i (class × --weight-column) " +
                       "the objective is Σ w_i·CE_i / Σ w_i + (λ/2)·‖W‖², λ = 1/(C·Σ w_i): scikit-learn's with the same " +
-                      "weights, divided by C·Σw. The validation loss stays unweighted. A .sgd file takes class weights, not --weight-column.",
+                      "weights, divided by C·Σw. The validation loss stays unweighted. A .sgd file takes class weights, and keeps the weights it was converted with.",
     };
     public Option<string?> WeightColumn { get; } = new("--weight-column")
     {
-        Description = "A CSV column of per-row weights (finite, >= 0, not all 0), not a feature; multiplied by --class-weight.",
+        Description = "A CSV column of per-row weights (finite, >= 0, not all 0), not a feature; multiplied by --class-weight. " +
+                      "convert keeps the weights in the .sgd file, and train takes them from it.",
     };
     public Option<string?> TargetColumns { get; } = new("--target-columns")
     {
         Description = "Comma-separated CSV columns holding each row's class probabilities (>= 0, summing to 1 within " +
                       $"{Weighting.TargetSumTolerance:G2}), instead of --label: the classes are these names in this order, " +
-                      "every other column is a feature, the loss is −Σ_c y_c·log q_c and accuracy counts the largest target as the true class.",
+                      "every other column is a feature, the loss is −Σ_c y_c·log q_c and accuracy counts the largest target as the true class. " +
+                      "convert keeps the targets in the .sgd file, and train takes them from it.",
     };
     public Option<string?> InitModel { get; } = new("--init-model")
     {
@@ -134,7 +136,7 @@ public sealed class TrainArguments
     {
         Description = "Multi-label: several tags per row, a sigmoid and binary cross-entropy per tag. --label names one column " +
                       "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
-                      "two or more 0/1 columns, one per tag (CSV data).",
+                      "two or more 0/1 columns, one per tag (CSV data; convert keeps the tags in the .sgd file, which then trains with --multi-label).",
     };
     public Option<string?> Ignore { get; } = new("--ignore")
     {
@@ -187,12 +189,34 @@ public sealed class TrainArguments
             LabelSmoothing = parse.GetValue(Smoothing),
             ClassWeight = parse.GetValue(ClassWeight),
             WeightColumn = parse.GetValue(WeightColumn),
-            TargetColumns = parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries),
+            TargetColumns = TargetColumnsOf(parse),
             Scale = parse.GetValue(Scale),
         };
         options.Validate();
         return options;
     }
+
+    /// <summary>--target-columns' names, or null.</summary>
+    private string[]? TargetColumnsOf(ParseResult parse) => parse.GetValue(TargetColumns)?.Split(',', StringSplitOptions.TrimEntries);
+
+    /// <summary>The options that say what a CSV's columns are (label, targets, tags, weights, ignored), which convert shares with train.</summary>
+    public IEnumerable<Option> ColumnOptions => [Label, MultiLabel, TargetColumns, WeightColumn, Ignore];
+
+    /// <summary>
+    /// The spec of a conversion (<see cref="TrainingSpec.Convert"/>): the data and what its rows carry, mapped as train
+    /// maps <see cref="ColumnOptions"/>, so convert keeps what train would read; <paramref name="formats"/> are convert's
+    /// own --separator and format options.
+    /// </summary>
+    public TrainingSpec ConvertSpec(ParseResult parse, string data, DataFormatOptions formats, DataFormat format, LibSvmOptions libsvm) => new()
+    {
+        Data = data,
+        Label = parse.GetValue(Label),
+        MultiLabel = parse.GetValue(MultiLabel),
+        Format = format,
+        LibSvm = libsvm,
+        Csv = formats.CsvWithIgnore(parse, Ignore),
+        Options = new TrainOptions { WeightColumn = parse.GetValue(WeightColumn), TargetColumns = TargetColumnsOf(parse) },
+    };
 
     /// <summary>The data and how to read it (formats checked against the file and --label), with the model to continue from.</summary>
     public TrainingSpec Spec(ParseResult parse, TrainOptions options, SoftmaxModel? start)

@@ -193,8 +193,10 @@ public sealed class MultiLabelCliTests() : CliFolder("softmaxgpu-multilabel-")
         Assert.Contains("tag(s) 'new' are not among the model's tags (hi, odd, pos)", unknown.Err);
         var plot = Run("evaluate", "--model", multi, "--data", tags, "--plot", PathOf("c.png"));
         Assert.Contains("--plot draws a confusion matrix", plot.Err);
-        var sgd = Run("train", "--data", Write("d.sgd", "x"), "--multi-label", "--model", PathOf("x.model"));
-        Assert.Contains("multi-label data is read from a CSV file", sgd.Err);
+        Assert.Equal(0, Run("convert", "--data", Check.IrisPath, "--out", PathOf("d.sgd")).Code);
+        var sgd = Run("train", "--data", PathOf("d.sgd"), "--multi-label", "--model", PathOf("x.model"));
+        Assert.Contains("d.sgd: a .sgd file of labels in column 'species', not tag sets; multi-label training reads a file " +
+                        "converted with --multi-label --label ...", sgd.Err);
     }
 
     [Fact]

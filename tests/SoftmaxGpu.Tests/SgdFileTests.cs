@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using SoftmaxGpu.Cli;
 using SoftmaxGpu.Data;
+using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Tests;
 
@@ -208,10 +209,11 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         string sgd = PathOf("data.sgd");
         Convert(MakeCsv("data.csv", 5), sgd);
         byte[] bytes = File.ReadAllBytes(sgd);
-        bytes[8] = 3;
+        bytes[8] = 4;
         File.WriteAllBytes(sgd, bytes);
         var e = Assert.Throws<DataFormatException>(() => SgdReader.Open(sgd));
-        Assert.Contains("dataset format version 3; this build reads versions 1 (dense) and 2 (sparse)", e.Message);
+        Assert.Contains("dataset format version 4; this build reads versions 1 and 3 (dense) and 2 (sparse) (the file comes from a " +
+                        "newer SoftmaxGpu: update this one)", e.Message);
     }
 
     // Every input train rejects (BadCsv): convert says what train says, and writes nothing.
@@ -337,6 +339,137 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         Assert.Contains("the label column of a .sgd file is fixed when it is converted", otherLabel.Err);
         Assert.False(File.Exists(PathOf("other.model")));
     }
+}
+
+/// <summary>
+/// Dense .sgd files of version 3: rows that carry target rows (probabilities, tags) and weights. A round trip gives back
+/// exactly what train's table readers give of the CSV (<see cref="Weighting"/>, <see cref="TagTable"/>: the trusted second
+/// implementation); their bytes are under the block checksum; a file of labels alone is still version 1; a version 3 file
+/// written by this commit's writer keeps reading.
+/// </summary>
+public sealed class SgdTargetsFileTests() : CliFolder("softmaxgpu-sgd-targets-")
+{
+    private static readonly string Committed = Path.Combine(AppContext.BaseDirectory, "data", "iris-soft-weighted-v3.sgd");
+    private static readonly string CommittedCsv = Path.Combine(AppContext.BaseDirectory, "data", "iris-soft-weighted.csv");
+
+    /// <summary>Every row of the file: raw features, labels as text, target rows and weights (empty where the file has none).</summary>
+    private static (float[] Features, string[] Labels, float[] Targets, float[] Weights) ReadAll(string sgd)
+    {
+        using SgdReader reader = SgdReader.Open(sgd);
+        int n = (int)reader.Rows;
+        var features = new float[n * reader.Dim];
+        var labels = new int[n];
+        var targets = new float[n * reader.TargetWidth];
+        var weights = new float[reader.HasWeights ? n : 0];
+        reader.ReadRows(0, n, features, labels, targets, weights);
+        return (features, labels.Select(k => reader.ClassNames[k]).ToArray(), targets, weights);
+    }
+
+    private static void AssertBits(float[] expected, float[] got, string what)
+    {
+        Assert.Equal(expected.Length, got.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                $"{what} {i}: {expected[i]:R} from the CSV, {got[i]:R} from the file");
+    }
+
+    /// <summary>Probability rows and weights as train reads them from the CSV (<see cref="Weighting.Load"/>, <see cref="Weighting.TakeColumns"/>).</summary>
+    private static void AssertSameAsTrainReads(string csv, string sgd)
+    {
+        var options = new Training.TrainOptions { TargetColumns = ["p0", "p1", "p2"], WeightColumn = "w" };
+        (Table table, float[]? targets, float[]? weights) =
+            Weighting.TakeColumns(Weighting.Load(csv, null, options, training: true), options, weightsNeeded: true);
+        using (SgdReader reader = SgdReader.Open(sgd))
+        {
+            Assert.Equal(SgdFormat.TargetsVersion, SgdFormat.VersionOf(sgd));
+            Assert.Equal(RowTargetKind.Probabilities, reader.Targets.Kind);
+            Assert.Equal(["p0", "p1", "p2"], reader.ClassNames);
+            Assert.Equal("w", reader.Targets.WeightColumn);
+            Assert.Equal(table.FeatureNames, reader.FeatureNames);
+        }
+        (float[] features, string[] labels, float[] fileTargets, float[] fileWeights) = ReadAll(sgd);
+        AssertBits(table.Features, features, "feature");
+        Assert.Equal(table.Labels, labels); // the largest target's class
+        AssertBits(targets!, fileTargets, "target");
+        AssertBits(weights!, fileWeights, "weight");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]   // the last block of 3 rows
+    [InlineData(0)]   // one block
+    public void ProbabilityTargetsAndWeightsRoundTripAsTrainReadsThem(int blockRows)
+    {
+        (string soft, _) = TargetData.Write(Folder);
+        string sgd = PathOf("soft.sgd");
+        SgdConverter.Convert(soft, null, testSplit: false, sgd, blockRows,
+            targets: RowTargets.For(null, false, ["p0", "p1", "p2"], "w"));
+        AssertSameAsTrainReads(soft, sgd);
+    }
+
+    [Theory]
+    [InlineData("t0,t1,t2,t3", "tags")]
+    [InlineData("tags", "t0,t1,t2,t3")]
+    public void TagSetsRoundTripAsTrainReadsThem(string label, string ignore)
+    {
+        string csv = TargetData.Tagged(Folder);
+        var csvOptions = new CsvOptions { Ignore = ignore.Split(',') };
+        string sgd = PathOf("tags.sgd");
+        SgdConverter.Convert(csv, null, testSplit: false, sgd, blockRows: 9, csv: csvOptions, targets: RowTargets.For(label, true, null, null));
+        Table table = TagTable.Load(csv, label, csv: csvOptions);
+        string[] tags = TagTable.TagColumns(label) ?? TagTable.DistinctTags(table);
+        using (SgdReader reader = SgdReader.Open(sgd))
+        {
+            Assert.Equal(tags, reader.ClassNames);
+            Assert.Equal(label.Contains(',') ? RowTargetKind.MultiLabelColumns : RowTargetKind.MultiLabelTags, reader.Targets.Kind);
+            Assert.Equal(table.LabelName, reader.LabelName);
+            Assert.Equal(table.Labels, reader.ToTable().Labels); // the tags read back as a tags column
+        }
+        (float[] features, _, float[] targets, float[] weights) = ReadAll(sgd);
+        AssertBits(table.Features, features, "feature");
+        AssertBits(TagTable.Encode(table, tags), targets, "tag");
+        Assert.Empty(weights);
+    }
+
+    [Fact]
+    public void AFileOfLabelsAloneIsStillVersion1()
+    {
+        string sgd = PathOf("iris.sgd");
+        Assert.Equal(0, Run("convert", "--data", Check.IrisPath, "--out", sgd).Code);
+        Assert.Equal(SgdFormat.Version, SgdFormat.VersionOf(sgd));
+        using SgdReader reader = SgdReader.Open(sgd);
+        Assert.True(reader.Targets.LabelsOnly);
+        Assert.Equal(0, reader.TargetWidth);
+    }
+
+    // Every byte of a block's target rows and weights is under its checksum: a flipped one is an error naming the block.
+    [Fact]
+    public void CorruptedTargetOrWeightBytesAreCaughtByTheChecksum()
+    {
+        (string soft, _) = TargetData.Write(Folder);
+        string sgd = PathOf("soft.sgd");
+        SgdConverter.Convert(soft, null, testSplit: false, sgd, blockRows: 4, targets: RowTargets.For(null, false, ["p0", "p1", "p2"], "w"));
+        byte[] whole = File.ReadAllBytes(sgd);
+        var layout = new SgdBlockLayout(4, 3, Weights: true); // iris's 4 features; p0..p2 and w taken out
+        long block1 = SgdFormat.PreambleBytes + layout.Bytes(4);
+        (long from, long to) = (block1 + layout.TargetsAt(4), block1 + layout.Bytes(4) - SgdFormat.BlockChecksumBytes);
+        Assert.Equal(4 * 4 * (3 + 1), to - from); // Y and w of block 1's four rows
+        string bad = PathOf("bad.sgd");
+        for (long at = from; at < to; at++)
+        {
+            byte[] flipped = (byte[])whole.Clone();
+            flipped[at] ^= 0x04;
+            File.WriteAllBytes(bad, flipped);
+            using SgdReader reader = SgdReader.Open(bad);
+            var e = Assert.Throws<DataFormatException>(() => reader.ReadRows(5, 1, new float[4], new int[1], new float[3], new float[1]));
+            Assert.Contains("block 1 of 38 (rows from 4) is corrupted (checksum mismatch)", e.Message);
+        }
+    }
+
+    // A version 3 file written by the writer of the commit that made the format (from iris-soft-weighted.csv: 40 rows,
+    // --target-columns p0,p1,p2 --weight-column w, R = 16) still reads as train reads the CSV.
+    [Fact]
+    public void AFileOfVersion3StillReads() => AssertSameAsTrainReads(CommittedCsv, Committed);
 }
 
 internal static class SgdReaderExtensions

@@ -5,8 +5,9 @@ namespace SoftmaxGpu.Tests;
 
 /// <summary>
 /// train end to end with target rows under a small --device-memory and from .sgd files: label smoothing, class
-/// and sample weights and multi-label reach the resident L-BFGS objective (these ended in "soft targets are not
-/// streamed yet" and a stack trace at 28894f3).
+/// and sample weights, probability targets and multi-label reach the resident L-BFGS objective (these ended in "soft
+/// targets are not streamed yet" and a stack trace at 28894f3; weights, probability targets and tags could not come
+/// from a .sgd file before its version 3).
 /// </summary>
 public sealed partial class StreamedTargetsCliTests() : CliFolder("softmaxgpu-streamed-targets-")
 {
@@ -51,24 +52,58 @@ public sealed partial class StreamedTargetsCliTests() : CliFolder("softmaxgpu-st
     [Fact]
     public void SampleWeightsAndProbabilityTargetsStreamFromMemory()
     {
-        string[] lines = File.ReadAllLines(Check.IrisPath).Where(l => l.Length > 0).ToArray();
-        string[] classes = ["setosa", "versicolor", "virginica"];
-        var random = new Random(4);
-        string header = lines[0][..lines[0].LastIndexOf(',')];
-        var weighted = new List<string> { header + ",w,species" };
-        var soft = new List<string> { header + ",p0,p1,p2" };
-        foreach (string line in lines.Skip(1))
+        (string soft, string weighted) = TargetData.Write(Folder);
+        SameOptimum(weighted, ["--weight-column", "w", "--class-weight", "balanced"]);
+        SameOptimum(soft, ["--target-columns", TargetData.Probabilities, "--label-smoothing", "0.1"]);
+    }
+
+    /// <summary>
+    /// J of training on <paramref name="sgd"/> (converted from <paramref name="csv"/> with its targets or weights) equals J
+    /// of training on the CSV in memory within 1e-6 relative: resident, under <paramref name="memory"/> on the host engine,
+    /// and (where <paramref name="cpu"/>) under it on the CPU accelerator.
+    /// </summary>
+    private void SgdFileReachesTheCsvOptimum(string csv, string sgd, string[] csvOptions, string[] sgdOptions, string memory, bool cpu)
+    {
+        (double resident, _) = Train(csv, csvOptions);
+        string[][] runs = cpu ? [[], ["--device-memory", memory], ["--device-memory", memory, "--device", "cpu"]] : [[], ["--device-memory", memory]];
+        foreach (string[] run in runs)
         {
-            string features = line[..line.LastIndexOf(',')];
-            int label = Array.IndexOf(classes, line[(line.LastIndexOf(',') + 1)..]);
-            weighted.Add($"{features},{random.Next(4)},{classes[label]}");
-            double[] p = [.. Enumerable.Range(0, 3).Select(c => (c == label ? 3.0 : 0) + random.NextDouble())];
-            soft.Add($"{features},{string.Join(',', p.Select(v => (v / p.Sum()).ToString("R", CultureInfo.InvariantCulture)))}");
+            (double fromFile, bool streamed) = Train(sgd, [.. sgdOptions, .. run]);
+            Assert.Equal(run.Length > 0, streamed);
+            Check.Close(resident, fromFile, 0, 1e-6, $"J of {string.Join(' ', sgdOptions)} from {Path.GetFileName(sgd)} {string.Join(' ', run)}");
         }
-        File.WriteAllLines(PathOf("weighted.csv"), weighted);
-        File.WriteAllLines(PathOf("soft.csv"), soft);
-        SameOptimum(PathOf("weighted.csv"), ["--weight-column", "w", "--class-weight", "balanced"]);
-        SameOptimum(PathOf("soft.csv"), ["--target-columns", "p0,p1,p2", "--label-smoothing", "0.1"]);
+    }
+
+    private void Convert(string csv, string sgd, params string[] options)
+    {
+        var (code, _, error) = Run(["convert", "--data", csv, "--out", sgd, "--block-rows", "16", .. options]);
+        Assert.True(code == 0, $"convert {string.Join(' ', options)}: {error}");
+    }
+
+    [Fact]
+    public void ProbabilityTargetsAndWeightsTrainFromASgdFile()
+    {
+        (string soft, string weighted) = TargetData.Write(Folder);
+        Convert(soft, PathOf("soft.sgd"), "--target-columns", TargetData.Probabilities, "--weight-column", "w");
+        Convert(weighted, PathOf("weighted.sgd"), "--weight-column", "w");
+        // The file's targets and weights train whether the options are left out or given again as converted.
+        SgdFileReachesTheCsvOptimum(soft, PathOf("soft.sgd"), ["--target-columns", TargetData.Probabilities, "--weight-column", "w",
+            "--label-smoothing", "0.1"], ["--label-smoothing", "0.1"], "2KiB", cpu: true);
+        SgdFileReachesTheCsvOptimum(soft, PathOf("soft.sgd"), ["--target-columns", TargetData.Probabilities, "--weight-column", "w"],
+            ["--target-columns", TargetData.Probabilities, "--weight-column", "w"], "2KiB", cpu: false);
+        SgdFileReachesTheCsvOptimum(weighted, PathOf("weighted.sgd"), ["--weight-column", "w", "--class-weight", "balanced"],
+            ["--class-weight", "balanced"], "2KiB", cpu: true);
+    }
+
+    [Fact]
+    public void MultiLabelTrainsFromASgdFile()
+    {
+        Convert(Emotions, PathOf("emotions.sgd"), "--multi-label", "--label", Tags);
+        SgdFileReachesTheCsvOptimum(Emotions, PathOf("emotions.sgd"), ["--multi-label", "--label", Tags], ["--multi-label"], "64KiB", cpu: false);
+        string tagged = TargetData.Tagged(Folder);
+        Convert(tagged, PathOf("tags.sgd"), "--multi-label", "--label", "tags", "--ignore", TargetData.TagColumns);
+        SgdFileReachesTheCsvOptimum(tagged, PathOf("tags.sgd"), ["--multi-label", "--label", "tags", "--ignore", TargetData.TagColumns],
+            ["--multi-label", "--label", "tags"], "2KiB", cpu: true);
     }
 
     [Fact]

@@ -6,7 +6,8 @@ namespace SoftmaxGpu.Tests;
 /// <summary>
 /// The batch contract's target rows stream like features: label smoothing, probability targets, weights (target
 /// mass) and multi-label tag sets train to the same L-BFGS optimum resident, streamed from memory in blocks of a
-/// few rows, and (labels alone, targets from the class: <see cref="LabelTargets"/>) read in ranges as a file is.
+/// few rows, read in ranges as a file is, and kept in a .sgd file (target rows and weights, version 3) resident and
+/// streamed from it.
 /// </summary>
 public abstract class StreamedTargetsTests(AcceleratorFixture fixture)
 {
@@ -81,6 +82,62 @@ public abstract class StreamedTargetsTests(AcceleratorFixture fixture)
         StreamsToTheResidentOptimum(new TrainingTests.BlocksOnly(tagged), tagged, tags, options, "multi-label tag sets read in ranges");
     }
 
+    /// <summary>
+    /// Probability targets, weights and tag sets kept in a .sgd file (convert, through <see cref="TrainingSpec.Convert"/>)
+    /// train from it — resident, and streamed in blocks of <see cref="BlockRows"/> rows read from the file — to the
+    /// L-BFGS objective of training on the CSV in memory, within 1e-6 relative.
+    /// </summary>
+    [Theory]
+    [InlineData("soft", "target-columns")]                            // probability rows as they are
+    [InlineData("soft", "target-columns|weight-column|smoothing|class-weight")] // smoothed, weighted by class and by row
+    [InlineData("weighted", "weight-column|class-weight")]            // labels and weights
+    [InlineData("tags", "multi-label|tag-columns")]                   // 0/1 tag columns
+    [InlineData("tags", "multi-label|tags-column")]                   // a '|'-separated tags column (convert reads it twice)
+    public void TargetsAndWeightsKeptInASgdFileTrainToTheCsvOptimum(string data, string given)
+    {
+        string folder = Directory.CreateTempSubdirectory("softmaxgpu-sgd-targets-").FullName;
+        try
+        {
+            (string soft, string weighted) = TargetData.Write(folder);
+            string csv = data switch { "soft" => soft, "weighted" => weighted, _ => TargetData.Tagged(folder) };
+            string[] options = given.Split('|');
+            var spec = new TrainingSpec
+            {
+                Data = csv,
+                MultiLabel = options.Contains("multi-label"),
+                Label = options.Contains("tag-columns") ? TargetData.TagColumns : options.Contains("tags-column") ? "tags" : null,
+                Csv = new Data.CsvOptions { Ignore = options.Contains("tag-columns") ? ["tags"] : options.Contains("tags-column") ? TargetData.TagColumns.Split(',') : [] },
+                Options = new TrainOptions
+                {
+                    Optimizer = "lbfgs",
+                    TargetColumns = options.Contains("target-columns") ? TargetData.Probabilities.Split(',') : null,
+                    WeightColumn = options.Contains("weight-column") ? "w" : null,
+                    LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
+                    ClassWeight = options.Contains("class-weight") ? "balanced" : null,
+                },
+            };
+            string sgd = Path.Combine(folder, "data.sgd");
+            spec.Convert(sgd, blockRows: 16);
+            TrainResult Train(TrainingSpec s)
+            {
+                using PreparedTraining prepared = s.Prepare();
+                return prepared.Train(fixture.Gpu()).Result;
+            }
+            TrainResult fromCsv = Train(spec);
+            var fromFile = spec with { Data = sgd, Csv = new Data.CsvOptions() };
+            TrainResult resident = Train(fromFile);
+            TrainResult streamed = Train(fromFile with { Options = fromFile.Options with { StreamBlockRows = BlockRows } });
+            Assert.True(fromCsv.Converged, $"{given}: {fromCsv.StopReason}");
+            Assert.False(resident.Plan.Streamed);
+            Assert.True(streamed.Plan.Streamed, $"{given}: not streamed");
+            Check.Close(fromCsv.Objective!.Value, resident.Objective!.Value, 0, 1e-6, $"J of {given} from the .sgd file, resident");
+            Check.Close(fromCsv.Objective!.Value, streamed.Objective!.Value, 0, 1e-6, $"J of {given} from the .sgd file, streamed");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
 
 public sealed class CpuStreamedTargetsTests(CpuFixture fixture) : StreamedTargetsTests(fixture), IClassFixture<CpuFixture>;

@@ -154,13 +154,19 @@ public sealed partial class WeightsCliTests() : CliFolder("softmaxgpu-weights-")
         Assert.False(File.Exists(PathOf("model")));
     }
 
+    // A .sgd file keeps the weights it was converted with (train takes them, the option given again or not); one
+    // converted without them has none, and --weight-column says how to make one that has.
     [Fact]
-    public void AWeightColumnFromASgdFileIsAnErrorThatSaysToUseTheCsv()
+    public void AWeightColumnFromASgdFileIsTheOneItWasConvertedWith()
     {
         string csv = Write("good.csv", "a,b,w,label\n1,2,1,x\n2,1,2,y\n3,4,1,x\n4,3,1,y\n");
-        Assert.Equal(0, Run("convert", "--data", csv, "--out", PathOf("good.sgd")).Code);
-        var result = Train(PathOf("good.sgd"), "--weight-column", "w");
+        Assert.Equal(0, Run("convert", "--data", csv, "--out", PathOf("plain.sgd")).Code);
+        var result = Train(PathOf("plain.sgd"), "--weight-column", "w");
         Assert.Equal(1, result.Code);
-        Assert.Contains("a .sgd file keeps only the features and the label; train from the CSV instead", result.Err);
+        Assert.Contains("plain.sgd: the .sgd file has no weights; convert the CSV again with --weight-column w", result.Err);
+        Assert.Equal(0, Run("convert", "--data", csv, "--weight-column", "w", "--out", PathOf("weighted.sgd")).Code);
+        Assert.Equal(0, Train(PathOf("weighted.sgd"), "--weight-column", "w").Code);
+        var other = Train(PathOf("weighted.sgd"), "--weight-column", "a");
+        Assert.Contains("the weight column of a .sgd file is fixed when it is converted: it is 'w', not 'a'", other.Err);
     }
 }

@@ -9,6 +9,9 @@ public sealed record SgdConversion(string Source, string Output, long Rows, int 
     /// <summary>nnz, for a sparse file; null for a dense one.</summary>
     public long? NonZeros { get; init; }
 
+    /// <summary>What the rows carry besides the features (target rows, weights); labels alone by default.</summary>
+    public RowTargets Targets { get; init; } = new();
+
     /// <summary>Input megabytes (10⁶ bytes) per second.</summary>
     public double MegabytesPerSecond => InputBytes / 1e6 / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
@@ -31,13 +34,18 @@ public static class SgdConverter
     /// <param name="sparse">Whether a LIBSVM file becomes a sparse .sgd file (CSR blocks, version 2) or a dense one;
     /// null: sparse. True for other input is an error: only LIBSVM rows come sparse.</param>
     /// <param name="blockNonZeros">Z, non-zeros a sparse block holds at most; 0 picks <see cref="SgdFormat.DefaultSparseBlockNonZeros"/>.</param>
+    /// <param name="targets">What a CSV row carries besides its features, as train reads it: probability or tag columns,
+    /// a tags column, a weight column (kept in a version 3 file); null: the label in <paramref name="labelColumn"/>.</param>
     public static SgdConversion Convert(string data, string? labelColumn, bool testSplit, string output, int blockRows = 0,
         DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null, bool? sparse = null,
-        int blockNonZeros = 0)
+        int blockNonZeros = 0, RowTargets? targets = null)
     {
         if (blockRows < 0)
             throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
         ArgumentOutOfRangeException.ThrowIfNegative(blockNonZeros);
+        targets ??= new RowTargets { Label = labelColumn };
+        if (!targets.LabelsOnly && (Directory.Exists(data) || LibSvmOptions.Applies(data, format)))
+            throw new ArgumentException($"target, tag and weight columns are read from a CSV file; {data} is not read as CSV");
         var clock = Stopwatch.StartNew();
         if (LibSvmOptions.Applies(data, format))
             return sparse == false
@@ -48,7 +56,7 @@ public static class SgdConverter
                                         $"(it is not named *{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
         return Directory.Exists(data)
             ? FromIdx(data, testSplit, output, blockRows, clock)
-            : FromCsv(data, labelColumn, output, blockRows, clock, csv);
+            : FromCsv(data, targets, output, blockRows, clock, csv);
     }
 
     /// <summary>Rows parsed per hand-over from the parsing thread to the writing one.</summary>
@@ -66,11 +74,13 @@ public static class SgdConverter
         int Rows { get; }
     }
 
-    /// <summary>CSV rows: features [Rows, D] and their labels.</summary>
-    private sealed class DenseBatch(int dim) : IParsedBatch
+    /// <summary>CSV rows: features [Rows, D], their labels, target rows [Rows, K] and weights [Rows].</summary>
+    private sealed class DenseBatch(int dim, int targetWidth) : IParsedBatch
     {
         public float[] Features { get; } = new float[ParsedBatchRows * dim];
         public string[] Labels { get; } = new string[ParsedBatchRows];
+        public float[] Targets { get; } = new float[ParsedBatchRows * targetWidth];
+        public float[] Weights { get; } = new float[ParsedBatchRows];
         public int Rows { get; set; }
     }
 
@@ -130,22 +140,28 @@ public static class SgdConverter
         }
     }
 
-    /// <summary>A CSV streamed row by row (<see cref="CsvRowReader"/>) into the writer in two stages (<see cref="TwoStages"/>).</summary>
-    private static SgdConversion FromCsv(string data, string? labelColumn, string output, int blockRows, Stopwatch clock,
+    /// <summary>
+    /// A CSV streamed row by row (<see cref="CsvTargetRows"/>: labels, or target rows and weights as train reads them) into
+    /// the writer in two stages (<see cref="TwoStages"/>). A tags column is read twice: first for its tags, Y's columns.
+    /// </summary>
+    private static SgdConversion FromCsv(string data, RowTargets targets, string output, int blockRows, Stopwatch clock,
         CsvOptions? csv)
     {
-        using var reader = new CsvRowReader(data, labelColumn, columns: csv);
+        if (targets.Kind == RowTargetKind.MultiLabelTags)
+            targets = targets with { Names = CsvTargetRows.Tags(data, targets, csv) };
+        using var reader = new CsvTargetRows(data, targets, csv);
         int classes = 0;
         long rows = 0;
-        int d = reader.Dim;
+        int d = reader.Dim, k = targets.Width;
         AtomicFile.Write(output, stream =>
         {
-            var writer = new SgdWriter(stream, reader.FeatureNames, reader.LabelName, blockRows);
-            TwoStages(() => new DenseBatch(d),
+            var writer = new SgdWriter(stream, reader.FeatureNames, reader.LabelName, blockRows, targets: reader.Targets);
+            TwoStages(() => new DenseBatch(d, k),
                 batch =>
                 {
                     int count = 0;
-                    while (count < ParsedBatchRows && reader.Next(batch.Features.AsSpan(count * d, d), out batch.Labels[count]))
+                    while (count < ParsedBatchRows && reader.Next(batch.Features.AsSpan(count * d, d), out batch.Labels[count],
+                               batch.Targets.AsSpan(count * k, k), out batch.Weights[count]))
                         count++;
                     batch.Rows = count;
                     return count == ParsedBatchRows;
@@ -153,12 +169,15 @@ public static class SgdConverter
                 batch =>
                 {
                     for (int r = 0; r < batch.Rows; r++)
-                        writer.Append(batch.Features.AsSpan(r * d, d), batch.Labels[r]);
+                        writer.Append(batch.Features.AsSpan(r * d, d), batch.Labels[r], batch.Targets.AsSpan(r * k, k), batch.Weights[r]);
                 });
-            (rows, classes) = Finish(writer.Rows, writer.Classes, data, reader.LabelName, reader.NoRows);
+            reader.Finish();
+            (rows, classes) = targets.Kind == RowTargetKind.Labels
+                ? Finish(writer.Rows, writer.Classes, data, reader.LabelName, () => new DataFormatException($"{data}: no rows"))
+                : (writer.Rows, writer.Classes.Count);
             writer.Finish();
         });
-        return new SgdConversion(data, output, rows, d, classes, new FileInfo(data).Length, clock.Elapsed);
+        return new SgdConversion(data, output, rows, d, classes, new FileInfo(data).Length, clock.Elapsed) { Targets = reader.Targets };
     }
 
     /// <summary>An MNIST folder's images and labels, row by row into the writer (memory: one image and one block).</summary>

@@ -71,6 +71,26 @@ namespace SoftmaxGpu.Data;
 /// </code>
 /// A reader of version 1 only (before sparse files) rejects a sparse file by its version, with that message.
 /// </para>
+/// <para>
+/// Dense files whose rows carry more than a label (version 3, written only where they do; every other dense file stays
+/// version 1): the preamble is version 1's with version 3, and each block adds, after y, the rows' target rows and/or
+/// weights, under the same checksum. What they hold is in the footer, after std (<see cref="SgdBlockLayout"/>):
+/// <code>
+///   blocks: block b holds min(R, N − b·R) rows:
+///     X              rows·D float32, as version 1
+///     y              rows int32: the stored class index; with target rows, the largest target's column (probabilities)
+///                    or 0 (tags: unused)
+///     Y              rows·K float32, row-major [rows, K], where the file has target rows: probabilities (each row summing
+///                    to 1, as train normalizes them) or 0/1 tags, in the order of the footer's classes
+///     w              rows float32, where the file has weights: finite, ≥ 0, not all 0
+///     checksum       8 bytes   XxHash64 (seed 0) of the block's X, y, Y and w bytes
+///   footer: version 1's (with target rows, the classes are the K target or tag names in Y's column order, and the
+///   permutation is the identity), then
+///     targets        string    "labels", "probabilities", "multi-label-tags" or "multi-label-columns" (<see cref="RowTargetKind"/>)
+///     weight column  string    the column the weights came from; "" where the file has none
+/// </code>
+/// A reader of versions 1 and 2 only rejects such a file by its version.
+/// </para>
 /// </summary>
 public static class SgdFormat
 {
@@ -78,6 +98,10 @@ public static class SgdFormat
     public const int Version = 1;
     /// <summary>The version of sparse (CSR) files.</summary>
     public const int SparseVersion = 2;
+    /// <summary>The version of dense files whose rows carry target rows or weights besides the label.</summary>
+    public const int TargetsVersion = 3;
+    /// <summary>The newest version this build reads.</summary>
+    public const int NewestVersion = TargetsVersion;
     public static readonly byte[] Magic = "SMXGPUDS"u8.ToArray();
     public const int PreambleBytes = 28;
     public const int FooterOffsetAt = 20;
@@ -89,22 +113,20 @@ public static class SgdFormat
     /// <summary>A bound on the footer a reader loads, far above any real one (D names and K classes).</summary>
     public const long MaxFooterBytes = 256L << 20;
 
-    /// <summary>R for D features: the default, or fewer so that a block's X stays within 64 MiB.</summary>
-    public static int BlockRowsFor(int dim) => (int)Math.Clamp(MaxBlockFeatureBytes / (4L * dim), 1, DefaultBlockRows);
+    /// <summary>
+    /// R for rows of <paramref name="floats"/> floats besides the label (D, or D + K + 1 with target rows and weights):
+    /// the default, or fewer so that a block's floats stay within 64 MiB.
+    /// </summary>
+    public static int BlockRowsFor(int floats) => (int)Math.Clamp(MaxBlockFeatureBytes / (4L * floats), 1, DefaultBlockRows);
 
-    /// <summary>Whether blocks of R rows of D features keep X within <see cref="MaxBlockFeatureBytes"/>.</summary>
-    public static bool BlockFits(int blockRows, int dim) => (long)blockRows * dim * 4 <= MaxBlockFeatureBytes;
+    /// <summary>Whether blocks of R rows of <paramref name="floats"/> floats stay within <see cref="MaxBlockFeatureBytes"/>.</summary>
+    public static bool BlockFits(int blockRows, int floats) => (long)blockRows * floats * 4 <= MaxBlockFeatureBytes;
 
-    /// <summary>Bytes of a block of <paramref name="rows"/> rows: X, y and the checksum.</summary>
-    public static long BlockBytes(int rows, int dim) => (long)rows * dim * 4 + (long)rows * 4 + BlockChecksumBytes;
+    /// <summary>Bytes of a block of <paramref name="rows"/> rows of version 1: X, y and the checksum.</summary>
+    public static long BlockBytes(int rows, int dim) => new SgdBlockLayout(dim, 0, false).Bytes(rows);
 
-    /// <summary>Where the footer must start for N rows of D features in blocks of R.</summary>
-    public static long FooterOffset(long rows, int dim, int blockRows)
-    {
-        long fullBlocks = rows / blockRows;
-        int lastRows = (int)(rows % blockRows);
-        return PreambleBytes + fullBlocks * BlockBytes(blockRows, dim) + (lastRows > 0 ? BlockBytes(lastRows, dim) : 0);
-    }
+    /// <summary>Where the footer of a version 1 file must start for N rows of D features in blocks of R.</summary>
+    public static long FooterOffset(long rows, int dim, int blockRows) => new SgdBlockLayout(dim, 0, false).FooterOffset(rows, blockRows);
 
     /// <summary>True when the file starts with the .sgd magic.</summary>
     public static bool HasMagic(string path)
@@ -153,11 +175,11 @@ public static class SgdFormat
         return bytes;
     }
 
-    internal static byte[] Preamble(int dim, int blockRows, long footerOffset)
+    internal static byte[] Preamble(int version, int dim, int blockRows, long footerOffset)
     {
         var bytes = new byte[PreambleBytes];
         Magic.CopyTo(bytes, 0);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), version);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), dim);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), blockRows);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(FooterOffsetAt), footerOffset);
@@ -165,11 +187,11 @@ public static class SgdFormat
     }
 
     /// <summary>
-    /// The two ends of a file of format <paramref name="version"/>, checked as every reader checks them: the preamble
-    /// (magic, length, version — a file of the other version named as such — and the footer's offset) and the footer,
+    /// The two ends of a file of one of the formats <paramref name="versions"/>, checked as every reader checks them: the
+    /// preamble (magic, length, version — a file of another known version named as such — and the footer's offset) and the footer,
     /// at most <paramref name="maxFooterBytes"/>, against its SHA-256. Returns the preamble and the footer without its checksum.
     /// </summary>
-    public static (byte[] Preamble, byte[] Footer, long FooterOffset) ReadEnds(string path, SafeFileHandle handle, int version,
+    public static (byte[] Preamble, byte[] Footer, long FooterOffset) ReadEnds(string path, SafeFileHandle handle, int[] versions,
         long maxFooterBytes)
     {
         long length = RandomAccess.GetLength(handle);
@@ -182,13 +204,14 @@ public static class SgdFormat
         if (got < PreambleBytes)
             throw new DataFormatException($"{path}: dataset file is truncated ({length} bytes, shorter than its preamble)");
         int found = BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(8));
-        if (found != version && found is Version or SparseVersion)
+        if (!versions.Contains(found) && found is Version or SparseVersion or TargetsVersion)
             throw new DataFormatException(found == SparseVersion
                 ? $"{path}: a sparse .sgd dataset (format version {found}, CSR rows from LIBSVM), read as sparse rows (SparseSgdReader), not in dense blocks"
                 : $"{path}: a dense .sgd dataset (format version {found}); read it with SgdReader");
-        if (found != version)
+        if (!versions.Contains(found))
             throw new DataFormatException(
-                $"{path}: dataset format version {found}; this build reads versions {Version} (dense) and {SparseVersion} (sparse)");
+                $"{path}: dataset format version {found}; this build reads versions {Version} and {TargetsVersion} (dense) and " +
+                $"{SparseVersion} (sparse)" + (found > NewestVersion ? " (the file comes from a newer SoftmaxGpu: update this one)" : ""));
         long footerOffset = BinaryPrimitives.ReadInt64LittleEndian(preamble.AsSpan(FooterOffsetAt));
         if (footerOffset < PreambleBytes || footerOffset > length - FooterChecksumBytes - 8)
             throw new DataFormatException(
@@ -248,6 +271,16 @@ public static class SgdFormat
             FileStrings.Write(w, c);
         foreach (string c in firstSeen)
             w.Write(sortedIndex[c]);
+    }
+
+    /// <summary>Classes kept in the order given (target or tag names: Y's columns), with the identity permutation.</summary>
+    public static void WriteClassesInOrder(BinaryWriter w, IReadOnlyList<string> names)
+    {
+        w.Write(names.Count);
+        foreach (string c in names)
+            FileStrings.Write(w, c);
+        for (int k = 0; k < names.Count; k++)
+            w.Write(k);
     }
 
 }

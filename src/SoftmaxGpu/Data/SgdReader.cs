@@ -8,7 +8,7 @@ using Microsoft.Win32.SafeHandles;
 namespace SoftmaxGpu.Data;
 
 /// <summary>
-/// Reads a dense .sgd dataset (version 1, layout in <see cref="SgdFormat"/>; sparse files are
+/// Reads a dense .sgd dataset (versions 1 and 3, layout in <see cref="SgdFormat"/>; sparse files are
 /// <see cref="SparseSgdReader"/>'s, and <see cref="SgdFormat.IsSparse"/> tells them apart). Opening reads the preamble and the footer only
 /// and checks the magic, version, footer checksum and that the block sizes add up to the file; rows are read
 /// on request, and a block's checksum is verified the first time any of its rows is read (the whole block is
@@ -21,14 +21,16 @@ public sealed class SgdReader : IDisposable
     private readonly SafeFileHandle handle;
     private readonly int[] permutation;  // [K] stored class index → sorted class index
     private readonly bool[] verified;    // [blocks] checksum already checked
-    private byte[]? blockBytes;          // the last block verified, whole: X, y, checksum
+    private readonly SgdBlockLayout layout;
+    private byte[]? blockBytes;          // the last block verified, whole: X, y, Y, w, checksum
     private int blockInBuffer = -1;
 
-    private SgdReader(string path, SafeFileHandle handle, Footer footer, int dim, int blockRows)
+    private SgdReader(string path, SafeFileHandle handle, Footer footer, SgdBlockLayout layout, int blockRows)
     {
         Path = path;
         this.handle = handle;
-        Dim = dim;
+        this.layout = layout;
+        Dim = layout.Dim;
         BlockRows = blockRows;
         Rows = footer.Rows;
         LabelName = footer.LabelName;
@@ -37,6 +39,7 @@ public sealed class SgdReader : IDisposable
         permutation = footer.Permutation;
         Mean = footer.Mean;
         Std = footer.Std;
+        Targets = footer.Targets;
         Blocks = (int)((Rows + blockRows - 1) / blockRows);
         verified = new bool[Blocks];
     }
@@ -51,12 +54,21 @@ public sealed class SgdReader : IDisposable
     public int Blocks { get; }
     public string LabelName { get; }
     public string[] FeatureNames { get; }
-    /// <summary>The K classes in sorted order; <see cref="ReadRows"/> gives labels as indices into them.</summary>
+    /// <summary>
+    /// The K classes in sorted order; <see cref="ReadRows(long, int, Span{float}, Span{int})"/> gives labels as indices into them. Where the rows carry
+    /// target rows, the target or tag names in Y's column order.
+    /// </summary>
     public string[] ClassNames { get; }
     /// <summary>Per-feature mean of X: [D].</summary>
     public double[] Mean { get; }
     /// <summary>Per-feature population std of X: [D]; 0 for a constant feature.</summary>
     public double[] Std { get; }
+    /// <summary>What the rows carry besides the features: labels (every version 1 file), or target rows; and weights.</summary>
+    public RowTargets Targets { get; }
+    /// <summary>K where every row carries a target row (<see cref="Targets"/>), else 0.</summary>
+    public int TargetWidth => layout.TargetWidth;
+    /// <summary>Whether every row carries a weight.</summary>
+    public bool HasWeights => layout.Weights;
 
     /// <summary>The standardization training would fit on these rows (a constant feature gets std 1).</summary>
     public Standardizer Standardizer() =>
@@ -69,7 +81,9 @@ public sealed class SgdReader : IDisposable
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            (byte[] preamble, byte[] footerBytes, long footerOffset) = SgdFormat.ReadEnds(path, handle, SgdFormat.Version, SgdFormat.MaxFooterBytes);
+            (byte[] preamble, byte[] footerBytes, long footerOffset) = SgdFormat.ReadEnds(path, handle,
+                [SgdFormat.Version, SgdFormat.TargetsVersion], SgdFormat.MaxFooterBytes);
+            int version = BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(8));
             (int dim, int blockRows) = (BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(12)), BinaryPrimitives.ReadInt32LittleEndian(preamble.AsSpan(16)));
 
             if (dim < 1 || blockRows < 1)
@@ -77,13 +91,17 @@ public sealed class SgdReader : IDisposable
             if (!SgdFormat.BlockFits(blockRows, dim))
                 throw new DataFormatException(
                     $"{path}: blocks of {blockRows} rows × {dim} features exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; not written by this tool");
-            Footer footer = ReadFooter(path, footerBytes, dim);
-            long expected = SgdFormat.FooterOffset(footer.Rows, dim, blockRows);
+            Footer footer = ReadFooter(path, footerBytes, dim, version);
+            var layout = new SgdBlockLayout(dim, footer.Targets.Width, footer.Targets.WeightColumn is not null);
+            if (!SgdFormat.BlockFits(blockRows, layout.RowFloats))
+                throw new DataFormatException(
+                    $"{path}: blocks of {blockRows} rows × {layout.RowFloats} values exceed {SgdFormat.MaxBlockFeatureBytes >> 20} MiB; not written by this tool");
+            long expected = layout.FooterOffset(footer.Rows, blockRows);
             if (expected != footerOffset)
                 throw new DataFormatException(
-                    $"{path}: {footer.Rows} rows of {dim} features in blocks of {blockRows} take {expected - SgdFormat.PreambleBytes} " +
+                    $"{path}: {footer.Rows} rows of {layout.RowFloats} values in blocks of {blockRows} take {expected - SgdFormat.PreambleBytes} " +
                     $"bytes, but the footer starts at byte {footerOffset} (corrupted)");
-            return new SgdReader(path, handle, footer, dim, blockRows);
+            return new SgdReader(path, handle, footer, layout, blockRows);
         }
         catch
         {
@@ -93,9 +111,9 @@ public sealed class SgdReader : IDisposable
     }
 
     private sealed record Footer(long Rows, string LabelName, string[] FeatureNames, string[] Classes, int[] Permutation,
-        double[] Mean, double[] Std);
+        double[] Mean, double[] Std, RowTargets Targets);
 
-    private static Footer ReadFooter(string path, ReadOnlyMemory<byte> bytes, int dim)
+    private static Footer ReadFooter(string path, ReadOnlyMemory<byte> bytes, int dim, int version)
     {
         try
         {
@@ -114,9 +132,11 @@ public sealed class SgdReader : IDisposable
                 throw new DataFormatException($"{path}: the class permutation is not a permutation of 0..{k - 1}");
             double[] mean = Enumerable.Range(0, dim).Select(_ => r.ReadDouble()).ToArray();
             double[] std = Enumerable.Range(0, dim).Select(_ => r.ReadDouble()).ToArray();
+            RowTargets targets = version == SgdFormat.TargetsVersion ? ReadTargets(path, r, label, classes)
+                : new RowTargets { Label = label };
             if (r.BaseStream.Position != r.BaseStream.Length)
-                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after std");
-            return new Footer(rows, label, features, classes, permutation, mean, std);
+                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes at the footer's end");
+            return new Footer(rows, label, features, classes, permutation, mean, std, targets);
         }
         catch (EndOfStreamException)
         {
@@ -124,19 +144,47 @@ public sealed class SgdReader : IDisposable
         }
     }
 
+    /// <summary>Version 3's end of the footer: the target kind (the classes are then the target names) and the weight column.</summary>
+    private static RowTargets ReadTargets(string path, BinaryReader r, string label, string[] classes)
+    {
+        string name = FileStrings.Read(r, path);
+        RowTargetKind kind = RowTargets.FromFileName(name)
+            ?? throw new DataFormatException($"{path}: unknown target kind '{name}' (corrupted, or from a newer SoftmaxGpu)");
+        string weights = FileStrings.Read(r, path);
+        return new RowTargets
+        {
+            Kind = kind,
+            Label = kind is RowTargetKind.Labels or RowTargetKind.MultiLabelTags ? label : null,
+            Names = kind == RowTargetKind.Labels ? null : classes,
+            WeightColumn = weights.Length == 0 ? null : weights,
+        };
+    }
+
     /// <summary>
     /// Rows [start, start + count): raw features into <paramref name="features"/> ([count, D] row-major) and
     /// labels as indices into <see cref="ClassNames"/> into <paramref name="labels"/> ([count]).
     /// </summary>
-    public void ReadRows(long start, int count, Span<float> features, Span<int> labels)
+    public void ReadRows(long start, int count, Span<float> features, Span<int> labels) =>
+        ReadRows(start, count, features, labels, default, default);
+
+    /// <summary>
+    /// Rows [start, start + count) as <see cref="ReadRows(long, int, Span{float}, Span{int})"/> reads them, and where
+    /// the file has them and the span is not empty, their target rows into <paramref name="targets"/> ([count, K]) and
+    /// weights into <paramref name="weights"/> ([count]). An empty <paramref name="features"/> skips the features.
+    /// </summary>
+    public void ReadRows(long start, int count, Span<float> features, Span<int> labels, Span<float> targets, Span<float> weights)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (start + count > Rows)
             throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count} run past N = {Rows}");
-        if (features.Length < (long)count * Dim || labels.Length < count)
+        if ((!features.IsEmpty && features.Length < (long)count * Dim) || labels.Length < count)
             throw new ArgumentException($"{count} rows need {(long)count * Dim} features and {count} labels");
-
+        int k = targets.IsEmpty ? 0 : TargetWidth;
+        if (targets.Length < (long)count * k || (!weights.IsEmpty && (!HasWeights || weights.Length < count)))
+            throw new ArgumentException($"{count} rows need {(long)count * TargetWidth} targets and {count} weights (the file has " +
+                                        $"{TargetWidth} targets a row{(HasWeights ? " and weights" : ", no weights")})");
+        int d = features.IsEmpty ? 0 : Dim, w = weights.IsEmpty ? 0 : 1;
         int done = 0;
         while (done < count)
         {
@@ -144,31 +192,24 @@ public sealed class SgdReader : IDisposable
             int block = (int)(row / BlockRows);
             int first = (int)(row - (long)block * BlockRows);
             int take = Math.Min(count - done, RowsIn(block) - first);
-            ReadFromBlock(block, first, take, features.Slice(done * Dim, take * Dim), labels.Slice(done, take));
+            ReadFromBlock(block, first, take, features.Slice(done * d, take * d), labels.Slice(done, take),
+                targets.Slice(done * k, take * k), weights.Slice(done * w, take * w));
             done += take;
         }
     }
 
     private int RowsIn(int block) => (int)Math.Min(BlockRows, Rows - (long)block * BlockRows);
 
-    private long BlockStart(int block) => SgdFormat.PreambleBytes + block * SgdFormat.BlockBytes(BlockRows, Dim);
+    private long BlockStart(int block) => SgdFormat.PreambleBytes + block * layout.Bytes(BlockRows);
 
-    private void ReadFromBlock(int block, int first, int take, Span<float> features, Span<int> labels)
+    private void ReadFromBlock(int block, int first, int take, Span<float> features, Span<int> labels, Span<float> targets,
+        Span<float> weights)
     {
         int rows = RowsIn(block);
-        long labelsAt = (long)rows * Dim * 4;
-        if (!verified[block] || blockInBuffer == block)
-        {
-            byte[] bytes = VerifiedBlock(block);
-            MemoryMarshal.Cast<byte, float>(bytes.AsSpan((int)((long)first * Dim * 4), take * Dim * 4)).CopyTo(features);
-            MemoryMarshal.Cast<byte, int>(bytes.AsSpan((int)labelsAt + first * 4, take * 4)).CopyTo(labels);
-        }
-        else
-        {
-            long at = BlockStart(block);
-            SgdFormat.ReadExactly(Path, handle, MemoryMarshal.AsBytes(features), at + (long)first * Dim * 4);
-            SgdFormat.ReadExactly(Path, handle, MemoryMarshal.AsBytes(labels), at + labelsAt + first * 4L);
-        }
+        Part(block, 0, first, Dim, MemoryMarshal.AsBytes(features));
+        Part(block, layout.LabelsAt(rows), first, 1, MemoryMarshal.AsBytes(labels));
+        Part(block, layout.TargetsAt(rows), first, TargetWidth, MemoryMarshal.AsBytes(targets));
+        Part(block, layout.WeightsAt(rows), first, 1, MemoryMarshal.AsBytes(weights));
         for (int i = 0; i < labels.Length; i++)
         {
             if ((uint)labels[i] >= (uint)permutation.Length)
@@ -178,15 +219,31 @@ public sealed class SgdReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Rows from <paramref name="first"/> of the part of <paramref name="block"/> at byte <paramref name="at"/>, whose rows
+    /// are <paramref name="width"/> 4-byte values, into <paramref name="into"/> (empty: not wanted): from the verified block
+    /// in memory, or straight from the file once the block's checksum has been checked.
+    /// </summary>
+    private void Part(int block, long at, int first, int width, Span<byte> into)
+    {
+        if (into.IsEmpty)
+            return;
+        long from = at + 4L * first * width;
+        if (!verified[block] || blockInBuffer == block)
+            VerifiedBlock(block).AsSpan((int)from, into.Length).CopyTo(into);
+        else
+            SgdFormat.ReadExactly(Path, handle, into, BlockStart(block) + from);
+    }
+
     /// <summary>The whole block, read and checked against its checksum.</summary>
     private byte[] VerifiedBlock(int block)
     {
         if (blockInBuffer == block)
             return blockBytes!;
         int rows = RowsIn(block);
-        int size = (int)SgdFormat.BlockBytes(rows, Dim);
+        int size = (int)layout.Bytes(rows);
         if (blockBytes is null || blockBytes.Length < size)
-            blockBytes = new byte[(int)SgdFormat.BlockBytes(BlockRows, Dim)];
+            blockBytes = new byte[(int)layout.Bytes(BlockRows)];
         blockInBuffer = -1;
         SgdFormat.ReadExactly(Path, handle, blockBytes.AsSpan(0, size), BlockStart(block));
         int payload = size - SgdFormat.BlockChecksumBytes;
@@ -198,21 +255,28 @@ public sealed class SgdReader : IDisposable
         return blockBytes;
     }
 
-    /// <summary>Every row in host memory, as a CSV would be read: the labels as class text.</summary>
+    /// <summary>
+    /// Every row in host memory, as a CSV would be read: the labels as class text (probability rows: the largest
+    /// target's class; multi-label: the row's tags joined by '|', as <see cref="TagTable"/> reads them). Weights are
+    /// not kept.
+    /// </summary>
     public Table ToTable()
     {
         if (Rows * Dim > Array.MaxLength || Rows > Array.MaxLength)
             throw new DataFormatException(
                 $"{Path}: {Rows} rows × {Dim} features are too many to hold in one host array");
-        int n = (int)Rows;
+        int n = (int)Rows, k = Targets.IsMultiLabel ? TargetWidth : 0;
         var features = new float[(long)n * Dim];
         var labels = new int[n];
+        var tags = new float[(long)n * k];
         for (int row = 0; row < n; row += BlockRows)
         {
             int take = Math.Min(BlockRows, n - row);
-            ReadRows(row, take, features.AsSpan(row * Dim, take * Dim), labels.AsSpan(row, take));
+            ReadRows(row, take, features.AsSpan(row * Dim, take * Dim), labels.AsSpan(row, take), tags.AsSpan(row * k, take * k), default);
         }
-        return new Table(Path, FeatureNames, LabelName, features, labels.Select(k => ClassNames[k]).ToArray());
+        string[] text = k == 0 ? labels.Select(c => ClassNames[c]).ToArray()
+            : Enumerable.Range(0, n).Select(r => TagTable.Join(tags.AsSpan(r * k, k), ClassNames)).ToArray();
+        return new Table(Path, FeatureNames, LabelName, features, text);
     }
 
     public void Dispose() => handle.Dispose();

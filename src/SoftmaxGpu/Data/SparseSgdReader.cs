@@ -90,7 +90,7 @@ public sealed class SparseSgdReader : IDisposable
         try
         {
             (byte[] preamble, byte[] footerBytes, long footerOffset) =
-                SgdFormat.ReadEnds(path, handle, SgdFormat.SparseVersion, SgdFormat.MaxSparseFooterBytes);
+                SgdFormat.ReadEnds(path, handle, [SgdFormat.SparseVersion], SgdFormat.MaxSparseFooterBytes);
             if (BinaryPrimitives.ReadInt64LittleEndian(preamble.AsSpan(12)) != 0)
                 throw new DataFormatException($"{path}: dataset file is corrupted (reserved preamble bytes are not zero)");
             Footer footer = ReadFooter(path, footerBytes);

@@ -20,28 +20,14 @@ public static class TableColumns
     /// </summary>
     public static (Table Remaining, float[] Values) Take(Table table, IReadOnlyList<string> names, string option)
     {
-        int[] taken = names.Select(name => Array.IndexOf(table.FeatureNames, name)).ToArray();
-        for (int i = 0; i < taken.Length; i++)
-        {
-            if (taken[i] < 0)
-                throw new DataFormatException(
-                    $"{table.Source}: {option} '{names[i]}' names no numeric column; the columns are: " +
-                    $"{string.Join(", ", table.FeatureNames.Append(table.LabelName).Where(c => c.Length > 0))}");
-        }
-        int d = table.Dim, n = table.Rows, m = taken.Length;
-        int[] kept = Enumerable.Range(0, d).Except(taken).ToArray();
+        var split = new ColumnSplit(table.Source, table.FeatureNames, table.LabelName, names, option);
+        int n = table.Rows, m = names.Count, kept = split.Kept.Length;
         var values = new float[(long)n * m];
-        var features = new float[(long)n * kept.Length];
+        var features = new float[(long)n * kept];
         for (int r = 0; r < n; r++)
-        {
-            long row = (long)r * d;
-            for (int i = 0; i < m; i++)
-                values[(long)r * m + i] = table.Features[row + taken[i]];
-            for (int j = 0; j < kept.Length; j++)
-                features[(long)r * kept.Length + j] = table.Features[row + kept[j]];
-        }
-        string[] featureNames = kept.Select(j => table.FeatureNames[j]).ToArray();
-        return (new Table(table.Source, featureNames, table.LabelName, features, table.Labels), values);
+            split.Apply(table.Features.AsSpan((int)((long)r * table.Dim), table.Dim), values.AsSpan((int)((long)r * m), m),
+                features.AsSpan((int)((long)r * kept), kept));
+        return (new Table(table.Source, split.Kept, table.LabelName, features, table.Labels), values);
     }
 
     /// <summary>
@@ -66,5 +52,41 @@ public static class TableColumns
                 return $"{source}: row {row + 1}";
         }
         return $"{source}: line {csv.LineNumber}";
+    }
+}
+
+/// <summary>
+/// Named feature columns taken out of rows one at a time (<see cref="TableColumns.Take"/> over a table, convert over a
+/// CSV as it streams): the columns are found once, and a name that is not a numeric column is an error naming the option.
+/// </summary>
+public sealed class ColumnSplit
+{
+    private readonly int[] taken; // [M]: the feature index of each name
+    private readonly int[] kept;  // the feature indices that stay, in order
+
+    public ColumnSplit(string source, string[] featureNames, string labelName, IReadOnlyList<string> names, string option)
+    {
+        taken = names.Select(name => Array.IndexOf(featureNames, name)).ToArray();
+        for (int i = 0; i < taken.Length; i++)
+        {
+            if (taken[i] < 0)
+                throw new DataFormatException(
+                    $"{source}: {option} '{names[i]}' names no numeric column; the columns are: " +
+                    $"{string.Join(", ", featureNames.Append(labelName).Where(c => c.Length > 0))}");
+        }
+        kept = Enumerable.Range(0, featureNames.Length).Except(taken).ToArray();
+        Kept = kept.Select(j => featureNames[j]).ToArray();
+    }
+
+    /// <summary>The names of the columns that stay features.</summary>
+    public string[] Kept { get; }
+
+    /// <summary>One row's values: the named columns into <paramref name="values"/> (in the names' order), the rest into <paramref name="features"/>.</summary>
+    public void Apply(ReadOnlySpan<float> row, Span<float> values, Span<float> features)
+    {
+        for (int i = 0; i < taken.Length; i++)
+            values[i] = row[taken[i]];
+        for (int j = 0; j < kept.Length; j++)
+            features[j] = row[kept[j]];
     }
 }

@@ -6,7 +6,7 @@ namespace SoftmaxGpu.Data;
 /// Multi-label data: each row has a set of tags, read either from one column of '|'-separated tags (an empty
 /// cell: no tag) or from one 0/1 column per tag (`--label a,b,c`). Both become a <see cref="Table"/> whose label
 /// text is the row's tag set joined by '|', so everything after loading (tags, the 0/1 target matrix, subsets for
-/// a validation split) is the same for both. CSV data in memory only.
+/// a validation split) is the same for both. CSV data, or a .sgd file converted from it (its tags read back as a tags column).
 /// </summary>
 public static class TagTable
 {
@@ -27,48 +27,73 @@ public static class TagTable
     /// <param name="csv">The separator and the columns left out (<see cref="CsvOptions"/>).</param>
     public static Table Load(string path, string? label, bool labelOptional = false, CsvOptions? csv = null)
     {
-        if (Directory.Exists(path) || DataSource.IsSgd(path))
+        if (Directory.Exists(path))
             throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
+        if (DataSource.IsSgd(path))
+            return LoadSgd(path, labelOptional);
         string[]? columns = TagColumns(label);
         if (columns is null)
         {
             Table tags = CsvTableReader.Read(path, label, labelOptional, emptyLabels: true, columns: csv);
-            if (label is null)
-                RefuseZeroOneTagsColumn(tags);
+            if (label is null && tags.Labels.All(l => l is "0" or "1"))
+                throw ZeroOneTagsColumn(tags.Source, tags.FeatureNames, tags.LabelName, j => ZeroOne(tags, j));
             return tags;
         }
+        CheckTagNames(label!, columns);
+        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true, columns: csv);
+        if (columns.All(c => !all.FeatureNames.Contains(c)) && labelOptional)
+            return all;
+        CheckTagColumns(path, columns, all.FeatureNames);
+        return FromColumns(all, columns);
+    }
+
+    /// <summary>
+    /// A .sgd file's rows whole (<see cref="SgdReader.ToTable"/>): a multi-label file's tags as a tags column; without
+    /// <paramref name="labelOptional"/> (evaluation) the file must be one converted with --multi-label.
+    /// </summary>
+    private static Table LoadSgd(string path, bool labelOptional)
+    {
+        using SgdReader reader = SgdReader.Open(path);
+        if (!labelOptional && !reader.Targets.IsMultiLabel)
+            throw new DataFormatException($"{path}: a .sgd file of {reader.Targets.Describe()}, not multi-label rows; " +
+                                          "convert the CSV with --multi-label --label ... for a file of tag sets");
+        return reader.ToTable();
+    }
+
+    /// <summary>--label's tag columns (<paramref name="columns"/>, from <paramref name="label"/>): each named once.</summary>
+    public static void CheckTagNames(string label, string[] columns)
+    {
         if (columns.Any(c => c.Length == 0) || columns.Distinct().Count() != columns.Length)
             throw new ArgumentException($"--label '{label}': name each tag column once, separated by commas");
+    }
 
-        Table all = CsvTableReader.Read(path, CsvRowReader.AllFeatures, labelOptional: true, columns: csv);
-        int[] at = columns.Select(c => Array.IndexOf(all.FeatureNames, c)).ToArray();
-        if (at.All(i => i < 0) && labelOptional)
-            return all;
-        if (at.Any(i => i < 0))
+    /// <summary>--label's tag columns against a CSV's columns: every one in the header, and some column left for the features.</summary>
+    public static void CheckTagColumns(string path, string[] columns, string[] header)
+    {
+        string[] missing = columns.Where(c => !header.Contains(c)).ToArray();
+        if (missing.Length > 0)
             throw new DataFormatException(
-                $"{path}: --label names tag column(s) {string.Join(", ", columns.Where((_, t) => at[t] < 0).Select(c => $"'{c}'"))} " +
-                $"that are not in the header ({string.Join(", ", all.FeatureNames)})");
-        if (at.Length == all.Dim)
-            throw new DataFormatException($"{all.Source}: every column is a tag column; there are no features");
-        return FromColumns(all, columns);
+                $"{path}: --label names tag column(s) {string.Join(", ", missing.Select(c => $"'{c}'"))} " +
+                $"that are not in the header ({string.Join(", ", header)})");
+        if (columns.Length == header.Length)
+            throw new DataFormatException($"{path}: every column is a tag column; there are no features");
     }
 
     /// <summary>
     /// Without --label the last column is read as '|'-separated tags; where it holds only 0 and 1 it is far more
     /// likely the last of several 0/1 tag columns (emotions.csv), which would silently become one tag and turn the
-    /// others into features. That is an error listing the trailing 0/1 columns; they are not taken all by default,
-    /// since a binary feature just before the tags is also a trailing 0/1 column.
+    /// others into features. That is an error listing the trailing 0/1 columns (<paramref name="zeroOne"/>: whether
+    /// feature column j holds only 0 and 1); they are not taken all by default, since a binary feature just before
+    /// the tags is also a trailing 0/1 column.
     /// </summary>
-    private static void RefuseZeroOneTagsColumn(Table table)
+    public static DataFormatException ZeroOneTagsColumn(string source, string[] featureNames, string labelName, Func<int, bool> zeroOne)
     {
-        if (!table.Labels.All(l => l is "0" or "1"))
-            return;
-        int d = table.Dim, first = d;
-        while (first > 0 && ZeroOne(table, first - 1))
+        int first = featureNames.Length;
+        while (first > 0 && zeroOne(first - 1))
             first--;
-        string[] trailing = [.. table.FeatureNames[first..], table.LabelName];
-        throw new DataFormatException(
-            $"{table.Source}: --multi-label without --label reads the last column ('{table.LabelName}') as '|'-separated " +
+        string[] trailing = [.. featureNames[first..], labelName];
+        return new DataFormatException(
+            $"{source}: --multi-label without --label reads the last column ('{labelName}') as '|'-separated " +
             $"tags, but it holds only 0 and 1, as one of several 0/1 tag columns does. The file ends in {trailing.Length} " +
             $"0/1 column(s): {string.Join(", ", trailing)}. Name the tag columns: --label {string.Join(',', trailing)} " +
             "(leaving out any that are features), or --label with the name of a tags column.");
@@ -91,22 +116,35 @@ public static class TagTable
         (Table features, float[] values) = TableColumns.Take(all, columns, "--label");
         int k = columns.Length;
         var labels = new string[all.Rows];
-        var on = new List<string>(k);
         for (int r = 0; r < all.Rows; r++)
         {
-            on.Clear();
-            for (int t = 0; t < k; t++)
-            {
-                float value = values[(long)r * k + t];
-                if (value is not (0f or 1f))
-                    throw new DataFormatException(
-                        $"{all.Source}: data row {r + 1}, tag column '{columns[t]}': {value} is not 0 or 1");
-                if (value == 1f)
-                    on.Add(columns[t]);
-            }
-            labels[r] = string.Join(Separator, on);
+            ReadOnlySpan<float> row = values.AsSpan(r * k, k);
+            CheckTagRow(row, columns, all.Source, r);
+            labels[r] = Join(row, columns);
         }
         return new Table(all.Source, features.FeatureNames, "", features.Features, labels);
+    }
+
+    /// <summary>Data row <paramref name="row"/>'s tag columns hold 0 or 1 each; else an error naming the row and column.</summary>
+    public static void CheckTagRow(ReadOnlySpan<float> values, IReadOnlyList<string> columns, string source, long row)
+    {
+        for (int t = 0; t < values.Length; t++)
+        {
+            if (values[t] is not (0f or 1f))
+                throw new DataFormatException($"{source}: data row {row + 1}, tag column '{columns[t]}': {values[t]} is not 0 or 1");
+        }
+    }
+
+    /// <summary>The tags of a 0/1 row (those at 1), joined by '|' as a tags column holds them.</summary>
+    public static string Join(ReadOnlySpan<float> values, IReadOnlyList<string> tags)
+    {
+        var on = new List<string>();
+        for (int t = 0; t < values.Length; t++)
+        {
+            if (values[t] >= 0.5f)
+                on.Add(tags[t]);
+        }
+        return string.Join(Separator, on);
     }
 
     /// <summary>A row's tags: its label split at '|', trimmed, empty pieces dropped.</summary>
@@ -114,32 +152,47 @@ public static class TagTable
         label.Split(Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Every tag of the table, in the order class lists use (<see cref="Table.OrderClasses"/>).</summary>
-    public static string[] DistinctTags(Table table)
+    public static string[] DistinctTags(Table table) => DistinctTags(table.Source, table.Labels.SelectMany(Split));
+
+    /// <summary>The distinct tags among <paramref name="tags"/>, in the order class lists use; none is an error.</summary>
+    public static string[] DistinctTags(string source, IEnumerable<string> tags)
     {
-        string[] tags = Table.OrderClasses(table.Labels.SelectMany(Split).Distinct(StringComparer.Ordinal));
-        if (tags.Length == 0)
-            throw new DataFormatException($"{table.Source}: no row has a tag; a multi-label model needs at least one");
-        return tags;
+        string[] distinct = Table.OrderClasses(tags.Distinct(StringComparer.Ordinal));
+        if (distinct.Length == 0)
+            throw new DataFormatException($"{source}: no row has a tag; a multi-label model needs at least one");
+        return distinct;
+    }
+
+    /// <summary>Each tag's column in Y: its place in <paramref name="tags"/>.</summary>
+    public static Dictionary<string, int> IndexOf(IReadOnlyList<string> tags)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < tags.Count; k++)
+            index[tags[k]] = k;
+        return index;
+    }
+
+    /// <summary>A tags label as a 0/1 row of Y (<paramref name="row"/>, zeroed first); a tag not in <paramref name="index"/> goes to <paramref name="unseen"/>.</summary>
+    public static void EncodeRow(string label, Dictionary<string, int> index, Span<float> row, ISet<string> unseen)
+    {
+        row.Clear();
+        foreach (string tag in Split(label))
+        {
+            if (index.TryGetValue(tag, out int k))
+                row[k] = 1f;
+            else
+                unseen.Add(tag);
+        }
     }
 
     /// <summary>The 0/1 target matrix Y [N, K] of the rows under <paramref name="tags"/>; a tag outside them is an error.</summary>
     public static float[] Encode(Table table, IReadOnlyList<string> tags)
     {
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int k = 0; k < tags.Count; k++)
-            index[tags[k]] = k;
+        Dictionary<string, int> index = IndexOf(tags);
         var targets = new float[(long)table.Rows * tags.Count];
         var unseen = new SortedSet<string>(StringComparer.Ordinal);
         for (int r = 0; r < table.Rows; r++)
-        {
-            foreach (string tag in Split(table.Labels[r]))
-            {
-                if (index.TryGetValue(tag, out int k))
-                    targets[(long)r * tags.Count + k] = 1f;
-                else
-                    unseen.Add(tag);
-            }
-        }
+            EncodeRow(table.Labels[r], index, targets.AsSpan((int)((long)r * tags.Count), tags.Count), unseen);
         if (unseen.Count > 0)
             throw new DataFormatException(
                 $"{table.Source}: tag(s) {string.Join(", ", unseen.Take(10).Select(t => $"'{t}'"))} are not among the " +

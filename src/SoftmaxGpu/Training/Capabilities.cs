@@ -5,7 +5,8 @@ namespace SoftmaxGpu.Training;
 /// <summary>
 /// What can be combined, in one table checked by <see cref="TrainingSpec.Prepare"/> before any data is read: each
 /// row an unsupported combination of head, data kind and option, with the message that says what to do instead.
-/// Everything not listed is supported on every engine (every target kind streams, resident or from disk).
+/// Everything not listed is supported on every engine (every target kind streams, resident or from disk). What a dense
+/// .sgd file holds (target rows, weights) is checked against the options when it is opened (<see cref="SgdTargetOptions"/>).
 /// </summary>
 public static class Capabilities
 {
@@ -13,6 +14,9 @@ public static class Capabilities
     private sealed record Rule(Func<TrainingSpec, bool> Holds, Func<TrainingSpec, string> Message);
 
     private static bool Sgd(TrainingSpec s) => DataSource.IsSgd(s.Data);
+
+    /// <summary>A sparse .sgd file (CSR rows from LIBSVM), which keeps only the features and the label.</summary>
+    private static bool SparseSgd(TrainingSpec s) => DataSource.IsSparseSgd(s.Data);
 
     /// <summary>Not a CSV file: a .sgd file, LIBSVM data or an MNIST folder, which carry no named columns besides the features.</summary>
     private static bool NotCsv(TrainingSpec s) =>
@@ -41,11 +45,11 @@ public static class Capabilities
             _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
         new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),
             _ => "--class-weight, --weight-column and --target-columns apply to one class per row; multi-label training does not take them yet"),
-        new(s => s.MultiLabel && NotCsv(s),
-            s => $"{s.Data}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)"),
+        new(s => s.MultiLabel && NotCsv(s) && !(Sgd(s) && !SparseSgd(s)),
+            s => $"{s.Data}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns), or a .sgd file converted from one"),
         new(s => s.Options.TargetColumns is not null && s.Label is not null,
             _ => "give --label or --target-columns, not both: with --target-columns the classes are those columns"),
-        new(s => Sgd(s) && ColumnOptions(s), s => ColumnsNotInSgd(s.Data)),
+        new(s => SparseSgd(s) && ColumnOptions(s), s => ColumnsNotInSgd(s.Data)),
         new(s => !Sgd(s) && NotCsv(s) && ColumnOptions(s),
             s => $"--weight-column and --target-columns name CSV columns; {s.Data} is not a CSV file"),
         new(s => NotCsv(s) && s.Csv.Ignore.Count > 0,
@@ -56,10 +60,10 @@ public static class Capabilities
             _ => "give --val or --val-fraction, not both"),
     ];
 
-    /// <summary>Why a .sgd file cannot train with --weight-column or --target-columns.</summary>
+    /// <summary>Why a sparse .sgd file cannot train with --weight-column or --target-columns.</summary>
     public static string ColumnsNotInSgd(string path) =>
-        "--weight-column and --target-columns name CSV columns, and a .sgd file keeps only the features and the " +
-        $"label; train from the CSV instead ({path})";
+        "--weight-column and --target-columns name CSV columns, and a sparse .sgd file keeps only the features and the " +
+        $"label; train from the CSV, or convert it to a dense .sgd file with those options ({path})";
 
     /// <summary>Throws the first unsupported combination of <paramref name="spec"/> as one <see cref="ArgumentException"/>.</summary>
     public static void Check(TrainingSpec spec)

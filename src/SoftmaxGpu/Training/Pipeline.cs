@@ -39,9 +39,7 @@ public static class Pipeline
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
-        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
-        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
-            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
+        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, result.Theta);
         return (train.Sparse && start is null ? ScaleOnly(model) : model, result);
     }
 
@@ -68,9 +66,7 @@ public static class Pipeline
         SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
         TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
-        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
-        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, scaling,
-            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
+        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, scaling, result.Theta);
         return (start is null ? ScaleOnly(model) : model, result);
     }
 
@@ -112,9 +108,7 @@ public static class Pipeline
         PathResult path = validation is null
             ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
             : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, classes, standardizer), classes.Length, cs, score, options, onEpoch);
-        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
-        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
-            layout.Slice(path.Refit.Theta, ParameterLayout.Weights), layout.Slice(path.Refit.Theta, ParameterLayout.Bias));
+        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, path.Refit.Theta);
         return (train.Sparse ? ScaleOnly(model) : model, path);
     }
 
@@ -143,32 +137,76 @@ public static class Pipeline
     /// <summary>
     /// Trains on a .sgd dataset file without loading it: classes, feature names and standardization come from its
     /// footer, and its rows stream from disk in blocks (resident on the device where they fit, streamed through it
-    /// where they do not). The validation set, where given, is a table or another .sgd file.
+    /// where they do not), with the targets it keeps (<see cref="SgdReader.Targets"/>) made as training from the CSV
+    /// makes them: labels (smoothed and class-weighted from the class, <see cref="Weighting.ByLabel"/>), probability rows
+    /// and weights (<see cref="FileTargets"/>), or multi-label tag sets (the sigmoid head). The validation set, where
+    /// given, is a table or another .sgd file.
     /// </summary>
+    /// <param name="options">The options, whose --target-columns and --weight-column must be the file's or none
+    /// (<see cref="SgdTargetOptions"/>).</param>
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, SgdReader train, Table? validationTable,
         SgdReader? validationFile, TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
+        RowTargets targets = train.Targets;
+        options = SgdTargetOptions.For(train, null, targets.IsMultiLabel, options);
         start?.CheckColumns(train.FeatureNames, train.Path);
+        if (start is not null && targets.Width > 0 && !start.Classes.SequenceEqual(train.ClassNames))
+            throw new ArgumentException($"--init-model: the model's classes ({string.Join(",", start.Classes)}) must be the target " +
+                                        $"columns of {train.Path}, in its order ({string.Join(",", train.ClassNames)})");
         string[] classes = start?.Classes ?? train.ClassNames;
-        if (classes.Length < 2)
+        if (classes.Length < 2 && !targets.IsMultiLabel)
             throw Table.OneClass(train.Path, train.LabelName, classes[0]);
         string[]? validationFeatures = validationTable?.FeatureNames ?? validationFile?.FeatureNames;
         if (validationFeatures is not null)
             CheckValidationColumns(validationTable?.Source ?? validationFile!.Path, validationFeatures, train.FeatureNames);
 
-        if (options.WeightColumn is not null || options.TargetColumns is not null)
-            throw new ArgumentException(Capabilities.ColumnsNotInSgd(train.Path));
         Standardizer standardizer = start?.Standardizer ?? train.Standardizer();
-        IRowSource? validation = validationTable is not null ? Encode(validationTable, classes, standardizer)
-            : validationFile is not null ? new SgdRowSource(validationFile, standardizer, classes)
-            : null;
-        // Label smoothing and class weights stream: targets from the label, per block (Weighting.ByLabel).
-        (IRowSource rows, options) = Weighting.ByLabel(new SgdRowSource(train, standardizer, classes), classes, options);
+        IRowSource? validation = ValidationRows(validationTable, validationFile, targets, classes, standardizer, options);
+        (IRowSource rows, options) = targets.IsMultiLabel
+            ? (new SgdRowSource(train, standardizer, classes, targets: FileTargets.AsStored(train)), options with { Loss = SigmoidCrossEntropy.Instance })
+            : targets.LabelsOnly
+            // Label smoothing and class weights stream: targets from the label, per block (Weighting.ByLabel).
+            ? Weighting.ByLabel(new SgdRowSource(train, standardizer, classes), classes, options)
+            : RowsWithTargets(train, standardizer, classes, options);
         TrainResult result = Trainer.Train(gpu, rows, validation, classes.Length, From(start, options), onEpoch);
-        ParameterLayout layout = ParameterLayout.Linear(classes.Length, train.Dim);
-        var model = new SoftmaxModel(train.LabelName, classes, train.FeatureNames, standardizer,
-            layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias));
-        return (model, result);
+        return (ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, result.Theta, targets.ModelKind), result);
+    }
+
+    /// <summary>A file's probability rows or weighted rows with their targets made as in memory (<see cref="FileTargets.Weighted"/>).</summary>
+    private static (IRowSource Rows, TrainOptions Options) RowsWithTargets(SgdReader train, Standardizer standardizer, string[] classes,
+        TrainOptions options)
+    {
+        (FileTargets targets, options) = FileTargets.Weighted(train, classes, options);
+        return (new SgdRowSource(train, standardizer, classes, targets: targets), options);
+    }
+
+    /// <summary>
+    /// The validation rows of training from a .sgd file: a table (its weight and target columns taken out; multi-label:
+    /// its tags) or another .sgd file (multi-label: its tag sets, which must be the training file's tags in order).
+    /// </summary>
+    private static IRowSource? ValidationRows(Table? table, SgdReader? file, RowTargets targets, string[] classes,
+        Standardizer standardizer, TrainOptions options)
+    {
+        if (table is not null)
+            return targets.IsMultiLabel ? TagPipeline.Encode(table, classes, standardizer)
+                : Encode(Weighting.TakeColumns(table, options, weightsNeeded: false).Table, classes, standardizer);
+        if (file is null)
+            return null;
+        if (!targets.IsMultiLabel)
+            return new SgdRowSource(file, standardizer, classes);
+        if (!file.Targets.IsMultiLabel || !file.ClassNames.SequenceEqual(classes))
+            throw new DataFormatException($"{file.Path}: validation tag sets must be a multi-label .sgd file of the training tags, " +
+                                          $"in order ({string.Join(",", classes)}); it holds {file.Targets.Describe()}");
+        return new SgdRowSource(file, standardizer, classes, targets: FileTargets.AsStored(file));
+    }
+
+    /// <summary>The model of a trained θ = [W | b] (<see cref="ParameterLayout.Linear"/>).</summary>
+    internal static SoftmaxModel ModelOf(string labelName, string[] classes, string[] featureNames, Standardizer standardizer,
+        float[] theta, ModelKind kind = ModelKind.Multiclass)
+    {
+        ParameterLayout layout = ParameterLayout.Linear(classes.Length, featureNames.Length);
+        return new SoftmaxModel(labelName, classes, featureNames, standardizer,
+            layout.Slice(theta, ParameterLayout.Weights), layout.Slice(theta, ParameterLayout.Bias), kind);
     }
 
     /// <summary>

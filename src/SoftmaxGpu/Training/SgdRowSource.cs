@@ -4,43 +4,46 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// A .sgd dataset file as rows for training, read block by block and standardized on the way with the file's
-/// own statistics: host memory holds the staged block, never the set.
+/// own statistics: host memory holds the staged block, never the set. Where the file keeps target rows or weights and
+/// <paramref name="targets"/> says how they become the device's targets (<see cref="FileTargets"/>), each block
+/// carries target rows too; without, labels alone (a file's target rows and weights are then not read).
 /// </summary>
 /// <param name="labelsNeeded">False for prediction: a class the model does not know reads as −1 instead of an error.</param>
 public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IReadOnlyList<string> classes,
-    bool labelsNeeded = true) : IRowSource
+    bool labelsNeeded = true, FileTargets? targets = null) : IRowSource
 {
     // The model's class index of each of the file's classes (the same list, unless read against a model).
-    private readonly int[] classIndex = reader.ClassNames.Select(c => IndexOf(classes, c, reader.Path, labelsNeeded)).ToArray();
+    private readonly int[] classIndex = reader.ClassNames.Select(c => labelsNeeded ? FileTargets.IndexOf(classes, c, reader.Path)
+        : classes.ToList().IndexOf(c)).ToArray();
     private readonly double[] mean = standardizer.Mean;
     private readonly double[] std = standardizer.Std;
 
     public long Rows => reader.Rows;
     public int Dim => reader.Dim;
-    public int TargetWidth => 0;
+    public int TargetWidth => targets?.Width ?? 0;
 
     public void Read(long start, int count, RowBlock block)
     {
         Span<float> features = block.Features;
-        Span<int> labels = block.Labels;
-        reader.ReadRows(start, count, features, labels);
+        // With targets the labels, the file's target rows and its weights are whole arrays: FileTargets makes sets of them.
+        int[] labels = targets is null ? [] : new int[count];
+        float[]? stored = targets is { Stored: true } ? new float[count * targets.Width] : null;
+        float[] weights = targets is { Weights: true } ? new float[count] : [];
+        reader.ReadRows(start, count, features, targets is null ? block.Labels : labels, stored, weights);
+        if (targets is not null)
+            labels.CopyTo(block.Labels);
         int d = Dim;
         for (int r = 0; r < count; r++)
         {
             Span<float> row = features.Slice(r * d, d);
             for (int j = 0; j < d; j++)
                 row[j] = (float)((row[j] - mean[j]) / std[j]); // as Standardizer.Apply: the same floats
-            labels[r] = classIndex[labels[r]];
+            block.Labels[r] = classIndex[block.Labels[r]];
         }
-    }
-
-    private static int IndexOf(IReadOnlyList<string> classes, string name, string path, bool required)
-    {
-        for (int c = 0; c < classes.Count; c++)
-            if (classes[c] == name)
-                return c;
-        return required
-            ? throw new DataFormatException($"{path}: class '{name}' is not among the model's classes ({string.Join(", ", classes)})")
-            : -1;
+        if (targets is not null)
+        {
+            block.Labels.CopyTo(labels);
+            targets.Fill(labels, stored, weights, block.Targets);
+        }
     }
 }

@@ -41,7 +41,7 @@ public static class SparsePrediction
                     : SparseHostStep.Forward<SoftmaxHead>(csr, targets, w, b, withLabels, q, z).Loss;
                 for (int r = 0; r < rows; r++)
                 {
-                    block.Predicted[r] = ArgMax(new ReadOnlySpan<float>(z + (long)r * k, k));
+                    block.Predicted[r] = RowTargets.ArgMax(new ReadOnlySpan<float>(z + (long)r * k, k));
                     block.Labels[r] = labels[start + r];
                 }
                 onBlock(block with { Start = start, Rows = rows });
@@ -68,15 +68,5 @@ public static class SparsePrediction
             }
         }
         return (wt, bias.Select(v => (float)v).ToArray());
-    }
-
-    /// <summary>The first index of the largest logit (the dense engines' rule).</summary>
-    private static int ArgMax(ReadOnlySpan<float> z)
-    {
-        int best = 0;
-        for (int c = 1; c < z.Length; c++)
-            if (z[c] > z[best])
-                best = c;
-        return best;
     }
 }

@@ -35,10 +35,8 @@ public static class TagPipeline
         TrainOptions multiLabel = Pipeline.From(start, options) with { Loss = SigmoidCrossEntropy.Instance };
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, tags.Length, multiLabel, onEpoch);
-        ParameterLayout layout = ParameterLayout.Linear(tags.Length, train.Dim);
-        var model = new SoftmaxModel(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames,
-            standardizer, layout.Slice(result.Theta, ParameterLayout.Weights), layout.Slice(result.Theta, ParameterLayout.Bias), kind);
-        return (model, result);
+        return (Pipeline.ModelOf(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames, standardizer,
+            result.Theta, kind), result);
     }
 
     /// <summary>Standardized X [N, D], the tag targets Y [N, K] and placeholder class indices (unused by the loss).</summary>

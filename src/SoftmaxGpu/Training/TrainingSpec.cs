@@ -48,6 +48,25 @@ public sealed record TrainingSpec
     /// <summary>The values of C a path runs over.</summary>
     private IReadOnlyList<double> Grid => Cs ?? [Options.C ?? TrainOptions.DefaultC];
 
+    /// <summary>What a row carries as train reads it: a label, probability targets, tags, and a weight (<see cref="RowTargets.For"/>).</summary>
+    public RowTargets Targets => RowTargets.For(Label, MultiLabel, Options.TargetColumns, Options.WeightColumn);
+
+    /// <summary>
+    /// Converts <see cref="Data"/> to a .sgd file that keeps what training would read from it — the features and the
+    /// label, or target rows (probabilities, tags) and weights (<see cref="Targets"/>) — after the same checks: the
+    /// capability table and the options; the rows are read and checked as train reads them (<see cref="CsvTargetRows"/>).
+    /// </summary>
+    /// <param name="testSplit">For an MNIST folder: its t10k files.</param>
+    /// <param name="blockRows">R; 0: automatic.</param>
+    /// <param name="sparse">LIBSVM rows kept sparse (null: yes) or made dense.</param>
+    public SgdConversion Convert(string output, bool testSplit = false, int blockRows = 0, bool? sparse = null)
+    {
+        Capabilities.Check(this);
+        Options.Validate();
+        Csv.CheckIgnore(Data);
+        return SgdConverter.Convert(Data, Label, testSplit, output, blockRows, Format, LibSvm, Csv, sparse, targets: Targets);
+    }
+
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
     public PreparedTraining Prepare()
     {
@@ -62,7 +81,7 @@ public sealed record TrainingSpec
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
             throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
                                         (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
-        if (MultiLabel)
+        if (MultiLabel && !DataSource.IsSgd(Data))
             return FromTags();
         if (DataSource.IsSparseSgd(Data))
             return FromSparseFile();
@@ -182,20 +201,44 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>Training from a .sgd file read in blocks: host memory holds a block, not the set.</summary>
+    /// <summary>
+    /// Training from a .sgd file read in blocks: host memory holds a block, not the set. What its rows carry (labels,
+    /// probability targets, tags, weights) is the file's, checked against the options (<see cref="SgdTargetOptions"/>).
+    /// </summary>
     private PreparedTraining FromFile()
     {
-        SgdReader train = DataSource.OpenSgd(Data, Label);
-        SgdReader? validationFile = Validation is not null && DataSource.IsSgd(Validation) ? DataSource.OpenSgd(Validation, train.LabelName) : null;
-        Table? validationTable = Validation is not null && validationFile is null
-            ? DataSource.Load(Validation, train.LabelName, testSplit: true, format: Format,
-                libsvm: LibSvmOptions.For(train.FeatureNames, "the training data"), csv: Csv)
-            : null;
-        var prepared = new PreparedTraining((gpu, onEpoch) =>
-            Pipeline.Train(gpu, train, validationTable, validationFile, Options, onEpoch, Start), train, validationFile);
-        prepared.Notes.Add($"data: {Data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
-                           (Validation is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
-        return prepared;
+        SgdReader train = SgdReader.Open(Data);
+        SgdReader? validationFile = null;
+        try
+        {
+            TrainOptions options = SgdTargetOptions.For(train, Label, MultiLabel, Options);
+            if (Validation is not null && DataSource.IsSgd(Validation))
+                validationFile = DataSource.OpenSgd(Validation, train.Targets.Kind == RowTargetKind.Labels ? train.LabelName : null);
+            Table? validationTable = Validation is not null && validationFile is null ? ValidationTable(train, options) : null;
+            var prepared = new PreparedTraining((gpu, onEpoch) =>
+                Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch, Start), train, validationFile);
+            prepared.Notes.Add($"data: {Data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
+                               (train.Targets.LabelsOnly ? "" : $", {train.Targets.Describe()}") +
+                               (Validation is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
+            return prepared;
+        }
+        catch
+        {
+            train.Dispose();
+            validationFile?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A validation table for training from <paramref name="train"/>: read as training from the CSV reads it (its tags, or its label, target and weight columns).</summary>
+    private Table ValidationTable(SgdReader train, TrainOptions options)
+    {
+        RowTargets targets = train.Targets;
+        if (targets.IsMultiLabel)
+            return TagTable.Load(Validation!, targets.Kind == RowTargetKind.MultiLabelColumns ? string.Join(',', targets.Names!) : train.LabelName,
+                csv: Csv);
+        return Weighting.Load(Validation!, options.TargetColumns is null ? train.LabelName : null, options, training: false, Format,
+            LibSvmOptions.For(train.FeatureNames, "the training data"), Csv);
     }
 
     /// <summary>The training table and the validation table: from <see cref="Validation"/>, or held out, or none.</summary>

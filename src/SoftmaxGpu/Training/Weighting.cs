@@ -86,7 +86,7 @@ public static class Weighting
             return table;
         var labels = new string[table.Rows];
         for (int r = 0; r < table.Rows; r++)
-            labels[r] = columns![ArgMax(targets.AsSpan(r * columns.Length, columns.Length))];
+            labels[r] = columns![RowTargets.ArgMax(targets.AsSpan(r * columns.Length, columns.Length))];
         return new Table(table.Source, table.FeatureNames, "", table.Features, labels);
     }
 
@@ -120,14 +120,19 @@ public static class Weighting
     {
         bool any = false;
         for (int r = 0; r < weights.Length; r++)
-        {
-            if (!(weights[r] >= 0) || !float.IsFinite(weights[r]))
-                throw new DataFormatException($"{where(r)}: the weight in column '{column}' is {weights[r]}; weights must be finite and >= 0");
-            any |= weights[r] > 0;
-        }
+            any |= CheckSampleWeight(weights[r], column, () => where(r));
         if (!any)
-            throw new DataFormatException($"{source}: every weight in column '{column}' is 0; at least one row must count");
+            throw AllWeightsZero(source, column);
     }
+
+    /// <summary>One weight: finite and ≥ 0, else an error naming its place; true where it is above 0.</summary>
+    public static bool CheckSampleWeight(float weight, string column, Func<string> where) =>
+        weight >= 0 && float.IsFinite(weight) ? weight > 0
+            : throw new DataFormatException($"{where()}: the weight in column '{column}' is {weight}; weights must be finite and >= 0");
+
+    /// <summary>The error for a weight column of zeros only.</summary>
+    public static DataFormatException AllWeightsZero(string source, string column) =>
+        new($"{source}: every weight in column '{column}' is 0; at least one row must count");
 
     /// <summary>
     /// Checks every target row (values finite and ≥ 0, |Σ − 1| ≤ <see cref="TargetSumTolerance"/>) and divides it
@@ -165,7 +170,9 @@ public static class Weighting
     {
         if (!options.Weighted)
             return (set, options);
-        double[]? classWeights = options.ClassWeight is string spec ? ClassWeights(spec, classes, ClassMass(set, classes.Count), set.Rows) : null;
+        double[]? classWeights = options.ClassWeight is string spec
+            ? ClassWeights(spec, classes, AddClassMass(set, classes.Count, new double[classes.Count]), set.Rows)
+            : null;
         (EncodedSet weighted, double sum) = Weighted(set, classes.Count, classWeights, sampleWeights);
         return (weighted, options with { WeightSum = sum });
     }
@@ -214,10 +221,12 @@ public static class Weighting
         return (table, options with { WeightSum = sum });
     }
 
-    /// <summary>Σ_r y_rc per class: the target mass of each class over the rows (its row count for labels).</summary>
-    private static double[] ClassMass(EncodedSet set, int k)
+    /// <summary>
+    /// Σ_r y_rc per class added into <paramref name="mass"/>: the target mass of each class over the rows (its row count
+    /// for labels); over a file's chunks in order, the same sums as over the whole set.
+    /// </summary>
+    public static double[] AddClassMass(EncodedSet set, int k, double[] mass)
     {
-        var mass = new double[k];
         for (int r = 0; r < set.Rows; r++)
             for (int c = 0; c < k; c++)
                 mass[c] += Target(set, r, c, k);
@@ -258,33 +267,43 @@ public static class Weighting
     /// </summary>
     public static (EncodedSet Set, double WeightSum) Weighted(EncodedSet set, int k, double[]? classWeights, float[]? sampleWeights)
     {
-        int n = set.Rows;
-        var mass = new double[(long)n * k];
-        double sum = 0;
-        for (int r = 0; r < n; r++)
-        {
-            double s = sampleWeights?[r] ?? 1;
-            for (int c = 0; c < k; c++)
-                sum += mass[(long)r * k + c] = s * (classWeights?[c] ?? 1) * Target(set, r, c, k);
-        }
-        if (!(sum > 0))
-            throw new ArgumentException("every training row has weight 0 (sample weight × class weight): there is nothing to fit");
-        var targets = new float[mass.Length];
-        for (long i = 0; i < mass.Length; i++)
-            targets[i] = (float)(mass[i] * n / sum);
+        double sum = CheckedSum(AddWeightSum(set, k, classWeights, sampleWeights, 0));
+        var targets = new float[(long)set.Rows * k];
+        Scale(set, k, classWeights, sampleWeights, set.Rows, sum, targets);
         return (set with { Targets = targets }, sum);
+    }
+
+    /// <summary>Σw over the rows, Σ_i s_i·Σ_c cw_c·y_ic, added to <paramref name="sum"/> row by row (a file's chunks in order give the whole set's sum).</summary>
+    public static double AddWeightSum(EncodedSet set, int k, double[]? classWeights, ReadOnlySpan<float> sampleWeights, double sum)
+    {
+        for (int r = 0; r < set.Rows; r++)
+            for (int c = 0; c < k; c++)
+                sum += Mass(set, r, c, k, classWeights, sampleWeights);
+        return sum;
+    }
+
+    /// <summary>Σw, checked: all-zero weights are an error.</summary>
+    public static double CheckedSum(double sum) => sum > 0 ? sum
+        : throw new ArgumentException("every training row has weight 0 (sample weight × class weight): there is nothing to fit");
+
+    /// <summary>The rows' target mass t_rc = s_r·cw_c·y_rc·N/Σw, in float64 rounded once, into <paramref name="targets"/> [rows, K].</summary>
+    /// <param name="rows">N: every training row (the set may be one chunk of them).</param>
+    public static void Scale(EncodedSet set, int k, double[]? classWeights, ReadOnlySpan<float> sampleWeights, long rows, double sum,
+        Span<float> targets)
+    {
+        for (int r = 0; r < set.Rows; r++)
+            for (int c = 0; c < k; c++)
+                targets[r * k + c] = (float)(Mass(set, r, c, k, classWeights, sampleWeights) * rows / sum);
+    }
+
+    /// <summary>s_r·cw_c·y_rc in float64 (an empty <paramref name="sampleWeights"/> or null <paramref name="classWeights"/>: all 1).</summary>
+    private static double Mass(EncodedSet set, int r, int c, int k, double[]? classWeights, ReadOnlySpan<float> sampleWeights)
+    {
+        double s = sampleWeights.IsEmpty ? 1 : sampleWeights[r];
+        return s * (classWeights?[c] ?? 1) * Target(set, r, c, k);
     }
 
     /// <summary>y_rc: the soft target, or one-hot of the label.</summary>
     private static double Target(EncodedSet set, int r, int c, int k) =>
         set.Targets is float[] soft ? soft[(long)r * k + c] : set.Labels[r] == c ? 1 : 0;
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int c = 1; c < v.Length; c++)
-            if (v[c] > v[best])
-                best = c;
-        return best;
-    }
 }
