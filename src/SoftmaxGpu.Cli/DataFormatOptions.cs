@@ -80,9 +80,9 @@ public sealed class DataFormatOptions
     public static void WarnIgnored(TextWriter error, ParseResult parse, string data, DataFormat format, Option<string> separator,
         Option<string?>? label = null, Option<bool>? test = null)
     {
-        bool folder = Directory.Exists(data), sgd = !folder && DataSource.IsSgd(data);
-        bool libsvm = !folder && !sgd && LibSvmOptions.Applies(data, format);
-        string? kind = folder ? "an MNIST folder" : sgd ? "a .sgd file" : libsvm ? "LIBSVM data" : null;
+        DataKind read = DataSource.KindOf(data, format);
+        bool folder = read == DataKind.Folder, libsvm = read == DataKind.LibSvm;
+        string? kind = read.HasNamedColumns() ? null : read.Describe();
         if (kind is not null && Typed(parse, separator))
             error.WriteLine($"warning: --separator is ignored: {data} is {kind}, not CSV");
         if ((folder || libsvm) && label is not null && Typed(parse, label))
@@ -101,7 +101,7 @@ public sealed class DataFormatOptions
         int? features = parse.GetValue(Features);
         if (features is < 1)
             throw new ArgumentException($"--features must be >= 1, got {features}");
-        bool libsvm = LibSvmOptions.Applies(data, format) && !DataSource.IsSgd(data);
+        bool libsvm = DataSource.KindOf(data, format) == DataKind.LibSvm;
         if (!libsvm && (zeroBased || features is not null))
             throw new ArgumentException(
                 $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +

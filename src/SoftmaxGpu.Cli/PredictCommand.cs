@@ -103,7 +103,7 @@ public static class PredictCommand
     {
         if (column is null)
             return null;
-        if (!File.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, format))
+        if (!File.Exists(data) || !DataSource.KindOf(data, format).HasNamedColumns())
             throw new ArgumentException($"--id-column copies a column of a CSV file; {data} is not read as CSV");
         return CsvRowReader.Column(data, column, csv);
     }

@@ -13,7 +13,7 @@ public static class UnusedColumns
     /// <param name="label">The label column evaluate reads (--label, else the model's); it is not noted.</param>
     public static void Note(TextWriter error, SoftmaxModel model, string data, string? label, DataFormat format, CsvOptions csv)
     {
-        if (!File.Exists(data) || DataSource.IsSgd(data) || LibSvmOptions.Applies(data, format))
+        if (!File.Exists(data) || !DataSource.KindOf(data, format).HasNamedColumns())
             return;
         var read = new HashSet<string>(model.FeatureNames, StringComparer.Ordinal) { label ?? model.LabelName };
         if (model.Kind == ModelKind.MultiLabelColumns)

@@ -18,16 +18,29 @@ public static class DataSource
     public static Table Load(string path, string? labelColumn, bool testSplit, bool labelOptional = false,
         DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
-        if (Directory.Exists(path))
-            return IdxTableReader.IsIdxFolder(path)
+        return KindOf(path, format) switch
+        {
+            DataKind.Folder => IdxTableReader.IsIdxFolder(path)
                 ? IdxTableReader.Read(path, testSplit)
-                : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it");
-        if (IsSgd(path))
-            return LoadSgd(path, labelColumn, labelOptional);
-        if (LibSvmOptions.Applies(path, format))
-            return LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional);
-        return CsvTableReader.Read(path, labelColumn, labelOptional, columns: csv);
+                : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it"),
+            DataKind.SparseSgd => LoadSparseSgdDense(path, labelOptional ? null : labelColumn),
+            DataKind.Sgd => LoadSgd(path, labelOptional ? null : labelColumn),
+            DataKind.LibSvm => LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional),
+            _ => CsvTableReader.Read(path, labelColumn, labelOptional, columns: csv),
+        };
     }
+
+    /// <summary>
+    /// What <paramref name="path"/> holds (<see cref="DataKind"/>): a folder; a .sgd file, dense or sparse, by its
+    /// extension or magic (<see cref="IsSgd"/>); else LIBSVM or CSV text by <paramref name="format"/> and the extension.
+    /// The one place that decides how a path is read. A .sgd path that does not exist is <see cref="DataKind.Sgd"/>
+    /// (opening it says it is missing).
+    /// </summary>
+    public static DataKind KindOf(string path, DataFormat format = DataFormat.Auto) =>
+        Directory.Exists(path) ? DataKind.Folder
+        : IsSgd(path) ? (File.Exists(path) && SgdFormat.IsSparse(path) ? DataKind.SparseSgd : DataKind.Sgd)
+        : LibSvmOptions.Applies(path, format) ? DataKind.LibSvm
+        : DataKind.Csv;
 
     /// <summary>
     /// Whether <paramref name="path"/> names a .sgd dataset file: by extension, or by its magic where the name says
@@ -43,7 +56,7 @@ public static class DataSource
         new([".csv", ".tsv", ".txt", .. LibSvmOptions.Extensions.Select(e => "." + e.TrimStart('.'))], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Whether <paramref name="path"/> is a sparse .sgd file (CSR rows, from LIBSVM; <see cref="SparseSgdReader"/>).</summary>
-    public static bool IsSparseSgd(string path) => IsSgd(path) && SgdFormat.IsSparse(path);
+    public static bool IsSparseSgd(string path) => KindOf(path) == DataKind.SparseSgd;
 
     /// <summary>
     /// LIBSVM rows kept sparse: a sparse .sgd file read whole (its footer's D, or <paramref name="libsvm"/>'s Features
@@ -57,11 +70,9 @@ public static class DataSource
         return reader.ToSparseTable(libsvm.Features, libsvm.FeaturesFrom);
     }
 
-    private static Table LoadSgd(string path, string? labelColumn, bool labelOptional)
+    private static Table LoadSgd(string path, string? labelColumn)
     {
-        if (SgdFormat.IsSparse(path))
-            return LoadSparseSgdDense(path, labelOptional ? null : labelColumn);
-        using SgdReader reader = OpenSgd(path, labelOptional ? null : labelColumn);
+        using SgdReader reader = OpenSgd(path, labelColumn);
         return reader.ToTable();
     }
 

@@ -44,17 +44,18 @@ public static class SgdConverter
             throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
         ArgumentOutOfRangeException.ThrowIfNegative(blockNonZeros);
         targets ??= new RowTargets { Label = labelColumn };
-        if (!targets.LabelsOnly && (Directory.Exists(data) || LibSvmOptions.Applies(data, format)))
+        DataKind kind = DataSource.KindOf(data, format);
+        if (!targets.LabelsOnly && kind is DataKind.Folder or DataKind.LibSvm)
             throw new ArgumentException($"target, tag and weight columns are read from a CSV file; {data} is not read as CSV");
         var clock = Stopwatch.StartNew();
-        if (LibSvmOptions.Applies(data, format))
+        if (kind == DataKind.LibSvm)
             return sparse == false
                 ? FromLibSvmDense(data, libsvm ?? new LibSvmOptions(), output, blockRows, clock)
                 : FromLibSvmSparse(data, libsvm ?? new LibSvmOptions(), output, blockRows, blockNonZeros, clock);
         if (sparse == true)
             throw new ArgumentException($"--sparse on writes LIBSVM rows sparse, and {data} is not read as LIBSVM " +
                                         $"(it is not named *{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
-        return Directory.Exists(data)
+        return kind == DataKind.Folder
             ? FromIdx(data, testSplit, output, blockRows, clock)
             : FromCsv(data, targets, output, blockRows, clock, csv);
     }

@@ -36,7 +36,7 @@ public static class TableColumns
     /// </summary>
     public static string Where(string source, int row)
     {
-        if (!File.Exists(source) || DataSource.IsSgd(source))
+        if (!File.Exists(source) || DataSource.KindOf(source).IsSgd())
             return $"{source}: row {row + 1}";
         using var csv = CsvReader.FromFile(source, new CsvReaderOptions
         {

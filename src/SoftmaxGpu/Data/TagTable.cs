@@ -27,10 +27,13 @@ public static class TagTable
     /// <param name="csv">The separator and the columns left out (<see cref="CsvOptions"/>).</param>
     public static Table Load(string path, string? label, bool labelOptional = false, CsvOptions? csv = null)
     {
-        if (Directory.Exists(path))
-            throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
-        if (DataSource.IsSgd(path))
-            return LoadSgd(path, labelOptional);
+        switch (DataSource.KindOf(path))
+        {
+            case DataKind.Folder:
+                throw new DataFormatException($"{path}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns)");
+            case DataKind.Sgd or DataKind.SparseSgd:
+                return LoadSgd(path, labelOptional);
+        }
         string[]? columns = TagColumns(label);
         if (columns is null)
         {
@@ -211,7 +214,7 @@ public static class TagTable
         label ??= model.Kind == ModelKind.MultiLabelColumns ? string.Join(',', model.Classes) : model.LabelName;
         if (TagColumns(label) is not string[] columns)
             return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = model.FeatureNames });
-        string[] present = File.Exists(path) && !DataSource.IsSgd(path)
+        string[] present = File.Exists(path) && DataSource.KindOf(path) == DataKind.Csv
             ? columns.Intersect(CsvRowReader.Header(path, csv), StringComparer.Ordinal).ToArray()
             : [];
         return Load(path, label, labelOptional: !labelsNeeded, csv with { Features = [.. model.FeatureNames, .. present] });

@@ -13,14 +13,15 @@ public static class Capabilities
     /// <summary>One unsupported combination: when it holds of a spec, and what the user is told.</summary>
     private sealed record Rule(Func<TrainingSpec, bool> Holds, Func<TrainingSpec, string> Message);
 
-    private static bool Sgd(TrainingSpec s) => DataSource.IsSgd(s.Data);
+    private static DataKind Kind(TrainingSpec s) => DataSource.KindOf(s.Data, s.Format);
+
+    private static bool Sgd(TrainingSpec s) => Kind(s).IsSgd();
 
     /// <summary>A sparse .sgd file (CSR rows from LIBSVM), which keeps only the features and the label.</summary>
-    private static bool SparseSgd(TrainingSpec s) => DataSource.IsSparseSgd(s.Data);
+    private static bool SparseSgd(TrainingSpec s) => Kind(s) == DataKind.SparseSgd;
 
     /// <summary>Not a CSV file: a .sgd file, LIBSVM data or an MNIST folder, which carry no named columns besides the features.</summary>
-    private static bool NotCsv(TrainingSpec s) =>
-        Sgd(s) || Directory.Exists(s.Data) || LibSvmOptions.Applies(s.Data, s.Format);
+    private static bool NotCsv(TrainingSpec s) => !Kind(s).HasNamedColumns();
 
     private static bool ColumnOptions(TrainingSpec s) => s.Options.WeightColumn is not null || s.Options.TargetColumns is not null;
 

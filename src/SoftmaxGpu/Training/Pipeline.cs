@@ -319,8 +319,8 @@ public static class Pipeline
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
         string? label = null, DataFormat format = DataFormat.Auto, CsvOptions? csv = null)
     {
-        bool sparse = DataSource.IsSparseSgd(data);
-        if (DataSource.IsSgd(data) && !sparse)
+        DataKind kind = DataSource.KindOf(data, format);
+        if (kind == DataKind.Sgd)
         {
             SgdReader reader = DataSource.OpenSgd(data, label);
             model.CheckColumns(reader.FeatureNames, data);
@@ -329,7 +329,7 @@ public static class Pipeline
         if (labelsNeeded && label is null && model.LabelName.Length == 0)
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");
-        if (sparse || LibSvmOptions.Applies(data, format))
+        if (kind.IsLibSvmRows())
         {
             // Kept sparse in memory (8 bytes a non-zero) and made dense a block at a time as the predictor reads it.
             SparseTable rows = DataSource.LoadSparse(data, LibSvmOptions.For(model.FeatureNames, "the model"), labelOptional: !labelsNeeded);

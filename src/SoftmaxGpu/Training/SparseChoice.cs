@@ -119,7 +119,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
             : spec.MultiLabel ? "multi-label training runs on dense rows so far"
             : !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
-            : spec.Validation is not null && !LibSvmOptions.Applies(spec.Validation, spec.Format) && !DataSource.IsSparseSgd(spec.Validation)
+            : spec.Validation is not null && !DataSource.KindOf(spec.Validation, spec.Format).IsLibSvmRows()
                 ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
             : null;
     }

@@ -81,15 +81,14 @@ public sealed record TrainingSpec
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
             throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
                                         (Start.Kind.IsMultiLabel() ? "add --multi-label" : "multi-label training continues only a multi-label model"));
-        if (MultiLabel && !DataSource.IsSgd(Data))
-            return FromTags();
-        if (DataSource.IsSparseSgd(Data))
-            return FromSparseFile();
-        if (DataSource.IsSgd(Data))
-            return FromFile();
-        if (!LibSvmOptions.Applies(Data, Format) || Sparse == SparseMode.Off)
-            return IsPath ? FromTableByFolds() : FromTable();
-        return FromSparseRows(SparseTable.Read(Data, LibSvm), statistics: null);
+        return DataSource.KindOf(Data, Format) switch
+        {
+            DataKind.Sgd => FromFile(),
+            DataKind.SparseSgd => FromSparseFile(),
+            _ when MultiLabel => FromTags(),
+            DataKind.LibSvm when Sparse != SparseMode.Off => FromSparseRows(SparseTable.Read(Data, LibSvm), statistics: null),
+            _ => IsPath ? FromTableByFolds() : FromTable(),
+        };
     }
 
     /// <summary>A sparse .sgd file (<see cref="SparseSgdReader"/>): its rows read whole, kept sparse, with the footer's statistics.</summary>
@@ -212,7 +211,7 @@ public sealed record TrainingSpec
         try
         {
             TrainOptions options = SgdTargetOptions.For(train, Label, MultiLabel, Options);
-            if (Validation is not null && DataSource.IsSgd(Validation))
+            if (Validation is not null && DataSource.KindOf(Validation, Format) == DataKind.Sgd)
                 validationFile = DataSource.OpenSgd(Validation, train.Targets.Kind == RowTargetKind.Labels ? train.LabelName : null);
             Table? validationTable = Validation is not null && validationFile is null ? ValidationTable(train, options) : null;
             var prepared = new PreparedTraining((gpu, onEpoch) =>
