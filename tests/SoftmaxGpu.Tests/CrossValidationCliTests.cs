@@ -1,3 +1,4 @@
+using SoftmaxGpu.Model;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -26,7 +27,15 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.Equal(1 / (chosen * 150), lambda, 1e-5 * lambda); // the refit: every row at the chosen C
         Assert.Contains("lowest mean log-loss over 3 folds", output);
-        Assert.True(File.Exists(PathOf("m")));
+        // The model file keeps how C was chosen: the score, the folds, the chosen C and every C's fold scores.
+        SoftmaxModel model = ModelFile.Load(PathOf("m"));
+        ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
+        Assert.Equal(("log-loss", 3), (selection.Score, selection.Folds));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen); // the summary prints 6 digits
+        Assert.Equal([0.01, 0.1, 1, 10, 100], selection.Path.Select(r => Math.Round(r.C, 10)));
+        Assert.All(selection.Path, r => Assert.Equal(3, r.Scores.Length));
+        Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C); // the lowest mean log-loss
+        Assert.Equal(3, File.ReadAllBytes(PathOf("m"))[8]); // version 3: a model with a selection
         byte[] png = File.ReadAllBytes(PathOf("path.png")); // the score against C
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.True(png.Length > 10_000, $"a {png.Length}-byte picture");
@@ -51,6 +60,15 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.Equal(1 / (chosen * 105), lambda, 1e-5 * lambda); // fitted on the 105 training rows
+        ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
+        Assert.Equal(("accuracy", 0, 3), (selection.Score, selection.Folds, selection.Path.Count));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.All(selection.Path, r => Assert.Single(r.Scores));
+
+        // One C: no selection, and the file stays version 2, as before selections were kept.
+        Assert.Equal(0, Run("train", "--data", Check.IrisPath, "--model", PathOf("one"), "--quiet", "--C", "0.5").Code);
+        Assert.Null(ModelFile.Load(PathOf("one")).Selection);
+        Assert.Equal(2, File.ReadAllBytes(PathOf("one"))[8]);
     }
 
     [Theory]

@@ -19,13 +19,17 @@ namespace SoftmaxGpu.Model;
 ///   std          D float64
 ///   W            K·D float32, row-major [K, D]
 ///   b            K float32
+///   selection    version 3 only (a model whose C was chosen among several; others are written as version 2):
+///                string score ("accuracy" or "log-loss"), int32 folds (0: a validation set), float64 chosen C,
+///                int32 count, then per C: float64 C, int32 n, n float64 scores (one per fold)
 ///   checksum     32 bytes  SHA-256 of every byte before it
 /// </code>
 /// Written to a temporary file beside the target and renamed over it, so a crash never leaves half a model.
 /// </summary>
 public static class ModelFile
 {
-    public const int Version = 2;
+    /// <summary>The newest version: 3, a model with its <see cref="ModelSelection"/>; a model without one is written as 2.</summary>
+    public const int Version = 3;
 
     /// <summary>The earliest version this build reads: 1, from before multi-label models, is multiclass.</summary>
     public const int OldestVersion = 1;
@@ -38,7 +42,7 @@ public static class ModelFile
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
-            w.Write(Version);
+            w.Write(model.Selection is null ? 2 : 3);
             w.Write(model.K);
             w.Write(model.D);
             FileStrings.Write(w, model.Kind.FileName());
@@ -55,6 +59,8 @@ public static class ModelFile
                 w.Write(x);
             foreach (float x in model.Bias)
                 w.Write(x);
+            if (model.Selection is { } selection)
+                WriteSelection(w, selection);
         }
         byte[] bytes = body.ToArray();
         byte[] checksum = SHA256.HashData(bytes);
@@ -109,13 +115,50 @@ public static class ModelFile
             double[] std = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
             float[] weights = Enumerable.Range(0, k * d).Select(_ => r.ReadSingle()).ToArray();
             float[] bias = Enumerable.Range(0, k).Select(_ => r.ReadSingle()).ToArray();
+            ModelSelection? selection = version >= 3 ? ReadSelection(r, path) : null;
             if (r.BaseStream.Position != r.BaseStream.Length)
-                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after b");
-            return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias, kind);
+                throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the model");
+            return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias, kind) { Selection = selection };
         }
         catch (EndOfStreamException)
         {
             throw new DataFormatException($"{path}: model file ends before the shapes in its header say it should");
         }
+    }
+
+    private static void WriteSelection(BinaryWriter w, ModelSelection selection)
+    {
+        FileStrings.Write(w, selection.Score);
+        w.Write(selection.Folds);
+        w.Write(selection.ChosenC);
+        w.Write(selection.Path.Count);
+        foreach (SelectionRow row in selection.Path)
+        {
+            w.Write(row.C);
+            w.Write(row.Scores.Length);
+            foreach (double score in row.Scores)
+                w.Write(score);
+        }
+    }
+
+    private static ModelSelection ReadSelection(BinaryReader r, string path)
+    {
+        string score = FileStrings.Read(r, path);
+        int folds = r.ReadInt32();
+        double chosen = r.ReadDouble();
+        int count = r.ReadInt32();
+        long left = r.BaseStream.Length - r.BaseStream.Position;
+        if (folds < 0 || count < 1 || count > left / 12)
+            throw new DataFormatException($"{path}: invalid C selection record ({count} values of C, {folds} folds)");
+        var rows = new SelectionRow[count];
+        for (int i = 0; i < count; i++)
+        {
+            double c = r.ReadDouble();
+            int n = r.ReadInt32();
+            if (n < 1 || n > (r.BaseStream.Length - r.BaseStream.Position) / 8)
+                throw new DataFormatException($"{path}: invalid C selection record (C = {c}: {n} scores)");
+            rows[i] = new SelectionRow(c, Enumerable.Range(0, n).Select(_ => r.ReadDouble()).ToArray());
+        }
+        return new ModelSelection(score, folds, chosen, rows);
     }
 }

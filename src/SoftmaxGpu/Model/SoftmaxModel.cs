@@ -28,6 +28,9 @@ public sealed class SoftmaxModel
         Kind = kind;
     }
 
+    /// <summary>How C was chosen (cross-validation or a validation set over several values), or null (one given C).</summary>
+    public ModelSelection? Selection { get; init; }
+
     /// <summary>Multiclass or multi-label, and where the labels are (the model file records it).</summary>
     public ModelKind Kind { get; }
 
@@ -42,6 +45,10 @@ public sealed class SoftmaxModel
     public float[] Bias { get; }
     public int K => Classes.Length;
     public int D => FeatureNames.Length;
+
+    /// <summary>The same model with <paramref name="selection"/> as the record of how its C was chosen.</summary>
+    public SoftmaxModel WithSelection(ModelSelection? selection) =>
+        new(LabelName, Classes, FeatureNames, Standardizer, Weights, Bias, Kind) { Selection = selection };
 
     /// <summary>Checks that a table has this model's feature columns, in order, and says what differs.</summary>
     public void CheckColumns(IReadOnlyList<string> featureNames, string source)

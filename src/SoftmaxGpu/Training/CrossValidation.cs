@@ -24,7 +24,13 @@ public sealed record PathPoint(double C, double[] Scores, double[] Objectives, i
 }
 
 /// <summary>A path's outcome: every C's point, the chosen C, and the model refit on every training row at it.</summary>
-public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC, PathScore Score, TrainResult Refit);
+public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC, PathScore Score, TrainResult Refit)
+{
+    /// <summary>What the model file keeps of the path (<see cref="Model.ModelSelection"/>); <paramref name="folds"/> 0: a validation set.</summary>
+    public Model.ModelSelection Selection(int folds) =>
+        new(Score == PathScore.Accuracy ? "accuracy" : "log-loss", folds, ChosenC,
+            [.. Points.Select(p => new Model.SelectionRow(p.C, p.Scores))]);
+}
 
 /// <summary>
 /// Choosing C by K-fold cross-validation, as scikit-learn's LogisticRegressionCV: the rows are dealt to K stratified

@@ -109,7 +109,7 @@ public static class Pipeline
             ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
             : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, classes, standardizer), classes.Length, cs, score, options, onEpoch);
         SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, path.Refit.Theta);
-        return (train.Sparse ? ScaleOnly(model) : model, path);
+        return ((train.Sparse ? ScaleOnly(model) : model).WithSelection(path.Selection(folds ?? 0)), path);
     }
 
     /// <summary>
