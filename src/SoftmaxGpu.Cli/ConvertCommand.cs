@@ -33,11 +33,16 @@ public static class ConvertCommand
         };
         sparse.AcceptOnlyFromAmong("auto", "on", "off");
 
+        var multiLabel = new Option<bool>("--multi-label")
+        {
+            Description = "LIBSVM multi-label rows: each line's first token is its comma-separated tags (3,17,42), none where the " +
+                          "line starts with index:value; written as a sparse .sgd file that trains with train --multi-label.",
+        };
         var dataFormat = new DataFormatOptions();
 
         var command = new Command("convert", "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset.")
         {
-            data, label, test, outPath, blockRows, sparse,
+            data, label, test, outPath, blockRows, sparse, multiLabel,
         };
         foreach (Option option in dataFormat.All)
             command.Options.Add(option);
@@ -45,12 +50,13 @@ public static class ConvertCommand
         {
             OutputPaths.Check([("--out", parse.GetValue(outPath))], [("--data", parse.GetValue(data))]);
             (DataFormat format, LibSvmOptions libsvm) = dataFormat.For(parse, parse.GetValue(data)!, parse.GetValue(label));
+            libsvm = libsvm with { MultiLabel = parse.GetValue(multiLabel) };
             DataFormatOptions.WarnIgnored(error, parse, parse.GetValue(data)!, format, dataFormat.Separator, label, test);
             SgdConversion done = SgdConverter.Convert(parse.GetValue(data)!, parse.GetValue(label), parse.GetValue(test),
                 parse.GetValue(outPath)!, parse.GetValue(blockRows), format, libsvm, DataFormatOptions.CsvOf(parse, dataFormat.Separator),
                 parse.GetValue(sparse) switch { "on" => true, "off" => false, _ => null });
             output.WriteLine(
-                $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} classes" +
+                $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} {(done.MultiLabel ? "tags" : "classes")}" +
                 (done.NonZeros is long nnz ? $", {nnz} non-zeros (sparse)" : "") + "; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");
             return 0;

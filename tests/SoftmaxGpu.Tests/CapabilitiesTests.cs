@@ -11,7 +11,6 @@ public sealed class CapabilitiesTests
         { "missing.csv", "multi-label|smoothing", "--label-smoothing applies to the softmax cross-entropy" },
         { "missing.csv", "multi-label|class-weight", "multi-label training does not take them yet" },
         { "missing.sgd", "multi-label", "missing.sgd: multi-label data is read from a CSV file" },
-        { "missing.libsvm", "multi-label", "missing.libsvm: multi-label data is read from a CSV file" },
         { "missing.csv", "target-columns|label", "give --label or --target-columns, not both" },
         { "missing.sgd", "weight-column", "a .sgd file keeps only the features and the label" },
         { "missing.libsvm", "target-columns", "missing.libsvm is not a CSV file" },

@@ -9,6 +9,9 @@ public sealed record SgdConversion(string Source, string Output, long Rows, int 
     /// <summary>nnz, for a sparse file; null for a dense one.</summary>
     public long? NonZeros { get; init; }
 
+    /// <summary>Rows of tag sets (convert --multi-label): <see cref="Classes"/> counts the distinct tags.</summary>
+    public bool MultiLabel { get; init; }
+
     /// <summary>Input megabytes (10⁶ bytes) per second.</summary>
     public double MegabytesPerSecond => InputBytes / 1e6 / Math.Max(Elapsed.TotalSeconds, 1e-9);
 }
@@ -39,6 +42,9 @@ public static class SgdConverter
             throw new ArgumentException($"--block-rows must be >= 0 (0 = automatic), got {blockRows}");
         ArgumentOutOfRangeException.ThrowIfNegative(blockNonZeros);
         var clock = Stopwatch.StartNew();
+        if (libsvm?.MultiLabel == true && (sparse == false || !LibSvmOptions.Applies(data, format)))
+            throw new ArgumentException("--multi-label converts LIBSVM multi-label rows (comma-separated tags) to a sparse .sgd file; " +
+                                        (sparse == false ? "leave out --sparse off" : $"{data} is not read as LIBSVM (CSV tags train from the CSV itself)"));
         if (LibSvmOptions.Applies(data, format))
             return sparse == false
                 ? FromLibSvmDense(data, libsvm ?? new LibSvmOptions(), output, blockRows, clock)
@@ -251,7 +257,9 @@ public static class SgdConverter
         int dim = 0;
         AtomicFile.Write(output, stream =>
         {
-            var writer = new SparseSgdWriter(stream, LibSvmRowReader.LabelName, options.FirstIndex, options.Features, blockRows, blockNonZeros);
+            // Multi-label rows keep their tag sets ('|'-joined) as the labels, under the label name that says so (TagsName).
+            string labelName = LibSvmRowReader.LabelNameFor(options);
+            var writer = new SparseSgdWriter(stream, labelName, options.FirstIndex, options.Features, blockRows, blockNonZeros);
             TwoStages(() => new SparseBatch(), batch => batch.Fill(reader), batch =>
             {
                 for (int r = 0; r < batch.Rows; r++)
@@ -267,7 +275,9 @@ public static class SgdConverter
                     }
                 }
             });
-            done = Finish(writer.Rows, writer.Classes, data, LibSvmRowReader.LabelName, reader.NoRows);
+            done = options.MultiLabel
+                ? (writer.Rows > 0 ? writer.Rows : throw reader.NoRows(), TagTable.DistinctTags(data, writer.Classes).Length)
+                : Finish(writer.Rows, writer.Classes, data, labelName, reader.NoRows);
             if (options.Features is null && writer.ColumnsSeen == 0)
                 throw new DataFormatException($"{data}: no line has an index:value entry, so the number of features is unknown; give --features N");
             writer.Finish();
@@ -276,6 +286,7 @@ public static class SgdConverter
         return new SgdConversion(data, output, done.Rows, dim, done.Classes, new FileInfo(data).Length, clock.Elapsed)
         {
             NonZeros = nonZeros,
+            MultiLabel = options.MultiLabel,
         };
     }
 
