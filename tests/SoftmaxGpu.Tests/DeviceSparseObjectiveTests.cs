@@ -46,13 +46,8 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     /// <summary>J and ∇J of the float64 reference on the rows made dense (and centred), θ in the model's layout [W | b].</summary>
     private static (double J, double[] Gradient) Reference(SparseSet set, double[] theta, double[]? centre, int k, double lambda)
     {
-        int rows = set.Rows, d = set.Dim;
-        double[] x = SparseTrainingTests.Dense(set.X);
-        if (centre is not null)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < d; j++)
-                    x[r * d + j] -= centre[j];
-        return ReferenceMath.ObjectiveAndGradient(theta, x, set.Labels, null, rows, d, k, lambda);
+        return ReferenceMath.ObjectiveAndGradient(theta, SparseTrainingTests.DenseCentred(set.X, centre), set.Labels, null, set.Rows,
+            set.Dim, k, lambda);
     }
 
     [Theory]
@@ -206,13 +201,8 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
 
         float[] tags = SparseMultiLabelTests.RandomTags(new Random(rows), rows, k);
         var tagged = new SparseSet(plain.X, plain.Labels) { Targets = tags };
-        double[] x = SparseTrainingTests.Dense(plain.X);
-        if (centre is not null)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < d; j++)
-                    x[r * d + j] -= centre[j];
-        (double jRef, double[] gRef) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, x, tags.Select(v => (double)v).ToArray(),
-            rows, d, k, Lambda);
+        (double jRef, double[] gRef) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, SparseTrainingTests.DenseCentred(plain.X, centre),
+            tags.Select(v => (double)v).ToArray(), rows, d, k, Lambda);
         using var host = new SparseObjective<SigmoidHead>(tagged, k, centre, Lambda);
         (double jHost, double[] gHost, _, double accuracyHost) = host.Evaluate(transposed);
         Check.Close(jRef, jHost, atol, 1e-5, "host J against the multi-label reference");

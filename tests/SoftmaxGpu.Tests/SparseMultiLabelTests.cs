@@ -48,13 +48,8 @@ public sealed class SparseMultiLabelTests() : CliFolder("softmaxgpu-sparse-ml-")
         double[]? centre = centred ? Check.AsDevice(Check.Normal(random, d, 0.5)) : null;
         const double Lambda = 0.01;
 
-        double[] xRef = SparseTrainingTests.Dense(x);
-        if (centre is not null)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < d; j++)
-                    xRef[r * d + j] -= centre[j];
-        (double jRef, double[] gRef) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, xRef, y.Select(v => (double)v).ToArray(),
-            rows, d, k, Lambda);
+        (double jRef, double[] gRef) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, SparseTrainingTests.DenseCentred(x, centre),
+            y.Select(v => (double)v).ToArray(), rows, d, k, Lambda);
 
         var set = new SparseSet(x, new int[rows]) { Targets = y };
         var objective = new SparseObjective<SigmoidHead>(set, k, centre, Lambda);
