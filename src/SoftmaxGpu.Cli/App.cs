@@ -72,8 +72,12 @@ public static class App
     /// </summary>
     public static Gpu OpenDevice(string device, TextWriter error, Training.IRowSource source)
     {
-        if (source is not Training.SparseRowSource)
-            return OpenDevice(device, error);
+        return source is Training.SparseRowSource ? OpenHostForSparseRows(error) : OpenDevice(device, error);
+    }
+
+    /// <summary>The host engine, which predicts sparse rows whatever --device, saying so on standard error.</summary>
+    public static Gpu OpenHostForSparseRows(TextWriter error)
+    {
         error.WriteLine($"engine: {Training.SparseTraining.HostEngine} (sparse rows are predicted on the host whatever --device)");
         return Gpu.Open("host");
     }

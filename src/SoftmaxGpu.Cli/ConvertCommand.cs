@@ -39,7 +39,8 @@ public static class ConvertCommand
         var command = new Command("convert",
             "Convert a CSV, LIBSVM file or MNIST folder to a binary .sgd dataset. From a CSV, --target-columns, --weight-column " +
             "and --multi-label --label keep each row's probability targets, weight or tags in the file, read and checked as train " +
-            "reads them (--ignore leaves columns out), and train, evaluate and predict take them from it.")
+            "reads them (--ignore leaves columns out), and train, evaluate and predict take them from it. From LIBSVM, --multi-label " +
+            "reads each line's first token as its comma-separated tags (3,17,42) and writes a sparse .sgd file of tag sets.")
         {
             data, test, outPath, blockRows, sparse,
         };
@@ -55,7 +56,7 @@ public static class ConvertCommand
                 parse.GetValue(sparse) switch { "on" => true, "off" => false, _ => null });
             output.WriteLine(
                 $"converted: {done.Source} -> {done.Output}: {done.Rows} rows, {done.Dim} features, {done.Classes} " +
-                (done.Targets.IsMultiLabel ? "tags" : "classes") + (done.Targets.LabelsOnly ? "" : $" ({done.Targets.Describe()})") +
+                (done.MultiLabel || done.Targets.IsMultiLabel ? "tags" : "classes") + (done.Targets.LabelsOnly ? "" : $" ({done.Targets.Describe()})") +
                 (done.NonZeros is long nnz ? $", {nnz} non-zeros (sparse)" : "") + "; " +
                 $"{done.InputBytes / 1e6:F1} MB in {done.Elapsed.TotalSeconds:F2} s ({done.MegabytesPerSecond:F1} MB/s)");
             return 0;

@@ -73,11 +73,9 @@ public static class EvaluateCommand
     private static TagEvaluation EvaluateTags(SoftmaxModel trained, string dataPath, string? label, DataFormat format, CsvOptions csv,
         double cut, string device, TextWriter error)
     {
-        Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: true, csv, label);
-        UnusedColumns.Note(error, trained, dataPath, label, format, csv);
-        using Gpu gpu = App.OpenDevice(device, error);
-        (float[] probabilities, float[]? targets, double? loss) = TagPipeline.Predict(gpu, trained, table, withTargets: true);
-        return TagEvaluation.Compute(probabilities, targets!, table.Rows, trained.K, cut, loss!.Value);
+        (float[] probabilities, float[]? targets, double? loss, int rows) =
+            PredictCommand.PredictTags(trained, dataPath, withTargets: true, device, error, format, csv, label);
+        return TagEvaluation.Compute(probabilities, targets!, rows, trained.K, cut, loss!.Value);
     }
 
     /// <summary>A multiclass model's confusion matrix and loss, counted block by block: a .sgd file is never held whole.</summary>

@@ -49,12 +49,10 @@ public static class PredictCommand
             IdColumn? id = ids is null ? null : new IdColumn(parse.GetValue(idColumn)!, ids);
             if (trained.Kind.IsMultiLabel())
             {
-                Table table = TagTable.ForModel(trained, dataPath, labelsNeeded: false, csv);
-                UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
-                using Gpu tagGpu = App.OpenDevice(parse.GetValue(device)!, error);
-                (float[] probabilities, _, _) = TagPipeline.Predict(tagGpu, trained, table, withTargets: false);
-                WriteTags(path, trained, probabilities, table.Rows, cut, parse.GetValue(proba), id);
-                output.WriteLine($"predictions: {path} ({table.Rows} rows; tags where σ(z) ≥ {cut:G6})");
+                (float[] probabilities, _, _, int rows) = PredictTags(trained, dataPath, withTargets: false, parse.GetValue(device)!,
+                    error, dataFormat, csv);
+                WriteTags(path, trained, probabilities, rows, cut, parse.GetValue(proba), id);
+                output.WriteLine($"predictions: {path} ({rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, format: dataFormat, csv: csv);
@@ -68,6 +66,28 @@ public static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// A multi-label model's tag probabilities σ(z) [N, K] over the data, with its tags [N, K] and the mean loss against them
+    /// where <paramref name="withTargets"/>: LIBSVM tag lists (text or a sparse .sgd file) kept sparse on the host engine
+    /// (<see cref="TagPipeline.SparseRowsFor"/>), a CSV's rows on the device (<see cref="TagTable.ForModel"/>).
+    /// </summary>
+    /// <param name="label">evaluate --label: the CSV's tags column or 0/1 tag columns (default: the model's).</param>
+    public static (float[] Probabilities, float[]? Targets, double? Loss, int Rows) PredictTags(SoftmaxModel model, string data,
+        bool withTargets, string device, TextWriter error, DataFormat format, CsvOptions csv, string? label = null)
+    {
+        if (TagPipeline.SparseRowsFor(model, data, withTargets, format) is SparseTable rows)
+        {
+            using Gpu host = App.OpenHostForSparseRows(error);
+            (float[] q, float[]? y, double? sparseLoss) = TagPipeline.Predict(model, rows, withTargets);
+            return (q, y, sparseLoss, rows.Rows);
+        }
+        Table table = TagTable.ForModel(model, data, withTargets, csv, label);
+        UnusedColumns.Note(error, model, data, label, format, csv);
+        using Gpu gpu = App.OpenDevice(device, error);
+        (float[] probabilities, float[]? targets, double? loss) = TagPipeline.Predict(gpu, model, table, withTargets);
+        return (probabilities, targets, loss, table.Rows);
     }
 
     /// <summary>The default tag threshold: a tag is predicted where σ(z) ≥ 0.5 (z ≥ 0).</summary>

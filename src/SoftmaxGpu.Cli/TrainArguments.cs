@@ -136,7 +136,9 @@ public sealed class TrainArguments
     {
         Description = "Multi-label: several tags per row, a sigmoid and binary cross-entropy per tag. --label names one column " +
                       "of '|'-separated tags (default: the last column; an empty cell is no tag) or, comma-separated, " +
-                      "two or more 0/1 columns, one per tag (CSV data; convert keeps the tags in the .sgd file, which then trains with --multi-label).",
+                      "two or more 0/1 columns, one per tag (CSV data; convert keeps the tags in the .sgd file, which then trains with --multi-label). " +
+                      "LIBSVM data: each line's first token is its comma-separated tags (3,17,42), none where the line starts with " +
+                      "index:value; kept sparse as --sparse says. Without it, a LIBSVM label holding ',' is an error.",
     };
     public Option<string?> Ignore { get; } = new("--ignore")
     {
@@ -147,7 +149,7 @@ public sealed class TrainArguments
     {
         Description = $"LIBSVM rows: keep them sparse (CSR: 8 bytes a non-zero) or make them dense. auto (default): sparse " +
                       $"below {SparseChoice.DenseFrom:P0} density or where dense rows would not fit memory; on; off. Sparse rows " +
-                      "train with lbfgs on the host engine.",
+                      "train with lbfgs (softmax or --multi-label) on the host engine or an ILGPU device.",
         DefaultValueFactory = _ => SparseMode.Auto,
     };
     public Option<FeatureScaling> Scale { get; } = new("--scale")

@@ -10,7 +10,6 @@ public sealed class CapabilitiesTests
         // data (never read: none of these files exist), spec options as name=value, the error
         { "missing.csv", "multi-label|smoothing", "--label-smoothing applies to the softmax cross-entropy" },
         { "missing.csv", "multi-label|class-weight", "multi-label training does not take them yet" },
-        { "missing.libsvm", "multi-label", "missing.libsvm: multi-label data is read from a CSV file" },
         { "missing.csv", "target-columns|label", "give --label or --target-columns, not both" },
         { "missing.libsvm", "target-columns", "missing.libsvm is not a CSV file" },
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },

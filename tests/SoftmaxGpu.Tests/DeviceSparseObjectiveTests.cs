@@ -46,13 +46,8 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     /// <summary>J and ∇J of the float64 reference on the rows made dense (and centred), θ in the model's layout [W | b].</summary>
     private static (double J, double[] Gradient) Reference(SparseSet set, double[] theta, double[]? centre, int k, double lambda)
     {
-        int rows = set.Rows, d = set.Dim;
-        double[] x = SparseTrainingTests.Dense(set.X);
-        if (centre is not null)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < d; j++)
-                    x[r * d + j] -= centre[j];
-        return ReferenceMath.ObjectiveAndGradient(theta, x, set.Labels, null, rows, d, k, lambda);
+        return ReferenceMath.ObjectiveAndGradient(theta, SparseTrainingTests.DenseCentred(set.X, centre), set.Labels, null, set.Rows,
+            set.Dim, k, lambda);
     }
 
     [Theory]
@@ -184,6 +179,58 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
         Check.Close(onHost.Objective!.Value, streamed.Objective!.Value, 0, 1e-6, "J at the optimum, rows streamed");
         Check.Close(onHost.History[^1].ValLoss!.Value, onDevice.History[^1].ValLoss!.Value, 1e-5, 1e-4, "validation loss at the optimum");
         Check.Close(onHost.History[^1].ValLoss!.Value, streamed.History[^1].ValLoss!.Value, 1e-5, 1e-4, "validation loss at the optimum, rows streamed");
+    }
+
+    /// <summary>
+    /// Target rows on the device, uploaded with each block: multi-label tag sets with the sigmoid head
+    /// (<see cref="SigmoidCrossEntropy"/>) against the float64 multi-label reference and the host's
+    /// <see cref="SigmoidHead"/> (rows without a tag, K = 1, logits of about 1e30), and softmax target rows (label
+    /// smoothing) against the host's <see cref="SoftmaxHead"/>; resident and streamed in blocks alike, validation rows
+    /// scored against their own target rows.
+    /// </summary>
+    [Theory]
+    [InlineData(37, 53, 7, 0.1, 1, true)]
+    [InlineData(41, 17, 1, 0.3, 1, false)]
+    [InlineData(60, 20, 5, 0.2, 1e29, false)]
+    public void TargetRowsOnTheDeviceGiveTheHostsObjective(int rows, int d, int k, double density, double scale, bool centred)
+    {
+        Gpu gpu = Gpu;
+        (SparseSet plain, double[] theta, double[]? centre) = Problem(rows, d, k, density, scale, centred);
+        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
+        long longest = Enumerable.Range(0, rows).Max(r => plain.X.RowStart[r + 1] - plain.X.RowStart[r]);
+        var blocks = new SparseBlocks(Math.Max(1, rows / 3), Math.Max(1, 2 * longest), Resident: false);
+        double atol = 1e-6 * Math.Max(1, scale);
+
+        float[] tags = SparseMultiLabelTests.RandomTags(new Random(rows), rows, k);
+        var tagged = new SparseSet(plain.X, plain.Labels) { Targets = tags };
+        (double jRef, double[] gRef) = ReferenceMath.MultiLabelObjectiveAndGradient(theta, SparseTrainingTests.DenseCentred(plain.X, centre),
+            tags.Select(v => (double)v).ToArray(), rows, d, k, Lambda);
+        using var host = new SparseObjective<SigmoidHead>(tagged, k, centre, Lambda);
+        (double jHost, double[] gHost, _, double accuracyHost) = host.Evaluate(transposed);
+        Check.Close(jRef, jHost, atol, 1e-5, "host J against the multi-label reference");
+        Check.Close(gRef, SparseTrainingTests.Untransposed(gHost, k, d), atol, 1e-4, "host ∇J against the multi-label reference");
+        foreach (SparseBlocks? plan in new[] { null, blocks })
+        {
+            using var device = new DeviceSparseObjective(gpu, SigmoidCrossEntropy.Instance, tagged, k, centre, Lambda, plan);
+            (double j, double[] g, double loss, double accuracy) = device.Evaluate(transposed);
+            string how = plan is null ? "resident" : "streamed";
+            Check.Close(jHost, j, atol, 1e-6, $"sigmoid J, {how}, against the host engine's");
+            Check.Close(gHost, g, atol, 1e-4, $"sigmoid ∇J, {how}, against the host engine's");
+            Assert.Equal(accuracyHost, accuracy);
+            Check.Close(loss, device.Score(transposed, tagged).Loss, atol, 1e-6, $"sigmoid score, {how}, of the training rows");
+        }
+
+        float[] smoothed = Pipeline.Smoothed(new EncodedSet([], plain.Labels, null, rows, d), k, 0.1f).Targets!;
+        var soft = new SparseSet(plain.X, plain.Labels) { Targets = smoothed };
+        using var softHost = new SparseObjective<SoftmaxHead>(soft, k, centre, Lambda);
+        (double jSoft, double[] gSoft, _, _) = softHost.Evaluate(transposed);
+        foreach (SparseBlocks? plan in new[] { null, blocks })
+        {
+            using var device = new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, soft, k, centre, Lambda, plan);
+            (double j, double[] g, _, _) = device.Evaluate(transposed);
+            Check.Close(jSoft, j, atol, 1e-6, "softmax J with target rows against the host engine's");
+            Check.Close(gSoft, g, atol, 1e-4, "softmax ∇J with target rows against the host engine's");
+        }
     }
 
     private static int[] Labels(Random random, int rows, int k) => Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();

@@ -99,9 +99,14 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
         return File.ReadAllLines(output).Skip(1).ToArray();
     }
 
-    /// <summary>Sparse rows (--sparse on) shard too: each rank sums its rows, the ranks add their sums, one θ.</summary>
-    [Fact]
-    public void SparseRowsOnTwoRanksReachTheOneProcessOptimum()
+    /// <summary>
+    /// Sparse rows (--sparse on) shard too: each rank sums its rows, the ranks add their sums, one θ; multi-label rows
+    /// (LIBSVM tag lists, the sigmoid head) shard their target rows with them.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SparseRowsOnTwoRanksReachTheOneProcessOptimum(bool multiLabel)
     {
         string[] launcher = Launcher();
         var random = new Random(3);
@@ -110,14 +115,16 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
             int label = random.Next(3);
             var entries = Enumerable.Range(1, 40).Where(j => random.NextDouble() < 0.1 || j == 1 + label * 13)
                 .Select(j => FormattableString.Invariant($"{j}:{random.NextDouble() + (j == 1 + label * 13 ? 1 : 0):R}"));
-            return $"c{label} {string.Join(" ", entries)}";
+            string tags = random.NextDouble() < 0.3 ? $"{label},{(label + 1) % 3}" : $"{label}";
+            return $"{(multiLabel ? tags : $"c{label}")} {string.Join(" ", entries)}";
         });
         string train = Write("sparse.libsvm", string.Join("\n", lines) + "\n");
-        var one = Run("train", "--data", train, "--sparse", "on", "--model", PathOf("one.model"), "--device", "host", "--quiet",
-            "--log-json", PathOf("one.jsonl"));
+        string[] head = multiLabel ? ["--multi-label"] : [];
+        var one = Run(["train", "--data", train, "--sparse", "on", "--model", PathOf("one.model"), "--device", "host", "--quiet",
+            "--log-json", PathOf("one.jsonl"), .. head]);
         Assert.True(one.Code == 0, one.Err);
-        var two = Launch(launcher, 2, "train", "--data", train, "--sparse", "on", "--model", PathOf("two.model"), "--device", "host",
-            "--quiet", "--log-json", PathOf("two.jsonl"));
+        var two = Launch(launcher, 2, ["train", "--data", train, "--sparse", "on", "--model", PathOf("two.model"), "--device", "host",
+            "--quiet", "--log-json", PathOf("two.jsonl"), .. head]);
         Assert.True(two.Code == 0, $"mpirun exited {two.Code}\n{two.Err}");
         Assert.Contains("kept sparse", two.Out);
         double single = FinalObjective(PathOf("one.jsonl")), parallel = FinalObjective(PathOf("two.jsonl"));

@@ -48,6 +48,17 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         return dense.Select(v => (double)v).ToArray();
     }
 
+    /// <summary>The rows made dense, less <paramref name="centre"/> where given: X − μ, what the centred objective sees.</summary>
+    internal static double[] DenseCentred(SparseRows x, double[]? centre)
+    {
+        double[] dense = Dense(x);
+        if (centre is not null)
+            for (int r = 0; r < x.Rows; r++)
+                for (int j = 0; j < x.Dim; j++)
+                    dense[r * x.Dim + j] -= centre[j];
+        return dense;
+    }
+
     /// <summary>[Wᵀ | b] → [W | b] in float64 (the reference's layout).</summary>
     internal static double[] Untransposed(double[] transposed, int k, int d)
     {
@@ -81,12 +92,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         double[]? centre = centred ? Check.AsDevice(Check.Normal(random, d, 0.5)) : null;
         double lambda = 0.01;
 
-        double[] xRef = Dense(x);
-        if (centre is not null)
-            for (int r = 0; r < rows; r++)
-                for (int j = 0; j < d; j++)
-                    xRef[r * d + j] -= centre[j];
-        (double jRef, double[] gRef) = ReferenceMath.ObjectiveAndGradient(theta, xRef, labels, null, rows, d, k, lambda);
+        (double jRef, double[] gRef) = ReferenceMath.ObjectiveAndGradient(theta, DenseCentred(x, centre), labels, null, rows, d, k, lambda);
 
         var objective = new SparseObjective<SoftmaxHead>(new SparseSet(x, labels), k, centre, lambda);
         double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);

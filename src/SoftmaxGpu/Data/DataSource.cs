@@ -67,7 +67,24 @@ public static class DataSource
         if (!IsSparseSgd(path))
             return SparseTable.Read(path, libsvm, labelOptional);
         using SparseSgdReader reader = SparseSgdReader.Open(path);
+        if (!labelOptional)
+            CheckTags(path, reader.LabelName, libsvm.MultiLabel);
         return reader.ToSparseTable(libsvm.Features, libsvm.FeaturesFrom);
+    }
+
+    /// <summary>
+    /// A sparse .sgd file of tag sets (convert --multi-label: label name <see cref="LibSvmRowReader.TagsName"/>) is read
+    /// only as multi-label rows, and one of classes only as classes.
+    /// </summary>
+    internal static void CheckTags(string path, string fileLabel, bool multiLabel)
+    {
+        bool tags = fileLabel == LibSvmRowReader.TagsName;
+        if (tags && !multiLabel)
+            throw new DataFormatException($"{path}: its rows hold tag sets (converted with --multi-label): train it with --multi-label, " +
+                                          "or predict and evaluate it with a multi-label model");
+        if (!tags && multiLabel)
+            throw new DataFormatException($"{path}: its rows hold one class each (converted without --multi-label): convert the " +
+                                          "LIBSVM file again with --multi-label for its tag lists");
     }
 
     private static Table LoadSgd(string path, string? labelColumn)
@@ -81,6 +98,8 @@ public static class DataSource
     {
         using SparseSgdReader reader = SparseSgdReader.Open(path);
         CheckLabel(path, reader.LabelName, labelColumn);
+        if (labelColumn is not null)
+            CheckTags(path, reader.LabelName, multiLabel: false);
         if (reader.Rows * reader.Dim > Array.MaxLength)
             throw new DataFormatException(
                 $"{path}: {reader.Rows} rows × {reader.Dim} features are too many to make dense in one host array; this sparse " +

@@ -25,6 +25,13 @@ public sealed record LibSvmOptions
     /// <summary>D; null takes the largest index in the file, at the cost of one more pass over it.</summary>
     public int? Features { get; init; }
 
+    /// <summary>
+    /// LIBSVM multi-label (the LIBSVM multi-label data sets, scikit-learn's <c>load_svmlight_file(multilabel=True)</c>):
+    /// a line's first token is its comma-separated tags (<c>3,17,42 1:0.5 7:1.2</c>), and a line that starts with an
+    /// index:value entry has none (<see cref="TagTable.FromList"/>). Without it a label holding ',' is an error.
+    /// </summary>
+    public bool MultiLabel { get; init; }
+
     /// <summary>Where <see cref="Features"/> came from, for the message about an index beyond it.</summary>
     public string FeaturesFrom { get; init; } = "--features";
 

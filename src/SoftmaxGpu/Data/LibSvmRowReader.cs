@@ -4,7 +4,8 @@ namespace SoftmaxGpu.Data;
 
 /// <summary>
 /// A LIBSVM/svmlight file, one dense row at a time. Each line is <c>label index:value index:value ...</c>: the
-/// label is any token without ':' (text or a number, kept as text as a CSV label is), indices are integers from
+/// label is any token without ':' or ',' (text or a number, kept as text as a CSV label is; multi-label, a
+/// comma-separated tag list, or none where the line starts with an entry: <see cref="LibSvmOptions.MultiLabel"/>), indices are integers from
 /// <see cref="LibSvmOptions.FirstIndex"/> up, strictly increasing within the line, values finite numbers; an
 /// index left out is a zero. '#' starts a comment to the end of the line; blank and comment-only lines are
 /// skipped; a svmlight <c>qid:N</c> right after the label is checked (an integer) and skipped. Tokens are
@@ -73,6 +74,11 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
     /// <summary>The indices as the file writes them: "1".."D", or "0".."D−1" for a 0-based file.</summary>
     public string[] FeatureNames => featureNames ??= options.FeatureNames(Dim);
     public static string LabelName => "label";
+    /// <summary>The label name of multi-label rows (<see cref="LibSvmOptions.MultiLabel"/>): a sparse .sgd file so named holds tag sets.</summary>
+    public const string TagsName = "tags";
+
+    /// <summary>The label name rows read with <paramref name="options"/> get: <see cref="LabelName"/>, or <see cref="TagsName"/> for tag lists.</summary>
+    public static string LabelNameFor(LibSvmOptions options) => options.MultiLabel ? TagsName : LabelName;
     /// <summary>Data rows read so far.</summary>
     public long RowsRead { get; private set; }
 
@@ -237,6 +243,8 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
         Span<char> chars = stackalloc char[first.Length];
         for (int i = 0; i < first.Length; i++)
             chars[i] = (char)first[i];
+        if (Label(chars, out label, out _) is not null)
+            return false;
         columns.Clear();
         values.Clear();
         int firstIndex = options.FirstIndex, previous = -1;
@@ -261,7 +269,6 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
             columns.Add(previous = (int)column);
             values.Add(value);
         }
-        label = Pool(chars);
         return true;
     }
 
@@ -274,12 +281,13 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
         string label = "";
         if (first.Contains(':'))
         {
-            if (!labelOptional)
+            if (!labelOptional && !options.MultiLabel) // a multi-label line without a tag list has no tags
                 throw Error(at, $"the label is missing: the line starts with '{first}'; each line is 'label index:value ...'");
         }
         else
         {
-            label = Pool(first);
+            if (Label(first, out label, out int offset) is string problem)
+                throw Error(at + offset, problem);
             at += first.Length;
         }
         for (at = SkipBlanks(s, at); at < s.Length; at = SkipBlanks(s, at))
@@ -293,6 +301,30 @@ public sealed class LibSvmRowReader : IRowReader, IDisposable
             at = end;
         }
         return label;
+    }
+
+    /// <summary>
+    /// The first token as the row's label text: a class label, or under <see cref="LibSvmOptions.MultiLabel"/> a tag list
+    /// made the tags joined by '|' (<see cref="TagTable.FromList"/>). Returns null, or what is wrong and where in the token.
+    /// </summary>
+    private string? Label(ReadOnlySpan<char> token, out string label, out int offset)
+    {
+        label = "";
+        if (!options.MultiLabel)
+        {
+            offset = token.IndexOf(TagTable.ListSeparator);
+            if (offset >= 0)
+                return $"the label '{token}' holds ',' as a multi-label tag list does: give --multi-label (train, convert) to " +
+                       "read each line's comma-separated tags; a class label has no ','";
+            offset = 0;
+            label = Pool(token);
+            return null;
+        }
+        Span<char> text = token.Length <= 256 ? stackalloc char[token.Length] : new char[token.Length];
+        string? problem = TagTable.FromList(token, text, out offset);
+        if (problem is null)
+            label = Pool(text);
+        return problem;
     }
 
     // One index:value token at column `at`, appended to the row.

@@ -13,7 +13,7 @@ public static class LibSvmTableReader
         using var reader = new LibSvmRowReader(path, options, labelOptional);
         (float[] features, string[] labels) = RowTables.ReadAll(reader, path,
             "a LIBSVM file is made dense and read whole for training", maxValues);
-        return new Table(path, reader.FeatureNames, LibSvmRowReader.LabelName, features, labels)
+        return new Table(path, reader.FeatureNames, LibSvmRowReader.LabelNameFor(options), features, labels)
         {
             Sparse = true,
         };

@@ -11,6 +11,8 @@ public sealed record SgdConversion(string Source, string Output, long Rows, int 
 
     /// <summary>What the rows carry besides the features (target rows, weights); labels alone by default.</summary>
     public RowTargets Targets { get; init; } = new();
+    /// <summary>Rows of tag sets (convert --multi-label): <see cref="Classes"/> counts the distinct tags.</summary>
+    public bool MultiLabel { get; init; }
 
     /// <summary>Input megabytes (10⁶ bytes) per second.</summary>
     public double MegabytesPerSecond => InputBytes / 1e6 / Math.Max(Elapsed.TotalSeconds, 1e-9);
@@ -48,6 +50,9 @@ public static class SgdConverter
         if (!targets.LabelsOnly && kind is DataKind.Folder or DataKind.LibSvm)
             throw new ArgumentException($"target, tag and weight columns are read from a CSV file; {data} is not read as CSV");
         var clock = Stopwatch.StartNew();
+        if (libsvm?.MultiLabel == true && (sparse == false || kind != DataKind.LibSvm))
+            throw new ArgumentException("--multi-label converts LIBSVM multi-label rows (comma-separated tags) to a sparse .sgd file; " +
+                                        (sparse == false ? "leave out --sparse off" : $"{data} is not read as LIBSVM (CSV tags train from the CSV itself)"));
         if (kind == DataKind.LibSvm)
             return sparse == false
                 ? FromLibSvmDense(data, libsvm ?? new LibSvmOptions(), output, blockRows, clock)
@@ -271,7 +276,9 @@ public static class SgdConverter
         int dim = 0;
         AtomicFile.Write(output, stream =>
         {
-            var writer = new SparseSgdWriter(stream, LibSvmRowReader.LabelName, options.FirstIndex, options.Features, blockRows, blockNonZeros);
+            // Multi-label rows keep their tag sets ('|'-joined) as the labels, under the label name that says so (TagsName).
+            string labelName = LibSvmRowReader.LabelNameFor(options);
+            var writer = new SparseSgdWriter(stream, labelName, options.FirstIndex, options.Features, blockRows, blockNonZeros);
             TwoStages(() => new SparseBatch(), batch => batch.Fill(reader), batch =>
             {
                 for (int r = 0; r < batch.Rows; r++)
@@ -287,7 +294,9 @@ public static class SgdConverter
                     }
                 }
             });
-            done = Finish(writer.Rows, writer.Classes, data, LibSvmRowReader.LabelName, reader.NoRows);
+            done = options.MultiLabel
+                ? (writer.Rows > 0 ? writer.Rows : throw reader.NoRows(), TagTable.DistinctTags(data, writer.Classes).Length)
+                : Finish(writer.Rows, writer.Classes, data, labelName, reader.NoRows);
             if (options.Features is null && writer.ColumnsSeen == 0)
                 throw new DataFormatException($"{data}: no line has an index:value entry, so the number of features is unknown; give --features N");
             writer.Finish();
@@ -296,6 +305,7 @@ public static class SgdConverter
         return new SgdConversion(data, output, done.Rows, dim, done.Classes, new FileInfo(data).Length, clock.Elapsed)
         {
             NonZeros = nonZeros,
+            MultiLabel = options.MultiLabel,
         };
     }
 

@@ -57,7 +57,8 @@ namespace SoftmaxGpu.Data;
 ///     nnz            int64     Σ z_b
 ///     D              int32     features, ≥ 1
 ///     first index    int32     0 or 1: feature j is named (first + j), as the LIBSVM file writes its index
-///     label name     string
+///     label name     string    "label"; "tags" for multi-label rows (convert --multi-label): each class is then a tag set,
+///                              its tags joined by '|' ("" for none), read only by multi-label training and models
 ///     K              int32     classes, ≥ 1
 ///     classes        K strings, sorted as Table.OrderClasses sorts them
 ///     permutation    K int32   stored class index → index into the sorted classes

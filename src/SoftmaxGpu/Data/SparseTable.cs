@@ -68,7 +68,7 @@ public sealed class SparseTable
         int dim = options.Features ?? (largest >= 0 ? largest + 1
             : throw new DataFormatException($"{path}: no line has an index:value entry, so the number of features is unknown; give --features N"));
         var x = new SparseRows(rowStart.ToArray(), columns.ToArray(), values.ToArray(), dim);
-        return new SparseTable(path, options.FeatureNames, LibSvmRowReader.LabelName, x, [.. labels]);
+        return new SparseTable(path, options.FeatureNames, LibSvmRowReader.LabelNameFor(options), x, [.. labels]);
     }
 
     /// <summary>The classes of the labels in the order every class list uses (<see cref="Table.OrderClasses"/>).</summary>

@@ -6,11 +6,17 @@ namespace SoftmaxGpu.Data;
 /// Multi-label data: each row has a set of tags, read either from one column of '|'-separated tags (an empty
 /// cell: no tag) or from one 0/1 column per tag (`--label a,b,c`). Both become a <see cref="Table"/> whose label
 /// text is the row's tag set joined by '|', so everything after loading (tags, the 0/1 target matrix, subsets for
-/// a validation split) is the same for both. CSV data, or a .sgd file converted from it (its tags read back as a tags column).
+/// a validation split) is the same for both. CSV data, or a .sgd file converted from it (its tags read back as a tags
+/// column). LIBSVM multi-label rows (<c>3,17,42 1:0.5 …</c>) get the same label text from their tag list as they are
+/// read (<see cref="FromList"/>), kept sparse (<see cref="SparseTable"/>).
 /// </summary>
 public static class TagTable
 {
+    /// <summary>Between the tags of a row's label text (and of a predicted tag set).</summary>
     public const char Separator = '|';
+
+    /// <summary>Between the tags of a LIBSVM multi-label line's first token (<c>3,17,42</c>).</summary>
+    public const char ListSeparator = ',';
 
     /// <summary>The kind a --label value gives: several comma-separated columns are one 0/1 column per tag.</summary>
     public static ModelKind KindOf(string? label) =>
@@ -154,16 +160,52 @@ public static class TagTable
     public static string[] Split(string label) =>
         label.Split(Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>Every tag of the table, in the order class lists use (<see cref="Table.OrderClasses"/>).</summary>
-    public static string[] DistinctTags(Table table) => DistinctTags(table.Source, table.Labels.SelectMany(Split));
-
-    /// <summary>The distinct tags among <paramref name="tags"/>, in the order class lists use; none is an error.</summary>
-    public static string[] DistinctTags(string source, IEnumerable<string> tags)
+    /// <summary>
+    /// A LIBSVM multi-label tag list (<c>3,17,42</c>) into <paramref name="label"/> (as long as the list) as a row's label
+    /// text (<c>3|17|42</c>); returns null, or what is wrong and where (<paramref name="at"/>, 0-based in the list): an empty
+    /// tag (<c>1,,2</c>, a ',' first or last), a tag given twice, or a tag holding '|'. Tags are text, as class labels are
+    /// (<c>1,a</c> is the tags 1 and a; all integers, they are ordered numerically).
+    /// </summary>
+    public static string? FromList(ReadOnlySpan<char> list, Span<char> label, out int at)
     {
-        string[] distinct = Table.OrderClasses(tags.Distinct(StringComparer.Ordinal));
-        if (distinct.Length == 0)
+        int start = 0; // the current tag's first character
+        for (at = 0; at <= list.Length; at++)
+        {
+            if (at < list.Length && list[at] != ListSeparator)
+            {
+                label[at] = list[at];
+                if (list[at] == Separator)
+                    return $"the tag list '{list}' holds '{Separator}', which separates the tags of a predicted tag set; rename the tag";
+                continue;
+            }
+            ReadOnlySpan<char> tag = list[start..at];
+            if (tag.Length == 0)
+                return $"the tag list '{list}' has an empty tag: tags are separated by single commas, none before the first or after the last";
+            if (start > 0)
+                foreach (Range earlier in list[..(start - 1)].Split(ListSeparator))
+                    if (list[earlier].SequenceEqual(tag))
+                    {
+                        at = start;
+                        return $"the tag list '{list}' names tag '{tag}' twice";
+                    }
+            if (at < list.Length)
+                label[at] = Separator;
+            start = at + 1;
+        }
+        at = 0;
+        return null;
+    }
+
+    /// <summary>Every tag of the table, in the order class lists use (<see cref="Table.OrderClasses"/>).</summary>
+    public static string[] DistinctTags(Table table) => DistinctTags(table.Source, table.Labels);
+
+    /// <summary>Every tag of rows labelled <paramref name="labels"/> (tag sets joined by '|'), ordered as class lists are.</summary>
+    public static string[] DistinctTags(string source, IEnumerable<string> labels)
+    {
+        string[] tags = Table.OrderClasses(labels.Distinct(StringComparer.Ordinal).SelectMany(Split).Distinct(StringComparer.Ordinal));
+        if (tags.Length == 0)
             throw new DataFormatException($"{source}: no row has a tag; a multi-label model needs at least one");
-        return distinct;
+        return tags;
     }
 
     /// <summary>Each tag's column in Y: its place in <paramref name="tags"/>.</summary>
@@ -189,16 +231,19 @@ public static class TagTable
     }
 
     /// <summary>The 0/1 target matrix Y [N, K] of the rows under <paramref name="tags"/>; a tag outside them is an error.</summary>
-    public static float[] Encode(Table table, IReadOnlyList<string> tags)
+    public static float[] Encode(Table table, IReadOnlyList<string> tags) => Encode(table.Source, table.Labels, tags);
+
+    /// <summary>Y [N, K] of rows labelled <paramref name="labels"/> (tag sets joined by '|') under <paramref name="tags"/>.</summary>
+    public static float[] Encode(string source, IReadOnlyList<string> labels, IReadOnlyList<string> tags)
     {
         Dictionary<string, int> index = IndexOf(tags);
-        var targets = new float[(long)table.Rows * tags.Count];
+        var targets = new float[(long)labels.Count * tags.Count];
         var unseen = new SortedSet<string>(StringComparer.Ordinal);
-        for (int r = 0; r < table.Rows; r++)
-            EncodeRow(table.Labels[r], index, targets.AsSpan((int)((long)r * tags.Count), tags.Count), unseen);
+        for (int r = 0; r < labels.Count; r++)
+            EncodeRow(labels[r], index, targets.AsSpan((int)((long)r * tags.Count), tags.Count), unseen);
         if (unseen.Count > 0)
             throw new DataFormatException(
-                $"{table.Source}: tag(s) {string.Join(", ", unseen.Take(10).Select(t => $"'{t}'"))} are not among the " +
+                $"{source}: tag(s) {string.Join(", ", unseen.Take(10).Select(t => $"'{t}'"))} are not among the " +
                 $"model's tags ({string.Join(", ", tags)})");
         return targets;
     }

@@ -23,6 +23,10 @@ public static class Capabilities
     /// <summary>Not a CSV file: a .sgd file, LIBSVM data or an MNIST folder, which carry no named columns besides the features.</summary>
     private static bool NotCsv(TrainingSpec s) => !Kind(s).HasNamedColumns();
 
+    /// <summary>LIBSVM rows: a LIBSVM text file, or a sparse .sgd file (whose version alone is read: nothing if it is missing).</summary>
+    private static bool LibSvmRows(TrainingSpec s) =>
+        !Directory.Exists(s.Data) && (LibSvmOptions.Applies(s.Data, s.Format) || (Sgd(s) && SgdFormat.IsSparse(s.Data)));
+
     private static bool ColumnOptions(TrainingSpec s) => s.Options.WeightColumn is not null || s.Options.TargetColumns is not null;
 
     private static bool Path(TrainingSpec s) => s.IsPath;
@@ -46,8 +50,9 @@ public static class Capabilities
             _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
         new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),
             _ => "--class-weight, --weight-column and --target-columns apply to one class per row; multi-label training does not take them yet"),
-        new(s => s.MultiLabel && NotCsv(s) && !(Sgd(s) && !SparseSgd(s)),
-            s => $"{s.Data}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns), or a .sgd file converted from one"),
+        new(s => s.MultiLabel && NotCsv(s) && Kind(s) != DataKind.Sgd && !LibSvmRows(s),
+            s => $"{s.Data}: multi-label data is read from a CSV file (with a tags column or 0/1 tag columns), a .sgd file " +
+                 "converted from one, or LIBSVM tag lists (text, or a sparse .sgd file from convert --multi-label)"),
         new(s => s.Options.TargetColumns is not null && s.Label is not null,
             _ => "give --label or --target-columns, not both: with --target-columns the classes are those columns"),
         new(s => SparseSgd(s) && ColumnOptions(s), s => ColumnsNotInSgd(s.Data)),

@@ -17,7 +17,8 @@ namespace SoftmaxGpu.Training;
 /// <item>θ up in float: Wᵀ and b′ = b − W·μ, made on the host in float64 (P floats);</item>
 /// <item>per block: Z = X·Wᵀ + b′ over its CSR rows (<see cref="CsrLogits"/>); the loss's forward pass (Q, the loss
 ///   and hits into the compensated totals) and G = ∂loss/∂Z in place of Q (<see cref="ILoss.Forward"/>,
-///   <see cref="ILoss.Gradient"/>); the block's [Xᵀ·G | Σ_r G]/N over its CSC copy (<see cref="CscWeightGradient"/>,
+///   <see cref="ILoss.Gradient"/>), against the block's labels or, where the set has them, its target rows (multi-label
+///   tag sets, label smoothing, class weights: uploaded with the block); the block's [Xᵀ·G | Σ_r G]/N over its CSC copy (<see cref="CscWeightGradient"/>,
 ///   float64 sums where the device has them), the first block's into dθ, each later one's added to it
 ///   (<see cref="AddInto"/>);</item>
 /// <item>dθ back in float64 (P floats), the centring correction and the L2 term added on the host, as the host engine does.</item>
@@ -53,7 +54,8 @@ public sealed class DeviceSparseObjective : ISparseObjective
     private readonly int capacity; // rows of Z and Q: a block's
     private DeviceRows? scored; // resident: the last validation rows scored, kept for the next score
 
-    /// <param name="loss">The loss whose forward and gradient kernels run on Z (softmax cross-entropy for the host's <see cref="SoftmaxHead"/>).</param>
+    /// <param name="loss">The loss whose forward and gradient kernels run on Z: <see cref="SoftmaxCrossEntropy"/> (the host's
+    /// <see cref="SoftmaxHead"/>) or <see cref="SigmoidCrossEntropy"/> (<see cref="SigmoidHead"/>: the set's target rows are its tags).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>
     /// <param name="lambda">λ of (λ/2)‖W‖².</param>
     /// <param name="blocks">How the rows pass through the device (<see cref="SparseBlocks.Plan"/>); null: resident.</param>
@@ -73,7 +75,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
         var disposables = new List<IDisposable>();
         try
         {
-            rows = Track(disposables, new DeviceRows(accelerator, capacity, entries, d));
+            rows = Track(disposables, new DeviceRows(accelerator, capacity, entries, d, train.Targets is null ? 0 : k));
             theta = Track(disposables, accelerator.Allocate1D<float>(Parameters));
             dTheta = Track(disposables, accelerator.Allocate1D<float>(Parameters));
             if (!this.blocks.Resident)
@@ -115,10 +117,10 @@ public sealed class DeviceSparseObjective : ISparseObjective
             Block block = rows.Load(train, start, count, withColumns: true);
             ArrayView<float> z = Rows(logits, count, k), g = Rows(outputs, count, k);
             kernels.SparseLinear.Logits(block.RowStart, block.Columns, block.Values, this.theta.View, count, d, k, z);
-            loss.Forward(kernels, z, block.Labels, ArrayView<float>.Empty, count, k, 1f / n, g, Rows(rowStats, count, 2),
+            loss.Forward(kernels, z, block.Labels, block.Targets, count, k, 1f / n, g, Rows(rowStats, count, 2),
                 lossTotal.View, correctTotal.View);
-            // G unscaled (each entry in [−1, 1]); the 1/N is applied once per sum of dθ, after its float64 accumulation.
-            loss.Gradient(kernels, g, block.Labels, ArrayView<float>.Empty, count, k, 1f);
+            // G unscaled (each entry in [−1, 1]; weighted rows: their weight); the 1/N is applied once per sum of dθ, after its float64 accumulation.
+            loss.Gradient(kernels, g, block.Labels, block.Targets, count, k, 1f);
             ArrayView<float> share = first ? dTheta.View : blockGradient!.View;
             kernels.SparseLinear.WeightGradient(block.ColumnStart, block.RowIndex, block.ColumnValues, g, count, d, k, 1f / n, share);
             if (!first)
@@ -147,7 +149,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
             Block block = on.Load(set, first, count, withColumns: false);
             ArrayView<float> z = Rows(logits, count, k);
             kernels.SparseLinear.Logits(block.RowStart, block.Columns, block.Values, this.theta.View, count, d, k, z);
-            loss.Forward(kernels, z, block.Labels, ArrayView<float>.Empty, count, k, 1f / set.Rows,
+            loss.Forward(kernels, z, block.Labels, block.Targets, count, k, 1f / set.Rows,
                 Rows(outputs, count, k), Rows(rowStats, count, 2), lossTotal.View, correctTotal.View);
         }
         (double mean, long correct) = ReadTotals();
@@ -186,7 +188,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
             return scored;
         scored?.Dispose();
         scored = null;
-        scored = new DeviceRows(accelerator, set.Rows, set.X.NonZeros, d: 0);
+        scored = new DeviceRows(accelerator, set.Rows, set.X.NonZeros, d: 0, set.Targets is null ? 0 : k);
         scored.Load(set, 0, set.Rows, withColumns: false);
         return scored;
     }
@@ -221,22 +223,25 @@ public sealed class DeviceSparseObjective : ISparseObjective
 
     /// <summary>
     /// A block of rows on the device: CSR offsets [rows + 1] (the set's own, from the block's first row), columns and
-    /// values [nnz] from the block's first entry, labels [rows]; with its CSC copy (column offsets [D + 1], rows within
-    /// the block and values [nnz]) where the gradient needs it.
+    /// values [nnz] from the block's first entry, labels [rows], target rows [rows, K] (empty where the set has none);
+    /// with its CSC copy (column offsets [D + 1], rows within the block and values [nnz]) where the gradient needs it.
     /// </summary>
     private readonly record struct Block(ArrayView<int> RowStart, ArrayView<int> Columns, ArrayView<float> Values,
-        ArrayView<int> Labels, ArrayView<int> ColumnStart, ArrayView<int> RowIndex, ArrayView<float> ColumnValues);
+        ArrayView<int> Labels, ArrayView<float> Targets, ArrayView<int> ColumnStart, ArrayView<int> RowIndex,
+        ArrayView<float> ColumnValues);
 
     /// <summary>
     /// Device buffers for a block of at most a given number of rows and non-zeros, and the rows they hold: a block is
     /// uploaded when asked for rows they do not hold, and views of rows within the block are free.
     /// </summary>
-    private sealed class DeviceRows(Accelerator accelerator, int rows, long entries, int d) : IDisposable
+    /// <param name="width">K where the sets have target rows, else 0.</param>
+    private sealed class DeviceRows(Accelerator accelerator, int rows, long entries, int d, int width) : IDisposable
     {
         private readonly MemoryBuffer1D<int, Stride1D.Dense> rowStart = Allocate<int>(accelerator, rows + 1L);
         private readonly MemoryBuffer1D<int, Stride1D.Dense> columns = Allocate<int>(accelerator, entries);
         private readonly MemoryBuffer1D<float, Stride1D.Dense> values = Allocate<float>(accelerator, entries);
         private readonly MemoryBuffer1D<int, Stride1D.Dense> labels = Allocate<int>(accelerator, rows);
+        private readonly MemoryBuffer1D<float, Stride1D.Dense> targets = Allocate<float>(accelerator, (long)rows * width);
         private readonly MemoryBuffer1D<int, Stride1D.Dense> columnStart = Allocate<int>(accelerator, d > 0 ? d + 1L : 0);
         private readonly MemoryBuffer1D<int, Stride1D.Dense> rowIndex = Allocate<int>(accelerator, d > 0 ? entries : 0);
         private readonly MemoryBuffer1D<float, Stride1D.Dense> columnValues = Allocate<float>(accelerator, d > 0 ? entries : 0);
@@ -256,6 +261,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
             int from = offsets[first] - offsets[heldFirst], length = offsets[first + count] - offsets[first];
             return new Block(ViewOf(rowStart).SubView(first - heldFirst, count + 1), Slice(ViewOf(columns), from, length),
                 Slice(ViewOf(values), from, length), ViewOf(labels).SubView(first - heldFirst, count),
+                set.Targets is null ? ArrayView<float>.Empty : ViewOf(targets).SubView((long)(first - heldFirst) * width, (long)count * width),
                 withColumns ? ViewOf(columnStart) : default, withColumns ? Slice(ViewOf(rowIndex), 0, length) : default,
                 withColumns ? Slice(ViewOf(columnValues), 0, length) : default);
         }
@@ -269,6 +275,12 @@ public sealed class DeviceSparseObjective : ISparseObjective
             Slice(ViewOf(columns), 0, length).CopyFromCPU(x.Columns.AsSpan(from, length));
             Slice(ViewOf(values), 0, length).CopyFromCPU(x.Values.AsSpan(from, length));
             ViewOf(labels).SubView(0, count).CopyFromCPU(set.Labels.AsSpan(first, count));
+            if (set.Targets is float[] y)
+            {
+                if (width == 0)
+                    throw new ArgumentException("target rows, but the device rows were made without room for them", nameof(set));
+                ViewOf(targets).SubView(0, (long)count * width).CopyFromCPU(y.AsSpan((int)((long)first * width), count * width));
+            }
             if (withColumns)
             {
                 // The whole set's copy where the block is the set (made once, kept by the set); else the block's own.
@@ -293,6 +305,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
             columns.Dispose();
             values.Dispose();
             labels.Dispose();
+            targets.Dispose();
             columnStart.Dispose();
             rowIndex.Dispose();
             columnValues.Dispose();

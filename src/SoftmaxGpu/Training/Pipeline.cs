@@ -59,14 +59,36 @@ public static class Pipeline
         string[] classes = start?.Classes ?? train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
-        if (validation is not null && validation.Dim != train.Dim)
-            throw new DataFormatException($"{validation.Source}: {validation.Dim} features; the training data has {train.Dim}");
-        Standardizer scaling = start?.Standardizer ?? statistics ?? train.Statistics(options.Scale);
-        double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
+        Standardizer scaling = SparseScaling(train, validation, options, start, statistics);
         SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
+        return FitSparse(gpu, train, rows, held, classes, scaling, options, onEpoch, start, ModelKind.Multiclass);
+    }
+
+    /// <summary>
+    /// The scaling sparse rows train under: the start model's, else <paramref name="statistics"/> (a sparse .sgd file's
+    /// footer), else <c>options.Scale</c> fitted on the rows; the validation rows must have the training rows' D.
+    /// </summary>
+    internal static Standardizer SparseScaling(SparseTable train, SparseTable? validation, TrainOptions options, SoftmaxModel? start,
+        Standardizer? statistics)
+    {
+        if (validation is not null && validation.Dim != train.Dim)
+            throw new DataFormatException($"{validation.Source}: {validation.Dim} features; the training data has {train.Dim}");
+        return start?.Standardizer ?? statistics ?? train.Statistics(options.Scale);
+    }
+
+    /// <summary>
+    /// Sparse rows, scaled and with their labels or target rows (<see cref="SparseSet"/>), to a model of
+    /// <paramref name="kind"/> over <paramref name="classes"/> (classes or tags): L-BFGS on the head of <c>options.Loss</c>
+    /// (<see cref="SparseTraining"/>), centred implicitly where the scaling has a mean, and the centre folded into the bias
+    /// at the end (<see cref="ScaleOnly"/>) unless a start model is continued.
+    /// </summary>
+    internal static (SoftmaxModel Model, TrainResult Result) FitSparse(Gpu gpu, SparseTable train, SparseSet rows, SparseSet? held,
+        string[] classes, Standardizer scaling, TrainOptions options, Action<EpochReport>? onEpoch, SoftmaxModel? start, ModelKind kind)
+    {
+        double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
         TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
-        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, scaling, result.Theta);
+        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, scaling, result.Theta, kind);
         return (start is null ? ScaleOnly(model) : model, result);
     }
 

@@ -10,14 +10,15 @@ namespace SoftmaxGpu.Training;
 /// total in block order (the same bits on every run).
 /// Device bytes (K classes, D features, P = D·K + K parameters): θ and dθ in float, 8P (streaming: a block's dθ,
 /// 4P more); a block of R rows and E non-zeros: its CSR 4(R + 1) + 8E, labels 4R, its CSC copy 4(D + 1) + 8E,
-/// Z and Q/G 8RK, the rows' (max, log-sum) 8R.
+/// Z and Q/G 8RK, the rows' (max, log-sum) 8R, and its target rows 4RK where the rows have them (tag sets).
 /// </summary>
 public sealed record SparseBlocks(int Rows, long Entries, bool Resident)
 {
     /// <summary>Device bytes with every training row (and <paramref name="validation"/>'s) resident.</summary>
-    public static long ResidentBytes(SparseRows train, SparseRows? validation, int k) =>
-        ThetaBytes(train.Dim, k, streamed: false) + BlockBytes(train.Rows, train.NonZeros, train.Dim, k)
-        + (validation is null ? 0 : validation.Bytes + 4L * validation.Rows);
+    /// <param name="targetRows">Whether the rows come with target rows Y [N, K] (multi-label tag sets, label smoothing, class weights).</param>
+    public static long ResidentBytes(SparseRows train, SparseRows? validation, int k, bool targetRows = false) =>
+        ThetaBytes(train.Dim, k, streamed: false) + BlockBytes(train.Rows, train.NonZeros, train.Dim, k, targetRows)
+        + (validation is null ? 0 : validation.Bytes + 4L * validation.Rows * (targetRows ? 1 + k : 1));
 
     /// <summary>
     /// The blocks <paramref name="train"/> (and <paramref name="validation"/>) pass through a device in, where it may
@@ -25,16 +26,17 @@ public sealed record SparseBlocks(int Rows, long Entries, bool Resident)
     /// <see cref="InsufficientMemoryException"/> naming the sizes where not even θ and the longest row fit.
     /// </summary>
     /// <param name="allowed">How the budget was set, for the error (e.g. "--device-memory").</param>
-    public static SparseBlocks Plan(SparseRows train, SparseRows? validation, int k, long budget, string allowed)
+    /// <param name="targetRows">Whether the rows come with target rows Y [N, K] (<see cref="ResidentBytes"/>).</param>
+    public static SparseBlocks Plan(SparseRows train, SparseRows? validation, int k, long budget, string allowed, bool targetRows = false)
     {
-        if (ResidentBytes(train, validation, k) <= budget)
+        if (ResidentBytes(train, validation, k, targetRows) <= budget)
             return new SparseBlocks(train.Rows, long.MaxValue, Resident: true);
         int d = train.Dim;
         long longest = Math.Max(LongestRow(train), validation is null ? 0 : LongestRow(validation));
         // What is left for a block once θ, dθ and a block's dθ are there, less the block's CSC column offsets.
         long left = budget - ThetaBytes(d, k, streamed: true) - 4L * (d + 2);
         // Room for rows of 1.5× the average density, and at least for the longest row.
-        double perRow = 16 + 8.0 * k, perEntry = 16;
+        double perRow = 16 + (targetRows ? 12.0 : 8.0) * k, perEntry = 16;
         double average = train.Rows == 0 ? 0 : (double)train.NonZeros / train.Rows;
         long rows = (long)(left / (perRow + perEntry * 1.5 * average));
         long entries = (long)((left - perRow * rows) / perEntry);
@@ -45,7 +47,7 @@ public sealed record SparseBlocks(int Rows, long Entries, bool Resident)
         }
         if (rows < 1)
             throw new InsufficientMemoryException(
-                $"sparse rows streamed through the device need at least {ByteSize.Format(ThetaBytes(d, k, streamed: true) + BlockBytes(1, longest, d, k))} " +
+                $"sparse rows streamed through the device need at least {ByteSize.Format(ThetaBytes(d, k, streamed: true) + BlockBytes(1, longest, d, k, targetRows))} " +
                 $"(θ and two gradients of {d} features × {k} classes in float, and a block of the longest row, {longest} non-zeros), " +
                 $"more than the {ByteSize.Format(budget)} it may use ({allowed}): train them on the host engine (--device host), " +
                 "or reduce the features or classes");
@@ -57,10 +59,11 @@ public sealed record SparseBlocks(int Rows, long Entries, bool Resident)
     private static long ThetaBytes(int d, int k, bool streamed) => (streamed ? 3 : 2) * 4L * ((long)d * k + k) + 64;
 
     /// <summary>One block of <paramref name="rows"/> rows and <paramref name="entries"/> non-zeros on the device.</summary>
-    private static long BlockBytes(long rows, long entries, int d, int k) =>
+    private static long BlockBytes(long rows, long entries, int d, int k, bool targetRows) =>
         4 * (rows + 1) + 8 * entries + 4 * rows // CSR, y
         + 4L * (d + 1) + 8 * entries // CSC
-        + 8 * rows * k + 8 * rows; // Z, Q/G, (max, log-sum)
+        + 8 * rows * k + 8 * rows // Z, Q/G, (max, log-sum)
+        + (targetRows ? 4 * rows * k : 0); // Y
 
     private static long LongestRow(SparseRows x)
     {

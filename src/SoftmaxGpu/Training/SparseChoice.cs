@@ -44,11 +44,12 @@ public sealed record SparseChoice(bool Sparse, string Why)
 
     /// <summary>
     /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G and each
-    /// worker's share of Z, and the
+    /// worker's share of Z, the target rows Y [N, K] where there are (<paramref name="targetRows"/>: tag sets, smoothing,
+    /// class weights), and the
     /// optimizer (on a device the host keeps the same, less Z/G; the device's share is <see cref="SparseBlocks.ResidentBytes"/>).
     /// </summary>
-    public static long SparseBytes(SparseTable rows, int k) =>
-        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k * (1 + Environment.ProcessorCount)
+    public static long SparseBytes(SparseTable rows, int k, bool targetRows = false) =>
+        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k * (1 + Environment.ProcessorCount + (targetRows ? 1 : 0))
         + BytesPerParameter((long)rows.Dim * k + k) * ((long)rows.Dim * k + k);
 
     /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
@@ -60,8 +61,9 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// <summary>Sparse or dense for <paramref name="rows"/> under <paramref name="spec"/>; throws where neither can train.</summary>
     public static SparseChoice For(SparseTable rows, TrainingSpec spec)
     {
-        int k = spec.Start?.K ?? rows.DistinctClasses().Length;
-        long sparseBytes = SparseBytes(rows, k), denseBytes = DenseBytes(rows), available = Available;
+        int k = spec.Start?.K ?? (spec.MultiLabel ? TagTable.DistinctTags(rows.Source, rows.Labels) : rows.DistinctClasses()).Length;
+        bool targetRows = spec.MultiLabel || SparseTraining.TargetRows(spec.Options);
+        long sparseBytes = SparseBytes(rows, k, targetRows), denseBytes = DenseBytes(rows), available = Available;
         string? lacking = Lacking(spec);
         string sizes = $"{rows.Rows} rows × {rows.Dim} features × {k} classes at density {rows.X.Density:P3}: " +
                        $"sparse training needs {ByteSize.Format(sparseBytes)}, dense rows {ByteSize.Format(denseBytes)}; " +
@@ -108,7 +110,8 @@ public sealed record SparseChoice(bool Sparse, string Why)
         string allowed = options.DeviceMemory is null
             ? $"{TrainPlan.DeviceMemoryShare:P0} of {ByteSize.Format(DeviceMemory(gpu))}"
             : "--device-memory";
-        return SparseBlocks.Plan(train, validation, k, DeviceBudget(gpu, options), $"--device {gpu.Backend.Name}: {allowed}");
+        return SparseBlocks.Plan(train, validation, k, DeviceBudget(gpu, options), $"--device {gpu.Backend.Name}: {allowed}",
+            SparseTraining.TargetRows(options));
     }
 
     /// <summary>The first option the sparse path does not take yet, in words; null where it takes them all.</summary>
@@ -116,7 +119,6 @@ public sealed record SparseChoice(bool Sparse, string Why)
     {
         TrainOptions o = spec.Options;
         return spec.IsPath ? "choosing C (--cv, several --C values) runs on dense rows so far"
-            : spec.MultiLabel ? "multi-label training runs on dense rows so far"
             : !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
             : spec.Validation is not null && !DataSource.KindOf(spec.Validation, spec.Format).IsLibSvmRows()

@@ -89,17 +89,18 @@ public sealed class SparseObjective<THead> : ISparseObjective
         return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / totalRows);
     }
 
-    /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient.</summary>
+    /// <summary>Mean loss and accuracy of <paramref name="set"/> (validation rows) under θ, without a gradient: against its
+    /// target rows where it has them (multi-label tag sets), else its labels.</summary>
     public unsafe (double Loss, double Accuracy) Score(double[] theta, SparseSet set)
     {
         Load(theta);
         var pins = new PinnedRows(set, withColumns: false);
         try
         {
-            fixed (float* wt = weights, b = bias)
+            fixed (float* wt = weights, b = bias, y = set.Targets)
             fixed (int* labels = set.Labels)
             {
-                var targets = new HostStep.Batch(null, null, labels, null, set.Rows, set.Dim, k);
+                var targets = new HostStep.Batch(null, null, labels, y, set.Rows, set.Dim, k);
                 (double loss, int correct) = SparseHostStep.Forward<THead>(pins.Csr, targets, wt, b, withLoss: true, null);
                 return (loss / set.Rows, (double)correct / set.Rows);
             }

@@ -24,7 +24,8 @@ public sealed class SparseSet
     public SparseRows X { get; }
     public int[] Labels { get; }
     /// <summary>Y: [N, K] target rows (label smoothing, class weights: each row its class's row of
-    /// <see cref="Weighting.TargetTable"/>), or null for the labels alone. Only the training loss reads them.</summary>
+    /// <see cref="Weighting.TargetTable"/>; multi-label: the 0/1 tags, <see cref="TagTable.Encode(string, IReadOnlyList{string}, IReadOnlyList{string})"/>),
+    /// or null for the labels alone. The loss reads them in place of the labels.</summary>
     public float[]? Targets { get; init; }
     public int Rows => X.Rows;
     public int Dim => X.Dim;
@@ -37,13 +38,13 @@ public sealed class SparseSet
 
     /// <summary>
     /// The rows of <paramref name="x"/> scaled by <paramref name="scaling"/> (x_j / std_j; the mean is not
-    /// subtracted here), with <paramref name="labels"/>.
+    /// subtracted here), with <paramref name="labels"/> and, where given, <paramref name="targets"/> (<see cref="Targets"/>).
     /// </summary>
-    public static SparseSet Scaled(SparseRows x, int[] labels, Standardizer scaling)
+    public static SparseSet Scaled(SparseRows x, int[] labels, Standardizer scaling, float[]? targets = null)
     {
         var values = new float[x.NonZeros];
         for (long e = 0; e < values.Length; e++)
             values[e] = (float)(x.Values[e] / scaling.Std[x.Columns[e]]);
-        return new SparseSet(new SparseRows(x.RowStart, x.Columns, values, x.Dim), labels);
+        return new SparseSet(new SparseRows(x.RowStart, x.Columns, values, x.Dim), labels) { Targets = targets };
     }
 }

@@ -28,24 +28,40 @@ public static class SparseTraining
     }
 
     /// <summary>
-    /// The sparse objective on <paramref name="gpu"/>: the host engine's pass (<see cref="SparseObjective{THead}"/>), or
-    /// the sparse kernels with the rows resident or streamed in blocks (<see cref="DeviceSparseObjective"/>, planned first). Both
-    /// evaluate softmax cross-entropy: <see cref="SoftmaxHead"/> on the host, its kernels
-    /// (<see cref="SoftmaxCrossEntropy"/>) on a device.
+    /// The sparse objective on <paramref name="gpu"/> for the head of <c>options.Loss</c> — softmax cross-entropy
+    /// (<see cref="SoftmaxCrossEntropy"/>), or multi-label's sigmoid (<see cref="SigmoidCrossEntropy"/>, whose targets are
+    /// the rows' tag sets): the host engine's pass (<see cref="SparseObjective{THead}"/> with <see cref="SoftmaxHead"/> or
+    /// <see cref="SigmoidHead"/>), or the head's kernels around the sparse ones with the rows resident or streamed in
+    /// blocks (<see cref="DeviceSparseObjective"/>, planned first).
     /// </summary>
     /// <param name="totalRows">N over every rank, where <paramref name="train"/> is this rank's shard (null: one process).</param>
     public static ISparseObjective Objective(Gpu gpu, SparseSet train, SparseSet? validation, int k, double[]? centre,
         double lambda, TrainOptions options, long? totalRows = null)
     {
+        bool sigmoid = options.Loss switch
+        {
+            SoftmaxCrossEntropy => false,
+            SigmoidCrossEntropy => true,
+            _ => throw new ArgumentException($"sparse rows train the softmax and multi-label (sigmoid) heads; not {options.Loss.Name}"),
+        };
+        if (sigmoid && train.Targets is null)
+            throw new ArgumentException("multi-label training needs each row's tags as its target row", nameof(train));
         if (gpu.Host)
-            return new SparseObjective<SoftmaxHead>(train, k, centre, lambda, options.Ranks, totalRows);
+            return sigmoid
+                ? new SparseObjective<SigmoidHead>(train, k, centre, lambda, options.Ranks, totalRows)
+                : new SparseObjective<SoftmaxHead>(train, k, centre, lambda, options.Ranks, totalRows);
         if (options.Ranks.Size > 1)
             throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
-        if (train.Targets is not null)
-            throw new ArgumentException("--label-smoothing and --class-weight on sparse rows train on the host engine so far: give --device host");
         SparseBlocks blocks = SparseChoice.DeviceBlocks(gpu, train.X, validation?.X, k, options);
-        return new DeviceSparseObjective(gpu, SoftmaxCrossEntropy.Instance, train, k, centre, lambda, blocks);
+        return new DeviceSparseObjective(gpu, options.Loss, train, k, centre, lambda, blocks);
     }
+
+    /// <summary>
+    /// Whether the training rows come with target rows Y [N, K]: multi-label's tag sets, or label smoothing and class
+    /// weights (each row its class's row of <see cref="Weighting.TargetTable"/>). Memory plans count them.
+    /// </summary>
+    public static bool TargetRows(TrainOptions options) =>
+        options.Loss is SigmoidCrossEntropy || options.LabelSmoothing > 0 || options.ClassWeight is not null;
 
     /// <param name="gpu">The device: the host engine, or an ILGPU accelerator (CUDA, OpenCL, the CPU accelerator).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the model is centred on, or null (not centred).</param>

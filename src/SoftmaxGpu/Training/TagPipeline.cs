@@ -22,9 +22,7 @@ public static class TagPipeline
     {
         if (!kind.IsMultiLabel())
             throw new ArgumentException($"{kind} is not a multi-label kind", nameof(kind));
-        if (start is { Kind: ModelKind.Multiclass })
-            throw new ArgumentException("--init-model: the model is multiclass (softmax); multi-label training continues only a multi-label model");
-        start?.CheckColumns(train.FeatureNames, train.Source);
+        CheckStart(start, train.FeatureNames, train.Source);
         if (validation is not null)
             Pipeline.CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
@@ -35,8 +33,41 @@ public static class TagPipeline
         TrainOptions multiLabel = Pipeline.From(start, options) with { Loss = SigmoidCrossEntropy.Instance };
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, tags.Length, multiLabel, onEpoch);
-        return (Pipeline.ModelOf(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames, standardizer,
-            result.Theta, kind), result);
+        SoftmaxModel model = Pipeline.ModelOf(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames,
+            standardizer, result.Theta, kind);
+        // LIBSVM rows made dense train centred, and keep the centre in the bias as sparse rows' models do (Pipeline.ScaleOnly).
+        return (train.Sparse && start is null ? Pipeline.ScaleOnly(model) : model, result);
+    }
+
+    /// <summary>
+    /// Multi-label training on LIBSVM rows kept sparse (tag lists, <see cref="LibSvmOptions.MultiLabel"/>): the tags
+    /// become the target rows Y [N, K] of the sigmoid head (<see cref="SigmoidCrossEntropy"/>) on the sparse engines
+    /// (<see cref="SparseTraining"/>: the host engine's pass or a device's kernels), centred implicitly as softmax
+    /// training on sparse rows is (<see cref="Pipeline.TrainSparse"/>): the same objective as the rows made dense.
+    /// </summary>
+    /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null fits it on the rows.</param>
+    public static (SoftmaxModel Model, TrainResult Result) TrainSparse(Gpu gpu, SparseTable train, SparseTable? validation,
+        TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null, Standardizer? statistics = null)
+    {
+        CheckStart(start, train.FeatureNames, train.Source);
+        string[] tags = start?.Classes ?? TagTable.DistinctTags(train.Source, train.Labels);
+        Standardizer scaling = Pipeline.SparseScaling(train, validation, options, start, statistics);
+        SparseSet rows = Tagged(train, tags, scaling);
+        SparseSet? held = validation is null ? null : Tagged(validation, tags, scaling);
+        return Pipeline.FitSparse(gpu, train, rows, held, tags, scaling, options with { Loss = SigmoidCrossEntropy.Instance }, onEpoch,
+            start, ModelKind.MultiLabelTags);
+    }
+
+    /// <summary>Scaled CSR rows with their tags as target rows (the labels are placeholders the sigmoid head does not read).</summary>
+    private static SparseSet Tagged(SparseTable table, string[] tags, Standardizer scaling) =>
+        SparseSet.Scaled(table.X, new int[table.Rows], scaling, TagTable.Encode(table.Source, table.Labels, tags));
+
+    /// <summary>A start model must be multi-label and have the data's feature columns.</summary>
+    private static void CheckStart(SoftmaxModel? start, IReadOnlyList<string> features, string source)
+    {
+        if (start is { Kind: ModelKind.Multiclass })
+            throw new ArgumentException("--init-model: the model is multiclass (softmax); multi-label training continues only a multi-label model");
+        start?.CheckColumns(features, source);
     }
 
     /// <summary>Standardized X [N, D], the tag targets Y [N, K] and placeholder class indices (unused by the loss).</summary>
@@ -46,10 +77,47 @@ public static class TagPipeline
     /// <summary>The training and validation rows of a seeded split stratified by tag set (rows with the same tags split alike).</summary>
     public static (Table Train, Table Validation) Split(Table table, double fraction, int seed)
     {
-        string[] sets = table.Labels.Distinct(StringComparer.Ordinal).ToArray();
-        var index = sets.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
-        (int[] trainRows, int[] valRows) = Data.Split.Stratified(table.Labels.Select(l => index[l]).ToArray(), fraction, seed);
+        (int[] trainRows, int[] valRows) = SplitRows(table.Labels, fraction, seed);
         return (table.Subset(trainRows), table.Subset(valRows));
+    }
+
+    /// <summary>The training and validation row indices of rows labelled <paramref name="labels"/> (tag sets), stratified by tag set.</summary>
+    public static (int[] Train, int[] Validation) SplitRows(IReadOnlyList<string> labels, double fraction, int seed)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        int[] sets = labels.Select(l => index.TryGetValue(l, out int i) ? i : index[l] = index.Count).ToArray();
+        return Data.Split.Stratified(sets, fraction, seed);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="data"/> kept sparse where they are LIBSVM tag lists (text, or a sparse .sgd file from
+    /// convert --multi-label; D from the model), for <see cref="Predict(SoftmaxModel, SparseTable, bool)"/>; null where
+    /// the data is a CSV (<see cref="TagTable.ForModel"/>).
+    /// </summary>
+    public static SparseTable? SparseRowsFor(SoftmaxModel model, string data, bool labelsNeeded, DataFormat format = DataFormat.Auto)
+    {
+        if (!DataSource.IsSparseSgd(data) && !LibSvmOptions.Applies(data, format))
+            return null;
+        SparseTable rows = DataSource.LoadSparse(data, LibSvmOptions.For(model.FeatureNames, "the model") with { MultiLabel = true },
+            labelOptional: !labelsNeeded);
+        model.CheckColumns(rows.FeatureNames, rows.Source);
+        return rows;
+    }
+
+    /// <summary>
+    /// Every sparse row's tag probabilities σ(z) [N, K] on the host engine (<see cref="SparsePrediction"/>, never dense);
+    /// with <paramref name="withTargets"/> also the rows' 0/1 tags [N, K] and the mean binary cross-entropy against them.
+    /// </summary>
+    public static (float[] Probabilities, float[]? Targets, double? Loss) Predict(SoftmaxModel model, SparseTable rows, bool withTargets)
+    {
+        if (!model.Kind.IsMultiLabel())
+            throw new ArgumentException("not a multi-label model", nameof(model));
+        int k = model.K;
+        float[]? targets = withTargets ? TagTable.Encode(rows.Source, rows.Labels, model.Classes) : null;
+        var probabilities = new float[(long)rows.Rows * k];
+        double? loss = SparsePrediction.Predict(model, rows.X, new int[rows.Rows], withTargets,
+            block => block.Probabilities.AsSpan(0, block.Rows * k).CopyTo(probabilities.AsSpan((int)(block.Start * k))), targets);
+        return (probabilities, targets, loss);
     }
 
     /// <summary>

@@ -64,7 +64,10 @@ public sealed record TrainingSpec
         Capabilities.Check(this);
         Options.Validate();
         Csv.CheckIgnore(Data);
-        return SgdConverter.Convert(Data, Label, testSplit, output, blockRows, Format, LibSvm, Csv, sparse, targets: Targets);
+        // LIBSVM rows carry their tag lists in the label token (LibSvmOptions.MultiLabel); a CSV its tags in target columns.
+        bool tagLists = MultiLabel && DataSource.KindOf(Data, Format) == DataKind.LibSvm;
+        return SgdConverter.Convert(Data, Label, testSplit, output, blockRows, Format, tagLists ? LibSvm with { MultiLabel = true } : LibSvm,
+            Csv, sparse, targets: tagLists ? null : Targets);
     }
 
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
@@ -85,8 +88,9 @@ public sealed record TrainingSpec
         {
             DataKind.Sgd => FromFile(),
             DataKind.SparseSgd => FromSparseFile(),
+            DataKind.LibSvm when MultiLabel || Sparse != SparseMode.Off =>
+                FromSparseRows(SparseTable.Read(Data, LibSvm with { MultiLabel = MultiLabel }), statistics: null),
             _ when MultiLabel => FromTags(),
-            DataKind.LibSvm when Sparse != SparseMode.Off => FromSparseRows(SparseTable.Read(Data, LibSvm), statistics: null),
             _ => IsPath ? FromTableByFolds() : FromTable(),
         };
     }
@@ -96,21 +100,28 @@ public sealed record TrainingSpec
     {
         using SparseSgdReader reader = SparseSgdReader.Open(Data);
         DataSource.CheckLabel(Data, reader.LabelName, Label);
+        DataSource.CheckTags(Data, reader.LabelName, MultiLabel);
         SparseTable rows = reader.ToSparseTable();
         if (Sparse == SparseMode.Off)
-            return IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows));
+            return FromDense(rows);
         return FromSparseRows(rows, Start is null ? reader.Statistics(Options.Scale) : null);
     }
 
-    /// <summary>LIBSVM rows in memory, kept sparse or made dense as <see cref="SparseChoice"/> decides.</summary>
+    /// <summary>LIBSVM rows in memory, kept sparse or made dense as <see cref="SparseChoice"/> decides (or --sparse off).</summary>
     /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null: fitted on the rows.</param>
     private PreparedTraining FromSparseRows(SparseTable rows, Standardizer? statistics)
     {
+        if (Sparse == SparseMode.Off)
+            return FromDense(rows);
         SparseChoice choice = SparseChoice.For(rows, this);
         if (!choice.Sparse)
-            return WithNote(IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows)), choice.Why);
+            return WithNote(FromDense(rows), choice.Why);
         return FromSparse(rows, choice.Why, statistics);
     }
+
+    /// <summary>LIBSVM rows made dense, to a table's training: multi-label (<see cref="FromTags"/>), by folds, or one fit.</summary>
+    private PreparedTraining FromDense(SparseTable rows) =>
+        MultiLabel ? FromTags(rows) : IsPath ? FromTableByFolds(Dense(rows)) : FromTable(Dense(rows));
 
     /// <summary>
     /// Training on LIBSVM rows kept sparse (<see cref="Pipeline.TrainSparse"/>): host memory holds the non-zeros, and a
@@ -119,23 +130,31 @@ public sealed record TrainingSpec
     /// <param name="statistics">The scaling where already known (a sparse .sgd file's footer); null: fitted on the rows.</param>
     private PreparedTraining FromSparse(SparseTable train, string why, Standardizer? statistics)
     {
-        SparseTable? validation = Validation is null ? null : DataSource.LoadSparse(Validation,
-            new LibSvmOptions { ZeroBased = LibSvm.ZeroBased, Features = train.Dim, FeaturesFrom = "the training data" });
+        SparseTable? validation = Validation is null ? null : ValidationRows(train);
         if (ValidationFraction is double f)
         {
-            (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
+            (int[] trainRows, int[] valRows) = MultiLabel ? TagPipeline.SplitRows(train.Labels, f, Options.Seed)
+                : Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
             (train, validation) = (train.Subset(trainRows), train.Subset(valRows));
         }
-        int k = Start?.K ?? train.DistinctClasses().Length;
-        var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics))
+        int k = Start?.K ?? (MultiLabel ? TagTable.DistinctTags(train.Source, train.Labels) : train.DistinctClasses()).Length;
+        TrainOptions head = MultiLabel ? Options with { Loss = SigmoidCrossEntropy.Instance } : Options;
+        var prepared = new PreparedTraining((gpu, onEpoch) => MultiLabel
+            ? TagPipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics)
+            : Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics))
         {
-            Engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, Options),
+            Engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, head),
         };
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, {train.X.NonZeros} non-zeros " +
                            $"({train.X.Density:P3}), kept sparse ({ByteSize.Format(train.X.Bytes)} as CSR): {why}" +
+                           (MultiLabel ? $"; multi-label, {k} tags" : "") +
                            (validation is null ? "" : $"; validation: {validation.Rows} rows"));
         return prepared;
     }
+
+    /// <summary>The --val rows read kept sparse into the training rows' D (LIBSVM text or a sparse .sgd file; tag lists with --multi-label).</summary>
+    private SparseTable ValidationRows(SparseTable train) => DataSource.LoadSparse(Validation!,
+        new LibSvmOptions { ZeroBased = LibSvm.ZeroBased, Features = train.Dim, FeaturesFrom = "the training data", MultiLabel = MultiLabel });
 
     /// <summary>The rows made dense, as the LIBSVM table reader makes them.</summary>
     private static Table Dense(SparseTable rows)
@@ -183,19 +202,24 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>).</summary>
-    private PreparedTraining FromTags()
+    /// <summary>
+    /// Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>); or from
+    /// LIBSVM tag lists made dense (<paramref name="read"/>, with a validation file read alike).
+    /// </summary>
+    private PreparedTraining FromTags(SparseTable? read = null)
     {
         ModelKind kind = TagTable.KindOf(Label);
-        Table train = TagTable.Load(Data, Label, csv: Csv);
+        Table train = read is null ? TagTable.Load(Data, Label, csv: Csv) : Dense(read);
         Table? validation = Validation is null ? null
+            : read is not null ? Dense(ValidationRows(read))
             : TagTable.Load(Validation, kind == ModelKind.MultiLabelColumns ? Label : train.LabelName, csv: Csv);
         if (ValidationFraction is double f)
             (train, validation) = TagPipeline.Split(train, f, Options.Seed);
         var prepared = new PreparedTraining((gpu, onEpoch) =>
             TagPipeline.Train(gpu, train, validation, kind, TagTable.TagColumns(Label), Options, onEpoch, Start));
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
-                           (kind == ModelKind.MultiLabelColumns ? $"(tag columns {Label})" : $"(tags in column '{train.LabelName}')") +
+                           (read is not null ? "(LIBSVM tag lists, made dense)"
+                               : kind == ModelKind.MultiLabelColumns ? $"(tag columns {Label})" : $"(tags in column '{train.LabelName}')") +
                            (validation is null ? "" : $"; validation: {validation.Rows} rows"));
         return prepared;
     }
