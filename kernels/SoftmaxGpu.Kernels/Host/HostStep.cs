@@ -47,6 +47,40 @@ public static class HostStep
     }
 
     /// <summary>
+    /// Several models over the same rows in one pass (<see cref="Gradient{THead}(Batch, Stack, float*, float[], Span{float}, double[], int[])"/>),
+    /// the folds of a cross-validation: model s learns from every row outside its fold <c>Held[s]</c>. The batch's rows
+    /// come fold by fold (<see cref="Batch.Order"/> sorted by fold), so a tile holds one fold's rows and computes only
+    /// the models that learn from them: its θ is <c>FoldTheta[f]</c> = [W (g·K·D) | b (g·K)] of those g models in
+    /// stack order (every model but the one holding fold f out), a linear model of g·K classes whose logits split into
+    /// g blocks of K, one head each. The gradient is laid out per model: [dW_0 … dW_{m−1} (m·K·D) | db_0 … db_{m−1} (m·K)].
+    /// </summary>
+    /// <param name="held">[m] the fold each model leaves out.</param>
+    /// <param name="foldAt">[rows] the fold of each batch row, by its place in the batch (non-decreasing), or null: one
+    /// model on every row, θ = <c>theta</c> itself (the single fit).</param>
+    /// <param name="foldTheta">[folds] each fold's θ of the models that learn from it.</param>
+    public readonly unsafe struct Stack(int models, int* held, int* foldAt, float** foldTheta)
+    {
+        public readonly int Models = models;
+        public readonly int* Held = held;
+        public readonly int* FoldAt = foldAt;
+        public readonly float** FoldTheta = foldTheta;
+
+        /// <summary>One model on every row: the single fit.</summary>
+        public static Stack One => new(1, null, null, null);
+
+        /// <summary>The place in the stack of the model that leaves <paramref name="fold"/> out, or m when none does.</summary>
+        public int Skipped(int fold)
+        {
+            for (int s = 0; s < Models; s++)
+            {
+                if (Held[s] == fold)
+                    return s;
+            }
+            return Models;
+        }
+    }
+
+    /// <summary>
     /// grad = gradScale·∇ Σ loss over the batch, for θ = [W (K·D) | b (K)]; returns the summed loss (unscaled,
     /// float64) and the number of rows whose largest logit is the true class.
     /// </summary>
@@ -55,64 +89,95 @@ public static class HostStep
     public static unsafe (double Loss, int Correct) Gradient<THead>(Batch batch, float* theta, float gradScale, Span<float> grad)
         where THead : struct, IHead
     {
-        int d = batch.D, k = batch.K, kd = k * d;
+        double[] loss = new double[1];
+        int[] correct = new int[1];
+        Gradient<THead>(batch, Stack.One, theta, [gradScale], grad, loss, correct);
+        return (loss[0], correct[0]);
+    }
+
+    /// <summary>
+    /// The gradients of the <see cref="Stack"/>'s m models in one pass over the rows, model s's blocks scaled by
+    /// gradScales[s]; loss[s] and correct[s] its summed loss (unscaled, float64) and right rows over the rows it learns
+    /// from. One model on every row (<see cref="Stack.One"/>) is the single fit's pass.
+    /// </summary>
+    /// <param name="theta">θ = [W (K·D) | b (K)] of the single fit (<see cref="Stack.One"/>); a stack reads its folds' θ.</param>
+    public static unsafe void Gradient<THead>(Batch batch, Stack stack, float* theta, float[] gradScales, Span<float> grad,
+        double[] loss, int[] correct)
+        where THead : struct, IHead
+    {
+        int d = batch.D, k = batch.K, m = stack.Models, kd = m * k * d;
         int workers = Workers(batch.Rows);
         var accumulators = new double[workers][];
-        var losses = new double[workers];
-        var correct = new int[workers];
+        var losses = new double[workers][];
+        var hits = new int[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
-            var sum = new double[kd + k]; // [dW | db] in float64
-            var tileGradient = new float[kd];
-            var tileLogits = new float[TileRows * k];
+            var sum = new double[kd + m * k]; // [dW | db] per model, in float64
+            var tileGradient = new float[kd]; // dW of the tile's models, in their order
+            var tileLogits = new float[TileRows * m * k];
             var scratch = new float[k];
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
-            var transposed = new float[TransposedLogits(k) ? TileRows * (d + k) : 0]; // [Xᵀ | Zᵀ] of the tile
+            var transposed = new float[TransposedLogits(m * k) ? TileRows * (d + m * k) : 0]; // [Xᵀ | Zᵀ] of the tile
             nint* rows = stackalloc nint[TileRows];
-            double loss = 0;
-            int right = 0;
+            var rowLosses = new double[m];
+            var right = new int[m];
             fixed (float* dw = tileGradient, z = tileLogits, copy = staged, xt = transposed)
             {
                 int tiles = 0;
-                for (int start = first; start < last; start += TileRows)
+                for (int start = first; start < last;)
                 {
+                    // The tile: rows of one fold, and the g models that learn from them (skipped: the one that does not).
+                    int fold = stack.FoldAt is null ? -1 : stack.FoldAt[start];
                     int count = Math.Min(TileRows, last - start);
+                    while (fold >= 0 && stack.FoldAt[start + count - 1] != fold)
+                        count--;
+                    int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
                     PointAtRows(batch, start, count, rows, copy);
-                    TileLogits(rows, count, theta, d, k, z, xt);
+                    TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt);
                     for (int i = 0; i < count; i++)
                     {
-                        // z_i ← G_i = softmax(z_i) − y_i (or σ(z_i) − y_i), with the row's loss and hit.
-                        var g = new Span<float>(z + (long)i * k, k);
-                        (double rowLoss, bool hit) = typeof(THead) == typeof(SoftmaxHead)
-                            ? SoftmaxGradient(g, scratch, batch, batch.RowAt(start + i))
-                            : HeadGradient<THead>(g, scratch, batch, batch.RowAt(start + i));
-                        loss += rowLoss;
-                        right += hit ? 1 : 0;
-                        for (int c = 0; c < k; c++)
-                            sum[kd + c] += g[c];
+                        long row = batch.RowAt(start + i);
+                        for (int b = 0; b < g; b++)
+                        {
+                            // z_i's block b ← G = softmax(z) − y (or σ(z) − y), with the row's loss and hit, for model s.
+                            int s = b < skipped ? b : b + 1;
+                            var gradient = new Span<float>(z + (long)i * kk + b * k, k);
+                            (double rowLoss, bool hit) = RowGradient<THead>(gradient, scratch, batch, row);
+                            rowLosses[s] += rowLoss;
+                            right[s] += hit ? 1 : 0;
+                            for (int c = 0; c < k; c++)
+                                sum[kd + s * k + c] += gradient[c];
+                        }
                     }
-                    HostTile.AddGradient(rows, count, z, d, k, dw);
-                    if (++tiles % FlushTiles == 0 || start + count == last)
+                    HostTile.AddGradient(rows, count, z, d, kk, dw);
+                    start += count;
+                    if (++tiles % FlushTiles == 0 || start == last || stack.FoldAt is not null && stack.FoldAt[start] != fold)
                     {
-                        for (int i = 0; i < kd; i++)
-                            sum[i] += dw[i];
+                        // dW of block b belongs to model s: its K·D entries, in the same order as the single fit's.
+                        for (int b = 0; b < g; b++)
+                        {
+                            int s = b < skipped ? b : b + 1;
+                            for (int i = 0; i < k * d; i++)
+                                sum[s * k * d + i] += dw[b * k * d + i];
+                        }
                         tileGradient.AsSpan().Clear();
                     }
                 }
             }
-            (accumulators[w], losses[w], correct[w]) = (sum, loss, right);
+            (accumulators[w], losses[w], hits[w]) = (sum, rowLosses, right);
         });
 
-        for (int i = 0; i < kd + k; i++)
+        for (int i = 0; i < kd + m * k; i++)
         {
             double g = 0;
             for (int w = 0; w < workers; w++)
                 g += accumulators[w][i];
-            grad[i] = (float)(g * gradScale);
+            grad[i] = (float)(g * gradScales[i < kd ? i / (k * d) : (i - kd) / k]);
         }
-        return (losses.Sum(), correct.Sum()); // in worker order
+        for (int s = 0; s < m; s++) // in worker order
+            (loss[s], correct[s]) = (losses.Sum(l => l[s]), hits.Sum(h => h[s]));
     }
 
     /// <summary>
@@ -214,6 +279,7 @@ public static class HostStep
     /// </summary>
     /// <param name="scratch">[K] floats of the worker's own.</param>
     /// <param name="batch">Where the row's label or target row is (its X is not read).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (double Loss, bool Hit) RowGradient<THead>(Span<float> z, Span<float> scratch, Batch batch, long row)
         where THead : struct, IHead =>
         typeof(THead) == typeof(SoftmaxHead)

@@ -34,10 +34,12 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 
 /// <summary>
 /// Choosing C by K-fold cross-validation, as scikit-learn's LogisticRegressionCV: the rows are dealt to K stratified
-/// folds (<see cref="Split.StratifiedFolds"/>); for each fold one <see cref="TrainingSession"/> holds its training
-/// rows (uploaded once) and fits every C from the strongest penalty to the weakest, each fit warm-started from the
-/// previous one's θ, with λ = 1/(C·N_fold) as a single fit on those rows would have; the held-out rows score each
-/// fit. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
+/// folds (<see cref="Split.StratifiedFolds"/>); each fold's model fits every C on the rows outside the fold, from the
+/// strongest penalty to the weakest, each fit warm-started from the previous one's θ, with λ = 1/(C·N_fold) as a
+/// single fit on those rows would have; the held-out rows score each fit. On the host engine the K fold models share
+/// their passes over the rows (<see cref="SharedPass"/>: each on its own thread with its own L-BFGS, one pass a round
+/// for all); elsewhere each fold is one <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one
+/// after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
 /// </summary>
 public static class CrossValidation
 {
@@ -83,19 +85,23 @@ public static class CrossValidation
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
     /// <param name="options">L-BFGS settings for every fit; its C and weight decay are the path's.</param>
     /// <param name="onEpoch">Reports the refit's iterations (the folds' fits run quietly).</param>
+    /// <param name="shared">Whether the folds share their passes over the rows (<see cref="SharedPass"/>); null: where
+    /// they can (<see cref="CanShare"/>). Otherwise each fold is a session of its own, its fits one after another.</param>
     public static PathResult Run(Gpu gpu, EncodedSet set, int k, IReadOnlyCollection<double> cs, int folds, PathScore score,
-        TrainOptions options, Action<EpochReport>? onEpoch = null)
+        TrainOptions options, Action<EpochReport>? onEpoch = null, bool? shared = null)
     {
         double[] grid = CheckGrid(cs);
         options = PathOptions(options);
         int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
-        var paths = new FoldPath[folds];
-        for (int f = 0; f < folds; f++)
-        {
-            int fold = f;
-            using var session = new TrainingSession(gpu, Rows(set, r => foldOfRow[r] != fold), Rows(set, r => foldOfRow[r] == fold), k, options);
-            paths[f] = Walk(session, grid, score, options);
-        }
+        if (shared == true && !CanShare(gpu, set, options))
+            throw new ArgumentException("the folds share passes on the host engine, one process, rows with class indices");
+        FoldPath[] paths = shared ?? CanShare(gpu, set, options)
+            ? WalkShared(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options)
+            : [.. Enumerable.Range(0, folds).Select(fold =>
+            {
+                using var session = new TrainingSession(gpu, Rows(set, r => foldOfRow[r] != fold), Rows(set, r => foldOfRow[r] == fold), k, options);
+                return Walk(session, grid, score, options);
+            })];
         PathPoint[] points = Points(grid, paths);
         double chosen = Best(points, score).C;
         return new PathResult(points, chosen, score, Trainer.Train(gpu, set, null, k, options with { C = chosen }, onEpoch));
@@ -137,6 +143,74 @@ public static class CrossValidation
             path.Objectives[i] = fit.Objective ?? double.NaN;
             path.Iterations[i] = fit.History.Count;
             start = fit.Theta;
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process, rows
+    /// with class indices.
+    /// </summary>
+    public static bool CanShare(Gpu gpu, EncodedSet set, TrainOptions options) =>
+        gpu.Host && options.Ranks.Size == 1 && set.Targets is null;
+
+    /// <summary>
+    /// Every fold's walk over the grid at once, each on its own thread with its own L-BFGS, their evaluations computed
+    /// together in <paramref name="pass"/>'s rounds; a fold that ends leaves the rounds.
+    /// </summary>
+    private static FoldPath[] WalkShared(SharedPass pass, double[] grid, PathScore score, TrainOptions options)
+    {
+        var paths = new FoldPath[pass.Models];
+        var errors = new Exception?[pass.Models];
+        Thread[] threads = [.. Enumerable.Range(0, pass.Models).Select(fold => new Thread(() =>
+        {
+            try
+            {
+                paths[fold] = WalkShared(pass, fold, grid, score, options);
+            }
+            catch (Exception e)
+            {
+                errors[fold] = e;
+            }
+            finally
+            {
+                pass.Leave(fold);
+            }
+        }) { Name = $"cv fold {fold}", IsBackground = true })];
+        foreach (Thread thread in threads)
+            thread.Start();
+        foreach (Thread thread in threads)
+            thread.Join();
+        if (errors.FirstOrDefault(e => e is not null) is Exception error)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return paths;
+    }
+
+    /// <summary>One fold's fits over the grid in the shared passes, each C warm-started from the previous one's θ, as <see cref="Walk"/>.</summary>
+    private static FoldPath WalkShared(SharedPass pass, int fold, double[] grid, PathScore score, TrainOptions options)
+    {
+        var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
+        int cap = options.Epochs ?? LbfgsOptimizer.DefaultIterations;
+        float[]? theta = null;
+        for (int i = 0; i < grid.Length; i++)
+        {
+            double lambda = TrainPlan.Lambda(options with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
+            // From the previous fit's θ as the device held it (float), as a session's warm start does.
+            using var optimizer = new LbfgsOptimizer(pass.For(fold, lambda), theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)]);
+            EpochOutcome last;
+            int iterations = 0;
+            do
+            {
+                last = optimizer.Run(++iterations);
+                if (!double.IsFinite(last.TrainLoss))
+                    throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
+            }
+            while (last.Converged is null && iterations < cap);
+            theta = [.. optimizer.Position.ToArray().Select(v => (float)v)];
+            (double heldLoss, double heldAccuracy) = pass.Score(fold, theta);
+            path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
+            path.Objectives[i] = last.Objective ?? double.NaN;
+            path.Iterations[i] = iterations;
         }
         return path;
     }

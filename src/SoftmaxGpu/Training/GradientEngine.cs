@@ -333,8 +333,10 @@ public sealed class GradientEngine : IDisposable
         accelerator.Synchronize(); // θ, the order and the rows are written by kernels and copies before this
         var batch = new HostStep.Batch((float*)Address(set.Features), order.Length > 0 ? (int*)Address(order) : null,
             (int*)Address(set.Labels), set.Targets.Length > 0 ? (float*)Address(set.Targets) : null, rows, D, K);
-        (double loss, int correct) = Loss.HostGradient(batch, (float*)Address(Theta), gradScale, Span(target));
-        AddToTotals(loss * lossScale, correct);
+        double[] loss = new double[1];
+        int[] correct = new int[1];
+        Loss.HostGradient(batch, HostStep.Stack.One, (float*)Address(Theta), [gradScale], Span(target), loss, correct);
+        AddToTotals(loss[0] * lossScale, correct[0]);
     }
 
     private unsafe void HostForward(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> targets, int rows, float lossScale)

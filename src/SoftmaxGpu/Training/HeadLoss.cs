@@ -26,8 +26,9 @@ public class HeadLoss<THead>(string name) : ILoss where THead : struct, IHead
 
     public virtual FusedStep FusedPass(KernelSet kernels) => Kernels(kernels).Fused;
 
-    public unsafe (double Loss, int Correct) HostGradient(HostStep.Batch batch, float* theta, float gradScale, Span<float> grad) =>
-        HostStep.Gradient<THead>(batch, theta, gradScale, grad);
+    public unsafe void HostGradient(HostStep.Batch batch, HostStep.Stack stack, float* theta, float[] gradScales, Span<float> grad,
+        double[] loss, int[] correct) =>
+        HostStep.Gradient<THead>(batch, stack, theta, gradScales, grad, loss, correct);
 
     public unsafe (double Loss, int Correct) HostForward(HostStep.Batch batch, float* theta, bool withLoss, float* logits,
         float* outputs, float* rowStats) =>

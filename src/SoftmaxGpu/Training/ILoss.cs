@@ -38,8 +38,13 @@ public interface ILoss
     /// <summary>The single-pass kernel for the whole gradient of a batch, with this loss's head compiled in.</summary>
     FusedStep FusedPass(KernelSet kernels);
 
-    /// <summary>The host engine's gradient of a batch (<see cref="HostStep.Gradient{THead}"/> with this loss's head).</summary>
-    unsafe (double Loss, int Correct) HostGradient(HostStep.Batch batch, float* theta, float gradScale, Span<float> grad);
+    /// <summary>
+    /// The host engine's gradient of a batch for the <paramref name="stack"/>'s models (one: the single fit) in one pass
+    /// (<see cref="HostStep.Gradient{THead}(HostStep.Batch, HostStep.Stack, float*, float[], Span{float}, double[], int[])"/>
+    /// with this loss's head): model i's summed loss and correct count into loss[i] and correct[i].
+    /// </summary>
+    unsafe void HostGradient(HostStep.Batch batch, HostStep.Stack stack, float* theta, float[] gradScales, Span<float> grad,
+        double[] loss, int[] correct);
 
     /// <summary>The host engine's forward pass (<see cref="HostStep.Forward{THead}"/> with this loss's head).</summary>
     unsafe (double Loss, int Correct) HostForward(HostStep.Batch batch, float* theta, bool withLoss, float* logits,

@@ -1,0 +1,199 @@
+using SoftmaxGpu.Kernels.Host;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// Many models, one pass over the rows, on the host engine: the m fold models of a cross-validation share the rows
+/// of one set, each learning from the rows outside its own fold. Each model runs its own L-BFGS (its state, line
+/// search and λ) on its own thread against <see cref="For"/>'s objective; an evaluation waits until every model
+/// still running has asked for one (a rendezvous), and then one pass computes all of them: Z = X·[W_0; …; W_{m−1}]ᵀ
+/// + b, m·K logits a row, each model's head on its block of K, its block of G zero on its held-out rows
+/// (<see cref="HostStep.Stack"/>). The cost of a pass is reading X and the products; m models read X once, and the
+/// stacked product [m·K, D] takes the host engine's faster many-class path where K alone would not.
+///
+/// Deterministic: a round evaluates exactly the models still running, in model order, so each model's sequence of
+/// θ, and with it every round's members, is the same in every run; a model's J is that of its single fit on the same
+/// rows up to float rounding (the sums run in another order), so it reaches the same optimum.
+/// </summary>
+public sealed class SharedPass
+{
+    private readonly EncodedSet set; // the rows fold by fold (each fold's in their order), as the pass reads them
+    private readonly int k;
+    private readonly ILoss loss;
+    private readonly int folds;
+    private readonly int[] foldAt; // [N] the fold of each row of the set
+    private readonly int[] foldStart; // [folds + 1] where each fold's rows start in the set
+    private readonly long[] trainRows; // per model: N_i, the rows it learns from
+    private readonly object gate = new();
+    private readonly bool[] running;
+    private readonly Request?[] requests;
+    private long round; // rounds run so far: a waiting model's request is answered when this moves on
+    private Exception? failure; // a round that threw: every model waiting on it throws too
+
+    /// <summary>One model's evaluation: θ in, ∇ (of the mean loss) and the sums out.</summary>
+    private sealed class Request(double[] theta, double[] gradient)
+    {
+        public double[] Theta => theta;
+        public double[] Gradient => gradient;
+        public double Loss { get; set; }
+        public double Accuracy { get; set; }
+    }
+
+    /// <param name="set">Every row, standardized, with class indices (no target rows).</param>
+    /// <param name="foldOfRow">[N] each row's fold; model i learns from the rows outside fold i.</param>
+    /// <param name="models">m: one per fold.</param>
+    public SharedPass(EncodedSet set, int k, ILoss loss, int[] foldOfRow, int models)
+    {
+        if (set.Targets is not null)
+            throw new ArgumentException("the shared pass takes class indices, not target rows");
+        (this.k, this.loss) = (k, loss);
+        folds = foldOfRow.Max() + 1;
+        // A copy of the rows in fold order, read in sequence (X is read in order: rows gathered in a shuffled order run slower).
+        int[] order = [.. Enumerable.Range(0, set.Rows).OrderBy(r => foldOfRow[r])]; // a stable sort
+        var features = new float[(long)set.Rows * set.Dim];
+        var labels = new int[set.Rows];
+        set.Gather(order, new RowBlock(features, labels, null));
+        this.set = new EncodedSet(features, labels, null, set.Rows, set.Dim);
+        foldAt = [.. order.Select(r => foldOfRow[r])];
+        foldStart = [.. Enumerable.Range(0, folds + 1).Select(f => Array.FindIndex(foldAt, at => at >= f) is int i and >= 0 ? i : set.Rows)];
+        trainRows = [.. Enumerable.Range(0, models).Select(f => (long)set.Rows - (foldStart[f + 1] - foldStart[f]))];
+        running = Enumerable.Repeat(true, models).ToArray();
+        requests = new Request?[models];
+    }
+
+    /// <summary>m: the models sharing the pass.</summary>
+    public int Models => running.Length;
+
+    /// <summary>P = K·D + K: one model's parameters.</summary>
+    public int Parameters => k * set.Dim + k;
+
+    /// <summary>N_i: the rows model <paramref name="model"/> learns from (every row outside its fold).</summary>
+    public long TrainRows(int model) => trainRows[model];
+
+    /// <summary>Model <paramref name="model"/>'s objective J = its mean loss + (λ/2)‖W‖², evaluated in the shared passes.</summary>
+    public IObjective For(int model, double lambda) =>
+        new Member(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, set.Dim)[ParameterLayout.Weights]));
+
+    /// <summary>Model <paramref name="model"/> asks for no more evaluations; the others no longer wait for it.</summary>
+    public void Leave(int model)
+    {
+        lock (gate)
+        {
+            running[model] = false;
+            RunIfAllWaiting();
+        }
+    }
+
+    /// <summary>Mean loss and accuracy of model <paramref name="model"/>'s held-out rows (its fold) under θ = [W (K·D) | b (K)].</summary>
+    public unsafe (double Loss, double Accuracy) Score(int model, float[] theta)
+    {
+        int first = foldStart[model], rows = foldStart[model + 1] - first;
+        var logits = new float[(long)rows * k];
+        var outputs = new float[logits.Length];
+        var rowStats = new float[2L * rows];
+        fixed (float* x = set.Features, t = theta, z = logits, q = outputs, stats = rowStats)
+        fixed (int* labels = set.Labels)
+        {
+            var batch = new HostStep.Batch(x + (long)first * set.Dim, null, labels + first, null, rows, set.Dim, k);
+            (double sum, int correct) = loss.HostForward(batch, t, withLoss: true, z, q, stats);
+            return (sum / rows, (double)correct / rows);
+        }
+    }
+
+    /// <summary>Waits for the round that evaluates <paramref name="theta"/> (run by whichever model arrives last).</summary>
+    private (double Loss, double Accuracy) Evaluate(int model, double[] theta, double[] gradient)
+    {
+        lock (gate)
+        {
+            if (!running[model])
+                throw new InvalidOperationException($"model {model} has left the shared pass");
+            var request = requests[model] = new Request(theta, gradient);
+            long mine = round;
+            RunIfAllWaiting();
+            while (round == mine)
+                Monitor.Wait(gate);
+            if (failure is not null)
+                throw new InvalidOperationException("a shared pass over the rows failed", failure);
+            return (request.Loss, request.Accuracy);
+        }
+    }
+
+    /// <summary>Runs a round when every running model has a request waiting (under the gate).</summary>
+    private void RunIfAllWaiting()
+    {
+        int[] members = [.. Enumerable.Range(0, Models).Where(i => running[i])];
+        if (members.Length == 0 || members.Any(i => requests[i] is null))
+            return;
+        try
+        {
+            Run(members);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            Array.Clear(requests);
+            round++;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>
+    /// One pass for <paramref name="members"/>' requests, stacked in model order; the rows of fold f are computed for
+    /// the members that learn from them, θ^(f) = [W | b] of those members (<see cref="HostStep.Stack"/>).
+    /// </summary>
+    private unsafe void Run(int[] members)
+    {
+        int m = members.Length, d = set.Dim;
+        long kd = (long)k * d, p = kd + k;
+        var thetas = new float[folds * m * p]; // θ^(f) for each fold f, each in m·P floats
+        for (int f = 0; f < folds; f++)
+        {
+            int[] learning = [.. members.Where(model => model != f)];
+            long offset = f * m * p, bias = offset + learning.Length * kd;
+            for (int s = 0; s < learning.Length; s++)
+            {
+                double[] own = requests[learning[s]]!.Theta;
+                for (long i = 0; i < kd; i++)
+                    thetas[offset + s * kd + i] = (float)own[i];
+                for (int c = 0; c < k; c++)
+                    thetas[bias + s * k + c] = (float)own[kd + c];
+            }
+        }
+        var grad = new float[m * p]; // [dW_0 … dW_{m−1} | db_0 … db_{m−1}]
+        float[] scales = [.. members.Select(model => 1f / trainRows[model])];
+        var sums = new double[m];
+        var correct = new int[m];
+        float** foldTheta = stackalloc float*[folds];
+        fixed (float* x = set.Features, t = thetas)
+        fixed (int* labels = set.Labels, at = foldAt, held = members)
+        {
+            for (int f = 0; f < folds; f++)
+                foldTheta[f] = t + f * m * p;
+            var batch = new HostStep.Batch(x, null, labels, null, set.Rows, d, k);
+            loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
+        }
+        for (int s = 0; s < m; s++)
+        {
+            Request request = requests[members[s]]!;
+            for (long i = 0; i < kd; i++)
+                request.Gradient[i] = grad[s * kd + i];
+            for (int c = 0; c < k; c++)
+                request.Gradient[kd + c] = grad[m * kd + s * k + c];
+            request.Loss = sums[s] / trainRows[members[s]];
+            request.Accuracy = (double)correct[s] / trainRows[members[s]];
+        }
+    }
+
+    /// <summary>One model's view of the shared passes, as L-BFGS sees its objective.</summary>
+    private sealed class Member(SharedPass pass, int model, L2Penalty penalty) : IObjective
+    {
+        public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
+        {
+            (double mean, double accuracy) = pass.Evaluate(model, theta, gradient);
+            return (penalty.AddTo(mean, theta, gradient), mean, accuracy);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using SoftmaxGpu.Data;
+using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
+using SoftmaxGpu.Tests.Reference;
+using SoftmaxGpu.Training;
+
+namespace SoftmaxGpu.Tests;
+
+/// <summary>
+/// Many models per pass on the host engine (<see cref="SharedPass"/>): the stacked gradient is each fold model's own
+/// gradient on its rows (against the float64 reference); a cross-validation through shared passes fits every fold at
+/// every C as the fits one after another do; and it gives the same bits twice.
+/// </summary>
+public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    [Theory]
+    [InlineData(613, 33, 3, 3, -1)] // tiles of 2 and 3 models' logits (6, 9 classes): Z row by row; two workers
+    [InlineData(301, 20, 12, 4, -1)] // 36 and 48 classes: Z through the tile's Xᵀ (HostStep.TransposedClasses)
+    [InlineData(613, 7, 5, 4, 2)] // model 2 has left: fold 2's rows are computed for every model still there
+    public unsafe void TheStackedGradientIsEachFoldModelsGradientOnItsRows(int n, int d, int k, int folds, int left)
+    {
+        var random = new Random(n + d * 7 + k * 31);
+        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        int[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(k))];
+        int[] foldAt = [.. Enumerable.Range(0, n).Select(r => (int)((long)r * r * folds / ((long)n * n)))]; // uneven folds, in order
+        int[] members = [.. Enumerable.Range(0, folds).Where(f => f != left)];
+        int m = members.Length, p = k * d + k;
+        double[][] thetas = [.. members.Select(_ => Check.AsDevice(Check.Normal(random, p)))];
+        // θ^(f): [W | b] of the members that learn from fold f, in member order.
+        var stacked = new float[folds * m * p];
+        for (int f = 0; f < folds; f++)
+        {
+            int[] learning = [.. Enumerable.Range(0, m).Where(s => members[s] != f)];
+            for (int g = 0; g < learning.Length; g++)
+            {
+                for (int i = 0; i < k * d; i++)
+                    stacked[f * m * p + g * k * d + i] = (float)thetas[learning[g]][i];
+                for (int c = 0; c < k; c++)
+                    stacked[f * m * p + learning.Length * k * d + g * k + c] = (float)thetas[learning[g]][k * d + c];
+            }
+        }
+        int[][] rowsOf = [.. members.Select(f => Enumerable.Range(0, n).Where(r => foldAt[r] != f).ToArray())];
+        float[] scales = [.. rowsOf.Select(rows => 1f / rows.Length)];
+        var grad = new float[m * p];
+        var loss = new double[m];
+        var correct = new int[m];
+        float[] xf = Check.ToFloat(x);
+        fixed (float* px = xf, pt = stacked)
+        fixed (int* py = labels, at = foldAt, held = members)
+        {
+            float** foldTheta = stackalloc float*[folds];
+            for (int f = 0; f < folds; f++)
+                foldTheta[f] = pt + f * m * p;
+            HostStep.Gradient<SoftmaxHead>(new HostStep.Batch(px, null, py, null, n, d, k), new HostStep.Stack(m, held, at, foldTheta),
+                null, scales, grad, loss, correct);
+        }
+
+        for (int s = 0; s < m; s++)
+        {
+            int[] rows = rowsOf[s];
+            double[] xs = [.. rows.SelectMany(r => x.Skip(r * d).Take(d))];
+            (double objective, double[] expected) = ReferenceMath.ObjectiveAndGradient(thetas[s], xs, [.. rows.Select(r => labels[r])],
+                null, rows.Length, d, k, 0);
+            Check.Close(objective, loss[s] / rows.Length, 1e-6, 1e-5, $"model {members[s]}'s mean loss");
+            float[] got = [.. grad.Skip(s * k * d).Take(k * d).Concat(grad.Skip(m * k * d + s * k).Take(k))];
+            Check.Close(expected, got, 1e-5, 1e-4, $"model {members[s]}'s gradient [dW | db]");
+        }
+    }
+
+    [Fact]
+    public void EachFoldAtEachCIsTheFitOneAfterAnotherWouldGive()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet digits, int k) = Digits();
+        double[] cs = [0.01, 0.1, 1];
+        var options = new TrainOptions { Seed = 3 };
+        PathResult separate = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, shared: false);
+        PathResult shared = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, shared: true);
+        for (int i = 0; i < cs.Length; i++)
+        {
+            Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, shared vs separate");
+            Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}");
+        }
+        Assert.Equal(separate.ChosenC, shared.ChosenC);
+        Assert.Equal(separate.Refit.Theta, shared.Refit.Theta); // the refit is the single fit either way
+    }
+
+    [Fact]
+    public void TheSharedPassGivesTheSameBitsTwice()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet digits, int k) = Digits();
+        PathResult[] runs = [.. Enumerable.Range(0, 2).Select(_ =>
+            CrossValidation.Run(gpu, digits, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), shared: true))];
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(runs[0].Points[i].Objectives, runs[1].Points[i].Objectives);
+            Assert.Equal(runs[0].Points[i].Scores, runs[1].Points[i].Scores);
+            Assert.Equal(runs[0].Points[i].Iterations, runs[1].Points[i].Iterations);
+        }
+        Assert.Equal(runs[0].Refit.Theta, runs[1].Refit.Theta);
+    }
+
+    /// <summary>The digits set (1797 × 64, 10 classes), standardized: two workers a pass, tiles across fold boundaries.</summary>
+    private static (EncodedSet Set, int K) Digits()
+    {
+        Table table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"));
+        string[] classes = table.DistinctClasses();
+        return (Pipeline.Encode(table, classes, Standardizer.Fit(table.Features, table.Rows, table.Dim)), classes.Length);
+    }
+}
