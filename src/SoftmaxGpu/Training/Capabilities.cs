@@ -23,9 +23,8 @@ public static class Capabilities
     /// <summary>Not a CSV file: a .sgd file, LIBSVM data or an MNIST folder, which carry no named columns besides the features.</summary>
     private static bool NotCsv(TrainingSpec s) => !Kind(s).HasNamedColumns();
 
-    /// <summary>LIBSVM rows: a LIBSVM text file, or a sparse .sgd file (whose version alone is read: nothing if it is missing).</summary>
-    private static bool LibSvmRows(TrainingSpec s) =>
-        !Directory.Exists(s.Data) && (LibSvmOptions.Applies(s.Data, s.Format) || (Sgd(s) && SgdFormat.IsSparse(s.Data)));
+    /// <summary>LIBSVM rows: a LIBSVM text file, or a sparse .sgd file.</summary>
+    private static bool LibSvmRows(TrainingSpec s) => Kind(s).IsLibSvmRows();
 
     private static bool ColumnOptions(TrainingSpec s) => s.Options.WeightColumn is not null || s.Options.TargetColumns is not null;
 

@@ -18,9 +18,11 @@ public enum PathScore
 /// </summary>
 public sealed record PathPoint(double C, double[] Scores, double[] Objectives, int[] Iterations)
 {
-    public double Mean => Scores.Average();
+    /// <summary>The C with its fold scores, as the model file keeps it (<see cref="Model.SelectionRow"/>).</summary>
+    public Model.SelectionRow Row => new(C, Scores);
+    public double Mean => Row.Mean;
     /// <summary>The population standard deviation of the fold scores.</summary>
-    public double Spread => Math.Sqrt(Scores.Average(s => (s - Mean) * (s - Mean)));
+    public double Spread => Row.Spread;
 }
 
 /// <summary>A path's outcome: every C's point, the chosen C, and the model refit on every training row at it.</summary>
@@ -29,7 +31,7 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
     /// <summary>What the model file keeps of the path (<see cref="Model.ModelSelection"/>); <paramref name="folds"/> 0: a validation set.</summary>
     public Model.ModelSelection Selection(int folds) =>
         new(Score == PathScore.Accuracy ? "accuracy" : "log-loss", folds, ChosenC,
-            [.. Points.Select(p => new Model.SelectionRow(p.C, p.Scores))]);
+            [.. Points.Select(p => p.Row)]);
 }
 
 /// <summary>

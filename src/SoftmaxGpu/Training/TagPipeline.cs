@@ -96,7 +96,7 @@ public static class TagPipeline
     /// </summary>
     public static SparseTable? SparseRowsFor(SoftmaxModel model, string data, bool labelsNeeded, DataFormat format = DataFormat.Auto)
     {
-        if (!DataSource.IsSparseSgd(data) && !LibSvmOptions.Applies(data, format))
+        if (!DataSource.KindOf(data, format).IsLibSvmRows())
             return null;
         SparseTable rows = DataSource.LoadSparse(data, LibSvmOptions.For(model.FeatureNames, "the model") with { MultiLabel = true },
             labelOptional: !labelsNeeded);
