@@ -36,7 +36,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// <summary>
     /// Host bytes of sparse L-BFGS per parameter for P parameters: θ, trial θ and two gradients in float64; the
     /// direction, m = 10 curvature pairs (s, y) and a pair in flight in the history's precision (float32 from
-    /// <see cref="LbfgsOptimizer.History32From"/> parameters, float64 below: <see cref="CurvatureHistory{T}"/>); the
+    /// <see cref="LbfgsOptimizer.History32From"/> parameters, <see cref="GramCurvatureHistory"/>; float64 below, <see cref="CurvatureHistory"/>); the
     /// pass's float32 weights.
     /// </summary>
     public static long BytesPerParameter(long parameters) =>

@@ -1,28 +1,21 @@
-using System.Numerics;
-
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// L-BFGS's memory: the m newest curvature pairs (s = θ_{k+1} − θ_k, y = ∇J_{k+1} − ∇J_k) and the two-loop
-/// recursion d = −H·g over them, with the vectors s, y and q stored as <typeparamref name="T"/>.
-///
-/// Cost: per iteration the recursion passes 2m + 2 times over P-vectors — as many bytes as the pass over the data
-/// once P is ten million (a text set: 300k features × 57 classes). So each pass finishes one step of the loops and
-/// starts the next (q −= α_i·y_i together with s_{i+1}ᵀq; q += (α − β)·s together with the next yᵀq), reading each
-/// pair twice and q 2m + 2 times; the passes run in chunks over the cores (<see cref="Sweeps"/>); and a large θ keeps
-/// its history in float32 (<see cref="LbfgsOptimizer.History32From"/>), which halves those bytes — the direction is
-/// a search direction (the line search and θ stay float64), and every dot is summed in float64. A small θ keeps
-/// float64 and one chunk: the same arithmetic, in the same order, as the loops written apart.
+/// L-BFGS's memory for a small θ (below <see cref="LbfgsOptimizer.History32From"/> parameters): the m newest curvature
+/// pairs (s = θ_{k+1} − θ_k, y = ∇J_{k+1} − ∇J_k) in float64 and the two-loop recursion d = −H·g over them, written
+/// as the textbook loops (each elementwise step fused with the dot that follows it: q −= α_i·y_i together with
+/// s_{i+1}ᵀq, q += (α − β)·s together with the next yᵀq). Up to one <see cref="Sweeps.Chunk"/> the sums run in index
+/// order, so the arithmetic is that of the loops written apart. A large θ keeps its pairs in float32 and runs the
+/// recursion on their Gram matrix instead (<see cref="GramCurvatureHistory"/>).
 /// </summary>
-internal sealed class CurvatureHistory<T>(int length) : ICurvatureHistory
-    where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class CurvatureHistory(int length) : ICurvatureHistory
 {
     private readonly LinkedList<Pair> pairs = new(); // newest first
-    private readonly Stack<(T[] S, T[] Y)> spare = new(); // arrays of evicted or rejected pairs, reused
-    private readonly T[] q = new T[length]; // the direction d after Direction
+    private readonly Stack<(double[] S, double[] Y)> spare = new(); // arrays of evicted or rejected pairs, reused
+    private readonly double[] q = new double[length]; // the direction d after Direction
 
     /// <summary>A pair with ρ = 1/(sᵀy) and yᵀy (for H₀ = (sᵀy / yᵀy)·I).</summary>
-    private sealed record Pair(T[] S, T[] Y, double Rho, double SY, double YY);
+    private sealed record Pair(double[] S, double[] Y, double Rho, double SY, double YY);
 
     public int Count => pairs.Count;
 
@@ -59,17 +52,17 @@ internal sealed class CurvatureHistory<T>(int length) : ICurvatureHistory
     /// <summary>trial = position + t·d.</summary>
     public void Step(double[] trial, double[] position, double t) => Sweeps.Sum(q.Length, (first, last) =>
     {
-        HistoryKernels.Step<T>(trial.AsSpan(first..last), position.AsSpan(first..last), t, q.AsSpan(first..last));
+        HistoryKernels.Step(trial.AsSpan(first..last), position.AsSpan(first..last), t, q.AsSpan(first..last));
         return 0;
     });
 
     /// <summary>Keeps (s, y) = (next − now, gNext − gNow) where its curvature sᵀy is positive; the oldest beyond <paramref name="capacity"/> goes.</summary>
-    public void Remember(double[] next, double[] now, double[] gNext, double[] gNow, int capacity)
+    public void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
     {
-        (T[] s, T[] y) = spare.Count > 0 ? spare.Pop() : (new T[q.Length], new T[q.Length]);
-        double curvature = Sweeps.Sum(s.Length, (first, last) => HistoryKernels.Differences<T>(s.AsSpan(first..last),
+        (double[] s, double[] y) = spare.Count > 0 ? spare.Pop() : (new double[q.Length], new double[q.Length]);
+        double curvature = Sweeps.Sum(s.Length, (first, last) => HistoryKernels.Differences(s.AsSpan(first..last),
             next.AsSpan(first..last), now.AsSpan(first..last), y.AsSpan(first..last), gNext.AsSpan(first..last), gNow.AsSpan(first..last)));
-        double yy = Sweeps.Sum(y.Length, (first, last) => HistoryKernels.Dot<T>(y.AsSpan(first..last), y.AsSpan(first..last)));
+        double yy = Sweeps.Sum(y.Length, (first, last) => HistoryKernels.Dot(y.AsSpan(first..last), y.AsSpan(first..last)));
         if (curvature > 1e-12 * yy) // J is convex; skip pairs that rounding made flat
         {
             pairs.AddFirst(new Pair(s, y, 1 / curvature, curvature, yy));
@@ -90,27 +83,32 @@ internal sealed class CurvatureHistory<T>(int length) : ICurvatureHistory
     }
 
     /// <summary>q = g; returns sᵀq.</summary>
-    private double CopyDot(double[] g, T[] s) => Sweeps.Sum(q.Length, (first, last) =>
-        HistoryKernels.CopyDot<T>(q.AsSpan(first..last), g.AsSpan(first..last), s.AsSpan(first..last)));
+    private double CopyDot(double[] g, double[] s) => Sweeps.Sum(q.Length, (first, last) =>
+        HistoryKernels.CopyDot(q.AsSpan(first..last), g.AsSpan(first..last), s.AsSpan(first..last)));
 
     /// <summary>q += a·x; returns dᵀq (0 without d).</summary>
-    private double AxpyDot(double a, T[] x, T[]? d) => Sweeps.Sum(q.Length, (first, last) =>
-        HistoryKernels.AxpyDot<T>(q.AsSpan(first..last), a, x.AsSpan(first..last), d is null ? default : d.AsSpan(first..last)));
+    private double AxpyDot(double a, double[] x, double[]? d) => Sweeps.Sum(q.Length, (first, last) =>
+        HistoryKernels.AxpyDot(q.AsSpan(first..last), a, x.AsSpan(first..last), d is null ? default : d.AsSpan(first..last)));
 
     /// <summary>q *= γ; returns dᵀq.</summary>
-    private double ScaleDot(double gamma, T[] d) => Sweeps.Sum(q.Length, (first, last) =>
-        HistoryKernels.ScaleDot<T>(q.AsSpan(first..last), gamma, d.AsSpan(first..last)));
+    private double ScaleDot(double gamma, double[] d) => Sweeps.Sum(q.Length, (first, last) =>
+        HistoryKernels.ScaleDot(q.AsSpan(first..last), gamma, d.AsSpan(first..last)));
 
     /// <summary>q = −(q + c·x) (without x: −q); returns gᵀq.</summary>
-    private double AxpyNegateDot(double c, T[]? x, double[] g) => Sweeps.Sum(q.Length, (first, last) =>
-        HistoryKernels.AxpyNegateDot<T>(q.AsSpan(first..last), c, x is null ? default : x.AsSpan(first..last), g.AsSpan(first..last)));
+    private double AxpyNegateDot(double c, double[]? x, double[] g) => Sweeps.Sum(q.Length, (first, last) =>
+        HistoryKernels.AxpyNegateDot(q.AsSpan(first..last), c, x is null ? default : x.AsSpan(first..last), g.AsSpan(first..last)));
 }
-/// <summary>L-BFGS's memory of curvature pairs, whatever the precision it stores them in (<see cref="CurvatureHistory{T}"/>).</summary>
+/// <summary>L-BFGS's memory of curvature pairs: float64 vectors for a small θ (<see cref="CurvatureHistory"/>), float32 and a Gram matrix for a large one (<see cref="GramCurvatureHistory"/>).</summary>
 internal interface ICurvatureHistory
 {
     int Count { get; }
     void Clear();
     double Direction(double[] g);
     void Step(double[] trial, double[] position, double t);
-    void Remember(double[] next, double[] now, double[] gNext, double[] gNow, int capacity);
+    /// <summary>
+    /// Keeps the pair of the step just taken, next = now + step·d along the last <see cref="Direction"/> (s = next − now,
+    /// or step·d where that is cheaper to read), y = gNext − gNow, where its curvature sᵀy is positive; the oldest
+    /// beyond <paramref name="capacity"/> goes.
+    /// </summary>
+    void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity);
 }

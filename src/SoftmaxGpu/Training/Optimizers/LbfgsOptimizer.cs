@@ -9,10 +9,11 @@ namespace SoftmaxGpu.Training;
 ///
 /// The engine computes every f(θ) and ∇f(θ): one gradient pass over all N rows (across ranks, over each rank's
 /// shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ and
-/// ∇f in float64 and runs the two-loop recursion over the m curvature pairs (<see cref="CurvatureHistory{T}"/>):
-/// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f; beyond a million
-/// parameters the pairs are float32 and the recursion runs on every core, because there its passes over the pairs
-/// cost as much as the pass over the data.
+/// ∇f in float64 and runs the two-loop recursion over the m curvature pairs (<see cref="CurvatureHistory"/>):
+/// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f. Beyond a million parameters
+/// the pairs are float32 and the recursion runs on their Gram matrix (<see cref="GramCurvatureHistory"/>: two passes
+/// over the pairs an iteration, on every core), because there the passes over the pairs cost as much as the pass
+/// over the data.
 ///
 /// Stopping rule, checked in this order each iteration: ‖∇J‖∞ ≤ <see cref="GradientTolerance"/>; the line
 /// search finds no lower J; J fell by less than <see cref="RelativeTolerance"/>·max(1, |J|); otherwise the
@@ -38,7 +39,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
     public const int MaxBacktracks = 30;
 
-    /// <summary>Parameters from which the curvature pairs are kept in float32 (<see cref="CurvatureHistory{T}"/>): beyond one <see cref="Sweeps.Chunk"/>.</summary>
+    /// <summary>Parameters from which the curvature pairs are kept in float32 with their Gram matrix (<see cref="GramCurvatureHistory"/>): beyond one <see cref="Sweeps.Chunk"/>.</summary>
     public const int History32From = Sweeps.Chunk + 1;
 
     private readonly IObjective objective;
@@ -68,7 +69,7 @@ public sealed class LbfgsOptimizer : IOptimizer
         position = start;
         int p = start.Length;
         (trial, gradient, trialGradient) = (new double[p], new double[p], new double[p]);
-        history = p >= History32From ? new CurvatureHistory<float>(p) : new CurvatureHistory<double>(p);
+        history = p < History32From ? new CurvatureHistory(p) : new GramCurvatureHistory(p, History);
         current = Evaluate(position, gradient);
     }
 
@@ -106,12 +107,12 @@ public sealed class LbfgsOptimizer : IOptimizer
         }
         // The first step has no curvature yet: scale it to a unit move in θ.
         double step = history.Count == 0 ? Math.Min(1, 1 / Math.Sqrt(Sweeps.Dot(g, g))) : 1;
-        if (LineSearch(slope, step) is not Evaluation next)
+        if (LineSearch(slope, step) is not (Evaluation next, double accepted))
         {
             Evaluate(position, trialGradient); // leave θ on the device where the host's position is
             return Outcome("the line search found no lower J (float32 resolution of the objective reached)");
         }
-        history.Remember(trial, position, trialGradient, gradient, History);
+        history.Remember(trial, position, accepted, trialGradient, gradient, History);
         double decrease = current.J - next.J;
         (position, trial) = (trial, position);
         (gradient, trialGradient) = (trialGradient, gradient);
@@ -124,9 +125,9 @@ public sealed class LbfgsOptimizer : IOptimizer
 
     /// <summary>
     /// Backtracking from <paramref name="step"/> along d until the Armijo condition holds; each trial is one
-    /// pass on the device, which leaves θ at the accepted point. Null when no step lowers J.
+    /// pass on the device, which leaves θ at the accepted point. Returns J there and the accepted step; null when no step lowers J.
     /// </summary>
-    private Evaluation? LineSearch(double slope, double step)
+    private (Evaluation Next, double Step)? LineSearch(double slope, double step)
     {
         double f = current.J;
         for (int backtrack = 0; backtrack < MaxBacktracks; backtrack++)
@@ -139,7 +140,7 @@ public sealed class LbfgsOptimizer : IOptimizer
                 continue;
             }
             if (next.J <= f + SufficientDecrease * step * slope)
-                return next;
+                return (next, step);
             // Minimizer of the quadratic through J(0), J'(0) and J(step), kept within [0.1, 0.5]·step.
             double quadratic = -slope * step * step / (2 * (next.J - f - slope * step));
             step = Math.Clamp(quadratic, 0.1 * step, 0.5 * step);
