@@ -23,14 +23,21 @@ public static class Plots
     /// <summary>A run with up to this many epochs marks each epoch's point; a longer one draws lines only.</summary>
     private const int MaxEpochsWithMarkers = 30;
 
-    // One colour per series, the same in both panels: training blue, validation orange, objective grey.
-    private static readonly Color TrainColor = Color.FromHex("#1f77b4");
-    private static readonly Color ValidationColor = Color.FromHex("#ff7f0e");
-    private static readonly Color ObjectiveColor = Color.FromHex("#555555");
+    /// <summary>
+    /// The pictures' colours and font, apart from <see cref="Plots"/> so that a command which only checks a --plot
+    /// path does not load ScottPlot and SkiaSharp (a field's type is loaded with the class that declares it).
+    /// </summary>
+    private static class Style
+    {
+        // One colour per series, the same in both panels: training blue, validation orange, objective grey.
+        public static readonly Color TrainColor = Color.FromHex("#1f77b4");
+        public static readonly Color ValidationColor = Color.FromHex("#ff7f0e");
+        public static readonly Color ObjectiveColor = Color.FromHex("#555555");
 
-    /// <summary>The first of a few common sans-serif families that is installed; null if none is.</summary>
-    private static readonly string? SansFamily = new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Open Sans", "Arial" }
-        .FirstOrDefault(SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains);
+        /// <summary>The first of a few common sans-serif families that is installed; null if none is.</summary>
+        public static readonly string? SansFamily = new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Open Sans", "Arial" }
+            .FirstOrDefault(SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains);
+    }
 
     /// <summary>Throws unless <paramref name="path"/> names a .png file; for the --plot option, checked before any work.</summary>
     public static void CheckPath(string path)
@@ -53,16 +60,16 @@ public static class Plots
         bool markers = history.Count <= MaxEpochsWithMarkers;
 
         var loss = new Plot();
-        AddSeries(loss, x, history.Select(r => (double?)r.TrainLoss), "training loss", TrainColor, markers, dashed: false);
-        AddSeries(loss, x, history.Select(r => r.ValLoss), "validation loss", ValidationColor, markers, dashed: false);
-        AddSeries(loss, x, history.Select(r => r.Objective), "objective (loss + L2)", ObjectiveColor, markers, dashed: true);
+        AddSeries(loss, x, history.Select(r => (double?)r.TrainLoss), "training loss", Style.TrainColor, markers, dashed: false);
+        AddSeries(loss, x, history.Select(r => r.ValLoss), "validation loss", Style.ValidationColor, markers, dashed: false);
+        AddSeries(loss, x, history.Select(r => r.Objective), "objective (loss + L2)", Style.ObjectiveColor, markers, dashed: true);
         loss.Title($"Training curves ({history.Count} {Plural(xLabel, history.Count)})");
         loss.YLabel("loss (cross-entropy)");
         loss.ShowLegend(Alignment.UpperRight);
 
         var accuracy = new Plot();
-        AddSeries(accuracy, x, history.Select(r => (double?)r.TrainAccuracy), "training accuracy", TrainColor, markers, dashed: false);
-        AddSeries(accuracy, x, history.Select(r => r.ValAccuracy), "validation accuracy", ValidationColor, markers, dashed: false);
+        AddSeries(accuracy, x, history.Select(r => (double?)r.TrainAccuracy), "training accuracy", Style.TrainColor, markers, dashed: false);
+        AddSeries(accuracy, x, history.Select(r => r.ValAccuracy), "validation accuracy", Style.ValidationColor, markers, dashed: false);
         accuracy.XLabel(xLabel);
         accuracy.YLabel("accuracy");
         accuracy.ShowLegend(Alignment.LowerRight);
@@ -107,8 +114,8 @@ public static class Plots
         heatmap.Rectangle = new CoordinateRect(-0.5, k - 0.5, -0.5, k - 0.5); // cell (t, p) centred on (p, K-1-t)
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Label = "share of the true class";
-        colorBar.LabelStyle.FontName = SansFamily ?? colorBar.LabelStyle.FontName;
-        colorBar.Axis.TickLabelStyle.FontName = SansFamily ?? colorBar.Axis.TickLabelStyle.FontName;
+        colorBar.LabelStyle.FontName = Style.SansFamily ?? colorBar.LabelStyle.FontName;
+        colorBar.Axis.TickLabelStyle.FontName = Style.SansFamily ?? colorBar.Axis.TickLabelStyle.FontName;
         colorBar.LabelStyle.Bold = false;
         colorBar.Axis.SetTicks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"]);
         if (k <= MaxClassesWithCounts)
@@ -134,13 +141,13 @@ public static class Plots
         double[] mean = [.. path.Points.Select(p => p.Mean)];
         string score = path.Score == PathScore.Accuracy ? "accuracy" : "log-loss";
         var plot = new Plot();
-        var line = plot.Add.Scatter(x, mean, TrainColor);
+        var line = plot.Add.Scatter(x, mean, Style.TrainColor);
         line.LineWidth = 2;
         line.MarkerSize = 6;
         line.LegendText = $"mean held-out {score} over {path.Points[0].Scores.Length} folds";
         var bars = plot.Add.ErrorBar(x, mean, [.. path.Points.Select(p => p.Spread)]);
-        bars.Color = TrainColor;
-        var chosen = plot.Add.VerticalLine(Math.Log10(path.ChosenC), 2, ValidationColor);
+        bars.Color = Style.TrainColor;
+        var chosen = plot.Add.VerticalLine(Math.Log10(path.ChosenC), 2, Style.ValidationColor);
         chosen.LegendText = $"chosen C = {path.ChosenC:G4}";
         chosen.LinePattern = LinePattern.Dashed;
         plot.Axes.Bottom.SetTicks(x, [.. path.Points.Select(p => p.C.ToString("G3", CultureInfo.InvariantCulture))]);
@@ -199,7 +206,7 @@ public static class Plots
                 text.LabelAlignment = Alignment.MiddleCenter;
                 // Dark cells get white digits, light cells black, empty cells grey so the mistakes stand out.
                 text.LabelFontColor = share[t, p] > 0.5 ? Colors.White : confusion[t, p] == 0 ? Colors.Gray : Colors.Black;
-                text.LabelFontName = SansFamily ?? text.LabelFontName;
+                text.LabelFontName = Style.SansFamily ?? text.LabelFontName;
                 text.LabelBold = share[t, p] > 0 && t == p;
             }
         }
@@ -240,8 +247,8 @@ public static class Plots
     /// </summary>
     private static void UseSansFont(Plot plot)
     {
-        if (SansFamily is not null)
-            plot.Font.Set(SansFamily);
+        if (Style.SansFamily is not null)
+            plot.Font.Set(Style.SansFamily);
     }
 
     private static void WritePng(Image image, string path)

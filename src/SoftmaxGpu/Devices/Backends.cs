@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using ILGPU;
 using ILGPU.Algorithms;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -78,11 +80,50 @@ public static class Backends
             .EnableAlgorithms());
     }
 
+    /// <summary>
+    /// The context the host engine needs: ILGPU's CPU accelerator alone, without the GPU backends or the algorithms
+    /// library (its kernels are the optimizers' small ones, which compile without it). Building the full context
+    /// costs a short run 30–40 ms more (the algorithms' intrinsics, JIT-compiled at start-up).
+    /// </summary>
+    public static Context CreateHostContext() =>
+        Context.Create(builder => builder.CPU(CpuDevice()));
+
+    /// <summary>
+    /// The CUDA and OpenCL devices <see cref="CreateContext"/> would enable, found without building a context: with
+    /// the predicates of ILGPU 1.5.3's <c>Cuda()</c> and <c>OpenCL()</c>, so the two agree.
+    /// </summary>
+    public static IReadOnlyList<Device> ProbeAccelerators()
+    {
+        InstallCudaResolver();
+        return
+        [
+            .. CudaDevice.GetDevices(cuda => cuda.Architecture.HasValue && cuda.InstructionSet is { } isa
+                                             && PTXCodeGenerator.SupportedInstructionSets.Contains(isa)),
+            .. CLDevice.GetDevices(cl => cl.CLStdVersion >= CLBackend.MinimumVersion && cl.Capabilities.GenericAddressSpace),
+        ];
+    }
+
+    /// <summary>
+    /// Whether <paramref name="requested"/> ("auto" or a backend's name) opens the host engine: named, or auto where
+    /// no device it tries first (CUDA, an OpenCL GPU) is present. Probes without building a context.
+    /// </summary>
+    public static bool OpensHost(string requested)
+    {
+        if (!string.Equals(requested, "auto", StringComparison.OrdinalIgnoreCase))
+            return Parse(requested) == Host;
+        IReadOnlyList<Device> found = ProbeAccelerators();
+        return !Auto.Where(backend => !backend.Host).Any(backend =>
+            AutoTries(new DeviceInfo(backend, found.FirstOrDefault(d => d.AcceleratorType == backend.Type), Missing: null)));
+    }
+
     /// <summary>Every backend with its first device, or why it has none.</summary>
-    public static IReadOnlyList<DeviceInfo> Discover(Context context) =>
+    public static IReadOnlyList<DeviceInfo> Discover(Context context) => Discover(context.Devices);
+
+    /// <summary>Every backend with its first device among <paramref name="devices"/>, or why it has none.</summary>
+    public static IReadOnlyList<DeviceInfo> Discover(IReadOnlyList<Device> devices) =>
         All.Select(backend =>
         {
-            Device? device = context.Devices.FirstOrDefault(d => d.AcceleratorType == backend.Type);
+            Device? device = devices.FirstOrDefault(d => d.AcceleratorType == backend.Type);
             return new DeviceInfo(backend, device, device is null ? WhyMissing(backend) : null);
         }).ToList();
 

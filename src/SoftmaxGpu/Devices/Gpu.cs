@@ -33,7 +33,9 @@ public sealed class Gpu : IDisposable
     /// localRank mod G of the G there (<see cref="Distributed.Launch.DeviceIndex"/>); 0 alone (the first).</param>
     public static Gpu Open(string device = "auto", Action<string>? notice = null, int localRank = 0)
     {
-        Context context = Backends.CreateContext();
+        // Where the host engine runs, a context without the GPU backends and the algorithms library (a short run's
+        // start-up is most of its time); where a GPU may run, every backend, as the candidates below need.
+        Context context = Backends.OpensHost(device) ? Backends.CreateHostContext() : Backends.CreateContext();
         try
         {
             bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
