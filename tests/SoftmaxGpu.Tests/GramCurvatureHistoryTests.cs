@@ -4,14 +4,16 @@ using Xunit;
 namespace SoftmaxGpu.Tests;
 
 /// <summary>
-/// The Gram-matrix L-BFGS memory (<see cref="GramCurvatureHistory"/>, large θ) against the float64 two-loop recursion
-/// over vectors (<see cref="CurvatureHistory"/>, the reference): on the same pairs, the same direction.
+/// The Gram-matrix L-BFGS memory (<see cref="GramCurvatureHistory"/>, large θ, pairs in bfloat16) against the float64
+/// two-loop recursion over vectors (<see cref="CurvatureHistory"/>, the reference) given the same rounded pairs: the
+/// same direction.
 /// </summary>
 public class GramCurvatureHistoryTests
 {
     /// <summary>
     /// Steps along the Gram history's directions on a seeded convex quadratic J = ½Σ a_i θ_i² − cᵀθ (a from 1 to 1000) and
-    /// compares each direction and slope with the reference's on the same pairs: P spans several of the history's
+    /// compares each direction and slope with the reference's, which is given the pairs the Gram history keeps (s = step·d
+    /// and y = gNext − gNow rounded to float, then to bfloat16, here by scalar code): P spans several of the history's
     /// chunks and is not a multiple of its block or the vector width; the pairs outnumber the capacity (evictions), and
     /// one step repeats the gradient (a flat pair both refuse, after which the gradient's dots must be refreshed).
     /// </summary>
@@ -42,8 +44,46 @@ public class GramCurvatureHistoryTests
             gram.Step(next, theta, step);
             double[] gNext = iteration == capacity ? (double[])g.Clone() : Gradient(a, c, next); // a flat pair once
             gram.Remember(next, theta, step, gNext, g, capacity);
-            reference.Remember(next, theta, step, gNext, g, capacity);
+            double[] s = [.. got.Select(d => BFloat16((float)step * (float)d))];
+            double[] y = [.. gNext.Select((v, i) => BFloat16((float)(v - g[i])))];
+            reference.Remember(s, zeros, step, y, zeros, capacity);
             (theta, g) = (iteration == capacity ? theta : next, gNext);
+        }
+    }
+
+    /// <summary>Rounding float32 to bfloat16, to nearest with ties to even, written apart from the engine's lanes.</summary>
+    private static double BFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        uint lsb = (bits >> 16) & 1;
+        return BitConverter.UInt32BitsToSingle((bits + 0x7FFFu + lsb) & 0xFFFF0000u);
+    }
+
+    /// <summary>The lanes' rounding and widening on awkward lengths: ties to even, signs, tiny and huge values.</summary>
+    [Fact]
+    public void BFloat16LanesRoundToNearestEven()
+    {
+        var random = new Random(7);
+        foreach (int length in new[] { 1, 15, 16, 17, 33, 1000 })
+        {
+            float[] x = [.. Enumerable.Range(0, length).Select(i => (i % 5) switch
+            {
+                0 => BitConverter.UInt32BitsToSingle(0x3F808000u), // 1 + 2⁻⁸: a tie, rounds down to even
+                1 => BitConverter.UInt32BitsToSingle(0x3F818000u), // a tie that rounds up to even
+                2 => (float)(random.NextDouble() - 0.5) * 1e30f,
+                3 => -(float)random.NextDouble() * 1e-30f,
+                _ => (float)Check.Normal(random, 1)[0],
+            })];
+            double[] want = [.. x.Select(BFloat16)];
+            var bits = new ushort[length];
+            float[] rounded = [.. x];
+            GramKernels.ToBFloat16(rounded, bits);
+            Assert.Equal(want, rounded.Select(v => (double)v));
+            Assert.Equal(want, bits.Select(b => (double)BitConverter.UInt32BitsToSingle((uint)b << 16)));
+
+            float[] probe = [.. Check.Normal(random, length).Select(v => (float)v)];
+            double dot = want.Select((w, i) => w * probe[i]).Sum();
+            Check.Close(dot, GramKernels.Dot(probe, bits), 1e-5 * want.Select((w, i) => Math.Abs(w * probe[i])).Sum(), 0, $"bfloat16 dot, length {length}");
         }
     }
 

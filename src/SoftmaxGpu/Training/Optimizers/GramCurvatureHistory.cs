@@ -1,7 +1,7 @@
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// L-BFGS's memory for a large θ: the m newest curvature pairs in float32 and the Gram matrix of the vectors every
+/// L-BFGS's memory for a large θ: the m newest curvature pairs in bfloat16 and the Gram matrix of the vectors every
 /// direction is a combination of — the pairs s_i, y_i and the gradient g — so that the two-loop recursion runs on
 /// coefficient vectors of length 2m + 1 instead of P-long vectors (the vector-free L-BFGS of Chen, Wang and Zhou,
 /// "Large-scale L-BFGS using MapReduce", NIPS 2014).
@@ -18,7 +18,13 @@ namespace SoftmaxGpu.Training;
 /// The arithmetic is that of the two-loop recursion with H₀ = (sᵀy / yᵀy)·I: α_i = ρ_i·s_iᵀq and β = ρ_i·y_iᵀr are
 /// dots of q = Σ δ_j b_j, which are δ-weighted sums of the Gram matrix's entries. The vectors' dots are summed in
 /// float over <see cref="Block"/> entries and then in float64, chunk by chunk in a fixed order (<see cref="Sweeps"/>):
-/// the same bits on any core count. g enters the dots and d rounded to float, as the float32 two-loop's q = g does.
+/// the same bits on any core count. g enters the dots and d rounded to float.
+///
+/// The pairs are stored as bfloat16 (float32's exponent, 8 significant bits; rounded to nearest even), which halves
+/// the bytes both passes read. Every dot is taken of the stored, rounded vectors, so the Gram matrix is exact for
+/// the pairs the recursion uses: H stays a positive definite BFGS matrix built from pairs within 0.2% of the true
+/// ones, and the line search and θ stay float64. Measured on a 298k-feature text set (17 M parameters, bench/RESULTS.md):
+/// 231 iterations with the pairs rounded to bfloat16 against 232 in float32, J equal within 1e-8.
 /// </summary>
 internal sealed class GramCurvatureHistory : ICurvatureHistory
 {
@@ -29,7 +35,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private const int Chunk = 1 << 18;
 
     private readonly int length;
-    private readonly float[]?[] s, y; // slot vectors [capacity + 1][P], allocated when first used
+    private readonly ushort[]?[] s, y; // slot vectors in bfloat16 [capacity + 1][P], allocated when first used
     private readonly List<int> kept = []; // slots of the kept pairs, newest first
     private readonly double[,] gram; // [2c, 2c] over slot vectors: index 2·slot is s, 2·slot + 1 is y
     private readonly double[] gradientDots; // [2c] gᵀb for the gradient `dotted`
@@ -41,7 +47,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     {
         this.length = length;
         int slots = capacity + 1; // the kept pairs and the one being measured
-        (s, y) = (new float[slots][], new float[slots][]);
+        (s, y) = (new ushort[slots][], new ushort[slots][]);
         gram = new double[2 * slots, 2 * slots];
         gradientDots = new double[2 * slots];
         direction = new float[length];
@@ -102,10 +108,10 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     public void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
     {
         int slot = Enumerable.Range(0, s.Length).First(free => !kept.Contains(free));
-        float[] sNew = s[slot] ??= new float[length], yNew = y[slot] ??= new float[length];
+        ushort[] sNew = s[slot] ??= new ushort[length], yNew = y[slot] ??= new ushort[length];
         // The oldest pair leaves if the new one stays: its dots are not needed unless the new one is refused.
         List<int> others = kept.Count >= capacity ? kept.GetRange(0, capacity - 1) : [.. kept];
-        float[][] basis = [.. others.SelectMany(other => new[] { s[other]!, y[other]! }), sNew, yNew];
+        ushort[][] basis = [.. others.SelectMany(other => new[] { s[other]!, y[other]! }), sNew, yNew];
         double[] dots = Sweeps.Sums(length, 3 * basis.Length + 1, (first, last, sums) =>
             PairBlock(first, last, (float)step, direction, gNext, gNow, sNew, yNew, basis, sums), Chunk);
         // dots[3·b + p]: probe p (s, y, g) against basis vector b; the last two basis vectors are s and y themselves;
@@ -155,7 +161,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private void DotGradient(double[] g, int onlySlot = -1)
     {
         int[] slots = onlySlot < 0 ? [.. kept] : [onlySlot];
-        float[][] basis = [.. slots.SelectMany(slot => new[] { s[slot]!, y[slot]! })];
+        ushort[][] basis = [.. slots.SelectMany(slot => new[] { s[slot]!, y[slot]! })];
         double[] dots = Sweeps.Sums(length, basis.Length + 1, (first, last, sums) => GradientBlock(first, last, g, basis, sums), Chunk);
         for (int b = 0; b < basis.Length; b++)
             gradientDots[2 * slots[b / 2] + b % 2] = dots[b];
@@ -167,7 +173,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     /// <summary>d = −Σ δ_j b_j over the kept vectors and g, in float.</summary>
     private void WriteDirection(double[] g, double[] delta)
     {
-        var terms = new List<(float[] Vector, float Scale)>();
+        var terms = new List<(ushort[] Vector, float Scale)>();
         foreach (int slot in kept)
         {
             terms.Add((s[slot]!, (float)-delta[2 * slot]));
@@ -181,7 +187,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 Span<float> d = direction.AsSpan(from, Math.Min(Block, last - from));
                 GramKernels.Narrow(g.AsSpan(from, d.Length), d);
                 GramKernels.Scale(d, gScale);
-                foreach ((float[] vector, float scale) in terms)
+                foreach ((ushort[] vector, float scale) in terms)
                     GramKernels.Axpy(d, scale, vector.AsSpan(from, d.Length));
             }
             return 0;
@@ -189,20 +195,22 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     }
 
     /// <summary>
-    /// One chunk of <see cref="Remember"/>'s pass: s, y written, sums[3·b + p] += probe p · basis b for the probes
-    /// (s, y, float(gNext)) and sums[^1] += gᵀg — block by block, in float within a block.
+    /// One chunk of <see cref="Remember"/>'s pass: s, y written in bfloat16, sums[3·b + p] += probe p · basis b for
+    /// the probes (s and y as stored, float(gNext)) and sums[^1] += gᵀg — block by block, in float within a block.
     /// </summary>
     private static void PairBlock(int first, int last, float step, float[] d, double[] gNext, double[] gNow,
-        float[] sNew, float[] yNew, float[][] basis, Span<double> sums)
+        ushort[] sNew, ushort[] yNew, ushort[][] basis, Span<double> sums)
     {
-        Span<float> gBlock = stackalloc float[Block];
+        Span<float> sBlock = stackalloc float[Block], yBlock = stackalloc float[Block], gBlock = stackalloc float[Block];
         for (int from = first; from < last; from += Block)
         {
             int count = Math.Min(Block, last - from);
-            Span<float> sf = sNew.AsSpan(from, count), yf = yNew.AsSpan(from, count), gf = gBlock[..count];
+            Span<float> sf = sBlock[..count], yf = yBlock[..count], gf = gBlock[..count];
             GramKernels.Scale(d.AsSpan(from, count), step, sf);
             GramKernels.Difference(gNext.AsSpan(from, count), gNow.AsSpan(from, count), yf);
             GramKernels.Narrow(gNext.AsSpan(from, count), gf);
+            GramKernels.ToBFloat16(sf, sNew.AsSpan(from, count));
+            GramKernels.ToBFloat16(yf, yNew.AsSpan(from, count));
             for (int b = 0; b < basis.Length; b++)
             {
                 (float ds, float dy, float dg) = GramKernels.Dot3(sf, yf, gf, basis[b].AsSpan(from, count));
@@ -215,7 +223,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     }
 
     /// <summary>One chunk of float(g)ᵀb for each basis vector b, and of float(g)ᵀfloat(g) into sums[^1].</summary>
-    private static void GradientBlock(int first, int last, double[] g, float[][] basis, Span<double> sums)
+    private static void GradientBlock(int first, int last, double[] g, ushort[][] basis, Span<double> sums)
     {
         Span<float> gBlock = stackalloc float[Block];
         for (int from = first; from < last; from += Block)

@@ -1,12 +1,13 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// The loops of <see cref="GramCurvatureHistory"/> on one block of at most <see cref="GramCurvatureHistory.Block"/>
 /// entries, in float vector lanes: sums run in lanes in index order and the lanes are added at the end, so a
-/// block's result is fixed by its inputs.
+/// block's result is fixed by its inputs. The pairs are bfloat16 (the top 16 bits of a float32): widened by a shift.
 /// </summary>
 internal static class GramKernels
 {
@@ -46,27 +47,79 @@ internal static class GramKernels
         return total;
     }
 
-    /// <summary>(Σ s·b, Σ y·b, Σ g·b): b read once for three dots.</summary>
+    /// <summary>(Σ s·b, Σ y·b, Σ g·b) with b in bfloat16: b read once for three dots.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (float S, float Y, float G) Dot3(ReadOnlySpan<float> s, ReadOnlySpan<float> y, ReadOnlySpan<float> g, ReadOnlySpan<float> b)
+    public static (float S, float Y, float G) Dot3(ReadOnlySpan<float> s, ReadOnlySpan<float> y, ReadOnlySpan<float> g, ReadOnlySpan<ushort> b)
     {
         Vector<float> sumS = Vector<float>.Zero, sumY = Vector<float>.Zero, sumG = Vector<float>.Zero;
-        int i = 0;
-        for (; i + Vector<float>.Count <= b.Length; i += Vector<float>.Count)
+        int i = 0, width = Vector<float>.Count;
+        for (; i + Vector<ushort>.Count <= b.Length; i += Vector<ushort>.Count)
         {
-            var v = new Vector<float>(b[i..]);
-            sumS += new Vector<float>(s[i..]) * v;
-            sumY += new Vector<float>(y[i..]) * v;
-            sumG += new Vector<float>(g[i..]) * v;
+            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(b[i..]));
+            sumS += new Vector<float>(s[i..]) * low + new Vector<float>(s[(i + width)..]) * high;
+            sumY += new Vector<float>(y[i..]) * low + new Vector<float>(y[(i + width)..]) * high;
+            sumG += new Vector<float>(g[i..]) * low + new Vector<float>(g[(i + width)..]) * high;
         }
         (float ts, float ty, float tg) = (Vector.Sum(sumS), Vector.Sum(sumY), Vector.Sum(sumG));
         for (; i < b.Length; i++)
         {
-            ts += s[i] * b[i];
-            ty += y[i] * b[i];
-            tg += g[i] * b[i];
+            float v = FromBFloat16(b[i]);
+            ts += s[i] * v;
+            ty += y[i] * v;
+            tg += g[i] * v;
         }
         return (ts, ty, tg);
+    }
+
+    /// <summary>Σ a·b with b in bfloat16.</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<ushort> b)
+    {
+        var sum = Vector<float>.Zero;
+        int i = 0, width = Vector<float>.Count;
+        for (; i + Vector<ushort>.Count <= b.Length; i += Vector<ushort>.Count)
+        {
+            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(b[i..]));
+            sum += new Vector<float>(a[i..]) * low + new Vector<float>(a[(i + width)..]) * high;
+        }
+        float total = Vector.Sum(sum);
+        for (; i < b.Length; i++)
+            total += a[i] * FromBFloat16(b[i]);
+        return total;
+    }
+
+    /// <summary>x rounded to bfloat16 (to nearest, ties to even) in place, and its 16 bits into <paramref name="into"/>.</summary>
+    public static void ToBFloat16(Span<float> x, Span<ushort> into)
+    {
+        Span<uint> bits = MemoryMarshal.Cast<float, uint>(x);
+        int i = 0, width = Vector<uint>.Count;
+        for (; i + Vector<ushort>.Count <= bits.Length; i += Vector<ushort>.Count)
+        {
+            Vector<uint> low = Round(new Vector<uint>(bits[i..])), high = Round(new Vector<uint>(bits[(i + width)..]));
+            Vector.ShiftLeft(low, 16).CopyTo(bits[i..]);
+            Vector.ShiftLeft(high, 16).CopyTo(bits[(i + width)..]);
+            Vector.Narrow(low, high).CopyTo(into[i..]);
+        }
+        for (; i < bits.Length; i++)
+        {
+            uint rounded = (bits[i] + 0x7FFFu + ((bits[i] >> 16) & 1)) >> 16;
+            bits[i] = rounded << 16;
+            into[i] = (ushort)rounded;
+        }
+    }
+
+    /// <summary>The top 16 bits of float32 <paramref name="bits"/> after rounding to nearest, ties to even.</summary>
+    private static Vector<uint> Round(Vector<uint> bits) =>
+        Vector.ShiftRightLogical(bits + new Vector<uint>(0x7FFFu) + (Vector.ShiftRightLogical(bits, 16) & Vector<uint>.One), 16);
+
+    /// <summary>The float of bfloat16 <paramref name="bits"/>.</summary>
+    private static float FromBFloat16(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>bfloat16 lanes as two float vectors (the lower and upper halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector<float> Low, Vector<float> High) Widen(Vector<ushort> bits)
+    {
+        Vector.Widen(bits, out Vector<uint> low, out Vector<uint> high);
+        return (Vector.AsVectorSingle(Vector.ShiftLeft(low, 16)), Vector.AsVectorSingle(Vector.ShiftLeft(high, 16)));
     }
 
     /// <summary>trial = position + t·d, in float64.</summary>
@@ -103,14 +156,18 @@ internal static class GramKernels
             into[i] = a * x[i];
     }
 
-    /// <summary>d += a·x.</summary>
-    public static void Axpy(Span<float> d, float a, ReadOnlySpan<float> x)
+    /// <summary>d += a·x with x in bfloat16.</summary>
+    public static void Axpy(Span<float> d, float a, ReadOnlySpan<ushort> x)
     {
         var lanes = new Vector<float>(a);
-        int i = 0;
-        for (; i + Vector<float>.Count <= d.Length; i += Vector<float>.Count)
-            (new Vector<float>(d[i..]) + lanes * new Vector<float>(x[i..])).CopyTo(d[i..]);
+        int i = 0, width = Vector<float>.Count;
+        for (; i + Vector<ushort>.Count <= d.Length; i += Vector<ushort>.Count)
+        {
+            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(x[i..]));
+            (new Vector<float>(d[i..]) + lanes * low).CopyTo(d[i..]);
+            (new Vector<float>(d[(i + width)..]) + lanes * high).CopyTo(d[(i + width)..]);
+        }
         for (; i < d.Length; i++)
-            d[i] += a * x[i];
+            d[i] += a * FromBFloat16(x[i]);
     }
 }
