@@ -87,14 +87,19 @@ public static class SparseHostStep
     {
         private readonly float[] rows; // Z, then G: [N, Stride] from the first 64-byte boundary in it
         private readonly nint aligned;
-        private int[] segments = []; // [(workers − 1)·D]: (w − 1)·D + j is column j's first entry in worker w's rows
-        private int segmentWorkers;
+        private int[]? segments; // [(workers − 1)·D]: (w − 1)·D + j is column j's first entry in worker w's rows
 
         /// <param name="n">N: the rows.</param>
         /// <param name="k">K: the classes.</param>
-        public Buffers(int n, int k)
+        /// <param name="workers">The workers a pass splits the rows and columns among: null for
+        /// <see cref="HostStep.Workers"/> (one per core); tests give several counts on any machine.</param>
+        public Buffers(int n, int k, int? workers = null)
         {
-            Stride = StrideOf(k);
+            if (workers is < 1)
+                throw new ArgumentOutOfRangeException(nameof(workers), workers, "a pass needs at least one worker");
+            // Unpadded where padded rows would pass an array's length (beyond 33 million rows of 64).
+            Stride = (long)n * StrideOf(k) + 64 / sizeof(float) <= Array.MaxLength ? StrideOf(k) : k;
+            Workers = workers ?? HostStep.Workers(n);
             rows = GC.AllocateUninitializedArray<float>(checked(n * Stride + 64 / sizeof(float)), pinned: true);
             nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(rows));
             aligned = (start + 63) & ~(nint)63;
@@ -104,6 +109,9 @@ public static class SparseHostStep
         /// padding lanes hold zeros and no scalar tail runs per non-zero), else K.</summary>
         public int Stride { get; }
 
+        /// <summary>The workers of each pass.</summary>
+        public int Workers { get; }
+
         internal float* Z => (float*)aligned;
 
         /// <summary>
@@ -112,13 +120,12 @@ public static class SparseHostStep
         /// </summary>
         internal int[] Segments(Csc xt, int d, (int First, int Last)[] shards)
         {
-            if (segmentWorkers != shards.Length)
+            if (segments is null)
             {
-                var found = new int[(long)(shards.Length - 1) * d];
+                segments = new int[(long)(shards.Length - 1) * d];
                 for (int w = 1; w < shards.Length; w++)
                     for (int j = 0; j < d; j++)
-                        found[(long)(w - 1) * d + j] = FirstRowAtOrPast(xt, j, shards[w].First);
-                (segments, segmentWorkers) = (found, shards.Length);
+                        segments[(long)(w - 1) * d + j] = FirstRowAtOrPast(xt, j, shards[w].First);
             }
             return segments;
         }
@@ -140,7 +147,7 @@ public static class SparseHostStep
         Model model, Buffers buffers, double* grad)
         where THead : struct, IHead
     {
-        int k = targets.K, d = x.D, workers = HostStep.Workers(x.Rows);
+        int k = targets.K, d = x.D, workers = buffers.Workers;
         var shards = new (int First, int Last)[workers];
         for (int w = 0; w < workers; w++)
             shards[w] = EqualEntries(x.RowStart, x.Rows, workers, w);
@@ -296,13 +303,13 @@ public static class SparseHostStep
         double* grad)
     {
         float* partial = stackalloc float[stride];
-        double* sum = stackalloc double[k];
+        double* sum = stackalloc double[stride];
         double* biasGradient = grad + (long)d * k;
         int entries = xt.ColumnStart[last];
         double squares = 0;
         for (int j = first; j < last; j++)
         {
-            ColumnGradient(xt, j, g, stride, k, entries, partial, sum);
+            ColumnGradient(xt, j, g, stride, entries, partial, sum);
             squares += FinishRow(sum, model, j, k, biasGradient, grad + (long)j * k);
         }
         return squares;
@@ -462,17 +469,17 @@ public static class SparseHostStep
     /// then float64; the rows of G <see cref="PrefetchEntries"/> entries ahead (up to <paramref name="entries"/>) prefetched.
     /// </summary>
     /// <param name="partial">[stride] floats of the worker's own.</param>
-    /// <param name="sum">[K], written.</param>
+    /// <param name="sum">[stride], written (lanes K and up: the padding's zeros).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void ColumnGradient(Csc xt, int j, float* g, int stride, int k, int entries, float* partial, double* sum)
+    private static unsafe void ColumnGradient(Csc xt, int j, float* g, int stride, int entries, float* partial, double* sum)
     {
-        new Span<double>(sum, k).Clear();
         int* rows = xt.Rows;
         float* values = xt.Values;
         int start = xt.ColumnStart[j], end = xt.ColumnStart[j + 1];
+        Clear(sum, stride);
         for (int chunk = start; chunk < end; chunk += FlushEntries)
         {
-            new Span<float>(partial, stride).Clear();
+            Clear(partial, stride);
             int chunkEnd = Math.Min(end, chunk + FlushEntries);
             for (int e = chunk; e < chunkEnd; e++)
             {
@@ -480,9 +487,35 @@ public static class SparseHostStep
                     Prefetch(g + (long)rows[e + PrefetchEntries] * stride, stride);
                 Axpy(values[e], g + (long)rows[e] * stride, partial, stride);
             }
-            for (int c = 0; c < k; c++)
-                sum[c] += partial[c];
+            AddWidened(partial, sum, stride);
         }
+    }
+
+    /// <summary>x = 0 over n lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Clear<T>(T* x, int n)
+        where T : unmanaged
+    {
+        int c = 0;
+        for (; c + Vector<T>.Count <= n; c += Vector<T>.Count)
+            *(Vector<T>*)(x + c) = Vector<T>.Zero;
+        for (; c < n; c++)
+            x[c] = default;
+    }
+
+    /// <summary>sum += x over n lanes, each float widened to float64 (exactly) before the add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddWidened(float* x, double* sum, int n)
+    {
+        int c = 0;
+        for (; c + Vector<float>.Count <= n; c += Vector<float>.Count)
+        {
+            Vector.Widen(*(Vector<float>*)(x + c), out Vector<double> low, out Vector<double> high);
+            *(Vector<double>*)(sum + c) += low;
+            *(Vector<double>*)(sum + c + Vector<double>.Count) += high;
+        }
+        for (; c < n; c++)
+            sum[c] += x[c];
     }
 
     /// <summary>Worker w's contiguous range [first, last) of <paramref name="count"/> rows (or columns) holding about 1/workers of the entries.</summary>
