@@ -154,7 +154,7 @@ public static class SparseHostStep
         var shifts = new double[workers][];
         fixed (int* segments = buffers.Segments(xt, d, shards))
             ColumnLogits(xt, d, k, model, buffers.Z, buffers.Stride, segments, shards, shifts);
-        var bias = new float[k]; // b′ = b − W·μ: the workers' sums of −μ_j·Wᵀ[j] (worker 0's from b) in worker order
+        var bias = new float[buffers.Stride]; // b′ = b − W·μ: the workers' sums of −μ_j·Wᵀ[j] (worker 0's from b) in worker order; padding 0
         for (int c = 0; c < k; c++)
         {
             double shifted = 0;
@@ -242,7 +242,7 @@ public static class SparseHostStep
     /// Per row: Z + b′, the head's loss and hit, G = ∂loss/∂z in place of Z; returns the summed loss, the hits and
     /// db = Σ_r G[r], each summed per worker over its rows and then in worker order.
     /// </summary>
-    /// <param name="bias">b′: [K].</param>
+    /// <param name="bias">b′: [stride], zero past K.</param>
     /// <param name="z">Z: [N, stride], G on return.</param>
     private static unsafe (double Loss, int Correct, double[] BiasGradient) Heads<THead>(HostStep.Batch targets, float[] bias,
         float* z, int stride, (int First, int Last)[] shards)
@@ -252,31 +252,40 @@ public static class SparseHostStep
         var losses = new double[workers];
         var correct = new int[workers];
         var biasSums = new double[workers][];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
         {
-            var scratch = new float[k];
-            var db = new double[k];
-            double loss = 0;
-            int right = 0;
-            for (int r = shards[w].First; r < shards[w].Last; r++)
-            {
-                var g = new Span<float>(z + (long)r * stride, k);
-                for (int c = 0; c < k; c++)
-                    g[c] += bias[c];
-                (double rowLoss, bool hit) = HostStep.RowGradient<THead>(g, scratch, targets, r);
-                loss += rowLoss;
-                right += hit ? 1 : 0;
-                for (int c = 0; c < k; c++)
-                    db[c] += g[c];
-            }
-            (losses[w], correct[w], biasSums[w]) = (loss, right, db);
+            var db = new double[stride];
+            fixed (float* b = bias)
+            fixed (double* sums = db)
+                (losses[w], correct[w]) = WorkerHeads<THead>(targets, b, z, stride, shards[w].First, shards[w].Last, sums);
+            biasSums[w] = db;
         });
         var biasGradient = new double[k];
         for (int c = 0; c < k; c++)
             for (int w = 0; w < workers; w++)
                 biasGradient[c] += biasSums[w][c];
         return (losses.Sum(), correct.Sum(), biasGradient); // in worker order
+    }
+
+    /// <summary>One worker's part of <see cref="Heads{THead}"/>: rows [first, last), their db added into <paramref name="db"/> [stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (double Loss, int Correct) WorkerHeads<THead>(HostStep.Batch targets, float* bias, float* z, int stride,
+        int first, int last, double* db)
+        where THead : struct, IHead
+    {
+        var scratch = new float[targets.K];
+        double loss = 0;
+        int right = 0;
+        for (int r = first; r < last; r++)
+        {
+            float* row = z + (long)r * stride;
+            Axpy(1, bias, row, stride); // z + 1·b′ = z + b′, lane by lane
+            (double rowLoss, bool hit) = HostStep.RowGradient<THead>(new Span<float>(row, targets.K), scratch, targets, r);
+            loss += rowLoss;
+            right += hit ? 1 : 0;
+            AddWidened(row, db, stride);
+        }
+        return (loss, right);
     }
 
     /// <summary>
