@@ -1,6 +1,7 @@
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
+using SoftmaxGpu.Kernels.Host;
 using SoftmaxGpu.Model;
 using SoftmaxGpu.Tests.Reference;
 using SoftmaxGpu.Training;
@@ -103,6 +104,64 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         Check.Close(jRef, j1, 1e-6 * scale, 1e-5, "J");
         Check.Close(gRef, Untransposed(g1, k, d), 1e-6 * scale, 1e-4, "∇J");
         Assert.Equal(j1, j2); // deterministic: the same bits
+        Assert.Equal(g1, g2);
+    }
+
+    // (rows, D, K, workers, weight scale, centred): more workers than rows (empty shards), K of debian-text (57: rows
+    // padded to whole vectors), K of one AVX2 vector, logits of about 1e30, K = 1.
+    public static TheoryData<int, int, int, int, double, bool> WorkerShapes => new()
+    {
+        { 3, 5, 2, 5, 1, true },
+        { 37, 53, 57, 3, 1, true },
+        { 613, 301, 8, 4, 1, true },
+        { 300, 70, 43, 2, 1e29, false },
+        { 41, 17, 1, 3, 1, true },
+    };
+
+    /// <summary>
+    /// The host engine's pass itself (<see cref="SparseHostStep.Gradient{THead}"/>) with 1 to 5 workers whatever the
+    /// cores: each worker its own rows of Z and segment of every column, ∇ finished as it is written (scale, centring,
+    /// penalty), against the float64 reference on the same rows made dense.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WorkerShapes))]
+    public unsafe void TheHostPassIsTheReferenceWithAnyNumberOfWorkers(int rows, int d, int k, int workers, double weightScale,
+        bool centred)
+    {
+        var random = new Random(rows * 13 + d + k * 7 + workers);
+        SparseRows x = RandomRows(random, rows, d, 0.1);
+        int[] labels = Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();
+        double[] theta = Check.AsDevice(Check.Normal(random, k * d + k, weightScale));
+        double[]? centre = centred ? Check.AsDevice(Check.Normal(random, d, 0.5)) : null;
+        double lambda = 0.01;
+        (double jRef, double[] gRef) = ReferenceMath.ObjectiveAndGradient(theta, DenseCentred(x, centre), labels, null, rows, d, k, lambda);
+
+        double[] transposed = SparseTraining.Transposed(Check.ToFloat(theta), k, d);
+        var xt = Kernels.Sparse.CscCopy.Of(x.RowStart, x.Columns, x.Values, d);
+        var buffers = new SparseHostStep.Buffers(rows, k, workers);
+        Assert.Equal(k < System.Numerics.Vector<float>.Count ? k : 0, buffers.Stride % System.Numerics.Vector<float>.Count);
+        (double J, double[] Gradient) Pass()
+        {
+            var gradient = new double[k * d + k];
+            fixed (int* rowStart = x.RowStart, columns = x.Columns, columnStart = xt.ColumnStart, columnRows = xt.Rows, y = labels)
+            fixed (float* values = x.Values, columnValues = xt.Values)
+            fixed (double* t = transposed, mu = centre, g = gradient)
+            {
+                var csr = new SparseHostStep.Csr(rowStart, columns, values, rows, d);
+                var csc = new SparseHostStep.Csc(columnStart, columnRows, columnValues);
+                var targets = new HostStep.Batch(null, null, y, null, rows, d, k);
+                var model = new SparseHostStep.Model(t, mu, 1.0 / rows, lambda, uncentre: true);
+                (double loss, _, double squares) = SparseHostStep.Gradient<SoftmaxHead>(csr, csc, targets, model, buffers, g);
+                return (loss / rows + 0.5 * lambda * squares, gradient);
+            }
+        }
+        (double j1, double[] g1) = Pass();
+        (double j2, double[] g2) = Pass();
+
+        double scale = Math.Max(1, weightScale);
+        Check.Close(jRef, j1, 1e-6 * scale, 1e-5, "J");
+        Check.Close(gRef, Untransposed(g1, k, d), 1e-6 * scale, 1e-4, "∇J");
+        Assert.Equal(j1, j2); // deterministic: the same bits, the buffers reused
         Assert.Equal(g1, g2);
     }
 

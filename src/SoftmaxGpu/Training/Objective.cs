@@ -25,6 +25,9 @@ public sealed record L2Penalty(double Lambda, ParameterBlock Block) : IRegulariz
         }
         return objective;
     }
+
+    /// <summary>(λ/2)·Σθ² from the sum of squares over the block (a pass that reads θ anyway sums them).</summary>
+    public double Of(double squares) => 0.5 * Lambda * squares;
 }
 
 /// <summary>

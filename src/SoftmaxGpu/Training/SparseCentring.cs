@@ -5,7 +5,9 @@ namespace SoftmaxGpu.Training;
 /// <see cref="DeviceSparseObjective"/> on a device), for θ = [Wᵀ (D·K) | b (K)] and μ [D] the scaled columns' means:
 /// the model on centred rows, z = W·(x − μ) + b, is W·x + b′ with b′ = b − W·μ, so a pass runs on the uncentred rows
 /// with the bias b′, and the gradient follows: ∂J/∂Wᵀ[j, c] = (Xᵀ·G)[j, c] − μ_j·∂J/∂b_c. Both cost O(D·K), nothing
-/// per row. μ null (not centred): b′ = b and no correction.
+/// per row. μ null (not centred): b′ = b and no correction. In one process the host engine's pass does both inside
+/// its column walks instead (<see cref="Kernels.Host.SparseHostStep.Model"/>), so θ and ∇ are each touched once; it
+/// uses these for scoring and across MPI ranks (where the correction waits for the ranks' sums).
 /// </summary>
 public static class SparseCentring
 {

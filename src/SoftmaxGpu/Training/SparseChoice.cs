@@ -1,6 +1,7 @@
 using ILGPU.Runtime;
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
+using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
 
@@ -34,22 +35,24 @@ public sealed record SparseChoice(bool Sparse, string Why)
     public const double DenseFrom = 0.10;
 
     /// <summary>
-    /// Host bytes of sparse L-BFGS per parameter for P parameters: θ, trial θ and two gradients in float64; the
-    /// direction, m = 10 curvature pairs (s, y) and a pair in flight in the history's precision (float32 from
-    /// <see cref="LbfgsOptimizer.History32From"/> parameters, <see cref="GramCurvatureHistory"/>; float64 below, <see cref="CurvatureHistory"/>); the
-    /// pass's float32 weights.
+    /// Host bytes of sparse L-BFGS per parameter for P parameters: θ, trial θ and two gradients in float64; from
+    /// <see cref="LbfgsOptimizer.History32From"/> parameters the float32 direction and m = 10 curvature pairs (s, y)
+    /// and a pair in flight in bfloat16 (<see cref="GramCurvatureHistory"/>), below that the direction and the pairs in
+    /// float64 (<see cref="CurvatureHistory"/>); the float32 weights that score validation rows.
     /// </summary>
     public static long BytesPerParameter(long parameters) =>
-        8 * 4 + (parameters >= LbfgsOptimizer.History32From ? 4 : 8) * (1 + 2 * LbfgsOptimizer.History + 2) + 4;
+        8 * 4 + (parameters >= LbfgsOptimizer.History32From ? 4 + 2 * (2 * LbfgsOptimizer.History + 2) : 8 * (1 + 2 * LbfgsOptimizer.History + 2)) + 4;
 
     /// <summary>
-    /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G and each
-    /// worker's share of Z, the target rows Y [N, K] where there are (<paramref name="targetRows"/>: tag sets, smoothing,
-    /// class weights), and the
-    /// optimizer (on a device the host keeps the same, less Z/G; the device's share is <see cref="SparseBlocks.ResidentBytes"/>).
+    /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G (rows padded
+    /// to whole vectors, <see cref="SparseHostStep.StrideOf"/>) and the workers' column segments
+    /// (<see cref="SparseHostStep.Buffers"/>), the target rows Y [N, K] where there are (<paramref name="targetRows"/>: tag
+    /// sets, smoothing, class weights), and the optimizer (on a device the host keeps the same, less Z/G; the device's
+    /// share is <see cref="SparseBlocks.ResidentBytes"/>).
     /// </summary>
     public static long SparseBytes(SparseTable rows, int k, bool targetRows = false) =>
-        2 * rows.X.Bytes + 4L * rows.Dim + 4L * rows.Rows * k * (1 + Environment.ProcessorCount + (targetRows ? 1 : 0))
+        2 * rows.X.Bytes + 4L * rows.Dim * Environment.ProcessorCount
+        + 4L * rows.Rows * (SparseHostStep.StrideOf(k) + (targetRows ? k : 0))
         + BytesPerParameter((long)rows.Dim * k + k) * ((long)rows.Dim * k + k);
 
     /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>

@@ -23,9 +23,9 @@ public sealed class SparseObjective<THead> : ISparseObjective
     private readonly int k;
     private readonly double[]? centre;
     private readonly L2Penalty penalty;
-    private readonly float[] weights; // Wᵀ [D, K] in float, for the pass
-    private readonly float[] bias; // b′ = b − W·μ [K]
-    private readonly float[] logits; // Z, then G: [N, K]
+    private readonly SparseHostStep.Buffers buffers; // Z, then G, for the training rows' passes
+    private float[]? weights; // Wᵀ [D, K] in float, for scoring (made on first use)
+    private readonly float[] bias; // b′ = b − W·μ [K], for scoring
     private readonly Distributed.ICommunicator ranks;
     private readonly long totalRows;
 
@@ -41,11 +41,9 @@ public sealed class SparseObjective<THead> : ISparseObjective
         (this.rows, this.k, this.centre) = (rows, k, centre);
         this.ranks = ranks ?? Distributed.SingleProcess.Instance;
         this.totalRows = totalRows ?? rows.Rows;
-        long wt = (long)rows.Dim * k;
         penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [rows.Dim, k]));
-        weights = new float[wt];
         bias = new float[k];
-        logits = new float[(long)rows.Rows * k];
+        buffers = new SparseHostStep.Buffers(rows.Rows, k);
     }
 
     /// <summary>P = D·K + K.</summary>
@@ -59,31 +57,39 @@ public sealed class SparseObjective<THead> : ISparseObjective
         return (j, gradient, loss, accuracy);
     }
 
+    /// <summary>
+    /// One pass over the rows. In one process the pass reads θ in float64 and folds the centring and the penalty into
+    /// each row of ∇ as it writes it (<see cref="SparseHostStep.Model"/>); across ranks it writes its shard's sums,
+    /// which are added over the ranks before the centring and the penalty are applied to the total.
+    /// </summary>
     public unsafe (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
     {
-        Load(theta);
-        (double loss, int correct) = (0, 0);
+        if (theta.Length != Parameters || gradient.Length != Parameters)
+            throw new ArgumentException($"θ and ∇ need {Parameters} values; got {theta.Length} and {gradient.Length}");
+        bool alone = ranks.Size == 1;
+        (double loss, int correct, double squares) = (0, 0, 0);
         PinnedRows pins = new(rows);
         try
         {
-            fixed (float* wt = weights, b = bias, z = logits, y = rows.Targets)
+            fixed (double* t = theta, mu = centre, g = gradient)
+            fixed (float* y = rows.Targets)
             fixed (int* labels = rows.Labels)
             {
                 var targets = new HostStep.Batch(null, null, labels, y, rows.Rows, rows.Dim, k);
-                (loss, correct) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, wt, b, z, 1.0 / totalRows, gradient);
+                var model = new SparseHostStep.Model(t, mu, 1.0 / totalRows, alone ? penalty.Lambda : 0, uncentre: alone);
+                (loss, correct, squares) = SparseHostStep.Gradient<THead>(pins.Csr, pins.Csc, targets, model, buffers, g);
             }
         }
         finally
         {
             pins.Dispose();
         }
-        if (ranks.Size > 1)
-        {
-            ranks.Sum(gradient);
-            Span<double> totals = [loss, correct];
-            ranks.Sum(totals);
-            (loss, correct) = (totals[0], (int)totals[1]);
-        }
+        if (alone)
+            return (loss / totalRows + penalty.Of(squares), loss / totalRows, (double)correct / totalRows);
+        ranks.Sum(gradient);
+        Span<double> totals = [loss, correct];
+        ranks.Sum(totals);
+        (loss, correct) = (totals[0], (int)totals[1]);
         Uncentre(gradient);
         double mean = loss / totalRows;
         return (penalty.AddTo(mean, theta, gradient), mean, (double)correct / totalRows);
@@ -97,7 +103,7 @@ public sealed class SparseObjective<THead> : ISparseObjective
         var pins = new PinnedRows(set, withColumns: false);
         try
         {
-            fixed (float* wt = weights, b = bias, y = set.Targets)
+            fixed (float* wt = weights!, b = bias, y = set.Targets)
             fixed (int* labels = set.Labels)
             {
                 var targets = new HostStep.Batch(null, null, labels, y, set.Rows, set.Dim, k);
@@ -112,7 +118,8 @@ public sealed class SparseObjective<THead> : ISparseObjective
     }
 
     /// <summary>Wᵀ ← θ's weights in float; b′ ← b − W·μ (<see cref="SparseCentring.Load"/>).</summary>
-    private void Load(double[] theta) => SparseCentring.Load(theta, centre, rows.Dim, k, weights, bias);
+    private void Load(double[] theta) =>
+        SparseCentring.Load(theta, centre, rows.Dim, k, weights ??= new float[(long)rows.Dim * k], bias);
 
     /// <summary>∂J/∂Wᵀ[j, c] −= μ_j·∂J/∂b_c: the gradient through b′ = b − W·μ (<see cref="SparseCentring.Uncentre"/>).</summary>
     private void Uncentre(double[] gradient) => SparseCentring.Uncentre(gradient, centre, rows.Dim, k);
