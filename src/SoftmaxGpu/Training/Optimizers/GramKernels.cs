@@ -51,22 +51,30 @@ internal static class GramKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float S, float Y, float G) Dot3(ReadOnlySpan<float> s, ReadOnlySpan<float> y, ReadOnlySpan<float> g, ReadOnlySpan<ushort> b)
     {
+        int n = b.Length;
+        if (s.Length < n || y.Length < n || g.Length < n)
+            throw new ArgumentException("the probes are shorter than the basis block");
+        ref float s0 = ref MemoryMarshal.GetReference(s), y0 = ref MemoryMarshal.GetReference(y), g0 = ref MemoryMarshal.GetReference(g);
+        ref ushort b0 = ref MemoryMarshal.GetReference(b);
         Vector<float> sumS = Vector<float>.Zero, sumY = Vector<float>.Zero, sumG = Vector<float>.Zero;
-        int i = 0, width = Vector<float>.Count;
-        for (; i + Vector<ushort>.Count <= b.Length; i += Vector<ushort>.Count)
+        nuint i = 0, width = (nuint)Vector<float>.Count;
+        for (; (int)i + Vector<ushort>.Count <= n; i += (nuint)Vector<ushort>.Count)
         {
-            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(b[i..]));
-            sumS += new Vector<float>(s[i..]) * low + new Vector<float>(s[(i + width)..]) * high;
-            sumY += new Vector<float>(y[i..]) * low + new Vector<float>(y[(i + width)..]) * high;
-            sumG += new Vector<float>(g[i..]) * low + new Vector<float>(g[(i + width)..]) * high;
+            (Vector<float> low, Vector<float> high) = Widen(Vector.LoadUnsafe(ref b0, i));
+            sumS = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref s0, i), low, sumS);
+            sumY = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref y0, i), low, sumY);
+            sumG = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref g0, i), low, sumG);
+            sumS = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref s0, i + width), high, sumS);
+            sumY = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref y0, i + width), high, sumY);
+            sumG = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref g0, i + width), high, sumG);
         }
         (float ts, float ty, float tg) = (Vector.Sum(sumS), Vector.Sum(sumY), Vector.Sum(sumG));
-        for (; i < b.Length; i++)
+        for (int j = (int)i; j < n; j++)
         {
-            float v = FromBFloat16(b[i]);
-            ts += s[i] * v;
-            ty += y[i] * v;
-            tg += g[i] * v;
+            float v = FromBFloat16(b[j]);
+            ts += s[j] * v;
+            ty += y[j] * v;
+            tg += g[j] * v;
         }
         return (ts, ty, tg);
     }
@@ -74,16 +82,22 @@ internal static class GramKernels
     /// <summary>Σ a·b with b in bfloat16.</summary>
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<ushort> b)
     {
+        int n = b.Length;
+        if (a.Length < n)
+            throw new ArgumentException("the probe is shorter than the basis block");
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref ushort b0 = ref MemoryMarshal.GetReference(b);
         var sum = Vector<float>.Zero;
-        int i = 0, width = Vector<float>.Count;
-        for (; i + Vector<ushort>.Count <= b.Length; i += Vector<ushort>.Count)
+        nuint i = 0, width = (nuint)Vector<float>.Count;
+        for (; (int)i + Vector<ushort>.Count <= n; i += (nuint)Vector<ushort>.Count)
         {
-            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(b[i..]));
-            sum += new Vector<float>(a[i..]) * low + new Vector<float>(a[(i + width)..]) * high;
+            (Vector<float> low, Vector<float> high) = Widen(Vector.LoadUnsafe(ref b0, i));
+            sum = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref a0, i), low, sum);
+            sum = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref a0, i + width), high, sum);
         }
         float total = Vector.Sum(sum);
-        for (; i < b.Length; i++)
-            total += a[i] * FromBFloat16(b[i]);
+        for (int j = (int)i; j < n; j++)
+            total += a[j] * FromBFloat16(b[j]);
         return total;
     }
 
@@ -157,17 +171,23 @@ internal static class GramKernels
     }
 
     /// <summary>d += a·x with x in bfloat16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(Span<float> d, float a, ReadOnlySpan<ushort> x)
     {
+        int n = d.Length;
+        if (x.Length < n)
+            throw new ArgumentException("the pair is shorter than the direction block");
+        ref float d0 = ref MemoryMarshal.GetReference(d);
+        ref ushort x0 = ref MemoryMarshal.GetReference(x);
         var lanes = new Vector<float>(a);
-        int i = 0, width = Vector<float>.Count;
-        for (; i + Vector<ushort>.Count <= d.Length; i += Vector<ushort>.Count)
+        nuint i = 0, width = (nuint)Vector<float>.Count;
+        for (; (int)i + Vector<ushort>.Count <= n; i += (nuint)Vector<ushort>.Count)
         {
-            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(x[i..]));
-            (new Vector<float>(d[i..]) + lanes * low).CopyTo(d[i..]);
-            (new Vector<float>(d[(i + width)..]) + lanes * high).CopyTo(d[(i + width)..]);
+            (Vector<float> low, Vector<float> high) = Widen(Vector.LoadUnsafe(ref x0, i));
+            Vector.FusedMultiplyAdd(lanes, low, Vector.LoadUnsafe(ref d0, i)).StoreUnsafe(ref d0, i);
+            Vector.FusedMultiplyAdd(lanes, high, Vector.LoadUnsafe(ref d0, i + width)).StoreUnsafe(ref d0, i + width);
         }
-        for (; i < d.Length; i++)
-            d[i] += a * FromBFloat16(x[i]);
+        for (int j = (int)i; j < n; j++)
+            d[j] += a * FromBFloat16(x[j]);
     }
 }
