@@ -28,7 +28,7 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 internal sealed class GramCurvatureHistory : ICurvatureHistory
 {
-    /// <summary>Entries summed in float before they are added into a float64 sum (fits the probes in L1).</summary>
+    /// <summary>Entries summed in float before they are added into a float64 sum: each pair is read in runs of 8 KB (1,024 entries was 1.3× slower an iteration at 17 M parameters; 4,096 to 65,536 the same).</summary>
     public const int Block = 4096;
 
     /// <summary>Entries per piece of work over the cores: small enough that two cores finish together.</summary>
