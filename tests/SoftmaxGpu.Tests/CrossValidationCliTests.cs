@@ -127,6 +127,13 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Contains("C chosen among 3 values by the 27 validation rows", output);
         Assert.Equal(3, output.Split('\n').Count(l => Regex.IsMatch(l, @"^\d")));
         Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
+
+        // A sparse .sgd file of the same rows: the same path, kept sparse, to the same chosen C.
+        Assert.Equal(0, Run("convert", "--data", data, "--out", PathOf("s.sgd")).Code);
+        (code, output, error) = Run("train", "--data", PathOf("s.sgd"), "--model", PathOf("f"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("kept sparse", output);
+        Assert.Equal(chosen, ModelFile.Load(PathOf("f")).Selection!.ChosenC, 1e-5 * chosen);
     }
 
     /// <summary>A bad grid on sparse rows is the same one error as on dense rows.</summary>

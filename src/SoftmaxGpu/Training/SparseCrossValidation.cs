@@ -75,23 +75,32 @@ public static class SparseCrossValidation
         for (int i = 0; i < grid.Length; i++)
         {
             double lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
-            using var optimizer = new LbfgsOptimizer(new Penalized(objective, lambda, train.Dim, k), theta);
-            EpochOutcome last;
-            int iterations = 0;
-            do
-            {
-                last = optimizer.Run(++iterations);
-                if (!double.IsFinite(last.TrainLoss))
-                    throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
-            }
-            while (last.Converged is null && iterations < cap);
-            theta = optimizer.Position.ToArray();
+            (theta, EpochOutcome last, int iterations) = Fit(new Penalized(objective, lambda, train.Dim, k), theta, cap, options);
+            // The fit's optimizer state (≈ 120 bytes a parameter, large-object heap) is garbage now; without a collection
+            // here the heap held three fits' worth at once (debian-text's 17 M parameters: 8.4 GB resident against 2.2 GB).
+            GC.Collect();
             (double heldLoss, double heldAccuracy) = objective.Score(theta, held);
             path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
             path.Objectives[i] = last.Objective ?? double.NaN;
             path.Iterations[i] = iterations;
         }
         return path;
+    }
+
+    /// <summary>L-BFGS from <paramref name="start"/> to the optimum of <paramref name="objective"/> (or <paramref name="cap"/> iterations).</summary>
+    private static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IObjective objective, double[] start, int cap, TrainOptions options)
+    {
+        using var optimizer = new LbfgsOptimizer(objective, start);
+        EpochOutcome last;
+        int iterations = 0;
+        do
+        {
+            last = optimizer.Run(++iterations);
+            if (!double.IsFinite(last.TrainLoss))
+                throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
+        }
+        while (last.Converged is null && iterations < cap);
+        return (optimizer.Position.ToArray(), last, iterations);
     }
 
     /// <summary>
