@@ -71,6 +71,90 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(2, File.ReadAllBytes(PathOf("one"))[8]);
     }
 
+    /// <summary>
+    /// A LIBSVM file of 90 rows × 300 features (about 3 % non-zero) in 3 classes, each class raising its own band of
+    /// features: auto keeps it sparse.
+    /// </summary>
+    private string SparseLibSvm(string name)
+    {
+        var random = new Random(11);
+        var lines = Enumerable.Range(0, 90).Select(r =>
+        {
+            int label = r % 3;
+            int[] columns = [.. Enumerable.Range(1, 300).Where(j => random.NextDouble() < 0.02 || (j % 3 == label && j <= 30 && random.NextDouble() < 0.5))];
+            return label + string.Concat(columns.Select(j => FormattableString.Invariant($" {j}:{random.NextDouble() + (j % 3 == label ? 1 : 0):F3}")));
+        });
+        return Write(name, string.Join("\n", lines) + "\n");
+    }
+
+    /// <summary>
+    /// Sparse rows choose C kept sparse (no "rows made dense" note): the same table, log rows, plot and model file as
+    /// dense rows; and on a validation split.
+    /// </summary>
+    [Fact]
+    public void SparseRowsChooseCWithoutBeingMadeDense()
+    {
+        string data = SparseLibSvm("s.libsvm");
+        var (code, output, error) = Run("train", "--data", data, "--model", PathOf("m"), "--quiet",
+            "--C", "0.1,1,10", "--cv", "3", "--plot", PathOf("path.png"), "--log-json", PathOf("log.json"));
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("made dense", output);
+        Assert.Contains("kept sparse", output);
+        Assert.Contains("C chosen among 3 values by 3-fold cross-validation (accuracy)", output);
+        Assert.Contains("engine: host engine, sparse rows", output);
+        string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
+        Assert.Equal(3, rows.Length);
+        Assert.Single(rows, r => r.EndsWith("<- chosen", StringComparison.Ordinal));
+        Assert.All(rows, r => Assert.Matches(@"  \d+ \d+ \d+( +<- chosen)?$", r.TrimEnd()));
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(1 / (chosen * 90), lambda, 1e-5 * lambda); // the refit: every row at the chosen C
+        SoftmaxModel model = ModelFile.Load(PathOf("m"));
+        ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
+        Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.Equal([0.1, 1, 10], selection.Path.Select(r => r.C));
+        Assert.Equal(selection.ChosenC, selection.Path.MaxBy(r => r.Mean)!.C);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(PathOf("path.png"))[..4]);
+        string[] folds = File.ReadAllLines(PathOf("log.json")).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(9, folds.Length);
+        Assert.Equal(3, folds.Count(l => l.Contains("\"chosen\":true", StringComparison.Ordinal)));
+        Assert.Contains("accuracy", Run("evaluate", "--model", PathOf("m"), "--data", data).Out);
+
+        (code, output, error) = Run("train", "--data", data, "--model", PathOf("v"), "--quiet", "--C", "0.1,1,10", "--val-fraction", "0.3");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("made dense", output);
+        Assert.Contains("C chosen among 3 values by the 27 validation rows", output);
+        Assert.Equal(3, output.Split('\n').Count(l => Regex.IsMatch(l, @"^\d")));
+        Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
+
+        // A sparse .sgd file of the same rows: the same path, kept sparse, to the same chosen C.
+        Assert.Equal(0, Run("convert", "--data", data, "--out", PathOf("s.sgd")).Code);
+        (code, output, error) = Run("train", "--data", PathOf("s.sgd"), "--model", PathOf("f"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("kept sparse", output);
+        Assert.Equal(chosen, ModelFile.Load(PathOf("f")).Selection!.ChosenC, 1e-5 * chosen);
+    }
+
+    /// <summary>A bad grid on sparse rows is the same one error as on dense rows.</summary>
+    [Theory]
+    [InlineData("--C|1,2", "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction")]
+    [InlineData("--C|0,1|--cv|3", "--C values must be finite and > 0, got 0")]
+    [InlineData("--C|1,1|--cv|3", "--C names a value twice")]
+    [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
+    [InlineData("--cv|31", "fewer than the folds; give fewer folds")]
+    [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
+    [InlineData("--cv|3|--label-smoothing|0.1", "works for one class per row from data in memory")]
+    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
+    public void ABadGridOnSparseRowsIsTheSameError(string options, string expected)
+    {
+        var (code, _, error) = Run(["train", "--data", SparseLibSvm("s.libsvm"), "--model", PathOf("m"), "--quiet", .. options.Split('|')]);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.False(File.Exists(PathOf("m")));
+    }
+
     [Theory]
     [InlineData("--C|1,2", "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction")]
     [InlineData("--C|0,1|--cv|3", "--C values must be finite and > 0, got 0")]

@@ -236,7 +236,7 @@ public abstract class DeviceSparseObjectiveTests(AcceleratorFixture fixture)
     private static int[] Labels(Random random, int rows, int k) => Enumerable.Range(0, rows).Select(_ => random.Next(k)).ToArray();
 
     /// <summary>Rows whose class shifts its own band of features: a problem with a real optimum, not noise.</summary>
-    private static SparseSet Separable(Random random, int rows, int d, int k)
+    internal static SparseSet Separable(Random random, int rows, int d, int k)
     {
         int[] labels = Labels(random, rows, k);
         SparseRows x = SparseTrainingTests.RandomRows(random, rows, d, 0.3);

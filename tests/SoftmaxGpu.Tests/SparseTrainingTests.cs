@@ -217,7 +217,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
         Check.Close(denseResult.Objective!.Value, sparseResult.Objective!.Value, 0, 1e-6, "J at the optimum");
     }
 
-    private static SparseTable Sparsify(Table table)
+    internal static SparseTable Sparsify(Table table)
     {
         var start = new List<int> { 0 };
         var columns = new List<int>();
@@ -397,7 +397,7 @@ public sealed class SparseTrainingTests() : CliFolder("softmaxgpu-sparse-")
 
     [Theory]
     [InlineData("--optimizer", "adam", "sparse rows train with lbfgs only")]
-    [InlineData("--cv", "3", "choosing C")]
+    [InlineData("--batch-size", "2", "sparse rows train with lbfgs only")]
     public void OptionsTheSparsePathLacksAreOneErrorLine(string option, string value, string message)
     {
         string data = Write("x.libsvm", "a 1:1 5:2\nb 2:1\na 3:1\nb 4:2 5:1\n");

@@ -42,6 +42,7 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// their passes over the rows (<see cref="SharedPass"/>: each on its own thread with its own L-BFGS, one pass a round
 /// for all); elsewhere each fold is one <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one
 /// after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
+/// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// </summary>
 public static class CrossValidation
 {
@@ -125,11 +126,11 @@ public static class CrossValidation
         return new PathResult(points, chosen, score, session.Fit(options with { C = chosen }, onEpoch));
     }
 
-    /// <summary>One session's fits over the grid: each C's held-out score, J and iterations.</summary>
-    private sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations);
+    /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J and iterations.</summary>
+    internal sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations);
 
     /// <summary>Every path fits to the optimum with L-BFGS, its λ from C.</summary>
-    private static TrainOptions PathOptions(TrainOptions options) =>
+    internal static TrainOptions PathOptions(TrainOptions options) =>
         options with { Optimizer = Optimizers.Lbfgs.Name, WeightDecay = null };
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
@@ -218,12 +219,12 @@ public static class CrossValidation
     }
 
     /// <summary>Each C's point over the folds' paths.</summary>
-    private static PathPoint[] Points(double[] grid, FoldPath[] paths) =>
+    internal static PathPoint[] Points(double[] grid, FoldPath[] paths) =>
         [.. grid.Select((c, i) => new PathPoint(c, [.. paths.Select(p => p.Scores[i])], [.. paths.Select(p => p.Objectives[i])],
             [.. paths.Select(p => p.Iterations[i])]))];
 
     /// <summary>The best mean score (the first, so the smallest C, among equals).</summary>
-    private static PathPoint Best(PathPoint[] points, PathScore score) =>
+    internal static PathPoint Best(PathPoint[] points, PathScore score) =>
         score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
 
     /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, targets with them.</summary>

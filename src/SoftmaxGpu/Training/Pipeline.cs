@@ -86,10 +86,38 @@ public static class Pipeline
     internal static (SoftmaxModel Model, TrainResult Result) FitSparse(Gpu gpu, SparseTable train, SparseSet rows, SparseSet? held,
         string[] classes, Standardizer scaling, TrainOptions options, Action<EpochReport>? onEpoch, SoftmaxModel? start, ModelKind kind)
     {
-        double[]? centre = scaling.Mean.Any(m => m != 0) ? scaling.Mean.Select((m, j) => m / scaling.Std[j]).ToArray() : null;
-        TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, centre, From(start, options), onEpoch);
+        TrainResult result = SparseTraining.Train(gpu, rows, held, classes.Length, Centre(scaling), From(start, options), onEpoch);
         SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, scaling, result.Theta, kind);
         return (start is null ? ScaleOnly(model) : model, result);
+    }
+
+    /// <summary>μ/σ: the scaled columns' means sparse rows are centred on implicitly, or null where the scaling has no mean.</summary>
+    private static double[]? Centre(Standardizer scaling) =>
+        scaling.Mean.Any(m => m != 0) ? [.. scaling.Mean.Select((m, j) => m / scaling.Std[j])] : null;
+
+    /// <summary>
+    /// Chooses C among <paramref name="cs"/> on sparse rows (<see cref="SparseCrossValidation"/>): by
+    /// <paramref name="folds"/>-fold cross-validation, or on <paramref name="validation"/> where given; returns the model
+    /// fitted on the training rows at the chosen C. The scaling is fitted once on the training rows (or is
+    /// <paramref name="statistics"/>, a sparse .sgd file's footer), the folds share it and its centre, as the dense
+    /// path's folds share one standardization (<see cref="TrainPath"/>); the centre is folded into the bias at the end.
+    /// </summary>
+    public static (SoftmaxModel Model, PathResult Path) TrainSparsePath(Gpu gpu, SparseTable train, SparseTable? validation,
+        TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null,
+        Standardizer? statistics = null)
+    {
+        string[] classes = train.DistinctClasses();
+        if (classes.Length < 2)
+            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+        Standardizer scaling = SparseScaling(train, validation, options, start: null, statistics);
+        SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
+        double[]? centre = Centre(scaling);
+        PathResult path = validation is null
+            ? SparseCrossValidation.Run(gpu, rows, classes.Length, centre, cs, folds!.Value, score, options, onEpoch)
+            : SparseCrossValidation.RunOnValidation(gpu, rows, SparseSet.Scaled(validation.X, validation.Encode(classes), scaling),
+                classes.Length, centre, cs, score, options, onEpoch);
+        SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, scaling, path.Refit.Theta);
+        return (ScaleOnly(model).WithSelection(path.Selection(folds ?? 0)), path);
     }
 
     /// <summary>

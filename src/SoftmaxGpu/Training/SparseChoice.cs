@@ -55,6 +55,14 @@ public sealed record SparseChoice(bool Sparse, string Why)
         + 4L * rows.Rows * (SparseHostStep.StrideOf(k) + (targetRows ? k : 0))
         + BytesPerParameter((long)rows.Dim * k + k) * ((long)rows.Dim * k + k);
 
+    /// <summary>
+    /// Host bytes cross-validation on sparse rows adds to <see cref="SparseBytes"/> (<see cref="SparseCrossValidation"/>):
+    /// one fold of F at a time, its training rows as CSR with their CSC copy, (F−1)/F of the set's each, and its held-out
+    /// rows, 1/F; the set's own CSC copy is made only for the refit, after the folds. So 2·(F−1)/F + 1/F of the CSR, less
+    /// the set's CSC that <see cref="SparseBytes"/> counts: at most the CSR once more.
+    /// </summary>
+    public static long FoldBytes(SparseRows rows) => rows.Bytes;
+
     /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
     public static long DenseBytes(SparseTable rows) => 2 * 4L * rows.Rows * rows.Dim;
 
@@ -66,7 +74,8 @@ public sealed record SparseChoice(bool Sparse, string Why)
     {
         int k = spec.Start?.K ?? (spec.MultiLabel ? TagTable.DistinctTags(rows.Source, rows.Labels) : rows.DistinctClasses()).Length;
         bool targetRows = spec.MultiLabel || SparseTraining.TargetRows(spec.Options);
-        long sparseBytes = SparseBytes(rows, k, targetRows), denseBytes = DenseBytes(rows), available = Available;
+        long sparseBytes = SparseBytes(rows, k, targetRows) + (spec.Folds is null ? 0 : FoldBytes(rows.X)),
+            denseBytes = DenseBytes(rows), available = Available;
         string? lacking = Lacking(spec);
         string sizes = $"{rows.Rows} rows × {rows.Dim} features × {k} classes at density {rows.X.Density:P3}: " +
                        $"sparse training needs {ByteSize.Format(sparseBytes)}, dense rows {ByteSize.Format(denseBytes)}; " +
@@ -121,8 +130,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
     public static string? Lacking(TrainingSpec spec)
     {
         TrainOptions o = spec.Options;
-        return spec.IsPath ? "choosing C (--cv, several --C values) runs on dense rows so far"
-            : !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
+        return !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
             : spec.Validation is not null && !DataSource.KindOf(spec.Validation, spec.Format).IsLibSvmRows()
                 ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"

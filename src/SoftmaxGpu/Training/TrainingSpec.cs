@@ -139,18 +139,43 @@ public sealed record TrainingSpec
         }
         int k = Start?.K ?? (MultiLabel ? TagTable.DistinctTags(train.Source, train.Labels) : train.DistinctClasses()).Length;
         TrainOptions head = MultiLabel ? Options with { Loss = SigmoidCrossEntropy.Instance } : Options;
-        var prepared = new PreparedTraining((gpu, onEpoch) => MultiLabel
+        Func<Gpu, string> engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, head);
+        PreparedTraining prepared = IsPath ? SparsePath(train, validation, statistics, engine) : new PreparedTraining((gpu, onEpoch) => MultiLabel
             ? TagPipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics)
             : Pipeline.TrainSparse(gpu, train, validation, Options, onEpoch, Start, statistics))
         {
-            Engine = gpu => SparseTraining.Engine(gpu, train.X, validation?.X, k, head),
+            Engine = engine,
         };
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, {train.X.NonZeros} non-zeros " +
                            $"({train.X.Density:P3}), kept sparse ({ByteSize.Format(train.X.Bytes)} as CSR): {why}" +
                            (MultiLabel ? $"; multi-label, {k} tags" : "") +
-                           (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+                           (validation is null ? "" : $"; validation: {validation.Rows} rows") +
+                           (IsPath ? $"; {PathNote(validation?.Rows)}" : ""));
         return prepared;
     }
+
+    /// <summary>Choosing C on rows kept sparse (<see cref="Pipeline.TrainSparsePath"/>), then the refit.</summary>
+    private PreparedTraining SparsePath(SparseTable train, SparseTable? validation, Standardizer? statistics, Func<Gpu, string> engine)
+    {
+        PreparedTraining? prepared = null;
+        prepared = new PreparedTraining((gpu, onEpoch) =>
+        {
+            (SoftmaxModel model, PathResult path) = Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch,
+                statistics);
+            prepared!.Path = path;
+            return (model, path.Refit);
+        })
+        {
+            Engine = engine,
+        };
+        return prepared;
+    }
+
+    /// <summary>How C is chosen, in words: "C chosen among 3 values by 3-fold cross-validation (accuracy)".</summary>
+    private string PathNote(int? validationRows) =>
+        $"C chosen among {Grid.Count} values by " +
+        (validationRows is int held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
+        $" ({(Score == PathScore.Accuracy ? "accuracy" : "log-loss")})";
 
     /// <summary>The --val rows read kept sparse into the training rows' D (LIBSVM text or a sparse .sgd file; tag lists with --multi-label).</summary>
     private SparseTable ValidationRows(SparseTable train) => DataSource.LoadSparse(Validation!,
@@ -196,9 +221,7 @@ public sealed record TrainingSpec
             prepared!.Path = path;
             return (model, path.Refit);
         });
-        string by = validation is null ? $"{Folds}-fold cross-validation" : $"the {validation.Rows} validation rows";
-        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; C chosen among {Grid.Count} values by " +
-                           $"{by} ({(Score == PathScore.Accuracy ? "accuracy" : "log-loss")})");
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; {PathNote(validation?.Rows)}");
         return prepared;
     }
 
