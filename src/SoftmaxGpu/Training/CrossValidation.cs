@@ -199,17 +199,9 @@ public static class CrossValidation
         {
             double lambda = TrainPlan.Lambda(options with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
             // From the previous fit's θ as the device held it (float), as a session's warm start does.
-            using var optimizer = new LbfgsOptimizer(pass.For(fold, lambda), theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)]);
-            EpochOutcome last;
-            int iterations = 0;
-            do
-            {
-                last = optimizer.Run(++iterations);
-                if (!double.IsFinite(last.TrainLoss))
-                    throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
-            }
-            while (last.Converged is null && iterations < cap);
-            theta = [.. optimizer.Position.ToArray().Select(v => (float)v)];
+            (double[] position, EpochOutcome last, int iterations) = Fit(pass.For(fold, lambda),
+                theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)], cap, options);
+            theta = [.. position.Select(v => (float)v)];
             (double heldLoss, double heldAccuracy) = pass.Score(fold, theta);
             path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
             path.Objectives[i] = last.Objective ?? double.NaN;
@@ -237,5 +229,21 @@ public static class CrossValidation
         var labels = new int[rows.Length];
         set.Gather(rows, new RowBlock(features, labels, targets));
         return new EncodedSet(features, labels, targets, rows.Length, d);
+    }
+
+    /// <summary>L-BFGS from <paramref name="start"/> to the optimum of <paramref name="objective"/> (or <paramref name="cap"/> iterations): one fit of a path.</summary>
+    internal static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IObjective objective, double[] start, int cap, TrainOptions options)
+    {
+        using var optimizer = new LbfgsOptimizer(objective, start);
+        EpochOutcome last;
+        int iterations = 0;
+        do
+        {
+            last = optimizer.Run(++iterations);
+            if (!double.IsFinite(last.TrainLoss))
+                throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
+        }
+        while (last.Converged is null && iterations < cap);
+        return (optimizer.Position.ToArray(), last, iterations);
     }
 }

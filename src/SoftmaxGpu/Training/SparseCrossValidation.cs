@@ -75,7 +75,7 @@ public static class SparseCrossValidation
         for (int i = 0; i < grid.Length; i++)
         {
             double lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
-            (theta, EpochOutcome last, int iterations) = Fit(new Penalized(objective, lambda, train.Dim, k), theta, cap, options);
+            (theta, EpochOutcome last, int iterations) = CrossValidation.Fit(new Penalized(objective, lambda, train.Dim, k), theta, cap, options);
             // The fit's optimizer state (≈ 120 bytes a parameter, large-object heap) is garbage now; without a collection
             // here the heap grew over several fits' worth (debian-text's 17 M parameters, --cv 3 over 3 C: 8.6 GiB peak
             // resident without it, 2.6 GiB with it, as single training's plan has it).
@@ -86,22 +86,6 @@ public static class SparseCrossValidation
             path.Iterations[i] = iterations;
         }
         return path;
-    }
-
-    /// <summary>L-BFGS from <paramref name="start"/> to the optimum of <paramref name="objective"/> (or <paramref name="cap"/> iterations).</summary>
-    private static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IObjective objective, double[] start, int cap, TrainOptions options)
-    {
-        using var optimizer = new LbfgsOptimizer(objective, start);
-        EpochOutcome last;
-        int iterations = 0;
-        do
-        {
-            last = optimizer.Run(++iterations);
-            if (!double.IsFinite(last.TrainLoss))
-                throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
-        }
-        while (last.Converged is null && iterations < cap);
-        return (optimizer.Position.ToArray(), last, iterations);
     }
 
     /// <summary>
