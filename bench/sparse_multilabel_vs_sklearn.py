@@ -29,20 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
-from sklearn.multiclass import OneVsRestClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from multilabel_baseline import load_emotions, read_model  # noqa: E402
-
-
-def objective(x, y, w, b):
-    """J = (1/N) Σ_rows Σ_tags BCE(z, y) + ‖W‖²/(2N) in float64, for x dense or CSR."""
-    z = np.asarray(x @ w.T) + b
-    bce = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return bce.sum() / x.shape[0] + (w * w).sum() / (2 * x.shape[0])
+from multilabel_baseline import fit_sklearn, load_emotions, objective, read_model  # noqa: E402
 
 
 def synthetic(rows=12500, d=100_000, k=16, per_row=30, seed=7):
@@ -97,13 +88,7 @@ def compare(name, x_train, y_train, x_test, y_test, scale, out, softmaxgpu):
         mean, std = dense.mean(axis=0), dense.std(axis=0)
         std[std <= 1e-12] = 1.0
         xs_train, xs_test = (dense - mean) / std, (x_test.toarray() - mean) / std
-    start = time.perf_counter()
-    ovr = OneVsRestClassifier(LogisticRegression(C=1.0, solver="lbfgs", tol=1e-10, max_iter=10000)).fit(xs_train, y_train)
-    sk_seconds = time.perf_counter() - start
-    w_sk = np.vstack([e.coef_ for e in ovr.estimators_])
-    b_sk = np.concatenate([e.intercept_ for e in ovr.estimators_])
-    j_sk = objective(xs_train, y_train, w_sk, b_sk)
-    f1_sk = f1_score(y_test, (xs_test @ w_sk.T + b_sk >= 0).astype(int), average="micro", zero_division=0)
+    j_sk, f1_sk, sk_seconds = fit_sklearn(xs_train, y_train, xs_test, y_test)
 
     model = out / f"{name}.model"
     command = shlex.split(softmaxgpu) + ["train", "--data", str(train), "--multi-label", "--sparse", "on", "--scale", scale,
