@@ -13,8 +13,6 @@ namespace SoftmaxGpu.Cli;
 /// </summary>
 public static class Ranked
 {
-    /// <summary>How long a failing rank waits between writing its error and aborting the job.</summary>
-    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(250);
 
     public static int Run(TextWriter output, TextWriter error, Func<ICommunicator, TextWriter, int> body)
     {
@@ -46,10 +44,6 @@ public static class Ranked
             {
                 output.Flush();
                 error.Flush();
-                // The launcher's proxy forwards this rank's standard error through a pipe, and MPI_Abort tears the job
-                // down at once: give the proxy a moment to pass the message on (without it, MPICH lost rank 1's error
-                // line in about one job in six here, MpiTests.ARankReadingACorruptBlockEndsTheJobWithItsMessage).
-                Thread.Sleep(AbortGrace);
                 ranks.Abort(code);
             }
             return code;

@@ -186,7 +186,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
             {
                 Span<float> d = direction.AsSpan(from, Math.Min(Block, last - from));
                 GramKernels.Narrow(g.AsSpan(from, d.Length), d);
-                GramKernels.Scale(d, gScale);
+                GramKernels.Scale(d, gScale, d);
                 foreach ((ushort[] vector, float scale) in terms)
                     GramKernels.Axpy(d, scale, vector.AsSpan(from, d.Length));
             }

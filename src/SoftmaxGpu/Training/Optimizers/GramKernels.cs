@@ -150,16 +150,6 @@ internal static class GramKernels
             trial[i] = position[i] + t * d[i];
     }
 
-    /// <summary>d *= a.</summary>
-    public static void Scale(Span<float> d, float a)
-    {
-        int i = 0;
-        for (; i + Vector<float>.Count <= d.Length; i += Vector<float>.Count)
-            (new Vector<float>(d[i..]) * a).CopyTo(d[i..]);
-        for (; i < d.Length; i++)
-            d[i] *= a;
-    }
-
     /// <summary>into = a·x.</summary>
     public static void Scale(ReadOnlySpan<float> x, float a, Span<float> into)
     {
