@@ -13,9 +13,12 @@ public class GramCurvatureHistoryTests
     /// <summary>
     /// Steps along the Gram history's directions on a seeded convex quadratic J = ½Σ a_i θ_i² − cᵀθ (a from 1 to 1000) and
     /// compares each direction and slope with the reference's, which is given the pairs the Gram history keeps (s = step·d
-    /// and y = gNext − gNow rounded to float, then to bfloat16, here by scalar code): P spans several of the history's
-    /// chunks and is not a multiple of its block or the vector width; the pairs outnumber the capacity (evictions), and
-    /// one step repeats the gradient (a flat pair both refuse, after which the gradient's dots must be refreshed).
+    /// with d as the history stored it, in bfloat16, and y = gNext − gNow rounded to float, then to bfloat16, here by scalar
+    /// code): P spans several of the history's chunks and is not a multiple of its block or the vector width; the pairs
+    /// outnumber the capacity (evictions), and one step repeats the gradient (a flat pair both refuse, after which the
+    /// gradient's dots must be refreshed). The direction is stored rounded to bfloat16: each entry within that rounding of
+    /// the reference's, and the rounding unbiased (its mean along d far below one entry's); the slope, from the Gram
+    /// matrix, within 1e-4. Later steps of a line search read the stored d; ‖g‖∞ comes from the pair pass.
     /// </summary>
     [Theory]
     [InlineData(300_007, 5)]
@@ -31,20 +34,25 @@ public class GramCurvatureHistoryTests
         double[] zeros = new double[p], got = new double[p], want = new double[p];
         for (int iteration = 0; iteration < 3 * capacity; iteration++)
         {
+            Assert.Equal(g.Max(v => Math.Abs((float)v)), gram.MaxAbs(g));
             double slope = gram.Direction(g), referenceSlope = reference.Direction(g);
             gram.Step(got, zeros, 1);
             reference.Step(want, zeros, 1);
+            Assert.All(got, v => Assert.Equal(BFloat16((float)v), v));
             double scale = want.Max(Math.Abs);
-            Check.Close(want, got, 1e-5 * scale, 1e-4, $"d at iteration {iteration} ({gram.Count} pairs)");
+            Check.Close(want, got, 1e-5 * scale, 1.0 / 256, $"d at iteration {iteration} ({gram.Count} pairs)");
+            double bias = got.Select((v, i) => (v - want[i]) * want[i]).Sum() / want.Select(v => v * v).Sum();
+            Assert.True(Math.Abs(bias) < 20.0 / 512 / Math.Sqrt(p), $"d's rounding is biased by {bias:E2} at iteration {iteration}");
             Check.Close(referenceSlope, slope, 0, 1e-4, $"gᵀd at iteration {iteration}");
             Assert.Equal(reference.Count, gram.Count);
 
             double step = iteration == 0 ? 1e-3 : 1;
             double[] next = new double[p];
             gram.Step(next, theta, step);
+            Check.Close([.. theta.Select((t, i) => t + step * got[i])], next, 0, 1e-15, "θ + t·d from the stored d");
             double[] gNext = iteration == capacity ? (double[])g.Clone() : Gradient(a, c, next); // a flat pair once
             gram.Remember(next, theta, step, gNext, g, capacity);
-            double[] s = [.. got.Select(d => BFloat16((float)step * (float)d))];
+            double[] s = [.. got.Select(d => step * d)];
             double[] y = [.. gNext.Select((v, i) => BFloat16((float)(v - g[i])))];
             reference.Remember(s, zeros, step, y, zeros, capacity);
             (theta, g) = (iteration == capacity ? theta : next, gNext);

@@ -25,6 +25,8 @@ internal sealed class CurvatureHistory(int length) : ICurvatureHistory
             Evict();
     }
 
+    public double MaxAbs(double[] g) => Sweeps.MaxAbs(g);
+
     /// <summary>d = −H·g by the two-loop recursion over the pairs (newest first), H₀ = (sᵀy / yᵀy)·I; returns gᵀd.</summary>
     public double Direction(double[] g)
     {
@@ -103,6 +105,8 @@ internal interface ICurvatureHistory
 {
     int Count { get; }
     void Clear();
+    /// <summary>max |g_i| (the stopping test), from the pass that measured the last pair where it read g.</summary>
+    double MaxAbs(double[] g);
     double Direction(double[] g);
     void Step(double[] trial, double[] position, double t);
     /// <summary>

@@ -10,21 +10,25 @@ namespace SoftmaxGpu.Training;
 /// (<see cref="CurvatureHistory"/>) reads each pair twice and reads and writes q 2m + 2 times — some 7 GB an
 /// iteration at P = 17 M, m = 10. Here an iteration touches the P-long vectors in two passes:
 /// <list type="number">
-/// <item><see cref="Remember"/>: s = θ_{k+1} − θ_k and y = g_{k+1} − g_k are written in float32, and in the same
-///   pass the dots of s, y and g_{k+1} with every kept vector (the new rows of the Gram matrix);</item>
-/// <item><see cref="Direction"/>: the recursion on the Gram matrix gives d = −Σ_j δ_j·b_j, written in one pass over
-///   the basis b = (s_1 … s_m, y_1 … y_m, g).</item>
+/// <item>The first <see cref="Step"/> after <see cref="Direction"/>: the recursion on the Gram matrix has given
+///   d = −Σ_j δ_j·b_j over the basis b = (s_1 … s_m, y_1 … y_m, g); one pass writes d, rounded to bfloat16, into the
+///   slot of the next pair and the trial θ + t·d beside it. Later steps of the line search read d from there.</item>
+/// <item><see cref="Remember"/>: the step taken is s = t·d exactly (d as stored, t kept as the slot's scale, so s is
+///   never written); y = g_{k+1} − g_k is written in bfloat16, and in the same pass the dots of d, y and g_{k+1} with
+///   every kept vector (the new rows of the Gram matrix) and ‖g_{k+1}‖∞ for the next iteration's stopping test
+///   (<see cref="MaxAbs"/>).</item>
 /// </list>
 /// The arithmetic is that of the two-loop recursion with H₀ = (sᵀy / yᵀy)·I: α_i = ρ_i·s_iᵀq and β = ρ_i·y_iᵀr are
 /// dots of q = Σ δ_j b_j, which are δ-weighted sums of the Gram matrix's entries. The vectors' dots are summed in
 /// float over <see cref="Block"/> entries and then in float64, chunk by chunk in a fixed order (<see cref="Sweeps"/>):
-/// the same bits on any core count. g enters the dots and d rounded to float.
+/// the same bits on any core count. g enters the dots rounded to float.
 ///
 /// The pairs are stored as bfloat16 (float32's exponent, 8 significant bits; rounded to nearest even), which halves
 /// the bytes both passes read. Every dot is taken of the stored, rounded vectors, so the Gram matrix is exact for
 /// the pairs the recursion uses: H stays a positive definite BFGS matrix built from pairs within 0.2% of the true
-/// ones, and the line search and θ stay float64. Measured on a 298k-feature text set (17 M parameters, bench/RESULTS.md):
-/// 231 iterations with the pairs rounded to bfloat16 against 232 in float32, J equal within 1e-8.
+/// ones (s exactly the step taken along the rounded d), and the line search and θ stay float64. Measured on a
+/// 298k-feature text set (17 M parameters, bench/RESULTS.md): 231 iterations with the pairs rounded to bfloat16
+/// against 232 in float32, J equal within 1e-8.
 /// </summary>
 internal sealed class GramCurvatureHistory : ICurvatureHistory
 {
@@ -35,22 +39,25 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private const int Chunk = 1 << 18;
 
     private readonly int length;
-    private readonly ushort[]?[] s, y; // slot vectors in bfloat16 [capacity + 1][P], allocated when first used
+    private readonly ushort[]?[] d, y; // slot vectors in bfloat16 [capacity + 1][P], allocated when first used: s = scale·d
+    private readonly double[] scale; // [capacity + 1] the step t of each slot's pair: s = t·d
     private readonly List<int> kept = []; // slots of the kept pairs, newest first
-    private readonly double[,] gram; // [2c, 2c] over slot vectors: index 2·slot is s, 2·slot + 1 is y
+    private readonly double[,] gram; // [2c, 2c] over the pairs: index 2·slot is s, 2·slot + 1 is y
     private readonly double[] gradientDots; // [2c] gᵀb for the gradient `dotted`
     private double gradientSquare; // float(g)ᵀfloat(g)
+    private double gradientMax; // max |float(g)|
     private double[]? dotted; // the gradient array whose dots gradientDots holds
-    private readonly float[] direction; // d: [P]
+    private double[]? delta; // the last Direction's coefficients: d = −Σ δ_j b_j
+    private int pending = -1; // the slot the last Direction's d is (or will be) written into
+    private bool written; // d is in its slot
 
     public GramCurvatureHistory(int length, int capacity)
     {
         this.length = length;
         int slots = capacity + 1; // the kept pairs and the one being measured
-        (s, y) = (new ushort[slots][], new ushort[slots][]);
+        (d, y, scale) = (new ushort[slots][], new ushort[slots][], new double[slots]);
         gram = new double[2 * slots, 2 * slots];
         gradientDots = new double[2 * slots];
-        direction = new float[length];
     }
 
     public int Count => kept.Count;
@@ -61,13 +68,24 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         dotted = null;
     }
 
-    /// <summary>d = −H·g by the two-loop recursion on the Gram matrix (pairs newest first); returns gᵀd.</summary>
+    /// <summary>max |g_i| (g rounded to float), from the pass that measured the last pair where it was g_{k+1}.</summary>
+    public double MaxAbs(double[] g)
+    {
+        if (!ReferenceEquals(dotted, g))
+            DotGradient(g);
+        return gradientMax;
+    }
+
+    /// <summary>
+    /// d = −H·g by the two-loop recursion on the Gram matrix (pairs newest first); returns gᵀd. d is written by the
+    /// next <see cref="Step"/>.
+    /// </summary>
     public double Direction(double[] g)
     {
         if (!ReferenceEquals(dotted, g))
             DotGradient(g);
         int m = kept.Count;
-        var delta = new double[2 * s.Length + 1]; // q = Σ δ_j b_j; the last entry is g's
+        delta = new double[2 * d.Length + 1]; // q = Σ δ_j b_j; the last entry is g's
         delta[^1] = 1;
         var alpha = new double[m];
         for (int i = 0; i < m; i++)
@@ -89,43 +107,61 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
             double beta = Dot(2 * slot + 1, delta) / Curvature(slot);
             delta[2 * slot] += alpha[i] - beta;
         }
-        WriteDirection(g, delta);
+        pending = Enumerable.Range(0, d.Length).First(free => !kept.Contains(free));
+        written = false;
         return -Dot(-1, delta);
     }
 
-    /// <summary>trial = position + t·d.</summary>
-    public void Step(double[] trial, double[] position, double t) => Sweeps.Sum(length, (first, last) =>
+    /// <summary>trial = position + t·d: the first step after <see cref="Direction"/> writes d on the way (<see cref="WriteDirection"/>).</summary>
+    public void Step(double[] trial, double[] position, double t)
     {
-        GramKernels.Step(trial.AsSpan(first..last), position.AsSpan(first..last), t, direction.AsSpan(first..last));
-        return 0;
-    }, Chunk);
+        if (!written)
+        {
+            WriteDirection(trial, position, t);
+            written = true;
+            return;
+        }
+        ushort[] direction = d[pending]!;
+        Sweeps.Sum(length, (first, last) =>
+        {
+            GramKernels.Step(trial.AsSpan(first..last), position.AsSpan(first..last), t, direction.AsSpan(first..last));
+            return 0;
+        }, Chunk);
+    }
 
     /// <summary>
     /// Keeps (s, y) = (step·d, gNext − gNow) where its curvature sᵀy is positive, the oldest beyond
-    /// <paramref name="capacity"/> evicted; in the same pass, gNext's dots with the vectors kept after it. s is read
-    /// from the float direction (next − now = step·d up to float64 rounding), not from the two float64 θ.
+    /// <paramref name="capacity"/> evicted; in the same pass, gNext's dots with the vectors kept after it and its
+    /// largest entry. s is the stored d scaled (next − now = step·d up to float64 rounding), not read from the θ.
     /// </summary>
     public void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
     {
-        int slot = Enumerable.Range(0, s.Length).First(free => !kept.Contains(free));
-        ushort[] sNew = s[slot] ??= new ushort[length], yNew = y[slot] ??= new ushort[length];
+        if (!written)
+            throw new InvalidOperationException("Remember follows a Step along the last Direction");
+        int slot = pending;
+        ushort[] dNew = d[slot]!, yNew = y[slot] ??= new ushort[length];
+        scale[slot] = step;
         // The oldest pair leaves if the new one stays: its dots are not needed unless the new one is refused.
         List<int> others = kept.Count >= capacity ? kept.GetRange(0, capacity - 1) : [.. kept];
-        ushort[][] basis = [.. others.SelectMany(other => new[] { s[other]!, y[other]! }), sNew, yNew];
+        int[] slots = [.. others, slot];
+        ushort[][] basis = [.. slots.SelectMany(pair => new[] { d[pair]!, y[pair]! })];
+        var maxima = new double[(length + Chunk - 1) / Chunk];
         double[] dots = Sweeps.Sums(length, 3 * basis.Length + 1, (first, last, sums) =>
-            PairBlock(first, last, (float)step, direction, gNext, gNow, sNew, yNew, basis, sums), Chunk);
-        // dots[3·b + p]: probe p (s, y, g) against basis vector b; the last two basis vectors are s and y themselves;
-        // dots[^1] = gᵀg.
-        double curvature = dots[3 * (basis.Length - 2) + 1], yy = dots[3 * (basis.Length - 1) + 1];
-        gradientSquare = dots[^1];
+            maxima[first / Chunk] = PairBlock(first, last, dNew, gNext, gNow, yNew, basis, sums), Chunk);
+        // dots[3·b + p]: probe p (d, y, g) against basis vector b, as stored; the last two are d and y themselves;
+        // dots[^1] = gᵀg. An s is its d scaled by its step: the Gram matrix holds the s.
+        double Entry(int b, int probe) => dots[3 * b + probe] * (b % 2 == 0 ? scale[slots[b / 2]] : 1) * (probe == 0 ? step : 1);
+        int own = basis.Length - 2;
+        double curvature = Entry(own, 1), yy = Entry(own + 1, 1);
+        (gradientSquare, gradientMax) = (dots[^1], maxima.Max());
         if (curvature > 1e-12 * yy) // J is convex; skip pairs that rounding made flat
         {
             for (int b = 0; b < basis.Length; b++)
             {
-                int index = b < basis.Length - 2 ? 2 * others[b / 2] + b % 2 : 2 * slot + b - (basis.Length - 2);
+                int index = 2 * slots[b / 2] + b % 2;
                 for (int probe = 0; probe < 2; probe++)
-                    gram[2 * slot + probe, index] = gram[index, 2 * slot + probe] = dots[3 * b + probe];
-                gradientDots[index] = dots[3 * b + 2];
+                    gram[2 * slot + probe, index] = gram[index, 2 * slot + probe] = Entry(b, probe);
+                gradientDots[index] = Entry(b, 2);
             }
             kept.Insert(0, slot);
             if (kept.Count > capacity)
@@ -133,8 +169,8 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         }
         else
         {
-            for (int b = 0; b < basis.Length - 2; b++)
-                gradientDots[2 * others[b / 2] + b % 2] = dots[3 * b + 2];
+            for (int b = 0; b < own; b++)
+                gradientDots[2 * slots[b / 2] + b % 2] = Entry(b, 2);
             if (others.Count < kept.Count)
                 DotGradient(gNext, kept[^1]);
         }
@@ -157,82 +193,96 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         return sum + delta[^1] * (vector < 0 ? gradientSquare : gradientDots[vector]);
     }
 
-    /// <summary>gᵀb for the kept vectors (or only <paramref name="onlySlot"/>'s), and gᵀg: where g is not the gradient the last pair was measured against.</summary>
+    /// <summary>gᵀb for the kept vectors (or only <paramref name="onlySlot"/>'s), gᵀg and max |g|: where g is not the gradient the last pair was measured against.</summary>
     private void DotGradient(double[] g, int onlySlot = -1)
     {
         int[] slots = onlySlot < 0 ? [.. kept] : [onlySlot];
-        ushort[][] basis = [.. slots.SelectMany(slot => new[] { s[slot]!, y[slot]! })];
-        double[] dots = Sweeps.Sums(length, basis.Length + 1, (first, last, sums) => GradientBlock(first, last, g, basis, sums), Chunk);
+        ushort[][] basis = [.. slots.SelectMany(slot => new[] { d[slot]!, y[slot]! })];
+        var maxima = new double[(length + Chunk - 1) / Chunk];
+        double[] dots = Sweeps.Sums(length, basis.Length + 1, (first, last, sums) =>
+            maxima[first / Chunk] = GradientBlock(first, last, g, basis, sums), Chunk);
         for (int b = 0; b < basis.Length; b++)
-            gradientDots[2 * slots[b / 2] + b % 2] = dots[b];
+            gradientDots[2 * slots[b / 2] + b % 2] = dots[b] * (b % 2 == 0 ? scale[slots[b / 2]] : 1);
         if (onlySlot < 0)
-            gradientSquare = dots[^1];
+            (gradientSquare, gradientMax) = (dots[^1], maxima.Max());
         dotted = g;
     }
 
-    /// <summary>d = −Σ δ_j b_j over the kept vectors and g, in float.</summary>
-    private void WriteDirection(double[] g, double[] delta)
+    /// <summary>
+    /// d = −Σ δ_j b_j over the kept vectors and g, in float, rounded to bfloat16 into the next pair's slot; and
+    /// trial = position + t·d (d as rounded), in the same pass.
+    /// </summary>
+    private void WriteDirection(double[] trial, double[] position, double t)
     {
+        double[] g = dotted!;
         var terms = new List<(ushort[] Vector, float Scale)>();
         foreach (int slot in kept)
         {
-            terms.Add((s[slot]!, (float)-delta[2 * slot]));
-            terms.Add((y[slot]!, (float)-delta[2 * slot + 1]));
+            terms.Add((d[slot]!, (float)(-delta![2 * slot] * scale[slot])));
+            terms.Add((y[slot]!, (float)-delta![2 * slot + 1]));
         }
-        float gScale = (float)-delta[^1];
+        float gScale = (float)-delta![^1];
+        ushort[] into = d[pending] ??= new ushort[length];
         Sweeps.Sum(length, (first, last) =>
         {
+            Span<float> block = stackalloc float[Block];
             for (int from = first; from < last; from += Block)
             {
-                Span<float> d = direction.AsSpan(from, Math.Min(Block, last - from));
-                GramKernels.Narrow(g.AsSpan(from, d.Length), d);
-                GramKernels.Scale(d, gScale, d);
+                Span<float> direction = block[..Math.Min(Block, last - from)];
+                GramKernels.Narrow(g.AsSpan(from, direction.Length), direction);
+                GramKernels.Scale(direction, gScale, direction);
                 foreach ((ushort[] vector, float scale) in terms)
-                    GramKernels.Axpy(d, scale, vector.AsSpan(from, d.Length));
+                    GramKernels.Axpy(direction, scale, vector.AsSpan(from, direction.Length));
+                GramKernels.ToBFloat16(direction, into.AsSpan(from, direction.Length));
+                GramKernels.Step(trial.AsSpan(from, direction.Length), position.AsSpan(from, direction.Length), t, direction);
             }
             return 0;
         }, Chunk);
     }
 
     /// <summary>
-    /// One chunk of <see cref="Remember"/>'s pass: s, y written in bfloat16, sums[3·b + p] += probe p · basis b for
-    /// the probes (s and y as stored, float(gNext)) and sums[^1] += gᵀg — block by block, in float within a block.
+    /// One chunk of <see cref="Remember"/>'s pass: y written in bfloat16, sums[3·b + p] += probe p · basis b for the
+    /// probes (d and y as stored, float(gNext)) and sums[^1] += gᵀg — block by block, in float within a block;
+    /// returns the chunk's max |float(gNext)|.
     /// </summary>
-    private static void PairBlock(int first, int last, float step, float[] d, double[] gNext, double[] gNow,
-        ushort[] sNew, ushort[] yNew, ushort[][] basis, Span<double> sums)
+    private static double PairBlock(int first, int last, ushort[] dNew, double[] gNext, double[] gNow, ushort[] yNew,
+        ushort[][] basis, Span<double> sums)
     {
-        Span<float> sBlock = stackalloc float[Block], yBlock = stackalloc float[Block], gBlock = stackalloc float[Block];
+        Span<float> dBlock = stackalloc float[Block], yBlock = stackalloc float[Block], gBlock = stackalloc float[Block];
+        float max = 0;
         for (int from = first; from < last; from += Block)
         {
             int count = Math.Min(Block, last - from);
-            Span<float> sf = sBlock[..count], yf = yBlock[..count], gf = gBlock[..count];
-            GramKernels.Scale(d.AsSpan(from, count), step, sf);
+            Span<float> df = dBlock[..count], yf = yBlock[..count], gf = gBlock[..count];
+            GramKernels.FromBFloat16(dNew.AsSpan(from, count), df);
             GramKernels.Difference(gNext.AsSpan(from, count), gNow.AsSpan(from, count), yf);
-            GramKernels.Narrow(gNext.AsSpan(from, count), gf);
-            GramKernels.ToBFloat16(sf, sNew.AsSpan(from, count));
             GramKernels.ToBFloat16(yf, yNew.AsSpan(from, count));
+            max = Math.Max(max, GramKernels.NarrowMaxAbs(gNext.AsSpan(from, count), gf));
             for (int b = 0; b < basis.Length; b++)
             {
-                (float ds, float dy, float dg) = GramKernels.Dot3(sf, yf, gf, basis[b].AsSpan(from, count));
-                sums[3 * b] += ds;
+                (float dd, float dy, float dg) = GramKernels.Dot3(df, yf, gf, basis[b].AsSpan(from, count));
+                sums[3 * b] += dd;
                 sums[3 * b + 1] += dy;
                 sums[3 * b + 2] += dg;
             }
             sums[^1] += GramKernels.Dot(gf, gf);
         }
+        return max;
     }
 
-    /// <summary>One chunk of float(g)ᵀb for each basis vector b, and of float(g)ᵀfloat(g) into sums[^1].</summary>
-    private static void GradientBlock(int first, int last, double[] g, ushort[][] basis, Span<double> sums)
+    /// <summary>One chunk of float(g)ᵀb for each basis vector b, and of float(g)ᵀfloat(g) into sums[^1]; returns the chunk's max |float(g)|.</summary>
+    private static double GradientBlock(int first, int last, double[] g, ushort[][] basis, Span<double> sums)
     {
         Span<float> gBlock = stackalloc float[Block];
+        float max = 0;
         for (int from = first; from < last; from += Block)
         {
             Span<float> gf = gBlock[..Math.Min(Block, last - from)];
-            GramKernels.Narrow(g.AsSpan(from, gf.Length), gf);
+            max = Math.Max(max, GramKernels.NarrowMaxAbs(g.AsSpan(from, gf.Length), gf));
             for (int b = 0; b < basis.Length; b++)
                 sums[b] += GramKernels.Dot(gf, basis[b].AsSpan(from, gf.Length));
             sums[^1] += GramKernels.Dot(gf, gf);
         }
+        return max;
     }
 }

@@ -21,6 +21,42 @@ internal static class GramKernels
             into[i] = (float)v[i];
     }
 
+    /// <summary>into = (float)v; returns max |into|.</summary>
+    public static float NarrowMaxAbs(ReadOnlySpan<double> v, Span<float> into)
+    {
+        var max = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= into.Length; i += Vector<float>.Count)
+        {
+            Vector<float> narrow = Vector.Narrow(new Vector<double>(v[i..]), new Vector<double>(v[(i + Vector<double>.Count)..]));
+            narrow.CopyTo(into[i..]);
+            max = Vector.Max(max, Vector.Abs(narrow));
+        }
+        float total = 0;
+        for (int lane = 0; lane < Vector<float>.Count; lane++)
+            total = Math.Max(total, max[lane]);
+        for (; i < into.Length; i++)
+        {
+            into[i] = (float)v[i];
+            total = Math.Max(total, Math.Abs(into[i]));
+        }
+        return total;
+    }
+
+    /// <summary>into = the floats of bfloat16 <paramref name="bits"/>.</summary>
+    public static void FromBFloat16(ReadOnlySpan<ushort> bits, Span<float> into)
+    {
+        int n = bits.Length, i = 0;
+        for (; i + Vector<ushort>.Count <= n; i += Vector<ushort>.Count)
+        {
+            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(bits[i..]));
+            low.CopyTo(into[i..]);
+            high.CopyTo(into[(i + Vector<float>.Count)..]);
+        }
+        for (; i < n; i++)
+            into[i] = FromBFloat16(bits[i]);
+    }
+
     /// <summary>into = (float)(a − b), the difference taken in float64.</summary>
     public static void Difference(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<float> into)
     {
@@ -148,6 +184,29 @@ internal static class GramKernels
         }
         for (; i < d.Length; i++)
             trial[i] = position[i] + t * d[i];
+    }
+
+    /// <summary>trial = position + t·d, in float64, with d in bfloat16.</summary>
+    public static void Step(Span<double> trial, ReadOnlySpan<double> position, double t, ReadOnlySpan<ushort> d)
+    {
+        int i = 0;
+        for (; i + Vector<ushort>.Count <= d.Length; i += Vector<ushort>.Count)
+        {
+            (Vector<float> low, Vector<float> high) = Widen(new Vector<ushort>(d[i..]));
+            Step(trial[i..], position[i..], t, low);
+            Step(trial[(i + Vector<float>.Count)..], position[(i + Vector<float>.Count)..], t, high);
+        }
+        for (; i < d.Length; i++)
+            trial[i] = position[i] + t * FromBFloat16(d[i]);
+    }
+
+    /// <summary>trial = position + t·d over one float vector's lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(Span<double> trial, ReadOnlySpan<double> position, double t, Vector<float> d)
+    {
+        Vector.Widen(d, out Vector<double> low, out Vector<double> high);
+        (new Vector<double>(position) + t * low).CopyTo(trial);
+        (new Vector<double>(position[Vector<double>.Count..]) + t * high).CopyTo(trial[Vector<double>.Count..]);
     }
 
     /// <summary>into = a·x.</summary>

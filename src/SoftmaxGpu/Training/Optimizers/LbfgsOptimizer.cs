@@ -11,7 +11,7 @@ namespace SoftmaxGpu.Training;
 /// shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ and
 /// ∇f in float64 and runs the two-loop recursion over the m curvature pairs (<see cref="CurvatureHistory"/>):
 /// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f. Beyond a million parameters
-/// the pairs are float32 and the recursion runs on their Gram matrix (<see cref="GramCurvatureHistory"/>: two passes
+/// the pairs are bfloat16 and the recursion runs on their Gram matrix (<see cref="GramCurvatureHistory"/>: two passes
 /// over the pairs an iteration, on every core), because there the passes over the pairs cost as much as the pass
 /// over the data.
 ///
@@ -39,7 +39,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
     public const int MaxBacktracks = 30;
 
-    /// <summary>Parameters from which the curvature pairs are kept in float32 with their Gram matrix (<see cref="GramCurvatureHistory"/>): beyond one <see cref="Sweeps.Chunk"/>.</summary>
+    /// <summary>Parameters from which the curvature pairs are kept in bfloat16 with their Gram matrix (<see cref="GramCurvatureHistory"/>): beyond one <see cref="Sweeps.Chunk"/>.</summary>
     public const int History32From = Sweeps.Chunk + 1;
 
     private readonly IObjective objective;
@@ -96,7 +96,7 @@ public sealed class LbfgsOptimizer : IOptimizer
     private EpochOutcome Iterate()
     {
         double[] g = gradient;
-        if (Sweeps.MaxAbs(g) <= GradientTolerance)
+        if (history.MaxAbs(g) <= GradientTolerance)
             return Outcome($"‖∇J‖∞ ≤ {GradientTolerance:G2}");
         double slope = history.Direction(g);
         if (!(slope < 0))
