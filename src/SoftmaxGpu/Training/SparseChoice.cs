@@ -36,12 +36,12 @@ public sealed record SparseChoice(bool Sparse, string Why)
 
     /// <summary>
     /// Host bytes of sparse L-BFGS per parameter for P parameters: θ, trial θ and two gradients in float64; from
-    /// <see cref="LbfgsOptimizer.History32From"/> parameters m = 10 curvature pairs (d, y) and a pair in flight in
-    /// bfloat16 (<see cref="GramCurvatureHistory"/>: the direction is the pair in flight's d), below that the direction and the pairs in
+    /// <see cref="LbfgsOptimizer.History32From"/> parameters m = 5 curvature pairs (d, y) and a pair in flight in
+    /// bfloat16 (<see cref="GramCurvatureHistory"/>: the direction is the pair in flight's d), below that the direction and m = 10 pairs in
     /// float64 (<see cref="CurvatureHistory"/>); the float32 weights that score validation rows.
     /// </summary>
     public static long BytesPerParameter(long parameters) =>
-        8 * 4 + (parameters >= LbfgsOptimizer.History32From ? 2 * (2 * LbfgsOptimizer.History + 2) : 8 * (1 + 2 * LbfgsOptimizer.History + 2)) + 4;
+        8 * 4 + (parameters >= LbfgsOptimizer.History32From ? 2 * (2 * LbfgsOptimizer.GramHistory + 2) : 8 * (1 + 2 * LbfgsOptimizer.History + 2)) + 4;
 
     /// <summary>
     /// Host bytes sparse training of <paramref name="rows"/> into K classes needs: CSR and its CSC copy, Z/G (rows padded

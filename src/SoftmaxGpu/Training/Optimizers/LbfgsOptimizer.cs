@@ -23,6 +23,13 @@ public sealed class LbfgsOptimizer : IOptimizer
 {
     /// <summary>m: curvature pairs kept (scikit-learn's and SciPy's default is 10).</summary>
     public const int History = 10;
+    /// <summary>
+    /// m beyond a million parameters (<see cref="GramCurvatureHistory"/>), where each pair costs two reads of a P-long
+    /// bfloat16 vector pair an iteration. Measured on the sparse sets of bench/RESULTS.md (17 M and 21 M parameters,
+    /// one run each, same machine): m = 3: 284 and 282 iterations, 64.5 and 107.4 s; m = 5: 244 and 213, 49.2 and
+    /// 76.2 s; m = 10: 233 and 234, 63.8 and 107.5 s — the optimum's J the same within 2e-7.
+    /// </summary>
+    public const int GramHistory = 5;
     /// <summary>Iterations when --epochs is not given (scikit-learn's max_iter default is 100; its examples use 1000).</summary>
     public const int DefaultIterations = 1000;
     /// <summary>Stop when the largest gradient entry is below this.</summary>
@@ -44,6 +51,7 @@ public sealed class LbfgsOptimizer : IOptimizer
 
     private readonly IObjective objective;
     private readonly ICurvatureHistory history;
+    private readonly int capacity; // m
     private double[] position; // θ at the last accepted step
     private double[] trial; // θ + t·d under the line search
     private double[] gradient; // ∇J(position)
@@ -69,7 +77,8 @@ public sealed class LbfgsOptimizer : IOptimizer
         position = start;
         int p = start.Length;
         (trial, gradient, trialGradient) = (new double[p], new double[p], new double[p]);
-        history = p < History32From ? new CurvatureHistory(p) : new GramCurvatureHistory(p, History);
+        capacity = p < History32From ? History : GramHistory;
+        history = p < History32From ? new CurvatureHistory(p) : new GramCurvatureHistory(p, capacity);
         current = Evaluate(position, gradient);
     }
 
@@ -112,7 +121,7 @@ public sealed class LbfgsOptimizer : IOptimizer
             Evaluate(position, trialGradient); // leave θ on the device where the host's position is
             return Outcome("the line search found no lower J (float32 resolution of the objective reached)");
         }
-        history.Remember(trial, position, accepted, trialGradient, gradient, History);
+        history.Remember(trial, position, accepted, trialGradient, gradient, capacity);
         double decrease = current.J - next.J;
         (position, trial) = (trial, position);
         (gradient, trialGradient) = (trialGradient, gradient);
