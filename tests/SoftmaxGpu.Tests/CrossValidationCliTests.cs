@@ -125,6 +125,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.True(code == 0, error);
         Assert.DoesNotContain("made dense", output);
         Assert.Contains("C chosen among 3 values by the 27 validation rows", output);
+        Assert.Single(Regex.Matches(output, "27 validation rows|validation: 27 rows")); // the data line names them once
         Assert.Equal(3, output.Split('\n').Count(l => Regex.IsMatch(l, @"^\d")));
         Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
 

@@ -37,7 +37,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
     private readonly SparseSet train;
     private readonly int d, k;
     private readonly double[]? centre;
-    private readonly L2Penalty penalty;
+    private L2Penalty penalty;
     private readonly SparseBlocks blocks;
     private readonly DeviceRows rows; // the training rows (resident) or the block in flight, with its CSC copy
     private readonly MemoryBuffer1D<float, Stride1D.Dense> theta; // [Wᵀ | b′]: [D·K + K]
@@ -94,6 +94,12 @@ public sealed class DeviceSparseObjective : ISparseObjective
         }
         hostTheta = new float[Parameters];
         hostGradient = new float[Parameters];
+    }
+
+    public double Lambda
+    {
+        get => penalty.Lambda;
+        set => penalty = penalty with { Lambda = value };
     }
 
     /// <summary>P = D·K + K.</summary>

@@ -10,6 +10,9 @@ public interface ISparseObjective : IObjective, IDisposable
     /// <summary>P = D·K + K.</summary>
     long Parameters { get; }
 
+    /// <summary>λ of (λ/2)‖W‖²: a path over C sets it before each fit, on the same rows (a device's uploaded once).</summary>
+    double Lambda { get; set; }
+
     /// <summary>Mean loss and accuracy of <paramref name="set"/> under θ, without a gradient.</summary>
     (double Loss, double Accuracy) Score(double[] theta, SparseSet set);
 }

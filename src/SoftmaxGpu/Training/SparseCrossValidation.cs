@@ -10,8 +10,8 @@ namespace SoftmaxGpu.Training;
 /// host engine's <see cref="SparseObjective{THead}"/>, or <see cref="DeviceSparseObjective"/>). The folds run one after
 /// another, each with its training rows copied out as a <see cref="SparseSet"/> (CSR, and the CSC copy its passes make)
 /// and its held-out rows as another: at most one fold's copy of the rows exists beside the set
-/// (<see cref="SparseChoice.FoldBytes"/>). One objective a fold, unpenalized, with each C's (λ/2)‖W‖² added here
-/// (<see cref="Penalized"/>), so a device uploads a fold's rows once, not once a C.
+/// (<see cref="SparseChoice.FoldBytes"/>). One objective a fold, its λ set for each C (<see cref="ISparseObjective.Lambda"/>),
+/// so a device uploads a fold's rows once, not once a C, and the penalty stays fused into the pass.
 ///
 /// The rows arrive scaled once with the statistics of every training row and centred on their mean (μ), the folds
 /// sharing both, as the dense path's folds share one standardization.
@@ -74,8 +74,8 @@ public static class SparseCrossValidation
         var theta = new double[objective.Parameters]; // [Wᵀ (D·K) | b]: zeros at the strongest penalty
         for (int i = 0; i < grid.Length; i++)
         {
-            double lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
-            (theta, EpochOutcome last, int iterations) = CrossValidation.Fit(new Penalized(objective, lambda, train.Dim, k), theta, cap, options);
+            objective.Lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
+            (theta, EpochOutcome last, int iterations) = CrossValidation.Fit(objective, theta, cap, options);
             // The fit's optimizer state (≈ 120 bytes a parameter, large-object heap) is garbage now; without a collection
             // here the heap grew over several fits' worth (debian-text's 17 M parameters, --cv 3 over 3 C: 8.6 GiB peak
             // resident without it, 2.6 GiB with it, as single training's plan has it).
@@ -86,21 +86,6 @@ public static class SparseCrossValidation
             path.Iterations[i] = iterations;
         }
         return path;
-    }
-
-    /// <summary>
-    /// J = <paramref name="unpenalized"/>'s mean loss + (λ/2)‖W‖² over θ = [Wᵀ (D·K) | b]: one C's objective on a fold's
-    /// objective built with λ = 0.
-    /// </summary>
-    private sealed class Penalized(ISparseObjective unpenalized, double lambda, int d, int k) : IObjective
-    {
-        private readonly L2Penalty penalty = new(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [d, k]));
-
-        public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
-        {
-            (double _, double loss, double accuracy) = unpenalized.Evaluate(theta, gradient);
-            return (penalty.AddTo(loss, theta, gradient), loss, accuracy);
-        }
     }
 
     /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, in order, with their labels.</summary>

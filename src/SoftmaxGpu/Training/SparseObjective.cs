@@ -22,7 +22,7 @@ public sealed class SparseObjective<THead> : ISparseObjective
     private readonly SparseSet rows;
     private readonly int k;
     private readonly double[]? centre;
-    private readonly L2Penalty penalty;
+    private L2Penalty penalty;
     private readonly SparseHostStep.Buffers buffers; // Z, then G, for the training rows' passes
     private float[]? weights; // Wᵀ [D, K] in float, for scoring (made on first use)
     private readonly float[] bias; // b′ = b − W·μ [K], for scoring
@@ -44,6 +44,12 @@ public sealed class SparseObjective<THead> : ISparseObjective
         penalty = new L2Penalty(lambda, new ParameterBlock(ParameterLayout.Weights, 0, [rows.Dim, k]));
         bias = new float[k];
         buffers = new SparseHostStep.Buffers(rows.Rows, k);
+    }
+
+    public double Lambda
+    {
+        get => penalty.Lambda;
+        set => penalty = penalty with { Lambda = value };
     }
 
     /// <summary>P = D·K + K.</summary>

@@ -149,8 +149,7 @@ public sealed record TrainingSpec
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, {train.X.NonZeros} non-zeros " +
                            $"({train.X.Density:P3}), kept sparse ({ByteSize.Format(train.X.Bytes)} as CSR): {why}" +
                            (MultiLabel ? $"; multi-label, {k} tags" : "") +
-                           (validation is null ? "" : $"; validation: {validation.Rows} rows") +
-                           (IsPath ? $"; {PathNote(validation?.Rows)}" : ""));
+                           (IsPath ? $"; {PathNote(validation?.Rows)}" : validation is null ? "" : $"; validation: {validation.Rows} rows"));
         return prepared;
     }
 
