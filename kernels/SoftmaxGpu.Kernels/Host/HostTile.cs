@@ -245,8 +245,8 @@ public static unsafe class HostTile
             int j = whole;
             for (; j + v <= d; j += v)
                 Axpy4x1<TV>(rows, count, g + c, k, dw0 + j, d, j);
-            for (; j < d; j++)
-                Column(rows, count, g + c, k, dw0 + j, d, j, 4);
+            if (j < d)
+                Tail4x1<TV>(rows, count, g + c, k, dw0 + j, d, j);
         }
         for (; c + 2 <= k; c += 2)
         {
@@ -399,16 +399,34 @@ public static unsafe class HostTile
         *z = b + sum;
     }
 
-    /// <summary>dW[c .. c + classes, j] += Σ_r g[r, c …]·x_r[j]: one feature column, plain loops (the tail).</summary>
-    private static void Column(nint* rows, int count, float* g, int k, float* dw, int d, int j, int classes)
+    /// <summary>
+    /// dW[c .. c + 4, j .. D) += Σ_r g[r, c …]·x_r[j .. D) for the last D − j &lt; one vector of columns: each row's
+    /// tail copied into a zero-padded vector, then 4 multiply-adds (measured on satimage, D = 36: the tail's four
+    /// columns one at a time took 11 % of a pass, twice the 32 columns before them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tail4x1<TV>(nint* rows, int count, float* g, int k, float* dw, int d, int j)
+        where TV : struct, IFloats<TV>
     {
-        for (int q = 0; q < classes; q++)
+        int v = TV.Count, tail = d - j;
+        float* x = stackalloc float[v]; // the row's tail, zeros after it
+        float* a = stackalloc float[4 * v]; // the 4 classes' dW tails
+        new Span<float>(x, v).Clear();
+        new Span<float>(a, 4 * v).Clear();
+        for (int q = 0; q < 4; q++)
+            new ReadOnlySpan<float>(dw + (long)q * d, tail).CopyTo(new Span<float>(a + q * v, tail));
+        TV a0 = TV.Load(a), a1 = TV.Load(a + v), a2 = TV.Load(a + 2 * v), a3 = TV.Load(a + 3 * v);
+        for (int r = 0; r < count; r++)
         {
-            float s = dw[(long)q * d];
-            for (int r = 0; r < count; r++)
-                s += g[(long)r * k + q] * ((float*)rows[r])[j];
-            dw[(long)q * d] = s;
+            new ReadOnlySpan<float>((float*)rows[r] + j, tail).CopyTo(new Span<float>(x, tail));
+            TV xr = TV.Load(x);
+            float* gr = g + (long)r * k;
+            a0 = TV.Fma(xr, TV.Broadcast(gr[0]), a0); a1 = TV.Fma(xr, TV.Broadcast(gr[1]), a1);
+            a2 = TV.Fma(xr, TV.Broadcast(gr[2]), a2); a3 = TV.Fma(xr, TV.Broadcast(gr[3]), a3);
         }
+        TV.Store(a, a0); TV.Store(a + v, a1); TV.Store(a + 2 * v, a2); TV.Store(a + 3 * v, a3);
+        for (int q = 0; q < 4; q++)
+            new ReadOnlySpan<float>(a + q * v, tail).CopyTo(new Span<float>(dw + (long)q * d, tail));
     }
 
     /// <summary>
