@@ -46,4 +46,7 @@ public static class Consensus
 
     /// <summary>The exact bits of θ, as hex (two ranks' θ are the same when these are).</summary>
     public static Func<string> Bits(float[] theta) => () => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(theta.AsSpan())));
+
+    /// <summary>The exact bits of θ in float64 (an optimizer's position), as hex.</summary>
+    public static Func<string> Bits(double[] theta) => () => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(theta.AsSpan())));
 }

@@ -38,8 +38,6 @@ public static class Capabilities
             _ => "choosing C among several values (--cv, or --C values with --val) works for one class per row from data in memory, without weights, target columns or smoothing, so far"),
         new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
             _ => "--cv holds out each fold in turn: give --cv or --val/--val-fraction, not both"),
-        new(s => Path(s) && s.Options.Ranks.Size > 1,
-            _ => "choosing C (--cv, or --C values with --val) under mpirun is not built yet: run it in one process"),
         new(s => Path(s) && s.Options.WeightDecay is not null,
             _ => "a path chooses C: give --C values, not --weight-decay"),
         new(s => Path(s) && !string.Equals(s.Options.Optimizer, Optimizers.Lbfgs.Name, StringComparison.Ordinal) &&

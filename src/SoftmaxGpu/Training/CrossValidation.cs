@@ -95,6 +95,8 @@ public static class CrossValidation
     {
         double[] grid = CheckGrid(cs);
         options = PathOptions(options);
+        // Under mpirun every rank holds every row too, so every rank deals the folds one process would; each fold's
+        // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
         int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
         if (shared == true && !CanShare(gpu, set, options))
             throw new ArgumentException("the folds share passes on the host engine, one process, rows with class indices");

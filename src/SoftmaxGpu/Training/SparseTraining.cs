@@ -73,7 +73,7 @@ public static class SparseTraining
             throw new ArgumentException($"the validation rows have {validation.Dim} features; the training rows {train.Dim}");
         TrainPlan plan = Plan(gpu, options, train, validation);
         // Under mpirun each rank sums its own contiguous shard of the rows; the objective adds the sums over the ranks.
-        SparseSet rows = options.Ranks.Size > 1 ? ShardOf(train, options.Ranks) : train;
+        SparseSet rows = ShardOf(train, options.Ranks);
         using ISparseObjective objective = Objective(gpu, rows, validation, k, centre, plan.WeightDecay, options, train.Rows);
         double[] start = options.InitialTheta is float[] initial ? Transposed(initial, k, train.Dim) : new double[objective.Parameters];
         if (start.Length != objective.Parameters)
@@ -118,9 +118,14 @@ public static class SparseTraining
         };
     }
 
-    /// <summary>This rank's contiguous rows of the set (<see cref="Distributed.Shards.Range"/>); every rank needs at least one.</summary>
-    private static SparseSet ShardOf(SparseSet set, Distributed.ICommunicator ranks)
+    /// <summary>
+    /// This rank's contiguous rows of the set (<see cref="Distributed.Shards.Range"/>), the set itself alone; every rank
+    /// needs at least one.
+    /// </summary>
+    internal static SparseSet ShardOf(SparseSet set, Distributed.ICommunicator ranks)
     {
+        if (ranks.Size == 1)
+            return set;
         if (set.Rows < ranks.Size)
             throw new ArgumentException($"the training set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: each needs at least one (run fewer ranks)");
         (long start, long count) = Distributed.Shards.Range(set.Rows, ranks.Rank, ranks.Size);
