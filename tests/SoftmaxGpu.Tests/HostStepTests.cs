@@ -98,13 +98,15 @@ public sealed class HostStepTests
 
     // The tile kernels at both vector widths, whatever this CPU runs (Vector512 works without AVX-512, slowly):
     // every block shape and tail — 4×4 and 4×1 logits, the transposed logits' 4-class and 1-class blocks and
-    // 4 × 4 turns of X, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW blocks, scalar columns and an odd
+    // 4 × 4 turns of X, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW blocks, masked last vectors (logits and
+    // 4-class dW tails), scalar columns and an odd
     // last class.
     [Theory]
     [InlineData(13, 200, 11)]
     [InlineData(64, 784, 10)]
     [InlineData(5, 33, 7)]
     [InlineData(3, 7, 1)]
+    [InlineData(9, 5, 6)] // rows shorter than a vector: dW's 4-class tail from zero-padded copies
     [InlineData(62, 130, 37)]
     public unsafe void TileKernelsMatchTheReferenceAtEveryWidth(int rows, int d, int k)
     {

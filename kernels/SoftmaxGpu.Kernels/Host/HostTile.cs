@@ -194,18 +194,23 @@ public static unsafe class HostTile
     public static void Logits<TV>(nint* rows, int count, float* w, float* b, int d, int k, float* z)
         where TV : struct, IFloats<TV>
     {
+        int v = TV.Count;
+        bool masked = d % v != 0 && d >= v && k <= MaskedTailClasses;
+        float* tails = stackalloc float[masked ? k * v : 0];
+        if (masked)
+            MaskedTails(w, d, k, v, tails);
         int r = 0;
         for (; r + 8 <= count; r += 8)
         {
             int c = 0;
             for (; c + 2 <= k; c += 2)
-                Dot8x2<TV>(rows + r, w + (long)c * d, d, z + (long)r * k + c, k, b + c);
+                Dot8x2<TV>(rows + r, w + (long)c * d, d, z + (long)r * k + c, k, b + c, masked ? tails + c * v : null);
             for (; c < k; c++)
             {
                 Dot4x1<TV>((float*)rows[r], (float*)rows[r + 1], (float*)rows[r + 2], (float*)rows[r + 3],
-                    w + (long)c * d, d, z + (long)r * k + c, k, b[c]);
+                    w + (long)c * d, d, z + (long)r * k + c, k, b[c], masked ? tails + c * v : null);
                 Dot4x1<TV>((float*)rows[r + 4], (float*)rows[r + 5], (float*)rows[r + 6], (float*)rows[r + 7],
-                    w + (long)c * d, d, z + (long)(r + 4) * k + c, k, b[c]);
+                    w + (long)c * d, d, z + (long)(r + 4) * k + c, k, b[c], masked ? tails + c * v : null);
             }
         }
         for (; r + 4 <= count; r += 4)
@@ -213,9 +218,9 @@ public static unsafe class HostTile
             float* x0 = (float*)rows[r], x1 = (float*)rows[r + 1], x2 = (float*)rows[r + 2], x3 = (float*)rows[r + 3];
             int c = 0;
             for (; c + 4 <= k; c += 4)
-                Dot4x4<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b + c);
+                Dot4x4<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b + c, masked ? tails + c * v : null);
             for (; c < k; c++)
-                Dot4x1<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b[c]);
+                Dot4x1<TV>(x0, x1, x2, x3, w + (long)c * d, d, z + (long)r * k + c, k, b[c], masked ? tails + c * v : null);
         }
         for (; r < count; r++)
         {
@@ -281,19 +286,20 @@ public static unsafe class HostTile
     /// from cache once per 8 rows (for large K·D, W does not fit the first-level cache and this traffic counts).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot8x2<TV>(nint* rows, float* w, int d, float* z, int k, float* b)
+    private static void Dot8x2<TV>(nint* rows, float* w, int d, float* z, int k, float* b, float* tails)
         where TV : struct, IFloats<TV>
     {
-        int v = TV.Count;
+        int v = TV.Count, steps = Steps(d, v, tails);
         float* x0 = (float*)rows[0], x1 = (float*)rows[1], x2 = (float*)rows[2], x3 = (float*)rows[3];
         float* x4 = (float*)rows[4], x5 = (float*)rows[5], x6 = (float*)rows[6], x7 = (float*)rows[7];
         float* w0 = w, w1 = w + d;
         TV s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TV s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
-        int j = 0;
-        for (; j + v <= d; j += v)
+        for (int step = 0; step < steps; step++)
         {
-            TV c0 = TV.Load(w0 + j), c1 = TV.Load(w1 + j);
+            int j = Math.Min(step * v, d - v); // the masked last step reads x's last vector
+            bool tail = step * v > d - v;
+            TV c0 = TV.Load(tail ? tails : w0 + j), c1 = TV.Load(tail ? tails + v : w1 + j);
             TV a = TV.Load(x0 + j);
             s00 = TV.Fma(a, c0, s00); s01 = TV.Fma(a, c1, s01);
             a = TV.Load(x1 + j);
@@ -311,84 +317,120 @@ public static unsafe class HostTile
             a = TV.Load(x7 + j);
             s70 = TV.Fma(a, c0, s70); s71 = TV.Fma(a, c1, s71);
         }
-        Finish(z, b[0], TV.Sum(s00), x0, w0, j, d);
-        Finish(z + 1, b[1], TV.Sum(s01), x0, w1, j, d);
-        Finish(z + k, b[0], TV.Sum(s10), x1, w0, j, d);
-        Finish(z + k + 1, b[1], TV.Sum(s11), x1, w1, j, d);
-        Finish(z + 2L * k, b[0], TV.Sum(s20), x2, w0, j, d);
-        Finish(z + 2L * k + 1, b[1], TV.Sum(s21), x2, w1, j, d);
-        Finish(z + 3L * k, b[0], TV.Sum(s30), x3, w0, j, d);
-        Finish(z + 3L * k + 1, b[1], TV.Sum(s31), x3, w1, j, d);
-        Finish(z + 4L * k, b[0], TV.Sum(s40), x4, w0, j, d);
-        Finish(z + 4L * k + 1, b[1], TV.Sum(s41), x4, w1, j, d);
-        Finish(z + 5L * k, b[0], TV.Sum(s50), x5, w0, j, d);
-        Finish(z + 5L * k + 1, b[1], TV.Sum(s51), x5, w1, j, d);
-        Finish(z + 6L * k, b[0], TV.Sum(s60), x6, w0, j, d);
-        Finish(z + 6L * k + 1, b[1], TV.Sum(s61), x6, w1, j, d);
-        Finish(z + 7L * k, b[0], TV.Sum(s70), x7, w0, j, d);
-        Finish(z + 7L * k + 1, b[1], TV.Sum(s71), x7, w1, j, d);
+        int summed = Summed(d, v, tails);
+        Finish(z, b[0], TV.Sum(s00), x0, w0, summed, d);
+        Finish(z + 1, b[1], TV.Sum(s01), x0, w1, summed, d);
+        Finish(z + k, b[0], TV.Sum(s10), x1, w0, summed, d);
+        Finish(z + k + 1, b[1], TV.Sum(s11), x1, w1, summed, d);
+        Finish(z + 2L * k, b[0], TV.Sum(s20), x2, w0, summed, d);
+        Finish(z + 2L * k + 1, b[1], TV.Sum(s21), x2, w1, summed, d);
+        Finish(z + 3L * k, b[0], TV.Sum(s30), x3, w0, summed, d);
+        Finish(z + 3L * k + 1, b[1], TV.Sum(s31), x3, w1, summed, d);
+        Finish(z + 4L * k, b[0], TV.Sum(s40), x4, w0, summed, d);
+        Finish(z + 4L * k + 1, b[1], TV.Sum(s41), x4, w1, summed, d);
+        Finish(z + 5L * k, b[0], TV.Sum(s50), x5, w0, summed, d);
+        Finish(z + 5L * k + 1, b[1], TV.Sum(s51), x5, w1, summed, d);
+        Finish(z + 6L * k, b[0], TV.Sum(s60), x6, w0, summed, d);
+        Finish(z + 6L * k + 1, b[1], TV.Sum(s61), x6, w1, summed, d);
+        Finish(z + 7L * k, b[0], TV.Sum(s70), x7, w0, summed, d);
+        Finish(z + 7L * k + 1, b[1], TV.Sum(s71), x7, w1, summed, d);
     }
 
     /// <summary>4 rows × 4 classes of z: 16 vector sums over D, then each reduced, the tail added, b added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x4<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float* b)
+    private static void Dot4x4<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float* b,
+        float* tails)
         where TV : struct, IFloats<TV>
     {
-        int v = TV.Count;
+        int v = TV.Count, steps = Steps(d, v, tails);
         float* w0 = w, w1 = w + d, w2 = w + 2L * d, w3 = w + 3L * d;
         TV s00 = default, s01 = default, s02 = default, s03 = default;
         TV s10 = default, s11 = default, s12 = default, s13 = default;
         TV s20 = default, s21 = default, s22 = default, s23 = default;
         TV s30 = default, s31 = default, s32 = default, s33 = default;
-        int j = 0;
-        for (; j + v <= d; j += v)
+        for (int step = 0; step < steps; step++)
         {
+            int j = Math.Min(step * v, d - v);
+            bool tail = step * v > d - v;
             TV a0 = TV.Load(x0 + j), a1 = TV.Load(x1 + j), a2 = TV.Load(x2 + j), a3 = TV.Load(x3 + j);
-            TV c0 = TV.Load(w0 + j), c1 = TV.Load(w1 + j), c2 = TV.Load(w2 + j), c3 = TV.Load(w3 + j);
+            TV c0 = TV.Load(tail ? tails : w0 + j), c1 = TV.Load(tail ? tails + v : w1 + j);
+            TV c2 = TV.Load(tail ? tails + 2 * v : w2 + j), c3 = TV.Load(tail ? tails + 3 * v : w3 + j);
             s00 = TV.Fma(a0, c0, s00); s01 = TV.Fma(a0, c1, s01); s02 = TV.Fma(a0, c2, s02); s03 = TV.Fma(a0, c3, s03);
             s10 = TV.Fma(a1, c0, s10); s11 = TV.Fma(a1, c1, s11); s12 = TV.Fma(a1, c2, s12); s13 = TV.Fma(a1, c3, s13);
             s20 = TV.Fma(a2, c0, s20); s21 = TV.Fma(a2, c1, s21); s22 = TV.Fma(a2, c2, s22); s23 = TV.Fma(a2, c3, s23);
             s30 = TV.Fma(a3, c0, s30); s31 = TV.Fma(a3, c1, s31); s32 = TV.Fma(a3, c2, s32); s33 = TV.Fma(a3, c3, s33);
         }
-        Finish(z, b[0], TV.Sum(s00), x0, w0, j, d);
-        Finish(z + 1, b[1], TV.Sum(s01), x0, w1, j, d);
-        Finish(z + 2, b[2], TV.Sum(s02), x0, w2, j, d);
-        Finish(z + 3, b[3], TV.Sum(s03), x0, w3, j, d);
-        Finish(z + k, b[0], TV.Sum(s10), x1, w0, j, d);
-        Finish(z + k + 1, b[1], TV.Sum(s11), x1, w1, j, d);
-        Finish(z + k + 2, b[2], TV.Sum(s12), x1, w2, j, d);
-        Finish(z + k + 3, b[3], TV.Sum(s13), x1, w3, j, d);
-        Finish(z + 2L * k, b[0], TV.Sum(s20), x2, w0, j, d);
-        Finish(z + 2L * k + 1, b[1], TV.Sum(s21), x2, w1, j, d);
-        Finish(z + 2L * k + 2, b[2], TV.Sum(s22), x2, w2, j, d);
-        Finish(z + 2L * k + 3, b[3], TV.Sum(s23), x2, w3, j, d);
-        Finish(z + 3L * k, b[0], TV.Sum(s30), x3, w0, j, d);
-        Finish(z + 3L * k + 1, b[1], TV.Sum(s31), x3, w1, j, d);
-        Finish(z + 3L * k + 2, b[2], TV.Sum(s32), x3, w2, j, d);
-        Finish(z + 3L * k + 3, b[3], TV.Sum(s33), x3, w3, j, d);
+        int summed = Summed(d, v, tails);
+        Finish(z, b[0], TV.Sum(s00), x0, w0, summed, d);
+        Finish(z + 1, b[1], TV.Sum(s01), x0, w1, summed, d);
+        Finish(z + 2, b[2], TV.Sum(s02), x0, w2, summed, d);
+        Finish(z + 3, b[3], TV.Sum(s03), x0, w3, summed, d);
+        Finish(z + k, b[0], TV.Sum(s10), x1, w0, summed, d);
+        Finish(z + k + 1, b[1], TV.Sum(s11), x1, w1, summed, d);
+        Finish(z + k + 2, b[2], TV.Sum(s12), x1, w2, summed, d);
+        Finish(z + k + 3, b[3], TV.Sum(s13), x1, w3, summed, d);
+        Finish(z + 2L * k, b[0], TV.Sum(s20), x2, w0, summed, d);
+        Finish(z + 2L * k + 1, b[1], TV.Sum(s21), x2, w1, summed, d);
+        Finish(z + 2L * k + 2, b[2], TV.Sum(s22), x2, w2, summed, d);
+        Finish(z + 2L * k + 3, b[3], TV.Sum(s23), x2, w3, summed, d);
+        Finish(z + 3L * k, b[0], TV.Sum(s30), x3, w0, summed, d);
+        Finish(z + 3L * k + 1, b[1], TV.Sum(s31), x3, w1, summed, d);
+        Finish(z + 3L * k + 2, b[2], TV.Sum(s32), x3, w2, summed, d);
+        Finish(z + 3L * k + 3, b[3], TV.Sum(s33), x3, w3, summed, d);
     }
 
     /// <summary>4 rows × 1 class of z.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4x1<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float b)
+    private static void Dot4x1<TV>(float* x0, float* x1, float* x2, float* x3, float* w, int d, float* z, int k, float b,
+        float* tails)
         where TV : struct, IFloats<TV>
     {
-        int v = TV.Count;
+        int v = TV.Count, steps = Steps(d, v, tails);
         TV s0 = default, s1 = default, s2 = default, s3 = default;
-        int j = 0;
-        for (; j + v <= d; j += v)
+        for (int step = 0; step < steps; step++)
         {
-            TV c = TV.Load(w + j);
+            int j = Math.Min(step * v, d - v);
+            TV c = TV.Load(step * v > d - v ? tails : w + j);
             s0 = TV.Fma(TV.Load(x0 + j), c, s0);
             s1 = TV.Fma(TV.Load(x1 + j), c, s1);
             s2 = TV.Fma(TV.Load(x2 + j), c, s2);
             s3 = TV.Fma(TV.Load(x3 + j), c, s3);
         }
-        Finish(z, b, TV.Sum(s0), x0, w, j, d);
-        Finish(z + k, b, TV.Sum(s1), x1, w, j, d);
-        Finish(z + 2L * k, b, TV.Sum(s2), x2, w, j, d);
-        Finish(z + 3L * k, b, TV.Sum(s3), x3, w, j, d);
+        int summed = Summed(d, v, tails);
+        Finish(z, b, TV.Sum(s0), x0, w, summed, d);
+        Finish(z + k, b, TV.Sum(s1), x1, w, summed, d);
+        Finish(z + 2L * k, b, TV.Sum(s2), x2, w, summed, d);
+        Finish(z + 3L * k, b, TV.Sum(s3), x3, w, summed, d);
     }
+
+    /// <summary>
+    /// Classes up to which <see cref="Logits{TV}"/> sums the last D mod v columns as one more vector step instead of
+    /// one scalar multiply-add per row, class and column (their masked W on the stack: K·v floats).
+    /// </summary>
+    public const int MaskedTailClasses = 64;
+
+    /// <summary>
+    /// tails[c] = W[c, D − v … D) with its first v − D mod v lanes zero: the columns the full vector steps summed
+    /// already, so that the last vector of a row of x can be read whole (measured on satimage, D = 36: a row's 4 tail
+    /// columns, scalar, cost as much as its 32 others).
+    /// </summary>
+    private static void MaskedTails(float* w, int d, int k, int v, float* tails)
+    {
+        int summed = v - d % v;
+        for (int c = 0; c < k; c++)
+        {
+            for (int lane = 0; lane < v; lane++)
+                tails[c * v + lane] = lane < summed ? 0f : w[(long)c * d + d - v + lane];
+        }
+    }
+
+    /// <summary>Vector steps over D: the full ones, and the masked last one where there are <paramref name="tails"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Steps(int d, int v, float* tails) => d / v + (tails is null ? 0 : 1);
+
+    /// <summary>The columns the vector steps summed: the scalar tail starts there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Summed(int d, int v, float* tails) => tails is null ? d / v * v : d;
 
     /// <summary>*z = b + (vector part + the scalar tail j … D − 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -400,33 +442,43 @@ public static unsafe class HostTile
     }
 
     /// <summary>
-    /// dW[c .. c + 4, j .. D) += Σ_r g[r, c …]·x_r[j .. D) for the last D − j &lt; one vector of columns: each row's
-    /// tail copied into a zero-padded vector, then 4 multiply-adds (measured on satimage, D = 36: the tail's four
-    /// columns one at a time took 11 % of a pass, twice the 32 columns before them).
+    /// dW[c .. c + 4, j .. D) += Σ_r g[r, c …]·x_r[j .. D) for the last D − j &lt; one vector of columns, 4 multiply-adds
+    /// a row: each row's last vector x_r[D − v … D) read whole, the columns summed before masked to zero (a row
+    /// shorter than a vector: copied into a zero-padded one). Measured on satimage, D = 36: the four tail columns one
+    /// at a time took 11 % of a pass, twice the 32 columns before them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tail4x1<TV>(nint* rows, int count, float* g, int k, float* dw, int d, int j)
         where TV : struct, IFloats<TV>
     {
-        int v = TV.Count, tail = d - j;
-        float* x = stackalloc float[v]; // the row's tail, zeros after it
-        float* a = stackalloc float[4 * v]; // the 4 classes' dW tails
-        new Span<float>(x, v).Clear();
-        new Span<float>(a, 4 * v).Clear();
-        for (int q = 0; q < 4; q++)
-            new ReadOnlySpan<float>(dw + (long)q * d, tail).CopyTo(new Span<float>(a + q * v, tail));
-        TV a0 = TV.Load(a), a1 = TV.Load(a + v), a2 = TV.Load(a + 2 * v), a3 = TV.Load(a + 3 * v);
+        int v = TV.Count, tail = d - j, first = d >= v ? v - tail : 0; // the lane of column j
+        float* x = stackalloc float[v]; // a short row's copy
+        float* a = stackalloc float[4 * v]; // the mask, then the 4 classes' sums
+        for (int lane = 0; lane < v; lane++)
+            a[lane] = lane >= first && lane < first + tail ? 1f : 0f;
+        TV mask = TV.Load(a), a0 = default, a1 = default, a2 = default, a3 = default;
         for (int r = 0; r < count; r++)
         {
-            new ReadOnlySpan<float>((float*)rows[r] + j, tail).CopyTo(new Span<float>(x, tail));
-            TV xr = TV.Load(x);
+            TV xr;
+            if (d >= v)
+            {
+                xr = TV.Fma(TV.Load((float*)rows[r] + d - v), mask, default);
+            }
+            else
+            {
+                new ReadOnlySpan<float>((float*)rows[r], d).CopyTo(new Span<float>(x, d));
+                xr = TV.Fma(TV.Load(x), mask, default); // lanes from D on: zero (stackalloc clears), masked too
+            }
             float* gr = g + (long)r * k;
             a0 = TV.Fma(xr, TV.Broadcast(gr[0]), a0); a1 = TV.Fma(xr, TV.Broadcast(gr[1]), a1);
             a2 = TV.Fma(xr, TV.Broadcast(gr[2]), a2); a3 = TV.Fma(xr, TV.Broadcast(gr[3]), a3);
         }
         TV.Store(a, a0); TV.Store(a + v, a1); TV.Store(a + 2 * v, a2); TV.Store(a + 3 * v, a3);
         for (int q = 0; q < 4; q++)
-            new ReadOnlySpan<float>(a + q * v, tail).CopyTo(new Span<float>(dw + (long)q * d, tail));
+        {
+            for (int t = 0; t < tail; t++)
+                dw[(long)q * d + t] += a[q * v + first + t];
+        }
     }
 
     /// <summary>
