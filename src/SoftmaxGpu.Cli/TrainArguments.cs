@@ -58,12 +58,15 @@ public sealed class TrainArguments
     };
     public Option<int?> Cv { get; } = new("--cv")
     {
-        Description = "Choose C among the --C values by K-fold cross-validation (stratified, seeded by --seed), each fold fitting the " +
-                      "values from the smallest C up with warm starts, then refit on every row at the chosen C (L-BFGS; one class per row, data in memory).",
+        Description = "Choose C among the --C values by K-fold cross-validation (stratified by class, seeded by --seed; multi-label rows " +
+                      "in seeded folds, not stratified), each fold fitting the values from the smallest C up with warm starts as a single " +
+                      "fit on its rows would (with weights: λ = 1/(C·Σw) of the fold's rows), then refit on every row at the chosen C. " +
+                      "L-BFGS, rows in memory (not a dense .sgd file); held-out rows are scored as --val rows are, unweighted.",
     };
     public Option<string> Select { get; } = new("--select")
     {
-        Description = "What --cv chooses C by: accuracy (the default, as scikit-learn's LogisticRegressionCV) or log-loss.",
+        Description = "What --cv chooses C by: accuracy (the default, as scikit-learn's LogisticRegressionCV) or log-loss. With " +
+                      "--multi-label: subset accuracy (a row is right when every tag is) or the mean binary cross-entropy summed over the tags.",
         DefaultValueFactory = _ => "accuracy",
     };
     public Option<int?> Batch { get; } = new("--batch-size")

@@ -15,6 +15,7 @@ public sealed class CapabilitiesTests
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
         { "missing.csv", "val-fraction|val", "give --val or --val-fraction, not both" },
         { "missing.libsvm", "ignore", "--ignore leaves out CSV columns; " },
+        { "missing.sgd", "cv", "missing.sgd is a dense .sgd file read in blocks: train from the CSV or LIBSVM file it was converted from" },
     };
 
     [Theory]
@@ -30,6 +31,7 @@ public sealed class CapabilitiesTests
             Validation = options.Contains("val") ? "also-missing.csv" : null,
             ValidationFraction = options.Contains("val-fraction") ? 0.2 : null,
             Csv = new Data.CsvOptions { Ignore = options.Contains("ignore") ? ["id"] : [] },
+            Folds = options.Contains("cv") ? 3 : null,
             Options = new TrainOptions
             {
                 LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
@@ -54,6 +56,32 @@ public sealed class CapabilitiesTests
     public void ASupportedSpecGoesOnToReadTheData()
     {
         var spec = new TrainingSpec { Data = Path.Combine(Path.GetTempPath(), "softmaxgpu-capabilities", "missing.csv") };
+        Assert.IsNotType<ArgumentException>(Record.Exception(() => spec.Prepare()));
+    }
+
+    /// <summary>Choosing C takes every head and target kind of rows in memory: these pass the table and go on to read the data.</summary>
+    [Theory]
+    [InlineData("missing.csv", "multi-label")]
+    [InlineData("missing.csv", "class-weight|weight-column")]
+    [InlineData("missing.csv", "target-columns|smoothing")]
+    [InlineData("missing.libsvm", "class-weight")]
+    public void ChoosingCWithAnyHeadOrWeightsGoesOnToReadTheData(string data, string given)
+    {
+        string[] options = given.Split('|');
+        var spec = new TrainingSpec
+        {
+            Data = Path.Combine(Path.GetTempPath(), "softmaxgpu-capabilities", data),
+            MultiLabel = options.Contains("multi-label"),
+            Folds = 3,
+            Cs = [0.1, 1],
+            Options = new TrainOptions
+            {
+                LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
+                ClassWeight = options.Contains("class-weight") ? "balanced" : null,
+                WeightColumn = options.Contains("weight-column") ? "w" : null,
+                TargetColumns = options.Contains("target-columns") ? ["p", "q"] : null,
+            },
+        };
         Assert.IsNotType<ArgumentException>(Record.Exception(() => spec.Prepare()));
     }
 }

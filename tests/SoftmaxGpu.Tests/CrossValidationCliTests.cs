@@ -71,6 +71,66 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(2, File.ReadAllBytes(PathOf("one"))[8]);
     }
 
+    [GeneratedRegex(@"λ = (\S+) \(1/\(C·Σw\) with C = \S+ and Σw = (\S+) ")]
+    private static partial Regex WeightedLambdaLine();
+
+    /// <summary>
+    /// Weighted rows (probability targets and sample weights from their columns; class weights; smoothing) choose C by
+    /// folds that each fit their rows as a single weighted fit on them; the refit's λ is 1/(C·Σw) over every row.
+    /// </summary>
+    [Theory]
+    [InlineData("--target-columns|p0,p1,p2|--weight-column|w")]
+    [InlineData("--class-weight|balanced|--label|species")]
+    [InlineData("--label-smoothing|0.1|--label|species")]
+    public void WeightedOrSmoothedRowsChooseC(string given)
+    {
+        string data = given.Contains("--target-columns") ? Path.Combine(AppContext.BaseDirectory, "data", "iris-soft-weighted.csv") : Check.IrisPath;
+        var (code, output, error) = Run(["train", "--data", data, "--model", PathOf("m"), "--quiet", "--C", "0.1,1,10", "--cv", "3",
+            .. given.Split('|')]);
+        Assert.True(code == 0, error);
+        Assert.Contains("C chosen among 3 values by 3-fold cross-validation (accuracy)", output);
+        Assert.Equal(3, output.Split('\n').Count(l => Regex.IsMatch(l, @"^\d")));
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Match weighted = WeightedLambdaLine().Match(output);
+        if (given.Contains("--label-smoothing"))
+            Assert.Equal(1 / (chosen * 150), double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture), 1e-5 / chosen / 150);
+        else
+            Assert.Equal(1 / (chosen * double.Parse(weighted.Groups[2].Value, CultureInfo.InvariantCulture)),
+                double.Parse(weighted.Groups[1].Value, CultureInfo.InvariantCulture), 1e-5 * double.Parse(weighted.Groups[1].Value, CultureInfo.InvariantCulture));
+        ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
+        Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.Equal(selection.ChosenC, selection.Path.MaxBy(r => r.Mean)!.C);
+    }
+
+    /// <summary>Multi-label rows choose C by unstratified folds (subset accuracy or the tags' log-loss), and on a validation split.</summary>
+    [Fact]
+    public void MultiLabelRowsChooseC()
+    {
+        string data = Write("tags.csv", MultiLabelCliTests.Data(rows: 90).Tags);
+        var (code, output, error) = Run("train", "--data", data, "--multi-label", "--model", PathOf("m"), "--quiet", "--C", "0.01,1,100",
+            "--cv", "3", "--select", "log-loss");
+        Assert.True(code == 0, error);
+        Assert.Contains("multi-label (tags in column 'tags'); C chosen among 3 values by 3-fold cross-validation (log-loss)", output);
+        Assert.All(output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")), r => Assert.Matches(@"  \d+ \d+ \d+( +<- chosen)?$", r.TrimEnd()));
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        double lambda = double.Parse(LambdaLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(1 / (chosen * 90), lambda, 1e-5 * lambda);
+        SoftmaxModel model = ModelFile.Load(PathOf("m"));
+        Assert.True(model.Kind.IsMultiLabel());
+        ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
+        Assert.Equal(("log-loss", 3), (selection.Score, selection.Folds));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C);
+        Assert.NotEqual(0.01, selection.ChosenC); // the tags are learnable: the strongest penalty is not the best
+
+        (code, output, error) = Run("train", "--data", data, "--multi-label", "--model", PathOf("v"), "--quiet", "--C", "0.01,1,100",
+            "--val-fraction", "0.3");
+        Assert.True(code == 0, error);
+        Assert.Contains("C chosen among 3 values by the", output);
+        Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
+    }
+
     /// <summary>
     /// A LIBSVM file of 90 rows × 300 features (about 3 % non-zero) in 3 classes, each class raising its own band of
     /// features: auto keeps it sparse.
@@ -137,6 +197,34 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(chosen, ModelFile.Load(PathOf("f")).Selection!.ChosenC, 1e-5 * chosen);
     }
 
+    /// <summary>
+    /// Class weights and tag lists on sparse rows: the sparse path does not choose C with them yet, so auto makes the rows
+    /// dense (saying why) and the path runs there.
+    /// </summary>
+    [Fact]
+    public void WeightedOrTaggedSparseRowsChooseCMadeDense()
+    {
+        var (code, output, error) = Run("train", "--data", SparseLibSvm("s.libsvm"), "--model", PathOf("m"), "--quiet", "--C", "0.1,1,10",
+            "--cv", "3", "--class-weight", "balanced");
+        Assert.True(code == 0, error);
+        Assert.Contains("rows made dense: choosing C on sparse rows takes one class per row", output);
+        Assert.Equal(3, ModelFile.Load(PathOf("m")).Selection!.Folds);
+
+        var random = new Random(5); // tag lists: tag t where feature t is above 0.5
+        string tagged = Write("t.libsvm", string.Concat(Enumerable.Range(0, 60).Select(_ =>
+        {
+            double[] x = [.. Enumerable.Range(0, 4).Select(_ => random.NextDouble())];
+            string tags = string.Join(',', Enumerable.Range(0, 3).Where(t => x[t] > 0.5));
+            return FormattableString.Invariant($"{tags} 1:{x[0]:F3} 2:{x[1]:F3} 3:{x[2]:F3} 4:{x[3]:F3}\n");
+        })));
+        (code, output, error) = Run("train", "--data", tagged, "--multi-label", "--model", PathOf("t"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("(LIBSVM tag lists, made dense); C chosen among 3 values by 3-fold cross-validation (accuracy)", output);
+        SoftmaxModel model = ModelFile.Load(PathOf("t"));
+        Assert.True(model.Kind.IsMultiLabel());
+        Assert.Equal(3, model.Selection!.Folds);
+    }
+
     /// <summary>A bad grid on sparse rows is the same one error as on dense rows.</summary>
     [Theory]
     [InlineData("--C|1,2", "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction")]
@@ -145,7 +233,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
     [InlineData("--cv|31", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--label-smoothing|0.1", "works for one class per row from data in memory")]
+    [InlineData("--cv|3|--label-smoothing|0.1|--sparse|on", "--sparse on: choosing C on sparse rows takes one class per row, without --class-weight")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
     public void ABadGridOnSparseRowsIsTheSameError(string options, string expected)
     {
@@ -167,8 +255,6 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--cv|1", "--cv must be at least 2 folds, got 1")]
     [InlineData("--cv|51", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--label-smoothing|0.1", "works for one class per row from data in memory")]
-    [InlineData("--C|0.1,1|--val-fraction|0.2|--class-weight|balanced", "works for one class per row from data in memory")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
     [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]
     public void ABadGridOrCombinationIsOneClearError(string options, string expected)

@@ -56,8 +56,82 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
             "held-out log-loss at the chosen C, path vs single fit");
     }
 
+    /// <summary>The target kinds a fold fits as a single fit on its rows would: the set prepared as a single fit prepares its rows.</summary>
+    public static TheoryData<string> TargetKinds => new() { "class and sample weights", "label smoothing", "probabilities and sample weights" };
+
+    [Theory]
+    [MemberData(nameof(TargetKinds))]
+    public void WithTargetRowsEachFoldAtEachCReachesTheSingleFitOnTheSameRows(string kind)
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = TrainingTests.Iris();
+        var random = new Random(17);
+        float[] sampleWeights = [.. Enumerable.Range(0, iris.Rows).Select(_ => (float)(0.2 + 1.8 * random.NextDouble()))];
+        // Probability rows peaked at each row's label (so the label stays the largest target, as --target-columns makes it).
+        float[] soft = [.. Enumerable.Range(0, iris.Rows * k).Select(i => (float)(i % k == iris.Labels[i / k] ? 0.8 : 0.1))];
+        var options = new TrainOptions { Seed = 5 };
+        // The rows and options of a single fit on exactly these rows, as Pipeline.Train prepares them: class weights
+        // given as numbers (balanced ones are computed once on every row, which the fold then keeps).
+        (EncodedSet Set, TrainOptions Options) Single(int[] rows) => kind switch
+        {
+            "class and sample weights" => Weighted(Subset(iris, rows), [1, 3, 0.5], [.. rows.Select(r => sampleWeights[r])]),
+            "label smoothing" => (Pipeline.Smoothed(Subset(iris, rows), k, 0.1f), options),
+            _ => Weighted(Subset(iris, rows) with { Targets = [.. rows.SelectMany(r => soft.Skip(r * k).Take(k))] }, null,
+                [.. rows.Select(r => sampleWeights[r])]),
+        };
+        (EncodedSet Set, TrainOptions Options) Weighted(EncodedSet set, double[]? classWeights, float[] weights)
+        {
+            (EncodedSet weighted, double sum) = Weighting.Weighted(set, k, classWeights, weights);
+            return (weighted, options with { WeightSum = sum });
+        }
+
+        (EncodedSet all, TrainOptions pathOptions) = Single([.. Enumerable.Range(0, iris.Rows)]);
+        PathResult path = CrossValidation.Run(gpu, all, k, [0.01, 0.1, 1, 10], folds: 3, PathScore.Accuracy, pathOptions);
+        int[] fold = Split.StratifiedFolds(iris.Labels, 3, options.Seed);
+        int[] train = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] != 2)], held = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] == 2)];
+        (EncodedSet foldRows, TrainOptions foldOptions) = Single(train);
+        foreach (PathPoint point in path.Points)
+        {
+            // Held out as --val rows are: against the label, unweighted.
+            TrainResult single = Trainer.Train(gpu, foldRows, Subset(iris, held), k, foldOptions with { Optimizer = "lbfgs", C = point.C });
+            Check.Close(single.Objective!.Value, point.Objectives[2], 0, 1e-6, $"{kind}: fold 2's J at C = {point.C}, warm vs single fit");
+            Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[2], 1e-9);
+        }
+        // The refit: every row, with the whole set's Σw where weighted.
+        Assert.Equal(1 / (path.ChosenC * (pathOptions.WeightSum ?? iris.Rows)), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.True(path.Refit.Converged);
+    }
+
+    [Fact]
+    public void MultiLabelFoldsAreUnstratifiedAndEachFoldAtEachCReachesTheSingleFit()
+    {
+        Gpu gpu = fixture.Gpu();
+        const int n = 97, d = 4, k = 3;
+        var random = new Random(23);
+        float[] x = [.. Enumerable.Range(0, n * d).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+        // Tags of a noisy linear teacher: tag c where x_c + x_{c+1} + noise > 0.
+        float[] tags = [.. Enumerable.Range(0, n * k).Select(i => x[i / k * d + i % k] + x[i / k * d + i % k + 1] + random.NextDouble() - 0.5 > 0 ? 1f : 0f)];
+        var set = new EncodedSet(x, new int[n], tags, n, d);
+        var options = new TrainOptions { Seed = 3, Loss = SigmoidCrossEntropy.Instance };
+        PathResult path = CrossValidation.Run(gpu, set, k, [0.01, 1, 100], folds: 3, PathScore.Accuracy, options);
+
+        int[] fold = Split.Folds(n, 3, options.Seed);
+        Assert.Equal([32, 32, 33], fold.CountBy(f => f).Select(p => p.Value).Order()); // dealt in turn, whatever the tags
+        int[] train = [.. Enumerable.Range(0, n).Where(r => fold[r] != 0)], held = [.. Enumerable.Range(0, n).Where(r => fold[r] == 0)];
+        foreach (PathPoint point in path.Points)
+        {
+            TrainResult single = Trainer.Train(gpu, Subset(set, train), Subset(set, held), k, options with { Optimizer = "lbfgs", C = point.C });
+            Check.Close(single.Objective!.Value, point.Objectives[0], 0, 1e-6, $"multi-label fold 0's J at C = {point.C}, warm vs single fit");
+            Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[0], 1e-9); // subset accuracy of the held-out tags
+        }
+        Assert.Equal(1 / (path.ChosenC * n), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.5, "the tags are learnable: most rows right at the chosen C");
+    }
+
+    /// <summary>The rows of <paramref name="set"/> named by <paramref name="rows"/>, in order, with their target rows where it has them.</summary>
     private static EncodedSet Subset(EncodedSet set, int[] rows) =>
-        new([.. rows.SelectMany(r => set.Features.Skip(r * set.Dim).Take(set.Dim))], [.. rows.Select(r => set.Labels[r])], null,
+        new([.. rows.SelectMany(r => set.Features.Skip(r * set.Dim).Take(set.Dim))], [.. rows.Select(r => set.Labels[r])],
+            set.Targets is float[] targets ? [.. rows.SelectMany(r => targets.Skip(r * set.TargetWidth).Take(set.TargetWidth))] : null,
             rows.Length, set.Dim);
 }
 

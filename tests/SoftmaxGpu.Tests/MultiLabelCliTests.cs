@@ -12,7 +12,7 @@ namespace SoftmaxGpu.Tests;
 public sealed class MultiLabelCliTests() : CliFolder("softmaxgpu-multilabel-")
 {
     /// <summary>Rows whose tags follow their features: "hi" where a + b &gt; 0, "pos" where a &gt; 0, "odd" for odd rows (unlearnable).</summary>
-    private static (string Tags, string Columns) Data(int rows = 120)
+    internal static (string Tags, string Columns) Data(int rows = 120)
     {
         var random = new Random(4);
         var tags = new System.Text.StringBuilder("a,b,tags\n");

@@ -51,4 +51,16 @@ public static class Split
         }
         return foldOfRow;
     }
+
+    /// <summary>
+    /// The fold (0 … K − 1) of each of <paramref name="rows"/> rows, seeded, not stratified: the rows shuffled and dealt
+    /// to the folds in turn, so every fold holds ⌊N/K⌋ or ⌈N/K⌉ of them. For rows with no single class to stratify by
+    /// (multi-label tag sets).
+    /// </summary>
+    public static int[] Folds(int rows, int folds, int seed)
+    {
+        if (folds >= 2 && rows < folds)
+            throw new ArgumentException($"--cv {folds}: {rows} rows, fewer than the folds; give fewer folds");
+        return StratifiedFolds(new int[rows], folds, seed); // one class: the shuffle dealt in turn
+    }
 }

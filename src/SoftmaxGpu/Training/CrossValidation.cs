@@ -43,6 +43,8 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// for all); elsewhere each fold is one <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one
 /// after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
+/// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
+/// weighted rows reweighted over each fold); rows with target rows walk fold by fold, in sessions.
 /// </summary>
 public static class CrossValidation
 {
@@ -97,19 +99,27 @@ public static class CrossValidation
         options = PathOptions(options);
         // Under mpirun every rank holds every row too, so every rank deals the folds one process would; each fold's
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
-        int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
+        int[] foldOfRow = FoldRows.Assign(set, folds, options);
         if (shared == true && !CanShare(gpu, set, options))
             throw new ArgumentException("the folds share passes on the host engine, one process, rows with class indices");
         FoldPath[] paths = shared ?? CanShare(gpu, set, options)
             ? WalkShared(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options)
-            : [.. Enumerable.Range(0, folds).Select(fold =>
-            {
-                using var session = new TrainingSession(gpu, Rows(set, r => foldOfRow[r] != fold), Rows(set, r => foldOfRow[r] == fold), k, options);
-                return Walk(session, grid, score, options);
-            })];
+            : [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))];
         PathPoint[] points = Points(grid, paths);
         double chosen = Best(points, score).C;
         return new PathResult(points, chosen, score, Trainer.Train(gpu, set, null, k, options with { C = chosen }, onEpoch));
+    }
+
+    /// <summary>
+    /// One fold's walk in a session of its own: its training rows and options as a single fit on them has them (weighted
+    /// rows reweighted over the fold), its held-out rows as a validation set (<see cref="FoldRows"/>).
+    /// </summary>
+    private static FoldPath WalkFold(Gpu gpu, EncodedSet set, int k, int[] foldOfRow, int fold, double[] grid, PathScore score,
+        TrainOptions options)
+    {
+        (EncodedSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
+        using var session = new TrainingSession(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold, options), k, fit);
+        return Walk(session, grid, score, fit);
     }
 
     /// <summary>
@@ -220,18 +230,6 @@ public static class CrossValidation
     /// <summary>The best mean score (the first, so the smallest C, among equals).</summary>
     internal static PathPoint Best(PathPoint[] points, PathScore score) =>
         score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
-
-    /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, targets with them.</summary>
-    private static EncodedSet Rows(EncodedSet set, Func<int, bool> keep)
-    {
-        int[] rows = [.. Enumerable.Range(0, set.Rows).Where(keep)];
-        int d = set.Dim, width = set.TargetWidth;
-        var features = new float[(long)rows.Length * d];
-        var targets = width == 0 ? null : new float[(long)rows.Length * width];
-        var labels = new int[rows.Length];
-        set.Gather(rows, new RowBlock(features, labels, targets));
-        return new EncodedSet(features, labels, targets, rows.Length, d);
-    }
 
     /// <summary>L-BFGS from <paramref name="start"/> to the optimum of <paramref name="objective"/> (or <paramref name="cap"/> iterations): one fit of a path.</summary>
     internal static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IObjective objective, double[] start, int cap, TrainOptions options)

@@ -33,15 +33,22 @@ public static class Pipeline
 
         // Sparse data (LIBSVM) trains centred too, and the centre is folded into the bias afterwards (ScaleOnly).
         Standardizer standardizer = start?.Standardizer ?? Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
-        EncodedSet trainSet = Smoothed(Encode(train, classes, standardizer) with { Targets = targets }, classes.Length,
-            options.LabelSmoothing);
-        (trainSet, options) = Weighting.Apply(trainSet, classes, options, sampleWeights);
+        (EncodedSet trainSet, options) = TrainingRows(train, targets, sampleWeights, classes, standardizer, options);
         EncodedSet? validationSet = validation is null ? null : Encode(validation, classes, standardizer);
 
         TrainResult result = Trainer.Train(gpu, trainSet, validationSet, classes.Length, From(start, options), onEpoch);
         SoftmaxModel model = ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, result.Theta);
         return (train.Sparse && start is null ? ScaleOnly(model) : model, result);
     }
+
+    /// <summary>
+    /// The training rows as the device fits them: encoded and standardized, with their probability targets, smoothed
+    /// (<see cref="Smoothed"/>) and weighted (<see cref="Weighting.Apply"/>, the options then carrying Σw).
+    /// </summary>
+    private static (EncodedSet Set, TrainOptions Options) TrainingRows(Table train, float[]? targets, float[]? sampleWeights,
+        string[] classes, Standardizer standardizer, TrainOptions options) =>
+        Weighting.Apply(Smoothed(Encode(train, classes, standardizer) with { Targets = targets }, classes.Length, options.LabelSmoothing),
+            classes, options, sampleWeights);
 
     /// <summary>
     /// Trains on rows kept sparse (<see cref="SparseTraining"/>: L-BFGS on the host engine, or on
@@ -143,18 +150,23 @@ public static class Pipeline
     /// Chooses C among <paramref name="cs"/> by <paramref name="folds"/>-fold cross-validation on the table's rows, or
     /// on <paramref name="validation"/> where given (<see cref="CrossValidation"/>), and returns the model fitted on
     /// the training rows at the chosen C. The standardization is fitted once on the training rows (the folds share
-    /// it), as the model keeps it.
+    /// it), as the model keeps it. Weights, probability targets (--target-columns) and smoothing are those of a single
+    /// fit (<see cref="Train(Gpu, Table, Table?, TrainOptions, Action{EpochReport}?, SoftmaxModel?)"/>); each fold
+    /// reweights its rows as a single fit on them would (<see cref="FoldRows"/>).
     /// </summary>
+    /// <remarks>The tables keep their weight and target columns (<see cref="Weighting.Load"/>), taken out here.</remarks>
     public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, Table? validation, TrainOptions options,
         IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null)
     {
-        string[] classes = train.DistinctClasses();
+        (train, float[]? targets, float[]? sampleWeights) = Weighting.TakeColumns(train, options, weightsNeeded: true);
+        validation = validation is null ? null : Weighting.TakeColumns(validation, options, weightsNeeded: false).Table;
+        string[] classes = options.TargetColumns ?? train.DistinctClasses();
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         if (validation is not null)
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
         Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
-        EncodedSet rows = Encode(train, classes, standardizer);
+        (EncodedSet rows, options) = TrainingRows(train, targets, sampleWeights, classes, standardizer, options);
         PathResult path = validation is null
             ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
             : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, classes, standardizer), classes.Length, cs, score, options, onEpoch);

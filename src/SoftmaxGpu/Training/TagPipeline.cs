@@ -40,6 +40,31 @@ public static class TagPipeline
     }
 
     /// <summary>
+    /// Chooses C among <paramref name="cs"/> for the sigmoid head (<see cref="CrossValidation"/>): by
+    /// <paramref name="folds"/>-fold cross-validation, the rows in seeded folds not stratified (a row has no single class),
+    /// or on <paramref name="validation"/> where given; a held-out fit scores its subset accuracy (a row is right when every
+    /// tag is) or its mean binary cross-entropy summed over the tags, as multi-label training reports them. Returns the
+    /// model fitted on every training row at the chosen C; the standardization is fitted once, the folds share it.
+    /// </summary>
+    public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, Table? validation, ModelKind kind,
+        string[]? tagColumns, TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score,
+        Action<EpochReport>? onEpoch = null)
+    {
+        if (validation is not null)
+            Pipeline.CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
+        string[] tags = tagColumns ?? TagTable.DistinctTags(train);
+        Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
+        EncodedSet rows = Encode(train, tags, standardizer);
+        TrainOptions multiLabel = options with { Loss = SigmoidCrossEntropy.Instance };
+        PathResult path = validation is null
+            ? CrossValidation.Run(gpu, rows, tags.Length, cs, folds!.Value, score, multiLabel, onEpoch)
+            : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, tags, standardizer), tags.Length, cs, score, multiLabel, onEpoch);
+        SoftmaxModel model = Pipeline.ModelOf(kind == ModelKind.MultiLabelColumns ? "" : train.LabelName, tags, train.FeatureNames,
+            standardizer, path.Refit.Theta, kind);
+        return ((train.Sparse ? Pipeline.ScaleOnly(model) : model).WithSelection(path.Selection(folds ?? 0)), path);
+    }
+
+    /// <summary>
     /// Multi-label training on LIBSVM rows kept sparse (tag lists, <see cref="LibSvmOptions.MultiLabel"/>): the tags
     /// become the target rows Y [N, K] of the sigmoid head (<see cref="SigmoidCrossEntropy"/>) on the sparse engines
     /// (<see cref="SparseTraining"/>: the host engine's pass or a device's kernels), centred implicitly as softmax

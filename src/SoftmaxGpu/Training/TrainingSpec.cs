@@ -154,15 +154,19 @@ public sealed record TrainingSpec
     }
 
     /// <summary>Choosing C on rows kept sparse (<see cref="Pipeline.TrainSparsePath"/>), then the refit.</summary>
-    private PreparedTraining SparsePath(SparseTable train, SparseTable? validation, Standardizer? statistics, Func<Gpu, string> engine)
+    private PreparedTraining SparsePath(SparseTable train, SparseTable? validation, Standardizer? statistics, Func<Gpu, string> engine) =>
+        ByPath((gpu, onEpoch) => Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch, statistics), engine);
+
+    /// <summary>A run that chooses C (<paramref name="path"/>), keeping the path it took for the caller (<see cref="PreparedTraining.Path"/>).</summary>
+    private static PreparedTraining ByPath(Func<Gpu, Action<EpochReport>?, (SoftmaxModel Model, PathResult Path)> path,
+        Func<Gpu, string>? engine = null)
     {
         PreparedTraining? prepared = null;
         prepared = new PreparedTraining((gpu, onEpoch) =>
         {
-            (SoftmaxModel model, PathResult path) = Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch,
-                statistics);
-            prepared!.Path = path;
-            return (model, path.Refit);
+            (SoftmaxModel model, PathResult taken) = path(gpu, onEpoch);
+            prepared!.Path = taken;
+            return (model, taken.Refit);
         })
         {
             Engine = engine,
@@ -213,13 +217,7 @@ public sealed record TrainingSpec
     private PreparedTraining FromTableByFolds(Table? read = null)
     {
         (Table train, Table? validation) = LoadTables(read);
-        PreparedTraining? prepared = null;
-        prepared = new PreparedTraining((gpu, onEpoch) =>
-        {
-            (SoftmaxModel model, PathResult path) = Pipeline.TrainPath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch);
-            prepared!.Path = path;
-            return (model, path.Refit);
-        });
+        PreparedTraining prepared = ByPath((gpu, onEpoch) => Pipeline.TrainPath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch));
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; {PathNote(validation?.Rows)}");
         return prepared;
     }
@@ -237,12 +235,14 @@ public sealed record TrainingSpec
             : TagTable.Load(Validation, kind == ModelKind.MultiLabelColumns ? Label : train.LabelName, csv: Csv);
         if (ValidationFraction is double f)
             (train, validation) = TagPipeline.Split(train, f, Options.Seed);
-        var prepared = new PreparedTraining((gpu, onEpoch) =>
-            TagPipeline.Train(gpu, train, validation, kind, TagTable.TagColumns(Label), Options, onEpoch, Start));
+        string[]? tagColumns = TagTable.TagColumns(Label);
+        PreparedTraining prepared = IsPath
+            ? ByPath((gpu, onEpoch) => TagPipeline.TrainPath(gpu, train, validation, kind, tagColumns, Options, Grid, Folds, Score, onEpoch))
+            : new PreparedTraining((gpu, onEpoch) => TagPipeline.Train(gpu, train, validation, kind, tagColumns, Options, onEpoch, Start));
         prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features, multi-label " +
                            (read is not null ? "(LIBSVM tag lists, made dense)"
                                : kind == ModelKind.MultiLabelColumns ? $"(tag columns {Label})" : $"(tags in column '{train.LabelName}')") +
-                           (validation is null ? "" : $"; validation: {validation.Rows} rows"));
+                           (IsPath ? $"; {PathNote(validation?.Rows)}" : validation is null ? "" : $"; validation: {validation.Rows} rows"));
         return prepared;
     }
 

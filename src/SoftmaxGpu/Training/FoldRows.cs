@@ -1,0 +1,74 @@
+using SoftmaxGpu.Data;
+
+namespace SoftmaxGpu.Training;
+
+/// <summary>
+/// What each fold of a path over C (<see cref="CrossValidation"/>) fits and is scored on, for every head and kind of
+/// target row in memory: the rows dealt to the folds, a fold's training rows as a single fit on them sees them, and its
+/// held-out rows as a validation set is.
+///
+/// Folds: stratified by class for one class per row (<see cref="Split.StratifiedFolds"/>); multi-label rows (the sigmoid
+/// head) have no single class, so a seeded shuffle dealt in turn (<see cref="Split.Folds"/>).
+///
+/// Weights: weighted rows arrive as target rows t_i = w_i·y_i·N/Σw over the N training rows (<see cref="Weighting"/>).
+/// The single weighted fit on a fold's N_f rows has J = Σ_f w_i·CE_i / Σ_f w_i + (λ/2)‖W‖², λ = 1/(C·Σ_f w), so its
+/// targets are those rescaled to a mean mass of 1 over the fold, t'_i = t_i·N_f/M_f with M_f = Σ_f Σ_c t_ic, and
+/// Σ_f w = M_f·Σw/N. The class weights stay those of every training row, as scikit-learn's LogisticRegressionCV
+/// computes class_weight='balanced' once on the whole y. Smoothed or probability targets without weights have a mass of
+/// 1 a row already and are kept as they are.
+///
+/// Held-out rows are scored as --val rows are: for one class per row against the label, unweighted (probability targets
+/// against their largest class); multi-label rows against their tags.
+/// </summary>
+internal static class FoldRows
+{
+    /// <summary>The fold (0 … folds − 1) of each row of <paramref name="set"/>.</summary>
+    public static int[] Assign(EncodedSet set, int folds, TrainOptions options) =>
+        Tags(options) ? Split.Folds(set.Rows, folds, options.Seed) : Split.StratifiedFolds(set.Labels, folds, options.Seed);
+
+    /// <summary>
+    /// The rows outside fold <paramref name="fold"/>, with their targets as a single fit on them has them, and the
+    /// options of that fit (its Σw, so λ = 1/(C·Σ_f w)).
+    /// </summary>
+    public static (EncodedSet Rows, TrainOptions Options) Training(EncodedSet set, int[] foldOfRow, int fold, TrainOptions options)
+    {
+        EncodedSet rows = Select(set, r => foldOfRow[r] != fold);
+        return options.WeightSum is double sum ? Reweighted(rows, set.Rows, sum, options) : (rows, options);
+    }
+
+    /// <summary>The rows of fold <paramref name="fold"/>, as a validation set: labels, or tags for the sigmoid head.</summary>
+    public static EncodedSet HeldOut(EncodedSet set, int[] foldOfRow, int fold, TrainOptions options)
+    {
+        EncodedSet rows = Select(set, r => foldOfRow[r] == fold);
+        return Tags(options) ? rows : rows with { Targets = null };
+    }
+
+    /// <summary>Whether the rows' targets are their tags (the sigmoid head), not targets made from a label.</summary>
+    private static bool Tags(TrainOptions options) => options.Loss is SigmoidCrossEntropy;
+
+    /// <summary>t'_i = t_i·N_f/M_f and Σ_f w = M_f·Σw/N (the type's summary); a fold of zero weights is an error.</summary>
+    /// <param name="setRows">N: every training row, over which <paramref name="sum"/> (Σw) was taken.</param>
+    private static (EncodedSet, TrainOptions) Reweighted(EncodedSet rows, long setRows, double sum, TrainOptions options)
+    {
+        float[] targets = rows.Targets ?? throw new ArgumentException("weighted rows carry their weights in target rows");
+        double mass = 0;
+        foreach (float t in targets)
+            mass += t;
+        if (!(mass > 0))
+            throw new ArgumentException("every training row of a fold has weight 0: give fewer folds, or weights that leave each fold some");
+        double scale = rows.Rows / mass;
+        return (rows with { Targets = [.. targets.Select(t => (float)(t * scale))] }, options with { WeightSum = mass * sum / setRows });
+    }
+
+    /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, in order, with their targets.</summary>
+    private static EncodedSet Select(EncodedSet set, Func<int, bool> keep)
+    {
+        int[] rows = [.. Enumerable.Range(0, set.Rows).Where(keep)];
+        int d = set.Dim, width = set.TargetWidth;
+        var features = new float[(long)rows.Length * d];
+        var targets = width == 0 ? null : new float[(long)rows.Length * width];
+        var labels = new int[rows.Length];
+        set.Gather(rows, new RowBlock(features, labels, targets));
+        return new EncodedSet(features, labels, targets, rows.Length, d);
+    }
+}
