@@ -2,7 +2,8 @@
 # Trains the same models with two builds of the CLI and compares the model files byte for byte (`cmp`):
 # Adam and L-BFGS on iris and digits, resident, streamed from memory (--device-memory) and from a .sgd file,
 # on the host engine and the CPU accelerator, multi-label emotions and smoothed iris resident, and with 2 MPI ranks where mpiexec is installed (.ci/install-mpi).
-# Prints one line per model, "same" or "DIFFERS", and exits 1 if any differs or fails.
+# Prints one line per model, "same" or "DIFFERS" with both runs' final train loss and objective, and exits 1 if any
+# differs or fails.
 # Usage: bash bench/compare-models.sh OLD_CLI_DLL NEW_CLI_DLL
 set -uo pipefail
 cd "$(git rev-parse --show-toplevel)"
@@ -12,6 +13,9 @@ status=0
 dotnet "$new" convert --data datasets/iris.csv --out "$work/iris.sgd" > /dev/null
 dotnet "$new" convert --data datasets/digits.csv --out "$work/digits.sgd" > /dev/null
 mpi=$(command -v mpiexec.mpich || command -v mpiexec || true)
+
+# summary LOG: the final train loss and objective a run printed on its model line.
+summary() { grep -o 'train loss [0-9.]*\(, objective [0-9.]*\)\?' "$1" | tail -1; }
 
 # check NAME LAUNCHER ARGS...: trains with each build, then compares the two model files.
 check() {
@@ -25,7 +29,7 @@ check() {
   case $name in *streamed*|*sgd*|*ranks*)
     grep -q "data: streamed" "$work/$name.new.log" || { echo "$name: did not stream"; status=1; } ;; esac
   if cmp -s "$work/$name.old.model" "$work/$name.new.model"; then echo "$name: same"
-  else echo "$name: DIFFERS"; status=1; fi
+  else echo "$name: DIFFERS (old: $(summary "$work/$name.old.log"); new: $(summary "$work/$name.new.log"))"; status=1; fi
 }
 
 for device in host cpu; do
