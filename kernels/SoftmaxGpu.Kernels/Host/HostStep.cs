@@ -313,6 +313,67 @@ public static class HostStep
     /// <summary>Classes from which a row's softmax goes through vector calls (below, plain loops cost less than a call).</summary>
     public const int VectorClasses = 16;
 
+    /// <summary>Floats whose exps <see cref="ExpRounded"/> computes at a time (8 KiB of float64 on the stack).</summary>
+    private const int ExpChunk = 1024;
+
+    /// <summary>
+    /// z ← exp(z), in float64 and rounded once to float, so correctly rounded: TensorPrimitives' float exp is off by
+    /// up to 1.8 ulp (measured over 2²⁰ values in [−30, 0]), enough to stop L-BFGS short of the optimum (digits: J
+    /// 1.9e-6 above that of the correctly rounded exp, in 123 passes against 87); its float64 exp rounded to float
+    /// matched (float)Math.Exp on every one of those values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ExpRounded(Span<float> z)
+    {
+        Span<double> wide = stackalloc double[Math.Min(z.Length, ExpChunk)];
+        for (int first = 0; first < z.Length; first += wide.Length)
+        {
+            Span<float> part = z.Slice(first, Math.Min(wide.Length, z.Length - first));
+            Span<double> partWide = wide[..part.Length];
+            TensorPrimitives.ConvertTruncating<float, double>(part, partWide);
+            TensorPrimitives.Exp(partWide, partWide);
+            TensorPrimitives.ConvertTruncating<double, float>(partWide, part);
+        }
+    }
+
+    /// <summary>z ← z − m (vector calls from <see cref="VectorClasses"/> on, as <see cref="Max"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Subtract(Span<float> z, float m)
+    {
+        if (z.Length >= VectorClasses)
+        {
+            TensorPrimitives.Subtract(z, m, z);
+            return;
+        }
+        for (int c = 0; c < z.Length; c++)
+            z[c] -= m;
+    }
+
+    /// <summary>Σ z, in order below <see cref="VectorClasses"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Sum(ReadOnlySpan<float> z)
+    {
+        if (z.Length >= VectorClasses)
+            return TensorPrimitives.Sum(z);
+        float sum = 0f;
+        for (int c = 0; c < z.Length; c++)
+            sum += z[c];
+        return sum;
+    }
+
+    /// <summary>z ← a·z.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scale(Span<float> z, float a)
+    {
+        if (z.Length >= VectorClasses)
+        {
+            TensorPrimitives.Multiply(z, a, z);
+            return;
+        }
+        for (int c = 0; c < z.Length; c++)
+            z[c] *= a;
+    }
+
     /// <summary>A row's m = max z and argmax (the lowest index among equal maxima).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Max, int Predicted) Max(ReadOnlySpan<float> z)
@@ -339,7 +400,7 @@ public static class HostStep
         if (z.Length >= VectorClasses)
         {
             TensorPrimitives.Subtract(z, max, q);
-            TensorPrimitives.Exp(q, q);
+            ExpRounded(q);
             return TensorPrimitives.Sum(q);
         }
         float sum = 0f;
@@ -372,17 +433,17 @@ public static class HostStep
     }
 
     /// <summary>
-    /// Whether a tile's softmax rows go through <see cref="TileSoftmaxGradient"/>: labelled rows of fewer than
-    /// <see cref="VectorClasses"/> classes, whose exps one row at a time would be scalar calls.
+    /// Whether a tile's softmax rows go through <see cref="TileSoftmaxGradient"/>: labelled rows (soft targets take
+    /// <see cref="SoftmaxGradient"/> row by row).
     /// </summary>
     private static unsafe bool TileSoftmax<THead>(Batch batch) where THead : struct, IHead =>
-        typeof(THead) == typeof(SoftmaxHead) && batch.Targets is null && batch.K < VectorClasses;
+        typeof(THead) == typeof(SoftmaxHead) && batch.Targets is null;
 
     /// <summary>
     /// G = softmax(z) − y of every segment of a tile of labelled rows, with each segment's loss (m − z_y) + log s and
-    /// hit: <see cref="SoftmaxGradient"/> for a whole tile at once, the exps of all its logits in one vector call, one
-    /// log a segment (measured on satimage's 6 classes: the scalar exps and logs were a quarter of a pass; the whole
-    /// path over C, 6.2 → 5.4 s with the masked tails of <see cref="HostTile"/>).
+    /// hit: <see cref="SoftmaxGradient"/> for a whole tile at once, the exps of all its logits in vector calls
+    /// (<see cref="ExpRounded"/>), one log a segment. Measured on satimage's 6 classes: the scalar exps and logs had
+    /// been a quarter of a pass; the whole path over C 6.2 → 5.4 s, with the masked tails of <see cref="HostTile"/>.
     /// </summary>
     /// <param name="z">[count·g, K]: row i's logits of model b at segment i·g + b; overwritten with G.</param>
     /// <param name="g">Segments (models) a row.</param>
@@ -402,25 +463,14 @@ public static class HostStep
             (float max, int predicted) = Max(row);
             shifts[seg] = row[label] - max;
             outcomes[seg].Hit = predicted == label;
-            for (int c = 0; c < k; c++)
-                row[c] -= max;
+            Subtract(row, max);
         }
-        // exp in float64, rounded once to float: TensorPrimitives' float exp is off by up to 1.8 ulp, enough to stop
-        // L-BFGS short of the optimum (digits: J 1.9e-6 above the correctly rounded MathF.Exp's), float64's is not.
-        Span<double> wide = stackalloc double[z.Length];
-        TensorPrimitives.ConvertTruncating<float, double>(z, wide);
-        TensorPrimitives.Exp(wide, wide);
-        TensorPrimitives.ConvertTruncating<double, float>(wide, z);
+        ExpRounded(z);
         for (int seg = 0; seg < n; seg++)
         {
             Span<float> row = z.Slice(seg * k, k);
-            float sum = 0f;
-            for (int c = 0; c < k; c++)
-                sum += row[c];
-            sums[seg] = sum;
-            float inverse = 1f / sum;
-            for (int c = 0; c < k; c++)
-                row[c] *= inverse;
+            float sum = sums[seg] = Sum(row);
+            Scale(row, 1f / sum);
             row[batch.Labels[batch.RowAt(start + seg / g)]] -= 1f;
         }
         for (int seg = 0; seg < n; seg++)
