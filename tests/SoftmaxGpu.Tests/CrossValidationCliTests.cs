@@ -265,4 +265,16 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
         Assert.False(File.Exists(PathOf("m")));
     }
+
+    /// <summary>--init-model with a path over C is one clear error, not a start silently left unused.</summary>
+    [Fact]
+    public void AStartModelWithAPathIsOneClearError()
+    {
+        Assert.Equal(0, Run("train", "--data", Check.IrisPath, "--model", PathOf("start"), "--quiet").Code);
+        var (code, _, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", "--init-model", PathOf("start"),
+            "--C", "0.1,1", "--cv", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("--init-model continues one fit; choosing C fits every fold from zeros", error);
+        Assert.False(File.Exists(PathOf("m")));
+    }
 }

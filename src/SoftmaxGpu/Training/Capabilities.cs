@@ -39,6 +39,9 @@ public static class Capabilities
                  "dense .sgd file read in blocks: train from the CSV or LIBSVM file it was converted from, so far"),
         new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
             _ => "--cv holds out each fold in turn: give --cv or --val/--val-fraction, not both"),
+        new(s => Path(s) && s.Start is not null,
+            _ => "--init-model continues one fit; choosing C fits every fold from zeros and warm-starts each C from the " +
+                 "last: leave out --init-model, or give one --C"),
         new(s => Path(s) && s.Options.WeightDecay is not null,
             _ => "a path chooses C: give --C values, not --weight-decay"),
         new(s => Path(s) && !string.Equals(s.Options.Optimizer, Optimizers.Lbfgs.Name, StringComparison.Ordinal) &&
