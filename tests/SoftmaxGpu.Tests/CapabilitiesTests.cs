@@ -15,7 +15,7 @@ public sealed class CapabilitiesTests
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
         { "missing.csv", "val-fraction|val", "give --val or --val-fraction, not both" },
         { "missing.libsvm", "ignore", "--ignore leaves out CSV columns; " },
-        { "missing.sgd", "cv", "missing.sgd is a dense .sgd file read in blocks: train from the CSV or LIBSVM file it was converted from" },
+        { "missing.sgd", "cv|multi-label", "on a dense .sgd file of tag sets (" },
     };
 
     [Theory]
@@ -59,12 +59,14 @@ public sealed class CapabilitiesTests
         Assert.IsNotType<ArgumentException>(Record.Exception(() => spec.Prepare()));
     }
 
-    /// <summary>Choosing C takes every head and target kind of rows in memory: these pass the table and go on to read the data.</summary>
+    /// <summary>Choosing C takes every head and target kind of rows in memory, and dense .sgd files of one class per row: these pass the table and go on to read the data.</summary>
     [Theory]
     [InlineData("missing.csv", "multi-label")]
     [InlineData("missing.csv", "class-weight|weight-column")]
     [InlineData("missing.csv", "target-columns|smoothing")]
     [InlineData("missing.libsvm", "class-weight")]
+    [InlineData("missing.sgd", "")]
+    [InlineData("missing.sgd", "class-weight|smoothing")]
     public void ChoosingCWithAnyHeadOrWeightsGoesOnToReadTheData(string data, string given)
     {
         string[] options = given.Split('|');

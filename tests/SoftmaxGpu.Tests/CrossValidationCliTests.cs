@@ -71,6 +71,29 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(2, File.ReadAllBytes(PathOf("one"))[8]);
     }
 
+    /// <summary>
+    /// A dense .sgd file chooses C read in blocks: the note says how, the model keeps the choice, and it is the choice and
+    /// the fold scores the CSV it was converted from gives.
+    /// </summary>
+    [Fact]
+    public void SeveralCValuesAreChosenAmongByCrossValidationOnADenseSgdFile()
+    {
+        Assert.Equal(0, Run("convert", "--data", Check.IrisPath, "--out", PathOf("iris.sgd"), "--block-rows", "16").Code);
+        var (code, output, error) = Run("train", "--data", PathOf("iris.sgd"), "--model", PathOf("m"), "--quiet", "--C", "0.1,1", "--cv", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("150 rows, 4 features (read in blocks of 16); C chosen among 2 values by 3-fold cross-validation (accuracy)", output);
+        double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
+        Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
+        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.Equal([0.1, 1], selection.Path.Select(r => r.C));
+
+        Assert.Equal(0, Run("train", "--data", Check.IrisPath, "--model", PathOf("csv"), "--quiet", "--C", "0.1,1", "--cv", "3").Code);
+        ModelSelection fromCsv = ModelFile.Load(PathOf("csv")).Selection!;
+        Assert.Equal(fromCsv.ChosenC, selection.ChosenC);
+        Assert.Equal(fromCsv.Path.SelectMany(r => r.Scores), selection.Path.SelectMany(r => r.Scores));
+    }
+
     [GeneratedRegex(@"λ = (\S+) \(1/\(C·Σw\) with C = \S+ and Σw = (\S+) ")]
     private static partial Regex WeightedLambdaLine();
 

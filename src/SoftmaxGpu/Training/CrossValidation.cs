@@ -44,7 +44,8 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
-/// weighted rows reweighted over each fold); rows with target rows walk fold by fold, in sessions.
+/// weighted rows reweighted over each fold); rows with target rows walk fold by fold, in sessions. Rows read in blocks
+/// (a dense .sgd file) walk fold by fold too, each fold's rows read from the source as they stream (<see cref="RowSubset"/>).
 /// </summary>
 public static class CrossValidation
 {
@@ -105,9 +106,43 @@ public static class CrossValidation
         FoldPath[] paths = shared ?? CanShare(gpu, set, options)
             ? WalkShared(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options)
             : [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))];
+        return Chosen(gpu, set, k, grid, paths, score, options, onEpoch);
+    }
+
+    /// <summary>
+    /// The path on rows read in blocks (a dense .sgd file, <see cref="SgdRowSource"/>), as <see cref="Run(Gpu, EncodedSet, int,
+    /// IReadOnlyCollection{double}, int, PathScore, TrainOptions, Action{EpochReport}?, bool?)"/> runs it on the same rows in
+    /// memory: the folds dealt from the same labels, each fold a session over its rows of the source
+    /// (<see cref="RowSubset"/>), resident or streamed through the device as a single fit on them would be, its fits one
+    /// after another. Host memory holds the labels and each row's fold [N], one fold's row indices and the blocks being
+    /// read, never the features.
+    /// </summary>
+    /// <param name="rows">The rows as they are fitted: class indices, or target rows (smoothed, weighted).</param>
+    /// <param name="scored">The same rows as held-out rows are scored (<see cref="FoldRows"/>): class indices alone.</param>
+    /// <param name="labels">Every row's class index [N], which the folds are stratified by.</param>
+    public static PathResult Run(Gpu gpu, IRowSource rows, IRowSource scored, int[] labels, int k, IReadOnlyCollection<double> cs,
+        int folds, PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
+    {
+        if (labels.Length != rows.Rows || scored.Rows != rows.Rows)
+            throw new ArgumentException($"{rows.Rows} rows need {rows.Rows} labels and scored rows, got {labels.Length} and {scored.Rows}");
+        double[] grid = CheckGrid(cs);
+        options = PathOptions(options);
+        int[] foldOfRow = FoldRows.Assign(labels, folds, options);
+        FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
+        {
+            (IRowSource train, TrainOptions fit) = FoldRows.Training(rows, foldOfRow, fold, options);
+            return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(scored, foldOfRow, fold), grid, score);
+        })];
+        return Chosen(gpu, rows, k, grid, paths, score, options, onEpoch);
+    }
+
+    /// <summary>Every C's point over the folds' paths, the best one chosen, and the refit on every row at it.</summary>
+    private static PathResult Chosen(Gpu gpu, IRowSource rows, int k, double[] grid, FoldPath[] paths, PathScore score,
+        TrainOptions options, Action<EpochReport>? onEpoch)
+    {
         PathPoint[] points = Points(grid, paths);
         double chosen = Best(points, score).C;
-        return new PathResult(points, chosen, score, Trainer.Train(gpu, set, null, k, options with { C = chosen }, onEpoch));
+        return new PathResult(points, chosen, score, Trainer.Train(gpu, rows, null, k, options with { C = chosen }, onEpoch));
     }
 
     /// <summary>
@@ -118,7 +153,13 @@ public static class CrossValidation
         TrainOptions options)
     {
         (EncodedSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
-        using var session = new TrainingSession(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold, options), k, fit);
+        return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(set, foldOfRow, fold, options), grid, score);
+    }
+
+    /// <summary>A fold's walk over the grid in a session on its training rows <paramref name="train"/>, fitted with <paramref name="fit"/>, scored on <paramref name="held"/>.</summary>
+    private static FoldPath WalkFold(Gpu gpu, int k, IRowSource train, TrainOptions fit, IRowSource held, double[] grid, PathScore score)
+    {
+        using var session = new TrainingSession(gpu, train, held, k, fit);
         return Walk(session, grid, score, fit);
     }
 
@@ -127,7 +168,7 @@ public static class CrossValidation
     /// training rows with warm starts, scored on <paramref name="held"/>; the chosen C is then fitted from zeros on
     /// the same rows (the same session), the model a single fit at that C would give.
     /// </summary>
-    public static PathResult RunOnValidation(Gpu gpu, EncodedSet train, EncodedSet held, int k, IReadOnlyCollection<double> cs,
+    public static PathResult RunOnValidation(Gpu gpu, IRowSource train, IRowSource held, int k, IReadOnlyCollection<double> cs,
         PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
         double[] grid = CheckGrid(cs);

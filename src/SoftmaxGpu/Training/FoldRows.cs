@@ -19,12 +19,19 @@ namespace SoftmaxGpu.Training;
 ///
 /// Held-out rows are scored as --val rows are: for one class per row against the label, unweighted (probability targets
 /// against their largest class); multi-label rows against their tags.
+///
+/// Rows read in blocks (a dense .sgd file, <see cref="IRowSource"/>) are dealt to the same folds from their labels, and a
+/// fold's rows are read from the source as they stream (<see cref="RowSubset"/>), its targets rescaled on the way: the
+/// same rows and floats as in memory, without the features in host memory.
 /// </summary>
 internal static class FoldRows
 {
     /// <summary>The fold (0 … folds − 1) of each row of <paramref name="set"/>.</summary>
-    public static int[] Assign(EncodedSet set, int folds, TrainOptions options) =>
-        Tags(options) ? Split.Folds(set.Rows, folds, options.Seed) : Split.StratifiedFolds(set.Labels, folds, options.Seed);
+    public static int[] Assign(EncodedSet set, int folds, TrainOptions options) => Assign(set.Labels, folds, options);
+
+    /// <summary>The fold (0 … folds − 1) of each row, from every row's class index [N] (a row's count alone for tags).</summary>
+    public static int[] Assign(int[] labels, int folds, TrainOptions options) =>
+        Tags(options) ? Split.Folds(labels.Length, folds, options.Seed) : Split.StratifiedFolds(labels, folds, options.Seed);
 
     /// <summary>
     /// The rows outside fold <paramref name="fold"/>, with their targets as a single fit on them has them, and the
@@ -43,6 +50,66 @@ internal static class FoldRows
         return Tags(options) ? rows : rows with { Targets = null };
     }
 
+    /// <summary>
+    /// The rows outside fold <paramref name="fold"/> of rows read in blocks (a file), as <see cref="RowSubset"/> reads
+    /// them, with the targets and options of a single fit on them as <see cref="Training(EncodedSet, int[], int, TrainOptions)"/>
+    /// makes them: weighted rows reweighted over the fold on the way (one pass over the fold's rows for their mass).
+    /// </summary>
+    public static (IRowSource Rows, TrainOptions Options) Training(IRowSource rows, int[] foldOfRow, int fold, TrainOptions options)
+    {
+        var subset = new RowSubset(rows, Members(foldOfRow, fold, held: false));
+        if (options.WeightSum is not double sum)
+            return (subset, options);
+        double mass = Mass(subset);
+        CheckMass(mass);
+        return (new Rescaled(subset, subset.Rows / mass), options with { WeightSum = mass * sum / rows.Rows });
+    }
+
+    /// <summary>
+    /// The rows of fold <paramref name="fold"/> of rows read in blocks, as a validation set: <paramref name="scored"/>
+    /// is every row as held-out rows are scored (class indices alone; tags for the sigmoid head).
+    /// </summary>
+    public static IRowSource HeldOut(IRowSource scored, int[] foldOfRow, int fold) =>
+        new RowSubset(scored, Members(foldOfRow, fold, held: true));
+
+    /// <summary>The rows in fold <paramref name="fold"/> (<paramref name="held"/>) or outside it, in order.</summary>
+    private static int[] Members(int[] foldOfRow, int fold, bool held) =>
+        [.. Enumerable.Range(0, foldOfRow.Length).Where(r => (foldOfRow[r] == fold) == held)];
+
+    /// <summary>M = Σ_i Σ_c t_ic over the rows, in row order as <see cref="Reweighted"/> sums a set in memory; one pass in chunks.</summary>
+    private static double Mass(IRowSource rows)
+    {
+        int d = rows.Dim, k = rows.TargetWidth;
+        int chunk = (int)Math.Clamp(GradientEngine.BlockFloats / Math.Max(1, d + k), 1, Math.Max(1, rows.Rows));
+        var features = new float[(long)chunk * d];
+        var labels = new int[chunk];
+        var targets = new float[(long)chunk * k];
+        double mass = 0;
+        for (long start = 0; start < rows.Rows; start += chunk)
+        {
+            int count = (int)Math.Min(chunk, rows.Rows - start);
+            rows.Read(start, count, new RowBlock(features, labels, targets).Take(count, d, k));
+            foreach (float t in targets.AsSpan(0, count * k))
+                mass += t;
+        }
+        return mass;
+    }
+
+    /// <summary>Rows whose target rows are scaled by <paramref name="scale"/> as they are read: the floats <see cref="Reweighted"/> writes.</summary>
+    private sealed class Rescaled(IRowSource rows, double scale) : IRowSource
+    {
+        public long Rows => rows.Rows;
+        public int Dim => rows.Dim;
+        public int TargetWidth => rows.TargetWidth;
+
+        public void Read(long start, int count, RowBlock block)
+        {
+            rows.Read(start, count, block);
+            foreach (ref float t in block.Targets)
+                t = (float)(t * scale);
+        }
+    }
+
     /// <summary>Whether the rows' targets are their tags (the sigmoid head), not targets made from a label.</summary>
     private static bool Tags(TrainOptions options) => options.Loss is SigmoidCrossEntropy;
 
@@ -54,10 +121,16 @@ internal static class FoldRows
         double mass = 0;
         foreach (float t in targets)
             mass += t;
-        if (!(mass > 0))
-            throw new ArgumentException("every training row of a fold has weight 0: give fewer folds, or weights that leave each fold some");
+        CheckMass(mass);
         double scale = rows.Rows / mass;
         return (rows with { Targets = [.. targets.Select(t => (float)(t * scale))] }, options with { WeightSum = mass * sum / setRows });
+    }
+
+    /// <summary>A fold whose rows all weigh 0 has nothing to fit: an error that says what to change.</summary>
+    private static void CheckMass(double mass)
+    {
+        if (!(mass > 0))
+            throw new ArgumentException("every training row of a fold has weight 0: give fewer folds, or weights that leave each fold some");
     }
 
     /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, in order, with their targets.</summary>

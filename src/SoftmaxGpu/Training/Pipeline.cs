@@ -107,7 +107,8 @@ public static class Pipeline
     /// <paramref name="folds"/>-fold cross-validation, or on <paramref name="validation"/> where given; returns the model
     /// fitted on the training rows at the chosen C. The scaling is fitted once on the training rows (or is
     /// <paramref name="statistics"/>, a sparse .sgd file's footer), the folds share it and its centre, as the dense
-    /// path's folds share one standardization (<see cref="TrainPath"/>); the centre is folded into the bias at the end.
+    /// path's folds share one standardization (<see cref="TrainPath(Gpu, Table, Table?, TrainOptions,
+    /// IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/>); the centre is folded into the bias at the end.
     /// </summary>
     public static (SoftmaxModel Model, PathResult Path) TrainSparsePath(Gpu gpu, SparseTable train, SparseTable? validation,
         TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null,
@@ -209,6 +210,51 @@ public static class Pipeline
     public static (SoftmaxModel Model, TrainResult Result) Train(Gpu gpu, SgdReader train, Table? validationTable,
         SgdReader? validationFile, TrainOptions options, Action<EpochReport>? onEpoch = null, SoftmaxModel? start = null)
     {
+        FileRows file = Open(train, validationTable, validationFile, options, start);
+        TrainResult result = Trainer.Train(gpu, file.Rows, file.Validation, file.Classes.Length, From(start, file.Options), onEpoch);
+        return (ModelOf(train.LabelName, file.Classes, train.FeatureNames, file.Standardizer, result.Theta, train.Targets.ModelKind), result);
+    }
+
+    /// <summary>
+    /// Chooses C among <paramref name="cs"/> on a .sgd file without loading it: by <paramref name="folds"/>-fold
+    /// cross-validation over rows read in blocks (<see cref="CrossValidation.Run(Gpu, IRowSource, IRowSource, int[], int,
+    /// IReadOnlyCollection{double}, int, PathScore, TrainOptions, Action{EpochReport}?)"/>), or on the validation rows where
+    /// given. The rows, their targets (weights, smoothing) and the standardization are a single fit's on the file
+    /// (<see cref="Train(Gpu, SgdReader, Table?, SgdReader?, TrainOptions, Action{EpochReport}?, SoftmaxModel?)"/>), and the
+    /// folds are dealt from the file's labels as from the same rows in memory, so the path is the one <see cref="TrainPath(Gpu,
+    /// Table, Table?, TrainOptions, IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/> takes on the CSV the
+    /// file was converted from. Files of tag sets (multi-label) are not taken yet.
+    /// </summary>
+    public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, SgdReader train, Table? validationTable,
+        SgdReader? validationFile, TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score,
+        Action<EpochReport>? onEpoch = null)
+    {
+        if (train.Targets.IsMultiLabel)
+            throw new ArgumentException($"{train.Path}: choosing C on a dense .sgd file of tag sets is not there yet: train from " +
+                                        "the CSV or LIBSVM file it was converted from");
+        FileRows file = Open(train, validationTable, validationFile, options, start: null);
+        int k = file.Classes.Length;
+        // Held-out rows are scored by their class alone (FoldRows), so the folds read the file's rows without targets too.
+        var scored = new SgdRowSource(train, file.Standardizer, file.Classes);
+        PathResult path = file.Validation is IRowSource held
+            ? CrossValidation.RunOnValidation(gpu, file.Rows, held, k, cs, score, file.Options, onEpoch)
+            : CrossValidation.Run(gpu, file.Rows, scored, scored.Labels(), k, cs, folds!.Value, score, file.Options, onEpoch);
+        SoftmaxModel model = ModelOf(train.LabelName, file.Classes, train.FeatureNames, file.Standardizer, path.Refit.Theta);
+        return (model.WithSelection(path.Selection(folds ?? 0)), path);
+    }
+
+    /// <summary>A .sgd file as training reads it: the classes, the standardization, the rows with their targets, the validation rows, and the options (with the file's target columns and weights, and Σw).</summary>
+    private sealed record FileRows(string[] Classes, Standardizer Standardizer, IRowSource Rows, IRowSource? Validation, TrainOptions Options);
+
+    /// <summary>
+    /// The file's rows streamed from disk with the targets it keeps (<see cref="SgdReader.Targets"/>) made as training from
+    /// the CSV makes them: labels (smoothed and class-weighted from the class, <see cref="Weighting.ByLabel"/>), probability
+    /// rows and weights (<see cref="FileTargets"/>), or multi-label tag sets (the sigmoid head); classes, feature names and
+    /// standardization from its footer, or from <paramref name="start"/>.
+    /// </summary>
+    private static FileRows Open(SgdReader train, Table? validationTable, SgdReader? validationFile, TrainOptions options,
+        SoftmaxModel? start)
+    {
         RowTargets targets = train.Targets;
         options = SgdTargetOptions.For(train, null, targets.IsMultiLabel, options);
         start?.CheckColumns(train.FeatureNames, train.Path);
@@ -230,8 +276,7 @@ public static class Pipeline
             // Label smoothing and class weights stream: targets from the label, per block (Weighting.ByLabel).
             ? Weighting.ByLabel(new SgdRowSource(train, standardizer, classes), classes, options)
             : RowsWithTargets(train, standardizer, classes, options);
-        TrainResult result = Trainer.Train(gpu, rows, validation, classes.Length, From(start, options), onEpoch);
-        return (ModelOf(train.LabelName, classes, train.FeatureNames, standardizer, result.Theta, targets.ModelKind), result);
+        return new FileRows(classes, standardizer, rows, validation, options);
     }
 
     /// <summary>A file's probability rows or weighted rows with their targets made as in memory (<see cref="FileTargets.Weighted"/>).</summary>

@@ -22,6 +22,24 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
     public int Dim => reader.Dim;
     public int TargetWidth => targets?.Width ?? 0;
 
+    /// <summary>
+    /// Every row's class index [N], from one pass over the file's labels in blocks (no features): what a path over C
+    /// deals its folds by (<see cref="CrossValidation"/>).
+    /// </summary>
+    public int[] Labels()
+    {
+        var labels = new int[checked((int)Rows)];
+        for (long start = 0; start < Rows; start += reader.BlockRows)
+        {
+            int count = (int)Math.Min(reader.BlockRows, Rows - start);
+            Span<int> block = labels.AsSpan((int)start, count);
+            reader.ReadRows(start, count, default, block);
+            foreach (ref int label in block)
+                label = classIndex[label];
+        }
+        return labels;
+    }
+
     public void Read(long start, int count, RowBlock block)
     {
         Span<float> features = block.Features;

@@ -158,8 +158,9 @@ public sealed record TrainingSpec
         ByPath((gpu, onEpoch) => Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch, statistics), engine);
 
     /// <summary>A run that chooses C (<paramref name="path"/>), keeping the path it took for the caller (<see cref="PreparedTraining.Path"/>).</summary>
+    /// <param name="files">Files the run reads, closed with it (a .sgd file read in blocks).</param>
     private static PreparedTraining ByPath(Func<Gpu, Action<EpochReport>?, (SoftmaxModel Model, PathResult Path)> path,
-        Func<Gpu, string>? engine = null)
+        Func<Gpu, string>? engine = null, params IDisposable?[] files)
     {
         PreparedTraining? prepared = null;
         prepared = new PreparedTraining((gpu, onEpoch) =>
@@ -167,7 +168,7 @@ public sealed record TrainingSpec
             (SoftmaxModel model, PathResult taken) = path(gpu, onEpoch);
             prepared!.Path = taken;
             return (model, taken.Refit);
-        })
+        }, files)
         {
             Engine = engine,
         };
@@ -175,9 +176,9 @@ public sealed record TrainingSpec
     }
 
     /// <summary>How C is chosen, in words: "C chosen among 3 values by 3-fold cross-validation (accuracy)".</summary>
-    private string PathNote(int? validationRows) =>
+    private string PathNote(long? validationRows) =>
         $"C chosen among {Grid.Count} values by " +
-        (validationRows is int held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
+        (validationRows is long held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
         $" ({(Score == PathScore.Accuracy ? "accuracy" : "log-loss")})";
 
     /// <summary>The --val rows read kept sparse into the training rows' D (LIBSVM text or a sparse .sgd file; tag lists with --multi-label).</summary>
@@ -213,7 +214,10 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>Choosing C by cross-validation or on validation rows, from a table in host memory, then the refit (<see cref="Pipeline.TrainPath"/>).</summary>
+    /// <summary>
+    /// Choosing C by cross-validation or on validation rows, from a table in host memory, then the refit
+    /// (<see cref="Pipeline.TrainPath(Gpu, Table, Table?, TrainOptions, IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/>).
+    /// </summary>
     private PreparedTraining FromTableByFolds(Table? read = null)
     {
         (Table train, Table? validation) = LoadTables(read);
@@ -249,6 +253,8 @@ public sealed record TrainingSpec
     /// <summary>
     /// Training from a .sgd file read in blocks: host memory holds a block, not the set. What its rows carry (labels,
     /// probability targets, tags, weights) is the file's, checked against the options (<see cref="SgdTargetOptions"/>).
+    /// Choosing C reads it in blocks too (<see cref="Pipeline.TrainPath(Gpu, SgdReader, Table?, SgdReader?, TrainOptions,
+    /// IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/>): host memory adds the labels and folds.
     /// </summary>
     private PreparedTraining FromFile()
     {
@@ -260,11 +266,15 @@ public sealed record TrainingSpec
             if (Validation is not null && DataSource.KindOf(Validation, Format) == DataKind.Sgd)
                 validationFile = DataSource.OpenSgd(Validation, train.Targets.Kind == RowTargetKind.Labels ? train.LabelName : null);
             Table? validationTable = Validation is not null && validationFile is null ? ValidationTable(train, options) : null;
-            var prepared = new PreparedTraining((gpu, onEpoch) =>
-                Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch, Start), train, validationFile);
+            PreparedTraining prepared = IsPath
+                ? ByPath((gpu, onEpoch) => Pipeline.TrainPath(gpu, train, validationTable, validationFile, options, Grid, Folds, Score, onEpoch),
+                    null, train, validationFile)
+                : new PreparedTraining((gpu, onEpoch) =>
+                    Pipeline.Train(gpu, train, validationTable, validationFile, options, onEpoch, Start), train, validationFile);
+            long? validationRows = Validation is null ? null : validationFile?.Rows ?? validationTable!.Rows;
             prepared.Notes.Add($"data: {Data}: {train.Rows} rows, {train.Dim} features (read in blocks of {train.BlockRows})" +
                                (train.Targets.LabelsOnly ? "" : $", {train.Targets.Describe()}") +
-                               (Validation is null ? "" : $"; validation: {validationFile?.Rows ?? validationTable!.Rows} rows"));
+                               (IsPath ? $"; {PathNote(validationRows)}" : validationRows is null ? "" : $"; validation: {validationRows} rows"));
             return prepared;
         }
         catch
