@@ -134,12 +134,13 @@ public static class Plots
     /// A path over C: each C's mean held-out score over the folds (on a log axis of C) with its spread as error bars,
     /// and a line at the chosen C.
     /// </summary>
-    public static void CrossValidation(PathResult path, string file)
+    /// <param name="multiLabel">Whether the score is over tag sets (accuracy: subset accuracy).</param>
+    public static void CrossValidation(PathResult path, bool multiLabel, string file)
     {
         CheckPath(file);
         double[] x = [.. path.Points.Select(p => Math.Log10(p.C))];
         double[] mean = [.. path.Points.Select(p => p.Mean)];
-        string score = path.Score == PathScore.Accuracy ? "accuracy" : "log-loss";
+        string score = path.Score.Name(multiLabel);
         var plot = new Plot();
         var line = plot.Add.Scatter(x, mean, Style.TrainColor);
         line.LineWidth = 2;

@@ -62,7 +62,7 @@ public static class TrainCommand
             if (first)
                 Save(outputs, training.Path, trained, result, path, plotPath);
             if (training.Path is PathResult cv)
-                TrainSummary.WritePath(output, cv);
+                TrainSummary.WritePath(output, cv, trained.Kind.IsMultiLabel());
             TrainSummary.Write(output, warnings, trained, result, path, clock.Elapsed);
             if (named is null)
                 IgnoredOptions.Warn(warnings, result.Plan.Optimizer, auto: true, given, split);
@@ -100,7 +100,7 @@ public static class TrainCommand
     private static void Save(OutputPaths outputs, PathResult? cv, SoftmaxModel trained, TrainResult result, string path, string? plotPath)
     {
         if (plotPath is not null && cv is not null)
-            Plots.CrossValidation(cv, outputs.Stage(plotPath));
+            Plots.CrossValidation(cv, trained.Kind.IsMultiLabel(), outputs.Stage(plotPath));
         else if (plotPath is not null)
             Plots.TrainingCurves(result.History, result.Plan.Optimizer.FullBatch ? "iteration" : "epoch", outputs.Stage(plotPath));
         ModelFile.Save(trained, outputs.Stage(path));

@@ -26,13 +26,14 @@ public static class TrainSummary
     }
 
     /// <summary>The path's table: each C's mean score over the folds, their spread and the fits' iterations, the chosen C marked.</summary>
-    public static void WritePath(TextWriter output, PathResult path)
+    public static void WritePath(TextWriter output, PathResult path, bool multiLabel)
     {
-        string score = path.Score == PathScore.Accuracy ? "accuracy" : "log-loss";
-        output.WriteLine($"{"C",-12} {"mean " + score,14} {"spread",8}  iterations per fold");
+        string score = path.Score.Name(multiLabel);
+        int width = Math.Max(14, score.Length + 5);
+        output.WriteLine($"{"C",-12} {("mean " + score).PadLeft(width)} {"spread",8}  iterations per fold");
         foreach (PathPoint point in path.Points)
-            output.WriteLine($"{point.C,-12:G4} {point.Mean,14:F4} {point.Spread,8:F4}  {string.Join(' ', point.Iterations)}" +
-                             (point.C == path.ChosenC ? "   <- chosen" : ""));
+            output.WriteLine($"{point.C,-12:G4} {$"{point.Mean:F4}".PadLeft(width)} " +
+                             $"{point.Spread,8:F4}  {string.Join(' ', point.Iterations)}" + (point.C == path.ChosenC ? "   <- chosen" : ""));
         int folds = path.Points[0].Scores.Length;
         output.WriteLine($"chosen: C = {path.ChosenC:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} " +
                          (folds > 1 ? $"mean {score} over {folds} folds" : $"{score} on the validation rows") +

@@ -151,6 +151,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
             "--val-fraction", "0.3");
         Assert.True(code == 0, error);
         Assert.Contains("C chosen among 3 values by the", output);
+        Assert.Contains("(subset accuracy)", output); // a row counts when every tag is right
+        Assert.Matches(@"^C +mean subset accuracy +spread  iterations per fold$", output.Split('\n').Single(l => l.StartsWith("C ", StringComparison.Ordinal)).TrimEnd());
+        Assert.Contains("highest subset accuracy on the validation rows", output);
         Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
     }
 
@@ -242,7 +245,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         })));
         (code, output, error) = Run("train", "--data", tagged, "--multi-label", "--model", PathOf("t"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
         Assert.True(code == 0, error);
-        Assert.Contains("(LIBSVM tag lists, made dense); C chosen among 3 values by 3-fold cross-validation (accuracy)", output);
+        Assert.Contains("(LIBSVM tag lists, made dense); C chosen among 3 values by 3-fold cross-validation (subset accuracy)", output);
         SoftmaxModel model = ModelFile.Load(PathOf("t"));
         Assert.True(model.Kind.IsMultiLabel());
         Assert.Equal(3, model.Selection!.Folds);

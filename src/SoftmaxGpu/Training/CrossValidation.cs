@@ -12,6 +12,14 @@ public enum PathScore
     LogLoss,
 }
 
+/// <summary>What a <see cref="PathScore"/> is called where it is printed.</summary>
+public static class PathScoreNames
+{
+    /// <summary>accuracy (subset accuracy for multi-label rows: a row counts when every tag is right), or log-loss.</summary>
+    public static string Name(this PathScore score, bool multiLabel) =>
+        score == PathScore.LogLoss ? "log-loss" : multiLabel ? "subset accuracy" : "accuracy";
+}
+
 /// <summary>
 /// One C of a path: its score on each fold, their mean and spread, each fold's training objective J at its optimum,
 /// and the L-BFGS iterations each fold took.

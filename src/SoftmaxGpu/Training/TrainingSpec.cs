@@ -179,7 +179,7 @@ public sealed record TrainingSpec
     private string PathNote(long? validationRows) =>
         $"C chosen among {Grid.Count} values by " +
         (validationRows is long held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
-        $" ({(Score == PathScore.Accuracy ? "accuracy" : "log-loss")})";
+        $" ({Score.Name(MultiLabel)})";
 
     /// <summary>The --val rows read kept sparse into the training rows' D (LIBSVM text or a sparse .sgd file; tag lists with --multi-label).</summary>
     private SparseTable ValidationRows(SparseTable train) => DataSource.LoadSparse(Validation!,
