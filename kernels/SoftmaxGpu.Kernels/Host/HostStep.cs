@@ -119,7 +119,7 @@ public static class HostStep
             var tileLogits = new float[TileRows * m * k];
             var scratch = new float[k];
             bool tileSoftmax = TileSoftmax<THead>(batch);
-            var segments = new float[tileSoftmax ? 2 * TileRows * m : 0]; // per (row, model): z_y − m, then s and log s
+            var segments = new float[tileSoftmax ? 2 * TileRows * m : 0]; // per (row, model): z_y − m and s
             var outcomes = new (double Loss, bool Hit)[tileSoftmax ? TileRows * m : 0];
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
             var transposed = new float[TransposedLogits(m * k) ? TileRows * (d + m * k) : 0]; // [Xᵀ | Zᵀ] of the tile

@@ -44,9 +44,7 @@ public static class Consensus
             (plan with { Why = "", DeviceMemory = 0, BlockRows = 0, Rows = 0 }).ToString(),
             $"N={train.Rows} D={train.Dim} K={k} validation={validation?.Rows}");
 
-    /// <summary>The exact bits of θ, as hex (two ranks' θ are the same when these are).</summary>
-    public static Func<string> Bits(float[] theta) => () => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(theta.AsSpan())));
-
-    /// <summary>The exact bits of θ in float64 (an optimizer's position), as hex.</summary>
-    public static Func<string> Bits(double[] theta) => () => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(theta.AsSpan())));
+    /// <summary>The exact bits of θ (float, or an optimizer's float64 position), as hex: two ranks' θ are the same when these are.</summary>
+    public static Func<string> Bits<T>(T[] theta) where T : unmanaged =>
+        () => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(theta.AsSpan())));
 }

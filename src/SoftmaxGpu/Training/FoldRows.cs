@@ -39,14 +39,14 @@ internal static class FoldRows
     /// </summary>
     public static (EncodedSet Rows, TrainOptions Options) Training(EncodedSet set, int[] foldOfRow, int fold, TrainOptions options)
     {
-        EncodedSet rows = Select(set, r => foldOfRow[r] != fold);
+        EncodedSet rows = Select(set, Members(foldOfRow, fold, held: false));
         return options.WeightSum is double sum ? Reweighted(rows, set.Rows, sum, options) : (rows, options);
     }
 
     /// <summary>The rows of fold <paramref name="fold"/>, as a validation set: labels, or tags for the sigmoid head.</summary>
     public static EncodedSet HeldOut(EncodedSet set, int[] foldOfRow, int fold, TrainOptions options)
     {
-        EncodedSet rows = Select(set, r => foldOfRow[r] == fold);
+        EncodedSet rows = Select(set, Members(foldOfRow, fold, held: true));
         return Tags(options) ? rows : rows with { Targets = null };
     }
 
@@ -60,9 +60,8 @@ internal static class FoldRows
         var subset = new RowSubset(rows, Members(foldOfRow, fold, held: false));
         if (options.WeightSum is not double sum)
             return (subset, options);
-        double mass = Mass(subset);
-        CheckMass(mass);
-        return (new Rescaled(subset, subset.Rows / mass), options with { WeightSum = mass * sum / rows.Rows });
+        (double scale, TrainOptions fit) = FoldWeights(subset.Rows, Mass(subset), rows.Rows, sum, options);
+        return (new Rescaled(subset, scale), fit);
     }
 
     /// <summary>
@@ -89,10 +88,18 @@ internal static class FoldRows
         {
             int count = (int)Math.Min(chunk, rows.Rows - start);
             rows.Read(start, count, new RowBlock(features, labels, targets).Take(count, d, k));
-            foreach (float t in targets.AsSpan(0, count * k))
-                mass += t;
+            mass += Sum(targets.AsSpan(0, count * k));
         }
         return mass;
+    }
+
+    /// <summary>Σ t in float64, in order.</summary>
+    private static double Sum(ReadOnlySpan<float> targets)
+    {
+        double sum = 0;
+        foreach (float t in targets)
+            sum += t;
+        return sum;
     }
 
     /// <summary>Rows whose target rows are scaled by <paramref name="scale"/> as they are read: the floats <see cref="Reweighted"/> writes.</summary>
@@ -118,25 +125,24 @@ internal static class FoldRows
     private static (EncodedSet, TrainOptions) Reweighted(EncodedSet rows, long setRows, double sum, TrainOptions options)
     {
         float[] targets = rows.Targets ?? throw new ArgumentException("weighted rows carry their weights in target rows");
-        double mass = 0;
-        foreach (float t in targets)
-            mass += t;
-        CheckMass(mass);
-        double scale = rows.Rows / mass;
-        return (rows with { Targets = [.. targets.Select(t => (float)(t * scale))] }, options with { WeightSum = mass * sum / setRows });
+        (double scale, TrainOptions fit) = FoldWeights(rows.Rows, Sum(targets), setRows, sum, options);
+        return (rows with { Targets = [.. targets.Select(t => (float)(t * scale))] }, fit);
     }
 
-    /// <summary>A fold whose rows all weigh 0 has nothing to fit: an error that says what to change.</summary>
-    private static void CheckMass(double mass)
+    /// <summary>
+    /// A fold's N_f/M_f (its targets' scale) and options with Σ_f w = M_f·Σw/N, from its mass M_f; a fold whose rows all
+    /// weigh 0 has nothing to fit: an error that says what to change.
+    /// </summary>
+    private static (double Scale, TrainOptions Options) FoldWeights(long foldRows, double mass, long setRows, double sum, TrainOptions options)
     {
         if (!(mass > 0))
             throw new ArgumentException("every training row of a fold has weight 0: give fewer folds, or weights that leave each fold some");
+        return (foldRows / mass, options with { WeightSum = mass * sum / setRows });
     }
 
-    /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, in order, with their targets.</summary>
-    private static EncodedSet Select(EncodedSet set, Func<int, bool> keep)
+    /// <summary>The rows <paramref name="rows"/> of <paramref name="set"/>, in order, with their targets.</summary>
+    private static EncodedSet Select(EncodedSet set, int[] rows)
     {
-        int[] rows = [.. Enumerable.Range(0, set.Rows).Where(keep)];
         int d = set.Dim, width = set.TargetWidth;
         var features = new float[(long)rows.Length * d];
         var targets = width == 0 ? null : new float[(long)rows.Length * width];
