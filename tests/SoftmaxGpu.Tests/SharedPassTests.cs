@@ -9,8 +9,8 @@ namespace SoftmaxGpu.Tests;
 
 /// <summary>
 /// Many models per pass on the host engine (<see cref="SharedPass"/>): the stacked gradient is each fold model's own
-/// gradient on its rows (against the float64 reference); a cross-validation through shared passes fits every fold at
-/// every C as the fits one after another do; and it gives the same bits twice.
+/// gradient on its rows (against the float64 reference); a cross-validation through stacked passes, or through each
+/// fold's own passes side by side, fits every fold at every C as the fits in sessions do; and each gives the same bits twice.
 /// </summary>
 public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
@@ -75,24 +75,29 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         (EncodedSet digits, int k) = Digits();
         double[] cs = [0.01, 0.1, 1];
         var options = new TrainOptions { Seed = 3 };
-        PathResult separate = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, shared: false);
-        PathResult shared = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, shared: true);
-        for (int i = 0; i < cs.Length; i++)
+        PathResult separate = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
+        foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
         {
-            Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, shared vs separate");
-            Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}");
+            PathResult shared = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
+            for (int i = 0; i < cs.Length; i++)
+            {
+                Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
+                Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}, {passes}");
+            }
+            Assert.Equal(separate.ChosenC, shared.ChosenC);
+            Assert.Equal(separate.Refit.Theta, shared.Refit.Theta); // the refit is the single fit either way
         }
-        Assert.Equal(separate.ChosenC, shared.ChosenC);
-        Assert.Equal(separate.Refit.Theta, shared.Refit.Theta); // the refit is the single fit either way
     }
 
-    [Fact]
-    public void TheSharedPassGivesTheSameBitsTwice()
+    [Theory]
+    [InlineData(FoldPasses.Stacked)]
+    [InlineData(FoldPasses.SideBySide)]
+    public void TheSharedRowsGiveTheSameBitsTwice(FoldPasses passes)
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet digits, int k) = Digits();
         PathResult[] runs = [.. Enumerable.Range(0, 2).Select(_ =>
-            CrossValidation.Run(gpu, digits, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), shared: true))];
+            CrossValidation.Run(gpu, digits, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), passes: passes))];
         for (int i = 0; i < 2; i++)
         {
             Assert.Equal(runs[0].Points[i].Objectives, runs[1].Points[i].Objectives);

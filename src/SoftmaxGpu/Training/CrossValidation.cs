@@ -12,6 +12,19 @@ public enum PathScore
     LogLoss,
 }
 
+/// <summary>How the fold models of a cross-validation evaluate their objectives.</summary>
+public enum FoldPasses
+{
+    /// <summary>Each fold a <see cref="TrainingSession"/> of its own (any device, any rows), its fits one after another.</summary>
+    Sessions,
+    /// <summary>On the host engine, every fold model in each pass over the rows (<see cref="SharedPass.For"/>): one product
+    /// with the models' stacked weights.</summary>
+    Stacked,
+    /// <summary>On the host engine, each fold model in passes of its own over the shared rows (<see cref="SharedPass.Alone"/>),
+    /// one fold per core at a time, none waiting for another.</summary>
+    SideBySide,
+}
+
 /// <summary>What a <see cref="PathScore"/> is called where it is printed.</summary>
 public static class PathScoreNames
 {
@@ -47,9 +60,10 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// folds (<see cref="Split.StratifiedFolds"/>); each fold's model fits every C on the rows outside the fold, from the
 /// strongest penalty to the weakest, each fit warm-started from the previous one's θ, with λ = 1/(C·N_fold) as a
 /// single fit on those rows would have; the held-out rows score each fit. On the host engine the K fold models share
-/// their passes over the rows (<see cref="SharedPass"/>: each on its own thread with its own L-BFGS, one pass a round
-/// for all); elsewhere each fold is one <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one
-/// after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
+/// one copy of the rows (<see cref="SharedPass"/>), each with its own L-BFGS on a thread of its own: where stacking
+/// their weights makes the product faster (<see cref="SharedPass.Stacks"/>) one pass a round computes them all, else
+/// each fold runs its own passes, one fold per core at a time (<see cref="FoldPasses"/>); elsewhere each fold is one
+/// <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
 /// weighted rows reweighted over each fold); rows with target rows walk fold by fold, in sessions. Rows read in blocks
@@ -99,27 +113,32 @@ public static class CrossValidation
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
     /// <param name="options">L-BFGS settings for every fit; its C and weight decay are the path's.</param>
     /// <param name="onEpoch">Reports the refit's iterations (the folds' fits run quietly).</param>
-    /// <param name="shared">Whether the folds share their passes over the rows (<see cref="SharedPass"/>); null: where
-    /// they can (<see cref="CanShare"/>). Otherwise each fold is a session of its own, its fits one after another.</param>
+    /// <param name="passes">How the folds' fits evaluate their objectives (<see cref="FoldPasses"/>); null: stacked or
+    /// side by side where they can be (<see cref="CanShare"/>, <see cref="SharedPass.Stacks"/>), else in sessions.</param>
     public static PathResult Run(Gpu gpu, EncodedSet set, int k, IReadOnlyCollection<double> cs, int folds, PathScore score,
-        TrainOptions options, Action<EpochReport>? onEpoch = null, bool? shared = null)
+        TrainOptions options, Action<EpochReport>? onEpoch = null, FoldPasses? passes = null)
     {
         double[] grid = CheckGrid(cs);
         options = PathOptions(options);
         // Under mpirun every rank holds every row too, so every rank deals the folds one process would; each fold's
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
-        if (shared == true && !CanShare(gpu, set, options))
-            throw new ArgumentException("the folds share passes on the host engine, one process, rows with class indices");
-        FoldPath[] paths = shared ?? CanShare(gpu, set, options)
-            ? WalkShared(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options)
-            : [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))];
+        if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, set, options))
+            throw new ArgumentException("the folds share the rows on the host engine, one process, rows with class indices");
+        passes ??= !CanShare(gpu, set, options) ? FoldPasses.Sessions
+            : SharedPass.Stacks(k, folds) ? FoldPasses.Stacked : FoldPasses.SideBySide;
+        FoldPath[] paths = passes switch
+        {
+            FoldPasses.Stacked => WalkStacked(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options),
+            FoldPasses.SideBySide => WalkSideBySide(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options),
+            _ => [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))],
+        };
         return Chosen(gpu, set, k, grid, paths, score, options, onEpoch);
     }
 
     /// <summary>
     /// The path on rows read in blocks (a dense .sgd file, <see cref="SgdRowSource"/>), as <see cref="Run(Gpu, EncodedSet, int,
-    /// IReadOnlyCollection{double}, int, PathScore, TrainOptions, Action{EpochReport}?, bool?)"/> runs it on the same rows in
+    /// IReadOnlyCollection{double}, int, PathScore, TrainOptions, Action{EpochReport}?, FoldPasses?)"/> runs it on the same rows in
     /// memory: the folds dealt from the same labels, each fold a session over its rows of the source
     /// (<see cref="RowSubset"/>), resident or streamed through the device as a single fit on them would be, its fits one
     /// after another. Host memory holds the labels and each row's fold [N], one fold's row indices and the blocks being
@@ -222,36 +241,68 @@ public static class CrossValidation
     /// Every fold's walk over the grid at once, each on its own thread with its own L-BFGS, their evaluations computed
     /// together in <paramref name="pass"/>'s rounds; a fold that ends leaves the rounds.
     /// </summary>
-    private static FoldPath[] WalkShared(SharedPass pass, double[] grid, PathScore score, TrainOptions options)
+    private static FoldPath[] WalkStacked(SharedPass pass, double[] grid, PathScore score, TrainOptions options)
     {
         var paths = new FoldPath[pass.Models];
-        var errors = new Exception?[pass.Models];
-        Thread[] threads = [.. Enumerable.Range(0, pass.Models).Select(fold => new Thread(() =>
+        OnThreads(pass.Models, fold =>
         {
             try
             {
-                paths[fold] = WalkShared(pass, fold, grid, score, options);
-            }
-            catch (Exception e)
-            {
-                errors[fold] = e;
+                paths[fold] = WalkFold(pass, alone: false, fold, grid, score, options);
             }
             finally
             {
                 pass.Leave(fold);
             }
-        }) { Name = $"cv fold {fold}", IsBackground = true })];
+        });
+        return paths;
+    }
+
+    /// <summary>
+    /// Every fold's walk over the grid in passes of its own (<see cref="SharedPass.Alone"/>), the folds taken in turn
+    /// by one thread per core: no fold waits for another.
+    /// </summary>
+    private static FoldPath[] WalkSideBySide(SharedPass pass, double[] grid, PathScore score, TrainOptions options)
+    {
+        var paths = new FoldPath[pass.Models];
+        int next = -1;
+        OnThreads(Math.Min(Environment.ProcessorCount, pass.Models), _ =>
+        {
+            for (int fold; (fold = Interlocked.Increment(ref next)) < pass.Models;)
+                paths[fold] = WalkFold(pass, alone: true, fold, grid, score, options);
+        });
+        return paths;
+    }
+
+    /// <summary>Runs <paramref name="body"/>(0 … count − 1) each on a thread of its own; the first to throw is rethrown once all end.</summary>
+    private static void OnThreads(int count, Action<int> body)
+    {
+        var errors = new Exception?[count];
+        Thread[] threads = [.. Enumerable.Range(0, count).Select(i => new Thread(() =>
+        {
+            try
+            {
+                body(i);
+            }
+            catch (Exception e)
+            {
+                errors[i] = e;
+            }
+        }) { Name = $"cv {i}", IsBackground = true })];
         foreach (Thread thread in threads)
             thread.Start();
         foreach (Thread thread in threads)
             thread.Join();
         if (errors.FirstOrDefault(e => e is not null) is Exception error)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-        return paths;
     }
 
-    /// <summary>One fold's fits over the grid in the shared passes, each C warm-started from the previous one's θ, as <see cref="Walk"/>.</summary>
-    private static FoldPath WalkShared(SharedPass pass, int fold, double[] grid, PathScore score, TrainOptions options)
+    /// <summary>
+    /// One fold's fits over the grid on the shared rows, in the stacked passes (<see cref="SharedPass.For"/>) or in passes
+    /// of its own (<paramref name="alone"/>: <see cref="SharedPass.Alone"/>), each C warm-started from the previous one's θ,
+    /// as <see cref="Walk"/>.
+    /// </summary>
+    private static FoldPath WalkFold(SharedPass pass, bool alone, int fold, double[] grid, PathScore score, TrainOptions options)
     {
         var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
         int cap = options.Epochs ?? LbfgsOptimizer.DefaultIterations;
@@ -260,7 +311,7 @@ public static class CrossValidation
         {
             double lambda = TrainPlan.Lambda(options with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
             // From the previous fit's θ as the device held it (float), as a session's warm start does.
-            (double[] position, EpochOutcome last, int iterations) = Fit(pass.For(fold, lambda),
+            (double[] position, EpochOutcome last, int iterations) = Fit(alone ? pass.Alone(fold, lambda) : pass.For(fold, lambda),
                 theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)], cap, options);
             theta = [.. position.Select(v => (float)v)];
             (double heldLoss, double heldAccuracy) = pass.Score(fold, theta);
