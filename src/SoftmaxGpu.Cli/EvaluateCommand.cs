@@ -82,6 +82,7 @@ public static class EvaluateCommand
     private static Evaluation EvaluateClasses(SoftmaxModel trained, string dataPath, string? label, DataFormat format, CsvOptions csv,
         string device, TextWriter error)
     {
+        Gpu.OpenSoon(device); // while the data is read
         (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, labelsNeeded: true, label, format, csv);
         UnusedColumns.Note(error, trained, dataPath, label, format, csv);
         using (file)

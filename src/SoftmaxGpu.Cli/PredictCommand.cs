@@ -55,6 +55,7 @@ public static class PredictCommand
                 output.WriteLine($"predictions: {path} ({rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
+            Gpu.OpenSoon(parse.GetValue(device)!); // while the data is read
             (IRowSource source, IDisposable? file) = Pipeline.RowsFor(trained, dataPath, format: dataFormat, csv: csv);
             UnusedColumns.Note(error, trained, dataPath, null, dataFormat, csv);
             using (file)

@@ -39,6 +39,8 @@ public static class TrainCommand
             OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read
             if (named is not null)
                 IgnoredOptions.Warn(warnings, named, auto: false, given, split);
+            if (ranks.Size == 1)
+                Gpu.OpenSoon(parse.GetValue(a.Device)!); // while the data is read
             SoftmaxModel? start = parse.GetValue(a.InitModel) is string startPath ? ModelFile.Load(startPath) : null;
             TrainingSpec spec = a.Spec(parse, options, start);
             DataFormatOptions.WarnIgnored(warnings, parse, spec.Data, spec.Format, a.Formats.Separator, a.Label);

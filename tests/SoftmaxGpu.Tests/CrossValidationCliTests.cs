@@ -279,7 +279,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
     [InlineData("--C|a,1|--cv|3", "'a' is not a number")]
     [InlineData("--cv|1", "--cv must be at least 2 folds, got 1")]
-    [InlineData("--cv|51", "fewer than the folds; give fewer folds")]
+    [InlineData("--cv|51", "--cv 51: class setosa has 50 rows, fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
     [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]

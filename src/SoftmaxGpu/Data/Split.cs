@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace SoftmaxGpu.Data;
 
 /// <summary>Seeded, stratified train/validation split: each class gives the same fraction of its rows.</summary>
@@ -35,21 +36,35 @@ public static class Split
     /// </summary>
     public static int[] StratifiedFolds(int[] classOfRow, int folds, int seed)
     {
-        if (folds < 2)
-            throw new ArgumentException($"--cv must be at least 2 folds, got {folds}");
+        RequireFolds(classOfRow, folds);
         var random = new Random(seed);
         var foldOfRow = new int[classOfRow.Length];
         foreach (IGrouping<int, int> rows in Enumerable.Range(0, classOfRow.Length).GroupBy(r => classOfRow[r]).OrderBy(g => g.Key))
         {
             int[] members = rows.ToArray();
-            if (members.Length < folds)
-                throw new ArgumentException(
-                    $"--cv {folds}: class {rows.Key} has {members.Length} rows, fewer than the folds; give fewer folds");
             random.Shuffle(members);
             for (int i = 0; i < members.Length; i++)
                 foldOfRow[members[i]] = i % folds;
         }
         return foldOfRow;
+    }
+
+    /// <summary>
+    /// What <see cref="StratifiedFolds"/> needs of K folds: K ≥ 2, and at least K rows of every class that has rows;
+    /// the error names the first class short of rows by its name in <paramref name="classes"/> (by its index without).
+    /// </summary>
+    public static void RequireFolds(int[] classOfRow, int folds, IReadOnlyList<string>? classes = null)
+    {
+        if (folds < 2)
+            throw new ArgumentException($"--cv must be at least 2 folds, got {folds}");
+        foreach (IGrouping<int, int> rows in classOfRow.GroupBy(c => c).OrderBy(g => g.Key))
+        {
+            int count = rows.Count();
+            if (count < folds)
+                throw new ArgumentException(
+                    $"--cv {folds}: class {classes?[rows.Key] ?? rows.Key.ToString(CultureInfo.InvariantCulture)} has {count} rows, " +
+                    "fewer than the folds; give fewer folds");
+        }
     }
 
     /// <summary>

@@ -34,8 +34,9 @@ public sealed class Gpu : IDisposable
     public static Gpu Open(string device = "auto", Action<string>? notice = null, int localRank = 0)
     {
         // Where the host engine runs, a context without the GPU backends and the algorithms library (a short run's
-        // start-up is most of its time); where a GPU may run, every backend, as the candidates below need.
-        Context context = Backends.OpensHost(device) ? Backends.CreateHostContext() : Backends.CreateContext();
+        // start-up is most of its time), built already where OpenSoon was told; where a GPU may run, every backend, as
+        // the candidates below need.
+        Context context = TakeSoon(device) ?? (Backends.OpensHost(device) ? Backends.CreateHostContext() : Backends.CreateContext());
         try
         {
             bool auto = string.Equals(device, "auto", StringComparison.OrdinalIgnoreCase);
@@ -59,6 +60,51 @@ public sealed class Gpu : IDisposable
             context.Dispose();
             throw;
         }
+    }
+
+    private static readonly Lock SoonGate = new();
+    private static (string Device, Task<Context?> Host)? soon;
+
+    /// <summary>
+    /// Starts deciding, on another thread, whether <see cref="Open"/> with <paramref name="device"/> will run the host
+    /// engine, and building its context where it will (ILGPU's CPU accelerator: ≈ 0.1 s), so that a short run's
+    /// start-up overlaps reading its data; <see cref="Open"/> takes it. A GPU's context is built by Open itself, on
+    /// the thread that uses it. Once at a time: a second call before Open takes the first does nothing.
+    /// </summary>
+    public static void OpenSoon(string device)
+    {
+        lock (SoonGate)
+            soon ??= (device, Task.Run(() => Backends.OpensHost(device) ? Backends.CreateHostContext() : null));
+    }
+
+    /// <summary>
+    /// The host engine's context <see cref="OpenSoon"/> built, where <paramref name="device"/> opens the host engine as
+    /// the device it was told did (the same name, or "host" asked for by name); else null, and Open decides as ever
+    /// (a context built for nothing is disposed; one whose building failed fails again there, with Open's message).
+    /// </summary>
+    private static Context? TakeSoon(string device)
+    {
+        (string Device, Task<Context?> Host)? taken;
+        lock (SoonGate)
+            (taken, soon) = (soon, null);
+        if (taken is not { } told)
+            return null;
+        Context? context;
+        try
+        {
+            context = told.Host.GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            return null; // Open's own attempt says why
+        }
+        if (context is null)
+            return null;
+        if (string.Equals(told.Device, device, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(device, Backends.Host.Name, StringComparison.OrdinalIgnoreCase))
+            return context;
+        context.Dispose();
+        return null;
     }
 
     /// <summary>The backend's device for a rank: of the node's devices of the candidate's kind (type, GPU or not), number

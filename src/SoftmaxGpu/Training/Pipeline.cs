@@ -120,6 +120,8 @@ public static class Pipeline
         Standardizer scaling = SparseScaling(train, validation, options, start: null, statistics);
         SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
         double[]? centre = Centre(scaling);
+        if (validation is null)
+            Split.RequireFolds(rows.Labels, folds!.Value, classes); // the error names the class
         PathResult path = validation is null
             ? SparseCrossValidation.Run(gpu, rows, classes.Length, centre, cs, folds!.Value, score, options, onEpoch)
             : SparseCrossValidation.RunOnValidation(gpu, rows, SparseSet.Scaled(validation.X, validation.Encode(classes), scaling),
@@ -168,6 +170,8 @@ public static class Pipeline
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
         Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
         (EncodedSet rows, options) = TrainingRows(train, targets, sampleWeights, classes, standardizer, options);
+        if (validation is null)
+            Split.RequireFolds(rows.Labels, folds!.Value, classes); // the error names the class
         PathResult path = validation is null
             ? CrossValidation.Run(gpu, rows, classes.Length, cs, folds!.Value, score, options, onEpoch)
             : CrossValidation.RunOnValidation(gpu, rows, Encode(validation, classes, standardizer), classes.Length, cs, score, options, onEpoch);
@@ -236,9 +240,12 @@ public static class Pipeline
         int k = file.Classes.Length;
         // Held-out rows are scored by their class alone (FoldRows), so the folds read the file's rows without targets too.
         var scored = new SgdRowSource(train, file.Standardizer, file.Classes);
+        int[]? labels = file.Validation is null ? scored.Labels() : null;
+        if (labels is not null)
+            Split.RequireFolds(labels, folds!.Value, file.Classes); // the error names the class
         PathResult path = file.Validation is IRowSource held
             ? CrossValidation.RunOnValidation(gpu, file.Rows, held, k, cs, score, file.Options, onEpoch)
-            : CrossValidation.Run(gpu, file.Rows, scored, scored.Labels(), k, cs, folds!.Value, score, file.Options, onEpoch);
+            : CrossValidation.Run(gpu, file.Rows, scored, labels!, k, cs, folds!.Value, score, file.Options, onEpoch);
         SoftmaxModel model = ModelOf(train.LabelName, file.Classes, train.FeatureNames, file.Standardizer, path.Refit.Theta);
         return (model.WithSelection(path.Selection(folds ?? 0)), path);
     }
