@@ -1,3 +1,4 @@
+using System.Text.Json;
 using SoftmaxGpu.Model;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -224,18 +225,47 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     }
 
     /// <summary>
-    /// Class weights and tag lists on sparse rows: the sparse path does not choose C with them yet, so auto makes the rows
-    /// dense (saying why) and the path runs there.
+    /// Class weights and smoothing on sparse rows choose C kept sparse, each fold reweighted as on the same rows made dense
+    /// (--sparse off): the same fold scores, chosen C and refit objective. Tag lists: the sparse path does not choose C
+    /// with them yet, so auto makes the rows dense (saying why) and the path runs there.
     /// </summary>
-    [Fact]
-    public void WeightedOrTaggedSparseRowsChooseCMadeDense()
+    [Theory]
+    [InlineData("--class-weight|balanced")]
+    [InlineData("--class-weight|0=3,1=1,2=0.5")]
+    [InlineData("--label-smoothing|0.1")]
+    public void WeightedSparseRowsChooseCKeptSparseAsMadeDense(string weights)
     {
-        var (code, output, error) = Run("train", "--data", SparseLibSvm("s.libsvm"), "--model", PathOf("m"), "--quiet", "--C", "0.1,1,10",
-            "--cv", "3", "--class-weight", "balanced");
-        Assert.True(code == 0, error);
-        Assert.Contains("rows made dense: choosing C on sparse rows takes one class per row", output);
-        Assert.Equal(3, ModelFile.Load(PathOf("m")).Selection!.Folds);
+        string data = SparseLibSvm("s.libsvm");
+        string[] path = ["--quiet", "--C", "0.01,0.1,1,10", "--cv", "3", .. weights.Split('|')];
+        var sparse = Run(["train", "--data", data, "--model", PathOf("m"), "--log-json", PathOf("m.json"), .. path]);
+        Assert.True(sparse.Code == 0, sparse.Err);
+        Assert.Contains("kept sparse", sparse.Out);
+        Assert.DoesNotContain("made dense", sparse.Out);
+        var dense = Run(["train", "--data", data, "--model", PathOf("d"), "--log-json", PathOf("d.json"), "--sparse", "off", .. path]);
+        Assert.True(dense.Code == 0, dense.Err);
+        ModelSelection kept = ModelFile.Load(PathOf("m")).Selection!, madeDense = ModelFile.Load(PathOf("d")).Selection!;
+        Assert.Equal(madeDense.ChosenC, kept.ChosenC);
+        for (int i = 0; i < kept.Path.Count; i++)
+            Check.Close(madeDense.Path[i].Scores, kept.Path[i].Scores, 1e-9, 0, $"fold accuracies at C = {kept.Path[i].C}");
+        double[] foldJ = FoldObjectives(PathOf("m.json"));
+        Assert.Equal(12, foldJ.Length);
+        Check.Close(FoldObjectives(PathOf("d.json")), foldJ, 1e-7, 1e-6, "each fold's J at each C, kept sparse against made dense");
+        Check.Close(Objective(dense.Out), Objective(sparse.Out), 0, 1e-6, "the refit's J");
+    }
 
+    /// <summary>Each (C, fold) row's J from a path's --log-json, in order.</summary>
+    private static double[] FoldObjectives(string log) =>
+        [.. File.ReadAllLines(log).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("objective").GetDouble())];
+
+    /// <summary>The refit's J from train's model line.</summary>
+    private static double Objective(string output) =>
+        double.Parse(Regex.Match(output, @"objective (\d+\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+    /// <summary>Tag lists on sparse rows: the sparse path does not choose C with them yet, so auto makes the rows dense (saying why).</summary>
+    [Fact]
+    public void TaggedSparseRowsChooseCMadeDense()
+    {
         var random = new Random(5); // tag lists: tag t where feature t is above 0.5
         string tagged = Write("t.libsvm", string.Concat(Enumerable.Range(0, 60).Select(_ =>
         {
@@ -243,7 +273,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
             string tags = string.Join(',', Enumerable.Range(0, 3).Where(t => x[t] > 0.5));
             return FormattableString.Invariant($"{tags} 1:{x[0]:F3} 2:{x[1]:F3} 3:{x[2]:F3} 4:{x[3]:F3}\n");
         })));
-        (code, output, error) = Run("train", "--data", tagged, "--multi-label", "--model", PathOf("t"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
+        var (code, output, error) = Run("train", "--data", tagged, "--multi-label", "--model", PathOf("t"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
         Assert.True(code == 0, error);
         Assert.Contains("(LIBSVM tag lists, made dense); C chosen among 3 values by 3-fold cross-validation (subset accuracy)", output);
         SoftmaxModel model = ModelFile.Load(PathOf("t"));
@@ -259,7 +289,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
     [InlineData("--cv|31", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--label-smoothing|0.1|--sparse|on", "--sparse on: choosing C on sparse rows takes one class per row, without --class-weight")]
+    [InlineData("--cv|3|--multi-label|--sparse|on", "--sparse on: choosing C on sparse rows takes one class per row, not tag lists, so far")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
     public void ABadGridOnSparseRowsIsTheSameError(string options, string expected)
     {

@@ -71,6 +71,40 @@ internal static class FoldRows
     public static IRowSource HeldOut(IRowSource scored, int[] foldOfRow, int fold) =>
         new RowSubset(scored, Members(foldOfRow, fold, held: true));
 
+    /// <summary>
+    /// The sparse rows outside fold <paramref name="fold"/>, with their target rows (class weights, smoothing) as a single
+    /// fit on them has them and the options of that fit, as <see cref="Training(EncodedSet, int[], int, TrainOptions)"/>
+    /// makes them for rows in memory.
+    /// </summary>
+    public static (SparseSet Rows, TrainOptions Options) Training(SparseSet set, int[] foldOfRow, int fold, TrainOptions options)
+    {
+        int[] members = Members(foldOfRow, fold, held: false);
+        float[]? targets = set.Targets is null ? null : Gather(set.Targets, set.Targets.Length / set.Rows, members);
+        var rows = new SparseSet(set.X.Select(members), [.. members.Select(r => set.Labels[r])]) { Targets = targets };
+        if (options.WeightSum is not double sum)
+            return (rows, options);
+        if (targets is null)
+            throw new ArgumentException("weighted rows carry their weights in target rows");
+        (double scale, TrainOptions fit) = FoldWeights(rows.Rows, Sum(targets), set.Rows, sum, options);
+        return (new SparseSet(rows.X, rows.Labels) { Targets = [.. targets.Select(t => (float)(t * scale))] }, fit);
+    }
+
+    /// <summary>The sparse rows of fold <paramref name="fold"/>, as a validation set: their labels, no target rows.</summary>
+    public static SparseSet HeldOut(SparseSet set, int[] foldOfRow, int fold)
+    {
+        int[] members = Members(foldOfRow, fold, held: true);
+        return new SparseSet(set.X.Select(members), [.. members.Select(r => set.Labels[r])]);
+    }
+
+    /// <summary>The target rows [K] of <paramref name="rows"/>, in order.</summary>
+    private static float[] Gather(float[] targets, int k, int[] rows)
+    {
+        var picked = new float[(long)rows.Length * k];
+        for (int i = 0; i < rows.Length; i++)
+            targets.AsSpan((int)((long)rows[i] * k), k).CopyTo(picked.AsSpan((int)((long)i * k), k));
+        return picked;
+    }
+
     /// <summary>The rows in fold <paramref name="fold"/> (<paramref name="held"/>) or outside it, in order.</summary>
     private static int[] Members(int[] foldOfRow, int fold, bool held) =>
         [.. Enumerable.Range(0, foldOfRow.Length).Where(r => (foldOfRow[r] == fold) == held)];

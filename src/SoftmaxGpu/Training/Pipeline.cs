@@ -109,6 +109,8 @@ public static class Pipeline
     /// <paramref name="statistics"/>, a sparse .sgd file's footer), the folds share it and its centre, as the dense
     /// path's folds share one standardization (<see cref="TrainPath(Gpu, Table, Table?, TrainOptions,
     /// IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/>); the centre is folded into the bias at the end.
+    /// Class weights and smoothing go into target rows as for a single fit (<see cref="TrainSparse"/>); each fold reweights
+    /// its rows as a single fit on them would (<see cref="FoldRows"/>).
     /// </summary>
     public static (SoftmaxModel Model, PathResult Path) TrainSparsePath(Gpu gpu, SparseTable train, SparseTable? validation,
         TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null,
@@ -118,7 +120,7 @@ public static class Pipeline
         if (classes.Length < 2)
             throw Table.OneClass(train.Source, train.LabelName, classes[0]);
         Standardizer scaling = SparseScaling(train, validation, options, start: null, statistics);
-        SparseSet rows = SparseSet.Scaled(train.X, train.Encode(classes), scaling);
+        SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         double[]? centre = Centre(scaling);
         if (validation is null)
             Split.RequireFolds(rows.Labels, folds!.Value, classes); // the error names the class

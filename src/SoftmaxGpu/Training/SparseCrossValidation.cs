@@ -24,7 +24,8 @@ namespace SoftmaxGpu.Training;
 public static class SparseCrossValidation
 {
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
-    /// <param name="set">Every training row, scaled, with class indices (no target rows).</param>
+    /// <param name="set">Every training row, scaled, with class indices and, for class weights or smoothing, target rows
+    /// (each fold reweighted as a single fit on its rows, <see cref="FoldRows"/>; held-out rows scored by their class).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the models are centred on, or null (not centred).</param>
     /// <param name="onEpoch">Reports the refit's iterations (the folds' fits run quietly).</param>
     public static PathResult Run(Gpu gpu, SparseSet set, int k, double[]? centre, IReadOnlyCollection<double> cs, int folds,
@@ -32,10 +33,13 @@ public static class SparseCrossValidation
     {
         double[] grid = CrossValidation.CheckGrid(cs);
         options = CrossValidation.PathOptions(options);
-        CheckRows(set, options);
+        CheckRows(options);
         int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
         CrossValidation.FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
-            Walk(gpu, Rows(set, r => foldOfRow[r] != fold), Rows(set, r => foldOfRow[r] == fold), k, centre, grid, score, options))];
+        {
+            (SparseSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
+            return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold), k, centre, grid, score, fit);
+        })];
         PathPoint[] points = CrossValidation.Points(grid, paths);
         double chosen = CrossValidation.Best(points, score).C;
         return new PathResult(points, chosen, score, SparseTraining.Train(gpu, set, null, k, centre, options with { C = chosen }, onEpoch));
@@ -51,17 +55,17 @@ public static class SparseCrossValidation
     {
         double[] grid = CrossValidation.CheckGrid(cs);
         options = CrossValidation.PathOptions(options);
-        CheckRows(train, options);
+        CheckRows(options);
         PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, k, centre, grid, score, options)]);
         double chosen = CrossValidation.Best(points, score).C;
         return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options with { C = chosen }, onEpoch));
     }
 
-    /// <summary>A path takes one class per row, unweighted (what <see cref="Capabilities"/> lets through).</summary>
-    private static void CheckRows(SparseSet set, TrainOptions options)
+    /// <summary>A path takes one class per row (with class weights or smoothing in target rows), not tag sets yet.</summary>
+    private static void CheckRows(TrainOptions options)
     {
-        if (set.Targets is not null || SparseTraining.TargetRows(options))
-            throw new ArgumentException("choosing C on sparse rows takes one class per row, without target rows, weights or smoothing");
+        if (options.Loss is SigmoidCrossEntropy)
+            throw new ArgumentException("choosing C on sparse rows takes one class per row, not tag sets, so far");
     }
 
     /// <summary>
@@ -93,12 +97,5 @@ public static class SparseCrossValidation
             path.Iterations[i] = iterations;
         }
         return path;
-    }
-
-    /// <summary>The rows of <paramref name="set"/> that <paramref name="keep"/> keeps, in order, with their labels.</summary>
-    private static SparseSet Rows(SparseSet set, Func<int, bool> keep)
-    {
-        int[] rows = [.. Enumerable.Range(0, set.Rows).Where(keep)];
-        return new SparseSet(set.X.Select(rows), [.. rows.Select(r => set.Labels[r])]);
     }
 }
