@@ -11,6 +11,10 @@ StandardScaler on the training rows, then LogisticRegressionCV(Cs=10, cv=5, solv
 included), then `evaluate --json` on the test rows. Prints a markdown table: test accuracy of both and the
 difference in points, the chosen C of both, both times and ours/theirs. The folds differ (scikit-learn's
 StratifiedKFold without shuffling, ours seeded and shuffled), so the chosen C may too.
+
+`--dataset mnist` takes the IDX files in datasets/mnist (60,000 training rows, the 10,000 test rows; pixels / 255
+for scikit-learn, as bench/sklearn_baseline.py). Its two searches take hours between them here: `--only sklearn` or
+`--only ours` runs one side (the table then leaves the other's cells empty).
 """
 import argparse, os, shlex, subprocess, sys, time, json
 
@@ -26,6 +30,7 @@ def main():
     ap.add_argument("--dataset", nargs="+", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--softmaxgpu", required=True, help="the command that runs the CLI")
+    ap.add_argument("--only", choices=["sklearn", "ours"], help="run one side only (MNIST's searches are long)")
     args = ap.parse_args()
     ensure_sklearn()
     import numpy as np
@@ -37,38 +42,55 @@ def main():
     print("| set | rows | sklearn acc | ours acc | points | sklearn C | ours C | sklearn fit s | ours s (start-up incl.) | ours/sklearn |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in args.dataset:
-        path = os.path.join(here, "..", "datasets", f"{name}.csv")
-        with open(path) as f:
-            lines = [l.rstrip("\n") for l in f if l.strip()]
-        header, rows = lines[0], lines[1:]
-        X = np.array([[float(v) for v in r.split(",")[:-1]] for r in rows])
-        y = np.array([r.split(",")[-1] for r in rows])
-        tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
-        paths = {}
-        for part, idx in (("train", tr), ("test", te)):
-            paths[part] = os.path.join(args.out, f"{name}-{part}.csv")
-            with open(paths[part], "w") as f:
-                f.write(header + "\n" + "".join(rows[i] + "\n" for i in idx))
-        scaler = StandardScaler().fit(X[tr])
-        clf = LogisticRegressionCV(Cs=10, cv=5, solver="lbfgs", max_iter=1000)
-        t0 = time.perf_counter()
-        clf.fit(scaler.transform(X[tr]), y[tr])
-        theirs_s = time.perf_counter() - t0
-        theirs_acc = float(np.mean(clf.predict(scaler.transform(X[te])) == y[te]))
-        cli = shlex.split(args.softmaxgpu)
-        model = os.path.join(args.out, f"{name}.model")
-        t0 = time.perf_counter()
-        run = subprocess.run(cli + ["train", "--data", paths["train"], "--C", "1e-4:1e4:10", "--cv", "5", "--quiet",
-                                    "--model", model], capture_output=True, text=True)
-        ours_s = time.perf_counter() - t0
-        if run.returncode != 0:
-            sys.exit(f"{name}: train failed: {run.stderr}")
-        chosen = next(l.split()[3] for l in run.stdout.splitlines() if l.startswith("chosen: C ="))
-        ev = subprocess.run(cli + ["evaluate", "--model", model, "--data", paths["test"], "--json"],
-                            capture_output=True, text=True, check=True)
-        ours_acc = json.loads(ev.stdout)["accuracy"]
-        print(f"| {name} | {len(y)} | {theirs_acc:.4f} | {ours_acc:.4f} | {100 * (ours_acc - theirs_acc):+.2f} | "
-              f"{float(clf.C_[0]):.4g} | {chosen} | {theirs_s:.2f} | {ours_s:.2f} | {ours_s / theirs_s:.2f} |", flush=True)
+        if name == "mnist":
+            sys.path.insert(0, here)
+            from sklearn_baseline import load_mnist
+            Xtr, ytr, Xte, yte = load_mnist()
+            paths = {"train": os.path.join(here, "..", "datasets", "mnist")}
+            paths["test"] = paths["train"]
+            rows = len(ytr) + len(yte)
+        else:
+            path = os.path.join(here, "..", "datasets", f"{name}.csv")
+            with open(path) as f:
+                lines = [l.rstrip("\n") for l in f if l.strip()]
+            header, data = lines[0], lines[1:]
+            X = np.array([[float(v) for v in r.split(",")[:-1]] for r in data])
+            y = np.array([r.split(",")[-1] for r in data])
+            tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
+            paths = {}
+            for part, idx in (("train", tr), ("test", te)):
+                paths[part] = os.path.join(args.out, f"{name}-{part}.csv")
+                with open(paths[part], "w") as f:
+                    f.write(header + "\n" + "".join(data[i] + "\n" for i in idx))
+            Xtr, ytr, Xte, yte, rows = X[tr], y[tr], X[te], y[te], len(y)
+        theirs_s = theirs_acc = theirs_c = None
+        if args.only != "ours":
+            scaler = StandardScaler().fit(Xtr)
+            clf = LogisticRegressionCV(Cs=10, cv=5, solver="lbfgs", max_iter=1000)
+            t0 = time.perf_counter()
+            clf.fit(scaler.transform(Xtr), ytr)
+            theirs_s = time.perf_counter() - t0
+            theirs_acc = float(np.mean(clf.predict(scaler.transform(Xte)) == yte))
+            theirs_c = float(clf.C_[0])
+        ours_s = ours_acc = chosen = None
+        if args.only != "sklearn":
+            cli = shlex.split(args.softmaxgpu)
+            model = os.path.join(args.out, f"{name}.model")
+            t0 = time.perf_counter()
+            run = subprocess.run(cli + ["train", "--data", paths["train"], "--C", "1e-4:1e4:10", "--cv", "5", "--quiet",
+                                        "--model", model], capture_output=True, text=True)
+            ours_s = time.perf_counter() - t0
+            if run.returncode != 0:
+                sys.exit(f"{name}: train failed: {run.stderr}")
+            chosen = next(l.split()[3] for l in run.stdout.splitlines() if l.startswith("chosen: C ="))
+            ev = subprocess.run(cli + ["evaluate", "--model", model, "--data", paths["test"], "--json"],
+                                capture_output=True, text=True, check=True)
+            ours_acc = json.loads(ev.stdout)["accuracy"]
+        cell = lambda v, f: "" if v is None else format(v, f)
+        both = theirs_s is not None and ours_s is not None
+        print(f"| {name} | {rows} | {cell(theirs_acc, '.4f')} | {cell(ours_acc, '.4f')} | "
+              f"{format(100 * (ours_acc - theirs_acc), '+.2f') if both else ''} | {cell(theirs_c, '.4g')} | {chosen or ''} | "
+              f"{cell(theirs_s, '.2f')} | {cell(ours_s, '.2f')} | {format(ours_s / theirs_s, '.2f') if both else ''} |", flush=True)
 
 if __name__ == "__main__":
     main()
