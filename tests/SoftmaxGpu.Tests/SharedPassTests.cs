@@ -68,13 +68,20 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         }
     }
 
-    [Fact]
-    public void EachFoldAtEachCIsTheFitOneAfterAnotherWouldGive()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // class weights in target rows: each fold's mean over its weights, λ from its share of Σw
+    public void EachFoldAtEachCIsTheFitOneAfterAnotherWouldGive(bool weighted)
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet digits, int k) = Digits();
         double[] cs = [0.01, 0.1, 1];
         var options = new TrainOptions { Seed = 3 };
+        if (weighted)
+        {
+            (digits, double sum) = Weighting.Weighted(digits, k, [.. Enumerable.Range(0, k).Select(c => 0.5 + 0.25 * c)], null);
+            options = options with { WeightSum = sum };
+        }
         PathResult separate = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
         foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
         {

@@ -66,7 +66,7 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
-/// weighted rows reweighted over each fold); rows with target rows walk fold by fold, in sessions. Rows read in blocks
+/// weighted rows reweighted over each fold); tag sets walk fold by fold, in sessions. Rows read in blocks
 /// (a dense .sgd file) walk fold by fold too, each fold's rows read from the source as they stream (<see cref="RowSubset"/>).
 /// </summary>
 public static class CrossValidation
@@ -124,13 +124,13 @@ public static class CrossValidation
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
         if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, set, options))
-            throw new ArgumentException("the folds share the rows on the host engine, one process, rows with class indices");
+            throw new ArgumentException("the folds share the rows on the host engine, one process, one class a row (not tag sets)");
         passes ??= !CanShare(gpu, set, options) ? FoldPasses.Sessions
             : SharedPass.Stacks(k, folds) ? FoldPasses.Stacked : FoldPasses.SideBySide;
         FoldPath[] paths = passes switch
         {
-            FoldPasses.Stacked => WalkStacked(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options),
-            FoldPasses.SideBySide => WalkSideBySide(new SharedPass(set, k, options.Loss, foldOfRow, folds), grid, score, options),
+            FoldPasses.Stacked => WalkStacked(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options),
+            FoldPasses.SideBySide => WalkSideBySide(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options),
             _ => [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))],
         };
         return Chosen(gpu, set, k, grid, paths, score, options, onEpoch);
@@ -231,11 +231,11 @@ public static class CrossValidation
     }
 
     /// <summary>
-    /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process, rows
-    /// with class indices.
+    /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process, rows of
+    /// one class each (with class indices or target rows; not tag sets).
     /// </summary>
     public static bool CanShare(Gpu gpu, EncodedSet set, TrainOptions options) =>
-        gpu.Host && options.Ranks.Size == 1 && set.Targets is null;
+        gpu.Host && options.Ranks.Size == 1 && options.Loss is not SigmoidCrossEntropy;
 
     /// <summary>
     /// Every fold's walk over the grid at once, each on its own thread with its own L-BFGS, their evaluations computed
@@ -309,7 +309,7 @@ public static class CrossValidation
         float[]? theta = null;
         for (int i = 0; i < grid.Length; i++)
         {
-            double lambda = TrainPlan.Lambda(options with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
+            double lambda = TrainPlan.Lambda(pass.Options(fold, options) with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
             // From the previous fit's θ as the device held it (float), as a session's warm start does.
             (double[] position, EpochOutcome last, int iterations) = Fit(alone ? pass.Alone(fold, lambda) : pass.For(fold, lambda),
                 theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)], cap, options);

@@ -167,7 +167,7 @@ internal static class FoldRows
     /// A fold's N_f/M_f (its targets' scale) and options with Σ_f w = M_f·Σw/N, from its mass M_f; a fold whose rows all
     /// weigh 0 has nothing to fit: an error that says what to change.
     /// </summary>
-    private static (double Scale, TrainOptions Options) FoldWeights(long foldRows, double mass, long setRows, double sum, TrainOptions options)
+    internal static (double Scale, TrainOptions Options) FoldWeights(long foldRows, double mass, long setRows, double sum, TrainOptions options)
     {
         if (!(mass > 0))
             throw new ArgumentException("every training row of a fold has weight 0: give fewer folds, or weights that leave each fold some");

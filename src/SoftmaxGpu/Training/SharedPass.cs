@@ -25,6 +25,8 @@ public sealed class SharedPass
     private readonly int[] foldAt; // [N] the fold of each row of the set
     private readonly int[] foldStart; // [folds + 1] where each fold's rows start in the set
     private readonly long[] trainRows; // per model: N_i, the rows it learns from
+    private readonly double[] mass; // per model: what its summed loss is divided by (N_i; M_i, its targets' sum, for weighted rows)
+    private readonly double? weightSum; // Σw of every row (weighted rows), from which each model's Σw is its share
     private readonly object gate = new();
     private readonly bool[] running;
     private readonly Request?[] requests;
@@ -40,27 +42,51 @@ public sealed class SharedPass
         public double Accuracy { get; set; }
     }
 
-    /// <param name="set">Every row, standardized, with class indices (no target rows).</param>
+    /// <param name="set">Every row, standardized, with class indices, and target rows where a single fit has them (class
+    /// and sample weights, smoothing, probability targets); not tag sets.</param>
+    /// <param name="options">The fit's options: its loss, and Σw of every row for weighted rows (<see cref="TrainOptions.WeightSum"/>).</param>
     /// <param name="foldOfRow">[N] each row's fold; model i learns from the rows outside fold i.</param>
     /// <param name="models">m: one per fold.</param>
-    public SharedPass(EncodedSet set, int k, ILoss loss, int[] foldOfRow, int models)
+    public SharedPass(EncodedSet set, int k, TrainOptions options, int[] foldOfRow, int models)
     {
-        if (set.Targets is not null)
-            throw new ArgumentException("the shared pass takes class indices, not target rows");
-        (this.k, this.loss) = (k, loss);
+        if (options.Loss is SigmoidCrossEntropy)
+            throw new ArgumentException("the shared pass takes one class per row (labels or target rows), not tag sets");
+        (this.k, loss, weightSum) = (k, options.Loss, options.WeightSum);
         folds = foldOfRow.Max() + 1;
         // A copy of the rows in fold order, read in sequence (X is read in order: rows gathered in a shuffled order run slower).
         int[] order = [.. Enumerable.Range(0, set.Rows).OrderBy(r => foldOfRow[r])]; // a stable sort
         var features = new float[(long)set.Rows * set.Dim];
         var labels = new int[set.Rows];
-        set.Gather(order, new RowBlock(features, labels, null));
-        this.set = new EncodedSet(features, labels, null, set.Rows, set.Dim);
+        float[]? targets = set.Targets is null ? null : new float[(long)set.Rows * set.TargetWidth];
+        set.Gather(order, new RowBlock(features, labels, targets));
+        this.set = new EncodedSet(features, labels, targets, set.Rows, set.Dim);
         foldAt = [.. order.Select(r => foldOfRow[r])];
         foldStart = [.. Enumerable.Range(0, folds + 1).Select(f => Array.FindIndex(foldAt, at => at >= f) is int i and >= 0 ? i : set.Rows)];
         trainRows = [.. Enumerable.Range(0, models).Select(f => (long)set.Rows - (foldStart[f + 1] - foldStart[f]))];
+        // A weighted model's mean loss is over its rows' weights, M_i (FoldRows: its targets scaled by N_i/M_i, over N_i).
+        double[] foldMass = [.. Enumerable.Range(0, folds).Select(f => targets is null || weightSum is null ? 0
+            : Sum(targets.AsSpan(foldStart[f] * k, (foldStart[f + 1] - foldStart[f]) * k)))];
+        mass = [.. Enumerable.Range(0, models).Select(i => weightSum is null ? trainRows[i] : foldMass.Where((_, f) => f != i).Sum())];
         running = Enumerable.Repeat(true, models).ToArray();
         requests = new Request?[models];
     }
+
+    /// <summary>Σ t in float64, in order.</summary>
+    private static double Sum(ReadOnlySpan<float> targets)
+    {
+        double sum = 0;
+        foreach (float t in targets)
+            sum += t;
+        return sum;
+    }
+
+    /// <summary>
+    /// Model <paramref name="model"/>'s fit options: those of a single fit on its rows (weighted rows: its share of Σw,
+    /// so λ = 1/(C·Σ_i w), as <see cref="FoldRows"/> gives a fold in a session).
+    /// </summary>
+    public TrainOptions Options(int model, TrainOptions options) => weightSum is double sum
+        ? FoldRows.FoldWeights(trainRows[model], mass[model], set.Rows, sum, options).Options
+        : options;
 
     /// <summary>
     /// Whether <paramref name="folds"/> fold models of <paramref name="k"/> classes are faster in stacked passes than each
@@ -185,16 +211,16 @@ public sealed class SharedPass
             }
         }
         var grad = new float[m * p]; // [dW_0 … dW_{m−1} | db_0 … db_{m−1}]
-        float[] scales = [.. members.Select(model => 1f / trainRows[model])];
+        float[] scales = [.. members.Select(model => (float)(1 / mass[model]))];
         var sums = new double[m];
         var correct = new int[m];
         float** foldTheta = stackalloc float*[folds];
-        fixed (float* x = set.Features, t = thetas)
+        fixed (float* x = set.Features, t = thetas, targets = set.Targets)
         fixed (int* labels = set.Labels, at = foldAt, held = members)
         {
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = t + f * m * p;
-            var batch = new HostStep.Batch(x, null, labels, null, set.Rows, d, k);
+            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k);
             loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
         }
         for (int s = 0; s < m; s++)
@@ -204,7 +230,7 @@ public sealed class SharedPass
                 request.Gradient[i] = grad[s * kd + i];
             for (int c = 0; c < k; c++)
                 request.Gradient[kd + c] = grad[m * kd + s * k + c];
-            request.Loss = sums[s] / trainRows[members[s]];
+            request.Loss = sums[s] / mass[members[s]];
             request.Accuracy = (double)correct[s] / trainRows[members[s]];
         }
     }
