@@ -59,9 +59,10 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// Host bytes cross-validation on sparse rows adds to <see cref="SparseBytes"/> (<see cref="SparseCrossValidation"/>):
     /// one fold of F at a time, its training rows as CSR with their CSC copy, (F−1)/F of the set's each, and its held-out
     /// rows, 1/F; the set's own CSC copy is made only for the refit, after the folds. So 2·(F−1)/F + 1/F of the CSR, less
-    /// the set's CSC that <see cref="SparseBytes"/> counts: at most the CSR once more.
+    /// the set's CSC that <see cref="SparseBytes"/> counts: at most the CSR once more; and where there are target rows
+    /// (class weights, smoothing), the fold's copy of them and its reweighted copy: at most Y [N, K] twice.
     /// </summary>
-    public static long FoldBytes(SparseRows rows) => rows.Bytes;
+    public static long FoldBytes(SparseRows rows, int k, bool targetRows) => rows.Bytes + (targetRows ? 2 * 4L * rows.Rows * k : 0);
 
     /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
     public static long DenseBytes(SparseTable rows) => 2 * 4L * rows.Rows * rows.Dim;
@@ -74,7 +75,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
     {
         int k = spec.Start?.K ?? (spec.MultiLabel ? TagTable.DistinctTags(rows.Source, rows.Labels) : rows.DistinctClasses()).Length;
         bool targetRows = spec.MultiLabel || SparseTraining.TargetRows(spec.Options);
-        long sparseBytes = SparseBytes(rows, k, targetRows) + (spec.Folds is null ? 0 : FoldBytes(rows.X)),
+        long sparseBytes = SparseBytes(rows, k, targetRows) + (spec.Folds is null ? 0 : FoldBytes(rows.X, k, targetRows)),
             denseBytes = DenseBytes(rows), available = Available;
         string? lacking = Lacking(spec);
         string sizes = $"{rows.Rows} rows × {rows.Dim} features × {k} classes at density {rows.X.Density:P3}: " +
