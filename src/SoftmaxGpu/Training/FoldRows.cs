@@ -128,7 +128,7 @@ internal static class FoldRows
     }
 
     /// <summary>Σ t in float64, in order.</summary>
-    private static double Sum(ReadOnlySpan<float> targets)
+    internal static double Sum(ReadOnlySpan<float> targets)
     {
         double sum = 0;
         foreach (float t in targets)

@@ -65,19 +65,10 @@ public sealed class SharedPass
         trainRows = [.. Enumerable.Range(0, models).Select(f => (long)set.Rows - (foldStart[f + 1] - foldStart[f]))];
         // A weighted model's mean loss is over its rows' weights, M_i (FoldRows: its targets scaled by N_i/M_i, over N_i).
         double[] foldMass = [.. Enumerable.Range(0, folds).Select(f => targets is null || weightSum is null ? 0
-            : Sum(targets.AsSpan(foldStart[f] * k, (foldStart[f + 1] - foldStart[f]) * k)))];
+            : FoldRows.Sum(targets.AsSpan(foldStart[f] * k, (foldStart[f + 1] - foldStart[f]) * k)))];
         mass = [.. Enumerable.Range(0, models).Select(i => weightSum is null ? trainRows[i] : foldMass.Where((_, f) => f != i).Sum())];
         running = Enumerable.Repeat(true, models).ToArray();
         requests = new Request?[models];
-    }
-
-    /// <summary>Σ t in float64, in order.</summary>
-    private static double Sum(ReadOnlySpan<float> targets)
-    {
-        double sum = 0;
-        foreach (float t in targets)
-            sum += t;
-        return sum;
     }
 
     /// <summary>
