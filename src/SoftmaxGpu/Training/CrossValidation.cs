@@ -63,7 +63,8 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// one copy of the rows (<see cref="SharedPass"/>), each with its own L-BFGS on a thread of its own: where stacking
 /// their weights makes the product faster (<see cref="SharedPass.Stacks"/>) one pass a round computes them all, else
 /// each fold runs its own passes, one fold per core at a time (<see cref="FoldPasses"/>); elsewhere each fold is one
-/// <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one after another. The C with the best mean score is chosen (the smallest C among equals) and refit on every row.
+/// <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one after another. The C with the best mean
+/// score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
 /// weighted rows reweighted over each fold); tag sets walk fold by fold, in sessions. Rows read in blocks
@@ -123,9 +124,9 @@ public static class CrossValidation
         // Under mpirun every rank holds every row too, so every rank deals the folds one process would; each fold's
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
-        if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, set, options))
+        if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, options))
             throw new ArgumentException("the folds share the rows on the host engine, one process, one class a row (not tag sets)");
-        passes ??= !CanShare(gpu, set, options) ? FoldPasses.Sessions
+        passes ??= !CanShare(gpu, options) ? FoldPasses.Sessions
             : SharedPass.Stacks(k, folds) ? FoldPasses.Stacked : FoldPasses.SideBySide;
         FoldPath[] paths = passes switch
         {
@@ -234,8 +235,8 @@ public static class CrossValidation
     /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process, rows of
     /// one class each (with class indices or target rows; not tag sets).
     /// </summary>
-    public static bool CanShare(Gpu gpu, EncodedSet set, TrainOptions options) =>
-        gpu.Host && options.Ranks.Size == 1 && options.Loss is not SigmoidCrossEntropy;
+    public static bool CanShare(Gpu gpu, TrainOptions options) =>
+        gpu.Host && options.Ranks.Size == 1 && !FoldRows.Tags(options);
 
     /// <summary>
     /// Every fold's walk over the grid at once, each on its own thread with its own L-BFGS, their evaluations computed

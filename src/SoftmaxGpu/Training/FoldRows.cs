@@ -40,7 +40,10 @@ internal static class FoldRows
     public static (EncodedSet Rows, TrainOptions Options) Training(EncodedSet set, int[] foldOfRow, int fold, TrainOptions options)
     {
         EncodedSet rows = Select(set, Members(foldOfRow, fold, held: false));
-        return options.WeightSum is double sum ? Reweighted(rows, set.Rows, sum, options) : (rows, options);
+        if (options.WeightSum is not double sum)
+            return (rows, options);
+        (float[] targets, TrainOptions fit) = Reweighted(rows.Targets, rows.Rows, set.Rows, sum, options);
+        return (rows with { Targets = targets }, fit);
     }
 
     /// <summary>The rows of fold <paramref name="fold"/>, as a validation set: labels, or tags for the sigmoid head.</summary>
@@ -78,32 +81,16 @@ internal static class FoldRows
     /// </summary>
     public static (SparseSet Rows, TrainOptions Options) Training(SparseSet set, int[] foldOfRow, int fold, TrainOptions options)
     {
-        int[] members = Members(foldOfRow, fold, held: false);
-        float[]? targets = set.Targets is null ? null : Gather(set.Targets, set.Targets.Length / set.Rows, members);
-        var rows = new SparseSet(set.X.Select(members), [.. members.Select(r => set.Labels[r])]) { Targets = targets };
+        SparseSet rows = set.Select(Members(foldOfRow, fold, held: false));
         if (options.WeightSum is not double sum)
             return (rows, options);
-        if (targets is null)
-            throw new ArgumentException("weighted rows carry their weights in target rows");
-        (double scale, TrainOptions fit) = FoldWeights(rows.Rows, Sum(targets), set.Rows, sum, options);
-        return (new SparseSet(rows.X, rows.Labels) { Targets = [.. targets.Select(t => (float)(t * scale))] }, fit);
+        (float[] targets, TrainOptions fit) = Reweighted(rows.Targets, rows.Rows, set.Rows, sum, options);
+        return (new SparseSet(rows.X, rows.Labels) { Targets = targets }, fit);
     }
 
     /// <summary>The sparse rows of fold <paramref name="fold"/>, as a validation set: their labels, no target rows.</summary>
-    public static SparseSet HeldOut(SparseSet set, int[] foldOfRow, int fold)
-    {
-        int[] members = Members(foldOfRow, fold, held: true);
-        return new SparseSet(set.X.Select(members), [.. members.Select(r => set.Labels[r])]);
-    }
-
-    /// <summary>The target rows [K] of <paramref name="rows"/>, in order.</summary>
-    private static float[] Gather(float[] targets, int k, int[] rows)
-    {
-        var picked = new float[(long)rows.Length * k];
-        for (int i = 0; i < rows.Length; i++)
-            targets.AsSpan((int)((long)rows[i] * k), k).CopyTo(picked.AsSpan((int)((long)i * k), k));
-        return picked;
-    }
+    public static SparseSet HeldOut(SparseSet set, int[] foldOfRow, int fold) =>
+        set.Select(Members(foldOfRow, fold, held: true), withTargets: false);
 
     /// <summary>The rows in fold <paramref name="fold"/> (<paramref name="held"/>) or outside it, in order.</summary>
     private static int[] Members(int[] foldOfRow, int fold, bool held) =>
@@ -152,15 +139,20 @@ internal static class FoldRows
     }
 
     /// <summary>Whether the rows' targets are their tags (the sigmoid head), not targets made from a label.</summary>
-    private static bool Tags(TrainOptions options) => options.Loss is SigmoidCrossEntropy;
+    internal static bool Tags(TrainOptions options) => options.Loss is SigmoidCrossEntropy;
 
-    /// <summary>t'_i = t_i·N_f/M_f and Σ_f w = M_f·Σw/N (the type's summary); a fold of zero weights is an error.</summary>
+    /// <summary>
+    /// A fold's <paramref name="targets"/> of its <paramref name="foldRows"/> rows reweighted, t'_i = t_i·N_f/M_f, and its
+    /// options with Σ_f w = M_f·Σw/N (the type's summary); a fold of zero weights is an error.
+    /// </summary>
     /// <param name="setRows">N: every training row, over which <paramref name="sum"/> (Σw) was taken.</param>
-    private static (EncodedSet, TrainOptions) Reweighted(EncodedSet rows, long setRows, double sum, TrainOptions options)
+    private static (float[] Targets, TrainOptions Options) Reweighted(float[]? targets, long foldRows, long setRows, double sum,
+        TrainOptions options)
     {
-        float[] targets = rows.Targets ?? throw new ArgumentException("weighted rows carry their weights in target rows");
-        (double scale, TrainOptions fit) = FoldWeights(rows.Rows, Sum(targets), setRows, sum, options);
-        return (rows with { Targets = [.. targets.Select(t => (float)(t * scale))] }, fit);
+        if (targets is null)
+            throw new ArgumentException("weighted rows carry their weights in target rows");
+        (double scale, TrainOptions fit) = FoldWeights(foldRows, Sum(targets), setRows, sum, options);
+        return ([.. targets.Select(t => (float)(t * scale))], fit);
     }
 
     /// <summary>

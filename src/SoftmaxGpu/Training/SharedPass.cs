@@ -49,8 +49,10 @@ public sealed class SharedPass
     /// <param name="models">m: one per fold.</param>
     public SharedPass(EncodedSet set, int k, TrainOptions options, int[] foldOfRow, int models)
     {
-        if (options.Loss is SigmoidCrossEntropy)
+        if (FoldRows.Tags(options))
             throw new ArgumentException("the shared pass takes one class per row (labels or target rows), not tag sets");
+        if (options.WeightSum is not null && set.Targets is null)
+            throw new ArgumentException("weighted rows carry their weights in target rows");
         (this.k, loss, weightSum) = (k, options.Loss, options.WeightSum);
         folds = foldOfRow.Max() + 1;
         // A copy of the rows in fold order, read in sequence (X is read in order: rows gathered in a shuffled order run slower).

@@ -64,7 +64,7 @@ public static class SparseCrossValidation
     /// <summary>A path takes one class per row (with class weights or smoothing in target rows), not tag sets yet.</summary>
     private static void CheckRows(TrainOptions options)
     {
-        if (options.Loss is SigmoidCrossEntropy)
+        if (FoldRows.Tags(options))
             throw new ArgumentException("choosing C on sparse rows takes one class per row, not tag sets, so far");
     }
 

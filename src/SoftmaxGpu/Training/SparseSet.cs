@@ -36,6 +36,20 @@ public sealed class SparseSet
     /// <summary>Bytes in host memory: CSR, labels, and the CSC copy where made.</summary>
     public long Bytes => X.Bytes + 4L * Rows + (columns is null ? 0 : 4L * (X.Dim + 1) + 8L * X.NonZeros);
 
+    /// <summary>The rows <paramref name="rows"/>, in order, with their labels and (where <paramref name="withTargets"/>) their target rows.</summary>
+    public SparseSet Select(int[] rows, bool withTargets = true)
+    {
+        float[]? targets = null;
+        if (withTargets && Targets is not null)
+        {
+            int k = Targets.Length / Rows;
+            targets = new float[(long)rows.Length * k];
+            for (int i = 0; i < rows.Length; i++)
+                Targets.AsSpan((int)((long)rows[i] * k), k).CopyTo(targets.AsSpan((int)((long)i * k), k));
+        }
+        return new SparseSet(X.Select(rows), [.. rows.Select(r => Labels[r])]) { Targets = targets };
+    }
+
     /// <summary>
     /// The rows of <paramref name="x"/> scaled by <paramref name="scaling"/> (x_j / std_j; the mean is not
     /// subtracted here), with <paramref name="labels"/> and, where given, <paramref name="targets"/> (<see cref="Targets"/>).

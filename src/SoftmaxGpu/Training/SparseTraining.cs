@@ -129,11 +129,7 @@ public static class SparseTraining
         if (set.Rows < ranks.Size)
             throw new ArgumentException($"the training set's {set.Rows} rows cannot be shared by {ranks.Size} ranks: each needs at least one (run fewer ranks)");
         (long start, long count) = Distributed.Shards.Range(set.Rows, ranks.Rank, ranks.Size);
-        int[] rows = Enumerable.Range((int)start, (int)count).ToArray();
-        return new SparseSet(set.X.Select(rows), rows.Select(r => set.Labels[r]).ToArray())
-        {
-            Targets = set.Targets?.AsSpan((int)(start * set.Targets.Length / set.Rows), (int)(count * set.Targets.Length / set.Rows)).ToArray(),
-        };
+        return set.Select([.. Enumerable.Range((int)start, (int)count)]);
     }
 
     /// <summary>[Wᵀ (D·K) | b] in float64 from a model's θ = [W (K·D) | b].</summary>
