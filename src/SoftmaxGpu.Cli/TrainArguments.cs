@@ -36,14 +36,16 @@ public sealed class TrainArguments
     };
     public Option<string> Optimizer { get; } = new("--optimizer")
     {
-        Description = "auto (default): full-batch L-BFGS to the optimum where the training set fits the device, " +
-                      "Adam otherwise (or when --batch-size, --lr or --patience is given); or one of: " +
+        Description = "auto (default): Newton to the optimum for a small model (at most " + NewtonOptimizer.MaxParameters +
+                      " parameters, K·D + K) on the host engine; else full-batch L-BFGS to the optimum where the training set " +
+                      "fits the device, Adam otherwise (or when --batch-size, --lr or --patience is given); or one of: " +
                       string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
         DefaultValueFactory = _ => Optimizers.Auto,
     };
     public Option<int?> Epochs { get; } = new("--epochs")
     {
-        Description = $"Most L-BFGS iterations (default {LbfgsOptimizer.DefaultIterations}); for adam and sgd, passes over " +
+        Description = $"Most L-BFGS iterations (default {LbfgsOptimizer.DefaultIterations}; Newton: {NewtonOptimizer.DefaultIterations}); " +
+                      $"for adam and sgd, passes over " +
                       $"the data (default: enough for {Optimizers.DefaultUpdates} updates, at least {Optimizers.MinEpochs}).",
     };
     public Option<float?> WeightDecay { get; } = new("--weight-decay")

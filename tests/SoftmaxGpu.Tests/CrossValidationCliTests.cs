@@ -290,7 +290,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--cv|31", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
     [InlineData("--cv|3|--multi-label|--sparse|on", "--sparse on: choosing C on sparse rows takes one class per row, not tag lists, so far")]
-    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
+    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with newton or lbfgs")]
     public void ABadGridOnSparseRowsIsTheSameError(string options, string expected)
     {
         var (code, _, error) = Run(["train", "--data", SparseLibSvm("s.libsvm"), "--model", PathOf("m"), "--quiet", .. options.Split('|')]);
@@ -311,7 +311,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--cv|1", "--cv must be at least 2 folds, got 1")]
     [InlineData("--cv|51", "--cv 51: class setosa has 50 rows, fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with lbfgs")]
+    [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with newton or lbfgs")]
     [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]
     public void ABadGridOrCombinationIsOneClearError(string options, string expected)
     {

@@ -22,13 +22,13 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         int[] train = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] != 1)], held = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] == 1)];
         foreach (PathPoint point in path.Points)
         {
-            TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { Optimizer = "lbfgs", C = point.C });
+            TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = point.C });
             Check.Close(single.Objective!.Value, point.Objectives[1], 0, 1e-6, $"fold 1's J at C = {point.C}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[1], 1e-9);
         }
         // Warm starts: the path's later points take fewer iterations than single fits from zeros would.
         Assert.True(path.Points[^1].Iterations.Sum() < Trainer.Train(gpu, Subset(iris, train), null, k,
-            options with { Optimizer = "lbfgs", C = 10 }).History.Count * 3, "warm starts did not save iterations at C = 10");
+            options with { C = 10 }).History.Count * 3, "warm starts did not save iterations at C = 10");
 
         Assert.Equal(path.Points.MaxBy(p => p.Mean)!.C, path.ChosenC);
         Assert.True(path.Refit.Converged);
@@ -48,7 +48,7 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
             PathScore.LogLoss, options);
         Assert.All(path.Points, p => Assert.Single(p.Scores));
         Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
-        TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { Optimizer = "lbfgs", C = path.ChosenC });
+        TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = path.ChosenC });
         Assert.Equal(single.Theta, path.Refit.Theta); // fitted from zeros in the path's session: the same bits
         // The path's warm-started fit at that C is another point within the optimum's tolerance (J within 1e-6; the
         // held-out loss of a weakly penalized fit moves more): its score is close, not equal.
@@ -93,7 +93,7 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         foreach (PathPoint point in path.Points)
         {
             // Held out as --val rows are: against the label, unweighted.
-            TrainResult single = Trainer.Train(gpu, foldRows, Subset(iris, held), k, foldOptions with { Optimizer = "lbfgs", C = point.C });
+            TrainResult single = Trainer.Train(gpu, foldRows, Subset(iris, held), k, foldOptions with { C = point.C });
             Check.Close(single.Objective!.Value, point.Objectives[2], 0, 1e-6, $"{kind}: fold 2's J at C = {point.C}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[2], 1e-9);
         }
@@ -120,7 +120,7 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         int[] train = [.. Enumerable.Range(0, n).Where(r => fold[r] != 0)], held = [.. Enumerable.Range(0, n).Where(r => fold[r] == 0)];
         foreach (PathPoint point in path.Points)
         {
-            TrainResult single = Trainer.Train(gpu, Subset(set, train), Subset(set, held), k, options with { Optimizer = "lbfgs", C = point.C });
+            TrainResult single = Trainer.Train(gpu, Subset(set, train), Subset(set, held), k, options with { C = point.C });
             Check.Close(single.Objective!.Value, point.Objectives[0], 0, 1e-6, $"multi-label fold 0's J at C = {point.C}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[0], 1e-9); // subset accuracy of the held-out tags
         }

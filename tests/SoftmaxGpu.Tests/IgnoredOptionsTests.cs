@@ -49,11 +49,11 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     [Fact]
     public void AutoWarnsAboutWhatItsChoiceIgnores()
     {
-        // Iris fits the device and no mini-batch option is given: auto picks L-BFGS, which has no momentum.
+        // Iris on the host engine, no mini-batch option given: auto picks Newton (15 parameters), which has no momentum.
         var train = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--momentum", "0.5");
         Assert.True(train.Code == 0, train.Err);
-        Assert.Contains("optimizer: lbfgs (auto", train.Out);
-        Assert.Equal(["warning: --momentum is ignored by lbfgs (chosen by --optimizer auto)"], Warnings(train.Err));
+        Assert.Contains("optimizer: newton (auto", train.Out);
+        Assert.Equal(["warning: --momentum is ignored by newton (chosen by --optimizer auto)"], Warnings(train.Err));
     }
 
     [Fact]

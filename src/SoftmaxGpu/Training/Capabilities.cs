@@ -44,9 +44,8 @@ public static class Capabilities
                  "last: leave out --init-model, or give one --C"),
         new(s => Path(s) && s.Options.WeightDecay is not null,
             _ => "a path chooses C: give --C values, not --weight-decay"),
-        new(s => Path(s) && !string.Equals(s.Options.Optimizer, Optimizers.Lbfgs.Name, StringComparison.Ordinal) &&
-                 !string.Equals(s.Options.Optimizer, Optimizers.Auto, StringComparison.Ordinal),
-            _ => "choosing C fits each value to its optimum with lbfgs; leave out --optimizer or give lbfgs"),
+        new(s => Path(s) && Optimizers.Find(s.Options.Optimizer) is { FullBatch: false },
+            _ => "choosing C fits each value to its optimum with newton or lbfgs; leave out --optimizer or give one of them"),
         new(s => s.MultiLabel && s.Options.LabelSmoothing > 0,
             _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
         new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),

@@ -126,12 +126,13 @@ public static class CrossValidation
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
         if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, options))
             throw new ArgumentException("the folds share the rows on the host engine, one process, one class a row (not tag sets)");
+        bool newton = CanShare(gpu, options) && Newton(gpu, options, set.Dim, k);
         passes ??= !CanShare(gpu, options) ? FoldPasses.Sessions
-            : SharedPass.Stacks(k, folds) ? FoldPasses.Stacked : FoldPasses.SideBySide;
+            : SharedPass.Stacks(k, folds) && !newton ? FoldPasses.Stacked : FoldPasses.SideBySide;
         FoldPath[] paths = passes switch
         {
             FoldPasses.Stacked => WalkStacked(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options),
-            FoldPasses.SideBySide => WalkSideBySide(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options),
+            FoldPasses.SideBySide => WalkSideBySide(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options, newton),
             _ => [.. Enumerable.Range(0, folds).Select(fold => WalkFold(gpu, set, k, foldOfRow, fold, grid, score, options))],
         };
         return Chosen(gpu, set, k, grid, paths, score, options, onEpoch);
@@ -210,9 +211,15 @@ public static class CrossValidation
     /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J and iterations.</summary>
     internal sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations);
 
-    /// <summary>Every path fits to the optimum with L-BFGS, its λ from C.</summary>
+    /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from C.</summary>
     internal static TrainOptions PathOptions(TrainOptions options) =>
-        options with { Optimizer = Optimizers.Lbfgs.Name, WeightDecay = null };
+        options with { ToOptimum = true, WeightDecay = null };
+
+    /// <summary>Whether a path on rows in memory fits with Newton (<see cref="NewtonOptimizer"/>): named, or auto's choice.</summary>
+    private static bool Newton(Gpu gpu, TrainOptions options, int dim, int k) =>
+        options.Optimizer == Optimizers.Newton.Name
+            ? NewtonOptimizer.Runs(gpu.Host, options, streamed: false) ? true : throw new ArgumentException(NewtonOptimizer.Needs)
+            : options.Optimizer == Optimizers.Auto && NewtonOptimizer.Applies(gpu.Host, options, streamed: false, dim, k);
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
     private static FoldPath Walk(TrainingSession session, double[] grid, PathScore score, TrainOptions options)
@@ -249,7 +256,7 @@ public static class CrossValidation
         {
             try
             {
-                paths[fold] = WalkFold(pass, alone: false, fold, grid, score, options);
+                paths[fold] = WalkFold(pass, Fits.Stacked, fold, grid, score, options);
             }
             finally
             {
@@ -263,14 +270,15 @@ public static class CrossValidation
     /// Every fold's walk over the grid in passes of its own (<see cref="SharedPass.Alone"/>), the folds taken in turn
     /// by one thread per core: no fold waits for another.
     /// </summary>
-    private static FoldPath[] WalkSideBySide(SharedPass pass, double[] grid, PathScore score, TrainOptions options)
+    /// <param name="newton">Each fold fits with Newton (<see cref="SharedPass.Exact"/>) rather than L-BFGS.</param>
+    private static FoldPath[] WalkSideBySide(SharedPass pass, double[] grid, PathScore score, TrainOptions options, bool newton)
     {
         var paths = new FoldPath[pass.Models];
         int next = -1;
         OnThreads(Math.Min(Environment.ProcessorCount, pass.Models), _ =>
         {
             for (int fold; (fold = Interlocked.Increment(ref next)) < pass.Models;)
-                paths[fold] = WalkFold(pass, alone: true, fold, grid, score, options);
+                paths[fold] = WalkFold(pass, newton ? Fits.Newton : Fits.Alone, fold, grid, score, options);
         });
         return paths;
     }
@@ -298,22 +306,31 @@ public static class CrossValidation
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }
 
+    /// <summary>How a fold model on the shared rows fits: L-BFGS in the stacked passes, L-BFGS in passes of its own, Newton.</summary>
+    private enum Fits { Stacked, Alone, Newton }
+
     /// <summary>
-    /// One fold's fits over the grid on the shared rows, in the stacked passes (<see cref="SharedPass.For"/>) or in passes
-    /// of its own (<paramref name="alone"/>: <see cref="SharedPass.Alone"/>), each C warm-started from the previous one's θ,
-    /// as <see cref="Walk"/>.
+    /// One fold's fits over the grid on the shared rows, in the stacked passes (<see cref="SharedPass.For"/>), in passes
+    /// of its own (<see cref="SharedPass.Alone"/>), or with Newton (<see cref="SharedPass.Exact"/>), each C warm-started
+    /// from the previous one's θ, as <see cref="Walk"/>.
     /// </summary>
-    private static FoldPath WalkFold(SharedPass pass, bool alone, int fold, double[] grid, PathScore score, TrainOptions options)
+    private static FoldPath WalkFold(SharedPass pass, Fits fits, int fold, double[] grid, PathScore score, TrainOptions options)
     {
         var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
-        int cap = options.Epochs ?? LbfgsOptimizer.DefaultIterations;
+        int cap = options.Epochs ?? (fits == Fits.Newton ? NewtonOptimizer.DefaultIterations : LbfgsOptimizer.DefaultIterations);
         float[]? theta = null;
         for (int i = 0; i < grid.Length; i++)
         {
             double lambda = TrainPlan.Lambda(pass.Options(fold, options) with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
             // From the previous fit's θ as the device held it (float), as a session's warm start does.
-            (double[] position, EpochOutcome last, int iterations) = Fit(alone ? pass.Alone(fold, lambda) : pass.For(fold, lambda),
-                theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)], cap, options);
+            double[] start = theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)];
+            using IFullBatchOptimizer optimizer = fits switch
+            {
+                Fits.Newton => new NewtonOptimizer(pass.Exact(fold, lambda), start),
+                Fits.Alone => new LbfgsOptimizer(pass.Alone(fold, lambda), start),
+                _ => new LbfgsOptimizer(pass.For(fold, lambda), start),
+            };
+            (double[] position, EpochOutcome last, int iterations) = Fit(optimizer, cap, options);
             theta = [.. position.Select(v => (float)v)];
             (double heldLoss, double heldAccuracy) = pass.Score(fold, theta);
             path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
@@ -332,10 +349,9 @@ public static class CrossValidation
     internal static PathPoint Best(PathPoint[] points, PathScore score) =>
         score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
 
-    /// <summary>L-BFGS from <paramref name="start"/> to the optimum of <paramref name="objective"/> (or <paramref name="cap"/> iterations): one fit of a path.</summary>
-    internal static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IObjective objective, double[] start, int cap, TrainOptions options)
+    /// <summary><paramref name="optimizer"/> to its objective's optimum (or <paramref name="cap"/> iterations): one fit of a path.</summary>
+    internal static (double[] Theta, EpochOutcome Last, int Iterations) Fit(IFullBatchOptimizer optimizer, int cap, TrainOptions options)
     {
-        using var optimizer = new LbfgsOptimizer(objective, start);
         EpochOutcome last;
         int iterations = 0;
         do

@@ -112,6 +112,16 @@ public sealed class SharedPass
     public IObjective Alone(int model, double lambda) =>
         new Single(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, set.Dim)[ParameterLayout.Weights]));
 
+    /// <summary>
+    /// Model <paramref name="model"/>'s objective in float64 with its Hessian, over the rows it learns from (the set's two
+    /// ranges outside its fold), for Newton (<see cref="NewtonOptimizer"/>); its J is <see cref="For"/>'s up to float rounding.
+    /// </summary>
+    public ExactSoftmaxObjective Exact(int model, double lambda)
+    {
+        int held = foldStart[model], after = foldStart[model + 1];
+        return new ExactSoftmaxObjective(set, k, mass[model], lambda, [(0, held), (after, set.Rows - after)]);
+    }
+
     /// <summary>Model <paramref name="model"/> asks for no more evaluations; the others no longer wait for it.</summary>
     public void Leave(int model)
     {

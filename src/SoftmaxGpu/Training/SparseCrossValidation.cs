@@ -85,7 +85,10 @@ public static class SparseCrossValidation
         for (int i = 0; i < grid.Length; i++)
         {
             objective.Lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
-            (theta, EpochOutcome last, int iterations) = CrossValidation.Fit(objective, theta, cap, options);
+            EpochOutcome last;
+            int iterations;
+            using (var optimizer = new LbfgsOptimizer(objective, theta))
+                (theta, last, iterations) = CrossValidation.Fit(optimizer, cap, options);
             Consensus.Require(options.Ranks, "a fold's fitted θ (their steps drifted apart)", Consensus.Bits(theta));
             // The fit's optimizer state (≈ 120 bytes a parameter, large-object heap) is garbage now; without a collection
             // here the heap grew over several fits' worth (debian-text's 17 M parameters, --cv 3 over 3 C: 8.6 GiB peak

@@ -103,6 +103,12 @@ public sealed record TrainOptions
     /// </summary>
     internal bool? Fused { get; init; }
 
+    /// <summary>
+    /// Set by a regularization path (<see cref="CrossValidation"/>): every fit goes to its optimum, so auto picks a
+    /// full-batch optimizer (Newton or L-BFGS) whatever the mini-batch options and the device's memory. Not a user option.
+    /// </summary>
+    public bool ToOptimum { get; init; }
+
     /// <summary>Whether the user asked for mini-batch training (a batch size, a learning rate, early stopping).</summary>
     public bool MiniBatchAsked => BatchSize is not null || LearningRate is not null || Patience > 0;
 

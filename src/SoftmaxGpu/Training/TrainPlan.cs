@@ -42,13 +42,13 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     /// for the shard, λ for the whole set, the batch and the epochs for the largest shard.
     /// </summary>
     public static TrainPlan Resolve(TrainOptions options, long deviceMemory, int rows, int dim, int k, long validationRows,
-        long? totalRows = null, int? mostRows = null, int targetWidth = 0)
+        long? totalRows = null, int? mostRows = null, int targetWidth = 0, bool hostEngine = false)
     {
         options.Validate();
         long total = totalRows ?? rows;
         int most = mostRows ?? rows;
         long budget = options.DeviceMemory ?? (long)(deviceMemory * DeviceMemoryShare);
-        (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows, targetWidth);
+        (OptimizerEntry optimizer, string why) = Choose(options, budget, rows, dim, k, validationRows, targetWidth, hostEngine);
         int batch = optimizer.FullBatch || options.BatchSize is 0 || options.BatchSize > most
             ? most
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
@@ -98,15 +98,26 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     private static int WholeBatches(int blockRows, int rows, int batch) =>
         batch < rows && blockRows > batch ? blockRows - blockRows % batch : blockRows;
 
-    /// <summary>The named optimizer, or auto's choice: L-BFGS where the training set fits the device.</summary>
+    /// <summary>
+    /// The named optimizer, or auto's choice: Newton for a small model on the host engine, L-BFGS where the training set
+    /// fits the device, Adam otherwise; a fit of a path (<see cref="TrainOptions.ToOptimum"/>) takes Newton or L-BFGS.
+    /// </summary>
     private static (OptimizerEntry, string) Choose(TrainOptions options, long budget, int rows, int dim, int k, long validationRows,
-        int targetWidth)
+        int targetWidth, bool hostEngine)
     {
+        long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
+        bool streamed = need > budget || options.StreamBlockRows < rows;
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
-            return (named, "--optimizer");
+            return named != Optimizers.Newton || NewtonOptimizer.Runs(hostEngine, options, streamed)
+                ? (named, "--optimizer")
+                : throw new ArgumentException(NewtonOptimizer.Needs);
+        if (NewtonOptimizer.Applies(hostEngine, options, streamed, dim, k) && (options.ToOptimum || !options.MiniBatchAsked))
+            return (Optimizers.Newton, $"auto: a model of {(long)k * dim + k} parameters (at most {NewtonOptimizer.MaxParameters}) " +
+                                       "on the host engine");
+        if (options.ToOptimum)
+            return (Optimizers.Lbfgs, "a path fits each C to its optimum");
         if (options.MiniBatchAsked)
             return (Optimizers.Adam, "auto: mini-batch options were given");
-        long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
         return need <= budget
             ? (Optimizers.Lbfgs, "auto: the training set fits the device")
             : (Optimizers.Adam, $"auto: full-batch training needs {ByteSize.Format(need)} on the device, more than the {ByteSize.Format(budget)} it may use");

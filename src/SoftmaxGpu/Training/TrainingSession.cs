@@ -64,7 +64,7 @@ public sealed class TrainingSession : IDisposable
             throw new ArgumentException("these options need the data laid out on the device anew (another batch, block or loss): " +
                                         "open a new session for them");
         Start(options.InitialTheta);
-        using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan));
+        using IOptimizer optimizer = plan.Optimizer.Create(new OptimizerContext(gpu, engine, trainData, options, plan) { Rows = shard });
         using var best = new BestEpoch(gpu.Accelerator, engine, options.Patience);
         var history = new List<EpochReport>();
         EpochOutcome? last = Loop(optimizer, plan, best, history, onEpoch);
@@ -104,7 +104,7 @@ public sealed class TrainingSession : IDisposable
         ICommunicator ranks = options.Ranks;
         TrainPlan plan = TrainPlan.Resolve(options, gpu.Accelerator.MemorySize, checked((int)shard.Rows), train.Dim, K,
             validationShard?.Rows ?? 0, train.Rows, checked((int)Shards.MostRows(train.Rows, ranks.Size)),
-            Math.Max(train.TargetWidth, validation?.TargetWidth ?? 0));
+            Math.Max(train.TargetWidth, validation?.TargetWidth ?? 0), gpu.Host);
         Consensus.Require(ranks, "the training plan", Consensus.Describe(options, plan, train, validation, K));
         return plan;
     }

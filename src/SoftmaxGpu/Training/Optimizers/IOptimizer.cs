@@ -13,3 +13,10 @@ public interface IOptimizer : IDisposable
     /// <summary>Anything the summary line should add about this run (L-BFGS: passes over the data).</summary>
     string Details => "";
 }
+
+/// <summary>A full-batch optimizer that keeps θ on the host in float64 (L-BFGS, Newton): a fit of a path reads it there.</summary>
+public interface IFullBatchOptimizer : IOptimizer
+{
+    /// <summary>θ at the last accepted step.</summary>
+    ReadOnlySpan<double> Position { get; }
+}

@@ -20,7 +20,7 @@ namespace SoftmaxGpu.Training;
 /// <see cref="StalledIterations"/> successive iterations, once m steps were taken; otherwise the
 /// iteration cap (--epochs, default <see cref="DefaultIterations"/>), which the trainer reports as not converged.
 /// </summary>
-public sealed class LbfgsOptimizer : IOptimizer
+public sealed class LbfgsOptimizer : IFullBatchOptimizer
 {
     /// <summary>m: curvature pairs kept (scikit-learn's and SciPy's default is 10).</summary>
     public const int History = 10;

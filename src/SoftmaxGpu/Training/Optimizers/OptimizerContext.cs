@@ -9,4 +9,7 @@ namespace SoftmaxGpu.Training;
 public sealed record OptimizerContext(Gpu Gpu, GradientEngine Engine, TrainingData Train, TrainOptions Options, TrainPlan Plan)
 {
     public Objective Objective { get; } = Objective.For(Engine, Train, Plan);
+
+    /// <summary>The training rows as the host reads them (an optimizer that computes on the host: <see cref="NewtonOptimizer"/>); null where not given.</summary>
+    public IRowSource? Rows { get; init; }
 }

@@ -2,8 +2,9 @@ namespace SoftmaxGpu.Training;
 
 /// <summary>
 /// The optimizers --optimizer names, as a table like <see cref="Devices.Backends"/>: adding one is its type
-/// and a row here (or a call to <see cref="Register"/>). <c>auto</c> is not a row: it picks L-BFGS where the
-/// training set fits the device, Adam otherwise (<see cref="TrainPlan"/>).
+/// and a row here (or a call to <see cref="Register"/>). <c>auto</c> is not a row: it picks Newton for a small model on
+/// the host engine (<see cref="NewtonOptimizer.Applies"/>), L-BFGS where the training set fits the device, Adam otherwise
+/// (<see cref="TrainPlan"/>).
 /// </summary>
 public static class Optimizers
 {
@@ -25,7 +26,11 @@ public static class Optimizers
     public static readonly OptimizerEntry Lbfgs = new("lbfgs", "full-batch L-BFGS to the optimum of the regularized objective",
         FullBatch: true, (_, _) => LbfgsOptimizer.DefaultIterations, context => new LbfgsOptimizer(context));
 
-    private static readonly List<OptimizerEntry> Table = [Lbfgs, Adam, Sgd];
+    public static readonly OptimizerEntry Newton = new("newton",
+        "Newton's method with the exact Hessian, float64 on the host engine: small softmax models to the optimum in a few iterations",
+        FullBatch: true, (_, _) => NewtonOptimizer.DefaultIterations, context => new NewtonOptimizer(context));
+
+    private static readonly List<OptimizerEntry> Table = [Lbfgs, Newton, Adam, Sgd];
     private static readonly Lock TableLock = new();
 
     public static IReadOnlyList<OptimizerEntry> All
