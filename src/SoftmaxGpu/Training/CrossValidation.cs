@@ -218,7 +218,7 @@ public static class CrossValidation
     /// <summary>Whether a path on rows in memory fits with Newton (<see cref="NewtonOptimizer"/>): named, or auto's choice.</summary>
     private static bool Newton(Gpu gpu, TrainOptions options, int dim, int k) =>
         options.Optimizer == Optimizers.Newton.Name
-            ? NewtonOptimizer.Runs(gpu.Host, options, streamed: false) ? true : throw new ArgumentException(NewtonOptimizer.Needs)
+            ? NewtonOptimizer.Runs(gpu.Host, options, streamed: false, dim, k) ? true : throw new ArgumentException(NewtonOptimizer.Needs)
             : options.Optimizer == Optimizers.Auto && NewtonOptimizer.Applies(gpu.Host, options, streamed: false, dim, k);
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>

@@ -108,7 +108,7 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
         long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
         bool streamed = need > budget || options.StreamBlockRows < rows;
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
-            return named != Optimizers.Newton || NewtonOptimizer.Runs(hostEngine, options, streamed)
+            return named != Optimizers.Newton || NewtonOptimizer.Runs(hostEngine, options, streamed, dim, k)
                 ? (named, "--optimizer")
                 : throw new ArgumentException(NewtonOptimizer.Needs);
         if (NewtonOptimizer.Applies(hostEngine, options, streamed, dim, k) && (options.ToOptimum || !options.MiniBatchAsked))

@@ -28,6 +28,8 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
     public const int MaxBacktracks = 40;
     /// <summary>The largest model (P = K·D + K) auto gives Newton: above, L-BFGS (see <see cref="Applies"/>).</summary>
     public const int MaxParameters = 160;
+    /// <summary>The largest model Newton takes when named: H is P² doubles (128 MiB here) and costs P³/3 to factor.</summary>
+    public const int MostParameters = 4096;
 
     private readonly ExactSoftmaxObjective objective;
     private readonly Action<double[]>? publish; // where θ goes after each step (the session's engine)
@@ -57,9 +59,9 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
         current = Evaluate(position, gradient);
     }
 
-    /// <summary>What the optimizer needs, in words: the error where it is named and cannot run.</summary>
+    /// <summary>What the optimizer needs, in words: the error where it is named and cannot run (<see cref="Runs"/>).</summary>
     public const string Needs = "--optimizer newton runs on the host engine (--device cpu), in one process, with the softmax " +
-                                "head, rows held in memory (not streamed), and a model of at most a few thousand parameters";
+                                "head, rows held in memory (not streamed), and a model of at most 4096 parameters (K·D + K); use lbfgs";
 
     /// <summary>
     /// Whether auto gives a fit Newton: the host engine, one process, the softmax head, resident rows and P ≤
@@ -67,11 +69,12 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
     /// search on vehicle (P = 76) and wine (P = 42) faster with Newton; satimage (P = 222) slower.
     /// </summary>
     public static bool Applies(bool hostEngine, TrainOptions options, bool streamed, int dim, int k) =>
-        Runs(hostEngine, options, streamed) && (long)k * dim + k <= MaxParameters;
+        Runs(hostEngine, options, streamed, dim, k) && (long)k * dim + k <= MaxParameters;
 
-    /// <summary>Whether Newton can run at all: the host engine, one process, the softmax head, resident rows.</summary>
-    public static bool Runs(bool hostEngine, TrainOptions options, bool streamed) =>
-        hostEngine && options.Ranks.Size == 1 && options.Loss == SoftmaxCrossEntropy.Instance && !streamed;
+    /// <summary>Whether Newton can run at all: the host engine, one process, the softmax head, resident rows, P ≤ <see cref="MostParameters"/>.</summary>
+    public static bool Runs(bool hostEngine, TrainOptions options, bool streamed, int dim, int k) =>
+        hostEngine && options.Ranks.Size == 1 && options.Loss == SoftmaxCrossEntropy.Instance && !streamed &&
+        (long)k * dim + k <= MostParameters;
 
     /// <summary>θ at the last accepted step.</summary>
     public ReadOnlySpan<double> Position => position;
