@@ -1,4 +1,4 @@
-using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace SoftmaxGpu.Training;
 
@@ -65,37 +65,29 @@ public sealed class ExactSoftmaxObjective : IObjective
     public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
     {
         Array.Clear(gradient);
-        var z = new double[k];
+        var x = new double[d];
+        var q = new double[k];
         var g = new double[k];
         double sum = 0;
         long correct = 0;
-        foreach (int i in Members())
-        {
-            ReadOnlySpan<float> x = features.AsSpan(i * d, d);
-            (double loss, bool right) = Row(theta, x, i, z, g);
-            sum += loss;
-            correct += right ? 1 : 0;
-            for (int c = 0; c < k; c++)
+        foreach ((int start, int count) in ranges)
+            for (int i = start; i < start + count; i++)
             {
-                double gc = g[c];
-                Span<double> row = gradient.AsSpan(c * d, d);
-                for (int a = 0; a < d; a++)
-                    row[a] += gc * x[a];
-                gradient[k * d + c] += gc;
+                Widen(i, x);
+                (double loss, bool right) = Row(theta, x, i, q, g);
+                sum += loss;
+                correct += right ? 1 : 0;
+                for (int c = 0; c < k; c++)
+                {
+                    TensorPrimitives.MultiplyAdd(x, g[c], gradient.AsSpan(c * d, d), gradient.AsSpan(c * d, d)); // dW_c += g_c·x
+                    gradient[k * d + c] += g[c];
+                }
             }
-        }
-        double squares = 0;
-        for (int p = 0; p < gradient.Length; p++)
-        {
-            gradient[p] *= scale;
-            if (p < k * d)
-            {
-                gradient[p] += lambda * theta[p];
-                squares += theta[p] * theta[p];
-            }
-        }
+        TensorPrimitives.Multiply(gradient, scale, gradient);
+        Span<double> w = theta.AsSpan(0, k * d);
+        TensorPrimitives.MultiplyAdd(w, lambda, gradient.AsSpan(0, k * d), gradient.AsSpan(0, k * d));
         double mean = scale * sum;
-        return (mean + 0.5 * lambda * squares, mean, (double)correct / Rows);
+        return (mean + 0.5 * lambda * TensorPrimitives.Dot(w, w), mean, (double)correct / Rows);
     }
 
     /// <summary>
@@ -108,27 +100,27 @@ public sealed class ExactSoftmaxObjective : IObjective
         int e = d + 1, triangle = e * (e + 1) / 2, pairs = k * (k + 1) / 2;
         var grams = new double[pairs * triangle]; // per pair (c ≤ c′): the upper triangle of Σ A[c, c′]·x̃x̃ᵀ, row by row
         var outer = new double[triangle]; // x̃x̃ᵀ's upper triangle
-        var z = new double[k];
+        var xt = new double[e]; // x̃ = [x, 1]
+        xt[d] = 1;
+        var q = new double[k];
         var g = new double[k];
-        foreach (int i in Members())
-        {
-            ReadOnlySpan<float> x = features.AsSpan(i * d, d);
-            Row(theta, x, i, z, g); // z ← q
-            double s = Mass(i);
-            for (int a = 0, at = 0; a < e; a++)
+        foreach ((int start, int count) in ranges)
+            for (int i = start; i < start + count; i++)
             {
-                double xa = a < d ? x[a] : 1;
-                for (int b = a; b < e; b++)
-                    outer[at++] = xa * (b < d ? x[b] : 1);
+                Widen(i, xt);
+                Row(theta, xt.AsSpan(0, d), i, q, g);
+                double s = Mass(i);
+                for (int a = 0, at = 0; a < e; at += e - a, a++)
+                    TensorPrimitives.Multiply(xt.AsSpan(a), xt[a], outer.AsSpan(at, e - a));
+                for (int c = 0, pair = 0; c < k; c++)
+                    for (int c2 = c; c2 < k; c2++, pair++)
+                    {
+                        double coefficient = s * q[c] * ((c == c2 ? 1 : 0) - q[c2]);
+                        Span<double> gram = grams.AsSpan(pair * triangle, triangle);
+                        if (coefficient != 0)
+                            TensorPrimitives.MultiplyAdd(outer, coefficient, gram, gram);
+                    }
             }
-            for (int c = 0, pair = 0; c < k; c++)
-                for (int c2 = c; c2 < k; c2++, pair++)
-                {
-                    double coefficient = s * z[c] * ((c == c2 ? 1 : 0) - z[c2]);
-                    if (coefficient != 0)
-                        AddScaled(outer, coefficient, grams.AsSpan(pair * triangle, triangle));
-                }
-        }
         Array.Clear(hessian);
         int p = Parameters;
         for (int c = 0, pair = 0; c < k; c++)
@@ -152,6 +144,14 @@ public sealed class ExactSoftmaxObjective : IObjective
         }
     }
 
+    /// <summary>Row i's features into the first D of <paramref name="x"/>, in float64.</summary>
+    private void Widen(int i, double[] x)
+    {
+        ReadOnlySpan<float> row = features.AsSpan(i * d, d);
+        for (int a = 0; a < d; a++)
+            x[a] = row[a];
+    }
+
     /// <summary>The position in θ of class c's weight on x̃_a (a = D: its bias).</summary>
     private int Index(int c, int a) => a < d ? c * d + a : k * d + c;
 
@@ -160,28 +160,6 @@ public sealed class ExactSoftmaxObjective : IObjective
     {
         hessian[(long)i * p + j] = h;
         hessian[(long)j * p + i] = h;
-    }
-
-    /// <summary>y += α·x.</summary>
-    private static void AddScaled(ReadOnlySpan<double> x, double alpha, Span<double> y)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var a = new Vector<double>(alpha);
-            for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
-                (new Vector<double>(y[i..]) + a * new Vector<double>(x[i..])).CopyTo(y[i..]);
-        }
-        for (; i < x.Length; i++)
-            y[i] += alpha * x[i];
-    }
-
-    /// <summary>The rows J is over, range by range.</summary>
-    private IEnumerable<int> Members()
-    {
-        foreach ((int start, int count) in ranges)
-            for (int i = start; i < start + count; i++)
-                yield return i;
     }
 
     /// <summary>s = Σ_c t_c of row i (1 without target rows).</summary>
@@ -202,17 +180,13 @@ public sealed class ExactSoftmaxObjective : IObjective
     /// Row i's loss ℓ and whether its largest logit is its label's; q = softmax(z) into <paramref name="q"/> and
     /// ∂ℓ/∂z = s·q − t into <paramref name="g"/>.
     /// </summary>
-    private (double Loss, bool Right) Row(double[] theta, ReadOnlySpan<float> x, int i, double[] q, double[] g)
+    private (double Loss, bool Right) Row(double[] theta, ReadOnlySpan<double> x, int i, double[] q, double[] g)
     {
         int best = 0;
         for (int c = 0; c < k; c++)
         {
-            double zc = theta[k * d + c];
-            ReadOnlySpan<double> w = theta.AsSpan(c * d, d);
-            for (int a = 0; a < d; a++)
-                zc += w[a] * x[a];
-            q[c] = zc;
-            if (zc > q[best])
+            q[c] = theta[k * d + c] + TensorPrimitives.Dot(theta.AsSpan(c * d, d), x);
+            if (q[c] > q[best])
                 best = c;
         }
         double max = q[best], sum = 0;
