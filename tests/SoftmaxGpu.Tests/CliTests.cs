@@ -103,7 +103,7 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
         var train = Run("train", "--data", Check.IrisPath, "--model", model, "--val-fraction", "0.2");
         Assert.True(train.Code == 0, train.Err);
         Assert.Contains("device: ", train.Err);
-        Assert.Contains("optimizer: newton (auto: a model of 15 parameters (at most 160) on the host engine)", train.Out);
+        Assert.Contains("optimizer: newton (auto: a model of 15 parameters (at most 256) on the host engine)", train.Out);
         Assert.Contains("stopped: ", train.Out);
         Assert.DoesNotContain("warning:", train.Err);
         Assert.True(File.Exists(model));

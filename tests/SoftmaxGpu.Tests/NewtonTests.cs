@@ -38,12 +38,13 @@ public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Theory]
-    [InlineData(false, 1.0)]
-    [InlineData(true, 1.0)]
-    [InlineData(false, 3000.0)] // logits of thousands: exp overflows unless the row max is taken out
-    public void ObjectiveAndGradientMatchTheReference(bool weighted, double scale)
+    [InlineData(37, false, 1.0)]
+    [InlineData(37, true, 1.0)]
+    [InlineData(37, false, 3000.0)] // logits of thousands: exp overflows unless the row max is taken out
+    [InlineData(2101, true, 1.0)] // enough rows for the blocks to run on every core
+    public void ObjectiveAndGradientMatchTheReference(int n, bool weighted, double scale)
     {
-        const int n = 37, d = 5, k = 4;
+        const int d = 5, k = 4;
         const double lambda = 0.03;
         (EncodedSet set, double[] x, double[]? soft) = Rows(n, d, k, weighted, seed: 11);
         double[] theta = Check.Normal(new Random(12), k * d + k, scale);
@@ -56,7 +57,7 @@ public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture
         Check.Close(gradient, got, 1e-12, 1e-10, "∇J");
 
         // Over two ranges of the rows (a fold model's), divided by their count: the reference on those rows alone.
-        (int Start, int Count)[] ranges = [(0, 10), (20, 17)];
+        (int Start, int Count)[] ranges = [(0, n / 3), (n / 3 + 5, n - n / 3 - 5)];
         int[] rows = [.. ranges.SelectMany(r => Enumerable.Range(r.Start, r.Count))];
         double[] xs = [.. rows.SelectMany(r => x.Skip(r * d).Take(d))];
         double[]? softs = soft is null ? null : [.. rows.SelectMany(r => soft.Skip(r * k).Take(k))];
@@ -68,14 +69,15 @@ public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void HessianMatchesFiniteDifferencesOfTheGradient(bool weighted)
+    [InlineData(29, false)]
+    [InlineData(29, true)]
+    [InlineData(2100, true)] // enough rows for the blocks to run on every core
+    public void HessianMatchesFiniteDifferencesOfTheGradient(int n, bool weighted)
     {
-        const int n = 29, d = 3, k = 3;
+        const int d = 3, k = 3;
         const double lambda = 0.05, h = 1e-5;
         (EncodedSet set, _, _) = Rows(n, d, k, weighted, seed: 21);
-        var objective = new ExactSoftmaxObjective(set, k, n, lambda, [(0, 7), (11, 18)]);
+        var objective = new ExactSoftmaxObjective(set, k, n, lambda, [(0, n / 4), (n / 4 + 4, n - n / 4 - 4)]);
         int p = objective.Parameters;
         double[] theta = Check.Normal(new Random(22), p, 0.7);
         var hessian = new double[p * p];

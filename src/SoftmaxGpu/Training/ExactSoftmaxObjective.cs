@@ -20,13 +20,21 @@ namespace SoftmaxGpu.Training;
 /// </summary>
 public sealed class ExactSoftmaxObjective : IObjective
 {
+    /// <summary>
+    /// From <see cref="ParallelRows"/> rows on, the rows are summed in this many contiguous blocks on every core, then the
+    /// blocks in order: the same bits whatever the cores. Fewer rows are one block.
+    /// </summary>
+    public const int Blocks = 8;
+    /// <summary>Rows from which the sums run in <see cref="Blocks"/> blocks on every core.</summary>
+    public const int ParallelRows = 2048;
+
     /// <summary>ε of the shift directions' ε·v·vᵀ (the loss's curvature is at most s/4 per unit feature).</summary>
     public const double ShiftCurvature = 1;
 
     private readonly float[] features; // X: [rows, D]
     private readonly int[] labels; // y: [rows]
     private readonly float[]? targets; // Y: [rows, K], or null (one-hot of y)
-    private readonly (int Start, int Count)[] ranges; // the rows J is over
+    private readonly (int Start, int Count)[][] blocks; // the rows J is over, in contiguous blocks of ranges
     private readonly int d, k;
     private readonly double scale; // 1/S
     private readonly double lambda;
@@ -39,8 +47,9 @@ public sealed class ExactSoftmaxObjective : IObjective
         if (set.Targets is not null && set.TargetWidth != k)
             throw new ArgumentException($"target rows of {set.TargetWidth} columns for {k} classes");
         (features, labels, targets, d, this.k) = (set.Features, set.Labels, set.Targets, set.Dim, k);
-        this.ranges = ranges ?? [(0, set.Rows)];
-        Rows = this.ranges.Sum(r => (long)r.Count);
+        ranges ??= [(0, set.Rows)];
+        Rows = ranges.Sum(r => (long)r.Count);
+        blocks = Split(ranges, Rows >= ParallelRows ? Blocks : 1);
         (scale, this.lambda) = (1 / mass, lambda);
     }
 
@@ -64,30 +73,37 @@ public sealed class ExactSoftmaxObjective : IObjective
     /// <summary>J(θ), ∇J(θ) into <paramref name="gradient"/> [P], the mean loss and the accuracy: one pass over the rows.</summary>
     public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
     {
-        Array.Clear(gradient);
-        var x = new double[d];
-        var q = new double[k];
-        var g = new double[k];
-        double sum = 0;
-        long correct = 0;
-        foreach ((int start, int count) in ranges)
-            for (int i = start; i < start + count; i++)
-            {
-                Widen(i, x);
-                (double loss, bool right) = Row(theta, x, i, q, g);
-                sum += loss;
-                correct += right ? 1 : 0;
-                for (int c = 0; c < k; c++)
+        var sums = new double[blocks.Length];
+        var correct = new long[blocks.Length];
+        var gradients = new double[blocks.Length][];
+        ForEachBlock(block =>
+        {
+            var x = new double[d];
+            var q = new double[k];
+            var g = new double[k];
+            double[] own = gradients[block] = new double[gradient.Length];
+            foreach ((int start, int count) in blocks[block])
+                for (int i = start; i < start + count; i++)
                 {
-                    TensorPrimitives.MultiplyAdd(x, g[c], gradient.AsSpan(c * d, d), gradient.AsSpan(c * d, d)); // dW_c += g_c·x
-                    gradient[k * d + c] += g[c];
+                    Widen(i, x);
+                    (double loss, bool right) = Row(theta, x, i, q, g);
+                    sums[block] += loss;
+                    correct[block] += right ? 1 : 0;
+                    for (int c = 0; c < k; c++)
+                    {
+                        TensorPrimitives.MultiplyAdd(x, g[c], own.AsSpan(c * d, d), own.AsSpan(c * d, d)); // dW_c += g_c·x
+                        own[k * d + c] += g[c];
+                    }
                 }
-            }
+        });
+        Array.Clear(gradient);
+        foreach (double[] own in gradients)
+            TensorPrimitives.Add(gradient, own, gradient);
         TensorPrimitives.Multiply(gradient, scale, gradient);
         Span<double> w = theta.AsSpan(0, k * d);
         TensorPrimitives.MultiplyAdd(w, lambda, gradient.AsSpan(0, k * d), gradient.AsSpan(0, k * d));
-        double mean = scale * sum;
-        return (mean + 0.5 * lambda * TensorPrimitives.Dot(w, w), mean, (double)correct / Rows);
+        double mean = scale * sums.Sum();
+        return (mean + 0.5 * lambda * TensorPrimitives.Dot(w, w), mean, (double)correct.Sum() / Rows);
     }
 
     /// <summary>
@@ -98,29 +114,43 @@ public sealed class ExactSoftmaxObjective : IObjective
     public void Hessian(double[] theta, double[] hessian)
     {
         int e = d + 1, triangle = e * (e + 1) / 2, pairs = k * (k + 1) / 2;
-        var grams = new double[pairs * triangle]; // per pair (c ≤ c′): the upper triangle of Σ A[c, c′]·x̃x̃ᵀ, row by row
-        var outer = new double[triangle]; // x̃x̃ᵀ's upper triangle
-        var xt = new double[e]; // x̃ = [x, 1]
-        xt[d] = 1;
-        var q = new double[k];
-        var g = new double[k];
-        foreach ((int start, int count) in ranges)
-            for (int i = start; i < start + count; i++)
-            {
-                Widen(i, xt);
-                Row(theta, xt.AsSpan(0, d), i, q, g);
-                double s = Mass(i);
-                for (int a = 0, at = 0; a < e; at += e - a, a++)
-                    TensorPrimitives.Multiply(xt.AsSpan(a), xt[a], outer.AsSpan(at, e - a));
-                for (int c = 0, pair = 0; c < k; c++)
-                    for (int c2 = c; c2 < k; c2++, pair++)
-                    {
-                        double coefficient = s * q[c] * ((c == c2 ? 1 : 0) - q[c2]);
-                        Span<double> gram = grams.AsSpan(pair * triangle, triangle);
-                        if (coefficient != 0)
-                            TensorPrimitives.MultiplyAdd(outer, coefficient, gram, gram);
-                    }
-            }
+        var partials = new double[blocks.Length][]; // per block, per pair (c ≤ c′): the upper triangle of Σ A[c, c′]·x̃x̃ᵀ, row by row
+        ForEachBlock(block =>
+        {
+            double[] grams = partials[block] = new double[pairs * triangle];
+            var outer = new double[triangle]; // x̃x̃ᵀ's upper triangle
+            var xt = new double[e]; // x̃ = [x, 1]
+            xt[d] = 1;
+            var q = new double[k];
+            var g = new double[k];
+            foreach ((int start, int count) in blocks[block])
+                for (int i = start; i < start + count; i++)
+                {
+                    Widen(i, xt);
+                    Row(theta, xt.AsSpan(0, d), i, q, g);
+                    double s = Mass(i);
+                    for (int a = 0, at = 0; a < e; at += e - a, a++)
+                        TensorPrimitives.Multiply(xt.AsSpan(a), xt[a], outer.AsSpan(at, e - a));
+                    for (int c = 0, pair = 0; c < k; c++)
+                        for (int c2 = c; c2 < k; c2++, pair++)
+                        {
+                            double coefficient = s * q[c] * ((c == c2 ? 1 : 0) - q[c2]);
+                            Span<double> gram = grams.AsSpan(pair * triangle, triangle);
+                            if (coefficient != 0)
+                                TensorPrimitives.MultiplyAdd(outer, coefficient, gram, gram);
+                        }
+                }
+        });
+        double[] sum = partials[0];
+        foreach (double[] partial in partials.Skip(1))
+            TensorPrimitives.Add(sum, partial, sum);
+        Assemble(sum, hessian);
+    }
+
+    /// <summary>H from the pairs' Gram triangles, scaled by 1/S, with λ on W's diagonal and ε·v_a·v_aᵀ.</summary>
+    private void Assemble(double[] grams, double[] hessian)
+    {
+        int e = d + 1, triangle = e * (e + 1) / 2;
         Array.Clear(hessian);
         int p = Parameters;
         for (int c = 0, pair = 0; c < k; c++)
@@ -142,6 +172,38 @@ public sealed class ExactSoftmaxObjective : IObjective
                     hessian[(long)Index(c, a) * p + Index(c, a)] += lambda;
             }
         }
+    }
+
+    /// <summary><paramref name="body"/>(block) for each block, on every core.</summary>
+    private void ForEachBlock(Action<int> body)
+    {
+        if (blocks.Length > 1)
+            Parallel.For(0, blocks.Length, body);
+        else
+            body(0);
+    }
+
+    /// <summary>The rows of <paramref name="ranges"/> cut into <paramref name="count"/> contiguous blocks of ranges, as even as rows allow.</summary>
+    private static (int Start, int Count)[][] Split((int Start, int Count)[] ranges, int count)
+    {
+        long total = ranges.Sum(r => (long)r.Count);
+        var blocks = new List<(int, int)>[count];
+        int range = 0, used = 0; // the range being cut, and its rows already given to a block
+        for (int block = 0; block < count; block++)
+        {
+            blocks[block] = [];
+            long need = total * (block + 1) / count - total * block / count;
+            while (need > 0)
+            {
+                int take = (int)Math.Min(need, ranges[range].Count - used);
+                if (take > 0)
+                    blocks[block].Add((ranges[range].Start + used, take));
+                (need, used) = (need - take, used + take);
+                if (used == ranges[range].Count)
+                    (range, used) = (range + 1, 0);
+            }
+        }
+        return [.. blocks.Select(b => b.ToArray())];
     }
 
     /// <summary>Row i's features into the first D of <paramref name="x"/>, in float64.</summary>
