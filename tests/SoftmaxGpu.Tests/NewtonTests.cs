@@ -161,6 +161,16 @@ public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Fact]
+    public void ThePathGivesTheSameBitsTwice()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet wine, int k) = Wine();
+        double[][] Objectives() => [.. CrossValidation.Run(gpu, wine, k, [0.1, 10, 1000], folds: 4, PathScore.Accuracy,
+            new TrainOptions()).Points.Select(p => p.Objectives)];
+        Assert.Equal(Objectives(), Objectives());
+    }
+
+    [Fact]
     public void NewtonNamedWhereItCannotRunIsOneClearError()
     {
         Gpu gpu = fixture.Gpu();

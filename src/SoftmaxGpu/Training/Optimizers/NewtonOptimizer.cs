@@ -88,7 +88,8 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
     {
         objective.Hessian(position, hessian);
         hessians++;
-        Solve(hessian, gradient, step);
+        if (!Solve(hessian, gradient, step))
+            return Outcome("the Hessian could not be factored (not finite)");
         double slope = 0;
         for (int i = 0; i < step.Length; i++)
             slope += gradient[i] * step[i];
@@ -122,15 +123,20 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
 
     /// <summary>
     /// d = −H⁻¹·g by Cholesky (H = L·Lᵀ, overwritten by L). A factor that fails (H not positive definite to rounding, where
-    /// the rows leave b's directions flat) is retried with μ·I added, μ growing tenfold from 1e-10 of H's largest diagonal.
+    /// the rows leave b's directions flat) is retried with μ·I added, μ growing tenfold from 1e-10 of H's largest diagonal;
+    /// false where none factors (H not finite).
     /// </summary>
-    internal static void Solve(double[] h, double[] g, double[] d)
+    internal static bool Solve(double[] h, double[] g, double[] d)
     {
         int p = g.Length;
         double[] original = [.. h];
         double largest = Enumerable.Range(0, p).Max(i => h[(long)i * p + i]);
+        if (!double.IsFinite(largest) || !(largest > 0))
+            return false;
         for (double mu = 1e-10 * largest; !Cholesky(h, p); mu *= 10)
         {
+            if (mu > 1e10 * largest)
+                return false;
             original.CopyTo(h, 0);
             for (int i = 0; i < p; i++)
                 h[(long)i * p + i] += mu;
@@ -150,6 +156,7 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
                 sum -= h[(long)j * p + i] * d[j];
             d[i] = sum / h[(long)i * p + i];
         }
+        return true;
     }
 
     /// <summary>H = L·Lᵀ in place (L in the lower triangle); false where a pivot is not positive.</summary>
