@@ -126,7 +126,7 @@ public static class CrossValidation
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
         if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, options))
             throw new ArgumentException("the folds share the rows on the host engine, one process, one class a row (not tag sets)");
-        bool newton = CanShare(gpu, options) && Newton(gpu, options, set.Dim, k);
+        bool newton = CanShare(gpu, options) && NewtonOptimizer.Chosen(gpu.Host, options, streamed: false, set.Dim, k);
         passes ??= !CanShare(gpu, options) ? FoldPasses.Sessions
             : SharedPass.Stacks(k, folds) && !newton ? FoldPasses.Stacked : FoldPasses.SideBySide;
         FoldPath[] paths = passes switch
@@ -214,12 +214,6 @@ public static class CrossValidation
     /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from C.</summary>
     internal static TrainOptions PathOptions(TrainOptions options) =>
         options with { ToOptimum = true, WeightDecay = null };
-
-    /// <summary>Whether a path on rows in memory fits with Newton (<see cref="NewtonOptimizer"/>): named, or auto's choice.</summary>
-    private static bool Newton(Gpu gpu, TrainOptions options, int dim, int k) =>
-        options.Optimizer == Optimizers.Newton.Name
-            ? NewtonOptimizer.Runs(gpu.Host, options, streamed: false, dim, k) ? true : throw new ArgumentException(NewtonOptimizer.Needs)
-            : options.Optimizer == Optimizers.Auto && NewtonOptimizer.Applies(gpu.Host, options, streamed: false, dim, k);
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
     private static FoldPath Walk(TrainingSession session, double[] grid, PathScore score, TrainOptions options)

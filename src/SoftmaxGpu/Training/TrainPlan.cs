@@ -107,13 +107,11 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     {
         long need = FullBatchBytes(rows, dim, k, validationRows, targetWidth);
         bool streamed = need > budget || options.StreamBlockRows < rows;
+        if (NewtonOptimizer.Chosen(hostEngine, options, streamed, dim, k))
+            return (Optimizers.Newton, options.Optimizer == Optimizers.Newton.Name ? "--optimizer"
+                : $"auto: a model of {(long)k * dim + k} parameters (at most {NewtonOptimizer.MaxParameters}) on the host engine");
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
-            return named != Optimizers.Newton || NewtonOptimizer.Runs(hostEngine, options, streamed, dim, k)
-                ? (named, "--optimizer")
-                : throw new ArgumentException(NewtonOptimizer.Needs);
-        if (NewtonOptimizer.Applies(hostEngine, options, streamed, dim, k) && (options.ToOptimum || !options.MiniBatchAsked))
-            return (Optimizers.Newton, $"auto: a model of {(long)k * dim + k} parameters (at most {NewtonOptimizer.MaxParameters}) " +
-                                       "on the host engine");
+            return (named, "--optimizer");
         if (options.ToOptimum)
             return (Optimizers.Lbfgs, "a path fits each C to its optimum");
         if (options.MiniBatchAsked)

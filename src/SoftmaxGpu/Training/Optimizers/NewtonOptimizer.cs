@@ -74,6 +74,16 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
     public static bool Applies(bool hostEngine, TrainOptions options, bool streamed, int dim, int k) =>
         Runs(hostEngine, options, streamed, dim, k) && (long)k * dim + k <= MaxParameters;
 
+    /// <summary>
+    /// Whether a fit of <paramref name="options"/> runs Newton: named (an error where it cannot run), or auto's choice
+    /// (<see cref="Applies"/>, unless mini-batch options ask auto for Adam outside a path).
+    /// </summary>
+    public static bool Chosen(bool hostEngine, TrainOptions options, bool streamed, int dim, int k) =>
+        options.Optimizer == Optimizers.Newton.Name
+            ? Runs(hostEngine, options, streamed, dim, k) ? true : throw new ArgumentException(Needs)
+            : options.Optimizer == Optimizers.Auto && (options.ToOptimum || !options.MiniBatchAsked) &&
+              Applies(hostEngine, options, streamed, dim, k);
+
     /// <summary>Whether Newton can run at all: the host engine, one process, the softmax head, resident rows, P ≤ <see cref="MostParameters"/>.</summary>
     public static bool Runs(bool hostEngine, TrainOptions options, bool streamed, int dim, int k) =>
         hostEngine && options.Ranks.Size == 1 && options.Loss == SoftmaxCrossEntropy.Instance && !streamed &&
