@@ -10,6 +10,7 @@ public sealed class CapabilitiesTests
         // data (never read: none of these files exist), spec options as name=value, the error
         { "missing.csv", "multi-label|smoothing", "--label-smoothing applies to the softmax cross-entropy" },
         { "missing.csv", "multi-label|class-weight", "multi-label training does not take them yet" },
+        { "missing.csv", "multi-label|newton", "--optimizer newton fits the softmax head" },
         { "missing.csv", "target-columns|label", "give --label or --target-columns, not both" },
         { "missing.libsvm", "target-columns", "missing.libsvm is not a CSV file" },
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
@@ -35,6 +36,7 @@ public sealed class CapabilitiesTests
             Options = new TrainOptions
             {
                 LabelSmoothing = options.Contains("smoothing") ? 0.1f : 0,
+                Optimizer = options.Contains("newton") ? Optimizers.Newton.Name : Optimizers.Auto,
                 ClassWeight = options.Contains("class-weight") ? "balanced" : null,
                 WeightColumn = options.Contains("weight-column") ? "w" : null,
                 TargetColumns = options.Contains("target-columns") ? ["p", "q"] : null,

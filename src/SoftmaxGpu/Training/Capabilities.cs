@@ -46,6 +46,8 @@ public static class Capabilities
             _ => "a path chooses C: give --C values, not --weight-decay"),
         new(s => Path(s) && Optimizers.Find(s.Options.Optimizer) is { FullBatch: false },
             _ => "choosing C fits each value to its optimum with newton or lbfgs; leave out --optimizer or give one of them"),
+        new(s => s.MultiLabel && s.Options.Optimizer == Optimizers.Newton.Name,
+            _ => "--optimizer newton fits the softmax head (one class a row); --multi-label trains with lbfgs or a mini-batch optimizer"),
         new(s => s.MultiLabel && s.Options.LabelSmoothing > 0,
             _ => "--label-smoothing applies to the softmax cross-entropy of one class per row, not to multi-label training"),
         new(s => s.MultiLabel && (s.Options.Weighted || s.Options.TargetColumns is not null),
