@@ -16,7 +16,6 @@ public sealed class CapabilitiesTests
         { "missing.sgd", "val-fraction", "--val-fraction needs the data in memory" },
         { "missing.csv", "val-fraction|val", "give --val or --val-fraction, not both" },
         { "missing.libsvm", "ignore", "--ignore leaves out CSV columns; " },
-        { "missing.sgd", "cv|multi-label", "on a dense .sgd file of tag sets (" },
     };
 
     [Theory]

@@ -148,6 +148,17 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C);
         Assert.NotEqual(0.01, selection.ChosenC); // the tags are learnable: the strongest penalty is not the best
 
+        // The same rows as a dense .sgd file of tag sets, read in blocks: the same folds, scores and C.
+        Assert.Equal(0, Run("convert", "--data", data, "--multi-label", "--out", PathOf("tags.sgd"), "--block-rows", "16").Code);
+        (code, output, error) = Run("train", "--data", PathOf("tags.sgd"), "--multi-label", "--model", PathOf("s"), "--quiet",
+            "--C", "0.01,1,100", "--cv", "3", "--select", "log-loss");
+        Assert.True(code == 0, error);
+        Assert.Contains("(read in blocks of 16), multi-label", output);
+        SoftmaxModel fromFile = ModelFile.Load(PathOf("s"));
+        Assert.True(fromFile.Kind.IsMultiLabel());
+        Assert.Equal(selection.ChosenC, fromFile.Selection!.ChosenC);
+        Assert.Equal(selection.Path.SelectMany(r => r.Scores), fromFile.Selection.Path.SelectMany(r => r.Scores));
+
         (code, output, error) = Run("train", "--data", data, "--multi-label", "--model", PathOf("v"), "--quiet", "--C", "0.01,1,100",
             "--val-fraction", "0.3");
         Assert.True(code == 0, error);

@@ -34,9 +34,6 @@ public static class Capabilities
     [
         new(s => s.Cs is { Count: > 1 } && s.Folds is null && s.Validation is null && s.ValidationFraction is null,
             _ => "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction"),
-        new(s => Path(s) && Kind(s) == DataKind.Sgd && s.MultiLabel,
-            s => $"choosing C among several values (--cv, or --C values with --val) on a dense .sgd file of tag sets ({s.Data}) " +
-                 "is not there yet: train from the CSV or LIBSVM file it was converted from"),
         new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
             _ => "--cv holds out each fold in turn: give --cv or --val/--val-fraction, not both"),
         new(s => Path(s) && s.Start is not null,

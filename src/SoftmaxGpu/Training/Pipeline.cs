@@ -229,26 +229,28 @@ public static class Pipeline
     /// (<see cref="Train(Gpu, SgdReader, Table?, SgdReader?, TrainOptions, Action{EpochReport}?, SoftmaxModel?)"/>), and the
     /// folds are dealt from the file's labels as from the same rows in memory, so the path is the one <see cref="TrainPath(Gpu,
     /// Table, Table?, TrainOptions, IReadOnlyCollection{double}, int?, PathScore, Action{EpochReport}?)"/> takes on the CSV the
-    /// file was converted from. Files of tag sets (multi-label) are not taken yet.
+    /// file was converted from. A file of tag sets (multi-label) deals its rows to seeded folds by row, as in memory, and
+    /// scores each held-out fold by its tags.
     /// </summary>
     public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, SgdReader train, Table? validationTable,
         SgdReader? validationFile, TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score,
         Action<EpochReport>? onEpoch = null)
     {
-        if (train.Targets.IsMultiLabel)
-            throw new ArgumentException($"{train.Path}: choosing C on a dense .sgd file of tag sets is not there yet: train from " +
-                                        "the CSV or LIBSVM file it was converted from");
         FileRows file = Open(train, validationTable, validationFile, options, start: null);
         int k = file.Classes.Length;
-        // Held-out rows are scored by their class alone (FoldRows), so the folds read the file's rows without targets too.
-        var scored = new SgdRowSource(train, file.Standardizer, file.Classes);
-        int[]? labels = file.Validation is null ? scored.Labels() : null;
-        if (labels is not null)
+        bool tags = train.Targets.IsMultiLabel;
+        // Held-out rows are scored by their class alone (FoldRows), so the folds read the file's rows without targets too;
+        // tag sets by their tags, the rows as they are fitted. Tag sets are dealt by row: only their count matters.
+        var byClass = new SgdRowSource(train, file.Standardizer, file.Classes);
+        IRowSource scored = tags ? file.Rows : byClass;
+        int[]? labels = file.Validation is not null ? null : tags ? new int[train.Rows] : byClass.Labels();
+        if (labels is not null && !tags)
             Split.RequireFolds(labels, folds!.Value, file.Classes); // the error names the class
         PathResult path = file.Validation is IRowSource held
             ? CrossValidation.RunOnValidation(gpu, file.Rows, held, k, cs, score, file.Options, onEpoch)
             : CrossValidation.Run(gpu, file.Rows, scored, labels!, k, cs, folds!.Value, score, file.Options, onEpoch);
-        SoftmaxModel model = ModelOf(train.LabelName, file.Classes, train.FeatureNames, file.Standardizer, path.Refit.Theta);
+        SoftmaxModel model = ModelOf(train.LabelName, file.Classes, train.FeatureNames, file.Standardizer, path.Refit.Theta,
+            train.Targets.ModelKind);
         return (model.WithSelection(path.Selection(folds ?? 0)), path);
     }
 
