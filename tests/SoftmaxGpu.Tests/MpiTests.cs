@@ -153,13 +153,21 @@ public sealed class MpiTests() : CliFolder("softmaxgpu-mpi-")
     /// shard's rows, or a held-out score from one shard moves them by percents.
     /// </summary>
     [Theory]
-    [InlineData(false, "--cv", "3")]
-    [InlineData(false, "--val-fraction", "0.3")]
-    [InlineData(true, "--cv", "3")]
-    public void ChoosingCOnTwoRanksChoosesAsOneProcess(bool sparse, string holdOut, string value)
+    [InlineData("csv", "--cv", "3")]
+    [InlineData("csv", "--val-fraction", "0.3")]
+    [InlineData("sparse", "--cv", "3")]
+    [InlineData("sgd", "--cv", "3")] // each fold's rows read in blocks from each rank's shard of the file
+    public void ChoosingCOnTwoRanksChoosesAsOneProcess(string kind, string holdOut, string value)
     {
         string[] launcher = Launcher();
-        string[] data = sparse ? ["--data", SparseLibSvm(multiLabel: false), "--sparse", "on"] : ["--data", Check.IrisPath];
+        if (kind == "sgd")
+            Assert.Equal(0, Run("convert", "--data", Check.IrisPath, "--out", PathOf("iris.sgd"), "--block-rows", "16").Code);
+        string[] data = kind switch
+        {
+            "sparse" => ["--data", SparseLibSvm(multiLabel: false), "--sparse", "on"],
+            "sgd" => ["--data", PathOf("iris.sgd")],
+            _ => ["--data", Check.IrisPath],
+        };
         string[] path = [.. data, "--C", "0.01,0.1,1", holdOut, value, "--select", "log-loss", "--device", "host", "--quiet"];
         var one = Run(["train", .. path, "--model", PathOf("one.model"), "--log-json", PathOf("one.jsonl")]);
         Assert.True(one.Code == 0, one.Err);
