@@ -148,7 +148,8 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C);
         Assert.NotEqual(0.01, selection.ChosenC); // the tags are learnable: the strongest penalty is not the best
 
-        // The same rows as a dense .sgd file of tag sets, read in blocks: the same folds, scores and C.
+        // The same rows as a dense .sgd file of tag sets, read in blocks: the same folds and C; the scores as close as two fits
+        // to the same optimum (the file's folds fit in sessions, the CSV's on the shared rows: sums in another order).
         Assert.Equal(0, Run("convert", "--data", data, "--multi-label", "--out", PathOf("tags.sgd"), "--block-rows", "16").Code);
         (code, output, error) = Run("train", "--data", PathOf("tags.sgd"), "--multi-label", "--model", PathOf("s"), "--quiet",
             "--C", "0.01,1,100", "--cv", "3", "--select", "log-loss");
@@ -157,7 +158,8 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         SoftmaxModel fromFile = ModelFile.Load(PathOf("s"));
         Assert.True(fromFile.Kind.IsMultiLabel());
         Assert.Equal(selection.ChosenC, fromFile.Selection!.ChosenC);
-        Assert.Equal(selection.Path.SelectMany(r => r.Scores), fromFile.Selection.Path.SelectMany(r => r.Scores));
+        Check.Close([.. selection.Path.SelectMany(r => r.Scores)], [.. fromFile.Selection.Path.SelectMany(r => r.Scores)], 0, 1e-3,
+            "each fold's held-out log-loss at each C, .sgd file vs CSV");
 
         (code, output, error) = Run("train", "--data", data, "--multi-label", "--model", PathOf("v"), "--quiet", "--C", "0.01,1,100",
             "--val-fraction", "0.3");

@@ -96,6 +96,39 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         }
     }
 
+    /// <summary>Tag sets (the sigmoid head): the shared rows fit each fold at each C as sessions do, scored by the held-out tags.</summary>
+    [Fact]
+    public void TagSetsFitEachFoldAsSessionsDo()
+    {
+        Gpu gpu = fixture.Gpu();
+        const int n = 301, d = 9, k = 4;
+        var random = new Random(17);
+        float[] x = Check.ToFloat(Check.Normal(random, n * d));
+        double[] w = Check.Normal(random, k * d);
+        // Tag c is on where a noisy linear score of the row is positive: learnable, not separable.
+        float[] tags = [.. Enumerable.Range(0, n * k).Select(i =>
+        {
+            int r = i / k, c = i % k;
+            double score = Enumerable.Range(0, d).Sum(j => w[c * d + j] * x[r * d + j]) + random.NextDouble() - 0.5;
+            return score > 0 ? 1f : 0f;
+        })];
+        var set = new EncodedSet(x, new int[n], tags, n, d);
+        var options = new TrainOptions { Loss = SigmoidCrossEntropy.Instance, Seed = 3 };
+        double[] cs = [0.01, 0.3, 10];
+        PathResult separate = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
+        foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
+        {
+            PathResult shared = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
+            for (int i = 0; i < cs.Length; i++)
+            {
+                Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
+                Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out tag log-loss at C = {cs[i]}, {passes}");
+            }
+            Assert.Equal(separate.ChosenC, shared.ChosenC);
+            Assert.Equal(separate.Refit.Theta, shared.Refit.Theta);
+        }
+    }
+
     [Theory]
     [InlineData(FoldPasses.Stacked)]
     [InlineData(FoldPasses.SideBySide)]

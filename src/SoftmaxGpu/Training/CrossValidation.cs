@@ -125,7 +125,7 @@ public static class CrossValidation
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
         int[] foldOfRow = FoldRows.Assign(set, folds, options);
         if (passes is not (null or FoldPasses.Sessions) && !CanShare(gpu, options))
-            throw new ArgumentException("the folds share the rows on the host engine, one process, one class a row (not tag sets)");
+            throw new ArgumentException("the folds share the rows on the host engine, in one process");
         bool newton = CanShare(gpu, options) && NewtonOptimizer.Chosen(gpu.Host, options, streamed: false, set.Dim, k);
         passes ??= !CanShare(gpu, options) ? FoldPasses.Sessions
             : SharedPass.Stacks(k, folds) && !newton ? FoldPasses.Stacked : FoldPasses.SideBySide;
@@ -233,11 +233,11 @@ public static class CrossValidation
     }
 
     /// <summary>
-    /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process, rows of
-    /// one class each (with class indices or target rows; not tag sets).
+    /// Whether the folds can share their passes (<see cref="SharedPass"/>): on the host engine, in one process (every head:
+    /// class indices, target rows, tag sets).
     /// </summary>
     public static bool CanShare(Gpu gpu, TrainOptions options) =>
-        gpu.Host && options.Ranks.Size == 1 && !FoldRows.Tags(options);
+        gpu.Host && options.Ranks.Size == 1;
 
     /// <summary>
     /// Every fold's walk over the grid at once, each on its own thread with its own L-BFGS, their evaluations computed

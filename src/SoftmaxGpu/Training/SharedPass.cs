@@ -27,6 +27,7 @@ public sealed class SharedPass
     private readonly long[] trainRows; // per model: N_i, the rows it learns from
     private readonly double[] mass; // per model: what its summed loss is divided by (N_i; M_i, its targets' sum, for weighted rows)
     private readonly double? weightSum; // Σw of every row (weighted rows), from which each model's Σw is its share
+    private readonly bool tags; // tag sets (the sigmoid head): held-out rows are scored by their tags, not their class
     private readonly object gate = new();
     private readonly bool[] running;
     private readonly Request?[] requests;
@@ -43,17 +44,15 @@ public sealed class SharedPass
     }
 
     /// <param name="set">Every row, standardized, with class indices, and target rows where a single fit has them (class
-    /// and sample weights, smoothing, probability targets); not tag sets.</param>
+    /// and sample weights, smoothing, probability targets), or tag sets for the sigmoid head.</param>
     /// <param name="options">The fit's options: its loss, and Σw of every row for weighted rows (<see cref="TrainOptions.WeightSum"/>).</param>
     /// <param name="foldOfRow">[N] each row's fold; model i learns from the rows outside fold i.</param>
     /// <param name="models">m: one per fold.</param>
     public SharedPass(EncodedSet set, int k, TrainOptions options, int[] foldOfRow, int models)
     {
-        if (FoldRows.Tags(options))
-            throw new ArgumentException("the shared pass takes one class per row (labels or target rows), not tag sets");
         if (options.WeightSum is not null && set.Targets is null)
             throw new ArgumentException("weighted rows carry their weights in target rows");
-        (this.k, loss, weightSum) = (k, options.Loss, options.WeightSum);
+        (this.k, loss, weightSum, tags) = (k, options.Loss, options.WeightSum, FoldRows.Tags(options));
         folds = foldOfRow.Max() + 1;
         // A copy of the rows in fold order, read in sequence (X is read in order: rows gathered in a shuffled order run slower).
         int[] order = [.. Enumerable.Range(0, set.Rows).OrderBy(r => foldOfRow[r])]; // a stable sort
@@ -132,17 +131,21 @@ public sealed class SharedPass
         }
     }
 
-    /// <summary>Mean loss and accuracy of model <paramref name="model"/>'s held-out rows (its fold) under θ = [W (K·D) | b (K)].</summary>
+    /// <summary>
+    /// Mean loss and accuracy of model <paramref name="model"/>'s held-out rows (its fold) under θ = [W (K·D) | b (K)]: by
+    /// their class alone (unweighted), or by their tags (<see cref="FoldRows.HeldOut(EncodedSet, int[], int, TrainOptions)"/>).
+    /// </summary>
     public unsafe (double Loss, double Accuracy) Score(int model, float[] theta)
     {
         int first = foldStart[model], rows = foldStart[model + 1] - first;
         var logits = new float[(long)rows * k];
         var outputs = new float[logits.Length];
         var rowStats = new float[2L * rows];
-        fixed (float* x = set.Features, t = theta, z = logits, q = outputs, stats = rowStats)
+        fixed (float* x = set.Features, t = theta, z = logits, q = outputs, stats = rowStats, targets = set.Targets)
         fixed (int* labels = set.Labels)
         {
-            var batch = new HostStep.Batch(x + (long)first * set.Dim, null, labels + first, null, rows, set.Dim, k);
+            var batch = new HostStep.Batch(x + (long)first * set.Dim, null, labels + first, tags ? targets + (long)first * k : null,
+                rows, set.Dim, k);
             (double sum, int correct) = loss.HostForward(batch, t, withLoss: true, z, q, stats);
             return (sum / rows, (double)correct / rows);
         }
