@@ -36,8 +36,8 @@ public sealed class TrainArguments
     };
     public Option<string> Optimizer { get; } = new("--optimizer")
     {
-        Description = "auto (default): Newton to the optimum for a small model (at most " + NewtonOptimizer.MaxParameters +
-                      " parameters, K·D + K) on the host engine; else full-batch L-BFGS to the optimum where the training set " +
+        Description = "auto (default): Newton to the optimum for a small softmax model (at most " + NewtonOptimizer.MaxParameters +
+                      " parameters, K·D + K) on the host engine in one process; else full-batch L-BFGS to the optimum where the training set " +
                       "fits the device, Adam otherwise (or when --batch-size, --lr or --patience is given); or one of: " +
                       string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
         DefaultValueFactory = _ => Optimizers.Auto,
