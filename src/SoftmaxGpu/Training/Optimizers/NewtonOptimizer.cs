@@ -39,7 +39,7 @@ public sealed class NewtonOptimizer : IFullBatchOptimizer
     private (double J, double Loss, double Accuracy) current;
     private int passes, reported, hessians;
 
-    /// <summary>Newton in a session: its rows read into host memory once, θ left in the engine after each step.</summary>
+    /// <summary>Newton in a session: its rows read into host memory once a fit, θ left in the engine after each step.</summary>
     public NewtonOptimizer(OptimizerContext context)
         : this(ExactSoftmaxObjective.Of(context.Rows ?? throw new ArgumentException(Needs), context.Engine.K,
                 context.Train.TotalRows, context.Plan.WeightDecay),
