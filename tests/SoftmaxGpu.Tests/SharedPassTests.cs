@@ -82,17 +82,26 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             (digits, double sum) = Weighting.Weighted(digits, k, [.. Enumerable.Range(0, k).Select(c => 0.5 + 0.25 * c)], null);
             options = options with { WeightSum = sum };
         }
-        PathResult separate = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
+        SharedRowsFitAsSessions(gpu, digits, k, cs, options);
+    }
+
+    /// <summary>
+    /// A 3-fold path over <paramref name="cs"/> in stacked passes and side by side against sessions: each fold's J within
+    /// 1e-6, its held-out log-loss within 1e-3, the same C, and the same refit (the single fit either way).
+    /// </summary>
+    private static void SharedRowsFitAsSessions(Gpu gpu, EncodedSet set, int k, double[] cs, TrainOptions options)
+    {
+        PathResult separate = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
         foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
         {
-            PathResult shared = CrossValidation.Run(gpu, digits, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
+            PathResult shared = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
             for (int i = 0; i < cs.Length; i++)
             {
                 Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
                 Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}, {passes}");
             }
             Assert.Equal(separate.ChosenC, shared.ChosenC);
-            Assert.Equal(separate.Refit.Theta, shared.Refit.Theta); // the refit is the single fit either way
+            Assert.Equal(separate.Refit.Theta, shared.Refit.Theta);
         }
     }
 
@@ -113,20 +122,7 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             return score > 0 ? 1f : 0f;
         })];
         var set = new EncodedSet(x, new int[n], tags, n, d);
-        var options = new TrainOptions { Loss = SigmoidCrossEntropy.Instance, Seed = 3 };
-        double[] cs = [0.01, 0.3, 10];
-        PathResult separate = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
-        foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
-        {
-            PathResult shared = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
-            for (int i = 0; i < cs.Length; i++)
-            {
-                Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
-                Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out tag log-loss at C = {cs[i]}, {passes}");
-            }
-            Assert.Equal(separate.ChosenC, shared.ChosenC);
-            Assert.Equal(separate.Refit.Theta, shared.Refit.Theta);
-        }
+        SharedRowsFitAsSessions(gpu, set, k, [0.01, 0.3, 10], new TrainOptions { Loss = SigmoidCrossEntropy.Instance, Seed = 3 });
     }
 
     [Theory]
