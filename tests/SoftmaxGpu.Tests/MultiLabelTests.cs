@@ -120,6 +120,21 @@ public abstract class MultiLabelTests(AcceleratorFixture fixture)
         Check.Close(numeric, analytic, 1e-7, 1e-5, "multi-label reference gradient vs finite differences");
     }
 
+    /// <summary>
+    /// Tags [b, k] of rows x [b, d] from a noisy linear teacher drawn from <paramref name="random"/>: tag c is on where the
+    /// teacher's score of the row plus noise in [−0.5, 0.5) is positive, so the optimum is interior and informative.
+    /// </summary>
+    internal static double[] TeacherTags(Random random, double[] x, int b, int d, int k)
+    {
+        double[] teacher = Check.Normal(random, k * d);
+        return [.. Enumerable.Range(0, b * k).Select(i =>
+        {
+            int r = i / k, c = i % k;
+            double score = Enumerable.Range(0, d).Sum(j => teacher[c * d + j] * x[r * d + j]) + random.NextDouble() - 0.5;
+            return score > 0 ? 1.0 : 0.0;
+        })];
+    }
+
     [Fact]
     public void LbfgsReachesTheReferenceOptimum()
     {
@@ -127,14 +142,7 @@ public abstract class MultiLabelTests(AcceleratorFixture fixture)
         const int b = 300, d = 6, k = 4;
         var random = new Random(21);
         double[] x = Check.AsDevice(Check.Normal(random, b * d));
-        // Tags from a noisy linear teacher, so the optimum is interior and informative.
-        double[] teacher = Check.Normal(random, k * d);
-        double[] y = Enumerable.Range(0, b * k).Select(i =>
-        {
-            int r = i / k, c = i % k;
-            double score = Enumerable.Range(0, d).Sum(j => teacher[c * d + j] * x[r * d + j]) + random.NextDouble() - 0.5;
-            return score > 0 ? 1.0 : 0.0;
-        }).ToArray();
+        double[] y = TeacherTags(random, x, b, d, k);
         var set = new EncodedSet(Check.ToFloat(x), new int[b], Check.ToFloat(y), b, d);
         TrainResult result = Trainer.Train(gpu, set, null, k,
             new TrainOptions { Optimizer = "lbfgs", Loss = SigmoidCrossEntropy.Instance });

@@ -112,16 +112,9 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         Gpu gpu = fixture.Gpu();
         const int n = 301, d = 9, k = 4;
         var random = new Random(17);
-        float[] x = Check.ToFloat(Check.Normal(random, n * d));
-        double[] w = Check.Normal(random, k * d);
-        // Tag c is on where a noisy linear score of the row is positive: learnable, not separable.
-        float[] tags = [.. Enumerable.Range(0, n * k).Select(i =>
-        {
-            int r = i / k, c = i % k;
-            double score = Enumerable.Range(0, d).Sum(j => w[c * d + j] * x[r * d + j]) + random.NextDouble() - 0.5;
-            return score > 0 ? 1f : 0f;
-        })];
-        var set = new EncodedSet(x, new int[n], tags, n, d);
+        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        double[] tags = MultiLabelTests.TeacherTags(random, x, n, d, k); // learnable, not separable
+        var set = new EncodedSet(Check.ToFloat(x), new int[n], Check.ToFloat(tags), n, d);
         SharedRowsFitAsSessions(gpu, set, k, [0.01, 0.3, 10], new TrainOptions { Loss = SigmoidCrossEntropy.Instance, Seed = 3 });
     }
 
