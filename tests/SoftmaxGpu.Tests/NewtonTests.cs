@@ -12,12 +12,8 @@ namespace SoftmaxGpu.Tests;
 public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     /// <summary>Wine (178 rows, 13 features, 3 classes), standardized: nearly separable, so weak penalties are ill-conditioned.</summary>
-    internal static (EncodedSet Set, int K) Wine()
-    {
-        Table table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "data", "wine.csv"));
-        string[] classes = table.DistinctClasses();
-        return (Pipeline.Encode(table, classes, Standardizer.Fit(table.Features, table.Rows, table.Dim)), classes.Length);
-    }
+    internal static (EncodedSet Set, int K) Wine() =>
+        TrainingTests.Encoded(Path.Combine(AppContext.BaseDirectory, "data", "wine.csv"));
 
     /// <summary>Seeded rows of awkward size; with <paramref name="weighted"/>, target rows of random mass (weights and smoothing).</summary>
     private static (EncodedSet Set, double[] X, double[]? Soft) Rows(int n, int d, int k, bool weighted, int seed)

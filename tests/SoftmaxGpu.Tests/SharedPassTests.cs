@@ -137,10 +137,6 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     /// <summary>The digits set (1797 × 64, 10 classes), standardized: two workers a pass, tiles across fold boundaries.</summary>
-    private static (EncodedSet Set, int K) Digits()
-    {
-        Table table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"));
-        string[] classes = table.DistinctClasses();
-        return (Pipeline.Encode(table, classes, Standardizer.Fit(table.Features, table.Rows, table.Dim)), classes.Length);
-    }
+    private static (EncodedSet Set, int K) Digits() =>
+        TrainingTests.Encoded(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv"));
 }

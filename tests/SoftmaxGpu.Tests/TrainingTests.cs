@@ -10,9 +10,12 @@ namespace SoftmaxGpu.Tests;
 /// <summary>Whole training steps on the device against the float64 reference: gradient, curve, determinism.</summary>
 public abstract class TrainingTests(AcceleratorFixture fixture)
 {
-    internal static (EncodedSet Set, int K) Iris()
+    internal static (EncodedSet Set, int K) Iris() => Encoded(Check.IrisPath);
+
+    /// <summary>A CSV file's rows as training encodes them (standardized, class indices), and its class count.</summary>
+    internal static (EncodedSet Set, int K) Encoded(string path)
     {
-        Table table = CsvTableReader.Read(Check.IrisPath);
+        Table table = CsvTableReader.Read(path);
         string[] classes = table.DistinctClasses();
         return (Pipeline.Encode(table, classes, Standardizer.Fit(table.Features, table.Rows, table.Dim)), classes.Length);
     }

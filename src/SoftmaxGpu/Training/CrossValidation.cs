@@ -60,14 +60,15 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC,
 /// folds (<see cref="Split.StratifiedFolds"/>); each fold's model fits every C on the rows outside the fold, from the
 /// strongest penalty to the weakest, each fit warm-started from the previous one's θ, with λ = 1/(C·N_fold) as a
 /// single fit on those rows would have; the held-out rows score each fit. On the host engine the K fold models share
-/// one copy of the rows (<see cref="SharedPass"/>), each with its own L-BFGS on a thread of its own: where stacking
+/// one copy of the rows (<see cref="SharedPass"/>), each with its own L-BFGS (Newton for a small softmax model:
+/// <see cref="NewtonOptimizer.Chosen"/>, each fold in passes of its own) on a thread of its own: where stacking
 /// their weights makes the product faster (<see cref="SharedPass.Stacks"/>) one pass a round computes them all, else
 /// each fold runs its own passes, one fold per core at a time (<see cref="FoldPasses"/>); elsewhere each fold is one
 /// <see cref="TrainingSession"/> holding its rows (uploaded once), its fits one after another. The C with the best mean
 /// score is chosen (the smallest C among equals) and refit on every row.
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
-/// weighted rows reweighted over each fold); tag sets walk fold by fold, in sessions. Rows read in blocks
+/// weighted rows reweighted over each fold, tag sets scored by their tags). Rows read in blocks
 /// (a dense .sgd file) walk fold by fold too, each fold's rows read from the source as they stream (<see cref="RowSubset"/>).
 /// </summary>
 public static class CrossValidation

@@ -10,7 +10,8 @@ namespace SoftmaxGpu.Training;
 /// still running has asked for one (a rendezvous), and then one pass computes all of them: Z = X·[W_0; …; W_{m−1}]ᵀ
 /// + b, m·K logits a row, each model's head on its block of K, its block of G zero on its held-out rows
 /// (<see cref="HostStep.Stack"/>). The cost of a pass is reading X and the products; m models read X once, and the
-/// stacked product [m·K, D] takes the host engine's faster many-class path where K alone would not.
+/// stacked product [m·K, D] takes the host engine's faster many-class path where K alone would not. A small softmax
+/// model fits with Newton instead, its float64 objective over the same copy (<see cref="Exact"/>).
 ///
 /// Deterministic: a round evaluates exactly the models still running, in model order, so each model's sequence of
 /// θ, and with it every round's members, is the same in every run; a model's J is that of its single fit on the same
