@@ -58,8 +58,8 @@ internal sealed class CurvatureHistory(int length) : ICurvatureHistory
         return 0;
     });
 
-    /// <summary>Keeps (s, y) = (next − now, gNext − gNow) where its curvature sᵀy is positive; the oldest beyond <paramref name="capacity"/> goes.</summary>
-    public void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
+    /// <summary>Keeps (s, y) = (next − now, gNext − gNow) where its curvature sᵀy is positive; the oldest beyond <paramref name="capacity"/> goes. Returns sᵀy.</summary>
+    public double Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
     {
         (double[] s, double[] y) = spare.Count > 0 ? spare.Pop() : (new double[q.Length], new double[q.Length]);
         double curvature = Sweeps.Sum(s.Length, (first, last) => HistoryKernels.Differences(s.AsSpan(first..last),
@@ -75,6 +75,7 @@ internal sealed class CurvatureHistory(int length) : ICurvatureHistory
         {
             spare.Push((s, y));
         }
+        return curvature;
     }
 
     private void Evict()
@@ -112,7 +113,7 @@ internal interface ICurvatureHistory
     /// <summary>
     /// Keeps the pair of the step just taken, next = now + step·d along the last <see cref="Direction"/> (s = next − now,
     /// or step·d where that is cheaper to read), y = gNext − gNow, where its curvature sᵀy is positive; the oldest
-    /// beyond <paramref name="capacity"/> goes.
+    /// beyond <paramref name="capacity"/> goes. Returns sᵀy, kept or not.
     /// </summary>
-    void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity);
+    double Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity);
 }

@@ -133,8 +133,9 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     /// Keeps (s, y) = (step·d, gNext − gNow) where its curvature sᵀy is positive, the oldest beyond
     /// <paramref name="capacity"/> evicted; in the same pass, gNext's dots with the vectors kept after it and its
     /// largest entry. s is the stored d scaled (next − now = step·d up to float64 rounding), not read from the θ.
+    /// Returns sᵀy (of the stored vectors), kept or not.
     /// </summary>
-    public void Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
+    public double Remember(double[] next, double[] now, double step, double[] gNext, double[] gNow, int capacity)
     {
         if (!written)
             throw new InvalidOperationException("Remember follows a Step along the last Direction");
@@ -175,6 +176,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 DotGradient(gNext, kept[^1]);
         }
         dotted = gNext;
+        return curvature;
     }
 
     /// <summary>s_slotᵀy_slot.</summary>

@@ -78,6 +78,15 @@ internal static class HistoryKernels
         return sum;
     }
 
+    /// <summary>Σ g·(a − b).</summary>
+    public static double DotOfDifference(ReadOnlySpan<double> g, ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double sum = 0;
+        for (int i = 0; i < g.Length; i++)
+            sum += g[i] * (a[i] - b[i]);
+        return sum;
+    }
+
     /// <summary>Σ a·b.</summary>
     public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {

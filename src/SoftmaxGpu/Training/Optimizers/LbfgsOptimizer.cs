@@ -15,9 +15,13 @@ namespace SoftmaxGpu.Training;
 /// over the pairs an iteration, on every core), because there the passes over the pairs cost as much as the pass
 /// over the data.
 ///
+/// Each step backtracks from the quasi-Newton step until J shows a sufficient decrease (Armijo), or, where J's float32
+/// rounding hides the decrease, until the slopes at both ends show it (<see cref="ApproximateDecrease"/>).
+///
 /// Stopping rule, checked in this order each iteration: ‖∇J‖∞ ≤ <see cref="GradientTolerance"/>; the line
 /// search finds no lower J; J fell by less than <see cref="RelativeTolerance"/>·max(1, |J|) in
-/// <see cref="StalledIterations"/> successive iterations, once m steps were taken; otherwise the
+/// <see cref="StalledIterations"/> successive iterations, once m steps were taken — the fall measured by the slopes at
+/// both ends of the step, not by J's float32 sums, whose rounding near the optimum is larger than it; otherwise the
 /// iteration cap (--epochs, default <see cref="DefaultIterations"/>), which the trainer reports as not converged.
 /// </summary>
 public sealed class LbfgsOptimizer : IFullBatchOptimizer
@@ -47,6 +51,20 @@ public sealed class LbfgsOptimizer : IFullBatchOptimizer
     public const int StalledIterations = 3;
     /// <summary>Armijo constant c₁: accept t when J(θ + t·d) ≤ J(θ) + c₁·t·∇Jᵀd.</summary>
     public const double SufficientDecrease = 1e-4;
+    /// <summary>
+    /// δ of the approximate Armijo condition (Hager and Zhang's approximate Wolfe conditions, CG_DESCENT): where J's
+    /// rounding hides the decrease, accept t when the slopes show it, φ'(t) ≤ (2δ − 1)·φ'(0) (on a quadratic, exactly
+    /// J(θ + t·d) − J(θ) = t·(φ'(0) + φ'(t))/2 ≤ δ·t·φ'(0)), and J rose by no more than <see cref="NoiseTolerance"/>·|J|.
+    /// </summary>
+    public const double ApproximateDecrease = 0.1;
+    /// <summary>
+    /// How far above J(θ) a trial may measure and still be accepted on its slopes (Hager and Zhang's ε, their default):
+    /// J is summed from float32 logits, and near MNIST's optimum trials along a descent direction measured up to 1.4e-7·|J|
+    /// above J(θ). Accepting only on J there left the line search to shrink the step to nothing; its pair (a step the
+    /// float32 θ hardly saw, a gradient change of rounding) then sent the next direction far uphill, and the fold fits of
+    /// a path stopped 1.3e-5 above their optimum.
+    /// </summary>
+    public const double NoiseTolerance = 1e-6;
     /// <summary>Backtracking steps before the line search gives up (float32 cannot resolve a smaller decrease).</summary>
     public const int MaxBacktracks = 30;
 
@@ -126,8 +144,10 @@ public sealed class LbfgsOptimizer : IFullBatchOptimizer
             Evaluate(position, trialGradient); // leave θ on the device where the host's position is
             return Outcome("the line search found no lower J (float32 resolution of the objective reached)");
         }
-        history.Remember(trial, position, accepted, trialGradient, gradient, capacity);
-        double decrease = current.J - next.J;
+        // J's decrease as the slopes measure it (exact on a quadratic): J(θ) − J(θ + s) = −(φ'(0) + φ'(t))·t/2
+        // = −t·φ'(0) − sᵀy/2. Near the optimum J's float32 rounding exceeds the decrease itself; the slopes do not.
+        double curvature = history.Remember(trial, position, accepted, trialGradient, gradient, capacity);
+        double decrease = -accepted * slope - curvature / 2;
         (position, trial) = (trial, position);
         (gradient, trialGradient) = (trialGradient, gradient);
         current = next;
@@ -154,13 +174,27 @@ public sealed class LbfgsOptimizer : IFullBatchOptimizer
                 step *= 0.1; // overshot into overflow: come back much closer
                 continue;
             }
-            if (next.J <= f + SufficientDecrease * step * slope)
+            if (next.J <= f + SufficientDecrease * step * slope || ShowsDecrease(next.J, f, step, slope))
                 return (next, step);
             // Minimizer of the quadratic through J(0), J'(0) and J(step), kept within [0.1, 0.5]·step.
             double quadratic = -slope * step * step / (2 * (next.J - f - slope * step));
             step = Math.Clamp(quadratic, 0.1 * step, 0.5 * step);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The approximate Armijo condition (<see cref="ApproximateDecrease"/>) at the trial just evaluated: J within
+    /// <see cref="NoiseTolerance"/> of <paramref name="f"/> and the slope there, φ'(t) = ∇J(trial)ᵀd, at most (2δ − 1)·φ'(0).
+    /// </summary>
+    private bool ShowsDecrease(double j, double f, double step, double slope)
+    {
+        if (!(j <= f + NoiseTolerance * Math.Abs(f)))
+            return false;
+        // φ'(t) = ∇J(trial)ᵀ(trial − position) / t, in float64.
+        double moved = Sweeps.Sum(trial.Length, (first, last) =>
+            HistoryKernels.DotOfDifference(trialGradient.AsSpan(first..last), trial.AsSpan(first..last), position.AsSpan(first..last)));
+        return moved / step <= (2 * ApproximateDecrease - 1) * slope;
     }
 
     private EpochOutcome Outcome(string? converged)
