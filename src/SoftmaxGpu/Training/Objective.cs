@@ -44,7 +44,8 @@ public interface IObjective
 /// J(θ) = the head's (weighted) mean loss over the training rows + Σ smooth regularizers, with its gradient: what
 /// full-batch optimizers call, one pass of the engine over the data per evaluation (across ranks, their sum).
 /// The mini-batch optimizers' kernels fuse the L2 term into their update (<see cref="L2"/>).
-/// REVIEW: a Newton-type optimizer would add a Hessian-vector product here, one more pass of the engine.
+/// Newton (<see cref="NewtonOptimizer"/>) does not use it: its small models' exact Hessian is computed in float64 on the
+/// host (<see cref="ExactSoftmaxObjective"/>); a Hessian-vector product here would be one more pass of the engine.
 /// </summary>
 public sealed class Objective(GradientEngine engine, TrainingData train, IReadOnlyList<IRegularizer> regularizers) : IObjective
 {
