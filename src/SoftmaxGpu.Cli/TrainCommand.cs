@@ -64,7 +64,7 @@ public static class TrainCommand
             if (first)
                 Save(outputs, training.Path, trained, result, path, plotPath);
             if (training.Path is PathResult cv)
-                TrainSummary.WritePath(output, cv, trained.Kind.IsMultiLabel());
+                TrainSummary.WritePath(output, warnings, cv, trained.Kind.IsMultiLabel());
             TrainSummary.Write(output, warnings, trained, result, path, clock.Elapsed);
             if (named is null)
                 IgnoredOptions.Warn(warnings, result.Plan.Optimizer, auto: true, given, split);

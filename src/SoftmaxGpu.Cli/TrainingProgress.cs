@@ -134,6 +134,7 @@ public sealed class TrainingProgress : IDisposable
                     ["val_" + score] = point.Scores[fold],
                     ["objective"] = double.IsNaN(point.Objectives[fold]) ? null : point.Objectives[fold],
                     ["iterations"] = point.Iterations[fold],
+                    ["converged"] = !point.Capped[fold],
                     ["chosen"] = point.C == path.ChosenC,
                 }));
     }

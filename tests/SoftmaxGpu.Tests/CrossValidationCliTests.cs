@@ -45,6 +45,25 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(15, folds.Length);
         Assert.Equal(3, folds.Count(l => l.Contains("\"chosen\":true", StringComparison.Ordinal)));
         Assert.All(folds, l => Assert.Contains("\"val_log_loss\":", l));
+        Assert.All(folds, l => Assert.Contains("\"converged\":true", l)); // every fit met its rule: nothing marked, no warning
+        Assert.DoesNotContain("*", string.Concat(rows));
+        Assert.DoesNotContain("iteration limit", error);
+    }
+
+    /// <summary>Fits that stop at the iteration cap are marked in the table, counted in one warning and logged as not converged.</summary>
+    [Fact]
+    public void FitsThatHitTheIterationCapAreMarkedAndWarnedOf()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", "--optimizer", "lbfgs",
+            "--epochs", "3", "--C", "0.1,10", "--cv", "3", "--log-json", PathOf("log.json"));
+        Assert.True(code == 0, error);
+        string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, r => Assert.Matches(@"  3\* 3\* 3\*( +<- chosen)?$", r.TrimEnd()));
+        Assert.Contains("warning: 6 of 6 fits (marked *; C = 0.1, 10) stopped at the iteration limit", error);
+        string[] folds = File.ReadAllLines(PathOf("log.json")).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(6, folds.Length);
+        Assert.All(folds, l => Assert.Contains("\"converged\":false", l));
     }
 
     [Fact]

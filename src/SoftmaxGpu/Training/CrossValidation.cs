@@ -35,9 +35,10 @@ public static class PathScoreNames
 
 /// <summary>
 /// One C of a path: its score on each fold, their mean and spread, each fold's training objective J at its optimum,
-/// and the L-BFGS iterations each fold took.
+/// the iterations each fold took, and which folds' fits stopped at the iteration cap before their convergence rule
+/// (their J may be short of the optimum, and their score off the optimum's).
 /// </summary>
-public sealed record PathPoint(double C, double[] Scores, double[] Objectives, int[] Iterations)
+public sealed record PathPoint(double C, double[] Scores, double[] Objectives, int[] Iterations, bool[] Capped)
 {
     /// <summary>The C with its fold scores, as the model file keeps it (<see cref="Model.SelectionRow"/>).</summary>
     public Model.SelectionRow Row => new(C, Scores);
@@ -209,8 +210,13 @@ public static class CrossValidation
         return new PathResult(points, chosen, score, session.Fit(options with { C = chosen }, onEpoch));
     }
 
-    /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J and iterations.</summary>
-    internal sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations);
+    /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J, iterations and whether the fit hit the cap.</summary>
+    internal sealed record FoldPath(double[] Scores, double[] Objectives, int[] Iterations, bool[] Capped)
+    {
+        public FoldPath(int values) : this(new double[values], new double[values], new int[values], new bool[values])
+        {
+        }
+    }
 
     /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from C.</summary>
     internal static TrainOptions PathOptions(TrainOptions options) =>
@@ -219,7 +225,7 @@ public static class CrossValidation
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
     private static FoldPath Walk(TrainingSession session, double[] grid, PathScore score, TrainOptions options)
     {
-        var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
+        var path = new FoldPath(grid.Length);
         float[]? start = null;
         for (int i = 0; i < grid.Length; i++)
         {
@@ -228,6 +234,7 @@ public static class CrossValidation
             path.Scores[i] = score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value;
             path.Objectives[i] = fit.Objective ?? double.NaN;
             path.Iterations[i] = fit.History.Count;
+            path.Capped[i] = !fit.Converged;
             start = fit.Theta;
         }
         return path;
@@ -311,7 +318,7 @@ public static class CrossValidation
     /// </summary>
     private static FoldPath WalkFold(SharedPass pass, Fits fits, int fold, double[] grid, PathScore score, TrainOptions options)
     {
-        var path = new FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
+        var path = new FoldPath(grid.Length);
         int cap = options.Epochs ?? (fits == Fits.Newton ? NewtonOptimizer.DefaultIterations : LbfgsOptimizer.DefaultIterations);
         float[]? theta = null;
         for (int i = 0; i < grid.Length; i++)
@@ -331,6 +338,7 @@ public static class CrossValidation
             path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
             path.Objectives[i] = last.Objective ?? double.NaN;
             path.Iterations[i] = iterations;
+            path.Capped[i] = last.Converged is null;
         }
         return path;
     }
@@ -338,7 +346,7 @@ public static class CrossValidation
     /// <summary>Each C's point over the folds' paths.</summary>
     internal static PathPoint[] Points(double[] grid, FoldPath[] paths) =>
         [.. grid.Select((c, i) => new PathPoint(c, [.. paths.Select(p => p.Scores[i])], [.. paths.Select(p => p.Objectives[i])],
-            [.. paths.Select(p => p.Iterations[i])]))];
+            [.. paths.Select(p => p.Iterations[i])], [.. paths.Select(p => p.Capped[i])]))];
 
     /// <summary>The best mean score (the first, so the smallest C, among equals).</summary>
     internal static PathPoint Best(PathPoint[] points, PathScore score) =>

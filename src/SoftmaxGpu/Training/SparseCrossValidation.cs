@@ -75,7 +75,7 @@ public static class SparseCrossValidation
     private static CrossValidation.FoldPath Walk(Gpu gpu, SparseSet train, SparseSet held, int k, double[]? centre, double[] grid,
         PathScore score, TrainOptions options)
     {
-        var path = new CrossValidation.FoldPath(new double[grid.Length], new double[grid.Length], new int[grid.Length]);
+        var path = new CrossValidation.FoldPath(grid.Length);
         int cap = options.Epochs ?? LbfgsOptimizer.DefaultIterations;
         // Under mpirun each rank sums its shard of the fold's training rows and the objective adds the sums over the ranks
         // (λ and the mean over all of them); every rank holds every row, so each scores the whole held-out fold alike.
@@ -98,6 +98,7 @@ public static class SparseCrossValidation
             path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
             path.Objectives[i] = last.Objective ?? double.NaN;
             path.Iterations[i] = iterations;
+            path.Capped[i] = last.Converged is null;
         }
         return path;
     }
