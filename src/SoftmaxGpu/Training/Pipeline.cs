@@ -238,13 +238,12 @@ public static class Pipeline
     {
         FileRows file = Open(train, validationTable, validationFile, options, start: null);
         int k = file.Classes.Length;
-        bool tags = train.Targets.IsMultiLabel;
         // Held-out rows are scored by their class alone (FoldRows), so the folds read the file's rows without targets too;
         // tag sets by their tags, the rows as they are fitted. Tag sets are dealt by row: only their count matters.
-        var byClass = new SgdRowSource(train, file.Standardizer, file.Classes);
-        IRowSource scored = tags ? file.Rows : byClass;
-        int[]? labels = file.Validation is not null ? null : tags ? new int[train.Rows] : byClass.Labels();
-        if (labels is not null && !tags)
+        SgdRowSource? byClass = train.Targets.IsMultiLabel ? null : new SgdRowSource(train, file.Standardizer, file.Classes);
+        IRowSource scored = byClass ?? file.Rows;
+        int[]? labels = file.Validation is not null ? null : byClass?.Labels() ?? new int[train.Rows];
+        if (labels is not null && byClass is not null)
             Split.RequireFolds(labels, folds!.Value, file.Classes); // the error names the class
         PathResult path = file.Validation is IRowSource held
             ? CrossValidation.RunOnValidation(gpu, file.Rows, held, k, cs, score, file.Options, onEpoch)
