@@ -22,8 +22,12 @@ def ensure_sklearn():
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-sklearn"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        # A fresh machine has no package index yet: update it when the first try finds no package.
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "python3-sklearn"]
+        if subprocess.run(install, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(install, check=True, env=env)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

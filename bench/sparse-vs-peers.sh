@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 train=$1; test=$2; c=${3:-1}; peers=${4:-sklearn,liblinear}
-command -v liblinear-train > /dev/null || apt-get install -y liblinear-tools > /dev/null
-/usr/bin/python3 -c "import sklearn" 2> /dev/null || apt-get install -y python3-sklearn > /dev/null
+# A fresh machine has no package index yet: update it when the first try finds no package.
+install() { apt-get install -y -qq "$@" > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$@" > /dev/null; }; }
+command -v liblinear-train > /dev/null || install liblinear-tools
+/usr/bin/python3 -c "import sklearn" 2> /dev/null || install python3-sklearn
 dotnet build -c Release src/SoftmaxGpu.Cli > /dev/null
 cli=src/SoftmaxGpu.Cli/bin/Release/net10.0/SoftmaxGpu.Cli
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
