@@ -26,9 +26,9 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
             Check.Close(single.Objective!.Value, point.Objectives[1], 0, 1e-6, $"fold 1's J at C = {point.C}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[1], 1e-9);
         }
-        // Warm starts: the path's later points take fewer iterations than single fits from zeros would.
-        Assert.True(path.Points[^1].Iterations.Sum() < Trainer.Train(gpu, Subset(iris, train), null, k,
-            options with { C = 10 }).History.Count * 3, "warm starts did not save iterations at C = 10");
+        // That the fits start from the last C's model is SessionTests' (each starts nearer its optimum than from zeros):
+        // on iris's 15 parameters a warm start saves no iterations (at C = 10: 40/38/35 against 37 from zeros; every
+        // L-BFGS fit takes m + 3 = 13 iterations before its stall rule may stop it, and learns its diagonal H₀ anew).
 
         Assert.Equal(path.Points.MaxBy(p => p.Mean)!.C, path.ChosenC);
         Assert.True(path.Refit.Converged);

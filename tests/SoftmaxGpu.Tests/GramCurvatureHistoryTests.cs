@@ -29,7 +29,7 @@ public class GramCurvatureHistoryTests
         double[] a = [.. Enumerable.Range(0, p).Select(_ => Math.Exp(random.NextDouble() * Math.Log(1000)))];
         double[] c = Check.Normal(random, p);
         var gram = new GramCurvatureHistory(p, capacity);
-        var reference = new CurvatureHistory(p);
+        var reference = new CurvatureHistory(p, diagonal: false);
         double[] theta = new double[p], g = Gradient(a, c, theta);
         double[] zeros = new double[p], got = new double[p], want = new double[p];
         for (int iteration = 0; iteration < 3 * capacity; iteration++)

@@ -36,6 +36,96 @@ public sealed class LbfgsTests
         Assert.NotNull(last.Converged); // stopped by its rule, not the cap
     }
 
+    /// <summary>
+    /// H₀'s diagonal (<see cref="CurvatureHistory"/>'s Gilbert–Lemaréchal update) against the float64 reference written
+    /// with matrices: B = c·D⁻¹ with c = yᵀDy / sᵀy, the BFGS update B⁺ = B + yyᵀ/sᵀy − B·s·sᵀ·B / sᵀBs in full, and D⁺ the
+    /// inverse of B⁺'s diagonal. Seeded pairs of awkward length (not a multiple of a vector), scales over eight decades,
+    /// one entry of s zero (its scale only rescaled by 1/c).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(37)]
+    public void DiagonalUpdateIsTheDiagonalOfTheBfgsUpdate(int p)
+    {
+        var random = new Random(20261207 + p);
+        double[] d = [.. Enumerable.Range(0, p).Select(_ => Math.Pow(10, random.NextDouble() * 8 - 4))];
+        double[] s = Check.Normal(random, p);
+        double[] y = [.. s.Select((v, i) => v / d[i] * (0.5 + random.NextDouble()) + 0.1 * random.NextDouble())]; // sᵀy > 0
+        if (p > 1)
+            s[p / 2] = 0;
+        double sy = s.Select((v, i) => v * y[i]).Sum();
+        Assert.True(sy > 0);
+        // Reference: the full matrices.
+        double c = y.Select((v, i) => v * d[i] * v).Sum() / sy;
+        var b = new double[p, p];
+        for (int i = 0; i < p; i++)
+            b[i, i] = c / d[i];
+        double[] bs = [.. Enumerable.Range(0, p).Select(i => Enumerable.Range(0, p).Sum(j => b[i, j] * s[j]))];
+        double sbs = s.Select((v, i) => v * bs[i]).Sum();
+        double[] want = [.. Enumerable.Range(0, p).Select(i => 1 / (b[i, i] + y[i] * y[i] / sy - bs[i] * bs[i] / sbs))];
+
+        double[] got = (double[])d.Clone();
+        var sums = new double[2];
+        HistoryKernels.DiagonalSums(got, s, y, sums);
+        Check.Close(c, sums[0] / sy, 0, 1e-14, "yᵀDy / sᵀy");
+        HistoryKernels.DiagonalUpdate(got, s, y, sums[0] / sy, sy, sums[1]);
+        Check.Close(want, got, 0, 1e-12, "D⁺");
+    }
+
+    /// <summary>
+    /// Least squares with badly scaled columns, J = 1 + ½‖A·θ − b‖²/n (A's columns scaled over four decades, as raw
+    /// features of different units are; seeded, n = 300 rows, P = 101): L-BFGS reaches its optimum (within 1e-9) and the
+    /// diagonal H₀ needs fewer than half the iterations of the textbook scalar one, which is why it is there. Measured when
+    /// written: the diagonal 331 iterations to the optimum; the scalar 18,799, stopping 1.3e-4 above it.
+    /// </summary>
+    [Fact]
+    public void TheDiagonalLearnsBadlyScaledColumns()
+    {
+        const int n = 300, p = 101;
+        var random = new Random(11);
+        double[] scale = [.. Enumerable.Range(0, p).Select(j => Math.Pow(10, -4.0 * j / (p - 1)))];
+        var a = new double[n, p];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < p; j++)
+                a[i, j] = (random.NextDouble() * 2 - 1) * scale[j];
+        double[] target = Check.Normal(random, n);
+        var squares = new LeastSquares(a, target);
+        int Iterations(bool diagonal, out double j)
+        {
+            using var optimizer = new LbfgsOptimizer(squares, new double[p], diagonal);
+            (double[] theta, EpochOutcome last, int iterations) = CrossValidation.Fit(optimizer, 20_000, new TrainOptions());
+            j = squares.Evaluate(theta, new double[p]).J;
+            return iterations;
+        }
+        int withDiagonal = Iterations(diagonal: true, out double jDiagonal);
+        int scalar = Iterations(diagonal: false, out double jScalar);
+        double optimum = Math.Min(jDiagonal, jScalar);
+        Assert.True(jDiagonal - optimum <= 1e-9 * optimum, $"diagonal H₀ ended {jDiagonal - optimum:E2} above ({withDiagonal} iterations)");
+        Assert.True(2 * withDiagonal < scalar, $"diagonal H₀ {withDiagonal} iterations, scalar {scalar}");
+    }
+
+    /// <summary>J = 1 + ½‖A·θ − b‖²/n and its exact gradient Aᵀ(Aθ − b)/n.</summary>
+    private sealed class LeastSquares(double[,] a, double[] b) : IObjective
+    {
+        public (double J, double Loss, double Accuracy) Evaluate(double[] theta, double[] gradient)
+        {
+            int n = b.Length, p = theta.Length;
+            Array.Clear(gradient);
+            double j = 1;
+            for (int i = 0; i < n; i++)
+            {
+                double r = -b[i];
+                for (int k = 0; k < p; k++)
+                    r += a[i, k] * theta[k];
+                j += 0.5 * r * r / n;
+                for (int k = 0; k < p; k++)
+                    gradient[k] += a[i, k] * r / n;
+            }
+            return (j, j, 0);
+        }
+    }
+
     /// <summary>J*(θ) measured as J*·(1 + noise·u(θ)), u ∈ [−1, 1) a hash of θ's float32 bits; ∇J* exact.</summary>
     private sealed class RoundedQuadratic(double[] a, double[] c, double noise) : IObjective
     {

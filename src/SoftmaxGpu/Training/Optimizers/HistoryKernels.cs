@@ -43,6 +43,45 @@ internal static class HistoryKernels
         return sum;
     }
 
+    /// <summary>q *= D elementwise; returns Σ d·q.</summary>
+    public static double ScaleDot(Span<double> q, ReadOnlySpan<double> scale, ReadOnlySpan<double> d)
+    {
+        double sum = 0;
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] *= scale[i];
+            sum += d[i] * q[i];
+        }
+        return sum;
+    }
+
+    /// <summary>sums[0] += Σ y·D·y, sums[1] += Σ s²/D: the two sums of the diagonal update.</summary>
+    public static void DiagonalSums(ReadOnlySpan<double> scale, ReadOnlySpan<double> s, ReadOnlySpan<double> y, Span<double> sums)
+    {
+        double yDy = 0, sOverD = 0;
+        for (int i = 0; i < scale.Length; i++)
+        {
+            yDy += y[i] * scale[i] * y[i];
+            sOverD += s[i] * s[i] / scale[i];
+        }
+        sums[0] += yDy;
+        sums[1] += sOverD;
+    }
+
+    /// <summary>
+    /// D_i = 1 / (c/D_i + y_i²/sᵀy − c·(s_i/D_i)² / Σ s²/D): the diagonal of the BFGS update of c·D⁻¹ (≥ 0 exactly); an entry
+    /// that rounding leaves without a positive, finite curvature is only rescaled (c/D_i).
+    /// </summary>
+    public static void DiagonalUpdate(Span<double> scale, ReadOnlySpan<double> s, ReadOnlySpan<double> y, double c, double sy, double sOverD)
+    {
+        for (int i = 0; i < scale.Length; i++)
+        {
+            double sd = s[i] / scale[i];
+            double curvature = c / scale[i] + y[i] * y[i] / sy - c * sd * sd / sOverD;
+            scale[i] = curvature > 0 && double.IsFinite(1 / curvature) ? 1 / curvature : scale[i] / c;
+        }
+    }
+
     /// <summary>q = −(q + c·x) (x empty: −q); returns Σ g·q.</summary>
     public static double AxpyNegateDot(Span<double> q, double c, ReadOnlySpan<double> x, ReadOnlySpan<double> g)
     {

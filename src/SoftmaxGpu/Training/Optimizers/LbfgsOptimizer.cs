@@ -10,7 +10,8 @@ namespace SoftmaxGpu.Training;
 /// The engine computes every f(θ) and ∇f(θ): one gradient pass over all N rows (across ranks, over each rank's
 /// shard, then one all-reduce: every rank holds the same f and ∇f and takes the same steps). The host keeps θ and
 /// ∇f in float64 and runs the two-loop recursion over the m curvature pairs (<see cref="CurvatureHistory"/>):
-/// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f. Beyond a million parameters
+/// float64 pairs keep the quasi-Newton model accurate down to float32's resolution of f, and the recursion starts from a
+/// diagonal H₀ that the pairs update (Gilbert and Lemaréchal), so each weight takes a step of its own scale. Beyond a million parameters
 /// the pairs are bfloat16 and the recursion runs on their Gram matrix (<see cref="GramCurvatureHistory"/>: two passes
 /// over the pairs an iteration, on every core), because there the passes over the pairs cost as much as the pass
 /// over the data.
@@ -96,13 +97,19 @@ public sealed class LbfgsOptimizer : IFullBatchOptimizer
 
     /// <summary>L-BFGS on any objective (dense rows on an engine, sparse rows on the host engine or a device) from θ = <paramref name="start"/>.</summary>
     public LbfgsOptimizer(IObjective objective, double[] start)
+        : this(objective, start, diagonal: true)
+    {
+    }
+
+    /// <summary>As the public constructor; <paramref name="diagonal"/>: false keeps the textbook H₀ = (sᵀy / yᵀy)·I below a million parameters too (<see cref="CurvatureHistory"/>).</summary>
+    internal LbfgsOptimizer(IObjective objective, double[] start, bool diagonal)
     {
         this.objective = objective;
         position = start;
         int p = start.Length;
         (trial, gradient, trialGradient) = (new double[p], new double[p], new double[p]);
         capacity = p < History32From ? History : GramHistory;
-        history = p < History32From ? new CurvatureHistory(p) : new GramCurvatureHistory(p, capacity);
+        history = p < History32From ? new CurvatureHistory(p, diagonal) : new GramCurvatureHistory(p, capacity);
         current = Evaluate(position, gradient);
     }
 
