@@ -97,10 +97,10 @@ public sealed class HostStepTests
     }
 
     // The tile kernels at both vector widths, whatever this CPU runs (Vector512 works without AVX-512, slowly):
-    // every block shape and tail — 4×4 and 4×1 logits, the transposed logits' 4-class and 1-class blocks and
-    // 4 × 4 turns of X, 4-class × 4-vector, 4×1, 2-class × 8-vector and 2×1 dW blocks, masked last vectors (logits and
-    // 4-class dW tails), scalar columns and an odd
-    // last class.
+    // every block shape and tail — 4×3, 4×2 and 4×1 logits, the transposed logits' 4-, 2- and 1-class blocks (the
+    // blocks for 32 and for 16 vector registers, whichever this CPU has) and 4 × 4 turns of X, 4-class × 3-vector,
+    // 4×1, 2-class × 6-vector and 2×1 dW blocks, masked last vectors (logits and 4-class dW tails), scalar columns and
+    // an odd last class; the logits with the next tile read ahead (the tile's own rows again: the result is the same).
     [Theory]
     [InlineData(13, 200, 11)]
     [InlineData(64, 784, 10)]
@@ -130,25 +130,30 @@ public sealed class HostStepTests
             {
                 for (int r = 0; r < rows; r++)
                     pr[r] = (nint)(px + (long)r * d);
+                var ahead = new Ahead(pr, rows, d);
                 if (width == "512")
                 {
-                    HostTile.Logits<Floats512>(pr, rows, pw, pb, d, k, pz);
+                    HostTile.Logits<Floats512>(pr, rows, pw, pb, d, k, pz, ahead);
                     HostTile.AddGradient<Floats512>(pr, rows, pg, d, k, pdw);
                 }
                 else
                 {
-                    HostTile.Logits<FloatsT>(pr, rows, pw, pb, d, k, pz);
+                    HostTile.Logits<FloatsT>(pr, rows, pw, pb, d, k, pz, ahead);
                     HostTile.AddGradient<FloatsT>(pr, rows, pg, d, k, pdw);
                 }
             }
             Check.Close(z, zf, 1e-5, 1e-5, $"Z, {rows}×{d}×{k}, width {width}");
-            Check.Close(z, TransposedLogits(xf, wf, bf, rows, d, k, width), 1e-5, 1e-5, $"Z through Xᵀ, {rows}×{d}×{k}, width {width}");
+            foreach (bool many in new[] { true, false })
+            {
+                Check.Close(z, TransposedLogits(xf, wf, bf, rows, d, k, width, many), 1e-5, 1e-5,
+                    $"Z through Xᵀ, {rows}×{d}×{k}, width {width}, {(many ? 32 : 16)} registers");
+            }
             Check.Close(expected, dwf, 1e-5, 1e-5, $"dW, {rows}×{d}×{k}, width {width}");
         }
     }
 
     /// <summary>Z of a tile through <see cref="HostTile.LogitsTransposed{TV}"/>, its scratch first filled with NaN (columns past the rows are never read).</summary>
-    private static unsafe float[] TransposedLogits(float[] x, float[] w, float[] b, int rows, int d, int k, string width)
+    private static unsafe float[] TransposedLogits(float[] x, float[] w, float[] b, int rows, int d, int k, string width, bool manyRegisters)
     {
         var z = new float[rows * k];
         var scratch = new float[HostStep.TileRows * (d + k)];
@@ -160,10 +165,11 @@ public sealed class HostStepTests
             for (int r = 0; r < rows; r++)
                 pr[r] = (nint)(px + (long)r * d);
             float* zt = ps + (long)HostStep.TileRows * d;
+            var ahead = new Ahead(pr, rows, d);
             if (width == "512")
-                HostTile.LogitsTransposed<Floats512>(pr, rows, pw, pb, d, k, pz, ps, zt);
+                HostTile.LogitsTransposed<Floats512>(pr, rows, pw, pb, d, k, pz, ps, zt, ahead, manyRegisters);
             else
-                HostTile.LogitsTransposed<FloatsT>(pr, rows, pw, pb, d, k, pz, ps, zt);
+                HostTile.LogitsTransposed<FloatsT>(pr, rows, pw, pb, d, k, pz, ps, zt, ahead, manyRegisters);
         }
         return z;
     }

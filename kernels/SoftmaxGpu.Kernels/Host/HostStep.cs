@@ -124,6 +124,7 @@ public static class HostStep
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
             var transposed = new float[TransposedLogits(m * k) ? TileRows * (d + m * k) : 0]; // [Xᵀ | Zᵀ] of the tile
             nint* rows = stackalloc nint[TileRows];
+            nint* next = stackalloc nint[TileRows];
             var rowLosses = new double[m];
             var right = new int[m];
             fixed (float* dw = tileGradient, z = tileLogits, copy = staged, xt = transposed)
@@ -138,7 +139,7 @@ public static class HostStep
                         count--;
                     int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
                     PointAtRows(batch, start, count, rows, copy);
-                    TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt);
+                    TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt, Ahead(batch, start + count, last, next));
                     if (tileSoftmax)
                         TileSoftmaxGradient(new Span<float>(z, count * kk), k, g, batch, start, segments, outcomes);
                     for (int i = 0; i < count; i++)
@@ -206,6 +207,7 @@ public static class HostStep
             var staged = new float[Restaged(d) ? TileRows * StagedStride(d) : 0];
             var transposed = new float[TransposedLogits(k) ? TileRows * (d + k) : 0]; // [Xᵀ | Zᵀ] of the tile
             nint* rows = stackalloc nint[TileRows];
+            nint* next = stackalloc nint[TileRows];
             double loss = 0;
             int right = 0;
             fixed (float* copy = staged, xt = transposed)
@@ -214,7 +216,7 @@ public static class HostStep
                 {
                     int count = Math.Min(TileRows, last - start);
                     PointAtRows(batch, start, count, rows, copy);
-                    TileLogits(rows, count, theta, d, k, logits + (long)start * k, xt);
+                    TileLogits(rows, count, theta, d, k, logits + (long)start * k, xt, Ahead(batch, start + count, last, next));
                     for (int i = start; i < start + count; i++)
                     {
                         var z = new ReadOnlySpan<float>(logits + (long)i * k, k);
@@ -245,13 +247,23 @@ public static class HostStep
     public const int TransposedClasses = 32;
 
     /// <summary>Z = X·Wᵀ + b of a tile into z [count, K]; <paramref name="scratch"/> holds [Xᵀ | Zᵀ] where transposed.</summary>
-    private static unsafe void TileLogits(nint* rows, int count, float* theta, int d, int k, float* z, float* scratch)
+    /// <param name="ahead">The next tile's rows, read into cache meanwhile.</param>
+    private static unsafe void TileLogits(nint* rows, int count, float* theta, int d, int k, float* z, float* scratch, Ahead ahead)
     {
         float* w = theta, b = theta + (long)k * d;
         if (TransposedLogits(k))
-            HostTile.LogitsTransposed(rows, count, w, b, d, k, z, scratch, scratch + (long)TileRows * d);
+            HostTile.LogitsTransposed(rows, count, w, b, d, k, z, scratch, scratch + (long)TileRows * d, ahead);
         else
-            HostTile.Logits(rows, count, w, b, d, k, z);
+            HostTile.Logits(rows, count, w, b, d, k, z, ahead);
+    }
+
+    /// <summary>The tile after this one, from batch row <paramref name="start"/> (none at <paramref name="last"/>): its rows in X, to read ahead.</summary>
+    private static unsafe Ahead Ahead(Batch batch, int start, int last, nint* next)
+    {
+        int count = Math.Clamp(last - start, 0, TileRows);
+        for (int i = 0; i < count; i++)
+            next[i] = (nint)(batch.X + batch.RowAt(start + i) * batch.D);
+        return new Ahead(next, count, batch.D);
     }
 
     /// <summary>
