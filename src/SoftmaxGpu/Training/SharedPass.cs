@@ -1,3 +1,4 @@
+using System.Buffers;
 using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
@@ -198,11 +199,29 @@ public sealed class SharedPass
     /// One pass for <paramref name="members"/>' requests <paramref name="asked"/>, stacked in model order; the rows of
     /// fold f are computed for the members that learn from them, θ^(f) = [W | b] of those members (<see cref="HostStep.Stack"/>).
     /// </summary>
-    private unsafe void Run(int[] members, Request[] asked)
+    private void Run(int[] members, Request[] asked)
     {
         int m = members.Length, d = set.Dim;
         long kd = (long)k * d, p = kd + k;
-        var thetas = new float[folds * m * p]; // θ^(f) for each fold f, each in m·P floats
+        // Rented, not allocated: a round's θ and ∇ are large objects, whose fresh pages cost a round their zeroing.
+        float[] thetas = ArrayPool<float>.Shared.Rent((int)(folds * m * p)); // θ^(f) for each fold f, each in m·P floats
+        float[] grad = ArrayPool<float>.Shared.Rent((int)(m * p)); // [dW_0 … dW_{m−1} | db_0 … db_{m−1}]
+        try
+        {
+            Run(members, asked, thetas, grad);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(thetas);
+            ArrayPool<float>.Shared.Return(grad);
+        }
+    }
+
+    /// <summary><see cref="Run(int[], Request[])"/> into θ and ∇ buffers of (at least) folds·m·P and m·P floats.</summary>
+    private unsafe void Run(int[] members, Request[] asked, float[] thetas, float[] grad)
+    {
+        int m = members.Length, d = set.Dim;
+        long kd = (long)k * d, p = kd + k;
         for (int f = 0; f < folds; f++)
         {
             double[][] learning = [.. members.Select((model, s) => (model, s)).Where(member => member.model != f)
@@ -217,7 +236,6 @@ public sealed class SharedPass
                     thetas[bias + s * k + c] = (float)own[kd + c];
             }
         }
-        var grad = new float[m * p]; // [dW_0 … dW_{m−1} | db_0 … db_{m−1}]
         float[] scales = [.. members.Select(model => (float)(1 / mass[model]))];
         var sums = new double[m];
         var correct = new int[m];
