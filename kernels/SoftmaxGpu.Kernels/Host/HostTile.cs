@@ -688,6 +688,11 @@ public readonly unsafe struct Ahead
     /// </summary>
     public void Share(int first, int n, int call, int calls, int d, float* own, out float* a, out float* b)
     {
+        if (rows is null) // nothing read ahead (the common small-row case: no arithmetic a call)
+        {
+            a = b = own;
+            return;
+        }
         int from = Math.Min(count, first + call * n / calls), to = Math.Min(count, first + (call + 1) * n / calls);
         for (int r = from + 2; r < to; r++)
         {
