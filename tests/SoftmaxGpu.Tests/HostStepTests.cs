@@ -152,6 +152,26 @@ public sealed class HostStepTests
         }
     }
 
+    // The read-ahead: whatever the calls of a block, each row of the next tile that the block's rows face is taken by
+    // exactly one call (a row left out is read from memory when its tile comes; the arithmetic does not change).
+    [Theory]
+    [InlineData(0, 4, 4, 64)]  // 4 rows, 4 calls (K = 10: 2 blocks of 3, 2 pairs)
+    [InlineData(60, 4, 1, 64)] // one call takes 4 rows
+    [InlineData(8, 4, 3, 10)]  // a short next tile: rows from 10 on are not there
+    [InlineData(0, 64, 70, 64)] // the transposed logits: more calls than rows
+    [InlineData(0, 64, 7, 13)]
+    public void TheReadAheadTakesEachRowOnce(int first, int n, int calls, int count)
+    {
+        var taken = new List<int>();
+        for (int call = 0; call < calls; call++)
+        {
+            (int from, int to) = Ahead.Rows(first, n, call, calls, count);
+            Assert.True(from <= to, $"call {call}: [{from}, {to})");
+            taken.AddRange(Enumerable.Range(from, to - from));
+        }
+        Assert.Equal(Enumerable.Range(first, Math.Max(0, Math.Min(count, first + n) - first)), taken);
+    }
+
     /// <summary>Z of a tile through <see cref="HostTile.LogitsTransposed{TV}"/>, its scratch first filled with NaN (columns past the rows are never read).</summary>
     private static unsafe float[] TransposedLogits(float[] x, float[] w, float[] b, int rows, int d, int k, string width, bool manyRegisters)
     {

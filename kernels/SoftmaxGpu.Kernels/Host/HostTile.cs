@@ -683,8 +683,9 @@ public readonly unsafe struct Ahead
 
     /// <summary>
     /// Call <paramref name="call"/> of <paramref name="calls"/> that compute rows first … first + n − 1 of this tile:
-    /// its share of the same rows of the next tile. The first two, <paramref name="a"/> and <paramref name="b"/>, are to be fetched a line a step by the
-    /// call's loop; any more are fetched now, whole. Where it has fewer, <paramref name="own"/> (a row in cache) stands in.
+    /// its share of the same rows of the next tile. The first two, <paramref name="a"/> and <paramref name="b"/>, are
+    /// to be fetched a line a step by the call's loop; any more are fetched now, whole. Where it has fewer,
+    /// <paramref name="own"/> (a row in cache) stands in.
     /// </summary>
     public void Share(int first, int n, int call, int calls, int d, float* own, out float* a, out float* b)
     {
@@ -693,7 +694,7 @@ public readonly unsafe struct Ahead
             a = b = own;
             return;
         }
-        int from = Math.Min(count, first + call * n / calls), to = Math.Min(count, first + (call + 1) * n / calls);
+        (int from, int to) = Rows(first, n, call, calls, count);
         for (int r = from + 2; r < to; r++)
         {
             for (int j = 0; j < d; j += LineFloats)
@@ -702,6 +703,13 @@ public readonly unsafe struct Ahead
         a = from < to ? (float*)rows[from] : own;
         b = from + 1 < to ? (float*)rows[from + 1] : own;
     }
+
+    /// <summary>
+    /// The next tile's rows [from, to) that call <paramref name="call"/> of <paramref name="calls"/> over rows
+    /// first … first + n − 1 takes, of the <paramref name="count"/> it has: the calls split the n rows in order.
+    /// </summary>
+    public static (int From, int To) Rows(int first, int n, int call, int calls, int count) =>
+        (Math.Min(count, first + call * n / calls), Math.Min(count, first + (call + 1) * n / calls));
 
     /// <summary>Fetches the line at p into the second-level cache (where the CPU has a prefetch instruction; else nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
