@@ -649,11 +649,12 @@ public static unsafe class HostTile
 /// <summary>
 /// The next tile's rows, read ahead into the cache while this tile's logits compute. A worker's tiles come from X in
 /// memory; the logits are the first to read a tile, and without this they wait on it: the processor's own prefetcher
-/// follows a few streams, and a block of 8 rows is 8 streams read at the pace of the multiply-adds for its first
+/// follows a few streams, and a block of rows is as many streams, read at the pace of the multiply-adds for its first
 /// classes, then not at all for the others. Instead each kernel call of the logits takes a share of the next tile's
 /// rows (<see cref="Share"/>), and its loop fetches a line of one or two of them a step, so that memory is read at the
-/// pace of the whole tile's arithmetic (measured, one core, MNIST's 60000 × 784 × 10 from memory: the logits 19.5
-/// → 13.7 ms, as fast as from the third-level cache; logits and gradient 27.4 → 21.4 ms). Only tiles of at most
+/// pace of the whole tile's arithmetic (measured, one core, MNIST's 60000 × 784 × 10 from memory, with the blocks of
+/// 8 rows of the time: the logits 19.5 → 13.7 ms, as fast as from the third-level cache; logits and gradient 27.4 →
+/// 21.4 ms; the whole step on two cores, bench/RESULTS.md). Only tiles of at most
 /// <see cref="MaxTileBytes"/> are read ahead: two of them must fit a core's second-level cache beside W; and rows
 /// of at least <see cref="MinRowFloats"/>: shorter rows are a few lines each, which the processor's prefetcher follows
 /// (letter's 16 features a row: 2.5 ms a pass with and without).
