@@ -677,10 +677,13 @@ public readonly unsafe struct Ahead
     /// larger than <see cref="MaxTileBytes"/>.</param>
     public Ahead(nint* rows, int count, int d)
     {
-        bool worth = d >= MinRowFloats && (long)HostStep.TileRows * d * sizeof(float) <= MaxTileBytes;
-        this.rows = worth && Sse.IsSupported ? rows : null;
+        this.rows = Worth(d) ? rows : null;
         this.count = this.rows is null ? 0 : count;
     }
+
+    /// <summary>Whether tiles of rows of <paramref name="d"/> floats are read ahead (on a CPU with a prefetch instruction).</summary>
+    public static bool Worth(int d) =>
+        Sse.IsSupported && d >= MinRowFloats && (long)HostStep.TileRows * d * sizeof(float) <= MaxTileBytes;
 
     /// <summary>
     /// Call <paramref name="call"/> of <paramref name="calls"/> that compute rows first … first + n − 1 of this tile:
