@@ -289,7 +289,9 @@ public static class HostStep
     /// <summary>The tile after this one, from batch row <paramref name="start"/> (none at <paramref name="last"/>): its rows in X, to read ahead.</summary>
     private static unsafe Ahead NextTile(Batch batch, int start, int last, nint* next)
     {
-        int count = Ahead.Worth(batch.D) ? Math.Clamp(last - start, 0, TileRows) : 0;
+        if (!Ahead.Worth(batch.D))
+            return default;
+        int count = Math.Clamp(last - start, 0, TileRows);
         for (int i = 0; i < count; i++)
             next[i] = (nint)(batch.X + batch.RowAt(start + i) * batch.D);
         return new Ahead(next, count, batch.D);

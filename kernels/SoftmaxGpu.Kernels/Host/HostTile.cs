@@ -11,8 +11,8 @@ namespace SoftmaxGpu.Kernels.Host;
 /// multiply-adds, in the widest vectors the CPU has (<see cref="IFloats{TSelf}"/>: 16 floats with AVX-512,
 /// else <see cref="Vector{T}"/>'s 8 on AVX2 or 4 on NEON; the kernels are written once, generic over it):
 /// Z = X·Wᵀ + b in blocks of 4 rows × 3 classes (12 running sums, then one horizontal sum each)
-/// or, for many classes, through the tile's transposed copy Xᵀ in blocks of 4 classes × 4 vectors of rows (no
-/// horizontal sums; <see cref="LogitsTransposed"/>); and dW += Gᵀ·X in blocks of 4 (or 2) classes × 3 (or 6)
+/// or, for many classes, through the tile's transposed copy Xᵀ in blocks of 4 classes (2 with 16 vector registers)
+/// × 4 vectors of rows (no horizontal sums; <see cref="LogitsTransposed"/>); and dW += Gᵀ·X in blocks of 4 (or 2) classes × 3 (or 6)
 /// vectors of features (12 sums held across the tile's rows, 7 loads per 12 multiply-adds). Twelve sums leave room
 /// for the operands in AVX2's 16 vector registers (<see cref="Axpy4x3"/>). Edges (rows,
 /// classes, features not a multiple of the block) take narrower blocks and a scalar tail. Rows are pointers, so
@@ -81,7 +81,7 @@ public static unsafe class HostTile
         for (int c = 0; c < k; c++)
             new Span<float>(zt + (long)c * t, t).Fill(b[c]);
         // Blocks of 4 classes where the CPU has 32 vector registers, of 2 where it has 16 (AVX2: 16 sums spill).
-        int classes = manyRegisters ?? ManyRegisters ? 4 : 2;
+        int classes = (manyRegisters ?? ManyRegisters) ? 4 : 2;
         // The next tile is read ahead over every kernel call of this one, a share of its rows each.
         int calls = (d + SlabFeatures - 1) / SlabFeatures * (t / block) * (k / classes + k % classes), call = 0;
         for (int j0 = 0; j0 < d; j0 += SlabFeatures)
@@ -90,15 +90,13 @@ public static unsafe class HostTile
             for (int r0 = 0; r0 < t; r0 += block)
             {
                 int c = 0;
-                for (; classes == 4 && c + 4 <= k; c += 4)
+                for (; c + classes <= k; c += classes)
                 {
                     ahead.Share(0, t, call++, calls, d, xt, out float* a0, out float* a1);
-                    Broadcast4x4<TV>(xt + r0, w + (long)c * d, d, j0, j1, zt + (long)c * t + r0, a0, a1);
-                }
-                for (; classes == 2 && c + 2 <= k; c += 2)
-                {
-                    ahead.Share(0, t, call++, calls, d, xt, out float* a0, out float* a1);
-                    Broadcast2x4<TV>(xt + r0, w + (long)c * d, d, j0, j1, zt + (long)c * t + r0, a0, a1);
+                    if (classes == 4)
+                        Broadcast4x4<TV>(xt + r0, w + (long)c * d, d, j0, j1, zt + (long)c * t + r0, a0, a1);
+                    else
+                        Broadcast2x4<TV>(xt + r0, w + (long)c * d, d, j0, j1, zt + (long)c * t + r0, a0, a1);
                 }
                 for (; c < k; c++)
                 {
