@@ -34,7 +34,10 @@ public static class HostStep
     /// <param name="order">Row indices of the batch, or null for rows 0 … rows − 1.</param>
     /// <param name="labels">Base of y [*]: class indices (ignored where targets are given).</param>
     /// <param name="targets">Base of Y [*, K] target rows (soft targets, tag sets, weighted rows), or null.</param>
-    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k)
+    /// <param name="shifted">The same rows as a sparse difference from one value per column, which the gradient pass
+    /// reads instead of X where present (<see cref="ShiftedRows"/>: its products cost the entries, not N·D).</param>
+    public readonly unsafe struct Batch(float* x, int* order, int* labels, float* targets, int rows, int d, int k,
+        ShiftedRows shifted = default)
     {
         public readonly float* X = x;
         public readonly int* Order = order;
@@ -43,6 +46,7 @@ public static class HostStep
         public readonly int Rows = rows;
         public readonly int D = d;
         public readonly int K = k;
+        public readonly ShiftedRows Shifted = shifted;
 
         public long RowAt(int i) => Order is null ? i : Order[i];
     }
@@ -111,12 +115,18 @@ public static class HostStep
         var accumulators = new double[workers][];
         var losses = new double[workers][];
         var hits = new int[workers][];
+        bool shifted = batch.Shifted.Present;
+        int stride = shifted ? ShiftedTile.StrideOf(m * k) : 0; // room for a row of Wᵀ or dWᵀ over shifted rows (each fold's: StrideOf(g·K))
+        (float[] foldWt, float[] foldBias) = shifted ? PrepareShifted(batch, stack, theta, stride) : ([], []);
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
             double[] sum = Rent<double>(kd + m * k); // [dW | db] per model, in float64
-            float[] tileGradient = Rent<float>(kd); // dW of the tile's models, in their order
+            // dW of the tile's models, in their order (dWᵀ [D, stride] from a 64-byte boundary where shifted)
+            float[] tileGradient = Rent<float>(shifted ? d * stride + AlignFloats : kd);
+            float[] shiftedRows = Rent<float>(shifted ? TileRows * stride + AlignFloats : 0); // the tile's sums, then its G, padded
+            long* rowIds = stackalloc long[TileRows];
             float[] tileLogits = Rent<float>(TileRows * m * k);
             var scratch = new float[k];
             bool tileSoftmax = TileSoftmax<THead>(batch);
@@ -128,8 +138,12 @@ public static class HostStep
             nint* next = stackalloc nint[TileRows];
             var rowLosses = new double[m];
             var right = new int[m];
-            fixed (float* dw = tileGradient, z = tileLogits, copy = staged, xt = transposed)
+            fixed (float* tileDw = tileGradient, z = tileLogits, copy = staged, xt = transposed, foldWts = foldWt, foldBiases = foldBias,
+                   shiftedScratch = shiftedRows)
             {
+                // Shifted rows' vectors are whole cache lines (a vector across two lines costs two reads, measured 1.5× slower).
+                float* dw = shifted ? Aligned(tileDw) : tileDw, wts = Aligned(foldWts), biases = Aligned(foldBiases),
+                    tileRows = Aligned(shiftedScratch);
                 int tiles = 0;
                 for (int start = first; start < last;)
                 {
@@ -139,8 +153,19 @@ public static class HostStep
                     while (fold >= 0 && stack.FoldAt[start + count - 1] != fold)
                         count--;
                     int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
-                    PointAtRows(batch, start, count, rows, copy);
-                    TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt, NextTile(batch, start + count, last, next));
+                    if (shifted)
+                    {
+                        for (int i = 0; i < count; i++)
+                            rowIds[i] = batch.RowAt(start + i);
+                        int at = Math.Max(fold, 0);
+                        ShiftedTile.Logits(batch.Shifted, rowIds, count, d, wts + (long)at * d * stride, biases + (long)at * stride,
+                            kk, ShiftedTile.StrideOf(kk), tileRows, z);
+                    }
+                    else
+                    {
+                        PointAtRows(batch, start, count, rows, copy);
+                        TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt, NextTile(batch, start + count, last, next));
+                    }
                     if (tileSoftmax)
                         TileSoftmaxGradient(new Span<float>(z, count * kk), k, g, batch, start, segments, outcomes);
                     for (int i = 0; i < count; i++)
@@ -160,7 +185,10 @@ public static class HostStep
                                 sum[kd + s * k + c] += gradient[c];
                         }
                     }
-                    HostTile.AddGradient(rows, count, z, d, kk, dw);
+                    if (shifted)
+                        ShiftedTile.AddGradient(batch.Shifted, rowIds, count, d, z, kk, ShiftedTile.StrideOf(kk), tileRows, dw);
+                    else
+                        HostTile.AddGradient(rows, count, z, d, kk, dw);
                     start += count;
                     if (++tiles % FlushTiles == 0 || start == last || stack.FoldAt is not null && stack.FoldAt[start] != fold)
                     {
@@ -168,17 +196,23 @@ public static class HostStep
                         for (int b = 0; b < g; b++)
                         {
                             int s = b < skipped ? b : b + 1;
-                            for (int i = 0; i < k * d; i++)
-                                sum[s * k * d + i] += dw[b * k * d + i];
+                            if (shifted)
+                                AddTransposed(dw, ShiftedTile.StrideOf(kk), b * k, k, d, sum.AsSpan(s * k * d, k * d));
+                            else
+                                for (int i = 0; i < k * d; i++)
+                                    sum[s * k * d + i] += dw[b * k * d + i];
                         }
-                        tileGradient.AsSpan(0, kd).Clear();
+                        new Span<float>(dw, shifted ? d * stride : kd).Clear();
                     }
                 }
             }
+            if (shifted)
+                Unshift(batch.Shifted, d, k, m, sum);
             (accumulators[w], losses[w], hits[w]) = (sum, rowLosses, right);
-            GiveBack(tileGradient, tileLogits, segments, staged, transposed);
+            GiveBack(tileGradient, tileLogits, segments, staged, transposed, shiftedRows);
             GiveBack(outcomes);
         });
+        GiveBack(foldWt, foldBias);
 
         for (int i = 0; i < kd + m * k; i++)
         {
@@ -191,6 +225,65 @@ public static class HostStep
             GiveBack(sum);
         for (int s = 0; s < m; s++) // in worker order
             (loss[s], correct[s]) = (losses.Sum(l => l[s]), hits.Sum(h => h[s]));
+    }
+
+    /// <summary>
+    /// Each fold's θ laid out for shifted rows (<see cref="ShiftedTile.Prepare"/>, rows of StrideOf(g·K) floats for its g
+    /// models): fold f's Wᵀ at f·D·stride and its b′ at f·stride (rented); one "fold", θ itself, for a single fit.
+    /// </summary>
+    private static unsafe (float[] Wt, float[] Bias) PrepareShifted(Batch batch, Stack stack, float* theta, int stride)
+    {
+        int d = batch.D, k = batch.K, m = stack.Models;
+        int folds = stack.FoldAt is null || batch.Rows == 0 ? 1 : stack.FoldAt[batch.Rows - 1] + 1;
+        float[] wt = Rent<float>(folds * d * stride + AlignFloats), bias = Rent<float>(folds * stride + AlignFloats);
+        fixed (float* wtAt = wt, biasAt = bias)
+        {
+            float* into = Aligned(wtAt), b = Aligned(biasAt);
+            for (int f = 0; f < folds; f++)
+            {
+                bool whole = stack.FoldAt is null || stack.Skipped(f) == m; // no model leaves fold f out
+                int kk = (whole ? m : m - 1) * k;
+                ShiftedTile.Prepare(stack.FoldAt is null ? theta : stack.FoldTheta[f], batch.Shifted.Shift, d, kk,
+                    ShiftedTile.StrideOf(kk), into + (long)f * d * stride, b + (long)f * stride);
+            }
+        }
+        return (wt, bias);
+    }
+
+    /// <summary>Floats a buffer is rented beyond its length so that it can start at a 64-byte boundary (<see cref="Aligned"/>).</summary>
+    private const int AlignFloats = 64 / sizeof(float);
+
+    /// <summary>The first 64-byte boundary at or after <paramref name="p"/> (null stays null).</summary>
+    private static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
+    /// <summary>into[c, j] += dwt[j, from + c] for c &lt; K: one model's block of a tile's dWᵀ [D, stride] added as dW [K, D].</summary>
+    private static unsafe void AddTransposed(float* dwt, int stride, int from, int k, int d, Span<double> into)
+    {
+        for (int j = 0; j < d; j++)
+        {
+            float* source = dwt + (long)j * stride + from;
+            for (int c = 0; c < k; c++)
+                into[c * d + j] += source[c];
+        }
+    }
+
+    /// <summary>
+    /// A worker's sums over shifted rows made sums over X: dW_s += db_s·sᵀ for each model s (Gᵀ·X = Gᵀ·S + db·sᵀ), with
+    /// sum = [dW_0 … dW_{m−1} | db_0 … db_{m−1}] in float64.
+    /// </summary>
+    private static unsafe void Unshift(ShiftedRows rows, int d, int k, int m, double[] sum)
+    {
+        long kd = (long)m * k * d;
+        for (int s = 0; s < m; s++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                double db = sum[kd + s * k + c];
+                long at = ((long)s * k + c) * d;
+                for (int j = 0; j < d; j++)
+                    sum[at + j] += db * rows.Shift[j];
+            }
+        }
     }
 
     /// <summary>

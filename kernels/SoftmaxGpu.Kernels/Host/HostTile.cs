@@ -731,6 +731,7 @@ public interface IFloats<TSelf> where TSelf : struct, IFloats<TSelf>
     static abstract TSelf Broadcast(float value);
     /// <summary>a·b + c, fused.</summary>
     static abstract TSelf Fma(TSelf a, TSelf b, TSelf c);
+    static abstract TSelf Add(TSelf a, TSelf b);
     static abstract float Sum(TSelf v);
 }
 
@@ -749,6 +750,8 @@ public readonly struct Floats512 : IFloats<Floats512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Floats512 Fma(Floats512 a, Floats512 b, Floats512 c) => new(Vector512.FusedMultiplyAdd(a.v, b.v, c.v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Floats512 Add(Floats512 a, Floats512 b) => new(a.v + b.v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Floats512 x) => Vector512.Sum(x.v);
 }
 
@@ -766,6 +769,8 @@ public readonly struct FloatsT : IFloats<FloatsT>
     public static FloatsT Broadcast(float value) => new(new Vector<float>(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FloatsT Fma(FloatsT a, FloatsT b, FloatsT c) => new(Vector.FusedMultiplyAdd(a.v, b.v, c.v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatsT Add(FloatsT a, FloatsT b) => new(a.v + b.v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(FloatsT x) => Vector.Sum(x.v);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using SoftmaxGpu.Data;
 using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Training;
@@ -21,6 +22,7 @@ namespace SoftmaxGpu.Training;
 public sealed class SharedPass
 {
     private readonly EncodedSet set; // the rows fold by fold (each fold's in their order), as the pass reads them
+    private readonly ShiftedCsr? shifted; // the same rows as a sparse difference, which the passes read where they are sparse enough
     private readonly int k;
     private readonly ILoss loss;
     private readonly int folds;
@@ -63,6 +65,7 @@ public sealed class SharedPass
         float[]? targets = set.Targets is null ? null : new float[(long)set.Rows * set.TargetWidth];
         set.Gather(order, new RowBlock(features, labels, targets));
         this.set = new EncodedSet(features, labels, targets, set.Rows, set.Dim);
+        shifted = ShiftedCsr.Find(features, set.Rows, set.Dim);
         foldAt = [.. order.Select(r => foldOfRow[r])];
         foldStart = [.. Enumerable.Range(0, folds + 1).Select(f => Array.FindIndex(foldAt, at => at >= f) is int i and >= 0 ? i : set.Rows)];
         trainRows = [.. Enumerable.Range(0, models).Select(f => (long)set.Rows - (foldStart[f + 1] - foldStart[f]))];
@@ -240,12 +243,13 @@ public sealed class SharedPass
         var sums = new double[m];
         var correct = new int[m];
         float** foldTheta = stackalloc float*[folds];
-        fixed (float* x = set.Features, t = thetas, targets = set.Targets)
-        fixed (int* labels = set.Labels, at = foldAt, held = members)
+        fixed (float* x = set.Features, t = thetas, targets = set.Targets, values = shifted?.Values, shift = shifted?.Shift)
+        fixed (int* labels = set.Labels, at = foldAt, held = members, columns = shifted?.Columns)
+        fixed (long* rowStart = shifted?.RowStart)
         {
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = t + f * m * p;
-            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k);
+            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k, new ShiftedRows(rowStart, columns, values, shift));
             loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
         }
         for (int s = 0; s < m; s++)
