@@ -15,18 +15,23 @@ namespace SoftmaxGpu.Tests;
 public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     [Theory]
-    [InlineData(613, 33, 3, 3, -1)] // tiles of 2 and 3 models' logits (6, 9 classes): Z row by row; two workers
-    [InlineData(301, 20, 12, 4, -1)] // 36 and 48 classes: Z through the tile's Xᵀ (HostStep.TransposedClasses)
-    [InlineData(613, 7, 5, 4, 2)] // model 2 has left: fold 2's rows are computed for every model still there
-    public unsafe void TheStackedGradientIsEachFoldModelsGradientOnItsRows(int n, int d, int k, int folds, int left)
+    [InlineData(613, 33, 3, 3, -1, false, 1)] // tiles of 2 and 3 models' logits (6, 9 classes): Z row by row; two workers
+    [InlineData(301, 20, 12, 4, -1, false, 1)] // 36 and 48 classes: Z through the tile's Xᵀ (HostStep.TransposedClasses)
+    [InlineData(613, 7, 5, 4, 2, false, 1)] // model 2 has left: fold 2's rows are computed for every model still there
+    [InlineData(613, 33, 3, 3, -1, true, 1)] // shifted rows (ShiftedTile): 6 and 9 logits, a row of Wᵀ one vector
+    [InlineData(301, 20, 12, 4, -1, true, 1)] // 36 and 48 logits: rows of several vectors, blocks of 3 and single vectors
+    [InlineData(613, 17, 5, 4, 2, true, 1)] // shifted rows, model 2 has left: tiles of 15 and 20 logits, each fold its stride
+    [InlineData(301, 20, 7, 3, -1, true, 300)] // huge logits (θ × 300): the shifted product's b′ = b + W·s is large too
+    public unsafe void TheStackedGradientIsEachFoldModelsGradientOnItsRows(int n, int d, int k, int folds, int left, bool shifted,
+        double scale)
     {
-        var random = new Random(n + d * 7 + k * 31);
-        double[] x = Check.AsDevice(Check.Normal(random, n * d));
+        var random = new Random(n + d * 7 + k * 31 + (shifted ? 1 : 0));
+        double[] x = Check.AsDevice(shifted ? SparseLooking(random, n, d) : Check.Normal(random, n * d));
         int[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(k))];
         int[] foldAt = [.. Enumerable.Range(0, n).Select(r => (int)((long)r * r * folds / ((long)n * n)))]; // uneven folds, in order
         int[] members = [.. Enumerable.Range(0, folds).Where(f => f != left)];
         int m = members.Length, p = k * d + k;
-        double[][] thetas = [.. members.Select(_ => Check.AsDevice(Check.Normal(random, p)))];
+        double[][] thetas = [.. members.Select(_ => Check.AsDevice(Check.Normal(random, p, scale)))];
         // θ^(f): [W | b] of the members that learn from fold f, in member order.
         var stacked = new float[folds * m * p];
         for (int f = 0; f < folds; f++)
@@ -46,14 +51,17 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         var loss = new double[m];
         var correct = new int[m];
         float[] xf = Check.ToFloat(x);
-        fixed (float* px = xf, pt = stacked)
-        fixed (int* py = labels, at = foldAt, held = members)
+        ShiftedCsr? sparse = shifted ? ShiftedCsr.Find(xf, n, d, denseFrom: 1, minFeatures: 1) : null;
+        Assert.Equal(shifted, sparse is not null);
+        fixed (float* px = xf, pt = stacked, values = sparse?.Values, shift = sparse?.Shift)
+        fixed (int* py = labels, at = foldAt, held = members, columns = sparse?.Columns)
+        fixed (long* rowStart = sparse?.RowStart)
         {
             float** foldTheta = stackalloc float*[folds];
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = pt + f * m * p;
-            HostStep.Gradient<SoftmaxHead>(new HostStep.Batch(px, null, py, null, n, d, k), new HostStep.Stack(m, held, at, foldTheta),
-                null, scales, grad, loss, correct);
+            HostStep.Gradient<SoftmaxHead>(new HostStep.Batch(px, null, py, null, n, d, k, new ShiftedRows(rowStart, columns, values, shift)),
+                new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, loss, correct);
         }
 
         for (int s = 0; s < m; s++)
@@ -66,6 +74,70 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             float[] got = [.. grad.Skip(s * k * d).Take(k * d).Concat(grad.Skip(m * k * d + s * k).Take(k))];
             Check.Close(expected, got, 1e-5, 1e-4, $"model {members[s]}'s gradient [dW | db]");
         }
+    }
+
+    /// <summary>
+    /// Rows like standardized pixels: each column holds its own value c_j (the image of a raw 0) in about 70% of the rows,
+    /// 45% in some columns (no majority: the commonest value must still be found), and normal values elsewhere.
+    /// </summary>
+    private static double[] SparseLooking(Random random, int n, int d, double share = 0.7)
+    {
+        double[] common = Check.Normal(random, d);
+        var x = new double[n * d];
+        for (int r = 0; r < n; r++)
+        {
+            for (int j = 0; j < d; j++)
+                x[r * d + j] = random.NextDouble() < (j % 3 == 0 ? 0.45 : share) ? common[j] : 2 * random.NextDouble() - 1;
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// Rows sparse enough for the shifted product (<see cref="ShiftedCsr.DenseFrom"/>, 70 features, 16 classes): the stacked
+    /// passes and the side-by-side ones read them, and fit each fold at each C as sessions (dense rows) do.
+    /// </summary>
+    [Fact]
+    public void ShiftedRowsFitEachFoldAsSessionsDo()
+    {
+        Gpu gpu = fixture.Gpu();
+        const int n = 401, d = 70, k = 16; // (3 − 1)·16 logits a row: a pass that stacks (SharedPass.Stacks)
+        var random = new Random(23);
+        double[] x = Check.AsDevice(SparseLooking(random, n, d, share: 0.95));
+        int[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(k))];
+        var set = new EncodedSet(Check.ToFloat(x), labels, null, n, d);
+        var options = new TrainOptions { Seed = 3 };
+        Assert.True(new SharedPass(set, k, options, Split.StratifiedFolds(labels, 3, options.Seed), 3).ReadsShiftedRows);
+        SharedRowsFitAsSessions(gpu, set, k, [0.01, 0.3, 10], options);
+    }
+
+    [Fact]
+    public void ShiftedRowsAreTheRowsLessEachColumnsCommonestValue()
+    {
+        const int n = 211, d = 70;
+        var random = new Random(5);
+        float[] x = Check.ToFloat(SparseLooking(random, n, d));
+        ShiftedCsr rows = ShiftedCsr.Find(x, n, d, denseFrom: 1)!;
+        for (int j = 0; j < d; j++)
+        {
+            // The commonest value of column j, counted outright.
+            float commonest = Enumerable.Range(0, n).Select(r => x[r * d + j]).GroupBy(v => v).OrderByDescending(g => g.Count()).First().Key;
+            Assert.Equal(commonest, rows.Shift[j]);
+        }
+        var rebuilt = new float[n * d];
+        for (int r = 0; r < n; r++)
+        {
+            for (int j = 0; j < d; j++)
+                rebuilt[r * d + j] = rows.Shift[j];
+            for (long e = rows.RowStart[r]; e < rows.RowStart[r + 1]; e++)
+            {
+                Assert.True(e == rows.RowStart[r] || rows.Columns[e] > rows.Columns[e - 1], "columns increase within a row");
+                rebuilt[r * d + rows.Columns[e]] = rows.Values[e] + rows.Shift[rows.Columns[e]];
+            }
+        }
+        Check.Close(x.Select(v => (double)v).ToArray(), rebuilt, 1e-6, 1e-6, "S + 1·sᵀ (x − s rounded to float: off by up to ulp(s))");
+        Assert.InRange(rows.Density, 0.3, 0.45); // 1 − (⅓·0.45 + ⅔·0.7), give or take the draw
+        Assert.Null(ShiftedCsr.Find(x, n, d, denseFrom: 0.3)); // too dense to pay
+        Assert.Null(ShiftedCsr.Find(new float[n * 63], n, 63, denseFrom: 1)); // all one value, but fewer features than MinFeatures
     }
 
     [Theory]

@@ -13,6 +13,9 @@ namespace SoftmaxGpu.Kernels.Host;
 /// calls here (<see cref="SoftmaxGradient"/>: its arithmetic over vector lanes); any other head runs its own
 /// struct over the row in host memory (<see cref="PointerRow"/>).
 ///
+/// Where the batch carries its rows as a sparse difference from one value per column (<see cref="Batch.Shifted"/>), the
+/// gradient pass's two products go over those entries instead (<see cref="ShiftedTile"/>), the rest unchanged.
+///
 /// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over
 /// <see cref="FlushTiles"/> tiles, then adds that into its own float64 accumulator, so the rounding error does
 /// not grow with the row count; db and the loss are summed in float64. The workers' sums are added in worker

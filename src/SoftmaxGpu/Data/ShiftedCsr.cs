@@ -43,9 +43,10 @@ public sealed class ShiftedCsr
     /// The shifted rows of X [rows, d], or null where they would not pay: fewer than <see cref="MinFeatures"/> features,
     /// or a density of at least <paramref name="denseFrom"/> (then nothing is allocated beyond s).
     /// </summary>
-    public static ShiftedCsr? Find(float[] x, int rows, int d, double denseFrom = DenseFrom)
+    /// <param name="minFeatures">Fewest features worth it (<see cref="MinFeatures"/>; the tests take smaller rows).</param>
+    public static ShiftedCsr? Find(float[] x, int rows, int d, double denseFrom = DenseFrom, int minFeatures = MinFeatures)
     {
-        if (d < MinFeatures || rows == 0)
+        if (d < minFeatures || rows == 0)
             return null;
         float[] shift = Commonest(x, rows, d);
         var rowStart = new long[rows + 1];
