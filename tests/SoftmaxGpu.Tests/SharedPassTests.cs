@@ -53,14 +53,13 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         float[] xf = Check.ToFloat(x);
         ShiftedCsr? sparse = shifted ? ShiftedCsr.Find(xf, n, d, denseFrom: 1, minFeatures: 1) : null;
         Assert.Equal(shifted, sparse is not null);
-        fixed (float* px = xf, pt = stacked, values = sparse?.Values, shift = sparse?.Shift)
-        fixed (int* py = labels, at = foldAt, held = members, columns = sparse?.Columns)
-        fixed (long* rowStart = sparse?.RowStart)
+        fixed (float* px = xf, pt = stacked)
+        fixed (int* py = labels, at = foldAt, held = members)
         {
             float** foldTheta = stackalloc float*[folds];
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = pt + f * m * p;
-            HostStep.Gradient<SoftmaxHead>(new HostStep.Batch(px, null, py, null, n, d, k, new ShiftedRows(rowStart, columns, values, shift)),
+            HostStep.Gradient<SoftmaxHead>(new HostStep.Batch(px, null, py, null, n, d, k, sparse?.Pointers() ?? default),
                 new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, loss, correct);
         }
 
@@ -135,6 +134,24 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             }
         }
         Check.Close(x.Select(v => (double)v).ToArray(), rebuilt, 1e-6, 1e-6, "S + 1·sᵀ (x − s rounded to float: off by up to ulp(s))");
+        // The same entries by blocks of 64 rows, column by column (the last block short: 211 = 3·64 + 19).
+        var byBlocks = new float[n * d];
+        for (int r = 0; r < n; r++)
+        {
+            for (int j = 0; j < d; j++)
+                byBlocks[r * d + j] = rows.Shift[j];
+        }
+        Assert.Equal((n + 63) / 64 + 1, rows.BlockStart.Length);
+        for (int b = 0; b + 1 < rows.BlockStart.Length; b++)
+        {
+            for (long item = rows.BlockStart[b]; item < rows.BlockStart[b + 1]; item++)
+            {
+                Assert.True(item == rows.BlockStart[b] || rows.BlockColumns[item] > rows.BlockColumns[item - 1], "columns increase within a block");
+                for (long e = rows.EntryStart[item]; e < rows.EntryStart[item + 1]; e++)
+                    byBlocks[(b * 64 + rows.BlockRows[e]) * d + rows.BlockColumns[item]] = rows.BlockValues[e] + rows.Shift[rows.BlockColumns[item]];
+            }
+        }
+        Assert.Equal(rebuilt, byBlocks);
         Assert.InRange(rows.Density, 0.3, 0.45); // 1 − (⅓·0.45 + ⅔·0.7), give or take the draw
         Assert.Null(ShiftedCsr.Find(x, n, d, denseFrom: 0.3)); // too dense to pay
         Assert.Null(ShiftedCsr.Find(new float[n * 63], n, 63, denseFrom: 1)); // all one value, but fewer features than MinFeatures

@@ -119,6 +119,8 @@ public static class HostStep
         var losses = new double[workers][];
         var hits = new int[workers][];
         bool shifted = batch.Shifted.Present;
+        if (shifted && batch.Order is not null)
+            throw new ArgumentException("shifted rows are read in their own order (a batch of them has no row order)", nameof(batch));
         int stride = shifted ? ShiftedTile.StrideOf(m * k) : 0; // room for a row of Wᵀ or dWᵀ over shifted rows (each fold's: StrideOf(g·K))
         (float[] foldWt, float[] foldBias) = shifted ? PrepareShifted(batch, stack, theta, stride) : ([], []);
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
@@ -152,7 +154,7 @@ public static class HostStep
                 {
                     // The tile: rows of one fold, and the g models that learn from them (skipped: the one that does not).
                     int fold = stack.FoldAt is null ? -1 : stack.FoldAt[start];
-                    int count = Math.Min(TileRows, last - start);
+                    int count = Math.Min(shifted ? ShiftedBlocks.BlockRows - start % ShiftedBlocks.BlockRows : TileRows, last - start);
                     while (fold >= 0 && stack.FoldAt[start + count - 1] != fold)
                         count--;
                     int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
@@ -189,7 +191,8 @@ public static class HostStep
                         }
                     }
                     if (shifted)
-                        ShiftedTile.AddGradient(batch.Shifted, rowIds, count, d, z, kk, ShiftedTile.StrideOf(kk), tileRows, dw);
+                        ShiftedTile.AddGradient(batch.Shifted, start / ShiftedBlocks.BlockRows, start % ShiftedBlocks.BlockRows,
+                            start % ShiftedBlocks.BlockRows + count, z, kk, ShiftedTile.StrideOf(kk), tileRows, dw);
                     else
                         HostTile.AddGradient(rows, count, z, d, kk, dw);
                     start += count;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SoftmaxGpu.Kernels.Host;
 
 namespace SoftmaxGpu.Data;
@@ -22,6 +24,7 @@ public sealed class ShiftedCsr
     private ShiftedCsr(long[] rowStart, int[] columns, float[] values, float[] shift, double density)
     {
         (RowStart, Columns, Values, Shift, Density) = (rowStart, columns, values, shift, density);
+        (BlockStart, BlockColumns, EntryStart, BlockRows, BlockValues) = ByBlocks(rowStart, columns, values, shift.Length);
     }
 
     /// <summary>[N + 1]: row r's entries are RowStart[r] … RowStart[r + 1] − 1.</summary>
@@ -36,6 +39,21 @@ public sealed class ShiftedCsr
     /// <summary>s: [D] each column's most common value (where one fills more than a quarter of it; else a value of it).</summary>
     public float[] Shift { get; }
 
+    /// <summary>[blocks + 1] (<see cref="ShiftedBlocks"/>): where each block's columns begin among the items.</summary>
+    public long[] BlockStart { get; }
+
+    /// <summary>[items] each item's column (a column with entries in a block).</summary>
+    public int[] BlockColumns { get; }
+
+    /// <summary>[items + 1] where each item's entries begin.</summary>
+    public long[] EntryStart { get; }
+
+    /// <summary>[entries] each entry's row within its block.</summary>
+    public byte[] BlockRows { get; }
+
+    /// <summary>[entries] each entry's value, x[r, j] − s[j].</summary>
+    public float[] BlockValues { get; }
+
     /// <summary>Entries / (N·D).</summary>
     public double Density { get; }
 
@@ -49,14 +67,14 @@ public sealed class ShiftedCsr
         if (d < minFeatures || rows == 0)
             return null;
         float[] shift = Commonest(x, rows, d);
-        var rowStart = new long[rows + 1];
+        long[] rowStart = Pinned<long>(rows + 1);
         for (int r = 0; r < rows; r++)
             rowStart[r + 1] = rowStart[r] + Differing(x.AsSpan(r * d, d), shift);
         double density = (double)rowStart[rows] / ((double)rows * d);
         if (density >= denseFrom || rowStart[rows] > Array.MaxLength)
             return null;
-        var columns = new int[rowStart[rows]];
-        var values = new float[rowStart[rows]];
+        int[] columns = Pinned<int>(rowStart[rows]);
+        float[] values = Pinned<float>(rowStart[rows]);
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> row = x.AsSpan(r * d, d);
@@ -69,6 +87,60 @@ public sealed class ShiftedCsr
         }
         return new ShiftedCsr(rowStart, columns, values, shift, density);
     }
+
+    /// <summary>The entries by blocks of <see cref="ShiftedBlocks.BlockRows"/> rows, column by column (a counting sort a block).</summary>
+    private static (long[], int[], long[], byte[], float[]) ByBlocks(long[] rowStart, int[] columns, float[] values, int d)
+    {
+        int rows = rowStart.Length - 1, blocks = (rows + ShiftedBlocks.BlockRows - 1) / ShiftedBlocks.BlockRows;
+        long[] blockStart = Pinned<long>(blocks + 1);
+        var items = new List<int>();
+        var entryStart = new List<long> { 0 };
+        byte[] blockRows = Pinned<byte>(columns.Length);
+        float[] blockValues = Pinned<float>(columns.Length);
+        var count = new int[d];
+        var next = new long[d];
+        for (int b = 0; b < blocks; b++)
+        {
+            int first = b * ShiftedBlocks.BlockRows, last = Math.Min(rows, first + ShiftedBlocks.BlockRows);
+            Array.Clear(count);
+            for (long e = rowStart[first]; e < rowStart[last]; e++)
+                count[columns[e]]++;
+            long at = rowStart[first]; // a block's entries fill the same range by column as by row
+            for (int j = 0; j < d; j++)
+            {
+                if (count[j] == 0)
+                    continue;
+                items.Add(j);
+                next[j] = at;
+                at += count[j];
+                entryStart.Add(at);
+            }
+            blockStart[b + 1] = items.Count;
+            for (int r = first; r < last; r++)
+            {
+                for (long e = rowStart[r]; e < rowStart[r + 1]; e++)
+                {
+                    long to = next[columns[e]]++;
+                    (blockRows[to], blockValues[to]) = ((byte)(r - first), values[e]);
+                }
+            }
+        }
+        int[] itemColumns = Pinned<int>(items.Count);
+        long[] itemEntries = Pinned<long>(entryStart.Count);
+        items.CopyTo(itemColumns);
+        entryStart.CopyTo(itemEntries);
+        return (blockStart, itemColumns, itemEntries, blockRows, blockValues);
+    }
+
+    /// <summary>A zeroed array on the pinned heap: the passes take the arrays' addresses (<see cref="Pointers"/>).</summary>
+    private static T[] Pinned<T>(long length) => GC.AllocateArray<T>(checked((int)length), pinned: true);
+
+    /// <summary>The arrays' addresses for a pass (they are pinned: the addresses hold while this object lives).</summary>
+    public unsafe ShiftedRows Pointers() => new(Address(RowStart), Address(Columns), Address(Values), Address(Shift),
+        new ShiftedBlocks(Address(BlockStart), Address(BlockColumns), Address(EntryStart), Address(BlockRows), Address(BlockValues)));
+
+    private static unsafe T* Address<T>(T[] array) where T : unmanaged =>
+        (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 
     /// <summary>Values of each column that <see cref="Commonest"/> keeps count of: it finds any that fills more than 1/(this + 1) of it.</summary>
     private const int Candidates = 3;
@@ -99,7 +171,7 @@ public sealed class ShiftedCsr
                     votes[Candidates * j + c] += row[j] == candidate[Candidates * j + c] ? 1 : 0;
             }
         }
-        var shift = new float[d];
+        float[] shift = Pinned<float>(d);
         for (int j = 0; j < d; j++)
         {
             int best = 0;

@@ -250,13 +250,12 @@ public sealed class SharedPass
         var sums = new double[m];
         var correct = new int[m];
         float** foldTheta = stackalloc float*[folds];
-        fixed (float* x = set.Features, t = thetas, targets = set.Targets, values = shifted?.Values, shift = shifted?.Shift)
-        fixed (int* labels = set.Labels, at = foldAt, held = members, columns = shifted?.Columns)
-        fixed (long* rowStart = shifted?.RowStart)
+        fixed (float* x = set.Features, t = thetas, targets = set.Targets)
+        fixed (int* labels = set.Labels, at = foldAt, held = members)
         {
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = t + f * m * p;
-            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k, new ShiftedRows(rowStart, columns, values, shift));
+            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k, shifted?.Pointers() ?? default);
             loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
         }
         for (int s = 0; s < m; s++)
