@@ -49,10 +49,13 @@ public readonly unsafe struct ShiftedBlocks(long* blockStart, int* columns, long
 
 /// <summary>
 /// The host engine's tile products over <see cref="ShiftedRows"/>, for G·K logits a row (the stacked fold models of a
-/// cross-validation, or one model): each entry (j, v) of a row reads or updates row j of Wᵀ or dWᵀ, G·K consecutive
-/// floats laid out at <see cref="StrideOf"/> (whole vectors, padding zero), so an entry is a few vector multiply-adds
-/// on a row of weights that stays in cache (D·stride floats: MNIST's 784 × 48, 150 KB). Sums run in a fixed order
-/// (a row's entries in column order, four interleaved running sums), so a pass is deterministic.
+/// cross-validation, or one model), with Wᵀ and dWᵀ laid out feature by feature: row j holds feature j's G·K weights
+/// at <see cref="StrideOf"/> floats (whole vectors, padding zero). Z goes row by row over the CSR entries, each entry a
+/// few vector multiply-adds on its row of Wᵀ (D·stride floats, in the second-level cache: MNIST's 784 × 48, 150 KB);
+/// dW goes column by column over a block's entries (<see cref="ShiftedBlocks"/>), each row of dWᵀ summed in registers
+/// from the tile's rows of G. Sums run in a fixed order, so a pass is deterministic. Measured on one core (AVX-512,
+/// 40 logits, MNIST's density): 2.0 ns an entry for Z, 2.0 for dW; Z column by column (each entry updating its row of
+/// the tile's Z) took 2.4.
 /// </summary>
 public static unsafe class ShiftedTile
 {
