@@ -93,10 +93,14 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
 
     /// <summary>
     /// Rows sparse enough for the shifted product (<see cref="ShiftedCsr.DenseFrom"/>, 70 features, 16 classes): the stacked
-    /// passes and the side-by-side ones read them, and fit each fold at each C as sessions (dense rows) do.
+    /// passes and the side-by-side ones read them, and fit each fold at each C as sessions (dense rows) do — labels, class
+    /// weights (target rows, each fold its share of Σw), and tag sets (the sigmoid head).
     /// </summary>
-    [Fact]
-    public void ShiftedRowsFitEachFoldAsSessionsDo()
+    [Theory]
+    [InlineData("labels")]
+    [InlineData("weighted")]
+    [InlineData("tags")]
+    public void ShiftedRowsFitEachFoldAsSessionsDo(string rows)
     {
         Gpu gpu = fixture.Gpu();
         const int n = 401, d = 70, k = 16; // (3 − 1)·16 logits a row: a pass that stacks (SharedPass.Stacks)
@@ -105,7 +109,17 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         int[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(k))];
         var set = new EncodedSet(Check.ToFloat(x), labels, null, n, d);
         var options = new TrainOptions { Seed = 3 };
-        Assert.True(new SharedPass(set, k, options, Split.StratifiedFolds(labels, 3, options.Seed), 3).ReadsShiftedRows);
+        if (rows == "weighted")
+        {
+            (set, double sum) = Weighting.Weighted(set, k, [.. Enumerable.Range(0, k).Select(c => 0.5 + 0.1 * c)], null);
+            options = options with { WeightSum = sum };
+        }
+        else if (rows == "tags")
+        {
+            set = new EncodedSet(set.Features, new int[n], Check.ToFloat(MultiLabelTests.TeacherTags(random, x, n, d, k)), n, d);
+            options = options with { Loss = SigmoidCrossEntropy.Instance };
+        }
+        Assert.True(new SharedPass(set, k, options, Split.StratifiedFolds(set.Labels, 3, options.Seed), 3).ReadsShiftedRows);
         SharedRowsFitAsSessions(gpu, set, k, [0.01, 0.3, 10], options);
     }
 

@@ -61,7 +61,8 @@ public sealed class ShiftedCsr
 
     /// <summary>
     /// The shifted rows of X [rows, d], or null where they would not pay: fewer than <see cref="MinFeatures"/> features,
-    /// or a density of at least <paramref name="denseFrom"/> (then nothing is allocated beyond s).
+    /// or a density of at least <paramref name="denseFrom"/>; or where they would take more than half the memory still
+    /// free (<see cref="Bytes"/>). Then nothing is allocated beyond s and the row starts.
     /// </summary>
     /// <param name="minFeatures">Fewest features worth it (<see cref="MinFeatures"/>; the tests take smaller rows).</param>
     public static ShiftedCsr? Find(float[] x, int rows, int d, double denseFrom = DenseFrom, int minFeatures = MinFeatures)
@@ -73,7 +74,7 @@ public sealed class ShiftedCsr
         for (int r = 0; r < rows; r++)
             rowStart[r + 1] = rowStart[r] + Differing(x.AsSpan(r * d, d), shift);
         double density = (double)rowStart[rows] / ((double)rows * d);
-        if (density >= denseFrom || rowStart[rows] > Array.MaxLength)
+        if (density >= denseFrom || rowStart[rows] > Array.MaxLength || Bytes(rows, d, rowStart[rows]) > Spare)
             return null;
         int[] columns = Pinned<int>(rowStart[rows]);
         float[] values = Pinned<float>(rowStart[rows]);
@@ -88,6 +89,24 @@ public sealed class ShiftedCsr
             }
         }
         return new ShiftedCsr(rowStart, columns, values, shift, density);
+    }
+
+    /// <summary>
+    /// Bytes the shifted rows take at most: the CSR (8 an entry, 8 a row), the blocks (5 an entry, 12 an item: at most an
+    /// item an entry, and at most D a block).
+    /// </summary>
+    public static long Bytes(int rows, int d, long entries) =>
+        13 * entries + 8L * rows + 12 * Math.Min(entries, (long)(rows / ShiftedBlocks.BlockRows + 1) * d) + 4L * d;
+
+    /// <summary>What the shifted rows may take: half the memory this process could still use (they are a second copy
+    /// of the rows, an optimization, never a reason to run out).</summary>
+    private static long Spare
+    {
+        get
+        {
+            GCMemoryInfo memory = GC.GetGCMemoryInfo();
+            return Math.Max(0, memory.TotalAvailableMemoryBytes - memory.MemoryLoadBytes) / 2;
+        }
     }
 
     /// <summary>The entries by blocks of <see cref="ShiftedBlocks.BlockRows"/> rows, column by column (a counting sort a block).</summary>
