@@ -222,14 +222,15 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     [Theory]
-    [InlineData(FoldPasses.Stacked)]
-    [InlineData(FoldPasses.SideBySide)]
-    public void TheSharedRowsGiveTheSameBitsTwice(FoldPasses passes)
+    [InlineData(FoldPasses.Stacked, false)]
+    [InlineData(FoldPasses.SideBySide, false)]
+    [InlineData(FoldPasses.Stacked, true)] // shifted rows (ShiftedTile): two workers, tiles cut at blocks and folds
+    public void TheSharedRowsGiveTheSameBitsTwice(FoldPasses passes, bool shifted)
     {
         Gpu gpu = fixture.Gpu();
-        (EncodedSet digits, int k) = Digits();
+        (EncodedSet set, int k) = shifted ? SparseLookingSet(n: 601, d: 70, k: 16) : Digits();
         PathResult[] runs = [.. Enumerable.Range(0, 2).Select(_ =>
-            CrossValidation.Run(gpu, digits, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), passes: passes))];
+            CrossValidation.Run(gpu, set, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), passes: passes))];
         for (int i = 0; i < 2; i++)
         {
             Assert.Equal(runs[0].Points[i].Objectives, runs[1].Points[i].Objectives);
@@ -237,6 +238,14 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             Assert.Equal(runs[0].Points[i].Iterations, runs[1].Points[i].Iterations);
         }
         Assert.Equal(runs[0].Refit.Theta, runs[1].Refit.Theta);
+    }
+
+    /// <summary>Sparse-looking rows (<see cref="SparseLooking"/>, 95% of most columns one value) with random classes.</summary>
+    private static (EncodedSet Set, int K) SparseLookingSet(int n, int d, int k)
+    {
+        var random = new Random(n + d + k);
+        float[] x = Check.ToFloat(Check.AsDevice(SparseLooking(random, n, d, share: 0.95)));
+        return (new EncodedSet(x, [.. Enumerable.Range(0, n).Select(_ => random.Next(k))], null, n, d), k);
     }
 
     /// <summary>The digits set (1797 × 64, 10 classes), standardized: two workers a pass, tiles across fold boundaries.</summary>
