@@ -168,6 +168,7 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(rebuilt, byBlocks);
         Assert.InRange(rows.Density, 0.3, 0.45); // 1 − (⅓·0.45 + ⅔·0.7), give or take the draw
         Assert.Null(ShiftedCsr.Find(x, n, d, denseFrom: 0.3)); // too dense to pay
+        Assert.Null(ShiftedCsr.Find(Check.ToFloat(Check.Normal(random, n * d)), n, d)); // every value its own: dense
         Assert.Null(ShiftedCsr.Find(new float[n * 63], n, 63, denseFrom: 1)); // all one value, but fewer features than MinFeatures
     }
 

@@ -67,9 +67,9 @@ public sealed class ShiftedCsr
     /// <param name="minFeatures">Fewest features worth it (<see cref="MinFeatures"/>; the tests take smaller rows).</param>
     public static ShiftedCsr? Find(float[] x, int rows, int d, double denseFrom = DenseFrom, int minFeatures = MinFeatures)
     {
-        if (d < minFeatures || rows == 0)
+        if (d < minFeatures || rows == 0 || Dense(x, rows, d, denseFrom))
             return null;
-        float[] shift = Commonest(x, rows, d);
+        float[] shift = Commonest(x, rows, d, step: 1);
         long[] rowStart = Pinned<long>(rows + 1);
         for (int r = 0; r < rows; r++)
             rowStart[r + 1] = rowStart[r] + Differing(x.AsSpan(r * d, d), shift);
@@ -163,6 +163,24 @@ public sealed class ShiftedCsr
     private static unsafe T* Address<T>(T[] array) where T : unmanaged =>
         (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 
+    /// <summary>Rows a first look takes (<see cref="Dense"/>).</summary>
+    private const int SampleRows = 4096;
+
+    /// <summary>
+    /// Whether a sample of about <see cref="SampleRows"/> rows, evenly spaced, is plainly too dense (1.5 × denseFrom, for
+    /// the sample's own commonest values and its size): a dense set is turned away for the price of those rows, not two
+    /// passes over all of them.
+    /// </summary>
+    private static bool Dense(float[] x, int rows, int d, double denseFrom)
+    {
+        int step = Math.Max(1, rows / SampleRows);
+        float[] guess = Commonest(x, rows, d, step);
+        long differing = 0, sampled = 0;
+        for (int r = 0; r < rows; r += step, sampled++)
+            differing += Differing(x.AsSpan(r * d, d), guess);
+        return differing >= 1.5 * denseFrom * sampled * d;
+    }
+
     /// <summary>Values of each column that <see cref="Commonest"/> keeps count of: it finds any that fills more than 1/(this + 1) of it.</summary>
     private const int Candidates = 3;
 
@@ -172,18 +190,19 @@ public sealed class ShiftedCsr
     /// and a second pass counts them exactly. A column without such a value gets one of its values, and only the density
     /// shows it. (A majority vote alone misses MNIST's middle pixels, where 0 is a quarter to a half of the column.)
     /// </summary>
-    private static float[] Commonest(float[] x, int rows, int d)
+    /// <param name="step">Rows 0, step, 2·step, … are counted.</param>
+    private static float[] Commonest(float[] x, int rows, int d, int step)
     {
         var candidate = new float[Candidates * d];
         var votes = new int[Candidates * d];
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < rows; r += step)
         {
             ReadOnlySpan<float> row = x.AsSpan(r * d, d);
             for (int j = 0; j < d; j++)
                 Vote(row[j], candidate.AsSpan(Candidates * j, Candidates), votes.AsSpan(Candidates * j, Candidates));
         }
         Array.Clear(votes);
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < rows; r += step)
         {
             ReadOnlySpan<float> row = x.AsSpan(r * d, d);
             for (int j = 0; j < d; j++)
