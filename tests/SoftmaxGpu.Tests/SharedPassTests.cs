@@ -1,3 +1,4 @@
+using System.Runtime;
 using SoftmaxGpu.Data;
 using SoftmaxGpu.Devices;
 using SoftmaxGpu.Kernels;
@@ -230,8 +231,31 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
     {
         Gpu gpu = fixture.Gpu();
         (EncodedSet set, int k) = shifted ? SparseLookingSet(n: 601, d: 70, k: 16) : Digits();
-        PathResult[] runs = [.. Enumerable.Range(0, 2).Select(_ =>
-            CrossValidation.Run(gpu, set, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), passes: passes))];
+        // Compacting collections all along: a pass's buffers must not move under the workers that read them (a pass that
+        // pinned its fold θ only while it laid them out read them from another offset after a collection moved them).
+        bool stop = false;
+        var churn = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                _ = new byte[1 << 16];
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Thread.Sleep(1);
+            }
+        });
+        churn.Start();
+        PathResult[] runs;
+        try
+        {
+            runs = [.. Enumerable.Range(0, 2).Select(_ =>
+                CrossValidation.Run(gpu, set, k, [0.03, 0.3], folds: 4, PathScore.Accuracy, new TrainOptions(), passes: passes))];
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            churn.Join();
+        }
         for (int i = 0; i < 2; i++)
         {
             Assert.Equal(runs[0].Points[i].Objectives, runs[1].Points[i].Objectives);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SoftmaxGpu.Kernels.Host;
 
@@ -122,7 +123,7 @@ public static class HostStep
         if (shifted && batch.Order is not null)
             throw new ArgumentException("shifted rows are read in their own order (a batch of them has no row order)", nameof(batch));
         int stride = shifted ? ShiftedTile.StrideOf(m * k) : 0; // room for a row of Wᵀ or dWᵀ over shifted rows (each fold's: StrideOf(g·K))
-        (float[] foldWt, float[] foldBias) = shifted ? PrepareShifted(batch, stack, theta, stride) : ([], []);
+        using ShiftedThetas? prepared = shifted ? new ShiftedThetas(batch, stack, theta, stride) : null;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
@@ -143,12 +144,11 @@ public static class HostStep
             nint* next = stackalloc nint[TileRows];
             var rowLosses = new double[m];
             var right = new int[m];
-            fixed (float* tileDw = tileGradient, z = tileLogits, copy = staged, xt = transposed, foldWts = foldWt, foldBiases = foldBias,
-                   shiftedScratch = shiftedRows)
+            fixed (float* tileDw = tileGradient, z = tileLogits, copy = staged, xt = transposed, shiftedScratch = shiftedRows)
             {
                 // Shifted rows' vectors are whole cache lines (a vector across two lines costs two reads, measured 1.5× slower).
-                float* dw = shifted ? Aligned(tileDw) : tileDw, wts = Aligned(foldWts), biases = Aligned(foldBiases),
-                    tileRows = Aligned(shiftedScratch);
+                float* dw = shifted ? Aligned(tileDw) : tileDw, tileRows = Aligned(shiftedScratch);
+                float* wts = prepared is null ? null : prepared.Wt, biases = prepared is null ? null : prepared.Bias;
                 int tiles = 0;
                 for (int start = first; start < last;)
                 {
@@ -218,7 +218,6 @@ public static class HostStep
             GiveBack(tileGradient, tileLogits, segments, staged, transposed, shiftedRows);
             GiveBack(outcomes);
         });
-        GiveBack(foldWt, foldBias);
 
         for (int i = 0; i < kd + m * k; i++)
         {
@@ -235,25 +234,41 @@ public static class HostStep
 
     /// <summary>
     /// Each fold's θ laid out for shifted rows (<see cref="ShiftedTile.Prepare"/>, rows of StrideOf(g·K) floats for its g
-    /// models): fold f's Wᵀ at f·D·stride and its b′ at f·stride (rented); one "fold", θ itself, for a single fit.
+    /// models): fold f's Wᵀ at <see cref="Wt"/> + f·D·stride and its b′ at <see cref="Bias"/> + f·stride; one "fold", θ
+    /// itself, for a single fit. Rented, and pinned until disposed: the workers read them by address, and an array the
+    /// collector moved between two fixed blocks would start at another offset from its 64-byte boundary.
     /// </summary>
-    private static unsafe (float[] Wt, float[] Bias) PrepareShifted(Batch batch, Stack stack, float* theta, int stride)
+    private sealed unsafe class ShiftedThetas : IDisposable
     {
-        int d = batch.D, k = batch.K, m = stack.Models;
-        int folds = stack.FoldAt is null || batch.Rows == 0 ? 1 : stack.FoldAt[batch.Rows - 1] + 1;
-        float[] wt = Rent<float>(folds * d * stride + AlignFloats), bias = Rent<float>(folds * stride + AlignFloats);
-        fixed (float* wtAt = wt, biasAt = bias)
+        private readonly float[] wt, bias;
+        private GCHandle wtPin, biasPin;
+
+        public ShiftedThetas(Batch batch, Stack stack, float* theta, int stride)
         {
-            float* into = Aligned(wtAt), b = Aligned(biasAt);
+            int d = batch.D, k = batch.K, m = stack.Models;
+            int folds = stack.FoldAt is null || batch.Rows == 0 ? 1 : stack.FoldAt[batch.Rows - 1] + 1;
+            (wt, bias) = (Rent<float>(folds * d * stride + AlignFloats), Rent<float>(folds * stride + AlignFloats));
+            (wtPin, biasPin) = (GCHandle.Alloc(wt, GCHandleType.Pinned), GCHandle.Alloc(bias, GCHandleType.Pinned));
+            Wt = Aligned((float*)wtPin.AddrOfPinnedObject());
+            Bias = Aligned((float*)biasPin.AddrOfPinnedObject());
             for (int f = 0; f < folds; f++)
             {
                 bool whole = stack.FoldAt is null || stack.Skipped(f) == m; // no model leaves fold f out
                 int kk = (whole ? m : m - 1) * k;
                 ShiftedTile.Prepare(stack.FoldAt is null ? theta : stack.FoldTheta[f], batch.Shifted.Shift, d, kk,
-                    ShiftedTile.StrideOf(kk), into + (long)f * d * stride, b + (long)f * stride);
+                    ShiftedTile.StrideOf(kk), Wt + (long)f * d * stride, Bias + (long)f * stride);
             }
         }
-        return (wt, bias);
+
+        public float* Wt { get; }
+        public float* Bias { get; }
+
+        public void Dispose()
+        {
+            wtPin.Free();
+            biasPin.Free();
+            GiveBack(wt, bias);
+        }
     }
 
     /// <summary>Floats a buffer is rented beyond its length so that it can start at a 64-byte boundary (<see cref="Aligned"/>).</summary>
