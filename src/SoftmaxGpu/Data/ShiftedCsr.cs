@@ -15,8 +15,8 @@ public sealed class ShiftedCsr
     /// <summary>
     /// Density (entries / (N·D)) below which the passes read the shifted rows. Measured on this project's 2-core machine
     /// (bench/RESULTS.md, "shifted rows"): at MNIST's 0.19 and 40 logits a row the stacked pass's products take 4.0 ns an
-    /// entry a core, 0.6 µs a row, against 1.4 µs dense, so they break even near 0.45; 0.30 keeps a margin for shapes not
-    /// measured.
+    /// entry a core, 0.6 µs a row, against 1.4 µs dense; at that cost an entry they would break even near 0.45 (an
+    /// estimate: no other density was run). 0.30 keeps a margin for shapes not measured.
     /// </summary>
     public const double DenseFrom = 0.30;
 
