@@ -132,7 +132,6 @@ public static class HostStep
             // dW of the tile's models, in their order (dWᵀ [D, stride] from a 64-byte boundary where shifted)
             float[] tileGradient = Rent<float>(shifted ? d * stride + AlignFloats : kd);
             float[] shiftedRows = Rent<float>(shifted ? TileRows * stride + AlignFloats : 0); // the tile's sums, then its G, padded
-            long* rowIds = stackalloc long[TileRows];
             float[] tileLogits = Rent<float>(TileRows * m * k);
             var scratch = new float[k];
             bool tileSoftmax = TileSoftmax<THead>(batch);
@@ -160,10 +159,8 @@ public static class HostStep
                     int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
                     if (shifted)
                     {
-                        for (int i = 0; i < count; i++)
-                            rowIds[i] = batch.RowAt(start + i);
-                        int at = Math.Max(fold, 0);
-                        ShiftedTile.Logits(batch.Shifted, rowIds, count, d, wts + (long)at * d * stride, biases + (long)at * stride,
+                        int at = Math.Max(fold, 0); // rows start … start + count − 1 (a batch of shifted rows has no order)
+                        ShiftedTile.Logits(batch.Shifted, start, count, wts + (long)at * d * stride, biases + (long)at * stride,
                             kk, ShiftedTile.StrideOf(kk), tileRows, z);
                     }
                     else
@@ -272,10 +269,10 @@ public static class HostStep
     }
 
     /// <summary>Floats a buffer is rented beyond its length so that it can start at a 64-byte boundary (<see cref="Aligned"/>).</summary>
-    private const int AlignFloats = 64 / sizeof(float);
+    internal const int AlignFloats = 64 / sizeof(float);
 
     /// <summary>The first 64-byte boundary at or after <paramref name="p"/> (null stays null).</summary>
-    private static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+    internal static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     /// <summary>into[c, j] += dwt[j, from + c] for c &lt; K: one model's block of a tile's dWᵀ [D, stride] added as dW [K, D].</summary>
     private static unsafe void AddTransposed(float* dwt, int stride, int from, int k, int d, Span<double> into)

@@ -84,17 +84,16 @@ public static unsafe class ShiftedTile
     }
 
     /// <summary>
-    /// z[i, c] = b′[c] + Σ_e v_e·wt[j_e, c] for the tile's rows, i = 0 … count − 1 (row rows[i] of <paramref name="x"/>,
-    /// whose columns number <paramref name="d"/>); z is [count, kk].
+    /// z[i, c] = b′[c] + Σ_e v_e·wt[j_e, c] for the tile's rows, i = 0 … count − 1 (row first + i of <paramref name="x"/>);
+    /// z is [count, kk].
     /// </summary>
     /// <param name="sums">Scratch: [count, stride] floats from a 64-byte boundary.</param>
-    public static void Logits(ShiftedRows x, long* rows, int count, int d, float* wt, float* bias, int kk, int stride, float* sums,
-        float* z)
+    public static void Logits(ShiftedRows x, long first, int count, float* wt, float* bias, int kk, int stride, float* sums, float* z)
     {
         if (Vector512.IsHardwareAccelerated)
-            Logits<Floats512>(x, rows, count, d, wt, bias, kk, stride, sums, z);
+            Logits<Floats512>(x, first, count, wt, bias, kk, stride, sums, z);
         else
-            Logits<FloatsT>(x, rows, count, d, wt, bias, kk, stride, sums, z);
+            Logits<FloatsT>(x, first, count, wt, bias, kk, stride, sums, z);
     }
 
     /// <summary>
@@ -118,21 +117,21 @@ public static unsafe class ShiftedTile
 
     /// <summary><see cref="Logits"/> at one vector width (public for the tests).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Logits<TV>(ShiftedRows x, long* rows, int count, int d, float* wt, float* bias, int kk, int stride,
-        float* sums, float* z)
+    public static void Logits<TV>(ShiftedRows x, long first, int count, float* wt, float* bias, int kk, int stride, float* sums,
+        float* z)
         where TV : struct, IFloats<TV>
     {
         int v = TV.Count;
         for (int i = 0; i < count; i++)
         {
-            long first = x.RowStart[rows[i]], last = x.RowStart[rows[i] + 1];
+            long from = x.RowStart[first + i], to = x.RowStart[first + i + 1];
             float* row = sums + (long)i * stride;
             new ReadOnlySpan<float>(bias, stride).CopyTo(new Span<float>(row, stride));
             int t = 0;
             for (; t + 3 * v <= stride; t += 3 * v)
-                RowSums3<TV>(x.Columns, x.Values, first, last, wt + t, stride, row + t);
+                RowSums3<TV>(x.Columns, x.Values, from, to, wt + t, stride, row + t);
             for (; t < stride; t += v)
-                RowSums1<TV>(x.Columns, x.Values, first, last, wt + t, stride, row + t);
+                RowSums1<TV>(x.Columns, x.Values, from, to, wt + t, stride, row + t);
             new ReadOnlySpan<float>(row, kk).CopyTo(new Span<float>(z + (long)i * kk, kk));
         }
     }

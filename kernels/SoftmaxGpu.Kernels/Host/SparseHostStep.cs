@@ -98,11 +98,10 @@ public static class SparseHostStep
             if (workers is < 1)
                 throw new ArgumentOutOfRangeException(nameof(workers), workers, "a pass needs at least one worker");
             // Unpadded where padded rows would pass an array's length (beyond 33 million rows of 64).
-            Stride = (long)n * StrideOf(k) + 64 / sizeof(float) <= Array.MaxLength ? StrideOf(k) : k;
+            Stride = (long)n * StrideOf(k) + HostStep.AlignFloats <= Array.MaxLength ? StrideOf(k) : k;
             Workers = workers ?? HostStep.Workers(n);
-            rows = GC.AllocateUninitializedArray<float>(checked(n * Stride + 64 / sizeof(float)), pinned: true);
-            nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(rows));
-            aligned = (start + 63) & ~(nint)63;
+            rows = GC.AllocateUninitializedArray<float>(checked(n * Stride + HostStep.AlignFloats), pinned: true);
+            aligned = (nint)HostStep.Aligned((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(rows)));
         }
 
         /// <summary>Floats from one row of Z to the next: K rounded up to whole vectors from one vector's K up (the

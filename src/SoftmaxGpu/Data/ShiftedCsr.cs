@@ -67,9 +67,18 @@ public sealed class ShiftedCsr
     /// <param name="minFeatures">Fewest features worth it (<see cref="MinFeatures"/>; the tests take smaller rows).</param>
     public static ShiftedCsr? Find(float[] x, int rows, int d, double denseFrom = DenseFrom, int minFeatures = MinFeatures)
     {
-        if (d < minFeatures || rows == 0 || Dense(x, rows, d, denseFrom))
+        if (d < minFeatures || rows == 0)
             return null;
-        float[] shift = Commonest(x, rows, d, step: 1);
+        // A first look at about SampleRows rows, evenly spaced: a set plainly too dense (1.5 × denseFrom, for the
+        // sample's own commonest values and its size) is turned away for their price, not two passes over all of them.
+        int step = Math.Max(1, rows / SampleRows);
+        float[] shift = Commonest(x, rows, d, step);
+        if (step > 1)
+        {
+            if (Differing(x, rows, d, step, shift) >= 1.5 * denseFrom * ((rows + step - 1) / step) * d)
+                return null;
+            shift = Commonest(x, rows, d, step: 1);
+        }
         long[] rowStart = Pinned<long>(rows + 1);
         for (int r = 0; r < rows; r++)
             rowStart[r + 1] = rowStart[r] + Differing(x.AsSpan(r * d, d), shift);
@@ -163,22 +172,16 @@ public sealed class ShiftedCsr
     private static unsafe T* Address<T>(T[] array) where T : unmanaged =>
         (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 
-    /// <summary>Rows a first look takes (<see cref="Dense"/>).</summary>
+    /// <summary>Rows the first look takes (<see cref="Find"/>).</summary>
     private const int SampleRows = 4096;
 
-    /// <summary>
-    /// Whether a sample of about <see cref="SampleRows"/> rows, evenly spaced, is plainly too dense (1.5 × denseFrom, for
-    /// the sample's own commonest values and its size): a dense set is turned away for the price of those rows, not two
-    /// passes over all of them.
-    /// </summary>
-    private static bool Dense(float[] x, int rows, int d, double denseFrom)
+    /// <summary>Entries of rows 0, step, 2·step, … that differ from their column's value in <paramref name="shift"/>.</summary>
+    private static long Differing(float[] x, int rows, int d, int step, float[] shift)
     {
-        int step = Math.Max(1, rows / SampleRows);
-        float[] guess = Commonest(x, rows, d, step);
-        long differing = 0, sampled = 0;
-        for (int r = 0; r < rows; r += step, sampled++)
-            differing += Differing(x.AsSpan(r * d, d), guess);
-        return differing >= 1.5 * denseFrom * sampled * d;
+        long differing = 0;
+        for (int r = 0; r < rows; r += step)
+            differing += Differing(x.AsSpan(r * d, d), shift);
+        return differing;
     }
 
     /// <summary>Values of each column that <see cref="Commonest"/> keeps count of: it finds any that fills more than 1/(this + 1) of it.</summary>
