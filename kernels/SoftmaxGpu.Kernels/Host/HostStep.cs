@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -136,6 +137,7 @@ public static class HostStep
             var scratch = new float[k];
             bool tileSoftmax = TileSoftmax<THead>(batch);
             float[] segments = Rent<float>(tileSoftmax ? 2 * TileRows * m : 0); // per (row, model): z_y − m and s
+            float[] byClass = Rent<float>(tileSoftmax ? ByClassLength(TileRows * m, k) : 0); // a tile's Zᵀ below VectorClasses
             var outcomes = Rent<(double Loss, bool Hit)>(tileSoftmax ? TileRows * m : 0);
             float[] staged = Rent<float>(Restaged(d) ? TileRows * StagedStride(d) : 0);
             float[] transposed = Rent<float>(TransposedLogits(m * k) ? TileRows * (d + m * k) : 0); // [Xᵀ | Zᵀ] of the tile
@@ -169,7 +171,7 @@ public static class HostStep
                         TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt, NextTile(batch, start + count, last, next));
                     }
                     if (tileSoftmax)
-                        TileSoftmaxGradient(new Span<float>(z, count * kk), k, g, batch, start, segments, outcomes);
+                        TileSoftmaxGradient(new Span<float>(z, count * kk), k, g, batch, start, segments, byClass, outcomes);
                     for (int i = 0; i < count; i++)
                     {
                         long row = batch.RowAt(start + i);
@@ -212,7 +214,7 @@ public static class HostStep
             if (shifted)
                 Unshift(batch.Shifted, d, k, m, sum);
             (accumulators[w], losses[w], hits[w]) = (sum, rowLosses, right);
-            GiveBack(tileGradient, tileLogits, segments, staged, transposed, shiftedRows);
+            GiveBack(tileGradient, tileLogits, segments, byClass, staged, transposed, shiftedRows);
             GiveBack(outcomes);
         });
 
@@ -598,18 +600,25 @@ public static class HostStep
     /// hit: <see cref="SoftmaxGradient"/> for a whole tile at once, the exps of all its logits in vector calls
     /// (<see cref="ExpRounded"/>), one log a segment. Measured on satimage's 6 classes: the scalar exps and logs had
     /// been a quarter of a pass; the whole path over C 6.2 → 5.4 s, with the masked tails of <see cref="HostTile"/>.
+    /// Below <see cref="VectorClasses"/> classes the segments go across vector lanes instead (<see cref="ByClass"/>).
     /// </summary>
     /// <param name="z">[count·g, K]: row i's logits of model b at segment i·g + b; overwritten with G.</param>
     /// <param name="g">Segments (models) a row.</param>
     /// <param name="start">The tile's first row in the batch.</param>
     /// <param name="segments">[2·count·g] scratch: each segment's z_y − m and s.</param>
+    /// <param name="byClass">Scratch for <see cref="ByClass"/>: <see cref="ByClassLength"/>(count·g, K) floats (unused from <see cref="VectorClasses"/> classes).</param>
     /// <param name="outcomes">[count·g] out: each segment's loss and hit.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TileSoftmaxGradient(Span<float> z, int k, int g, Batch batch, int start, Span<float> segments,
-        Span<(double Loss, bool Hit)> outcomes)
+        Span<float> byClass, Span<(double Loss, bool Hit)> outcomes)
     {
         int n = z.Length / k;
         Span<float> shifts = segments[..n], sums = segments.Slice(n, n); // z_y − m; s
+        if (k < VectorClasses)
+        {
+            ByClass(z, k, g, batch, start, shifts, sums, byClass, outcomes);
+            return;
+        }
         for (int seg = 0; seg < n; seg++)
         {
             Span<float> row = z.Slice(seg * k, k);
@@ -629,6 +638,93 @@ public static class HostStep
         }
         for (int seg = 0; seg < n; seg++)
             outcomes[seg].Loss = -shifts[seg] + MathF.Log(sums[seg]);
+    }
+
+    /// <summary>Floats of <see cref="ByClass"/>'s scratch for <paramref name="segments"/> segments of <paramref name="k"/> classes.</summary>
+    private static int ByClassLength(int segments, int k) =>
+        k < VectorClasses ? k * RoundUp(segments, Vector<float>.Count) : 0;
+
+    private static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// <see cref="TileSoftmaxGradient"/> for fewer than <see cref="VectorClasses"/> classes: a segment's K logits are
+    /// fewer than a vector's lanes (MNIST's 10, each of a search's folds), so the tile is turned class-major,
+    /// zᵀ[c, segment], and each step runs over vectors of segments — the max and its class, z − m, the exps, s = Σ_c,
+    /// the scale by 1/s — then turned back. Each segment's arithmetic is that of the loops over its own classes (the
+    /// same order, the same roundings), only many segments at a time: the same bits, without a short loop, its
+    /// branches and its chain of dependent adds a segment.
+    /// </summary>
+    /// <param name="byClass">[K, n rounded up to a vector]: zᵀ; the lanes past n hold zeros.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ByClass(Span<float> z, int k, int g, Batch batch, int start, Span<float> shifts,
+        Span<float> sums, Span<float> byClass, Span<(double Loss, bool Hit)> outcomes)
+    {
+        int n = z.Length / k, lanes = Vector<float>.Count, width = RoundUp(n, lanes);
+        Span<float> zt = byClass[..(k * width)];
+        fixed (float* rows = z, columns = zt)
+        {
+            for (int seg = 0; seg < n; seg++)
+            {
+                for (int c = 0; c < k; c++)
+                    columns[c * width + seg] = rows[seg * k + c];
+            }
+        }
+        for (int c = 0; c < k; c++)
+            zt.Slice(c * width + n, width - n).Clear();
+        Span<float> maxes = stackalloc float[lanes];
+        Span<int> classes = stackalloc int[lanes];
+        for (int first = 0; first < width; first += lanes)
+        {
+            // m and the lowest class that holds it: a later class replaces it only where larger, as in Max.
+            var max = new Vector<float>(zt.Slice(first, lanes));
+            var predicted = Vector<int>.Zero;
+            for (int c = 1; c < k; c++)
+            {
+                var v = new Vector<float>(zt.Slice(c * width + first, lanes));
+                Vector<int> larger = Vector.GreaterThan(v, max);
+                max = Vector.ConditionalSelect(larger, v, max);
+                predicted = Vector.ConditionalSelect(larger, new Vector<int>(c), predicted);
+            }
+            max.CopyTo(maxes);
+            predicted.CopyTo(classes);
+            for (int lane = 0; lane < lanes && first + lane < n; lane++)
+            {
+                int seg = first + lane, label = batch.Labels[batch.RowAt(start + seg / g)];
+                shifts[seg] = zt[label * width + seg] - maxes[lane];
+                outcomes[seg].Hit = classes[lane] == label;
+            }
+            for (int c = 0; c < k; c++)
+            {
+                Span<float> lane = zt.Slice(c * width + first, lanes);
+                (new Vector<float>(lane) - max).CopyTo(lane);
+            }
+        }
+        ExpRounded(zt);
+        for (int first = 0; first < width; first += lanes)
+        {
+            var sum = Vector<float>.Zero;
+            for (int c = 0; c < k; c++)
+                sum += new Vector<float>(zt.Slice(c * width + first, lanes));
+            sum.CopyTo(maxes);
+            var scale = Vector<float>.One / sum;
+            for (int c = 0; c < k; c++)
+            {
+                Span<float> lane = zt.Slice(c * width + first, lanes);
+                (new Vector<float>(lane) * scale).CopyTo(lane);
+            }
+            for (int lane = 0; lane < lanes && first + lane < n; lane++)
+                sums[first + lane] = maxes[lane];
+        }
+        fixed (float* rows = z, columns = zt)
+        {
+            for (int seg = 0; seg < n; seg++)
+            {
+                for (int c = 0; c < k; c++)
+                    rows[seg * k + c] = columns[c * width + seg];
+                rows[seg * k + batch.Labels[batch.RowAt(start + seg / g)]] -= 1f;
+                outcomes[seg].Loss = -shifts[seg] + MathF.Log(sums[seg]);
+            }
+        }
     }
 
     /// <summary>Q = softmax(Z) of one row into <paramref name="q"/>; returns (m, log s) and the loss and hit where asked.</summary>
