@@ -15,8 +15,9 @@ namespace SoftmaxGpu.Kernels.Host;
 /// calls here (<see cref="SoftmaxGradient"/>: its arithmetic over vector lanes); any other head runs its own
 /// struct over the row in host memory (<see cref="PointerRow"/>).
 ///
-/// Where the batch carries its rows as a sparse difference from one value per column (<see cref="Batch.Shifted"/>), the
-/// gradient pass's two products go over those entries instead (<see cref="ShiftedTile"/>), the rest unchanged.
+/// The gradient pass's two products are the seam between the rows and the rest (<see cref="ITiles"/>): dense rows
+/// (<see cref="DenseTiles"/>), or, where the batch carries its rows as a sparse difference from one value per column
+/// (<see cref="Batch.Shifted"/>), those entries (<see cref="ShiftedTiles"/>); the tiles, the head and the sums are the same.
 ///
 /// Rows are split into one contiguous range per worker (one per core); each worker sums dW in float over
 /// <see cref="FlushTiles"/> tiles, then adds that into its own float64 accumulator, so the rounding error does
@@ -123,53 +124,33 @@ public static class HostStep
         bool shifted = batch.Shifted.Present;
         if (shifted && batch.Order is not null)
             throw new ArgumentException("shifted rows are read in their own order (a batch of them has no row order)", nameof(batch));
-        int stride = shifted ? ShiftedTile.StrideOf(m * k) : 0; // room for a row of Wᵀ or dWᵀ over shifted rows (each fold's: StrideOf(g·K))
-        using ShiftedThetas? prepared = shifted ? new ShiftedThetas(batch, stack, theta, stride) : null;
+        using ShiftedThetas? prepared = shifted ? new ShiftedThetas(batch, stack, theta, ShiftedTile.StrideOf(m * k)) : null;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
             [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int w) =>
         {
             (int first, int last) = Range(batch.Rows, workers, w);
             double[] sum = Rent<double>(kd + m * k); // [dW | db] per model, in float64
-            // dW of the tile's models, in their order (dWᵀ [D, stride] from a 64-byte boundary where shifted)
-            float[] tileGradient = Rent<float>(shifted ? d * stride + AlignFloats : kd);
-            float[] shiftedRows = Rent<float>(shifted ? TileRows * stride + AlignFloats : 0); // the tile's sums, then its G, padded
+            using ITiles tiles = prepared is null ? new DenseTiles(batch, stack, theta, last) : new ShiftedTiles(batch, prepared);
             float[] tileLogits = Rent<float>(TileRows * m * k);
             var scratch = new float[k];
             bool tileSoftmax = TileSoftmax<THead>(batch);
             float[] segments = Rent<float>(tileSoftmax ? 2 * TileRows * m : 0); // per (row, model): z_y − m and s
             float[] byClass = Rent<float>(tileSoftmax ? ByClassLength(TileRows * m, k) : 0); // a tile's Zᵀ below VectorClasses
             var outcomes = Rent<(double Loss, bool Hit)>(tileSoftmax ? TileRows * m : 0);
-            float[] staged = Rent<float>(Restaged(d) ? TileRows * StagedStride(d) : 0);
-            float[] transposed = Rent<float>(TransposedLogits(m * k) ? TileRows * (d + m * k) : 0); // [Xᵀ | Zᵀ] of the tile
-            nint* rows = stackalloc nint[TileRows];
-            nint* next = stackalloc nint[TileRows];
             var rowLosses = new double[m];
             var right = new int[m];
-            fixed (float* tileDw = tileGradient, z = tileLogits, copy = staged, xt = transposed, shiftedScratch = shiftedRows)
+            fixed (float* z = tileLogits)
             {
-                // Shifted rows' vectors are whole cache lines (a vector across two lines costs two reads, measured 1.5× slower).
-                float* dw = shifted ? Aligned(tileDw) : tileDw, tileRows = Aligned(shiftedScratch);
-                float* wts = prepared is null ? null : prepared.Wt, biases = prepared is null ? null : prepared.Bias;
-                int tiles = 0;
+                int done = 0; // tiles
                 for (int start = first; start < last;)
                 {
                     // The tile: rows of one fold, and the g models that learn from them (skipped: the one that does not).
                     int fold = stack.FoldAt is null ? -1 : stack.FoldAt[start];
-                    int count = Math.Min(shifted ? ShiftedBlocks.BlockRows - start % ShiftedBlocks.BlockRows : TileRows, last - start);
+                    int count = Math.Min(tiles.Rows(start), last - start);
                     while (fold >= 0 && stack.FoldAt[start + count - 1] != fold)
                         count--;
                     int skipped = fold < 0 ? m : stack.Skipped(fold), g = skipped < m ? m - 1 : m, kk = g * k;
-                    if (shifted)
-                    {
-                        int at = Math.Max(fold, 0); // rows start … start + count − 1 (a batch of shifted rows has no order)
-                        ShiftedTile.Logits(batch.Shifted, start, count, wts + (long)at * d * stride, biases + (long)at * stride,
-                            kk, ShiftedTile.StrideOf(kk), tileRows, z);
-                    }
-                    else
-                    {
-                        PointAtRows(batch, start, count, rows, copy);
-                        TileLogits(rows, count, fold < 0 ? theta : stack.FoldTheta[fold], d, kk, z, xt, NextTile(batch, start + count, last, next));
-                    }
+                    tiles.Logits(start, count, fold, kk, z);
                     if (tileSoftmax)
                         TileSoftmaxGradient(new Span<float>(z, count * kk), k, g, batch, start, segments, byClass, outcomes);
                     for (int i = 0; i < count; i++)
@@ -189,32 +170,15 @@ public static class HostStep
                                 sum[kd + s * k + c] += gradient[c];
                         }
                     }
-                    if (shifted)
-                        ShiftedTile.AddGradient(batch.Shifted, start / ShiftedBlocks.BlockRows, start % ShiftedBlocks.BlockRows,
-                            start % ShiftedBlocks.BlockRows + count, z, kk, ShiftedTile.StrideOf(kk), tileRows, dw);
-                    else
-                        HostTile.AddGradient(rows, count, z, d, kk, dw);
+                    tiles.AddGradient(start, count, z, kk);
                     start += count;
-                    if (++tiles % FlushTiles == 0 || start == last || stack.FoldAt is not null && stack.FoldAt[start] != fold)
-                    {
-                        // dW of block b belongs to model s: its K·D entries, in the same order as the single fit's.
-                        for (int b = 0; b < g; b++)
-                        {
-                            int s = b < skipped ? b : b + 1;
-                            if (shifted)
-                                AddTransposed(dw, ShiftedTile.StrideOf(kk), b * k, k, d, sum.AsSpan(s * k * d, k * d));
-                            else
-                                for (int i = 0; i < k * d; i++)
-                                    sum[s * k * d + i] += dw[b * k * d + i];
-                        }
-                        new Span<float>(dw, shifted ? d * stride : kd).Clear();
-                    }
+                    if (++done % FlushTiles == 0 || start == last || stack.FoldAt is not null && stack.FoldAt[start] != fold)
+                        tiles.Flush(kk, skipped, sum);
                 }
             }
-            if (shifted)
-                Unshift(batch.Shifted, d, k, m, sum);
+            tiles.Finish(sum);
             (accumulators[w], losses[w], hits[w]) = (sum, rowLosses, right);
-            GiveBack(tileGradient, tileLogits, segments, byClass, staged, transposed, shiftedRows);
+            GiveBack(tileLogits, segments, byClass);
             GiveBack(outcomes);
         });
 
@@ -232,6 +196,167 @@ public static class HostStep
     }
 
     /// <summary>
+    /// A tile's two products over the rows as the batch holds them, one a worker with its buffers: Z = X·Wᵀ + b before
+    /// the head and dW += Gᵀ·X after it, summed in float over <see cref="FlushTiles"/> tiles and then flushed into the
+    /// worker's float64 sums [dW_0 … dW_{m−1} | db_0 … db_{m−1}]. Dense rows: <see cref="DenseTiles"/>; rows as a sparse
+    /// difference from one value per column: <see cref="ShiftedTiles"/>.
+    /// </summary>
+    private unsafe interface ITiles : IDisposable
+    {
+        /// <summary>The most rows of a tile from batch row <paramref name="start"/> (a fold's end may cut it shorter).</summary>
+        int Rows(int start);
+
+        /// <summary>z [count, kk] = the logits of rows start … start + count − 1 under the kk = g·K rows of W of the g models that learn from <paramref name="fold"/> (−1: the single fit).</summary>
+        void Logits(int start, int count, int fold, int kk, float* z);
+
+        /// <summary>The tile's dW of those g models += Gᵀ·X, G [count, kk] in <paramref name="z"/>.</summary>
+        void AddGradient(int start, int count, float* z, int kk);
+
+        /// <summary>Each block b's dW (K·D) into its model s's in <paramref name="sum"/> (s = b, or b + 1 from <paramref name="skipped"/> on); then the tile's dW is zero.</summary>
+        void Flush(int kk, int skipped, double[] sum);
+
+        /// <summary>Anything the sums still lack once the worker's rows are done.</summary>
+        void Finish(double[] sum);
+    }
+
+    /// <summary>Dense rows: <see cref="HostTile"/>'s register-blocked products, the next tile read ahead.</summary>
+    private sealed unsafe class DenseTiles : ITiles
+    {
+        private readonly Batch batch;
+        private readonly Stack stack;
+        private readonly float* theta;
+        private readonly int last; // the worker's last row + 1: no tile is read ahead past it
+        private readonly Pinned<float> dw, staged, transposed; // the tile's dW [g·K, D]; rows restaged; [Xᵀ | Zᵀ]
+        private readonly Pinned<nint> rows, next; // the tile's rows, the next tile's rows
+
+        public DenseTiles(Batch batch, Stack stack, float* theta, int last)
+        {
+            (this.batch, this.stack, this.last) = (batch, stack, last);
+            this.theta = theta;
+            int d = batch.D, kk = stack.Models * batch.K;
+            dw = new Pinned<float>(kk * d);
+            staged = new Pinned<float>(Restaged(d) ? TileRows * StagedStride(d) : 0);
+            transposed = new Pinned<float>(TransposedLogits(kk) ? TileRows * (d + kk) : 0);
+            (rows, next) = (new Pinned<nint>(TileRows), new Pinned<nint>(TileRows));
+        }
+
+        public int Rows(int start) => TileRows;
+
+        public void Logits(int start, int count, int fold, int kk, float* z)
+        {
+            PointAtRows(batch, start, count, rows.Pointer, staged.Pointer);
+            TileLogits(rows.Pointer, count, fold < 0 ? theta : stack.FoldTheta[fold], batch.D, kk, z, transposed.Pointer,
+                NextTile(batch, start + count, last, next.Pointer));
+        }
+
+        public void AddGradient(int start, int count, float* z, int kk) =>
+            HostTile.AddGradient(rows.Pointer, count, z, batch.D, kk, dw.Pointer);
+
+        public void Flush(int kk, int skipped, double[] sum)
+        {
+            int kd = batch.K * batch.D;
+            for (int b = 0; b < kk / batch.K; b++)
+            {
+                int s = b < skipped ? b : b + 1;
+                for (int i = 0; i < kd; i++)
+                    sum[(long)s * kd + i] += dw.Pointer[(long)b * kd + i];
+            }
+            new Span<float>(dw.Pointer, kk * batch.D).Clear();
+        }
+
+        public void Finish(double[] sum)
+        {
+        }
+
+        public void Dispose()
+        {
+            dw.Dispose();
+            staged.Dispose();
+            transposed.Dispose();
+            rows.Dispose();
+            next.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Shifted rows (<see cref="Batch.Shifted"/>): <see cref="ShiftedTile"/>'s products over the entries, on each fold's
+    /// θ laid out beforehand (<see cref="ShiftedThetas"/>); a tile ends where a block of <see cref="ShiftedBlocks.BlockRows"/>
+    /// rows does, and the sums gain db·sᵀ at the end (Gᵀ·X = Gᵀ·S + db·sᵀ).
+    /// </summary>
+    private sealed unsafe class ShiftedTiles : ITiles
+    {
+        private readonly Batch batch;
+        private readonly ShiftedThetas thetas;
+        // dWᵀ [D, stride] and the tile's sums, then its G, each from a 64-byte boundary: a vector across two cache
+        // lines costs two reads (measured 1.5× slower).
+        private readonly Pinned<float> dwt, rows;
+
+        public ShiftedTiles(Batch batch, ShiftedThetas thetas)
+        {
+            (this.batch, this.thetas) = (batch, thetas);
+            dwt = new Pinned<float>(batch.D * thetas.Stride + AlignFloats);
+            rows = new Pinned<float>(TileRows * thetas.Stride + AlignFloats);
+        }
+
+        public int Rows(int start) => ShiftedBlocks.BlockRows - start % ShiftedBlocks.BlockRows;
+
+        public void Logits(int start, int count, int fold, int kk, float* z)
+        {
+            int at = Math.Max(fold, 0), d = batch.D;
+            ShiftedTile.Logits(batch.Shifted, start, count, thetas.Wt + (long)at * d * thetas.Stride,
+                thetas.Bias + (long)at * thetas.Stride, kk, ShiftedTile.StrideOf(kk), Aligned(rows.Pointer), z);
+        }
+
+        public void AddGradient(int start, int count, float* z, int kk)
+        {
+            int within = start % ShiftedBlocks.BlockRows;
+            ShiftedTile.AddGradient(batch.Shifted, start / ShiftedBlocks.BlockRows, within, within + count, z, kk,
+                ShiftedTile.StrideOf(kk), Aligned(rows.Pointer), Aligned(dwt.Pointer));
+        }
+
+        public void Flush(int kk, int skipped, double[] sum)
+        {
+            int k = batch.K, d = batch.D;
+            for (int b = 0; b < kk / k; b++)
+            {
+                int s = b < skipped ? b : b + 1;
+                AddTransposed(Aligned(dwt.Pointer), ShiftedTile.StrideOf(kk), b * k, k, d, sum.AsSpan(s * k * d, k * d));
+            }
+            new Span<float>(Aligned(dwt.Pointer), d * thetas.Stride).Clear();
+        }
+
+        public void Finish(double[] sum) => Unshift(batch.Shifted, batch.D, batch.K, thetas.Models, sum);
+
+        public void Dispose()
+        {
+            dwt.Dispose();
+            rows.Dispose();
+        }
+    }
+
+    /// <summary>A rented array pinned until disposed, read by address (a worker's buffers).</summary>
+    private sealed unsafe class Pinned<T> : IDisposable where T : unmanaged
+    {
+        private readonly T[] array;
+        private GCHandle handle;
+
+        public Pinned(int length)
+        {
+            array = Rent<T>(length);
+            handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+            Pointer = (T*)handle.AddrOfPinnedObject();
+        }
+
+        public T* Pointer { get; }
+
+        public void Dispose()
+        {
+            handle.Free();
+            GiveBack(array);
+        }
+    }
+
+    /// <summary>
     /// Each fold's θ laid out for shifted rows (<see cref="ShiftedTile.Prepare"/>, rows of StrideOf(g·K) floats for its g
     /// models): fold f's Wᵀ at <see cref="Wt"/> + f·D·stride and its b′ at <see cref="Bias"/> + f·stride; one "fold", θ
     /// itself, for a single fit. Rented, and pinned until disposed: the workers read them by address, and an array the
@@ -239,17 +364,16 @@ public static class HostStep
     /// </summary>
     private sealed unsafe class ShiftedThetas : IDisposable
     {
-        private readonly float[] wt, bias;
-        private GCHandle wtPin, biasPin;
+        private readonly Pinned<float> wt, bias;
 
         public ShiftedThetas(Batch batch, Stack stack, float* theta, int stride)
         {
             int d = batch.D, k = batch.K, m = stack.Models;
             int folds = stack.FoldAt is null || batch.Rows == 0 ? 1 : stack.FoldAt[batch.Rows - 1] + 1;
-            (wt, bias) = (Rent<float>(folds * d * stride + AlignFloats), Rent<float>(folds * stride + AlignFloats));
-            (wtPin, biasPin) = (GCHandle.Alloc(wt, GCHandleType.Pinned), GCHandle.Alloc(bias, GCHandleType.Pinned));
-            Wt = Aligned((float*)wtPin.AddrOfPinnedObject());
-            Bias = Aligned((float*)biasPin.AddrOfPinnedObject());
+            (Stride, Models) = (stride, m);
+            (wt, bias) = (new Pinned<float>(folds * d * stride + AlignFloats), new Pinned<float>(folds * stride + AlignFloats));
+            Wt = Aligned(wt.Pointer);
+            Bias = Aligned(bias.Pointer);
             for (int f = 0; f < folds; f++)
             {
                 bool whole = stack.FoldAt is null || stack.Skipped(f) == m; // no model leaves fold f out
@@ -261,12 +385,15 @@ public static class HostStep
 
         public float* Wt { get; }
         public float* Bias { get; }
+        /// <summary>Floats a row of Wᵀ (or dWᵀ) takes: room for all m models' logits (each fold's own rows: StrideOf(g·K)).</summary>
+        public int Stride { get; }
+        /// <summary>m, the models of the stack.</summary>
+        public int Models { get; }
 
         public void Dispose()
         {
-            wtPin.Free();
-            biasPin.Free();
-            GiveBack(wt, bias);
+            wt.Dispose();
+            bias.Dispose();
         }
     }
 
