@@ -16,20 +16,13 @@ within 1e-6 and 1e-7 (relative) of J*. The variants differ only in H₀, where t
 - block R: γ·M⁻¹ with M the Hessian's K diagonal blocks, Σ_n w_nc·x̃_n x̃_nᵀ/N + λI, w_nc = max(q_nc(1 − q_nc), floor),
   rebuilt from the current q every R iterations (each rebuild costs K·N·D² — here more than 100 passes).
 
-Needs NumPy and SciPy (Debian's python3-sklearn brings both; installed if absent, as root).
+Needs Debian's python3-sklearn (NumPy and SciPy with it; installed if absent, as root); reads MNIST as
+bench/sklearn_baseline.py does (pixels / 255, then standardized here).
 """
-import argparse, os, subprocess, sys, time
+import argparse, os, sys, time
 
-
-def ensure_scipy():
-    try:
-        import scipy  # noqa: F401
-    except ImportError:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "python3-sklearn"]
-        if subprocess.run(install, env=env).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-            subprocess.run(install, check=True, env=env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cv_vs_sklearn import ensure_sklearn  # noqa: E402
 
 
 def main():
@@ -39,15 +32,12 @@ def main():
     ap.add_argument("--iterations", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    ensure_scipy()
+    ensure_sklearn()  # and with it NumPy and SciPy
     import numpy as np
     from scipy.linalg import cho_factor, cho_solve
+    from sklearn_baseline import load_mnist
 
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "datasets", "mnist")
-    with open(os.path.join(here, "train-images-idx3-ubyte"), "rb") as f:
-        images = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, 784).astype(np.float64)
-    with open(os.path.join(here, "train-labels-idx1-ubyte"), "rb") as f:
-        labels = np.frombuffer(f.read()[8:], np.uint8).astype(int)
+    images, labels, _, _ = load_mnist()
     take = np.random.default_rng(args.seed).permutation(len(labels))[:args.rows]
     X, y = images[take], labels[take]
     scale = X.std(0)
