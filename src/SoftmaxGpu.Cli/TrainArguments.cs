@@ -105,7 +105,7 @@ public sealed class TrainArguments
         Description = $"Most device memory training may use (e.g. 512MiB, 2GiB; default {TrainPlan.DeviceMemoryShare:P0} of what " +
                       "the device reports). Sets that do not fit stay in host memory and stream through the device in blocks.",
     };
-    public Option<bool> Quiet { get; } = new("--quiet") { Description = "Print only the summary, no epoch lines." };
+    public Option<bool> Quiet { get; } = new("--quiet") { Description = "Print only the summary: no epoch lines, and no line a C while a search over C runs." };
     public Option<string?> LogJson { get; } = new("--log-json") { Description = "Write one JSON object per epoch (iteration) to this file." };
     public Option<string?> Plot { get; } = new("--plot")
     {

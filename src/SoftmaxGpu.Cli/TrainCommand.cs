@@ -22,7 +22,8 @@ public static class TrainCommand
         // Under mpirun every rank runs this on its shard of the rows; rank 0 alone prints and writes (Ranked).
         command.SetAction(parse => Ranked.Run(output, error, (ranks, output) =>
         {
-            TrainOptions options = a.Options(parse, ranks);
+            Action<PathFit>? onFit = null; // the progress's, once it is made: a search's fits as they end
+            TrainOptions options = a.Options(parse, ranks) with { OnPathFit = fit => onFit?.Invoke(fit) };
             Ranked.RequireSameStart(ranks, parse.Tokens.Select(t => t.Value), parse.GetValue(a.Data), parse.GetValue(a.Val),
                 parse.GetValue(a.InitModel));
             bool first = ranks.Rank == 0; // the rank that reports and writes files
@@ -57,6 +58,11 @@ public static class TrainCommand
             using (var progress = new TrainingProgress(output, TrainingProgress.For(output, parse.GetValue(a.Quiet)),
                        first && logPath is not null ? outputs.Stage(logPath) : null))
             {
+                if (spec.IsPath)
+                {
+                    progress.Search(spec.Cs?.Count ?? 1, spec.Folds ?? 1, spec.Score.Name(spec.MultiLabel));
+                    onFit = progress.Fit;
+                }
                 (trained, result) = progress.Run(onEpoch => training.Train(gpu, onEpoch));
                 if (training.Path is PathResult folds)
                     progress.LogPath(folds);

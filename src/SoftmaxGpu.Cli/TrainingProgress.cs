@@ -8,7 +8,8 @@ namespace SoftmaxGpu.Cli;
 /// <summary>
 /// How <c>train</c> shows its epochs: one live line on a terminal (Spectre.Console), at most about
 /// <see cref="MaxLines"/> evenly spaced lines when the output is a file or a pipe, nothing with --quiet; and,
-/// with --log-json, one JSON object per epoch (iteration) in a file, whatever the console shows.
+/// with --log-json, one JSON object per epoch (iteration) in a file, whatever the console shows. A search over C
+/// shows its fits as they end (<see cref="Fit"/>): a line a C once every fold has fitted it, or on the live line.
 /// </summary>
 public sealed class TrainingProgress : IDisposable
 {
@@ -19,6 +20,19 @@ public sealed class TrainingProgress : IDisposable
     private readonly Mode mode;
     private readonly StreamWriter? log;
     private EpochReport? unprinted;
+    private readonly Lock searching = new(); // Fit is called from the folds' threads
+    private ProgressTask? live; // the live line, while Run runs in Live mode
+    private SearchState? search; // set by Search
+
+    /// <summary>A search's fits so far: each C's fold fits in, and the next C to print.</summary>
+    private sealed class SearchState(int values, int folds, string score)
+    {
+        public readonly int Values = values, Folds = folds;
+        public readonly string Score = score;
+        public readonly List<PathFit>[] Fits = [.. Enumerable.Range(0, values).Select(_ => new List<PathFit>())];
+        public readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+        public int Printed, Done;
+    }
 
     public enum Mode
     {
@@ -58,6 +72,8 @@ public sealed class TrainingProgress : IDisposable
             .Start(context =>
             {
                 ProgressTask task = context.AddTask("starting", maxValue: 1);
+                lock (searching)
+                    live = task;
                 result = train(report =>
                 {
                     Log(report);
@@ -66,7 +82,48 @@ public sealed class TrainingProgress : IDisposable
                     task.Value = report.Epoch;
                 });
             });
+        lock (searching)
+            live = null;
         return result;
+    }
+
+    /// <summary>The search over C that <see cref="Fit"/> will report: <paramref name="values"/> values of C, each fitted on <paramref name="folds"/> folds (1: a validation set), scored by <paramref name="score"/>.</summary>
+    public void Search(int values, int folds, string score) => search = new SearchState(values, folds, score);
+
+    /// <summary>
+    /// One fit of the search ended (from any fold's thread): in lines, each C's line as soon as every fold has fitted it
+    /// and every smaller C is printed (the folds run at their own pace); on a terminal, the fits done on the live line.
+    /// </summary>
+    public void Fit(PathFit fit)
+    {
+        lock (searching)
+        {
+            if (search is not { } s || mode == Mode.Quiet)
+                return;
+            s.Fits[fit.Index].Add(fit);
+            s.Done++;
+            if (mode == Mode.Live && live is not null)
+            {
+                live.Description = Markup.Escape($"choosing C: {s.Done} of {s.Values * s.Folds} fits, C = {fit.C:G4} on fold {fit.Fold + 1}");
+                (live.MaxValue, live.Value) = (s.Values * s.Folds, s.Done);
+                return;
+            }
+            for (; s.Printed < s.Values && s.Fits[s.Printed].Count == s.Folds; s.Printed++)
+                output.WriteLine(SearchLine(s, s.Fits[s.Printed]));
+        }
+    }
+
+    /// <summary>A C whose folds are all fitted: its mean score, the folds' iterations, the fits that hit the cap, the time so far.</summary>
+    private static string SearchLine(SearchState s, List<PathFit> fits)
+    {
+        PathFit first = fits[0];
+        (int fewest, int most) = (fits.Min(f => f.Iterations), fits.Max(f => f.Iterations));
+        string iterations = fewest == most ? $"{most}" : $"{fewest}–{most}";
+        int capped = fits.Count(f => !f.Converged);
+        string scored = s.Folds == 1 ? $"{s.Score} {first.Score:F4} on the validation set" : $"mean {s.Score} {fits.OrderBy(f => f.Fold).Average(f => f.Score):F4} over {s.Folds} folds";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"path: C = {first.C:G4} ({first.Index + 1} of {s.Values})  {scored}, " +
+            $"{iterations} iterations{(capped > 0 ? $" ({capped} at the cap)" : "")}  {s.Clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private void Report(EpochReport report)

@@ -50,6 +50,32 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.DoesNotContain("iteration limit", error);
     }
 
+    /// <summary>
+    /// Without --quiet a search says how far it got as it goes: a line a C once every fold has fitted it, in the grid's
+    /// order, before the refit; its mean score is the table's.
+    /// </summary>
+    [Fact]
+    public void ASearchShowsEachCAsItsFoldsAreFitted()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "1e-2:1e2:5", "--cv", "3");
+        Assert.True(code == 0, error);
+        string[] lines = output.Split('\n');
+        string[] progress = [.. lines.Where(l => l.StartsWith("path: ", StringComparison.Ordinal))];
+        Assert.Equal(5, progress.Length);
+        string[] rows = [.. lines.Where(l => Regex.IsMatch(l, @"^\d"))];
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Matches($@"^path: C = \S+ \({i + 1} of 5\)  mean accuracy (\d\.\d{{4}}) over 3 folds, \d+(–\d+)? iterations  \d+\.\d s$", progress[i]);
+            string mean = Regex.Match(progress[i], @"accuracy (\d\.\d{4})").Groups[1].Value;
+            Assert.Equal(mean, rows[i].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]); // the table's mean at that C
+        }
+        Assert.True(Array.IndexOf(lines, progress[^1]) < Array.FindIndex(lines, l => l.StartsWith("epoch", StringComparison.Ordinal)),
+            "the search's lines come before the refit's epochs");
+        var (quietCode, quiet, _) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m2"), "--C", "0.1,1", "--cv", "3", "--quiet");
+        Assert.Equal(0, quietCode);
+        Assert.DoesNotContain("path: ", quiet);
+    }
+
     /// <summary>Fits that stop at the iteration cap are marked in the table, counted in one warning and logged as not converged.</summary>
     [Fact]
     public void FitsThatHitTheIterationCapAreMarkedAndWarnedOf()

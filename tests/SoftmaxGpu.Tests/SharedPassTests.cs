@@ -196,10 +196,10 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
     /// </summary>
     private static void SharedRowsFitAsSessions(Gpu gpu, EncodedSet set, int k, double[] cs, TrainOptions options)
     {
-        PathResult separate = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: FoldPasses.Sessions);
+        PathResult separate = Reported(gpu, set, k, cs, options, FoldPasses.Sessions);
         foreach (FoldPasses passes in new[] { FoldPasses.Stacked, FoldPasses.SideBySide })
         {
-            PathResult shared = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options, passes: passes);
+            PathResult shared = Reported(gpu, set, k, cs, options, passes);
             for (int i = 0; i < cs.Length; i++)
             {
                 Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
@@ -208,6 +208,25 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
             Assert.Equal(separate.ChosenC, shared.ChosenC);
             Assert.Equal(separate.Refit.Theta, shared.Refit.Theta);
         }
+    }
+
+    /// <summary>
+    /// A 3-fold path run with <see cref="TrainOptions.OnPathFit"/> listening (called from the folds' threads where they
+    /// share the rows): every (C, fold) fit reported once, as the result has it.
+    /// </summary>
+    private static PathResult Reported(Gpu gpu, EncodedSet set, int k, double[] cs, TrainOptions options, FoldPasses passes)
+    {
+        var fits = new System.Collections.Concurrent.ConcurrentBag<PathFit>();
+        PathResult path = CrossValidation.Run(gpu, set, k, cs, folds: 3, PathScore.LogLoss, options with { OnPathFit = fits.Add }, passes: passes);
+        Assert.Equal(cs.Length * 3, fits.Select(f => (f.Index, f.Fold)).Distinct().Count());
+        Assert.Equal(cs.Length * 3, fits.Count);
+        foreach (PathFit fit in fits)
+        {
+            PathPoint point = path.Points[fit.Index];
+            Assert.Equal((point.C, point.Scores[fit.Fold], point.Objectives[fit.Fold], point.Iterations[fit.Fold], !point.Capped[fit.Fold]),
+                (fit.C, fit.Score, fit.Objective, fit.Iterations, fit.Converged));
+        }
+        return path;
     }
 
     /// <summary>Tag sets (the sigmoid head): the shared rows fit each fold at each C as sessions do, scored by the held-out tags.</summary>

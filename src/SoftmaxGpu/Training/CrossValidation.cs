@@ -47,6 +47,13 @@ public sealed record PathPoint(double C, double[] Scores, double[] Objectives, i
     public double Spread => Row.Spread;
 }
 
+/// <summary>
+/// One fit of a path as it ends (<see cref="TrainOptions.OnPathFit"/>): the C and its place in the grid (ascending), the
+/// fold (0 where one validation set scores the path), the held-out score, the training objective J, the iterations,
+/// and whether the fit met its convergence rule (false: it stopped at the iteration cap).
+/// </summary>
+public sealed record PathFit(int Index, double C, int Fold, double Score, double Objective, int Iterations, bool Converged);
+
 /// <summary>A path's outcome: every C's point, the chosen C, and the model refit on every training row at it.</summary>
 public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC, PathScore Score, TrainResult Refit)
 {
@@ -162,7 +169,7 @@ public static class CrossValidation
         FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
         {
             (IRowSource train, TrainOptions fit) = FoldRows.Training(rows, foldOfRow, fold, options);
-            return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(scored, foldOfRow, fold), grid, score);
+            return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(scored, foldOfRow, fold), fold, grid, score);
         })];
         return Chosen(gpu, rows, k, grid, paths, score, options, onEpoch);
     }
@@ -184,14 +191,15 @@ public static class CrossValidation
         TrainOptions options)
     {
         (EncodedSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
-        return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(set, foldOfRow, fold, options), grid, score);
+        return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(set, foldOfRow, fold, options), fold, grid, score);
     }
 
     /// <summary>A fold's walk over the grid in a session on its training rows <paramref name="train"/>, fitted with <paramref name="fit"/>, scored on <paramref name="held"/>.</summary>
-    private static FoldPath WalkFold(Gpu gpu, int k, IRowSource train, TrainOptions fit, IRowSource held, double[] grid, PathScore score)
+    private static FoldPath WalkFold(Gpu gpu, int k, IRowSource train, TrainOptions fit, IRowSource held, int fold, double[] grid,
+        PathScore score)
     {
         using var session = new TrainingSession(gpu, train, held, k, fit);
-        return Walk(session, grid, score, fit);
+        return Walk(session, fold, grid, score, fit);
     }
 
     /// <summary>
@@ -205,7 +213,7 @@ public static class CrossValidation
         double[] grid = CheckGrid(cs);
         options = PathOptions(options);
         using var session = new TrainingSession(gpu, train, held, k, options);
-        PathPoint[] points = Points(grid, [Walk(session, grid, score, options)]);
+        PathPoint[] points = Points(grid, [Walk(session, 0, grid, score, options)]);
         double chosen = Best(points, score).C;
         return new PathResult(points, chosen, score, session.Fit(options with { C = chosen }, onEpoch));
     }
@@ -216,6 +224,13 @@ public static class CrossValidation
         public FoldPath(int values) : this(new double[values], new double[values], new int[values], new bool[values])
         {
         }
+
+        /// <summary>Keeps fit <paramref name="i"/> of <paramref name="fold"/>'s walk over <paramref name="grid"/> and reports it (<see cref="TrainOptions.OnPathFit"/>).</summary>
+        public void Keep(int i, double[] grid, int fold, double score, double? objective, int iterations, bool converged, TrainOptions options)
+        {
+            (Scores[i], Objectives[i], Iterations[i], Capped[i]) = (score, objective ?? double.NaN, iterations, !converged);
+            options.OnPathFit?.Invoke(new PathFit(i, grid[i], fold, score, Objectives[i], iterations, converged));
+        }
     }
 
     /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from C.</summary>
@@ -223,7 +238,7 @@ public static class CrossValidation
         options with { ToOptimum = true, WeightDecay = null };
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
-    private static FoldPath Walk(TrainingSession session, double[] grid, PathScore score, TrainOptions options)
+    private static FoldPath Walk(TrainingSession session, int fold, double[] grid, PathScore score, TrainOptions options)
     {
         var path = new FoldPath(grid.Length);
         float[]? start = null;
@@ -231,10 +246,8 @@ public static class CrossValidation
         {
             TrainResult fit = session.Fit(options with { C = grid[i], InitialTheta = start });
             EpochReport last = fit.History[^1];
-            path.Scores[i] = score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value;
-            path.Objectives[i] = fit.Objective ?? double.NaN;
-            path.Iterations[i] = fit.History.Count;
-            path.Capped[i] = !fit.Converged;
+            path.Keep(i, grid, fold, score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value, fit.Objective,
+                fit.History.Count, fit.Converged, options);
             start = fit.Theta;
         }
         return path;
@@ -335,10 +348,8 @@ public static class CrossValidation
             (double[] position, EpochOutcome last, int iterations) = Fit(optimizer, cap, options);
             theta = [.. position.Select(v => (float)v)];
             (double heldLoss, double heldAccuracy) = pass.Score(fold, theta);
-            path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
-            path.Objectives[i] = last.Objective ?? double.NaN;
-            path.Iterations[i] = iterations;
-            path.Capped[i] = last.Converged is null;
+            path.Keep(i, grid, fold, score == PathScore.Accuracy ? heldAccuracy : heldLoss, last.Objective, iterations,
+                last.Converged is not null, options);
         }
         return path;
     }

@@ -38,7 +38,7 @@ public static class SparseCrossValidation
         CrossValidation.FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
         {
             (SparseSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
-            return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold), k, centre, grid, score, fit);
+            return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold), fold, k, centre, grid, score, fit);
         })];
         PathPoint[] points = CrossValidation.Points(grid, paths);
         double chosen = CrossValidation.Best(points, score).C;
@@ -56,7 +56,7 @@ public static class SparseCrossValidation
         double[] grid = CrossValidation.CheckGrid(cs);
         options = CrossValidation.PathOptions(options);
         CheckRows(options);
-        PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, k, centre, grid, score, options)]);
+        PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, 0, k, centre, grid, score, options)]);
         double chosen = CrossValidation.Best(points, score).C;
         return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options with { C = chosen }, onEpoch));
     }
@@ -72,7 +72,7 @@ public static class SparseCrossValidation
     /// Fits every C of the grid in order on <paramref name="train"/>, each from the previous fit's θ (kept in float64),
     /// and scores each fit on <paramref name="held"/>.
     /// </summary>
-    private static CrossValidation.FoldPath Walk(Gpu gpu, SparseSet train, SparseSet held, int k, double[]? centre, double[] grid,
+    private static CrossValidation.FoldPath Walk(Gpu gpu, SparseSet train, SparseSet held, int fold, int k, double[]? centre, double[] grid,
         PathScore score, TrainOptions options)
     {
         var path = new CrossValidation.FoldPath(grid.Length);
@@ -95,10 +95,8 @@ public static class SparseCrossValidation
             // resident without it, 2.6 GiB with it, as single training's plan has it).
             GC.Collect();
             (double heldLoss, double heldAccuracy) = objective.Score(theta, held);
-            path.Scores[i] = score == PathScore.Accuracy ? heldAccuracy : heldLoss;
-            path.Objectives[i] = last.Objective ?? double.NaN;
-            path.Iterations[i] = iterations;
-            path.Capped[i] = last.Converged is null;
+            path.Keep(i, grid, fold, score == PathScore.Accuracy ? heldAccuracy : heldLoss, last.Objective, iterations,
+                last.Converged is not null, options);
         }
         return path;
     }

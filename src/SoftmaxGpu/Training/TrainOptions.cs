@@ -94,6 +94,13 @@ public sealed record TrainOptions
     /// </summary>
     public Distributed.ICommunicator Ranks { get; init; } = Distributed.SingleProcess.Instance;
 
+    /// <summary>
+    /// Where a path over C reports each of its fits as it ends (<see cref="PathFit"/>: the command line's progress
+    /// during a search); called from the folds' threads, so it must be safe to call from several at once. Null: the
+    /// fits run quietly. Not a user option.
+    /// </summary>
+    public Action<PathFit>? OnPathFit { get; init; }
+
     /// <summary>Whether class or sample weights were asked for.</summary>
     public bool Weighted => ClassWeight is not null || WeightColumn is not null;
 
