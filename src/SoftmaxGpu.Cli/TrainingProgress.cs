@@ -104,7 +104,8 @@ public sealed class TrainingProgress : IDisposable
             s.Done++;
             if (mode == Mode.Live && live is not null)
             {
-                live.Description = Markup.Escape($"choosing C: {s.Done} of {s.Values * s.Folds} fits, C = {fit.C:G4} on fold {fit.Fold + 1}");
+                live.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                    $"choosing C: {s.Done} of {s.Values * s.Folds} fits, C = {fit.C:G4} on fold {fit.Fold + 1}"));
                 (live.MaxValue, live.Value) = (s.Values * s.Folds, s.Done);
                 return;
             }
@@ -120,7 +121,9 @@ public sealed class TrainingProgress : IDisposable
         (int fewest, int most) = (fits.Min(f => f.Iterations), fits.Max(f => f.Iterations));
         string iterations = fewest == most ? $"{most}" : $"{fewest}–{most}";
         int capped = fits.Count(f => !f.Converged);
-        string scored = s.Folds == 1 ? $"{s.Score} {first.Score:F4} on the validation set" : $"mean {s.Score} {fits.OrderBy(f => f.Fold).Average(f => f.Score):F4} over {s.Folds} folds";
+        string scored = s.Folds == 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{s.Score} {first.Score:F4} on the validation set")
+            : string.Create(CultureInfo.InvariantCulture, $"mean {s.Score} {fits.OrderBy(f => f.Fold).Average(f => f.Score):F4} over {s.Folds} folds");
         return string.Create(CultureInfo.InvariantCulture,
             $"path: C = {first.C:G4} ({first.Index + 1} of {s.Values})  {scored}, " +
             $"{iterations} iterations{(capped > 0 ? $" ({capped} at the cap)" : "")}  {s.Clock.Elapsed.TotalSeconds:F1} s");
