@@ -619,44 +619,6 @@ public static class HostStep
         }
     }
 
-    /// <summary>z ← z − m (vector calls from <see cref="VectorClasses"/> on, as <see cref="Max"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Subtract(Span<float> z, float m)
-    {
-        if (z.Length >= VectorClasses)
-        {
-            TensorPrimitives.Subtract(z, m, z);
-            return;
-        }
-        for (int c = 0; c < z.Length; c++)
-            z[c] -= m;
-    }
-
-    /// <summary>Σ z, in order below <see cref="VectorClasses"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Sum(ReadOnlySpan<float> z)
-    {
-        if (z.Length >= VectorClasses)
-            return TensorPrimitives.Sum(z);
-        float sum = 0f;
-        for (int c = 0; c < z.Length; c++)
-            sum += z[c];
-        return sum;
-    }
-
-    /// <summary>z ← a·z.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale(Span<float> z, float a)
-    {
-        if (z.Length >= VectorClasses)
-        {
-            TensorPrimitives.Multiply(z, a, z);
-            return;
-        }
-        for (int c = 0; c < z.Length; c++)
-            z[c] *= a;
-    }
-
     /// <summary>A row's m = max z and argmax (the lowest index among equal maxima).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Max, int Predicted) Max(ReadOnlySpan<float> z)
@@ -753,14 +715,14 @@ public static class HostStep
             (float max, int predicted) = Max(row);
             shifts[seg] = row[label] - max;
             outcomes[seg].Hit = predicted == label;
-            Subtract(row, max);
+            TensorPrimitives.Subtract(row, max, row);
         }
         ExpRounded(z);
         for (int seg = 0; seg < n; seg++)
         {
             Span<float> row = z.Slice(seg * k, k);
-            float sum = sums[seg] = Sum(row);
-            Scale(row, 1f / sum);
+            float sum = sums[seg] = TensorPrimitives.Sum(row);
+            TensorPrimitives.Multiply(row, 1f / sum, row);
             row[batch.Labels[batch.RowAt(start + seg / g)]] -= 1f;
         }
         for (int seg = 0; seg < n; seg++)
