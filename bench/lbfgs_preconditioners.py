@@ -31,6 +31,8 @@ def main():
     ap.add_argument("--rows", type=int, default=12000)
     ap.add_argument("--iterations", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--variants", help="comma-separated names of the variants to run (default: all)")
+    ap.add_argument("--memory", default="10", help="comma-separated m (pairs kept) for the diagonal H₀ (default 10)")
     args = ap.parse_args()
     ensure_sklearn()  # and with it NumPy and SciPy
     import numpy as np
@@ -126,10 +128,13 @@ def main():
     variants = [("scalar", {}), ("diagonal", {}), ("covariance 0.25", {}), ("covariance 0.05", {}),
                 ("covariance 0.01", {}), ("block 100", {"refresh": 100}), ("block 100, floor 1e-3", {"refresh": 100, "floor": 1e-3}),
                 ("block 25", {"refresh": 25})]
+    variants[1:2] = [("diagonal" if m == 10 else f"diagonal, m = {m}", {"m": m}) for m in map(int, args.memory.split(","))]
+    if args.variants:
+        variants = [v for v in variants if v[0].split(",")[0] in args.variants.split(",")]
     traces = {}
     for name, options in variants:
         t0 = time.perf_counter()
-        traces[name] = lbfgs(name if not name.startswith("block") else "block", **options)
+        traces[name] = lbfgs(name.split(",")[0] if not name.startswith("block") else "block", **options)
         print(f"# {name}: J {traces[name][-1]:.12f} after {args.iterations} iterations, {time.perf_counter() - t0:.1f} s",
               file=sys.stderr, flush=True)
     best = min(min(t) for t in traces.values())

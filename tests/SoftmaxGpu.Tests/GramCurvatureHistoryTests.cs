@@ -15,21 +15,25 @@ public class GramCurvatureHistoryTests
     /// compares each direction and slope with the reference's, which is given the pairs the Gram history keeps (s = step·d
     /// with d as the history stored it, in bfloat16, and y = gNext − gNow rounded to float, then to bfloat16, here by scalar
     /// code): P spans several of the history's chunks and is not a multiple of its block or the vector width; the pairs
-    /// outnumber the capacity (evictions), and one step repeats the gradient (a flat pair both refuse, after which the
-    /// gradient's dots must be refreshed). The direction is stored rounded to bfloat16: each entry within that rounding of
+    /// outnumber the capacity (evictions), and once the gradient moves against the step (a pair of negative curvature
+    /// both refuse, after which the new gradient's dots, and with D its D-weighted ones, must be measured anew). The direction is stored rounded to bfloat16: each entry within that rounding of
     /// the reference's, and the rounding unbiased (its mean along d far below one entry's); the slope, from the Gram
-    /// matrix, within 1e-4. Later steps of a line search read the stored d; ‖g‖∞ comes from the pair pass.
+    /// matrix, within 1e-4. Later steps of a line search read the stored d; ‖g‖∞ comes from the pair pass. With
+    /// <paramref name="diagonal"/>, H₀ is the diagonal D that each pair kept updates (the trainer's), in both: the Gram
+    /// history keeps D in float and its D-weighted dots in a pass of their own, the reference in float64.
     /// </summary>
     [Theory]
-    [InlineData(300_007, 5)]
-    [InlineData(1_003, 3)]
-    public void DirectionsMatchTheFloat64TwoLoopRecursion(int p, int capacity)
+    [InlineData(300_007, 5, true)]
+    [InlineData(300_007, 5, false)]
+    [InlineData(1_003, 3, true)]
+    [InlineData(1_003, 3, false)]
+    public void DirectionsMatchTheFloat64TwoLoopRecursion(int p, int capacity, bool diagonal)
     {
         var random = new Random(20261206);
         double[] a = [.. Enumerable.Range(0, p).Select(_ => Math.Exp(random.NextDouble() * Math.Log(1000)))];
         double[] c = Check.Normal(random, p);
-        var gram = new GramCurvatureHistory(p, capacity);
-        var reference = new CurvatureHistory(p, diagonal: false);
+        var gram = new GramCurvatureHistory(p, capacity, diagonal);
+        var reference = new CurvatureHistory(p, diagonal);
         double[] theta = new double[p], g = Gradient(a, c, theta);
         double[] zeros = new double[p], got = new double[p], want = new double[p];
         for (int iteration = 0; iteration < 3 * capacity; iteration++)
@@ -46,11 +50,13 @@ public class GramCurvatureHistoryTests
             Check.Close(referenceSlope, slope, 0, 1e-4, $"gᵀd at iteration {iteration}");
             Assert.Equal(reference.Count, gram.Count);
 
-            double step = iteration == 0 ? 1e-3 : 1;
+            double step = iteration == 0 ? 1e-3 : iteration % 2 == 0 ? 0.5 : 1; // steps other than 1: s = t·d
             double[] next = new double[p];
             gram.Step(next, theta, step);
             Check.Close([.. theta.Select((t, i) => t + step * got[i])], next, 0, 1e-15, "θ + t·d from the stored d");
-            double[] gNext = iteration == capacity ? (double[])g.Clone() : Gradient(a, c, next); // a flat pair once
+            double[] gNext = iteration == capacity // once a pair of negative curvature: y = −s/10
+                ? [.. g.Select((v, i) => v - 0.1 * (next[i] - theta[i]))]
+                : Gradient(a, c, next);
             gram.Remember(next, theta, step, gNext, g, capacity);
             double[] s = [.. got.Select(d => step * d)];
             double[] y = [.. gNext.Select((v, i) => BFloat16((float)(v - g[i])))];

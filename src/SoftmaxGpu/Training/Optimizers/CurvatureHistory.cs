@@ -5,8 +5,8 @@ namespace SoftmaxGpu.Training;
 /// pairs (s = θ_{k+1} − θ_k, y = ∇J_{k+1} − ∇J_k) in float64 and the two-loop recursion d = −H·g over them, written
 /// as the textbook loops (each elementwise step fused with the dot that follows it: q −= α_i·y_i together with
 /// s_{i+1}ᵀq, q += (α − β)·s together with the next yᵀq). Up to one <see cref="Sweeps.Chunk"/> the sums run in index
-/// order, so the arithmetic is that of the loops written apart. A large θ keeps its pairs in float32 and runs the
-/// recursion on their Gram matrix instead (<see cref="GramCurvatureHistory"/>).
+/// order, so the arithmetic is that of the loops written apart. A large θ keeps its pairs in bfloat16 and runs the
+/// recursion on their Gram matrix instead (<see cref="GramCurvatureHistory"/>, with the same diagonal H₀).
 ///
 /// H₀, the recursion's starting inverse Hessian, is a diagonal D that every kept pair updates (Gilbert and Lemaréchal's
 /// diagonal update, their M1QN3): the diagonal of the BFGS update of the Hessian model B = c·D⁻¹, c = yᵀDy / sᵀy (the

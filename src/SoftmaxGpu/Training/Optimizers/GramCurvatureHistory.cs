@@ -8,7 +8,7 @@ namespace SoftmaxGpu.Training;
 ///
 /// Why: with P in the tens of millions the update, not the data, sets the pace. The two-loop recursion over vectors
 /// (<see cref="CurvatureHistory"/>) reads each pair twice and reads and writes q 2m + 2 times — some 7 GB an
-/// iteration at P = 17 M, m = 10. Here an iteration touches the P-long vectors in two passes:
+/// iteration at P = 17 M, m = 10. Here an iteration touches the P-long vectors in three passes:
 /// <list type="number">
 /// <item>The first <see cref="Step"/> after <see cref="Direction"/>: the recursion on the Gram matrix has given
 ///   d = −Σ_j δ_j·b_j over the basis b = (s_1 … s_m, y_1 … y_m, g); one pass writes d, rounded to bfloat16, into the
@@ -16,10 +16,15 @@ namespace SoftmaxGpu.Training;
 /// <item><see cref="Remember"/>: the step taken is s = t·d exactly (d as stored, t kept as the slot's scale, so s is
 ///   never written); y = g_{k+1} − g_k is written in bfloat16, and in the same pass the dots of d, y and g_{k+1} with
 ///   every kept vector (the new rows of the Gram matrix) and ‖g_{k+1}‖∞ for the next iteration's stopping test
-///   (<see cref="MaxAbs"/>).</item>
+///   (<see cref="MaxAbs"/>), and the two sums H₀'s update takes from the pair (yᵀDy, Σ s²/D).</item>
+/// <item><see cref="Weigh"/>: H₀'s diagonal D updated by the pair kept, as <see cref="CurvatureHistory"/>'s (Gilbert and
+///   Lemaréchal), and in the same pass the D-weighted dots y_iᵀD·y_j, y_iᵀD·g, gᵀD·g.</item>
 /// </list>
-/// The arithmetic is that of the two-loop recursion with H₀ = (sᵀy / yᵀy)·I: α_i = ρ_i·s_iᵀq and β = ρ_i·y_iᵀr are
-/// dots of q = Σ δ_j b_j, which are δ-weighted sums of the Gram matrix's entries. The vectors' dots are summed in
+/// The arithmetic is that of the two-loop recursion with H₀ = D: α_i = ρ_i·s_iᵀq is a dot of q = g − Σ α_j y_j, a
+/// δ-weighted sum of Gram entries; r = D·q + Σ (α_i − β_i)·s_i, so β_i = ρ_i·y_iᵀr takes the D-weighted entries for
+/// the y and g and the plain ones for the s; d = −r is written as D·(the y and g) + (the s). D is kept in float (4 bytes a
+/// parameter). The diagonal is worth its pass: on debian-text (17 M parameters) 111 iterations to the optimum against
+/// 255 with H₀ = (sᵀy / yᵀy)·I (bench/RESULTS.md), which <c>diagonal: false</c> keeps (no third pass). The vectors' dots are summed in
 /// float over <see cref="Block"/> entries and then in float64, chunk by chunk in a fixed order (<see cref="Sweeps"/>):
 /// the same bits on any core count. g enters the dots rounded to float.
 ///
@@ -39,6 +44,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private const int Chunk = 1 << 18;
 
     private readonly int length;
+    private readonly bool diagonal; // H₀ = D, updated by each pair kept (else (sᵀy / yᵀy)·I)
     private readonly ushort[]?[] d, y; // slot vectors in bfloat16 [capacity + 1][P], allocated when first used: s = scale·d
     private readonly double[] scale; // [capacity + 1] the step t of each slot's pair: s = t·d
     private readonly List<int> kept = []; // slots of the kept pairs, newest first
@@ -50,14 +56,21 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private double[]? delta; // the last Direction's coefficients: d = −Σ δ_j b_j
     private int pending = -1; // the slot the last Direction's d is (or will be) written into
     private bool written; // d is in its slot
+    private float[]? scales; // H₀'s diagonal D once a pair was kept (diagonal: true)
+    private readonly double[,] weighted; // [c + 1, c + 1] u_aᵀ·D·u_b over the kept y (index: slot) and g (index c)
+    private double[]? weighed; // the gradient array `weighted` holds g's entries for
 
-    public GramCurvatureHistory(int length, int capacity)
+    /// <param name="diagonal">true: H₀ is a diagonal D that each pair kept updates (as <see cref="CurvatureHistory"/>'s);
+    /// false: (sᵀy / yᵀy)·I, the textbook H₀.</param>
+    public GramCurvatureHistory(int length, int capacity, bool diagonal = true)
     {
         this.length = length;
+        this.diagonal = diagonal;
         int slots = capacity + 1; // the kept pairs and the one being measured
         (d, y, scale) = (new ushort[slots][], new ushort[slots][], new double[slots]);
         gram = new double[2 * slots, 2 * slots];
         gradientDots = new double[2 * slots];
+        weighted = new double[slots + 1, slots + 1];
     }
 
     public int Count => kept.Count;
@@ -65,7 +78,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     public void Clear()
     {
         kept.Clear();
-        dotted = null;
+        (dotted, scales, weighed) = (null, null, null);
     }
 
     /// <summary>max |g_i| (g rounded to float), from the pass that measured the last pair where it was g_{k+1}.</summary>
@@ -84,6 +97,8 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     {
         if (!ReferenceEquals(dotted, g))
             DotGradient(g);
+        if (scales is not null && !ReferenceEquals(weighed, g))
+            Weigh(g, change: null);
         int m = kept.Count;
         delta = new double[2 * d.Length + 1]; // q = Σ δ_j b_j; the last entry is g's
         delta[^1] = 1;
@@ -94,7 +109,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
             alpha[i] = Dot(2 * slot, delta) / Curvature(slot);
             delta[2 * slot + 1] -= alpha[i];
         }
-        if (m > 0)
+        if (m > 0 && scales is null)
         {
             int newest = kept[0];
             double gamma = Curvature(newest) / gram[2 * newest + 1, 2 * newest + 1];
@@ -104,12 +119,12 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         for (int i = m - 1; i >= 0; i--)
         {
             int slot = kept[i];
-            double beta = Dot(2 * slot + 1, delta) / Curvature(slot);
+            double beta = Through(2 * slot + 1, delta) / Curvature(slot);
             delta[2 * slot] += alpha[i] - beta;
         }
         pending = Enumerable.Range(0, d.Length).First(free => !kept.Contains(free));
         written = false;
-        return -Dot(-1, delta);
+        return -Through(-1, delta);
     }
 
     /// <summary>trial = position + t·d: the first step after <see cref="Direction"/> writes d on the way (<see cref="WriteDirection"/>).</summary>
@@ -147,14 +162,15 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         int[] slots = [.. others, slot];
         ushort[][] basis = [.. slots.SelectMany(pair => new[] { d[pair]!, y[pair]! })];
         var maxima = new double[(length + Chunk - 1) / Chunk];
-        double[] dots = Sweeps.Sums(length, 3 * basis.Length + 1, (first, last, sums) =>
-            maxima[first / Chunk] = PairBlock(first, last, dNew, gNext, gNow, yNew, basis, sums), Chunk);
+        float[]? before = scales;
+        double[] dots = Sweeps.Sums(length, 3 * basis.Length + 3, (first, last, sums) =>
+            maxima[first / Chunk] = PairBlock(first, last, dNew, gNext, gNow, yNew, basis, before, sums), Chunk);
         // dots[3·b + p]: probe p (d, y, g) against basis vector b, as stored; the last two are d and y themselves;
-        // dots[^1] = gᵀg. An s is its d scaled by its step: the Gram matrix holds the s.
+        // then gᵀg, and with a diagonal D, yᵀDy and Σ d²/D. An s is its d scaled by its step: the Gram matrix holds the s.
         double Entry(int b, int probe) => dots[3 * b + probe] * (b % 2 == 0 ? scale[slots[b / 2]] : 1) * (probe == 0 ? step : 1);
         int own = basis.Length - 2;
         double curvature = Entry(own, 1), yy = Entry(own + 1, 1);
-        (gradientSquare, gradientMax) = (dots[^1], maxima.Max());
+        (gradientSquare, gradientMax) = (dots[3 * basis.Length], maxima.Max());
         if (curvature > 1e-12 * yy) // J is convex; skip pairs that rounding made flat
         {
             for (int b = 0; b < basis.Length; b++)
@@ -167,6 +183,17 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
             kept.Insert(0, slot);
             if (kept.Count > capacity)
                 kept.RemoveAt(kept.Count - 1);
+            if (diagonal)
+            {
+                // D before the first pair is (sᵀy / yᵀy)·I, where yᵀDy = sᵀy and Σ s²/D = sᵀs·yᵀy / sᵀy.
+                (double c, double sOverD) = before is null
+                    ? (1, Entry(own, 0) * yy / curvature)
+                    : (dots[^2] / curvature, dots[^1] * step * step);
+                if (before is null)
+                    Array.Fill(scales = new float[length], (float)(curvature / yy));
+                dotted = gNext;
+                Weigh(gNext, new Change(dNew, yNew, step, c, curvature, sOverD));
+            }
         }
         else
         {
@@ -177,6 +204,44 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         }
         dotted = gNext;
         return curvature;
+    }
+
+    /// <summary>A new pair (s = step·d, y) and the scalars of its update of D (<see cref="GramKernels.DiagonalUpdate"/>).</summary>
+    private sealed record Change(ushort[] D, ushort[] Y, double Step, double C, double SY, double SOverD);
+
+    /// <summary>
+    /// One pass: D updated by <paramref name="change"/> (where a pair was just kept), then the D-weighted dots of the
+    /// kept y and <paramref name="g"/> (float(g)), each with each, into <see cref="weighted"/>.
+    /// </summary>
+    private void Weigh(double[] g, Change? change)
+    {
+        int[] slots = [.. kept];
+        ushort[][] ys = [.. slots.Select(slot => y[slot]!)];
+        int count = ys.Length + 1; // the y, then g
+        float[] diagonalD = scales!;
+        double[] sums = Sweeps.Sums(length, count * (count + 1) / 2, (first, last, part) =>
+            WeighBlock(first, last, ys, g, diagonalD, change, part), Chunk);
+        int Index(int vector) => vector < ys.Length ? slots[vector] : d.Length;
+        int k = 0;
+        for (int a = 0; a < count; a++)
+            for (int b = a; b < count; b++)
+                weighted[Index(a), Index(b)] = weighted[Index(b), Index(a)] = sums[k++];
+        weighed = g;
+    }
+
+    /// <summary>b_vᵀr for r = D·(Σ δ_j b_j over the y and g) + Σ δ_j s_j (<paramref name="vector"/> = −1: gᵀr), where H₀ = D; else <see cref="Dot"/>.</summary>
+    private double Through(int vector, double[] delta)
+    {
+        if (scales is null)
+            return Dot(vector, delta);
+        int row = vector < 0 ? d.Length : vector / 2; // y_slot's index in `weighted` is its slot
+        double sum = 0;
+        foreach (int slot in kept)
+        {
+            sum += delta[2 * slot + 1] * weighted[row, slot];
+            sum += delta[2 * slot] * (vector < 0 ? gradientDots[2 * slot] : gram[vector, 2 * slot]);
+        }
+        return sum + delta[^1] * weighted[row, d.Length];
     }
 
     /// <summary>s_slotᵀy_slot.</summary>
@@ -206,7 +271,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         for (int b = 0; b < basis.Length; b++)
             gradientDots[2 * slots[b / 2] + b % 2] = dots[b] * (b % 2 == 0 ? scale[slots[b / 2]] : 1);
         if (onlySlot < 0)
-            (gradientSquare, gradientMax) = (dots[^1], maxima.Max());
+            (gradientSquare, gradientMax) = (dots[3 * basis.Length], maxima.Max());
         dotted = g;
     }
 
@@ -217,12 +282,10 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
     private void WriteDirection(double[] trial, double[] position, double t)
     {
         double[] g = dotted!;
-        var terms = new List<(ushort[] Vector, float Scale)>();
-        foreach (int slot in kept)
-        {
-            terms.Add((d[slot]!, (float)(-delta![2 * slot] * scale[slot])));
-            terms.Add((y[slot]!, (float)-delta![2 * slot + 1]));
-        }
+        float[]? diagonalD = scales;
+        // d = −(D·(δ_g·g + Σ δ_y·y) + Σ δ_s·s): with H₀ = D the y and g go through D, the s do not (no D: D = I).
+        (ushort[] Vector, float Scale)[] throughD = [.. kept.Select(slot => (y[slot]!, (float)-delta![2 * slot + 1]))];
+        (ushort[] Vector, float Scale)[] after = [.. kept.Select(slot => (d[slot]!, (float)(-delta![2 * slot] * scale[slot])))];
         float gScale = (float)-delta![^1];
         ushort[] into = d[pending] ??= new ushort[length];
         Sweeps.Sum(length, (first, last) =>
@@ -233,7 +296,11 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 Span<float> direction = block[..Math.Min(Block, last - from)];
                 GramKernels.Narrow(g.AsSpan(from, direction.Length), direction);
                 GramKernels.Scale(direction, gScale, direction);
-                foreach ((ushort[] vector, float scale) in terms)
+                foreach ((ushort[] vector, float scale) in throughD)
+                    GramKernels.Axpy(direction, scale, vector.AsSpan(from, direction.Length));
+                if (diagonalD is not null)
+                    GramKernels.Multiply(direction, diagonalD.AsSpan(from, direction.Length), direction);
+                foreach ((ushort[] vector, float scale) in after)
                     GramKernels.Axpy(direction, scale, vector.AsSpan(from, direction.Length));
                 GramKernels.ToBFloat16(direction, into.AsSpan(from, direction.Length));
                 GramKernels.Step(trial.AsSpan(from, direction.Length), position.AsSpan(from, direction.Length), t, direction);
@@ -244,11 +311,11 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
 
     /// <summary>
     /// One chunk of <see cref="Remember"/>'s pass: y written in bfloat16, sums[3·b + p] += probe p · basis b for the
-    /// probes (d and y as stored, float(gNext)) and sums[^1] += gᵀg — block by block, in float within a block;
-    /// returns the chunk's max |float(gNext)|.
+    /// probes (d and y as stored, float(gNext)), sums[3·B] += gᵀg and, with a diagonal D, sums[3·B + 1] += yᵀDy and
+    /// sums[3·B + 2] += Σ d²/D — block by block, in float within a block; returns the chunk's max |float(gNext)|.
     /// </summary>
     private static double PairBlock(int first, int last, ushort[] dNew, double[] gNext, double[] gNow, ushort[] yNew,
-        ushort[][] basis, Span<double> sums)
+        ushort[][] basis, float[]? scales, Span<double> sums)
     {
         Span<float> dBlock = stackalloc float[Block], yBlock = stackalloc float[Block], gBlock = stackalloc float[Block];
         float max = 0;
@@ -267,9 +334,56 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 sums[3 * b + 1] += dy;
                 sums[3 * b + 2] += dg;
             }
-            sums[^1] += GramKernels.Dot(gf, gf);
+            sums[3 * basis.Length] += GramKernels.Dot(gf, gf);
+            if (scales is not null)
+            {
+                (float yDy, float dOverD) = GramKernels.DiagonalSums(df, yf, scales.AsSpan(from, count));
+                sums[3 * basis.Length + 1] += yDy;
+                sums[3 * basis.Length + 2] += dOverD;
+            }
         }
         return max;
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="Weigh"/>'s pass: D updated by <paramref name="change"/> (if any), then sums += u_aᵀ·D·u_b
+    /// for a ≤ b over the vectors u = (the y of <paramref name="ys"/>, float(g)), in that order, block by block.
+    /// </summary>
+    private static void WeighBlock(int first, int last, ushort[][] ys, double[] g, float[] scales, Change? change, Span<double> sums)
+    {
+        int count = ys.Length + 1;
+        float[] rented = System.Buffers.ArrayPool<float>.Shared.Rent((count + 1) * Block);
+        try
+        {
+            for (int from = first; from < last; from += Block)
+            {
+                int n = Math.Min(Block, last - from);
+                Span<float> Vector(int index) => rented.AsSpan(index * Block, n);
+                Span<float> diagonalD = scales.AsSpan(from, n), through = Vector(count);
+                if (change is not null)
+                {
+                    Span<float> s = Vector(0), yNew = Vector(1);
+                    GramKernels.FromBFloat16(change.D.AsSpan(from, n), s);
+                    GramKernels.Scale(s, (float)change.Step, s);
+                    GramKernels.FromBFloat16(change.Y.AsSpan(from, n), yNew);
+                    GramKernels.DiagonalUpdate(diagonalD, s, yNew, (float)change.C, (float)change.SY, (float)change.SOverD);
+                }
+                for (int a = 0; a < ys.Length; a++)
+                    GramKernels.FromBFloat16(ys[a].AsSpan(from, n), Vector(a));
+                GramKernels.Narrow(g.AsSpan(from, n), Vector(ys.Length));
+                int k = 0;
+                for (int a = 0; a < count; a++)
+                {
+                    GramKernels.Multiply(Vector(a), diagonalD, through);
+                    for (int b = a; b < count; b++)
+                        sums[k++] += GramKernels.Dot(through, Vector(b));
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
     }
 
     /// <summary>One chunk of float(g)ᵀb for each basis vector b, and of float(g)ᵀfloat(g) into sums[^1]; returns the chunk's max |float(g)|.</summary>

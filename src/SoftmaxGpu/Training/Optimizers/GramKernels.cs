@@ -209,6 +209,60 @@ internal static class GramKernels
         (new Vector<double>(position[Vector<double>.Count..]) + t * high).CopyTo(trial[Vector<double>.Count..]);
     }
 
+    /// <summary>into = a·b, entry by entry.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> into)
+    {
+        int i = 0;
+        for (; i + Vector<float>.Count <= into.Length; i += Vector<float>.Count)
+            (new Vector<float>(a[i..]) * new Vector<float>(b[i..])).CopyTo(into[i..]);
+        for (; i < into.Length; i++)
+            into[i] = a[i] * b[i];
+    }
+
+    /// <summary>(Σ y·D·y, Σ d²/D): the two sums the update of H₀'s diagonal D takes from a new pair (s = t·d).</summary>
+    public static (float YDY, float DOverD) DiagonalSums(ReadOnlySpan<float> d, ReadOnlySpan<float> y, ReadOnlySpan<float> scales)
+    {
+        Vector<float> yDy = Vector<float>.Zero, dOverD = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= scales.Length; i += Vector<float>.Count)
+        {
+            Vector<float> dv = new(d[i..]), yv = new(y[i..]), scale = new(scales[i..]);
+            yDy += yv * scale * yv;
+            dOverD += dv * dv / scale;
+        }
+        (float a, float b) = (Vector.Sum(yDy), Vector.Sum(dOverD));
+        for (; i < scales.Length; i++)
+        {
+            a += y[i] * scales[i] * y[i];
+            b += d[i] * d[i] / scales[i];
+        }
+        return (a, b);
+    }
+
+    /// <summary>
+    /// D_i = 1 / (c/D_i + y_i²/sᵀy − c·(s_i/D_i)² / Σ s²/D), Gilbert and Lemaréchal's update of H₀'s diagonal by a new
+    /// pair (as <see cref="HistoryKernels.DiagonalUpdate"/>, in float); an entry that rounding leaves without a positive,
+    /// finite curvature is only rescaled (D_i/c).
+    /// </summary>
+    public static void DiagonalUpdate(Span<float> scales, ReadOnlySpan<float> s, ReadOnlySpan<float> y, float c, float sy, float sOverD)
+    {
+        Vector<float> vc = new(c), inverseSy = new(1 / sy), cOverSum = new(c / sOverD), infinity = new(float.PositiveInfinity);
+        int i = 0;
+        for (; i + Vector<float>.Count <= scales.Length; i += Vector<float>.Count)
+        {
+            Vector<float> scale = new(scales[i..]), yv = new(y[i..]), sd = new Vector<float>(s[i..]) / scale;
+            Vector<float> curvature = vc / scale + yv * yv * inverseSy - cOverSum * sd * sd, inverse = Vector<float>.One / curvature;
+            Vector<int> usable = Vector.GreaterThan(curvature, Vector<float>.Zero) & Vector.LessThan(inverse, infinity);
+            Vector.ConditionalSelect(usable, inverse, scale / vc).CopyTo(scales[i..]);
+        }
+        for (; i < scales.Length; i++)
+        {
+            float sd = s[i] / scales[i];
+            float curvature = c / scales[i] + y[i] * y[i] * (1 / sy) - c / sOverD * sd * sd;
+            scales[i] = curvature > 0 && float.IsFinite(1 / curvature) ? 1 / curvature : scales[i] / c;
+        }
+    }
+
     /// <summary>into = a·x.</summary>
     public static void Scale(ReadOnlySpan<float> x, float a, Span<float> into)
     {

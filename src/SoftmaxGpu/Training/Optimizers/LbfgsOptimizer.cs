@@ -109,7 +109,7 @@ public sealed class LbfgsOptimizer : IFullBatchOptimizer
         int p = start.Length;
         (trial, gradient, trialGradient) = (new double[p], new double[p], new double[p]);
         capacity = p < History32From ? History : GramHistory;
-        history = p < History32From ? new CurvatureHistory(p, diagonal) : new GramCurvatureHistory(p, capacity);
+        history = p < History32From ? new CurvatureHistory(p, diagonal) : new GramCurvatureHistory(p, capacity, diagonal);
         current = Evaluate(position, gradient);
     }
 
