@@ -101,5 +101,59 @@ public class GramCurvatureHistoryTests
         }
     }
 
+    /// <summary>
+    /// The kernels of the diagonal H₀ and of writing d, against float64 on seeded awkward lengths (not multiples of a
+    /// vector, nor of four): the four-sum dot, d += Σ a_t·x_t over bfloat16 terms read at an offset (with the same bits as
+    /// the terms added one by one), and D's update and its two sums (scales over eight decades, one entry of s zero:
+    /// its scale only rescaled by 1/c) as <see cref="HistoryKernels"/>' float64 ones.
+    /// </summary>
+    [Fact]
+    public void DiagonalAndDirectionKernelsMatchFloat64()
+    {
+        var random = new Random(20261207);
+        foreach (int length in new[] { 1, 7, 15, 33, 67, 1000, 4097 })
+        {
+            float[] Floats(double[] v) => [.. v.Select(x => (float)x)];
+            float[] a = Floats(Check.Normal(random, length)), b = Floats(Check.Normal(random, length));
+            double dot = a.Select((v, i) => (double)v * b[i]).Sum(), size = a.Select((v, i) => Math.Abs((double)v * b[i])).Sum();
+            Check.Close(dot, GramKernels.Dot4(a, b), 1e-6 * size, 0, $"Dot4, length {length}");
+
+            const int offset = 5;
+            ushort[][] terms = [.. Enumerable.Range(0, 3).Select(_ =>
+            {
+                var bits = new ushort[offset + length];
+                float[] values = Floats(Check.Normal(random, offset + length));
+                GramKernels.ToBFloat16(values, bits);
+                return bits;
+            })];
+            float[] scales = Floats(Check.Normal(random, 3)), d = Floats(Check.Normal(random, length));
+            float[] oneByOne = [.. d], together = [.. d];
+            foreach ((ushort[] term, float scale) in terms.Zip(scales))
+                GramKernels.Axpy(oneByOne, [scale], [term], offset);
+            GramKernels.Axpy(together, scales, terms, offset);
+            Assert.Equal(oneByOne, together);
+            double[] want = [.. d.Select((v, i) => v + terms.Zip(scales).Sum(t => t.Second * (double)BitConverter.UInt32BitsToSingle((uint)t.First[offset + i] << 16)))];
+            Check.Close(want, [.. together.Select(v => (double)v)], 1e-5, 1e-5, $"Σ a·x, length {length}");
+
+            double[] diagonal = [.. Enumerable.Range(0, length).Select(_ => Math.Pow(10, random.NextDouble() * 8 - 4))];
+            double[] s = [.. Check.Normal(random, length).Select(v => (double)(float)v)];
+            double[] y = [.. s.Select((v, i) => (double)(float)(v / diagonal[i] * (0.5 + random.NextDouble()) + 0.1 * random.NextDouble()))];
+            if (length > 1)
+                s[length / 2] = 0;
+            double sy = s.Select((v, i) => v * y[i]).Sum();
+            float[] scalesF = Floats(diagonal);
+            diagonal = [.. scalesF.Select(v => (double)v)];
+            var sums = new double[2];
+            HistoryKernels.DiagonalSums(diagonal, s, y, sums);
+            (float yDy, float sOverD) = GramKernels.DiagonalSums(Floats(s), Floats(y), scalesF);
+            Check.Close(sums[0], yDy, 0, 1e-5, $"yᵀDy, length {length}");
+            Check.Close(sums[1], sOverD, 0, 1e-5, $"Σ s²/D, length {length}");
+            double c = sums[0] / sy;
+            HistoryKernels.DiagonalUpdate(diagonal, s, y, c, sy, sums[1]);
+            GramKernels.DiagonalUpdate(scalesF, Floats(s), Floats(y), (float)c, (float)sy, (float)sums[1]);
+            Check.Close(diagonal, [.. scalesF.Select(v => (double)v)], 0, 1e-4, $"D⁺, length {length}");
+        }
+    }
+
     private static double[] Gradient(double[] a, double[] c, double[] theta) => [.. theta.Select((t, i) => a[i] * t - c[i])];
 }

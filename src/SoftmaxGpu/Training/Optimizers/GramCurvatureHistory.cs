@@ -284,8 +284,9 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         double[] g = dotted!;
         float[]? diagonalD = scales;
         // d = −(D·(δ_g·g + Σ δ_y·y) + Σ δ_s·s): with H₀ = D the y and g go through D, the s do not (no D: D = I).
-        (ushort[] Vector, float Scale)[] throughD = [.. kept.Select(slot => (y[slot]!, (float)-delta![2 * slot + 1]))];
-        (ushort[] Vector, float Scale)[] after = [.. kept.Select(slot => (d[slot]!, (float)(-delta![2 * slot] * scale[slot])))];
+        ushort[][] throughD = [.. kept.Select(slot => y[slot]!)], after = [.. kept.Select(slot => d[slot]!)];
+        float[] throughScales = [.. kept.Select(slot => (float)-delta![2 * slot + 1])];
+        float[] afterScales = [.. kept.Select(slot => (float)(-delta![2 * slot] * scale[slot]))];
         float gScale = (float)-delta![^1];
         ushort[] into = d[pending] ??= new ushort[length];
         Sweeps.Sum(length, (first, last) =>
@@ -296,12 +297,10 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 Span<float> direction = block[..Math.Min(Block, last - from)];
                 GramKernels.Narrow(g.AsSpan(from, direction.Length), direction);
                 GramKernels.Scale(direction, gScale, direction);
-                foreach ((ushort[] vector, float scale) in throughD)
-                    GramKernels.Axpy(direction, scale, vector.AsSpan(from, direction.Length));
+                GramKernels.Axpy(direction, throughScales, throughD, from);
                 if (diagonalD is not null)
                     GramKernels.Multiply(direction, diagonalD.AsSpan(from, direction.Length), direction);
-                foreach ((ushort[] vector, float scale) in after)
-                    GramKernels.Axpy(direction, scale, vector.AsSpan(from, direction.Length));
+                GramKernels.Axpy(direction, afterScales, after, from);
                 GramKernels.ToBFloat16(direction, into.AsSpan(from, direction.Length));
                 GramKernels.Step(trial.AsSpan(from, direction.Length), position.AsSpan(from, direction.Length), t, direction);
             }
@@ -376,7 +375,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 {
                     GramKernels.Multiply(Vector(a), diagonalD, through);
                     for (int b = a; b < count; b++)
-                        sums[k++] += GramKernels.Dot(through, Vector(b));
+                        sums[k++] += GramKernels.Dot4(through, Vector(b));
                 }
             }
         }
