@@ -38,6 +38,8 @@ public class GramCurvatureHistoryTests
         double[] zeros = new double[p], got = new double[p], want = new double[p];
         for (int iteration = 0; iteration < 3 * capacity; iteration++)
         {
+            if (iteration == capacity + 2)
+                g = (double[])g.Clone(); // a gradient array the history has not measured, with pairs kept: its dots taken anew
             Assert.Equal(g.Max(v => Math.Abs((float)v)), gram.MaxAbs(g));
             double slope = gram.Direction(g), referenceSlope = reference.Direction(g);
             gram.Step(got, zeros, 1);

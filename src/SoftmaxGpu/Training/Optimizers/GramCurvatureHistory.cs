@@ -271,7 +271,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         for (int b = 0; b < basis.Length; b++)
             gradientDots[2 * slots[b / 2] + b % 2] = dots[b] * (b % 2 == 0 ? scale[slots[b / 2]] : 1);
         if (onlySlot < 0)
-            (gradientSquare, gradientMax) = (dots[3 * basis.Length], maxima.Max());
+            (gradientSquare, gradientMax) = (dots[^1], maxima.Max());
         dotted = g;
     }
 
