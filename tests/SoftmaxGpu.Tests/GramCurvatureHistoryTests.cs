@@ -157,5 +157,24 @@ public class GramCurvatureHistoryTests
         }
     }
 
+    /// <summary>
+    /// An entry whose curvature overflows (a y_i beyond float's or double's square root) keeps a positive D_i — rescaled
+    /// by 1/c — in both the float and the float64 update; before, 1/∞ = 0 made it 0, and its weight would never move again.
+    /// </summary>
+    [Fact]
+    public void AnOverflowingCurvatureLeavesDPositive()
+    {
+        float[] scales = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2];
+        float[] s = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], y = [1, 1, 1, 1e20f, 1, 1, 1, 1, 1, 1e20f]; // one in the lanes, one in the tail
+        GramKernels.DiagonalUpdate(scales, s, y, 2, 1, 5);
+        Assert.Equal(1f, scales[3]);
+        Assert.Equal(1f, scales[9]);
+        Assert.All(scales, v => Assert.True(v > 0 && float.IsFinite(v), $"D_i = {v}"));
+        double[] wide = [2, 2, 2];
+        HistoryKernels.DiagonalUpdate(wide, [1.0, 1, 1], [1.0, 1e200, 1], 2, 1, 1.5);
+        Assert.Equal(1.0, wide[1]);
+        Assert.All(wide, v => Assert.True(v > 0 && double.IsFinite(v), $"D_i = {v}"));
+    }
+
     private static double[] Gradient(double[] a, double[] c, double[] theta) => [.. theta.Select((t, i) => a[i] * t - c[i])];
 }

@@ -269,8 +269,8 @@ internal static class GramKernels
 
     /// <summary>
     /// D_i = 1 / (c/D_i + y_i²/sᵀy − c·(s_i/D_i)² / Σ s²/D), Gilbert and Lemaréchal's update of H₀'s diagonal by a new
-    /// pair (as <see cref="HistoryKernels.DiagonalUpdate"/>, in float); an entry that rounding leaves without a positive,
-    /// finite curvature is only rescaled (D_i/c).
+    /// pair (as <see cref="HistoryKernels.DiagonalUpdate"/>, in float); an entry that rounding leaves without a curvature
+    /// whose inverse is positive and finite (negative, zero, overflowed) is only rescaled (D_i/c).
     /// </summary>
     public static void DiagonalUpdate(Span<float> scales, ReadOnlySpan<float> s, ReadOnlySpan<float> y, float c, float sy, float sOverD)
     {
@@ -280,14 +280,15 @@ internal static class GramKernels
         {
             Vector<float> scale = new(scales[i..]), yv = new(y[i..]), sd = new Vector<float>(s[i..]) / scale;
             Vector<float> curvature = vc / scale + yv * yv * inverseSy - cOverSum * sd * sd, inverse = Vector<float>.One / curvature;
-            Vector<int> usable = Vector.GreaterThan(curvature, Vector<float>.Zero) & Vector.LessThan(inverse, infinity);
+            Vector<int> usable = Vector.GreaterThan(inverse, Vector<float>.Zero) & Vector.LessThan(inverse, infinity);
             Vector.ConditionalSelect(usable, inverse, scale / vc).CopyTo(scales[i..]);
         }
         for (; i < scales.Length; i++)
         {
             float sd = s[i] / scales[i];
             float curvature = c / scales[i] + y[i] * y[i] * (1 / sy) - c / sOverD * sd * sd;
-            scales[i] = curvature > 0 && float.IsFinite(1 / curvature) ? 1 / curvature : scales[i] / c;
+            float inverse = 1 / curvature;
+            scales[i] = inverse > 0 && float.IsFinite(inverse) ? inverse : scales[i] / c;
         }
     }
 

@@ -70,7 +70,8 @@ internal static class HistoryKernels
 
     /// <summary>
     /// D_i = 1 / (c/D_i + y_i²/sᵀy − c·(s_i/D_i)² / Σ s²/D): the diagonal of the BFGS update of c·D⁻¹ (≥ 0 exactly); an entry
-    /// that rounding leaves without a positive, finite curvature is only rescaled (c/D_i).
+    /// that rounding leaves without a curvature whose inverse is positive and finite (negative, zero, overflowed, where D_i
+    /// would become 0 and its weight never move again) is only rescaled (D_i/c).
     /// </summary>
     public static void DiagonalUpdate(Span<double> scale, ReadOnlySpan<double> s, ReadOnlySpan<double> y, double c, double sy, double sOverD)
     {
@@ -78,7 +79,8 @@ internal static class HistoryKernels
         {
             double sd = s[i] / scale[i];
             double curvature = c / scale[i] + y[i] * y[i] / sy - c * sd * sd / sOverD;
-            scale[i] = curvature > 0 && double.IsFinite(1 / curvature) ? 1 / curvature : scale[i] / c;
+            double inverse = 1 / curvature;
+            scale[i] = inverse > 0 && double.IsFinite(inverse) ? inverse : scale[i] / c;
         }
     }
 
