@@ -84,8 +84,9 @@ internal static class GramKernels
     }
 
     /// <summary>
-    /// Σ a·b over four independent sums (lanes 0–3 of every four vectors, added at the end): <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>'s one
-    /// sum waits on its own adds, and the D-weighted dots of an L-BFGS update take 21 of them an entry.
+    /// Σ a·b in four independent vector sums (the k-th of every four vectors into sum k, the four added at the end):
+    /// <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>'s one sum waits on its own adds, and the D-weighted
+    /// dots of an L-BFGS update take 21 of them an entry.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot4(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -304,7 +305,7 @@ internal static class GramKernels
 
     /// <summary>
     /// d += Σ_t a_t·x_t with the x_t in bfloat16 (each read from entry <paramref name="offset"/> on), the terms added in
-    /// order: d is read and written once for all of them (a pass over d a term was a tenth of an L-BFGS update).
+    /// order (the bits of adding them one by one): d is read and written once for all of them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(Span<float> d, ReadOnlySpan<float> a, ushort[][] x, int offset)
