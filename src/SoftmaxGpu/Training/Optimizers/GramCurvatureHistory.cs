@@ -191,8 +191,7 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                     : (dots[^2] / curvature, dots[^1] * step * step);
                 if (before is null)
                     Array.Fill(scales = new float[length], (float)(curvature / yy));
-                dotted = gNext;
-                Weigh(gNext, new Change(dNew, yNew, step, c, curvature, sOverD));
+                Weigh(gNext, new Change(dNew, step, c, curvature, sOverD));
             }
         }
         else
@@ -206,8 +205,11 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
         return curvature;
     }
 
-    /// <summary>A new pair (s = step·d, y) and the scalars of its update of D (<see cref="GramKernels.DiagonalUpdate"/>).</summary>
-    private sealed record Change(ushort[] D, ushort[] Y, double Step, double C, double SY, double SOverD);
+    /// <summary>
+    /// A new pair's s = step·d and the scalars of its update of D (<see cref="GramKernels.DiagonalUpdate"/>); its y is the
+    /// newest kept one, the first that <see cref="Weigh"/> reads.
+    /// </summary>
+    private sealed record Change(ushort[] D, double Step, double C, double SY, double SOverD);
 
     /// <summary>
     /// One pass: D updated by <paramref name="change"/> (where a pair was just kept), then the D-weighted dots of the
@@ -359,17 +361,15 @@ internal sealed class GramCurvatureHistory : ICurvatureHistory
                 int n = Math.Min(Block, last - from);
                 Span<float> Vector(int index) => rented.AsSpan(index * Block, n);
                 Span<float> diagonalD = scales.AsSpan(from, n), through = Vector(count);
-                if (change is not null)
-                {
-                    Span<float> s = Vector(0), yNew = Vector(1);
-                    GramKernels.FromBFloat16(change.D.AsSpan(from, n), s);
-                    GramKernels.Scale(s, (float)change.Step, s);
-                    GramKernels.FromBFloat16(change.Y.AsSpan(from, n), yNew);
-                    GramKernels.DiagonalUpdate(diagonalD, s, yNew, (float)change.C, (float)change.SY, (float)change.SOverD);
-                }
                 for (int a = 0; a < ys.Length; a++)
                     GramKernels.FromBFloat16(ys[a].AsSpan(from, n), Vector(a));
                 GramKernels.Narrow(g.AsSpan(from, n), Vector(ys.Length));
+                if (change is not null) // the new pair's y is ys[0], the newest kept; `through` holds its s for now
+                {
+                    GramKernels.FromBFloat16(change.D.AsSpan(from, n), through);
+                    GramKernels.Scale(through, (float)change.Step, through);
+                    GramKernels.DiagonalUpdate(diagonalD, through, Vector(0), (float)change.C, (float)change.SY, (float)change.SOverD);
+                }
                 int k = 0;
                 for (int a = 0; a < count; a++)
                 {
