@@ -63,7 +63,7 @@ public sealed class TrainArguments
         Description = "Choose C among the --C values by K-fold cross-validation (stratified by class, seeded by --seed; multi-label rows " +
                       "in seeded folds, not stratified), each fold fitting the values from the smallest C up with warm starts as a single " +
                       "fit on its rows would (with weights: λ = 1/(C·Σw) of the fold's rows), then refit on every row at the chosen C. " +
-                      "L-BFGS, rows in memory, or a dense .sgd file read in blocks fold by fold (not yet a file of tag sets); held-out rows are " +
+                      "L-BFGS, rows in memory (LIBSVM rows kept sparse too), or a .sgd file (a dense one read in blocks fold by fold); held-out rows are " +
                       "scored as --val rows are, unweighted.",
     };
     public Option<string> Select { get; } = new("--select")

@@ -284,8 +284,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
 
     /// <summary>
     /// Class weights and smoothing on sparse rows choose C kept sparse, each fold reweighted as on the same rows made dense
-    /// (--sparse off): the same fold scores, chosen C and refit objective. Tag lists: the sparse path does not choose C
-    /// with them yet, so auto makes the rows dense (saying why) and the path runs there.
+    /// (--sparse off): the same fold scores, chosen C and refit objective.
     /// </summary>
     [Theory]
     [InlineData("--class-weight|balanced")]
@@ -320,23 +319,50 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     private static double Objective(string output) =>
         double.Parse(Regex.Match(output, @"objective (\d+\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
 
-    /// <summary>Tag lists on sparse rows: the sparse path does not choose C with them yet, so auto makes the rows dense (saying why).</summary>
-    [Fact]
-    public void TaggedSparseRowsChooseCMadeDense()
+    /// <summary>
+    /// Tag lists on sparse rows choose C kept sparse (auto, at 7.5 % density), in seeded folds by row, each fold scored by
+    /// its tags: the same fold scores, chosen C and refit objective as the same rows made dense (--sparse off), by subset
+    /// accuracy and by log-loss; a sparse .sgd file of the tag sets (convert --multi-label) takes the same path.
+    /// </summary>
+    [Theory]
+    [InlineData("accuracy")]
+    [InlineData("log-loss")]
+    public void TaggedSparseRowsChooseCKeptSparseAsMadeDense(string select)
     {
-        var random = new Random(5); // tag lists: tag t where feature t is above 0.5
+        var random = new Random(5); // tag t where feature t is set and above 0.5; 40 features, 3 set a row
         string tagged = Write("t.libsvm", string.Concat(Enumerable.Range(0, 60).Select(_ =>
         {
-            double[] x = [.. Enumerable.Range(0, 4).Select(_ => random.NextDouble())];
-            string tags = string.Join(',', Enumerable.Range(0, 3).Where(t => x[t] > 0.5));
-            return FormattableString.Invariant($"{tags} 1:{x[0]:F3} 2:{x[1]:F3} 3:{x[2]:F3} 4:{x[3]:F3}\n");
+            int[] set = [.. Enumerable.Range(1, 40).OrderBy(_ => random.Next()).Take(3).Order()];
+            double[] x = [.. set.Select(_ => random.NextDouble())];
+            string tags = string.Join(',', Enumerable.Range(0, 3).Where(t => set.Contains(t + 1) && x[Array.IndexOf(set, t + 1)] > 0.5));
+            return tags + string.Concat(set.Select((j, i) => FormattableString.Invariant($" {j}:{x[i]:F3}"))) + "\n";
         })));
-        var (code, output, error) = Run("train", "--data", tagged, "--multi-label", "--model", PathOf("t"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
-        Assert.True(code == 0, error);
-        Assert.Contains("(LIBSVM tag lists, made dense); C chosen among 3 values by 3-fold cross-validation (subset accuracy)", output);
+        string[] path = ["--multi-label", "--quiet", "--C", "0.1,1,10", "--cv", "3", "--select", select];
+        var sparse = Run(["train", "--data", tagged, "--model", PathOf("t"), "--log-json", PathOf("t.json"), .. path]);
+        Assert.True(sparse.Code == 0, sparse.Err);
+        Assert.Contains("kept sparse", sparse.Out);
+        Assert.DoesNotContain("made dense", sparse.Out);
+        Assert.Contains("C chosen among 3 values by 3-fold cross-validation (" + (select == "accuracy" ? "subset accuracy" : "log-loss"), sparse.Out);
+        var dense = Run(["train", "--data", tagged, "--model", PathOf("d"), "--log-json", PathOf("d.json"), "--sparse", "off", .. path]);
+        Assert.True(dense.Code == 0, dense.Err);
         SoftmaxModel model = ModelFile.Load(PathOf("t"));
-        Assert.True(model.Kind.IsMultiLabel());
-        Assert.Equal(3, model.Selection!.Folds);
+        Assert.Equal(ModelKind.MultiLabelTags, model.Kind);
+        ModelSelection kept = model.Selection!, madeDense = ModelFile.Load(PathOf("d")).Selection!;
+        Assert.Equal((madeDense.ChosenC, 3), (kept.ChosenC, kept.Folds));
+        for (int i = 0; i < kept.Path.Count; i++)
+            Check.Close(madeDense.Path[i].Scores, kept.Path[i].Scores, 1e-9, select == "accuracy" ? 0 : 1e-3, // θ near the optimum: J to 1e-6, θ to about its root
+                $"fold {select} at C = {kept.Path[i].C}");
+        double[] foldJ = FoldObjectives(PathOf("t.json"));
+        Assert.Equal(9, foldJ.Length);
+        Check.Close(FoldObjectives(PathOf("d.json")), foldJ, 1e-7, 1e-6, "each fold's J at each C, kept sparse against made dense");
+        Check.Close(Objective(dense.Out), Objective(sparse.Out), 0, 1e-6, "the refit's J");
+
+        Assert.Equal(0, Run("convert", "--data", tagged, "--multi-label", "--out", PathOf("t.sgd")).Code);
+        var file = Run(["train", "--data", PathOf("t.sgd"), "--model", PathOf("f"), .. path]);
+        Assert.True(file.Code == 0, file.Err);
+        Assert.Contains("kept sparse", file.Out);
+        Assert.Equal(kept.ChosenC, ModelFile.Load(PathOf("f")).Selection!.ChosenC);
+        Check.Close(Objective(sparse.Out), Objective(file.Out), 0, 1e-6, "the refit's J from the .sgd file");
     }
 
     /// <summary>A bad grid on sparse rows is the same one error as on dense rows.</summary>
@@ -347,7 +373,6 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--C|10:1:3|--cv|3", "a range needs 0 < low < high")]
     [InlineData("--cv|31", "fewer than the folds; give fewer folds")]
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
-    [InlineData("--cv|3|--multi-label|--sparse|on", "--sparse on: choosing C on sparse rows takes one class per row, not tag lists, so far")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with newton or lbfgs")]
     public void ABadGridOnSparseRowsIsTheSameError(string options, string expected)
     {

@@ -57,6 +57,40 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
         Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.8);
     }
 
+    /// <summary>
+    /// Tag sets (the sigmoid head): the folds dealt by row, each fold's warm-started fit at each C the single fit on its
+    /// rows, and each held-out fold scored by its tags as that fit scores them as validation rows.
+    /// </summary>
+    [Fact]
+    public void TagSetsReachEachFoldsSingleFitScoredByTheirTags()
+    {
+        Gpu gpu = fixture.Gpu();
+        (SparseSet set, int k, double[] centre) = Problem();
+        float[] tags = SparseMultiLabelTests.RandomTags(new Random(8), set.Rows, k);
+        for (int r = 0; r < set.Rows; r++)
+            tags[r * k + set.Labels[r]] = 1; // each row's band: tags the features can tell
+        var tagged = new SparseSet(set.X, new int[set.Rows]) { Targets = tags };
+        var options = new TrainOptions { Seed = 6, Loss = SigmoidCrossEntropy.Instance };
+        PathResult path = SparseCrossValidation.Run(gpu, tagged, k, centre, [0.1, 10], folds: 3, PathScore.LogLoss, options);
+
+        int[] foldOf = Split.Folds(set.Rows, 3, options.Seed);
+        for (int fold = 0; fold < 3; fold++)
+        {
+            int[] train = [.. Enumerable.Range(0, set.Rows).Where(r => foldOf[r] != fold)];
+            int[] held = [.. Enumerable.Range(0, set.Rows).Where(r => foldOf[r] == fold)];
+            foreach (PathPoint point in path.Points)
+            {
+                TrainResult single = SparseTraining.Train(gpu, tagged.Select(train), tagged.Select(held), k, centre,
+                    options with { Optimizer = "lbfgs", C = point.C });
+                Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-6, $"fold {fold}'s J at C = {point.C}, warm vs single fit");
+                Check.Close(single.History[^1].ValLoss!.Value, point.Scores[fold], 0, 1e-4, $"fold {fold}'s held-out loss over its tags at C = {point.C}");
+            }
+        }
+        Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
+        TrainResult refit = SparseTraining.Train(gpu, tagged, null, k, centre, options with { Optimizer = "lbfgs", C = path.ChosenC });
+        Assert.Equal(refit.Theta, path.Refit.Theta);
+    }
+
     [Fact]
     public void OnAValidationSetTheChosenCIsRefitAsTheSingleFitAtIt()
     {

@@ -113,6 +113,48 @@ public sealed class SparseMultiLabelTests() : CliFolder("softmaxgpu-sparse-ml-")
         Assert.All(denseModel.Standardizer.Mean, m => Assert.Equal(0, m));
     }
 
+    /// <summary>
+    /// Choosing C on tag lists kept sparse (<see cref="TagPipeline.TrainSparsePath"/>) is the dense multi-label path on
+    /// the same rows (<see cref="TagPipeline.TrainPath"/>): the same folds by row, every fold's J at every C, its held-out
+    /// log-loss over the tags, the chosen C and the refit; the model records the path as the dense one does.
+    /// </summary>
+    [Fact]
+    public void ChoosingCOnSparseTagListsIsTheDensePathOnTheSameRows()
+    {
+        SparseTable rows = SparseTable.Read(SyntheticLibSvm(new Random(9), 150, 300, 4), new LibSvmOptions { MultiLabel = true });
+        var dense = new float[rows.Rows * rows.Dim];
+        rows.X.Densify(0, rows.Rows, dense);
+        var table = new Table(rows.Source, rows.FeatureNames, rows.LabelName, dense, rows.Labels) { Sparse = true };
+        var options = new TrainOptions { Seed = 4 };
+        double[] cs = [0.01, 0.1, 1];
+        using Gpu host = Gpu.Open("host");
+
+        (SoftmaxModel denseModel, PathResult densePath) = TagPipeline.TrainPath(host, table, null, ModelKind.MultiLabelTags, null, options,
+            cs, 3, PathScore.LogLoss);
+        (SoftmaxModel sparseModel, PathResult sparsePath) = TagPipeline.TrainSparsePath(host, rows, null, options, cs, 3, PathScore.LogLoss);
+
+        for (int i = 0; i < cs.Length; i++)
+        {
+            Check.Close(densePath.Points[i].Objectives, sparsePath.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}");
+            Check.Close(densePath.Points[i].Scores, sparsePath.Points[i].Scores, 0, 1e-4, $"each fold's held-out log-loss at C = {cs[i]}");
+        }
+        Assert.Equal(densePath.ChosenC, sparsePath.ChosenC);
+        Check.Close(densePath.Refit.Objective!.Value, sparsePath.Refit.Objective!.Value, 0, 1e-6, "the refit's J");
+        Assert.Equal(ModelKind.MultiLabelTags, sparseModel.Kind);
+        Assert.Equal(denseModel.Classes, sparseModel.Classes);
+        ModelSelection selection = Assert.IsType<ModelSelection>(sparseModel.Selection);
+        Assert.Equal(("log-loss", 3, sparsePath.ChosenC), (selection.Score, selection.Folds, selection.ChosenC));
+        Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias
+
+        // Subset accuracy: the same fold scores (a row right when every tag is) and choice.
+        (_, PathResult denseAccuracy) = TagPipeline.TrainPath(host, table, null, ModelKind.MultiLabelTags, null, options, cs, 3,
+            PathScore.Accuracy);
+        (_, PathResult sparseAccuracy) = TagPipeline.TrainSparsePath(host, rows, null, options, cs, 3, PathScore.Accuracy);
+        for (int i = 0; i < cs.Length; i++)
+            Check.Close(denseAccuracy.Points[i].Scores, sparseAccuracy.Points[i].Scores, 1e-9, 0, $"each fold's subset accuracy at C = {cs[i]}");
+        Assert.Equal(denseAccuracy.ChosenC, sparseAccuracy.ChosenC);
+    }
+
     /// <summary>emotions.csv as LIBSVM tag lists: "1,2 1:0.03 …", the tags the indices of its six 0/1 tag columns that hold 1.</summary>
     private string EmotionsLibSvm()
     {

@@ -88,9 +88,10 @@ internal static class FoldRows
         return (new SparseSet(rows.X, rows.Labels) { Targets = targets }, fit);
     }
 
-    /// <summary>The sparse rows of fold <paramref name="fold"/>, as a validation set: their labels, no target rows.</summary>
-    public static SparseSet HeldOut(SparseSet set, int[] foldOfRow, int fold) =>
-        set.Select(Members(foldOfRow, fold, held: true), withTargets: false);
+    /// <summary>The sparse rows of fold <paramref name="fold"/>, as a validation set: their labels, no target rows; or
+    /// their tags for the sigmoid head.</summary>
+    public static SparseSet HeldOut(SparseSet set, int[] foldOfRow, int fold, TrainOptions options) =>
+        set.Select(Members(foldOfRow, fold, held: true), withTargets: Tags(options));
 
     /// <summary>The rows in fold <paramref name="fold"/> (<paramref name="held"/>) or outside it, in order.</summary>
     private static int[] Members(int[] foldOfRow, int fold, bool held) =>

@@ -99,7 +99,7 @@ public static class Pipeline
     }
 
     /// <summary>μ/σ: the scaled columns' means sparse rows are centred on implicitly, or null where the scaling has no mean.</summary>
-    private static double[]? Centre(Standardizer scaling) =>
+    internal static double[]? Centre(Standardizer scaling) =>
         scaling.Mean.Any(m => m != 0) ? [.. scaling.Mean.Select((m, j) => m / scaling.Std[j])] : null;
 
     /// <summary>

@@ -135,8 +135,6 @@ public sealed record SparseChoice(bool Sparse, string Why)
                 ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
             : spec.Validation is not null && !DataSource.KindOf(spec.Validation, spec.Format).IsLibSvmRows()
                 ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
-            : spec.IsPath && spec.MultiLabel
-                ? "choosing C on sparse rows takes one class per row, not tag lists, so far"
             : null;
     }
 }

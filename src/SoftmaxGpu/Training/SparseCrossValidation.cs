@@ -5,8 +5,8 @@ using SoftmaxGpu.Distributed;
 namespace SoftmaxGpu.Training;
 
 /// <summary>
-/// Choosing C on sparse rows without making them dense: the path of <see cref="CrossValidation"/> (the same stratified
-/// folds, the grid from the strongest penalty to the weakest with warm starts, λ = 1/(C·N_fold), the same choice and
+/// Choosing C on sparse rows without making them dense: the path of <see cref="CrossValidation"/> (the same folds —
+/// stratified by class, or by row for multi-label tag sets (<see cref="FoldRows.Assign(int[], int, TrainOptions)"/>) — the grid from the strongest penalty to the weakest with warm starts, λ = 1/(C·N_fold), the same choice and
 /// <see cref="PathResult"/>) on the sparse objective of the device opened (<see cref="SparseTraining.Objective"/>: the
 /// host engine's <see cref="SparseObjective{THead}"/>, or <see cref="DeviceSparseObjective"/>). The folds run one after
 /// another, each with its training rows copied out as a <see cref="SparseSet"/> (CSR, and the CSC copy its passes make)
@@ -25,7 +25,8 @@ public static class SparseCrossValidation
 {
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
     /// <param name="set">Every training row, scaled, with class indices and, for class weights or smoothing, target rows
-    /// (each fold reweighted as a single fit on its rows, <see cref="FoldRows"/>; held-out rows scored by their class).</param>
+    /// (each fold reweighted as a single fit on its rows, <see cref="FoldRows"/>; held-out rows scored by their class);
+    /// for the sigmoid head (<c>options.Loss</c>), the tag sets as target rows (held-out rows scored by their tags).</param>
     /// <param name="centre">μ: [D] the scaled columns' means the models are centred on, or null (not centred).</param>
     /// <param name="onEpoch">Reports the refit's iterations (the folds' fits run quietly).</param>
     public static PathResult Run(Gpu gpu, SparseSet set, int k, double[]? centre, IReadOnlyCollection<double> cs, int folds,
@@ -33,12 +34,11 @@ public static class SparseCrossValidation
     {
         double[] grid = CrossValidation.CheckGrid(cs);
         options = CrossValidation.PathOptions(options);
-        CheckRows(options);
-        int[] foldOfRow = Split.StratifiedFolds(set.Labels, folds, options.Seed);
+        int[] foldOfRow = FoldRows.Assign(set.Labels, folds, options);
         CrossValidation.FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
         {
             (SparseSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
-            return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold), fold, k, centre, grid, score, fit);
+            return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold, options), fold, k, centre, grid, score, fit);
         })];
         PathPoint[] points = CrossValidation.Points(grid, paths);
         double chosen = CrossValidation.Best(points, score).C;
@@ -55,17 +55,9 @@ public static class SparseCrossValidation
     {
         double[] grid = CrossValidation.CheckGrid(cs);
         options = CrossValidation.PathOptions(options);
-        CheckRows(options);
         PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, 0, k, centre, grid, score, options)]);
         double chosen = CrossValidation.Best(points, score).C;
         return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options with { C = chosen }, onEpoch));
-    }
-
-    /// <summary>A path takes one class per row (with class weights or smoothing in target rows), not tag sets yet.</summary>
-    private static void CheckRows(TrainOptions options)
-    {
-        if (FoldRows.Tags(options))
-            throw new ArgumentException("choosing C on sparse rows takes one class per row, not tag sets, so far");
     }
 
     /// <summary>

@@ -83,6 +83,31 @@ public static class TagPipeline
             start, ModelKind.MultiLabelTags);
     }
 
+    /// <summary>
+    /// Chooses C among <paramref name="cs"/> for the sigmoid head on LIBSVM tag lists kept sparse
+    /// (<see cref="SparseCrossValidation"/>): the rows in seeded folds by row, or scored on <paramref name="validation"/>
+    /// where given, each held-out fit scored by its tags as <see cref="TrainPath"/> scores rows in memory; the scaling is
+    /// fitted once (or is <paramref name="statistics"/>, a sparse .sgd file's footer) and the folds share it and its
+    /// centre. Returns the model fitted on every training row at the chosen C, its centre folded into the bias.
+    /// </summary>
+    public static (SoftmaxModel Model, PathResult Path) TrainSparsePath(Gpu gpu, SparseTable train, SparseTable? validation,
+        TrainOptions options, IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null,
+        Standardizer? statistics = null)
+    {
+        string[] tags = TagTable.DistinctTags(train.Source, train.Labels);
+        Standardizer scaling = Pipeline.SparseScaling(train, validation, options, start: null, statistics);
+        SparseSet rows = Tagged(train, tags, scaling);
+        double[]? centre = Pipeline.Centre(scaling);
+        TrainOptions multiLabel = options with { Loss = SigmoidCrossEntropy.Instance };
+        PathResult path = validation is null
+            ? SparseCrossValidation.Run(gpu, rows, tags.Length, centre, cs, folds!.Value, score, multiLabel, onEpoch)
+            : SparseCrossValidation.RunOnValidation(gpu, rows, Tagged(validation, tags, scaling), tags.Length, centre, cs, score,
+                multiLabel, onEpoch);
+        SoftmaxModel model = Pipeline.ModelOf(train.LabelName, tags, train.FeatureNames, scaling, path.Refit.Theta,
+            ModelKind.MultiLabelTags);
+        return (Pipeline.ScaleOnly(model).WithSelection(path.Selection(folds ?? 0)), path);
+    }
+
     /// <summary>Scaled CSR rows with their tags as target rows (the labels are placeholders the sigmoid head does not read).</summary>
     private static SparseSet Tagged(SparseTable table, string[] tags, Standardizer scaling) =>
         SparseSet.Scaled(table.X, new int[table.Rows], scaling, TagTable.Encode(table.Source, table.Labels, tags));

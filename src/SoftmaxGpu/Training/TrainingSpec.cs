@@ -153,9 +153,12 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>Choosing C on rows kept sparse (<see cref="Pipeline.TrainSparsePath"/>), then the refit.</summary>
+    /// <summary>Choosing C on rows kept sparse (<see cref="Pipeline.TrainSparsePath"/>; tag lists:
+    /// <see cref="TagPipeline.TrainSparsePath"/>), then the refit.</summary>
     private PreparedTraining SparsePath(SparseTable train, SparseTable? validation, Standardizer? statistics, Func<Gpu, string> engine) =>
-        ByPath((gpu, onEpoch) => Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch, statistics), engine);
+        ByPath((gpu, onEpoch) => MultiLabel
+            ? TagPipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch, statistics)
+            : Pipeline.TrainSparsePath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch, statistics), engine);
 
     /// <summary>A run that chooses C (<paramref name="path"/>), keeping the path it took for the caller (<see cref="PreparedTraining.Path"/>).</summary>
     /// <param name="files">Files the run reads, closed with it (a .sgd file read in blocks).</param>
