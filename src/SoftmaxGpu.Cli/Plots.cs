@@ -131,14 +131,15 @@ public static class Plots
     }
 
     /// <summary>
-    /// A path over C: each C's mean held-out score over the folds (on a log axis of C) with its spread as error bars,
-    /// and a line at the chosen C.
+    /// A path over C (or weight decay): each value's mean held-out score over the folds (on a log axis of the value)
+    /// with its spread as error bars, and a line at the chosen value.
     /// </summary>
     /// <param name="multiLabel">Whether the score is over tag sets (accuracy: subset accuracy).</param>
     public static void CrossValidation(PathResult path, bool multiLabel, string file)
     {
         CheckPath(file);
-        double[] x = [.. path.Points.Select(p => Math.Log10(p.C))];
+        double[] x = [.. path.Points.Select(p => Math.Log10(p.Value))];
+        string penalty = path.Penalty.Name();
         double[] mean = [.. path.Points.Select(p => p.Mean)];
         string score = path.Score.Name(multiLabel);
         var plot = new Plot();
@@ -148,13 +149,13 @@ public static class Plots
         line.LegendText = $"mean held-out {score} over {path.Points[0].Scores.Length} folds";
         var bars = plot.Add.ErrorBar(x, mean, [.. path.Points.Select(p => p.Spread)]);
         bars.Color = Style.TrainColor;
-        var chosen = plot.Add.VerticalLine(Math.Log10(path.ChosenC), 2, Style.ValidationColor);
-        chosen.LegendText = $"chosen C = {path.ChosenC:G4}";
+        var chosen = plot.Add.VerticalLine(Math.Log10(path.Chosen), 2, Style.ValidationColor);
+        chosen.LegendText = $"chosen {penalty} = {path.Chosen:G4}";
         chosen.LinePattern = LinePattern.Dashed;
-        plot.Axes.Bottom.SetTicks(x, [.. path.Points.Select(p => p.C.ToString("G3", CultureInfo.InvariantCulture))]);
-        plot.XLabel("C (log scale)");
+        plot.Axes.Bottom.SetTicks(x, [.. path.Points.Select(p => p.Value.ToString("G3", CultureInfo.InvariantCulture))]);
+        plot.XLabel($"{penalty} (log scale)");
         plot.YLabel(score);
-        plot.Title("Choosing C by cross-validation");
+        plot.Title($"Choosing {penalty} by cross-validation");
         plot.ShowLegend(path.Score == PathScore.Accuracy ? Alignment.LowerRight : Alignment.UpperRight);
         UseSansFont(plot);
         WritePng(plot.GetImage(CurvesWidth, CurvesHeight / 2 + 120), file);

@@ -48,10 +48,12 @@ public sealed class TrainArguments
                       $"for adam and sgd, passes over " +
                       $"the data (default: enough for {Optimizers.DefaultUpdates} updates, at least {Optimizers.MinEpochs}).",
     };
-    public Option<float?> WeightDecay { get; } = new("--weight-decay")
+    public Option<string?> WeightDecay { get; } = new("--weight-decay")
     {
         Description = "L2 penalty λ: the objective is mean cross-entropy + (λ/2)·‖W‖², bias unpenalized. " +
-                      "Default 1/N (1/Σw with weights), which is scikit-learn's LogisticRegression with C = 1.",
+                      "Default 1/N (1/Σw with weights), which is scikit-learn's LogisticRegression with C = 1. " +
+                      "Several values (1e-4,1e-3) or a log-spaced range low:high:count are chosen among as --C's are, " +
+                      "the same λ on every fold, from the largest down.",
     };
     public Option<string?> C { get; } = new("--C")
     {
@@ -60,7 +62,7 @@ public sealed class TrainArguments
     };
     public Option<int?> Cv { get; } = new("--cv")
     {
-        Description = "Choose C among the --C values by K-fold cross-validation (stratified by class, seeded by --seed; multi-label rows " +
+        Description = "Choose C among the --C values (or λ among the --weight-decay values) by K-fold cross-validation (stratified by class, seeded by --seed; multi-label rows " +
                       "in seeded folds, not stratified), each fold fitting the values from the smallest C up with warm starts as a single " +
                       "fit on its rows would (with weights: λ = 1/(C·Σw) of the fold's rows), then refit on every row at the chosen C. " +
                       "L-BFGS, rows in memory (LIBSVM rows kept sparse too), or a .sgd file (a dense one read in blocks fold by fold); held-out rows are " +
@@ -105,7 +107,7 @@ public sealed class TrainArguments
         Description = $"Most device memory training may use (e.g. 512MiB, 2GiB; default {TrainPlan.DeviceMemoryShare:P0} of what " +
                       "the device reports). Sets that do not fit stay in host memory and stream through the device in blocks.",
     };
-    public Option<bool> Quiet { get; } = new("--quiet") { Description = "Print only the summary: no epoch lines, and no line a C while a search over C runs." };
+    public Option<bool> Quiet { get; } = new("--quiet") { Description = "Print only the summary: no epoch lines, and no line a value while a search over C (weight decay) runs." };
     public Option<string?> LogJson { get; } = new("--log-json") { Description = "Write one JSON object per epoch (iteration) to this file." };
     public Option<string?> Plot { get; } = new("--plot")
     {
@@ -184,8 +186,9 @@ public sealed class TrainArguments
             Ranks = ranks,
             Optimizer = parse.GetValue(Optimizer)!,
             Epochs = parse.GetValue(Epochs),
-            WeightDecay = parse.GetValue(WeightDecay),
+            WeightDecay = Decays(parse) is [double decay] ? (float)decay : null,
             C = Grid(parse) is [double single] ? single : null,
+            PathPenalty = parse.GetValue(WeightDecay) is null ? PathPenalty.C : PathPenalty.WeightDecay,
             BatchSize = parse.GetValue(Batch),
             LearningRate = parse.GetValue(Lr),
             Schedule = parse.GetValue(Schedule)!,
@@ -244,7 +247,7 @@ public sealed class TrainArguments
             Sparse = parse.GetValue(Sparse),
             Start = start,
             Options = options,
-            Cs = Grid(parse) is { Length: > 1 } grid ? grid : null,
+            Cs = (Grid(parse) ?? Decays(parse)) is { Length: > 1 } grid ? grid : null,
             Folds = parse.GetValue(Cv),
             Score = parse.GetValue(Select) switch
             {
@@ -258,4 +261,14 @@ public sealed class TrainArguments
 
     /// <summary>--C's values (<see cref="CrossValidation.ParseGrid"/>), or null where not given.</summary>
     private double[]? Grid(ParseResult parse) => parse.GetValue(C) is string text ? CrossValidation.ParseGrid(text) : null;
+
+    /// <summary>--weight-decay's values (λ in float, as a single fit takes it), or null where not given; with --C, an error.</summary>
+    private double[]? Decays(ParseResult parse)
+    {
+        if (parse.GetValue(WeightDecay) is not string text)
+            return null;
+        if (parse.GetValue(C) is not null)
+            throw new ArgumentException("give --C or --weight-decay, not both");
+        return CrossValidation.ParseGrid(text, PathPenalty.WeightDecay);
+    }
 }

@@ -60,7 +60,7 @@ public static class TrainCommand
             {
                 if (spec.IsPath)
                 {
-                    progress.Search(spec.Cs?.Count ?? 1, spec.Folds ?? 1, spec.Score.Name(spec.MultiLabel));
+                    progress.Search(spec.Cs?.Count ?? 1, spec.Folds ?? 1, spec.Score.Name(spec.MultiLabel), spec.Options.PathPenalty);
                     onFit = progress.Fit;
                 }
                 (trained, result) = progress.Run(onEpoch => training.Train(gpu, onEpoch));

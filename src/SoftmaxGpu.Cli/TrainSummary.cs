@@ -26,26 +26,28 @@ public static class TrainSummary
     }
 
     /// <summary>
-    /// The path's table: each C's mean score over the folds, their spread and the fits' iterations (a fit that stopped at
-    /// the iteration cap marked *), the chosen C marked; then, on <paramref name="error"/>, how many fits hit the cap.
+    /// The path's table: each value's (C or weight decay) mean score over the folds, their spread and the fits' iterations
+    /// (a fit that stopped at the iteration cap marked *), the chosen value marked; then, on <paramref name="error"/>, how
+    /// many fits hit the cap.
     /// </summary>
     public static void WritePath(TextWriter output, TextWriter error, PathResult path, bool multiLabel)
     {
         string score = path.Score.Name(multiLabel);
         int width = Math.Max(14, score.Length + 5);
-        output.WriteLine($"{"C",-12} {("mean " + score).PadLeft(width)} {"spread",8}  iterations per fold");
+        string penalty = path.Penalty.Name();
+        output.WriteLine($"{penalty,-12} {("mean " + score).PadLeft(width)} {"spread",8}  iterations per fold");
         foreach (PathPoint point in path.Points)
-            output.WriteLine($"{point.C,-12:G4} {$"{point.Mean:F4}".PadLeft(width)} {point.Spread,8:F4}  " +
+            output.WriteLine($"{point.Value,-12:G4} {$"{point.Mean:F4}".PadLeft(width)} {point.Spread,8:F4}  " +
                              string.Join(' ', point.Iterations.Select((n, fold) => point.Capped[fold] ? $"{n}*" : $"{n}")) +
-                             (point.C == path.ChosenC ? "   <- chosen" : ""));
+                             (point.Value == path.Chosen ? "   <- chosen" : ""));
         int folds = path.Points[0].Scores.Length;
-        output.WriteLine($"chosen: C = {path.ChosenC:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} " +
+        output.WriteLine($"chosen: {penalty} = {path.Chosen:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} " +
                          (folds > 1 ? $"mean {score} over {folds} folds" : $"{score} on the validation rows") +
-                         "; the smallest C among equals), refit on every training row");
+                         $"; {path.Penalty.AmongEquals()}), refit on every training row");
         PathPoint[] capped = [.. path.Points.Where(p => p.Capped.Any(c => c))];
         if (capped.Length > 0)
             error.WriteLine($"warning: {capped.Sum(p => p.Capped.Count(c => c))} of {path.Points.Count * folds} fits (marked *; " +
-                            $"C = {string.Join(", ", capped.Select(p => p.C.ToString("G4")))}) stopped at the iteration limit " +
+                            $"{penalty} = {string.Join(", ", capped.Select(p => p.Value.ToString("G4")))}) stopped at the iteration limit " +
                             $"before meeting their convergence rule; their scores may be off their optimum's (raise --epochs)");
     }
 

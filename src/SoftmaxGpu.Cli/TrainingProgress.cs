@@ -24,11 +24,11 @@ public sealed class TrainingProgress : IDisposable
     private ProgressTask? live; // the live line, while Run runs in Live mode
     private SearchState? search; // set by Search
 
-    /// <summary>A search's fits so far: each C's fold fits in, and the next C to print.</summary>
-    private sealed class SearchState(int values, int folds, string score)
+    /// <summary>A search's fits so far: each value's fold fits in, and the next value to print.</summary>
+    private sealed class SearchState(int values, int folds, string score, string penalty)
     {
         public readonly int Values = values, Folds = folds;
-        public readonly string Score = score;
+        public readonly string Score = score, Penalty = penalty;
         public readonly List<PathFit>[] Fits = [.. Enumerable.Range(0, values).Select(_ => new List<PathFit>())];
         public readonly System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
         public int Printed, Done;
@@ -87,8 +87,10 @@ public sealed class TrainingProgress : IDisposable
         return result;
     }
 
-    /// <summary>The search over C that <see cref="Fit"/> will report: <paramref name="values"/> values of C, each fitted on <paramref name="folds"/> folds (1: a validation set), scored by <paramref name="score"/>.</summary>
-    public void Search(int values, int folds, string score) => search = new SearchState(values, folds, score);
+    /// <summary>The search that <see cref="Fit"/> will report: <paramref name="values"/> values of <paramref name="penalty"/> (C, or
+    /// weight decay), each fitted on <paramref name="folds"/> folds (1: a validation set), scored by <paramref name="score"/>.</summary>
+    public void Search(int values, int folds, string score, PathPenalty penalty = PathPenalty.C) =>
+        search = new SearchState(values, folds, score, penalty.Name());
 
     /// <summary>
     /// One fit of the search ended (from any fold's thread): in lines, each C's line as soon as every fold has fitted it
@@ -105,7 +107,7 @@ public sealed class TrainingProgress : IDisposable
             if (mode == Mode.Live && live is not null)
             {
                 live.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"choosing C: {s.Done} of {s.Values * s.Folds} fits, C = {fit.C:G4} on fold {fit.Fold + 1}"));
+                    $"choosing {s.Penalty}: {s.Done} of {s.Values * s.Folds} fits, {s.Penalty} = {fit.Value:G4} on fold {fit.Fold + 1}"));
                 (live.MaxValue, live.Value) = (s.Values * s.Folds, s.Done);
                 return;
             }
@@ -125,7 +127,7 @@ public sealed class TrainingProgress : IDisposable
             ? string.Create(CultureInfo.InvariantCulture, $"{s.Score} {first.Score:F4} on the validation set")
             : string.Create(CultureInfo.InvariantCulture, $"mean {s.Score} {fits.OrderBy(f => f.Fold).Average(f => f.Score):F4} over {s.Folds} folds");
         return string.Create(CultureInfo.InvariantCulture,
-            $"path: C = {first.C:G4} ({first.Index + 1} of {s.Values})  {scored}, " +
+            $"path: {s.Penalty} = {first.Value:G4} ({first.Index + 1} of {s.Values})  {scored}, " +
             $"{iterations} iterations{(capped > 0 ? $" ({capped} at the cap)" : "")}  {s.Clock.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -179,7 +181,7 @@ public sealed class TrainingProgress : IDisposable
         }));
     }
 
-    /// <summary>With --log-json and --cv: one object per (C, fold), after the refit's epochs.</summary>
+    /// <summary>With --log-json and --cv: one object per (C or weight decay, fold), after the refit's epochs.</summary>
     public void LogPath(PathResult path)
     {
         if (log is null)
@@ -189,13 +191,14 @@ public sealed class TrainingProgress : IDisposable
             for (int fold = 0; fold < point.Scores.Length; fold++)
                 log.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
-                    ["C"] = point.C,
+                    // A weight decay as the fits took it, in float (0.001, not its float64 widening 0.0010000000474974513).
+                    [path.Penalty == PathPenalty.C ? "C" : "weight_decay"] = path.Penalty == PathPenalty.C ? point.Value : (object)(float)point.Value,
                     ["fold"] = fold + 1,
                     ["val_" + score] = point.Scores[fold],
                     ["objective"] = double.IsNaN(point.Objectives[fold]) ? null : point.Objectives[fold],
                     ["iterations"] = point.Iterations[fold],
                     ["converged"] = !point.Capped[fold],
-                    ["chosen"] = point.C == path.ChosenC,
+                    ["chosen"] = point.Value == path.Chosen,
                 }));
     }
 

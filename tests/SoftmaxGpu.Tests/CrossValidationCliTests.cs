@@ -32,10 +32,10 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         SoftmaxModel model = ModelFile.Load(PathOf("m"));
         ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
         Assert.Equal(("log-loss", 3), (selection.Score, selection.Folds));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen); // the summary prints 6 digits
-        Assert.Equal([0.01, 0.1, 1, 10, 100], selection.Path.Select(r => Math.Round(r.C, 10)));
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen); // the summary prints 6 digits
+        Assert.Equal([0.01, 0.1, 1, 10, 100], selection.Path.Select(r => Math.Round(r.Value, 10)));
         Assert.All(selection.Path, r => Assert.Equal(3, r.Scores.Length));
-        Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C); // the lowest mean log-loss
+        Assert.Equal(selection.Chosen, selection.Path.MinBy(r => r.Mean)!.Value); // the lowest mean log-loss
         Assert.Equal(3, File.ReadAllBytes(PathOf("m"))[8]); // version 3: a model with a selection
         byte[] png = File.ReadAllBytes(PathOf("path.png")); // the score against C
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
@@ -48,6 +48,43 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.All(folds, l => Assert.Contains("\"converged\":true", l)); // every fit met its rule: nothing marked, no warning
         Assert.DoesNotContain("*", string.Concat(rows));
         Assert.DoesNotContain("iteration limit", error);
+    }
+
+    /// <summary>
+    /// --weight-decay with several values chooses λ as --C chooses C: the table from the largest λ down, ties to the
+    /// largest, the same λ on every fold; the refit is the single fit at --weight-decay λ (the same objective), and the
+    /// model file (version 4) and --log-json say the values were weight decays.
+    /// </summary>
+    [Fact]
+    public void SeveralWeightDecaysAreChosenAmongAsCsAre()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet",
+            "--weight-decay", "1e-4,1e-2,1", "--cv", "3", "--log-json", PathOf("log.json"));
+        Assert.True(code == 0, error);
+        Assert.Contains("weight decay chosen among 3 values by 3-fold cross-validation (accuracy)", output);
+        Assert.Matches(@"(?m)^weight decay +mean accuracy", output);
+        string[] rows = output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).ToArray();
+        Assert.Equal(["1", "0.01", "0.0001"], rows.Select(r => r.Split(' ')[0])); // the strongest penalty first
+        Assert.Contains("the largest weight decay among equals", output);
+        Match chosen = Regex.Match(output, @"chosen: weight decay = (\S+) ");
+        Assert.True(chosen.Success, output);
+        Assert.Contains($"λ = {chosen.Groups[1].Value} (--weight-decay)", output);
+
+        SoftmaxModel model = ModelFile.Load(PathOf("m"));
+        ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
+        Assert.Equal("weight-decay", selection.Parameter);
+        Assert.Equal([1, 1e-2, 1e-4], selection.Path.Select(r => Math.Round(r.Value, 9)));
+        Assert.Equal(4, File.ReadAllBytes(PathOf("m"))[8]); // version 4: a selection over weight decays
+        string[] folds = File.ReadAllLines(PathOf("log.json")).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(9, folds.Count(l => l.Contains("\"weight_decay\":", StringComparison.Ordinal)));
+        Assert.Contains(folds, l => l.StartsWith("{\"weight_decay\":0.01,", StringComparison.Ordinal)); // λ as given, in float
+
+        // The refit is the single fit at the chosen λ, from zeros: the same objective to the printed digit.
+        var single = Run("train", "--data", Check.IrisPath, "--model", PathOf("s"), "--quiet", "--weight-decay", chosen.Groups[1].Value);
+        Assert.True(single.Code == 0, single.Err);
+        Assert.Equal(Objective(single.Out), Objective(output));
+        Assert.Null(ModelFile.Load(PathOf("s")).Selection);
+        Assert.Equal(2, File.ReadAllBytes(PathOf("s"))[8]);
     }
 
     /// <summary>
@@ -108,7 +145,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Equal(1 / (chosen * 105), lambda, 1e-5 * lambda); // fitted on the 105 training rows
         ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
         Assert.Equal(("accuracy", 0, 3), (selection.Score, selection.Folds, selection.Path.Count));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen);
         Assert.All(selection.Path, r => Assert.Single(r.Scores));
 
         // One C: no selection, and the file stays version 2, as before selections were kept.
@@ -131,12 +168,12 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         double chosen = double.Parse(ChosenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
         Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
-        Assert.Equal([0.1, 1], selection.Path.Select(r => r.C));
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen);
+        Assert.Equal([0.1, 1], selection.Path.Select(r => r.Value));
 
         Assert.Equal(0, Run("train", "--data", Check.IrisPath, "--model", PathOf("csv"), "--quiet", "--C", "0.1,1", "--cv", "3").Code);
         ModelSelection fromCsv = ModelFile.Load(PathOf("csv")).Selection!;
-        Assert.Equal(fromCsv.ChosenC, selection.ChosenC);
+        Assert.Equal(fromCsv.Chosen, selection.Chosen);
         Assert.Equal(fromCsv.Path.SelectMany(r => r.Scores), selection.Path.SelectMany(r => r.Scores));
     }
 
@@ -168,8 +205,8 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
                 double.Parse(weighted.Groups[1].Value, CultureInfo.InvariantCulture), 1e-5 * double.Parse(weighted.Groups[1].Value, CultureInfo.InvariantCulture));
         ModelSelection selection = Assert.IsType<ModelSelection>(ModelFile.Load(PathOf("m")).Selection);
         Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
-        Assert.Equal(selection.ChosenC, selection.Path.MaxBy(r => r.Mean)!.C);
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen);
+        Assert.Equal(selection.Chosen, selection.Path.MaxBy(r => r.Mean)!.Value);
     }
 
     /// <summary>Multi-label rows choose C by unstratified folds (subset accuracy or the tags' log-loss), and on a validation split.</summary>
@@ -189,9 +226,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.True(model.Kind.IsMultiLabel());
         ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
         Assert.Equal(("log-loss", 3), (selection.Score, selection.Folds));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
-        Assert.Equal(selection.ChosenC, selection.Path.MinBy(r => r.Mean)!.C);
-        Assert.NotEqual(0.01, selection.ChosenC); // the tags are learnable: the strongest penalty is not the best
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen);
+        Assert.Equal(selection.Chosen, selection.Path.MinBy(r => r.Mean)!.Value);
+        Assert.NotEqual(0.01, selection.Chosen); // the tags are learnable: the strongest penalty is not the best
 
         // The same rows as a dense .sgd file of tag sets, read in blocks: the same folds and C; the scores as close as two fits
         // to the same optimum (the file's folds fit in sessions, the CSV's on the shared rows: sums in another order).
@@ -202,7 +239,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Contains("(read in blocks of 16), multi-label", output);
         SoftmaxModel fromFile = ModelFile.Load(PathOf("s"));
         Assert.True(fromFile.Kind.IsMultiLabel());
-        Assert.Equal(selection.ChosenC, fromFile.Selection!.ChosenC);
+        Assert.Equal(selection.Chosen, fromFile.Selection!.Chosen);
         Check.Close([.. selection.Path.SelectMany(r => r.Scores)], [.. fromFile.Selection.Path.SelectMany(r => r.Scores)], 0, 1e-3,
             "each fold's held-out log-loss at each C, .sgd file vs CSV");
 
@@ -257,9 +294,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         SoftmaxModel model = ModelFile.Load(PathOf("m"));
         ModelSelection selection = Assert.IsType<ModelSelection>(model.Selection);
         Assert.Equal(("accuracy", 3), (selection.Score, selection.Folds));
-        Assert.Equal(chosen, selection.ChosenC, 1e-5 * chosen);
-        Assert.Equal([0.1, 1, 10], selection.Path.Select(r => r.C));
-        Assert.Equal(selection.ChosenC, selection.Path.MaxBy(r => r.Mean)!.C);
+        Assert.Equal(chosen, selection.Chosen, 1e-5 * chosen);
+        Assert.Equal([0.1, 1, 10], selection.Path.Select(r => r.Value));
+        Assert.Equal(selection.Chosen, selection.Path.MaxBy(r => r.Mean)!.Value);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(PathOf("path.png"))[..4]);
         string[] folds = File.ReadAllLines(PathOf("log.json")).Where(l => l.Contains("\"fold\"", StringComparison.Ordinal)).ToArray();
         Assert.Equal(9, folds.Length);
@@ -279,7 +316,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         (code, output, error) = Run("train", "--data", PathOf("s.sgd"), "--model", PathOf("f"), "--quiet", "--C", "0.1,1,10", "--cv", "3");
         Assert.True(code == 0, error);
         Assert.Contains("kept sparse", output);
-        Assert.Equal(chosen, ModelFile.Load(PathOf("f")).Selection!.ChosenC, 1e-5 * chosen);
+        Assert.Equal(chosen, ModelFile.Load(PathOf("f")).Selection!.Chosen, 1e-5 * chosen);
     }
 
     /// <summary>
@@ -301,9 +338,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         var dense = Run(["train", "--data", data, "--model", PathOf("d"), "--log-json", PathOf("d.json"), "--sparse", "off", .. path]);
         Assert.True(dense.Code == 0, dense.Err);
         ModelSelection kept = ModelFile.Load(PathOf("m")).Selection!, madeDense = ModelFile.Load(PathOf("d")).Selection!;
-        Assert.Equal(madeDense.ChosenC, kept.ChosenC);
+        Assert.Equal(madeDense.Chosen, kept.Chosen);
         for (int i = 0; i < kept.Path.Count; i++)
-            Check.Close(madeDense.Path[i].Scores, kept.Path[i].Scores, 1e-9, 0, $"fold accuracies at C = {kept.Path[i].C}");
+            Check.Close(madeDense.Path[i].Scores, kept.Path[i].Scores, 1e-9, 0, $"fold accuracies at C = {kept.Path[i].Value}");
         double[] foldJ = FoldObjectives(PathOf("m.json"));
         Assert.Equal(12, foldJ.Length);
         Check.Close(FoldObjectives(PathOf("d.json")), foldJ, 1e-7, 1e-6, "each fold's J at each C, kept sparse against made dense");
@@ -348,10 +385,10 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         SoftmaxModel model = ModelFile.Load(PathOf("t"));
         Assert.Equal(ModelKind.MultiLabelTags, model.Kind);
         ModelSelection kept = model.Selection!, madeDense = ModelFile.Load(PathOf("d")).Selection!;
-        Assert.Equal((madeDense.ChosenC, 3), (kept.ChosenC, kept.Folds));
+        Assert.Equal((madeDense.Chosen, 3), (kept.Chosen, kept.Folds));
         for (int i = 0; i < kept.Path.Count; i++)
             Check.Close(madeDense.Path[i].Scores, kept.Path[i].Scores, 1e-9, select == "accuracy" ? 0 : 1e-3, // θ near the optimum: J to 1e-6, θ to about its root
-                $"fold {select} at C = {kept.Path[i].C}");
+                $"fold {select} at C = {kept.Path[i].Value}");
         double[] foldJ = FoldObjectives(PathOf("t.json"));
         Assert.Equal(9, foldJ.Length);
         Check.Close(FoldObjectives(PathOf("d.json")), foldJ, 1e-7, 1e-6, "each fold's J at each C, kept sparse against made dense");
@@ -361,7 +398,7 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         var file = Run(["train", "--data", PathOf("t.sgd"), "--model", PathOf("f"), .. path]);
         Assert.True(file.Code == 0, file.Err);
         Assert.Contains("kept sparse", file.Out);
-        Assert.Equal(kept.ChosenC, ModelFile.Load(PathOf("f")).Selection!.ChosenC);
+        Assert.Equal(kept.Chosen, ModelFile.Load(PathOf("f")).Selection!.Chosen);
         Check.Close(Objective(sparse.Out), Objective(file.Out), 0, 1e-6, "the refit's J from the .sgd file");
     }
 
@@ -396,6 +433,13 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--cv|3|--val-fraction|0.2", "give --cv or --val/--val-fraction, not both")]
     [InlineData("--cv|3|--optimizer|adam", "choosing C fits each value to its optimum with newton or lbfgs")]
     [InlineData("--cv|3|--select|f1", "--select must be accuracy or log-loss, got 'f1'")]
+    [InlineData("--weight-decay|1,2", "several --weight-decay values are chosen among on held-out rows: give --cv K, or --val / --val-fraction")]
+    [InlineData("--weight-decay|0,1|--cv|3", "--weight-decay values must be finite and > 0, got 0 (no penalty: give --weight-decay 0 alone)")]
+    [InlineData("--weight-decay|0.1,0.1|--cv|3", "--weight-decay names a value twice")]
+    [InlineData("--weight-decay|1:0.1:3|--cv|3", "--weight-decay 1:0.1:3: a range needs 0 < low < high")]
+    [InlineData("--weight-decay|0.1,x|--cv|3", "--weight-decay 0.1,x: 'x' is not a number")]
+    [InlineData("--weight-decay|0.1,1|--C|1|--cv|3", "give --C or --weight-decay, not both")]
+    [InlineData("--weight-decay|0.1,1|--cv|3|--optimizer|sgd", "choosing weight decay fits each value to its optimum with newton or lbfgs")]
     public void ABadGridOrCombinationIsOneClearError(string options, string expected)
     {
         var (code, output, error) = Run(["train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", .. options.Split('|')]);

@@ -15,27 +15,63 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         double[] cs = [10, 0.01, 1, 0.1]; // given unordered: the path runs 0.01 → 10
         var options = new TrainOptions { Seed = 5 };
         PathResult path = CrossValidation.Run(gpu, iris, k, cs, folds: 3, PathScore.Accuracy, options);
-        Assert.Equal([0.01, 0.1, 1, 10], path.Points.Select(p => p.C));
+        Assert.Equal([0.01, 0.1, 1, 10], path.Points.Select(p => p.Value));
 
         // Fold 1's training rows fitted alone from zeros at each C: the path's warm-started fit reaches the same J.
         int[] fold = Split.StratifiedFolds(iris.Labels, 3, options.Seed);
         int[] train = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] != 1)], held = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] == 1)];
         foreach (PathPoint point in path.Points)
         {
-            TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = point.C });
-            Check.Close(single.Objective!.Value, point.Objectives[1], 0, 1e-6, $"fold 1's J at C = {point.C}, warm vs single fit");
+            TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = point.Value });
+            Check.Close(single.Objective!.Value, point.Objectives[1], 0, 1e-6, $"fold 1's J at C = {point.Value}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[1], 1e-9);
         }
         // That the fits start from the last C's model is SessionTests' (each starts nearer its optimum than from zeros):
         // on iris's 15 parameters a warm start saves no iterations (at C = 10: 40/38/35 against 37 from zeros; every
         // L-BFGS fit takes m + 3 = 13 iterations before its stall rule may stop it, and learns its diagonal H₀ anew).
 
-        Assert.Equal(path.Points.MaxBy(p => p.Mean)!.C, path.ChosenC);
+        Assert.Equal(path.Points.MaxBy(p => p.Mean)!.Value, path.Chosen);
         Assert.True(path.Refit.Converged);
-        Assert.Equal(1 / (path.ChosenC * iris.Rows), path.Refit.Plan.WeightDecay, 1e-12);
-        Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.9);
+        Assert.Equal(1 / (path.Chosen * iris.Rows), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.True(path.Points.Single(p => p.Value == path.Chosen).Mean > 0.9);
     }
 
+
+    /// <summary>
+    /// A path over weight decays (--weight-decay values): walked from the largest λ down, each fold's fit at each λ the
+    /// single fit at --weight-decay λ on its rows (the same λ on every fold, not 1/(C·N_fold)), the refit that single fit
+    /// on every row; on the host engine with the folds in sessions, stacked and side by side alike.
+    /// </summary>
+    [Fact]
+    public void EachFoldAtEachWeightDecayReachesTheSingleFitOnTheSameRows()
+    {
+        Gpu gpu = fixture.Gpu();
+        (EncodedSet iris, int k) = TrainingTests.Iris();
+        double[] decays = [1e-3, 0.1, 1e-2]; // given unordered: the path runs 0.1 → 1e-3, the strongest penalty first
+        var options = new TrainOptions { Seed = 5, PathPenalty = PathPenalty.WeightDecay, Optimizer = "lbfgs" };
+        FoldPasses?[] modes = gpu.Host ? [FoldPasses.Sessions, FoldPasses.Stacked, FoldPasses.SideBySide] : [null];
+        int[] fold = Split.StratifiedFolds(iris.Labels, 3, options.Seed);
+        foreach (FoldPasses? passes in modes)
+        {
+            PathResult path = CrossValidation.Run(gpu, iris, k, decays, folds: 3, PathScore.LogLoss, options, passes: passes);
+            Assert.Equal([0.1, 1e-2, 1e-3], path.Points.Select(p => p.Value));
+            Assert.Equal(PathPenalty.WeightDecay, path.Penalty);
+            for (int f = 0; f < 3; f++)
+            {
+                int[] train = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] != f)], held = [.. Enumerable.Range(0, iris.Rows).Where(r => fold[r] == f)];
+                foreach (PathPoint point in path.Points)
+                {
+                    TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k,
+                        options with { WeightDecay = (float)point.Value });
+                    Assert.Equal((float)point.Value, single.Plan.WeightDecay, 0); // λ as given, whatever the fold's rows
+                    Check.Close(single.Objective!.Value, point.Objectives[f], 0, 1e-6, $"{passes}: fold {f}'s J at λ = {point.Value}, warm vs single fit");
+                }
+            }
+            Assert.Equal(path.Points.MinBy(p => p.Mean)!.Value, path.Chosen);
+            Assert.Equal((float)path.Chosen, path.Refit.Plan.WeightDecay, 0); // the refit: every row at the chosen λ
+            Assert.Equal("weight-decay", path.Selection(3).Parameter);
+        }
+    }
 
     [Fact]
     public void OnAValidationSetTheChosenCIsRefitAsTheSingleFitAtIt()
@@ -47,12 +83,12 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         PathResult path = CrossValidation.RunOnValidation(gpu, Subset(iris, train), Subset(iris, held), k, [0.01, 1, 100],
             PathScore.LogLoss, options);
         Assert.All(path.Points, p => Assert.Single(p.Scores));
-        Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
-        TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = path.ChosenC });
+        Assert.Equal(path.Points.MinBy(p => p.Mean)!.Value, path.Chosen);
+        TrainResult single = Trainer.Train(gpu, Subset(iris, train), Subset(iris, held), k, options with { C = path.Chosen });
         Assert.Equal(single.Theta, path.Refit.Theta); // fitted from zeros in the path's session: the same bits
         // The path's warm-started fit at that C is another point within the optimum's tolerance (J within 1e-6; the
         // held-out loss of a weakly penalized fit moves more): its score is close, not equal.
-        Check.Close(single.History[^1].ValLoss!.Value, path.Points.Single(p => p.C == path.ChosenC).Scores[0], 0, 1e-3,
+        Check.Close(single.History[^1].ValLoss!.Value, path.Points.Single(p => p.Value == path.Chosen).Scores[0], 0, 1e-3,
             "held-out log-loss at the chosen C, path vs single fit");
     }
 
@@ -93,12 +129,12 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         foreach (PathPoint point in path.Points)
         {
             // Held out as --val rows are: against the label, unweighted.
-            TrainResult single = Trainer.Train(gpu, foldRows, Subset(iris, held), k, foldOptions with { C = point.C });
-            Check.Close(single.Objective!.Value, point.Objectives[2], 0, 1e-6, $"{kind}: fold 2's J at C = {point.C}, warm vs single fit");
+            TrainResult single = Trainer.Train(gpu, foldRows, Subset(iris, held), k, foldOptions with { C = point.Value });
+            Check.Close(single.Objective!.Value, point.Objectives[2], 0, 1e-6, $"{kind}: fold 2's J at C = {point.Value}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[2], 1e-9);
         }
         // The refit: every row, with the whole set's Σw where weighted.
-        Assert.Equal(1 / (path.ChosenC * (pathOptions.WeightSum ?? iris.Rows)), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.Equal(1 / (path.Chosen * (pathOptions.WeightSum ?? iris.Rows)), path.Refit.Plan.WeightDecay, 1e-12);
         Assert.True(path.Refit.Converged);
     }
 
@@ -120,12 +156,12 @@ public abstract class CrossValidationTests(AcceleratorFixture fixture)
         int[] train = [.. Enumerable.Range(0, n).Where(r => fold[r] != 0)], held = [.. Enumerable.Range(0, n).Where(r => fold[r] == 0)];
         foreach (PathPoint point in path.Points)
         {
-            TrainResult single = Trainer.Train(gpu, Subset(set, train), Subset(set, held), k, options with { C = point.C });
-            Check.Close(single.Objective!.Value, point.Objectives[0], 0, 1e-6, $"multi-label fold 0's J at C = {point.C}, warm vs single fit");
+            TrainResult single = Trainer.Train(gpu, Subset(set, train), Subset(set, held), k, options with { C = point.Value });
+            Check.Close(single.Objective!.Value, point.Objectives[0], 0, 1e-6, $"multi-label fold 0's J at C = {point.Value}, warm vs single fit");
             Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[0], 1e-9); // subset accuracy of the held-out tags
         }
-        Assert.Equal(1 / (path.ChosenC * n), path.Refit.Plan.WeightDecay, 1e-12);
-        Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.5, "the tags are learnable: most rows right at the chosen C");
+        Assert.Equal(1 / (path.Chosen * n), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.True(path.Points.Single(p => p.Value == path.Chosen).Mean > 0.5, "the tags are learnable: most rows right at the chosen C");
     }
 
     /// <summary>The rows of <paramref name="set"/> named by <paramref name="rows"/>, in order, with their target rows where it has them.</summary>

@@ -149,9 +149,9 @@ public sealed class NewtonTests(HostFixture fixture) : IClassFixture<HostFixture
                 [.. train.Select(r => wine.Labels[r])], null, train.Length, wine.Dim);
             foreach (PathPoint point in path.Points)
             {
-                TrainResult single = Trainer.Train(gpu, rows, null, k, options with { C = point.C });
+                TrainResult single = Trainer.Train(gpu, rows, null, k, options with { C = point.Value });
                 Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-9,
-                    $"fold {fold}'s J at C = {point.C}, warm-started on the shared rows vs a single fit from zeros");
+                    $"fold {fold}'s J at C = {point.Value}, warm-started on the shared rows vs a single fit from zeros");
             }
         }
     }

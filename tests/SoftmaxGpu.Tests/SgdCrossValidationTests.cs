@@ -55,12 +55,12 @@ public abstract class SgdCrossValidationTests(AcceleratorFixture fixture) : IDis
     /// <summary>The same chosen C, every fold's J at every C within 1e-6 relative, the same held-out scores, the refit's J.</summary>
     private static void SamePath(PathResult expected, PathResult got, string what)
     {
-        Assert.Equal(expected.ChosenC, got.ChosenC);
-        Assert.Equal(expected.Points.Select(p => p.C), got.Points.Select(p => p.C));
+        Assert.Equal(expected.Chosen, got.Chosen);
+        Assert.Equal(expected.Points.Select(p => p.Value), got.Points.Select(p => p.Value));
         foreach ((PathPoint csv, PathPoint file) in expected.Points.Zip(got.Points))
         {
-            Check.Close(csv.Objectives, file.Objectives, 0, 1e-6, $"{what}: each fold's J at C = {csv.C}, CSV vs .sgd");
-            Check.Close(csv.Scores, file.Scores, 1e-12, 0, $"{what}: each fold's held-out accuracy at C = {csv.C}, CSV vs .sgd");
+            Check.Close(csv.Objectives, file.Objectives, 0, 1e-6, $"{what}: each fold's J at C = {csv.Value}, CSV vs .sgd");
+            Check.Close(csv.Scores, file.Scores, 1e-12, 0, $"{what}: each fold's held-out accuracy at C = {csv.Value}, CSV vs .sgd");
         }
         Check.Close(expected.Refit.Objective!.Value, got.Refit.Objective!.Value, 0, 1e-6, $"{what}: the refit's J, CSV vs .sgd");
     }

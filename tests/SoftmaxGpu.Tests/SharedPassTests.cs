@@ -205,7 +205,7 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
                 Check.Close(separate.Points[i].Objectives, shared.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}, {passes} vs sessions");
                 Check.Close(separate.Points[i].Scores, shared.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}, {passes}");
             }
-            Assert.Equal(separate.ChosenC, shared.ChosenC);
+            Assert.Equal(separate.Chosen, shared.Chosen);
             Assert.Equal(separate.Refit.Theta, shared.Refit.Theta);
         }
     }
@@ -223,8 +223,8 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
         foreach (PathFit fit in fits)
         {
             PathPoint point = path.Points[fit.Index];
-            Assert.Equal((point.C, point.Scores[fit.Fold], point.Objectives[fit.Fold], point.Iterations[fit.Fold], !point.Capped[fit.Fold]),
-                (fit.C, fit.Score, fit.Objective, fit.Iterations, fit.Converged));
+            Assert.Equal((point.Value, point.Scores[fit.Fold], point.Objectives[fit.Fold], point.Iterations[fit.Fold], !point.Capped[fit.Fold]),
+                (fit.Value, fit.Score, fit.Objective, fit.Iterations, fit.Converged));
         }
         return path;
     }

@@ -33,7 +33,7 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
         double[] cs = [10, 0.01, 1, 0.1]; // given unordered: the path runs 0.01 → 10
         var options = new TrainOptions { Seed = 5 };
         PathResult path = SparseCrossValidation.Run(gpu, set, k, centre, cs, folds: 3, PathScore.Accuracy, options);
-        Assert.Equal([0.01, 0.1, 1, 10], path.Points.Select(p => p.C));
+        Assert.Equal([0.01, 0.1, 1, 10], path.Points.Select(p => p.Value));
 
         // Each fold's training rows fitted alone from zeros at each C: the path's warm-started fit reaches the same J.
         int[] foldOf = Split.StratifiedFolds(set.Labels, 3, options.Seed);
@@ -44,17 +44,17 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
             foreach (PathPoint point in path.Points)
             {
                 TrainResult single = SparseTraining.Train(gpu, Subset(set, train), Subset(set, held), k, centre,
-                    options with { Optimizer = "lbfgs", C = point.C });
-                Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-6, $"fold {fold}'s J at C = {point.C}, warm vs single fit");
+                    options with { Optimizer = "lbfgs", C = point.Value });
+                Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-6, $"fold {fold}'s J at C = {point.Value}, warm vs single fit");
                 Assert.Equal(single.History[^1].ValAccuracy!.Value, point.Scores[fold], 1e-9);
             }
         }
-        Assert.Equal(path.Points.MaxBy(p => p.Mean)!.C, path.ChosenC);
+        Assert.Equal(path.Points.MaxBy(p => p.Mean)!.Value, path.Chosen);
         Assert.True(path.Refit.Converged, path.Refit.StopReason);
-        Assert.Equal(1 / (path.ChosenC * set.Rows), path.Refit.Plan.WeightDecay, 1e-12); // the refit: every row at the chosen C
-        TrainResult refit = SparseTraining.Train(gpu, set, null, k, centre, options with { Optimizer = "lbfgs", C = path.ChosenC });
+        Assert.Equal(1 / (path.Chosen * set.Rows), path.Refit.Plan.WeightDecay, 1e-12); // the refit: every row at the chosen C
+        TrainResult refit = SparseTraining.Train(gpu, set, null, k, centre, options with { Optimizer = "lbfgs", C = path.Chosen });
         Assert.Equal(refit.Theta, path.Refit.Theta);
-        Assert.True(path.Points.Single(p => p.C == path.ChosenC).Mean > 0.8);
+        Assert.True(path.Points.Single(p => p.Value == path.Chosen).Mean > 0.8);
     }
 
     /// <summary>
@@ -81,13 +81,13 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
             foreach (PathPoint point in path.Points)
             {
                 TrainResult single = SparseTraining.Train(gpu, tagged.Select(train), tagged.Select(held), k, centre,
-                    options with { Optimizer = "lbfgs", C = point.C });
-                Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-6, $"fold {fold}'s J at C = {point.C}, warm vs single fit");
-                Check.Close(single.History[^1].ValLoss!.Value, point.Scores[fold], 0, 1e-4, $"fold {fold}'s held-out loss over its tags at C = {point.C}");
+                    options with { Optimizer = "lbfgs", C = point.Value });
+                Check.Close(single.Objective!.Value, point.Objectives[fold], 0, 1e-6, $"fold {fold}'s J at C = {point.Value}, warm vs single fit");
+                Check.Close(single.History[^1].ValLoss!.Value, point.Scores[fold], 0, 1e-4, $"fold {fold}'s held-out loss over its tags at C = {point.Value}");
             }
         }
-        Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
-        TrainResult refit = SparseTraining.Train(gpu, tagged, null, k, centre, options with { Optimizer = "lbfgs", C = path.ChosenC });
+        Assert.Equal(path.Points.MinBy(p => p.Mean)!.Value, path.Chosen);
+        TrainResult refit = SparseTraining.Train(gpu, tagged, null, k, centre, options with { Optimizer = "lbfgs", C = path.Chosen });
         Assert.Equal(refit.Theta, path.Refit.Theta);
     }
 
@@ -101,13 +101,13 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
         PathResult path = SparseCrossValidation.RunOnValidation(gpu, Subset(set, train), Subset(set, held), k, centre, [0.01, 1, 100],
             PathScore.LogLoss, options);
         Assert.All(path.Points, p => Assert.Single(p.Scores));
-        Assert.Equal(path.Points.MinBy(p => p.Mean)!.C, path.ChosenC);
+        Assert.Equal(path.Points.MinBy(p => p.Mean)!.Value, path.Chosen);
         TrainResult single = SparseTraining.Train(gpu, Subset(set, train), Subset(set, held), k, centre,
-            options with { Optimizer = "lbfgs", C = path.ChosenC });
+            options with { Optimizer = "lbfgs", C = path.Chosen });
         Assert.Equal(single.Theta, path.Refit.Theta); // fitted from zeros: the same bits
-        Check.Close(single.History[^1].ValLoss!.Value, path.Points.Single(p => p.C == path.ChosenC).Scores[0], 0, 1e-3,
+        Check.Close(single.History[^1].ValLoss!.Value, path.Points.Single(p => p.Value == path.Chosen).Scores[0], 0, 1e-3,
             "held-out log-loss at the chosen C, path vs single fit");
-        Assert.Equal(1 / (path.ChosenC * train.Length), path.Refit.Plan.WeightDecay, 1e-12);
+        Assert.Equal(1 / (path.Chosen * train.Length), path.Refit.Plan.WeightDecay, 1e-12);
     }
 }
 
@@ -133,11 +133,11 @@ public sealed class HostSparseCrossValidationTests(HostFixture fixture) : Sparse
             Check.Close(densePath.Points[i].Objectives, sparsePath.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}");
             Check.Close(densePath.Points[i].Scores, sparsePath.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}");
         }
-        Assert.Equal(densePath.ChosenC, sparsePath.ChosenC);
+        Assert.Equal(densePath.Chosen, sparsePath.Chosen);
         Check.Close(densePath.Refit.Objective!.Value, sparsePath.Refit.Objective!.Value, 0, 1e-6, "the refit's J");
         ModelSelection selection = Assert.IsType<ModelSelection>(sparseModel.Selection);
-        Assert.Equal(("log-loss", 3, sparsePath.ChosenC), (selection.Score, selection.Folds, selection.ChosenC));
-        Assert.Equal(cs, selection.Path.Select(r => r.C));
+        Assert.Equal(("log-loss", 3, sparsePath.Chosen), (selection.Score, selection.Folds, selection.Chosen));
+        Assert.Equal(cs, selection.Path.Select(r => r.Value));
         Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias, as single sparse training's
         Assert.Equal(denseModel.Selection!.Folds, selection.Folds);
     }

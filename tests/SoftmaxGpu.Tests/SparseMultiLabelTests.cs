@@ -138,12 +138,12 @@ public sealed class SparseMultiLabelTests() : CliFolder("softmaxgpu-sparse-ml-")
             Check.Close(densePath.Points[i].Objectives, sparsePath.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}");
             Check.Close(densePath.Points[i].Scores, sparsePath.Points[i].Scores, 0, 1e-4, $"each fold's held-out log-loss at C = {cs[i]}");
         }
-        Assert.Equal(densePath.ChosenC, sparsePath.ChosenC);
+        Assert.Equal(densePath.Chosen, sparsePath.Chosen);
         Check.Close(densePath.Refit.Objective!.Value, sparsePath.Refit.Objective!.Value, 0, 1e-6, "the refit's J");
         Assert.Equal(ModelKind.MultiLabelTags, sparseModel.Kind);
         Assert.Equal(denseModel.Classes, sparseModel.Classes);
         ModelSelection selection = Assert.IsType<ModelSelection>(sparseModel.Selection);
-        Assert.Equal(("log-loss", 3, sparsePath.ChosenC), (selection.Score, selection.Folds, selection.ChosenC));
+        Assert.Equal(("log-loss", 3, sparsePath.Chosen), (selection.Score, selection.Folds, selection.Chosen));
         Assert.All(sparseModel.Standardizer.Mean, m => Assert.Equal(0, m)); // the centre is in the bias
 
         // Subset accuracy: the same fold scores (a row right when every tag is) and choice.
@@ -152,7 +152,7 @@ public sealed class SparseMultiLabelTests() : CliFolder("softmaxgpu-sparse-ml-")
         (_, PathResult sparseAccuracy) = TagPipeline.TrainSparsePath(host, rows, null, options, cs, 3, PathScore.Accuracy);
         for (int i = 0; i < cs.Length; i++)
             Check.Close(denseAccuracy.Points[i].Scores, sparseAccuracy.Points[i].Scores, 1e-9, 0, $"each fold's subset accuracy at C = {cs[i]}");
-        Assert.Equal(denseAccuracy.ChosenC, sparseAccuracy.ChosenC);
+        Assert.Equal(denseAccuracy.Chosen, sparseAccuracy.Chosen);
     }
 
     /// <summary>emotions.csv as LIBSVM tag lists: "1,2 1:0.03 …", the tags the indices of its six 0/1 tag columns that hold 1.</summary>

@@ -19,17 +19,21 @@ namespace SoftmaxGpu.Model;
 ///   std          D float64
 ///   W            K·D float32, row-major [K, D]
 ///   b            K float32
-///   selection    version 3 only (a model whose C was chosen among several; others are written as version 2):
-///                string score ("accuracy" or "log-loss"), int32 folds (0: a validation set), float64 chosen C,
-///                int32 count, then per C: float64 C, int32 n, n float64 scores (one per fold)
+///   selection    version 3 and 4 only (a model whose penalty was chosen among several; others are written as version 2):
+///                version 4 only: string parameter ("weight-decay"; a path over C is written as version 3, which has none),
+///                string score ("accuracy" or "log-loss"), int32 folds (0: a validation set), float64 chosen value,
+///                int32 count, then per value: float64 value, int32 n, n float64 scores (one per fold)
 ///   checksum     32 bytes  SHA-256 of every byte before it
 /// </code>
 /// Written to a temporary file beside the target and renamed over it, so a crash never leaves half a model.
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>The newest version: 3, a model with its <see cref="ModelSelection"/>; a model without one is written as 2.</summary>
-    public const int Version = 3;
+    /// <summary>
+    /// The newest version: 4, a model with its <see cref="ModelSelection"/> over weight decays; one over C is written as
+    /// 3 (which builds before weight-decay paths read), a model without one as 2.
+    /// </summary>
+    public const int Version = 4;
 
     /// <summary>The earliest version this build reads: 1, from before multi-label models, is multiclass.</summary>
     public const int OldestVersion = 1;
@@ -42,7 +46,7 @@ public static class ModelFile
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
-            w.Write(model.Selection is null ? 2 : 3);
+            w.Write(model.Selection is null ? 2 : model.Selection.Parameter == "C" ? 3 : 4);
             w.Write(model.K);
             w.Write(model.D);
             FileStrings.Write(w, model.Kind.FileName());
@@ -60,7 +64,11 @@ public static class ModelFile
             foreach (float x in model.Bias)
                 w.Write(x);
             if (model.Selection is { } selection)
+            {
+                if (selection.Parameter != "C")
+                    FileStrings.Write(w, selection.Parameter);
                 WriteSelection(w, selection);
+            }
         }
         byte[] bytes = body.ToArray();
         byte[] checksum = SHA256.HashData(bytes);
@@ -115,7 +123,10 @@ public static class ModelFile
             double[] std = Enumerable.Range(0, d).Select(_ => r.ReadDouble()).ToArray();
             float[] weights = Enumerable.Range(0, k * d).Select(_ => r.ReadSingle()).ToArray();
             float[] bias = Enumerable.Range(0, k).Select(_ => r.ReadSingle()).ToArray();
-            ModelSelection? selection = version >= 3 ? ReadSelection(r, path) : null;
+            string parameter = version >= 4 ? FileStrings.Read(r, path) : "C";
+            if (parameter is not ("C" or "weight-decay"))
+                throw new DataFormatException($"{path}: unknown selection parameter '{parameter}'");
+            ModelSelection? selection = version >= 3 ? ReadSelection(r, path) with { Parameter = parameter } : null;
             if (r.BaseStream.Position != r.BaseStream.Length)
                 throw new DataFormatException($"{path}: {r.BaseStream.Length - r.BaseStream.Position} unexpected bytes after the model");
             return new SoftmaxModel(label, classes, features, new Standardizer(mean, std), weights, bias, kind) { Selection = selection };
@@ -130,11 +141,11 @@ public static class ModelFile
     {
         FileStrings.Write(w, selection.Score);
         w.Write(selection.Folds);
-        w.Write(selection.ChosenC);
+        w.Write(selection.Chosen);
         w.Write(selection.Path.Count);
         foreach (SelectionRow row in selection.Path)
         {
-            w.Write(row.C);
+            w.Write(row.Value);
             w.Write(row.Scores.Length);
             foreach (double score in row.Scores)
                 w.Write(score);

@@ -1,14 +1,19 @@
 namespace SoftmaxGpu.Model;
 
 /// <summary>
-/// How a model's C was chosen, kept in its file (version 3): the score compared (<c>accuracy</c> or <c>log-loss</c>),
-/// the folds (0: one validation set), the C chosen and refit, and the path's table — each C with its score on every
-/// fold. A model fitted at one given C has none.
+/// How a model's penalty was chosen, kept in its file (version 3; version 4 where the values are weight decays): the
+/// score compared (<c>accuracy</c> or <c>log-loss</c>), the folds (0: one validation set), the value chosen and refit
+/// (a C, or a weight decay: <see cref="Parameter"/>), and the path's table — each value with its score on every fold.
+/// A model fitted at one given value has none.
 /// </summary>
-public sealed record ModelSelection(string Score, int Folds, double ChosenC, IReadOnlyList<SelectionRow> Path);
+public sealed record ModelSelection(string Score, int Folds, double Chosen, IReadOnlyList<SelectionRow> Path)
+{
+    /// <summary>What the path's values are: "C" (the default), or "weight-decay" (λ itself; the file's version 4).</summary>
+    public string Parameter { get; init; } = "C";
+}
 
-/// <summary>One C of a path: its score on each fold (one value for a validation set), their mean and spread.</summary>
-public sealed record SelectionRow(double C, double[] Scores)
+/// <summary>One value of a path (a C or a weight decay): its score on each fold (one value for a validation set), their mean and spread.</summary>
+public sealed record SelectionRow(double Value, double[] Scores)
 {
     public double Mean => Scores.Average();
 

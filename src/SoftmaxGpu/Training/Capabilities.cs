@@ -33,16 +33,16 @@ public static class Capabilities
     private static readonly Rule[] Rules =
     [
         new(s => s.Cs is { Count: > 1 } && s.Folds is null && s.Validation is null && s.ValidationFraction is null,
-            _ => "several --C values are chosen among on held-out rows: give --cv K, or --val / --val-fraction"),
+            s => $"several {s.Options.PathPenalty.Option()} values are chosen among on held-out rows: give --cv K, or --val / --val-fraction"),
         new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
             _ => "--cv holds out each fold in turn: give --cv or --val/--val-fraction, not both"),
         new(s => Path(s) && s.Start is not null,
-            _ => "--init-model continues one fit; choosing C fits every fold from zeros and warm-starts each C from the " +
-                 "last: leave out --init-model, or give one --C"),
-        new(s => Path(s) && s.Options.WeightDecay is not null,
-            _ => "a path chooses C: give --C values, not --weight-decay"),
+            s => $"--init-model continues one fit; choosing {s.Options.PathPenalty.Name()} fits every fold from zeros and warm-starts " +
+                 $"each value from the last: leave out --init-model, or give one {s.Options.PathPenalty.Option()}"),
+        new(s => Path(s) && s.Options.PathPenalty == PathPenalty.C && s.Options.WeightDecay is not null,
+            _ => "a path over C takes its λ from each C: give --C values or --weight-decay values, not both"),
         new(s => Path(s) && Optimizers.Find(s.Options.Optimizer) is { FullBatch: false },
-            _ => "choosing C fits each value to its optimum with newton or lbfgs; leave out --optimizer or give one of them"),
+            s => $"choosing {s.Options.PathPenalty.Name()} fits each value to its optimum with newton or lbfgs; leave out --optimizer or give one of them"),
         new(s => s.MultiLabel && s.Options.Optimizer == Optimizers.Newton.Name,
             _ => "--optimizer newton fits the softmax head (one class a row); --multi-label trains with lbfgs or a mini-batch optimizer"),
         new(s => s.MultiLabel && s.Options.LabelSmoothing > 0,

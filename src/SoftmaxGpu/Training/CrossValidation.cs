@@ -34,33 +34,81 @@ public static class PathScoreNames
 }
 
 /// <summary>
-/// One C of a path: its score on each fold, their mean and spread, each fold's training objective J at its optimum,
+/// What the values of a path are: C, the inverse penalty of scikit-learn's LogisticRegressionCV (λ = 1/(C·N) over each
+/// fit's own rows, 1/(C·Σw) with weights), or the weight decay λ itself (--weight-decay: the same λ on every fold).
+/// </summary>
+public enum PathPenalty
+{
+    C,
+    WeightDecay,
+}
+
+/// <summary>A <see cref="PathPenalty"/>'s names, its fits' options and its order (the strongest penalty first).</summary>
+public static class PathPenalties
+{
+    /// <summary>The values where they are printed: C, or weight decay.</summary>
+    public static string Name(this PathPenalty penalty) => penalty == PathPenalty.C ? "C" : "weight decay";
+
+    /// <summary>The option that gives them: --C or --weight-decay.</summary>
+    public static string Option(this PathPenalty penalty) => penalty == PathPenalty.C ? "--C" : "--weight-decay";
+
+    /// <summary>As the model file records them (<see cref="Model.ModelSelection.Parameter"/>): C or weight-decay.</summary>
+    public static string FileName(this PathPenalty penalty) => penalty == PathPenalty.C ? "C" : "weight-decay";
+
+    /// <summary>The penalty a model file names (<see cref="FileName"/>), or null for a name this build does not know.</summary>
+    public static PathPenalty? FromFileName(string name) =>
+        name == "C" ? PathPenalty.C : name == "weight-decay" ? PathPenalty.WeightDecay : null;
+
+    /// <summary>
+    /// The options of one fit of a path at <paramref name="value"/>: C (λ from the fit's rows, <see cref="TrainPlan.Lambda"/>)
+    /// or the weight decay, as a single fit given that value would have them.
+    /// </summary>
+    public static TrainOptions At(this TrainOptions options, double value) =>
+        options.PathPenalty == PathPenalty.C
+            ? options with { C = value, WeightDecay = null }
+            : options with { WeightDecay = (float)value, C = null };
+
+    /// <summary>Where a path starts, the strongest penalty, and which way it walks: C ascending, weight decay descending.</summary>
+    internal static double[] StrongestFirst(this PathPenalty penalty, IEnumerable<double> values) =>
+        penalty == PathPenalty.C ? [.. values.Order()] : [.. values.OrderDescending()];
+
+    /// <summary>Which value wins a tie of scores, in words: the strongest penalty of the tied ones.</summary>
+    public static string AmongEquals(this PathPenalty penalty) =>
+        penalty == PathPenalty.C ? "the smallest C among equals" : "the largest weight decay among equals";
+}
+
+/// <summary>
+/// One value of a path (a C, or a weight decay: <see cref="PathPenalty"/>): its score on each fold, their mean and
+/// spread, each fold's training objective J at its optimum,
 /// the iterations each fold took, and which folds' fits stopped at the iteration cap before their convergence rule
 /// (their J may be short of the optimum, and their score off the optimum's).
 /// </summary>
-public sealed record PathPoint(double C, double[] Scores, double[] Objectives, int[] Iterations, bool[] Capped)
+public sealed record PathPoint(double Value, double[] Scores, double[] Objectives, int[] Iterations, bool[] Capped)
 {
-    /// <summary>The C with its fold scores, as the model file keeps it (<see cref="Model.SelectionRow"/>).</summary>
-    public Model.SelectionRow Row => new(C, Scores);
+    /// <summary>The value with its fold scores, as the model file keeps it (<see cref="Model.SelectionRow"/>).</summary>
+    public Model.SelectionRow Row => new(Value, Scores);
     public double Mean => Row.Mean;
     /// <summary>The population standard deviation of the fold scores.</summary>
     public double Spread => Row.Spread;
 }
 
 /// <summary>
-/// One fit of a path as it ends (<see cref="TrainOptions.OnPathFit"/>): the C and its place in the grid (ascending), the
+/// One fit of a path as it ends (<see cref="TrainOptions.OnPathFit"/>): the value and its place in the grid (the walk's order), the
 /// fold (0 where one validation set scores the path), the held-out score, the training objective J, the iterations,
 /// and whether the fit met its convergence rule (false: it stopped at the iteration cap).
 /// </summary>
-public sealed record PathFit(int Index, double C, int Fold, double Score, double Objective, int Iterations, bool Converged);
+public sealed record PathFit(int Index, double Value, int Fold, double Score, double Objective, int Iterations, bool Converged);
 
-/// <summary>A path's outcome: every C's point, the chosen C, and the model refit on every training row at it.</summary>
-public sealed record PathResult(IReadOnlyList<PathPoint> Points, double ChosenC, PathScore Score, TrainResult Refit)
+/// <summary>A path's outcome: every value's point (in the walk's order), the chosen value, and the model refit on every training row at it.</summary>
+public sealed record PathResult(IReadOnlyList<PathPoint> Points, double Chosen, PathScore Score, TrainResult Refit)
 {
+    /// <summary>What the values are: C (the default), or weight decays.</summary>
+    public PathPenalty Penalty { get; init; }
+
     /// <summary>What the model file keeps of the path (<see cref="Model.ModelSelection"/>); <paramref name="folds"/> 0: a validation set.</summary>
     public Model.ModelSelection Selection(int folds) =>
-        new(Score == PathScore.Accuracy ? "accuracy" : "log-loss", folds, ChosenC,
-            [.. Points.Select(p => p.Row)]);
+        new(Score == PathScore.Accuracy ? "accuracy" : "log-loss", folds, Chosen,
+            [.. Points.Select(p => p.Row)]) { Parameter = Penalty.FileName() };
 }
 
 /// <summary>
@@ -85,39 +133,49 @@ public static class CrossValidation
     /// --C as written: one value, a comma-separated list, or a log-spaced range <c>low:high:count</c> (count values from
     /// low to high, both included, evenly spaced in log C: <c>1e-4:1e4:10</c> is scikit-learn's <c>Cs=10</c> grid).
     /// </summary>
-    public static double[] ParseGrid(string text)
+    public static double[] ParseGrid(string text, PathPenalty penalty = PathPenalty.C)
     {
+        string option = penalty.Option();
         string[] range = text.Split(':', StringSplitOptions.TrimEntries);
         if (range.Length == 3)
         {
-            double low = Number(range[0], text), high = Number(range[1], text);
+            double low = Number(range[0], text, option), high = Number(range[1], text, option);
             if (!int.TryParse(range[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) || count < 2)
-                throw new ArgumentException($"--C {text}: a range is low:high:count with a count of at least 2");
+                throw new ArgumentException($"{option} {text}: a range is low:high:count with a count of at least 2");
             if (!(low > 0) || !(high > low) || !double.IsFinite(high))
-                throw new ArgumentException($"--C {text}: a range needs 0 < low < high");
-            return [.. Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(low) + i * (Math.Log(high) - Math.Log(low)) / (count - 1)))];
+                throw new ArgumentException($"{option} {text}: a range needs 0 < low < high");
+            return AsGiven(penalty, Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(low) + i * (Math.Log(high) - Math.Log(low)) / (count - 1))));
         }
         if (range.Length != 1)
-            throw new ArgumentException($"--C {text}: give one value, values separated by commas, or a range low:high:count");
-        return [.. text.Split(',', StringSplitOptions.TrimEntries).Select(value => Number(value, text))];
+            throw new ArgumentException($"{option} {text}: give one value, values separated by commas, or a range low:high:count");
+        return AsGiven(penalty, text.Split(',', StringSplitOptions.TrimEntries).Select(value => Number(value, text, option)));
     }
 
-    private static double Number(string value, string text) =>
+    /// <summary>The values as the fits take them: C in float64; a weight decay in float, as --weight-decay's λ is.</summary>
+    private static double[] AsGiven(PathPenalty penalty, IEnumerable<double> values) =>
+        penalty == PathPenalty.C ? [.. values] : [.. values.Select(v => (double)(float)v)];
+
+    private static double Number(string value, string text, string option) =>
         double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double c)
             ? c
-            : throw new ArgumentException($"--C {text}: '{value}' is not a number");
+            : throw new ArgumentException($"{option} {text}: '{value}' is not a number");
 
-    /// <summary>The grid checked by name: at least one C, each finite and &gt; 0, none twice.</summary>
-    public static double[] CheckGrid(IReadOnlyCollection<double> cs)
+    /// <summary>
+    /// The grid checked by name — at least one value, each finite and &gt; 0, none twice — in the order the path walks it,
+    /// the strongest penalty first (<see cref="PathPenalties.StrongestFirst"/>).
+    /// </summary>
+    public static double[] CheckGrid(IReadOnlyCollection<double> values, PathPenalty penalty = PathPenalty.C)
     {
-        if (cs.Count == 0)
-            throw new ArgumentException("--C needs at least one value");
-        foreach (double c in cs)
-            if (!(c > 0) || !double.IsFinite(c))
-                throw new ArgumentException($"--C values must be finite and > 0, got {c}");
-        if (cs.Distinct().Count() != cs.Count)
-            throw new ArgumentException("--C names a value twice");
-        return [.. cs.Order()];
+        string option = penalty.Option();
+        if (values.Count == 0)
+            throw new ArgumentException($"{option} needs at least one value");
+        foreach (double value in values)
+            if (!(value > 0) || !double.IsFinite(value))
+                throw new ArgumentException($"{option} values must be finite and > 0, got {value}" +
+                                            (penalty == PathPenalty.WeightDecay && value == 0 ? " (no penalty: give --weight-decay 0 alone)" : ""));
+        if (values.Distinct().Count() != values.Count)
+            throw new ArgumentException($"{option} names a value twice");
+        return penalty.StrongestFirst(values);
     }
 
     /// <summary>Runs the path over <paramref name="cs"/> with <paramref name="folds"/> folds and refits at the chosen C.</summary>
@@ -128,7 +186,7 @@ public static class CrossValidation
     public static PathResult Run(Gpu gpu, EncodedSet set, int k, IReadOnlyCollection<double> cs, int folds, PathScore score,
         TrainOptions options, Action<EpochReport>? onEpoch = null, FoldPasses? passes = null)
     {
-        double[] grid = CheckGrid(cs);
+        double[] grid = CheckGrid(cs, options.PathPenalty);
         options = PathOptions(options);
         // Under mpirun every rank holds every row too, so every rank deals the folds one process would; each fold's
         // session then shards its rows over the ranks and sums their gradients and held-out counts (TrainingSession).
@@ -163,7 +221,7 @@ public static class CrossValidation
     {
         if (labels.Length != rows.Rows || scored.Rows != rows.Rows)
             throw new ArgumentException($"{rows.Rows} rows need {rows.Rows} labels and scored rows, got {labels.Length} and {scored.Rows}");
-        double[] grid = CheckGrid(cs);
+        double[] grid = CheckGrid(cs, options.PathPenalty);
         options = PathOptions(options);
         int[] foldOfRow = FoldRows.Assign(labels, folds, options);
         FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
@@ -179,8 +237,11 @@ public static class CrossValidation
         TrainOptions options, Action<EpochReport>? onEpoch)
     {
         PathPoint[] points = Points(grid, paths);
-        double chosen = Best(points, score).C;
-        return new PathResult(points, chosen, score, Trainer.Train(gpu, rows, null, k, options with { C = chosen }, onEpoch));
+        double chosen = Best(points, score).Value;
+        return new PathResult(points, chosen, score, Trainer.Train(gpu, rows, null, k, options.At(chosen), onEpoch))
+        {
+            Penalty = options.PathPenalty,
+        };
     }
 
     /// <summary>
@@ -210,12 +271,12 @@ public static class CrossValidation
     public static PathResult RunOnValidation(Gpu gpu, IRowSource train, IRowSource held, int k, IReadOnlyCollection<double> cs,
         PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
-        double[] grid = CheckGrid(cs);
+        double[] grid = CheckGrid(cs, options.PathPenalty);
         options = PathOptions(options);
         using var session = new TrainingSession(gpu, train, held, k, options);
         PathPoint[] points = Points(grid, [Walk(session, 0, grid, score, options)]);
-        double chosen = Best(points, score).C;
-        return new PathResult(points, chosen, score, session.Fit(options with { C = chosen }, onEpoch));
+        double chosen = Best(points, score).Value;
+        return new PathResult(points, chosen, score, session.Fit(options.At(chosen), onEpoch)) { Penalty = options.PathPenalty };
     }
 
     /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J, iterations and whether the fit hit the cap.</summary>
@@ -233,7 +294,7 @@ public static class CrossValidation
         }
     }
 
-    /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from C.</summary>
+    /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from each fit's value (<see cref="PathPenalties.At"/>).</summary>
     internal static TrainOptions PathOptions(TrainOptions options) =>
         options with { ToOptimum = true, WeightDecay = null };
 
@@ -244,7 +305,7 @@ public static class CrossValidation
         float[]? start = null;
         for (int i = 0; i < grid.Length; i++)
         {
-            TrainResult fit = session.Fit(options with { C = grid[i], InitialTheta = start });
+            TrainResult fit = session.Fit(options.At(grid[i]) with { InitialTheta = start });
             EpochReport last = fit.History[^1];
             path.Keep(i, grid, fold, score == PathScore.Accuracy ? last.ValAccuracy!.Value : last.ValLoss!.Value, fit.Objective,
                 fit.History.Count, fit.Converged, options);
@@ -336,7 +397,7 @@ public static class CrossValidation
         float[]? theta = null;
         for (int i = 0; i < grid.Length; i++)
         {
-            double lambda = TrainPlan.Lambda(pass.Options(fold, options) with { C = grid[i] }, pass.TrainRows(fold)).Lambda;
+            double lambda = TrainPlan.Lambda(pass.Options(fold, options).At(grid[i]), pass.TrainRows(fold)).Lambda;
             // From the previous fit's θ as the device held it (float), as a session's warm start does.
             double[] start = theta is null ? new double[pass.Parameters] : [.. theta.Select(v => (double)v)];
             using IFullBatchOptimizer optimizer = fits switch
@@ -359,7 +420,7 @@ public static class CrossValidation
         [.. grid.Select((c, i) => new PathPoint(c, [.. paths.Select(p => p.Scores[i])], [.. paths.Select(p => p.Objectives[i])],
             [.. paths.Select(p => p.Iterations[i])], [.. paths.Select(p => p.Capped[i])]))];
 
-    /// <summary>The best mean score (the first, so the smallest C, among equals).</summary>
+    /// <summary>The best mean score (the first among equals: the strongest penalty, the smallest C or the largest weight decay).</summary>
     internal static PathPoint Best(PathPoint[] points, PathScore score) =>
         score == PathScore.Accuracy ? points.MaxBy(p => p.Mean)! : points.MinBy(p => p.Mean)!;
 

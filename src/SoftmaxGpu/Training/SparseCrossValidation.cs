@@ -32,7 +32,7 @@ public static class SparseCrossValidation
     public static PathResult Run(Gpu gpu, SparseSet set, int k, double[]? centre, IReadOnlyCollection<double> cs, int folds,
         PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
-        double[] grid = CrossValidation.CheckGrid(cs);
+        double[] grid = CrossValidation.CheckGrid(cs, options.PathPenalty);
         options = CrossValidation.PathOptions(options);
         int[] foldOfRow = FoldRows.Assign(set.Labels, folds, options);
         CrossValidation.FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
@@ -41,8 +41,11 @@ public static class SparseCrossValidation
             return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold, options), fold, k, centre, grid, score, fit);
         })];
         PathPoint[] points = CrossValidation.Points(grid, paths);
-        double chosen = CrossValidation.Best(points, score).C;
-        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, set, null, k, centre, options with { C = chosen }, onEpoch));
+        double chosen = CrossValidation.Best(points, score).Value;
+        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, set, null, k, centre, options.At(chosen), onEpoch))
+        {
+            Penalty = options.PathPenalty,
+        };
     }
 
     /// <summary>
@@ -53,11 +56,14 @@ public static class SparseCrossValidation
     public static PathResult RunOnValidation(Gpu gpu, SparseSet train, SparseSet held, int k, double[]? centre,
         IReadOnlyCollection<double> cs, PathScore score, TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
-        double[] grid = CrossValidation.CheckGrid(cs);
+        double[] grid = CrossValidation.CheckGrid(cs, options.PathPenalty);
         options = CrossValidation.PathOptions(options);
         PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, 0, k, centre, grid, score, options)]);
-        double chosen = CrossValidation.Best(points, score).C;
-        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options with { C = chosen }, onEpoch));
+        double chosen = CrossValidation.Best(points, score).Value;
+        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options.At(chosen), onEpoch))
+        {
+            Penalty = options.PathPenalty,
+        };
     }
 
     /// <summary>
@@ -76,7 +82,7 @@ public static class SparseCrossValidation
         var theta = new double[objective.Parameters]; // [Wᵀ (D·K) | b]: zeros at the strongest penalty
         for (int i = 0; i < grid.Length; i++)
         {
-            objective.Lambda = TrainPlan.Lambda(options with { C = grid[i] }, train.Rows).Lambda;
+            objective.Lambda = TrainPlan.Lambda(options.At(grid[i]), train.Rows).Lambda;
             EpochOutcome last;
             int iterations;
             using (var optimizer = new LbfgsOptimizer(objective, theta))

@@ -38,6 +38,8 @@ public sealed record TrainOptions
     public float? WeightDecay { get; init; }
     /// <summary>--C: scikit-learn's inverse regularization strength, λ = 1/(C·N); null: <see cref="DefaultC"/>.</summary>
     public double? C { get; init; }
+    /// <summary>What a path's values are (<see cref="TrainingSpec.Cs"/>): C (the default), or weight decays; single fits ignore it.</summary>
+    public PathPenalty PathPenalty { get; init; }
     /// <summary>--seed: the shuffle and the validation split.</summary>
     public int Seed { get; init; } = DefaultSeed;
     /// <summary>--patience: stop after this many epochs without a lower validation loss; 0 never stops early.</summary>

@@ -113,7 +113,7 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
         if (Optimizers.Find(options.Optimizer) is OptimizerEntry named)
             return (named, "--optimizer");
         if (options.ToOptimum)
-            return (Optimizers.Lbfgs, "a path fits each C to its optimum");
+            return (Optimizers.Lbfgs, "a path fits each value to its optimum");
         if (options.MiniBatchAsked)
             return (Optimizers.Adam, "auto: mini-batch options were given");
         return need <= budget

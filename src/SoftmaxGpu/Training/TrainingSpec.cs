@@ -32,7 +32,8 @@ public sealed record TrainingSpec
     /// <summary>A model to continue from (warm start), or null.</summary>
     public SoftmaxModel? Start { get; init; }
     public TrainOptions Options { get; init; } = new();
-    /// <summary>Several values of C to choose among by <see cref="Folds"/>-fold cross-validation; null or one value: a single fit at <see cref="TrainOptions.C"/>.</summary>
+    /// <summary>Several values of C (of weight decay, where <see cref="TrainOptions.PathPenalty"/> says so) to choose among by
+    /// <see cref="Folds"/>-fold cross-validation; null or one value: a single fit at <see cref="TrainOptions.C"/> (<see cref="TrainOptions.WeightDecay"/>).</summary>
     public IReadOnlyList<double>? Cs { get; init; }
     /// <summary>K of K-fold cross-validation over <see cref="Cs"/>.</summary>
     public int? Folds { get; init; }
@@ -45,8 +46,10 @@ public sealed record TrainingSpec
     /// <summary>Whether this run chooses C by cross-validation.</summary>
     public bool IsPath => Cs is { Count: > 1 } || Folds is not null;
 
-    /// <summary>The values of C a path runs over.</summary>
-    private IReadOnlyList<double> Grid => Cs ?? [Options.C ?? TrainOptions.DefaultC];
+    /// <summary>The values a path runs over: <see cref="Cs"/>, or the one C (weight decay) of the options.</summary>
+    private IReadOnlyList<double> Grid => Cs ?? (Options.PathPenalty == PathPenalty.C || Options.WeightDecay is null
+        ? [Options.C ?? TrainOptions.DefaultC]
+        : [Options.WeightDecay.Value]);
 
     /// <summary>What a row carries as train reads it: a label, probability targets, tags, and a weight (<see cref="RowTargets.For"/>).</summary>
     public RowTargets Targets => RowTargets.For(Label, MultiLabel, Options.TargetColumns, Options.WeightColumn);
@@ -75,7 +78,7 @@ public sealed record TrainingSpec
     {
         Capabilities.Check(this);
         if (Cs is not null)
-            CrossValidation.CheckGrid(Cs);
+            CrossValidation.CheckGrid(Cs, Options.PathPenalty);
         if (Folds is < 2)
             throw new ArgumentException($"--cv must be at least 2 folds, got {Folds}");
         Csv.CheckIgnore(Data); // every --ignore name is a column of the CSV (none given: nothing to check)
@@ -178,9 +181,9 @@ public sealed record TrainingSpec
         return prepared;
     }
 
-    /// <summary>How C is chosen, in words: "C chosen among 3 values by 3-fold cross-validation (accuracy)".</summary>
+    /// <summary>How C (weight decay) is chosen, in words: "C chosen among 3 values by 3-fold cross-validation (accuracy)".</summary>
     private string PathNote(long? validationRows) =>
-        $"C chosen among {Grid.Count} values by " +
+        $"{Options.PathPenalty.Name()} chosen among {Grid.Count} values by " +
         (validationRows is long held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
         $" ({Score.Name(MultiLabel)})";
 
