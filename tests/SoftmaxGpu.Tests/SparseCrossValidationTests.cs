@@ -23,6 +23,23 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
         return (set, k, centre);
     }
 
+    /// <summary>
+    /// A path on sparse rows against the same path on the rows made dense: every fold's J at every value within 1e-6,
+    /// its held-out log-loss within <paramref name="scoreRtol"/> (θ near the optimum: J to 1e-6, θ to about its root),
+    /// the same choice and the refit's J within 1e-6.
+    /// </summary>
+    internal static void SamePath(PathResult dense, PathResult sparse, double scoreRtol)
+    {
+        for (int i = 0; i < dense.Points.Count; i++)
+        {
+            double c = dense.Points[i].Value;
+            Check.Close(dense.Points[i].Objectives, sparse.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {c}");
+            Check.Close(dense.Points[i].Scores, sparse.Points[i].Scores, 0, scoreRtol, $"each fold's held-out log-loss at C = {c}");
+        }
+        Assert.Equal(dense.Chosen, sparse.Chosen);
+        Check.Close(dense.Refit.Objective!.Value, sparse.Refit.Objective!.Value, 0, 1e-6, "the refit's J");
+    }
+
     private static SparseSet Subset(SparseSet set, int[] rows) => new(set.X.Select(rows), [.. rows.Select(r => set.Labels[r])]);
 
     [Fact]
@@ -128,13 +145,7 @@ public sealed class HostSparseCrossValidationTests(HostFixture fixture) : Sparse
         double[] cs = [0.01, 0.1, 1];
         (SoftmaxModel denseModel, PathResult densePath) = Pipeline.TrainPath(host, dense, null, options, cs, 3, PathScore.LogLoss);
         (SoftmaxModel sparseModel, PathResult sparsePath) = Pipeline.TrainSparsePath(host, sparse, null, options, cs, 3, PathScore.LogLoss);
-        for (int i = 0; i < cs.Length; i++)
-        {
-            Check.Close(densePath.Points[i].Objectives, sparsePath.Points[i].Objectives, 0, 1e-6, $"each fold's J at C = {cs[i]}");
-            Check.Close(densePath.Points[i].Scores, sparsePath.Points[i].Scores, 0, 1e-3, $"each fold's held-out log-loss at C = {cs[i]}");
-        }
-        Assert.Equal(densePath.Chosen, sparsePath.Chosen);
-        Check.Close(densePath.Refit.Objective!.Value, sparsePath.Refit.Objective!.Value, 0, 1e-6, "the refit's J");
+        SamePath(densePath, sparsePath, scoreRtol: 1e-3);
         ModelSelection selection = Assert.IsType<ModelSelection>(sparseModel.Selection);
         Assert.Equal(("log-loss", 3, sparsePath.Chosen), (selection.Score, selection.Folds, selection.Chosen));
         Assert.Equal(cs, selection.Path.Select(r => r.Value));

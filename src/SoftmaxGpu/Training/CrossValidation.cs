@@ -55,10 +55,6 @@ public static class PathPenalties
     /// <summary>As the model file records them (<see cref="Model.ModelSelection.Parameter"/>): C or weight-decay.</summary>
     public static string FileName(this PathPenalty penalty) => penalty == PathPenalty.C ? "C" : "weight-decay";
 
-    /// <summary>The penalty a model file names (<see cref="FileName"/>), or null for a name this build does not know.</summary>
-    public static PathPenalty? FromFileName(string name) =>
-        name == "C" ? PathPenalty.C : name == "weight-decay" ? PathPenalty.WeightDecay : null;
-
     /// <summary>
     /// The options of one fit of a path at <paramref name="value"/>: C (λ from the fit's rows, <see cref="TrainPlan.Lambda"/>)
     /// or the weight decay, as a single fit given that value would have them.
