@@ -108,6 +108,22 @@ public abstract class SparseCrossValidationTests(AcceleratorFixture fixture)
         Assert.Equal(refit.Theta, path.Refit.Theta);
     }
 
+    /// <summary>Tag sets scored without their tags: one clear error on every engine (a kernel reading the missing rows hung
+    /// ILGPU's CPU accelerator).</summary>
+    [Fact]
+    public void TagSetsScoredWithoutTheirTagsAreOneClearError()
+    {
+        Gpu gpu = fixture.Gpu();
+        (SparseSet set, int k, double[] centre) = Problem();
+        var tagged = new SparseSet(set.X, new int[set.Rows]) { Targets = SparseMultiLabelTests.RandomTags(new Random(8), set.Rows, k) };
+        var untagged = new SparseSet(set.X, new int[set.Rows]);
+        var options = new TrainOptions { Loss = SigmoidCrossEntropy.Instance };
+        using ISparseObjective objective = SparseTraining.Objective(gpu, tagged, null, k, centre, lambda: 0.1, options, tagged.Rows);
+        var error = Assert.Throws<ArgumentException>(() => objective.Score(new double[objective.Parameters], untagged));
+        Assert.Contains("need each row's tags", error.Message);
+        Assert.Throws<ArgumentException>(() => SparseTraining.Objective(gpu, tagged, untagged, k, centre, 0.1, options, tagged.Rows));
+    }
+
     [Fact]
     public void OnAValidationSetTheChosenCIsRefitAsTheSingleFitAtIt()
     {

@@ -146,6 +146,7 @@ public sealed class DeviceSparseObjective : ISparseObjective
     {
         if (set.Dim != d)
             throw new ArgumentException($"the rows have {set.Dim} features; the model {d}", nameof(set));
+        SparseTraining.RequireTags(loss is SigmoidCrossEntropy, set, nameof(set));
         if (set.Rows == 0)
             return (double.NaN, double.NaN);
         DeviceRows on = OnDevice(set);

@@ -105,6 +105,7 @@ public sealed class SparseObjective<THead> : ISparseObjective
     /// target rows where it has them (multi-label tag sets), else its labels.</summary>
     public unsafe (double Loss, double Accuracy) Score(double[] theta, SparseSet set)
     {
+        SparseTraining.RequireTags(typeof(THead) == typeof(SigmoidHead), set, nameof(set));
         Load(theta);
         var pins = new PinnedRows(set, withColumns: false);
         try

@@ -44,8 +44,9 @@ public static class SparseTraining
             SigmoidCrossEntropy => true,
             _ => throw new ArgumentException($"sparse rows train the softmax and multi-label (sigmoid) heads; not {options.Loss.Name}"),
         };
-        if (sigmoid && train.Targets is null)
-            throw new ArgumentException("multi-label training needs each row's tags as its target row", nameof(train));
+        RequireTags(sigmoid, train, nameof(train));
+        if (validation is not null)
+            RequireTags(sigmoid, validation, nameof(validation));
         if (gpu.Host)
             return sigmoid
                 ? new SparseObjective<SigmoidHead>(train, k, centre, lambda, options.Ranks, totalRows)
@@ -54,6 +55,14 @@ public static class SparseTraining
             throw new ArgumentException("sparse rows under mpirun train on the host engine so far: give --device host");
         SparseBlocks blocks = SparseChoice.DeviceBlocks(gpu, train.X, validation?.X, k, options);
         return new DeviceSparseObjective(gpu, options.Loss, train, k, centre, lambda, blocks);
+    }
+
+    /// <summary>Rows for the sigmoid head (<paramref name="sigmoid"/>) carry their tags as target rows: without them, one
+    /// clear error rather than a kernel reading rows that are not there.</summary>
+    internal static void RequireTags(bool sigmoid, SparseSet rows, string name)
+    {
+        if (sigmoid && rows.Targets is null)
+            throw new ArgumentException("multi-label training and scoring need each row's tags as its target row", name);
     }
 
     /// <summary>
