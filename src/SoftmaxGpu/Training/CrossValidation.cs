@@ -121,7 +121,7 @@ public sealed record PathResult(IReadOnlyList<PathPoint> Points, double Chosen, 
 /// Sparse rows take the same path through <see cref="SparseCrossValidation"/>, into the same <see cref="PathResult"/>.
 /// Every head and target row kind in memory takes it (<see cref="FoldRows"/>: multi-label rows in unstratified folds,
 /// weighted rows reweighted over each fold, tag sets scored by their tags). Rows read in blocks (a dense .sgd file) are
-/// read whole on the host engine where they fit memory, and share the passes as rows in memory do; elsewhere they walk
+/// read whole on the host engine where they fit memory four times over, and share the passes as rows in memory do; elsewhere they walk
 /// fold by fold, each fold's rows read from the source as they stream (<see cref="RowSubset"/>).
 /// </summary>
 public static class CrossValidation
@@ -205,8 +205,8 @@ public static class CrossValidation
     /// <summary>
     /// The path on rows read in blocks (a dense .sgd file, <see cref="SgdRowSource"/>), as <see cref="Run(Gpu, EncodedSet, int,
     /// IReadOnlyCollection{double}, int, PathScore, TrainOptions, Action{EpochReport}?, FoldPasses?)"/> runs it on the same rows in
-    /// memory: the folds dealt from the same labels. On the host engine, in one process, where the rows fit memory twice
-    /// over (<see cref="FitsInMemory"/>), they are read whole and the path is the one on rows in memory, its folds sharing
+    /// memory: the folds dealt from the same labels. On the host engine, in one process, where the rows fit memory four
+    /// times over (<see cref="FitsInMemory"/>), they are read whole and the path is the one on rows in memory, its folds sharing
     /// the passes (the 10-value 5-fold search from a .sgd file, fold by fold against shared: letter 6.8–6.9 s against
     /// 3.7–3.8 s, MNIST 453 s against 163 s). Elsewhere
     /// each fold is a session over its rows of the source (<see cref="RowSubset"/>), resident or streamed through the
@@ -235,12 +235,14 @@ public static class CrossValidation
     }
 
     /// <summary>
-    /// Whether rows read in blocks fit host memory as the shared passes hold them — arrays of them, and <see cref="SharedPass"/>'s
-    /// copy of them in fold order — within --device-memory, or <see cref="TrainPlan.DeviceMemoryShare"/> of what is available.
+    /// Whether rows read in blocks fit host memory as the path in memory holds them, within --device-memory or
+    /// <see cref="TrainPlan.DeviceMemoryShare"/> of what is available: four copies of them — the arrays read, the shared
+    /// passes' copy in fold order, its sparse difference at worst as large, the refit's — as MNIST's search peaked at
+    /// (851 MiB resident for 188 MB of rows).
     /// </summary>
     private static bool FitsInMemory(IRowSource rows, TrainOptions options) =>
         rows.Rows * Math.Max(rows.Dim, rows.TargetWidth) <= Array.MaxLength
-        && 2 * rows.Rows * (4L * (rows.Dim + rows.TargetWidth) + 4) <= (options.DeviceMemory ?? (long)(TrainPlan.DeviceMemoryShare * SparseChoice.Available));
+        && 4 * rows.Rows * (4L * (rows.Dim + rows.TargetWidth) + 4) <= (options.DeviceMemory ?? (long)(TrainPlan.DeviceMemoryShare * SparseChoice.Available));
 
     /// <summary>
     /// Rows read in blocks, read whole into memory: their features and target rows as fitted, with <paramref name="labels"/>
