@@ -32,6 +32,41 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         return Write(name, text.ToString());
     }
 
+    /// <summary>
+    /// A streamed source's rows (<see cref="SgdRowSource"/>: standardized in vectors, its rows split over the cores) are
+    /// <see cref="Standardizer.Apply"/>'s floats bit for bit: D = 37 (vectors and a scalar tail), magnitudes from 1e-3 to
+    /// 3e7, a constant column, read whole (two workers) and in blocks of 1,000 rows (one).
+    /// </summary>
+    [Fact]
+    public void AStreamedSourceStandardizesAsTheTableDoes()
+    {
+        const int rows = 15000, d = 37;
+        var random = new Random(11);
+        var text = new StringBuilder(string.Join(',', Enumerable.Range(0, d).Select(j => $"x{j}")) + ",label\n");
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < d; j++)
+                text.Append(CultureInfo.InvariantCulture, $"{(j == 5 ? 2.5 : (random.NextDouble() - 0.3) * Math.Pow(10, j % 11 - 3)):R},");
+            text.Append(CultureInfo.InvariantCulture, $"c{random.Next(3)}\n");
+        }
+        string csv = Write("wide.csv", text.ToString()), sgd = PathOf("wide.sgd");
+        Convert(csv, sgd);
+        Table table = CsvTableReader.Read(csv);
+        Standardizer standardizer = Standardizer.Fit(table.Features, table.Rows, table.Dim);
+        float[] expected = standardizer.Apply(table.Features);
+        using SgdReader reader = SgdReader.Open(sgd);
+        var source = new SgdRowSource(reader, standardizer, table.DistinctClasses());
+        foreach (int block in new[] { rows, 1000 })
+        {
+            var features = new float[rows * d];
+            var labels = new int[rows];
+            for (int start = 0; start < rows; start += block)
+                source.Read(start, block, new RowBlock(features.AsSpan(start * d, block * d), labels.AsSpan(start, block), default));
+            Assert.Equal(expected, features);
+            Assert.Equal(table.Encode(table.DistinctClasses()), labels);
+        }
+    }
+
     private static SgdConversion Convert(string csv, string output, int blockRows = 0, string? label = null) =>
         SgdConverter.Convert(csv, label, testSplit: false, output, blockRows);
 

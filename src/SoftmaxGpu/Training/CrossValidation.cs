@@ -208,10 +208,11 @@ public static class CrossValidation
     /// memory: the folds dealt from the same labels. On the host engine, in one process, where the rows fit memory four
     /// times over (<see cref="FitsInMemory"/>), they are read whole and the path is the one on rows in memory, its folds sharing
     /// the passes (the 10-value 5-fold search from a .sgd file, fold by fold against shared: letter 6.8–6.9 s against
-    /// 3.7–3.8 s, MNIST 453 s against 163 s). Elsewhere
-    /// each fold is a session over its rows of the source (<see cref="RowSubset"/>), resident or streamed through the
-    /// device as a single fit on them would be, its fits one after another: host memory holds the labels and each row's
-    /// fold [N], one fold's row indices and the blocks being read, never the features.
+    /// 3.7–3.8 s, MNIST 453 s against 163 s); where they do not, the folds still share the passes, each round reading the
+    /// source once, a block at a time (<see cref="StreamedRows"/>: host memory holds one block, and the labels and folds
+    /// [N]). On a device, or under mpirun, each fold is a session over its rows of the source (<see cref="RowSubset"/>),
+    /// resident or streamed through the device as a single fit on them would be, its fits one after another: host memory
+    /// holds the labels and each row's fold [N], one fold's row indices and the blocks being read, never the features.
     /// </summary>
     /// <param name="rows">The rows as they are fitted: class indices, or target rows (smoothed, weighted).</param>
     /// <param name="scored">The same rows as held-out rows are scored (<see cref="FoldRows"/>): class indices alone.</param>
@@ -226,11 +227,13 @@ public static class CrossValidation
         double[] grid = CheckGrid(cs, options.PathPenalty);
         options = PathOptions(options);
         int[] foldOfRow = FoldRows.Assign(labels, folds, options);
-        FoldPath[] paths = [.. Enumerable.Range(0, folds).Select(fold =>
-        {
-            (IRowSource train, TrainOptions fit) = FoldRows.Training(rows, foldOfRow, fold, options);
-            return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(scored, foldOfRow, fold), fold, grid, score);
-        })];
+        FoldPath[] paths = CanShare(gpu, options)
+            ? WalkStacked(new SharedPass(rows, labels, k, options, foldOfRow, folds), grid, score, options)
+            : [.. Enumerable.Range(0, folds).Select(fold =>
+            {
+                (IRowSource train, TrainOptions fit) = FoldRows.Training(rows, foldOfRow, fold, options);
+                return WalkFold(gpu, k, train, fit, FoldRows.HeldOut(scored, foldOfRow, fold), fold, grid, score);
+            })];
         return Chosen(gpu, rows, k, grid, paths, score, options, onEpoch);
     }
 

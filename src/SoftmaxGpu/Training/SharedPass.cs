@@ -17,19 +17,26 @@ namespace SoftmaxGpu.Training;
 /// difference from it (<see cref="ShiftedCsr"/>), so the products cost those entries rather than N·D. A small softmax
 /// model fits with Newton instead, its float64 objective over the same copy (<see cref="Exact"/>).
 ///
+/// Rows too large for memory (a .sgd file, <see cref="IRowSource"/>) share the passes too: a round reads the source once,
+/// block by block, each block's rows taken fold by fold (<see cref="HostStep.Batch.Order"/>), and sums the blocks'
+/// gradients in float64 (<see cref="StreamedRows"/>); every fold's model reads the file once a round rather than once
+/// each.
+///
 /// Deterministic: a round evaluates exactly the models still running, in model order, so each model's sequence of
 /// θ, and with it every round's members, is the same in every run; a model's J is that of its single fit on the same
 /// rows up to float rounding (the sums run in another order), so it reaches the same optimum.
 /// </summary>
 public sealed class SharedPass
 {
-    private readonly EncodedSet set; // the rows fold by fold (each fold's in their order), as the pass reads them
+    private readonly EncodedSet? set; // in memory: the rows fold by fold (each fold's in their order), as the pass reads them
     private readonly ShiftedCsr? shifted; // the same rows as a sparse difference, which the passes read where they are sparse enough
-    private readonly int k;
+    private readonly StreamedRows? streamed; // or the rows read from a source a block at a time, once a round
+    private readonly int k, dim;
+    private readonly long n; // N: every row
     private readonly ILoss loss;
     private readonly int folds;
-    private readonly int[] foldAt; // [N] the fold of each row of the set
-    private readonly int[] foldStart; // [folds + 1] where each fold's rows start in the set
+    private readonly int[] foldAt; // [N] the fold of each row of the set (in memory: non-decreasing; streamed: as the source has them)
+    private readonly int[] foldStart; // [folds + 1] where each fold's rows start in the set (in memory)
     private readonly long[] trainRows; // per model: N_i, the rows it learns from
     private readonly double[] mass; // per model: what its summed loss is divided by (N_i; M_i, its targets' sum, for weighted rows)
     private readonly double? weightSum; // Σw of every row (weighted rows), from which each model's Σw is its share
@@ -58,7 +65,7 @@ public sealed class SharedPass
     {
         if (options.WeightSum is not null && set.Targets is null)
             throw new ArgumentException("weighted rows carry their weights in target rows");
-        (this.k, loss, weightSum, tags) = (k, options.Loss, options.WeightSum, FoldRows.Tags(options));
+        (this.k, loss, weightSum, tags, dim, n) = (k, options.Loss, options.WeightSum, FoldRows.Tags(options), set.Dim, set.Rows);
         folds = foldOfRow.Max() + 1;
         // A copy of the rows in fold order, read in sequence (X is read in order: rows gathered in a shuffled order run slower).
         int[] order = [.. Enumerable.Range(0, set.Rows).OrderBy(r => foldOfRow[r])]; // a stable sort
@@ -82,11 +89,35 @@ public sealed class SharedPass
     }
 
     /// <summary>
+    /// The fold models over rows read from <paramref name="rows"/> a block at a time, once a round (<see cref="StreamedRows"/>):
+    /// the passes <see cref="For"/> gives; not <see cref="Exact"/>, which needs the rows in memory.
+    /// </summary>
+    /// <param name="rows">Every row as it is fitted: standardized, with target rows where a single fit has them (class and
+    /// sample weights, smoothing, probability targets), or tag sets for the sigmoid head.</param>
+    /// <param name="labels">[N] every row's class index, which the head and the held-out rows read (zeros for tag sets).</param>
+    public SharedPass(IRowSource rows, int[] labels, int k, TrainOptions options, int[] foldOfRow, int models)
+    {
+        if (options.WeightSum is not null && rows.TargetWidth == 0)
+            throw new ArgumentException("weighted rows carry their weights in target rows");
+        (this.k, loss, weightSum, tags, dim, n) = (k, options.Loss, options.WeightSum, FoldRows.Tags(options), rows.Dim, rows.Rows);
+        folds = foldOfRow.Max() + 1;
+        foldAt = foldOfRow;
+        foldStart = [];
+        streamed = new StreamedRows(rows, labels, foldOfRow, folds, options.StreamBlockRows);
+        long[] foldRows = [.. Enumerable.Range(0, folds).Select(f => (long)foldOfRow.Count(at => at == f))];
+        trainRows = [.. Enumerable.Range(0, models).Select(f => n - foldRows[f])];
+        double[] foldMass = weightSum is null ? new double[folds] : streamed.FoldMass();
+        mass = [.. Enumerable.Range(0, models).Select(i => weightSum is null ? trainRows[i] : foldMass.Where((_, f) => f != i).Sum())];
+        running = Enumerable.Repeat(true, models).ToArray();
+        requests = new Request?[models];
+    }
+
+    /// <summary>
     /// Model <paramref name="model"/>'s fit options: those of a single fit on its rows (weighted rows: its share of Σw,
     /// so λ = 1/(C·Σ_i w), as <see cref="FoldRows"/> gives a fold in a session).
     /// </summary>
     public TrainOptions Options(int model, TrainOptions options) => weightSum is double sum
-        ? FoldRows.FoldWeights(trainRows[model], mass[model], set.Rows, sum, options).Options
+        ? FoldRows.FoldWeights(trainRows[model], mass[model], n, sum, options).Options
         : options;
 
     /// <summary>
@@ -106,14 +137,14 @@ public sealed class SharedPass
     public int Models => running.Length;
 
     /// <summary>P = K·D + K: one model's parameters.</summary>
-    public int Parameters => k * set.Dim + k;
+    public int Parameters => k * dim + k;
 
     /// <summary>N_i: the rows model <paramref name="model"/> learns from (every row outside its fold).</summary>
     public long TrainRows(int model) => trainRows[model];
 
     /// <summary>Model <paramref name="model"/>'s objective J = its mean loss + (λ/2)‖W‖², evaluated in the shared passes.</summary>
     public IObjective For(int model, double lambda) =>
-        new Member(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, set.Dim)[ParameterLayout.Weights]));
+        new Member(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, dim)[ParameterLayout.Weights]));
 
     /// <summary>
     /// Model <paramref name="model"/>'s objective evaluated in passes of its own (over the rows it learns from), on the
@@ -121,7 +152,7 @@ public sealed class SharedPass
     /// Its J is that of <see cref="For"/>'s up to float rounding; it never waits for, and is never waited for by, another.
     /// </summary>
     public IObjective Alone(int model, double lambda) =>
-        new Single(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, set.Dim)[ParameterLayout.Weights]));
+        new Single(this, model, new L2Penalty(lambda, ParameterLayout.Linear(k, dim)[ParameterLayout.Weights]));
 
     /// <summary>
     /// Model <paramref name="model"/>'s objective in float64 with its Hessian, over the rows it learns from (the set's two
@@ -129,6 +160,8 @@ public sealed class SharedPass
     /// </summary>
     public ExactSoftmaxObjective Exact(int model, double lambda)
     {
+        if (set is null)
+            throw new InvalidOperationException("Newton's exact objective needs the rows in memory");
         int held = foldStart[model], after = foldStart[model + 1];
         return new ExactSoftmaxObjective(set, k, mass[model], lambda, [(0, held), (after, set.Rows - after)]);
     }
@@ -149,15 +182,17 @@ public sealed class SharedPass
     /// </summary>
     public unsafe (double Loss, double Accuracy) Score(int model, float[] theta)
     {
+        if (streamed is not null)
+            return streamed.Score(loss, model, theta, k, tags);
         int first = foldStart[model], rows = foldStart[model + 1] - first;
         var logits = new float[(long)rows * k];
         var outputs = new float[logits.Length];
         var rowStats = new float[2L * rows];
-        fixed (float* x = set.Features, t = theta, z = logits, q = outputs, stats = rowStats, targets = set.Targets)
+        fixed (float* x = set!.Features, t = theta, z = logits, q = outputs, stats = rowStats, targets = set.Targets)
         fixed (int* labels = set.Labels)
         {
-            var batch = new HostStep.Batch(x + (long)first * set.Dim, null, labels + first, tags ? targets + (long)first * k : null,
-                rows, set.Dim, k);
+            var batch = new HostStep.Batch(x + (long)first * dim, null, labels + first, tags ? targets + (long)first * k : null,
+                rows, dim, k);
             (double sum, int correct) = loss.HostForward(batch, t, withLoss: true, z, q, stats);
             return (sum / rows, (double)correct / rows);
         }
@@ -211,7 +246,7 @@ public sealed class SharedPass
     /// </summary>
     private void Run(int[] members, Request[] asked)
     {
-        int m = members.Length, d = set.Dim;
+        int m = members.Length, d = dim;
         long kd = (long)k * d, p = kd + k;
         // Rented, not allocated: a round's θ and ∇ are large objects, whose fresh pages cost a round their zeroing.
         float[] thetas = ArrayPool<float>.Shared.Rent((int)(folds * m * p)); // θ^(f) for each fold f, each in m·P floats
@@ -230,7 +265,7 @@ public sealed class SharedPass
     /// <summary><see cref="Run(int[], Request[])"/> into θ and ∇ buffers of (at least) folds·m·P and m·P floats.</summary>
     private unsafe void Run(int[] members, Request[] asked, float[] thetas, float[] grad)
     {
-        int m = members.Length, d = set.Dim;
+        int m = members.Length, d = dim;
         long kd = (long)k * d, p = kd + k;
         for (int f = 0; f < folds; f++)
         {
@@ -250,13 +285,20 @@ public sealed class SharedPass
         var sums = new double[m];
         var correct = new int[m];
         float** foldTheta = stackalloc float*[folds];
-        fixed (float* x = set.Features, t = thetas, targets = set.Targets)
-        fixed (int* labels = set.Labels, at = foldAt, held = members)
+        fixed (float* t = thetas)
+        fixed (int* held = members)
         {
             for (int f = 0; f < folds; f++)
                 foldTheta[f] = t + f * m * p;
-            var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k, shifted?.Pointers() ?? default);
-            loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
+            if (streamed is not null)
+                streamed.Gradient(loss, m, held, foldTheta, scales, grad.AsSpan(0, (int)(m * p)), sums, correct, k);
+            else
+                fixed (float* x = set!.Features, targets = set.Targets)
+                fixed (int* labels = set.Labels, at = foldAt)
+                {
+                    var batch = new HostStep.Batch(x, null, labels, targets, set.Rows, d, k, shifted?.Pointers() ?? default);
+                    loss.HostGradient(batch, new HostStep.Stack(m, held, at, foldTheta), null, scales, grad, sums, correct);
+                }
         }
         for (int s = 0; s < m; s++)
         {
