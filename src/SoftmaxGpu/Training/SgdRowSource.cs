@@ -1,4 +1,3 @@
-using System.Numerics;
 using SoftmaxGpu.Data;
 
 namespace SoftmaxGpu.Training;
@@ -16,8 +15,6 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
     // The model's class index of each of the file's classes (the same list, unless read against a model).
     private readonly int[] classIndex = reader.ClassNames.Select(c => labelsNeeded ? FileTargets.IndexOf(classes, c, reader.Path)
         : classes.ToList().IndexOf(c)).ToArray();
-    private readonly double[] mean = standardizer.Mean;
-    private readonly double[] std = standardizer.Std;
 
     public long Rows => reader.Rows;
     public int Dim => reader.Dim;
@@ -41,46 +38,6 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
         return labels;
     }
 
-    /// <summary>
-    /// x ← (float)((x − μ_j) / σ_j) in float64 over <paramref name="count"/> rows, as <see cref="Standardizer.Apply"/>
-    /// computes it (the same floats: widening is exact, and a vector lane's subtraction, division and rounding are the
-    /// scalar ones), vectors of a row at a time, the rows split over the cores: a streamed pass's reading had been bound
-    /// by this loop (MNIST from its .sgd file: 0.33 s a pass, against 0.02 s for the pass itself in memory).
-    /// </summary>
-    private unsafe void Standardize(Span<float> features, int count)
-    {
-        int d = Dim;
-        fixed (float* x = features)
-        fixed (double* mu = mean, sigma = std)
-        {
-            (nint rows, nint m, nint s) = ((nint)x, (nint)mu, (nint)sigma);
-            int workers = (int)Math.Clamp((long)count * d / (1 << 18), 1, Environment.ProcessorCount);
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                for (int r = (int)((long)count * w / workers), end = (int)((long)count * (w + 1) / workers); r < end; r++)
-                    StandardizeRow(new Span<float>((float*)rows + (long)r * d, d), new ReadOnlySpan<double>((double*)m, d),
-                        new ReadOnlySpan<double>((double*)s, d));
-            });
-        }
-    }
-
-    private static void StandardizeRow(Span<float> row, ReadOnlySpan<double> mean, ReadOnlySpan<double> std)
-    {
-        int j = 0, width = Vector<float>.Count, half = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated)
-        {
-            for (; j + width <= row.Length; j += width)
-            {
-                Vector.Widen(new Vector<float>(row[j..]), out Vector<double> low, out Vector<double> high);
-                low = (low - new Vector<double>(mean[j..])) / new Vector<double>(std[j..]);
-                high = (high - new Vector<double>(mean[(j + half)..])) / new Vector<double>(std[(j + half)..]);
-                Vector.Narrow(low, high).CopyTo(row[j..]);
-            }
-        }
-        for (; j < row.Length; j++)
-            row[j] = (float)((row[j] - mean[j]) / std[j]);
-    }
-
     public void Read(long start, int count, RowBlock block)
     {
         Span<float> features = block.Features;
@@ -91,7 +48,7 @@ public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IR
         reader.ReadRows(start, count, features, targets is null ? block.Labels : labels, stored, weights);
         if (targets is not null)
             labels.CopyTo(block.Labels);
-        Standardize(features, count);
+        standardizer.ApplyInPlace(features, count); // as Standardizer.Apply: the same floats
         for (int r = 0; r < count; r++)
             block.Labels[r] = classIndex[block.Labels[r]];
         if (targets is not null)
