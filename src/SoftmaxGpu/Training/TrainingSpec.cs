@@ -183,7 +183,7 @@ public sealed record TrainingSpec
 
     /// <summary>How C (weight decay) is chosen, in words: "C chosen among 3 values by 3-fold cross-validation (accuracy)".</summary>
     private string PathNote(long? validationRows) =>
-        $"{Options.PathPenalty.Name()} chosen among {Grid.Count} values by " +
+        $"{Options.PathPenalty.Name()} chosen among {Grid.Count} value{(Grid.Count == 1 ? "" : "s")} by " +
         (validationRows is long held ? $"the {held} validation rows" : $"{Folds}-fold cross-validation") +
         $" ({Score.Name(MultiLabel)})";
 
