@@ -270,12 +270,17 @@ public static class CrossValidation
     private static PathResult Chosen(Gpu gpu, IRowSource rows, int k, double[] grid, FoldPath[] paths, PathScore score,
         TrainOptions options, Action<EpochReport>? onEpoch)
     {
-        PathPoint[] points = Points(grid, paths);
+        return Result(Points(grid, paths), score, options, fit => Trainer.Train(gpu, rows, null, k, fit, onEpoch));
+    }
+
+    /// <summary>
+    /// A path's result: the best point's value chosen (<see cref="Best"/>), <paramref name="refit"/> with the options of a
+    /// fit at it, and the values named as the options' penalty has them.
+    /// </summary>
+    internal static PathResult Result(PathPoint[] points, PathScore score, TrainOptions options, Func<TrainOptions, TrainResult> refit)
+    {
         double chosen = Best(points, score).Value;
-        return new PathResult(points, chosen, score, Trainer.Train(gpu, rows, null, k, options.At(chosen), onEpoch))
-        {
-            Penalty = options.PathPenalty,
-        };
+        return new PathResult(points, chosen, score, refit(options.At(chosen))) { Penalty = options.PathPenalty };
     }
 
     /// <summary>
@@ -308,9 +313,7 @@ public static class CrossValidation
         double[] grid = CheckGrid(cs, options.PathPenalty);
         options = PathOptions(options);
         using var session = new TrainingSession(gpu, train, held, k, options);
-        PathPoint[] points = Points(grid, [Walk(session, 0, grid, score, options)]);
-        double chosen = Best(points, score).Value;
-        return new PathResult(points, chosen, score, session.Fit(options.At(chosen), onEpoch)) { Penalty = options.PathPenalty };
+        return Result(Points(grid, [Walk(session, 0, grid, score, options)]), score, options, fit => session.Fit(fit, onEpoch));
     }
 
     /// <summary>One fold's (or the validation set's) fits over the grid: each C's held-out score, J, iterations and whether the fit hit the cap.</summary>

@@ -40,12 +40,8 @@ public static class SparseCrossValidation
             (SparseSet train, TrainOptions fit) = FoldRows.Training(set, foldOfRow, fold, options);
             return Walk(gpu, train, FoldRows.HeldOut(set, foldOfRow, fold, options), fold, k, centre, grid, score, fit);
         })];
-        PathPoint[] points = CrossValidation.Points(grid, paths);
-        double chosen = CrossValidation.Best(points, score).Value;
-        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, set, null, k, centre, options.At(chosen), onEpoch))
-        {
-            Penalty = options.PathPenalty,
-        };
+        return CrossValidation.Result(CrossValidation.Points(grid, paths), score, options,
+            fit => SparseTraining.Train(gpu, set, null, k, centre, fit, onEpoch));
     }
 
     /// <summary>
@@ -58,12 +54,8 @@ public static class SparseCrossValidation
     {
         double[] grid = CrossValidation.CheckGrid(cs, options.PathPenalty);
         options = CrossValidation.PathOptions(options);
-        PathPoint[] points = CrossValidation.Points(grid, [Walk(gpu, train, held, 0, k, centre, grid, score, options)]);
-        double chosen = CrossValidation.Best(points, score).Value;
-        return new PathResult(points, chosen, score, SparseTraining.Train(gpu, train, held, k, centre, options.At(chosen), onEpoch))
-        {
-            Penalty = options.PathPenalty,
-        };
+        return CrossValidation.Result(CrossValidation.Points(grid, [Walk(gpu, train, held, 0, k, centre, grid, score, options)]),
+            score, options, fit => SparseTraining.Train(gpu, train, held, k, centre, fit, onEpoch));
     }
 
     /// <summary>

@@ -88,12 +88,8 @@ internal sealed class StreamedRows
     /// </summary>
     public unsafe (double Loss, double Accuracy) Score(ILoss loss, int fold, float[] theta, int k, bool tags)
     {
-        lock (scoreGate)
-            return Score(loss, fold, theta, k, tags, scoring);
-    }
-
-    private unsafe (double Loss, double Accuracy) Score(ILoss loss, int fold, float[] theta, int k, bool tags, Block block)
-    {
+        using Lock.Scope scope = scoreGate.EnterScope();
+        Block block = scoring;
         var logits = new float[(long)blockRows * k];
         var outputs = new float[logits.Length];
         var rowStats = new float[2L * blockRows];
