@@ -76,6 +76,7 @@ public sealed class DataFormatOptions
     /// One "warning:" line for each of --separator, --label and --test that was typed but that <paramref name="data"/>
     /// does not read: --separator outside CSV, --label where the labels are not a column (an MNIST folder, LIBSVM), --test
     /// outside an MNIST folder. (Combinations that cannot be meant, as --label with LIBSVM training data, are errors in <see cref="For"/>.)
+    /// And one where a CSV file's column names read as numbers, as a data row's values do: a file without a header row.
     /// </summary>
     public static void WarnIgnored(TextWriter error, ParseResult parse, string data, DataFormat format, Option<string> separator,
         Option<string?>? label = null, Option<bool>? test = null)
@@ -89,6 +90,34 @@ public sealed class DataFormatOptions
             error.WriteLine($"warning: --label is ignored: {data} is {kind}, whose labels are not a named column");
         if (!folder && test is not null && Typed(parse, test))
             error.WriteLine($"warning: --test is ignored: it picks the t10k files of an MNIST folder, and {data} is not a folder");
+        if (read == DataKind.Csv && HeaderLooksLikeData(data, CsvOf(parse, separator)) is string[] header)
+            error.WriteLine($"warning: {data}: the column names read as numbers ({string.Join(", ", header.Take(4))}{(header.Length > 4 ? ", ..." : "")}); " +
+                            "the first line of a CSV file is its header: if it is data, add a header row of column names");
+    }
+
+    /// <summary>
+    /// The header of a CSV file whose names, but for one (a label column may hold text), read as numbers and not all as
+    /// integers (columns named 0, 1, 2, … are a header; 5.1, 3.5, 1.4 a data row); else null. Only a file with a size is
+    /// read for it: a FIFO or a pipe (<c>--data /dev/stdin</c>) can be read once, by the command itself; and a missing file
+    /// is not reported here (the command's read says so).
+    /// </summary>
+    private static string[]? HeaderLooksLikeData(string data, CsvOptions csv)
+    {
+        if (!File.Exists(data) || new FileInfo(data).Length == 0)
+            return null;
+        string[] header;
+        try
+        {
+            header = CsvRowReader.Header(data, csv);
+        }
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        string[] numbers = [.. header.Where(name => CsvRowReader.LooksLikeData([name]))];
+        bool integers = numbers.All(name => long.TryParse(name, System.Globalization.NumberStyles.AllowLeadingSign,
+            System.Globalization.CultureInfo.InvariantCulture, out _));
+        return header.Length >= 2 && numbers.Length >= header.Length - 1 && !integers ? header : null;
     }
 
     private static bool Typed(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };

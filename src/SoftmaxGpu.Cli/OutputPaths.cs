@@ -7,7 +7,8 @@ namespace SoftmaxGpu.Cli;
 /// typo costs nothing: each one's folder exists and takes a new file, none is a folder, none is one of the
 /// command's input files (full paths compared), and no two are the same file. A command with several outputs
 /// (train) also writes each into a staged file beside its target and moves them all into place at the end
-/// (<see cref="Commit"/>): a command that fails writes nothing.
+/// (<see cref="Commit"/>): a command that fails writes nothing. A device (/dev/null, /dev/stdout) or a FIFO is written
+/// through rather than replaced (<see cref="AtomicFile"/>).
 /// </summary>
 public sealed class OutputPaths : IDisposable
 {
@@ -26,6 +27,10 @@ public sealed class OutputPaths : IDisposable
         for (int o = 0; o < given.Length; o++)
         {
             (string option, string path) = given[o];
+            // A device (/dev/null, /dev/stdout) is written through, not replaced: its folder need not take new files, and
+            // several outputs may go to it.
+            if (AtomicFile.IsDevice(path))
+                continue;
             CheckFolder(option, path);
             foreach ((string inputOption, string input) in read)
             {
@@ -34,7 +39,7 @@ public sealed class OutputPaths : IDisposable
             }
             for (int p = 0; p < o; p++)
             {
-                if (SameFile(path, given[p].Path))
+                if (!AtomicFile.IsDevice(given[p].Path) && SameFile(path, given[p].Path))
                     throw new ArgumentException($"{option} {path} is also the {given[p].Option} file; choose another path");
             }
         }
@@ -46,7 +51,7 @@ public sealed class OutputPaths : IDisposable
     /// </summary>
     public string Stage(string target)
     {
-        string full = Path.GetFullPath(target);
+        string full = AtomicFile.Target(target); // beside the file a link leads to, which the commit replaces
         string name = Path.GetFileName(full);
         string path = Path.Combine(Path.GetDirectoryName(full)!,
             $".{name}.{Environment.ProcessId}.staged{Path.GetExtension(name)}");
@@ -61,7 +66,7 @@ public sealed class OutputPaths : IDisposable
         foreach ((string path, string target) in staged)
         {
             if (File.Exists(path))
-                File.Move(path, target, overwrite: true);
+                AtomicFile.Replace(path, target);
             AtomicFile.Untrack(path);
         }
         committed = true;
@@ -113,11 +118,5 @@ public sealed class OutputPaths : IDisposable
     private static bool SameFile(string a, string b) =>
         string.Equals(Resolved(a), Resolved(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
-    private static string Resolved(string path)
-    {
-        string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
-        return File.Exists(full) && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is FileSystemInfo target
-            ? target.FullName
-            : full;
-    }
+    private static string Resolved(string path) => AtomicFile.Target(path.TrimEnd(Path.DirectorySeparatorChar));
 }

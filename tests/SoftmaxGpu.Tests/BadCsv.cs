@@ -18,6 +18,8 @@ public static class BadCsv
         { "infinite", "a,b,label\n1,2,x\n-Infinity,4,y\n", "line 3, column 1 ('a'): '-Infinity' is not a finite number" },
         { "overflow", "a,b,label\n1,2,x\n1e39,4,y\n", "is not a finite number" },
         { "missing label", "a,b,label\n1,2,x\n3,4,\n", "line 3, column 3 ('label'): the label is missing" },
+        { "a name twice", "a,b,a,label\n1,2,3,x\n3,4,5,y\n", "line 1: columns 1 and 3 are both named 'a'; each column needs a name of its own" },
+        { "no header, a value twice", "1,1,0\n3,4,1\n5,6,0\n", "columns 1 and 2 are both named '1'; each column needs a name of its own; is the first line data?" },
         { "one class", "a,b,label\n1,2,x\n3,4,x\n", "the label column 'label' has only one class ('x'); a classifier needs at least two" },
     };
 }

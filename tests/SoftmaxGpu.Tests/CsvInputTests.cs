@@ -175,6 +175,39 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
     }
 
     [Fact]
+    public void PredictAndEvaluateRefuseAFileThatNamesAFeatureTwice()
+    {
+        string plain = Write("plain.csv", Comma), model = PathOf("m");
+        var train = Run("train", "--data", plain, "--model", model, "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        // An extra column named as a feature, before it: read by name, the first 'a' would be taken for the model's a.
+        string twice = Write("twice.csv", "a,a,b,label\n100,1,2,x\n100,2,1,y\n");
+        foreach (string command in (string[])["predict", "evaluate"])
+        {
+            var run = Run(command == "predict" ? ["predict", "--model", model, "--data", twice, "--out", PathOf("p.csv")]
+                : ["evaluate", "--model", model, "--data", twice]);
+            Assert.Equal(1, run.Code);
+            Assert.Contains($"{twice}: line 1: columns 1 and 2 are both named 'a'", run.Err);
+        }
+        Assert.False(File.Exists(PathOf("p.csv")));
+    }
+
+    [Fact]
+    public void AHeaderOfNumbersIsWarnedOfAsAFirstLineOfData()
+    {
+        // A file without its header: the first row's values become the column names (and the row is lost).
+        string headless = Write("headless.csv", "5.1,3.5,x\n4.9,3.0,x\n6.2,2.9,y\n5.9,3.0,y\n");
+        var train = Run("train", "--data", headless, "--model", PathOf("m"), "--epochs", "2");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains($"warning: {headless}: the column names read as numbers (5.1, 3.5, x); the first line of a CSV file is its header", train.Err);
+        // Columns named by integers (pixel indices) are a header: no warning.
+        string numbered = Write("numbered.csv", "0,1,label\n5.1,3.5,x\n4.9,3.0,x\n6.2,2.9,y\n");
+        var plain = Run("train", "--data", numbered, "--model", PathOf("m2"), "--epochs", "2");
+        Assert.True(plain.Code == 0, plain.Err);
+        Assert.DoesNotContain("read as numbers", plain.Err);
+    }
+
+    [Fact]
     public void TheWeightColumnATrainedModelNeverReadIsLeftOut()
     {
         string data = Write("weighted.csv", "a,b,w,label\n1,2,1,x\n2,1,2,y\n3,4,1,x\n4,3,0.5,y\n1.5,2.5,1,x\n");

@@ -1,4 +1,5 @@
 using SoftmaxGpu.Cli;
+using SoftmaxGpu.Data;
 
 namespace SoftmaxGpu.Tests;
 
@@ -163,5 +164,63 @@ public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
         }
         AssertOnly(a, b);
         Assert.Equal("new b", File.ReadAllText(b));
+    }
+
+    /// <summary>What `stat` says a path is ("fifo", "symbolic link", "regular file", "character special file").</summary>
+    private static string FileType(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%F", path])
+            { RedirectStandardOutput = true })!;
+        string type = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return type;
+    }
+
+    [Fact]
+    public async Task AFifoIsWrittenThroughNotReplaced()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "mkfifo and stat as on Linux");
+        string model = TrainIris(), fifo = PathOf("predictions");
+        System.Diagnostics.Process.Start("mkfifo", [fifo])!.WaitForExit();
+        Assert.Equal("fifo", FileType(fifo));
+        // A reader on the other end, as `cat fifo` would be: it gets what predict writes, until predict closes it.
+        Task<string> reader = Task.Run(() => File.ReadAllText(fifo), TestContext.Current.CancellationToken);
+        var predict = Run("predict", "--model", model, "--data", Check.IrisPath, "--out", fifo);
+        Assert.True(predict.Code == 0, predict.Err);
+        string read = await reader.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken); // else: no end of file
+        Assert.Equal(151, read.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the header and 150 rows
+        Assert.Equal("fifo", FileType(fifo)); // a rename would have left a regular file
+    }
+
+    [Fact]
+    public void ASymbolicLinkIsWrittenThroughAndStays()
+    {
+        string real = PathOf("v3.model"), link = PathOf("current.model");
+        File.WriteAllText(real, "old");
+        File.CreateSymbolicLink(link, real);
+        var train = Run("train", "--data", Check.IrisPath, "--model", link, "--plot", PathOf("p.png"), "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Equal(real, new FileInfo(link).LinkTarget); // still the link
+        Assert.NotEqual("old", File.ReadAllText(real)); // and the file it leads to is the model
+        var evaluate = Run("evaluate", "--model", link, "--data", Check.IrisPath);
+        Assert.True(evaluate.Code == 0, evaluate.Err);
+        AssertOnly(real, link, PathOf("p.png")); // nothing staged left beside either
+    }
+
+    [Fact]
+    public void DevicesAreWrittenInPlace()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/null as on Linux");
+        // What decides it, checked without writing to /dev/null through the commands (as root, a regression there would
+        // replace the machine's /dev/null): it opens in place, and a new file or a regular one does not.
+        Assert.True(AtomicFile.IsDevice("/dev/null"));
+        using (FileStream? devNull = AtomicFile.OpenInPlace("/dev/null"))
+            Assert.NotNull(devNull);
+        string plain = Write("plain.txt", "x");
+        Assert.False(AtomicFile.IsDevice(plain));
+        Assert.Null(AtomicFile.OpenInPlace(plain));
+        Assert.Null(AtomicFile.OpenInPlace(PathOf("new.txt")));
+        // And the options take it: no folder check of /dev, two outputs there at once.
+        OutputPaths.Check([("--model", "/dev/null"), ("--log-json", "/dev/null")], [("--data", Check.IrisPath)]);
     }
 }

@@ -7,6 +7,10 @@ namespace SoftmaxGpu.Data;
 /// the target. A process that is ending on a signal calls <see cref="Abandon"/>, which deletes the temporary
 /// files of the writes in progress and stops their renames; a temporary file left by a process that was killed
 /// outright (its PID no longer running) is deleted by the next write of the same target.
+///
+/// A symbolic link is written through: the file it leads to is replaced, the link stays. A path that is not a file a
+/// rename could replace — a device (<c>/dev/null</c>), a FIFO, a pipe or terminal (<c>/dev/stdout</c>) — is written in
+/// place (<see cref="OpenInPlace"/>): a rename would put a plain file where the device was.
 /// </summary>
 public static class AtomicFile
 {
@@ -22,7 +26,17 @@ public static class AtomicFile
 
     public static void Write(string path, Action<Stream> write)
     {
-        string full = Path.GetFullPath(path);
+        using (FileStream? direct = OpenInPlace(path))
+        {
+            if (direct is not null)
+            {
+                write(direct);
+                direct.Flush();
+                Written?.Invoke(Path.GetFullPath(path));
+                return;
+            }
+        }
+        string full = Target(path);
         string directory = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(directory))
             throw new DataFormatException($"{path}: the folder {directory} does not exist");
@@ -56,6 +70,83 @@ public static class AtomicFile
             if (File.Exists(temp))
                 File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="staged"/>, a finished file, in <paramref name="target"/>'s place: a rename over the file it
+    /// leads to, or, where the target is written in place (<see cref="OpenInPlace"/>), a copy into it and the staged file
+    /// deleted.
+    /// </summary>
+    public static void Replace(string staged, string target)
+    {
+        using (FileStream? direct = OpenInPlace(target))
+        {
+            if (direct is not null)
+            {
+                using (var source = new FileStream(staged, FileMode.Open, FileAccess.Read))
+                    source.CopyTo(direct);
+                File.Delete(staged);
+                return;
+            }
+        }
+        File.Move(staged, Target(target), overwrite: true);
+    }
+
+    /// <summary>
+    /// Where a write of <paramref name="path"/> lands: the file a symbolic link leads to (through every link), else the
+    /// path itself; a full path.
+    /// </summary>
+    public static string Target(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return File.Exists(full) && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is FileSystemInfo target
+                ? target.FullName
+                : full;
+        }
+        catch (IOException)
+        {
+            return full; // a link that cannot be followed: the path, as a new file
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a device or a process's file that a write must go through rather than replace:
+    /// it exists and leads into <c>/dev</c> (but for <c>/dev/shm</c>, where files are files) or <c>/proc</c>. FIFOs elsewhere
+    /// are found when they are opened (<see cref="OpenInPlace"/>).
+    /// </summary>
+    public static bool IsDevice(string path)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() || !File.Exists(path))
+            return false;
+        string target = Target(path);
+        return target.StartsWith("/proc/", StringComparison.Ordinal)
+               || target.StartsWith("/dev/", StringComparison.Ordinal) && !target.StartsWith("/dev/shm/", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> opened for writing where it is written in place: a device (<see cref="IsDevice"/>), or a
+    /// file that cannot seek (a FIFO, a pipe, a terminal); else null, and the write replaces it. An existing file is
+    /// opened to find out, and only written through when it is one of these.
+    /// </summary>
+    public static FileStream? OpenInPlace(string path)
+    {
+        if (!File.Exists(path))
+            return null; // a new file (or a folder, which the write refuses)
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (UnauthorizedAccessException) when (!IsDevice(path))
+        {
+            return null; // a read-only file in a folder that takes new files: the rename replaces it
+        }
+        if (!stream.CanSeek || IsDevice(path))
+            return stream;
+        stream.Dispose();
+        return null;
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
             csv.ReadHeader();
             header = csv.Headers.ToArray();
             CheckSeparator(path, header, separator);
+            CheckNames(path, header);
             labelAt = ResolveLabel(path, header, labelColumn, labelOptional, columns.Ignore);
             featureAt = ResolveFeatures(path, header, labelAt, columns);
         }
@@ -149,6 +150,33 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
             throw new DataFormatException(
                 $"{path}: line 1: the header is one column when split at {CsvOptions.Describe(separator)} ('{Shorten(only)}'); {hint}");
     }
+
+    /// <summary>
+    /// Two columns of one name: an error, since a model reads its features by name (the first of the two would be read
+    /// for both). Where the name is a number, the first line is likely data: the message says so.
+    /// </summary>
+    private static void CheckNames(string path, string[] header)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < header.Length; c++)
+        {
+            if (header[c].Length == 0)
+                continue;
+            if (first.TryAdd(header[c], c))
+                continue;
+            string hint = LooksLikeData([header[c]]) ? "; is the first line data? The file needs a header row of column names" : "";
+            throw new DataFormatException(
+                $"{path}: line 1: columns {first[header[c]] + 1} and {c + 1} are both named '{Shorten(header[c])}'; each column needs " +
+                $"a name of its own{hint}");
+        }
+    }
+
+    /// <summary>
+    /// Whether column names read as numbers, as the values of a data row do: a CSV file without a header row, whose first
+    /// row was taken for the names.
+    /// </summary>
+    public static bool LooksLikeData(IEnumerable<string> names) =>
+        names.All(name => double.TryParse(name, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
 
     [GeneratedRegex(@"^\S+(\s+\d+:\S+)+\s*$")]
     private static partial Regex LibSvmLine();
