@@ -93,6 +93,20 @@ public sealed class SharedPassTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     /// <summary>
+    /// A stacked round holds θ of every fold (folds·m·P floats): leave-one-out on emotions (593 folds of 438 parameters,
+    /// 154 M floats a round, and once one such copy was kept on each fold's thread: 24 GB, killed for memory) fits side by
+    /// side instead; the usual fold counts stack.
+    /// </summary>
+    [Fact]
+    public void ManyFoldsFitSideBySideRatherThanHoldFoldsSquaredCopiesOfTheta()
+    {
+        Assert.True(SharedPass.Stacks(k: 10, dim: 784, folds: 5)); // MNIST's 5 folds
+        Assert.True(SharedPass.Stacks(k: 10, dim: 64, folds: 100)); // digits, 100 folds: 6.5 M floats
+        Assert.False(SharedPass.Stacks(k: 6, dim: 72, folds: 593));
+        Assert.False(SharedPass.Stacks(k: 2, dim: 64, folds: 5)); // too few logits to gain from stacking
+    }
+
+    /// <summary>
     /// Rows sparse enough for the shifted product (<see cref="ShiftedCsr.DenseFrom"/>, 70 features, 16 classes): the stacked
     /// passes and the side-by-side ones read them, and fit each fold at each C as sessions (dense rows) do — labels, class
     /// weights (target rows, each fold its share of Σw), and tag sets (the sigmoid head).

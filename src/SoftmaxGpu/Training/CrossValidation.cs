@@ -192,7 +192,7 @@ public static class CrossValidation
             throw new ArgumentException("the folds share the rows on the host engine, in one process");
         bool newton = CanShare(gpu, options) && NewtonOptimizer.Chosen(gpu.Host, options, streamed: false, set.Dim, k);
         passes ??= !CanShare(gpu, options) ? FoldPasses.Sessions
-            : SharedPass.Stacks(k, folds) && !newton ? FoldPasses.Stacked : FoldPasses.SideBySide;
+            : SharedPass.Stacks(k, set.Dim, folds) && !newton ? FoldPasses.Stacked : FoldPasses.SideBySide;
         FoldPath[] paths = passes switch
         {
             FoldPasses.Stacked => WalkStacked(new SharedPass(set, k, options, foldOfRow, folds), grid, score, options),

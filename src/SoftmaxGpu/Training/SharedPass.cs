@@ -45,6 +45,7 @@ public sealed class SharedPass
     private readonly bool[] running;
     private readonly Request?[] requests;
     private long round; // rounds run so far: a waiting model's request is answered when this moves on
+    private float[]? roundThetas, roundGrad; // a round's θ of every fold and ∇ (the rounds run one at a time, under the gate)
     private Exception? failure; // a round that threw: every model waiting on it throws too
 
     /// <summary>One model's evaluation: θ in, ∇ (of the mean loss) and the sums out.</summary>
@@ -76,7 +77,7 @@ public sealed class SharedPass
         this.set = new EncodedSet(features, labels, targets, set.Rows, set.Dim);
         // Shifted rows where the pass stacks: measured there (MNIST, 40 logits a row: the products 1.6–1.9× faster at density
         // 0.19); a pass of one model's few logits is not.
-        shifted = Stacks(k, models) ? ShiftedCsr.Find(features, set.Rows, set.Dim) : null;
+        shifted = Stacks(k, set.Dim, models) ? ShiftedCsr.Find(features, set.Rows, set.Dim) : null;
         foldAt = [.. order.Select(r => foldOfRow[r])];
         foldStart = [.. Enumerable.Range(0, folds + 1).Select(f => Array.FindIndex(foldAt, at => at >= f) is int i and >= 0 ? i : set.Rows)];
         trainRows = [.. Enumerable.Range(0, models).Select(f => (long)set.Rows - (foldStart[f + 1] - foldStart[f]))];
@@ -126,9 +127,15 @@ public sealed class SharedPass
     /// (<see cref="HostStep.TransposedClasses"/>) and no horizontal sums. Below, the rendezvous costs more than the
     /// stack saves: measured on this project's 2-core machine, a 10-value 5-fold search on letter (K = 26) 13.1–14.6 s
     /// stacked against 16.3–16.6 s fold by fold; satimage (K = 6) 5.0–5.2 s both; wine (K = 3) in the whole process
-    /// 0.67 s stacked against 0.48 s (medians of 5).
+    /// 0.67 s stacked against 0.48 s (medians of 5). And only where a round's θ of every fold, folds·m·P floats (m = folds),
+    /// is at most <see cref="MaxStackedFloats"/>: many folds of a model (leave-one-out) fit side by side instead, each in
+    /// passes of its own, rather than hold folds² copies of θ.
     /// </summary>
-    public static bool Stacks(int k, int folds) => (long)(folds - 1) * k >= HostStep.TransposedClasses;
+    public static bool Stacks(int k, int dim, int folds) =>
+        (long)(folds - 1) * k >= HostStep.TransposedClasses && (long)folds * folds * ((long)k * dim + k) <= MaxStackedFloats;
+
+    /// <summary>Most floats of a stacked round's θ (64 MiB): 5 folds of a model of up to 671,088 parameters.</summary>
+    public const long MaxStackedFloats = 1L << 24;
 
     /// <summary>Whether the passes read the rows as a sparse difference from each column's commonest value (<see cref="ShiftedCsr"/>).</summary>
     public bool ReadsShiftedRows => shifted is not null;
@@ -238,11 +245,22 @@ public sealed class SharedPass
         }
     }
 
-    private void Run(int[] members) => Run(members, [.. members.Select(model => requests[model]!)]);
+    /// <summary>
+    /// A round of the stacked passes (under the gate), into buffers it keeps for the next: whichever model's thread arrives
+    /// last runs it, and an array rented on each of m threads would stay cached on each (m copies of folds·m·P floats).
+    /// </summary>
+    private void Run(int[] members)
+    {
+        long p = Parameters;
+        roundThetas ??= new float[folds * Models * p];
+        roundGrad ??= new float[Models * p];
+        Run(members, [.. members.Select(model => requests[model]!)], roundThetas, roundGrad);
+    }
 
     /// <summary>
     /// One pass for <paramref name="members"/>' requests <paramref name="asked"/>, stacked in model order; the rows of
     /// fold f are computed for the members that learn from them, θ^(f) = [W | b] of those members (<see cref="HostStep.Stack"/>).
+    /// A model in passes of its own (<see cref="Single"/>, on one of a core's threads) rents its buffers.
     /// </summary>
     private void Run(int[] members, Request[] asked)
     {
