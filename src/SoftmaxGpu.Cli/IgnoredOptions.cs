@@ -18,9 +18,15 @@ public static class IgnoredOptions
     public static string[] Given(ParseResult parse, params Option[] options) =>
         options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
 
-    /// <summary>--patience watches the validation loss: without --val or --val-fraction it is an error, not a no-op.</summary>
-    public static void RequireValidation(int patience, string? val, double? fraction)
+    /// <summary>
+    /// --patience watches the validation loss of a mini-batch fit: without --val or --val-fraction it is an error, not a
+    /// no-op; and so it is in a search over C (<paramref name="choosing"/>), whose fits each run to their optimum.
+    /// </summary>
+    public static void RequireValidation(int patience, string? val, double? fraction, bool choosing)
     {
+        if (patience > 0 && choosing)
+            throw new ArgumentException("--patience stops a mini-batch fit early; choosing among values fits each to its optimum " +
+                                        "with newton or lbfgs: leave out --patience");
         if (patience > 0 && val is null && fraction is null)
             throw new ArgumentException(
                 "--patience stops when the validation loss stops falling: give validation data, --val FILE or --val-fraction F (e.g. 0.2)");

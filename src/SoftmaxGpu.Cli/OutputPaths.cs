@@ -53,6 +53,7 @@ public sealed class OutputPaths : IDisposable
     {
         string full = AtomicFile.Target(target); // beside the file a link leads to, which the commit replaces
         string name = Path.GetFileName(full);
+        AtomicFile.RemoveStale(Path.GetDirectoryName(full)!, name); // what a killed command left of it
         string path = Path.Combine(Path.GetDirectoryName(full)!,
             $".{name}.{Environment.ProcessId}.staged{Path.GetExtension(name)}");
         staged.Add((path, full));

@@ -143,22 +143,41 @@ public static class Plots
         double[] mean = [.. path.Points.Select(p => p.Mean)];
         string score = path.Score.Name(multiLabel);
         var plot = new Plot();
+        int folds = path.Points[0].Scores.Length; // 1: a validation set, one score a value and no spread
         var line = plot.Add.Scatter(x, mean, Style.TrainColor);
         line.LineWidth = 2;
         line.MarkerSize = 6;
-        line.LegendText = $"mean held-out {score} over {path.Points[0].Scores.Length} folds";
-        var bars = plot.Add.ErrorBar(x, mean, [.. path.Points.Select(p => p.Spread)]);
-        bars.Color = Style.TrainColor;
+        line.LegendText = folds > 1 ? $"mean held-out {score} over {folds} folds" : $"{score} on the validation rows";
+        if (folds > 1)
+        {
+            var bars = plot.Add.ErrorBar(x, mean, [.. path.Points.Select(p => p.Spread)]);
+            bars.Color = Style.TrainColor;
+        }
         var chosen = plot.Add.VerticalLine(Math.Log10(path.Chosen), 2, Style.ValidationColor);
         chosen.LegendText = $"chosen {penalty} = {path.Chosen:G4}";
         chosen.LinePattern = LinePattern.Dashed;
-        plot.Axes.Bottom.SetTicks(x, [.. path.Points.Select(p => p.Value.ToString("G3", CultureInfo.InvariantCulture))]);
+        (double[] ticks, string[] labels) = Ticks(x, [.. path.Points.Select(p => p.Value)]);
+        plot.Axes.Bottom.SetTicks(ticks, labels);
         plot.XLabel($"{penalty} (log scale)");
         plot.YLabel(score);
-        plot.Title($"Choosing {penalty} by cross-validation");
+        plot.Title(folds > 1 ? $"Choosing {penalty} by {folds}-fold cross-validation" : $"Choosing {penalty} on a validation set");
         plot.ShowLegend(path.Score == PathScore.Accuracy ? Alignment.LowerRight : Alignment.UpperRight);
         UseSansFont(plot);
         WritePng(plot.GetImage(CurvesWidth, CurvesHeight / 2 + 120), file);
+    }
+
+    /// <summary>
+    /// The log axis's ticks: one a value where they fit (at most 12), else one a power of ten from the first value's to the
+    /// last's (a range of 1,000 values would print 1,000 labels over each other).
+    /// </summary>
+    private static (double[] At, string[] Labels) Ticks(double[] log10, double[] values)
+    {
+        if (values.Length <= 12)
+            return (log10, TrainSummary.Labels(values));
+        int first = (int)Math.Ceiling(log10.Min() - 1e-9), last = (int)Math.Floor(log10.Max() + 1e-9); // a range's ends, rounded
+        int step = Math.Max(1, (last - first + 11) / 12);
+        int[] decades = [.. Enumerable.Range(0, (last - first) / step + 1).Select(i => first + i * step)];
+        return ([.. decades.Select(d => (double)d)], [.. decades.Select(d => $"1e{d}")]);
     }
 
     /// <summary>share[t, p] = confusion[t, p] / Σ_p confusion[t, p]: the recall row by row; an empty row stays 0.</summary>

@@ -34,7 +34,9 @@ public static class TrainCommand
             OutputPaths.Check(first ? [("--model", path), ("--plot", plotPath), ("--log-json", logPath)] : [],
                 [("--data", parse.GetValue(a.Data)), ("--val", parse.GetValue(a.Val)), ("--init-model", parse.GetValue(a.InitModel))]);
             using var outputs = new OutputPaths();
-            IgnoredOptions.RequireValidation(options.Patience, parse.GetValue(a.Val), parse.GetValue(a.ValFraction));
+            IgnoredOptions.RequireValidation(options.Patience, parse.GetValue(a.Val), parse.GetValue(a.ValFraction), a.ChoosesValue(parse));
+            if (IgnoredOptions.Given(parse, a.Select).Length > 0 && !a.ChoosesValue(parse))
+                warnings.WriteLine("warning: --select is ignored: it scores the values of a search (several --C or --weight-decay values, or --cv)");
             string[] given = IgnoredOptions.Given(parse, a.Batch, a.Lr, a.Schedule, a.Momentum, a.Nesterov, a.Patience, a.Seed);
             bool split = parse.GetValue(a.ValFraction) is not null;
             OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SoftmaxGpu.Model;
 using SoftmaxGpu.Training;
 
@@ -33,14 +34,19 @@ public static class TrainSummary
     public static void WritePath(TextWriter output, TextWriter error, PathResult path, bool multiLabel)
     {
         string score = path.Score.Name(multiLabel);
-        int width = Math.Max(14, score.Length + 5);
         string penalty = path.Penalty.Name();
-        output.WriteLine($"{penalty,-12} {("mean " + score).PadLeft(width)} {"spread",8}  iterations per fold");
-        foreach (PathPoint point in path.Points)
-            output.WriteLine($"{point.Value,-12:G4} {$"{point.Mean:F4}".PadLeft(width)} {point.Spread,8:F4}  " +
+        int folds = path.Points[0].Scores.Length; // 1: a validation set, whose one score has no spread
+        string heading = (folds > 1 ? "mean " : "validation ") + score;
+        int width = Math.Max(14, heading.Length);
+        string[] values = Labels([.. path.Points.Select(p => p.Value)]);
+        int valueWidth = Math.Max(12, values.Max(v => v.Length));
+        output.WriteLine(folds > 1
+            ? $"{penalty.PadRight(valueWidth)} {heading.PadLeft(width)} {"spread",8}  iterations per fold"
+            : $"{penalty.PadRight(valueWidth)} {heading.PadLeft(width)}  iterations");
+        foreach ((PathPoint point, string value) in path.Points.Zip(values))
+            output.WriteLine($"{value.PadRight(valueWidth)} {$"{point.Mean:F4}".PadLeft(width)} {(folds > 1 ? $"{point.Spread,8:F4} " : "")} " +
                              string.Join(' ', point.Iterations.Select((n, fold) => point.Capped[fold] ? $"{n}*" : $"{n}")) +
                              (point.Value == path.Chosen ? "   <- chosen" : ""));
-        int folds = path.Points[0].Scores.Length;
         output.WriteLine($"chosen: {penalty} = {path.Chosen:G6} ({(path.Score == PathScore.Accuracy ? "highest" : "lowest")} " +
                          (folds > 1 ? $"mean {score} over {folds} folds" : $"{score} on the validation rows") +
                          $"; {path.Penalty.AmongEquals()}), refit on every training row");
@@ -49,6 +55,20 @@ public static class TrainSummary
             error.WriteLine($"warning: {capped.Sum(p => p.Capped.Count(c => c))} of {path.Points.Count * folds} fits (marked *; " +
                             $"{penalty} = {string.Join(", ", capped.Select(p => p.Value.ToString("G4")))}) stopped at the iteration limit " +
                             $"before meeting their convergence rule; their scores may be off their optimum's (raise --epochs)");
+    }
+
+    /// <summary>
+    /// The values as the table and the plot show them: 4 significant digits, or as many more as it takes to tell them apart
+    /// (a range as close as 1:1.0001:4).
+    /// </summary>
+    public static string[] Labels(IReadOnlyList<double> values)
+    {
+        for (int digits = 4; ; digits++)
+        {
+            string[] labels = [.. values.Select(v => v.ToString($"G{digits}", CultureInfo.InvariantCulture))];
+            if (digits >= 17 || labels.Distinct().Count() == labels.Length)
+                return labels;
+        }
     }
 
     private static string ModelLine(SoftmaxModel trained, TrainResult result, string path, TimeSpan elapsed)

@@ -248,7 +248,9 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.True(code == 0, error);
         Assert.Contains("C chosen among 3 values by the", output);
         Assert.Contains("(subset accuracy)", output); // a row counts when every tag is right
-        Assert.Matches(@"^C +mean subset accuracy +spread  iterations per fold$", output.Split('\n').Single(l => l.StartsWith("C ", StringComparison.Ordinal)).TrimEnd());
+        // One validation set: its score, no spread over folds.
+        Assert.Matches(@"^C +validation subset accuracy  iterations$", output.Split('\n').Single(l => l.StartsWith("C ", StringComparison.Ordinal)).TrimEnd());
+        Assert.All(output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")), r => Assert.Matches(@"^\S+ +[01]\.\d{4}  \d+( +<- chosen)?$", r.TrimEnd()));
         Assert.Contains("highest subset accuracy on the validation rows", output);
         Assert.Equal(("accuracy", 0), (ModelFile.Load(PathOf("v")).Selection!.Score, ModelFile.Load(PathOf("v")).Selection!.Folds));
     }
@@ -439,6 +441,12 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
     [InlineData("--weight-decay|1:0.1:3|--cv|3", "--weight-decay 1:0.1:3: a range needs 0 < low < high")]
     [InlineData("--weight-decay|0.1,x|--cv|3", "--weight-decay 0.1,x: 'x' is not a number")]
     [InlineData("--weight-decay|0.1,1|--C|1|--cv|3", "give --C or --weight-decay, not both")]
+    [InlineData("--C|1:1e309:3|--cv|3", "--C 1:1e309:3: '1e309' is beyond the range of a double")]
+    [InlineData("--weight-decay|1e-50,1e-3|--cv|3", "--weight-decay 1E-50 is 0 as a float, the λ the fits take")]
+    [InlineData("--C|5e-324,1|--cv|3", "C = 4.94066E-324 makes λ = 1/(C·N) infinite")]
+    [InlineData("--C|5e-324", "C = 4.94066E-324 makes λ = 1/(C·N) infinite")]
+    [InlineData("--C|0.1,1|--cv|3|--patience|3", "--patience stops a mini-batch fit early; choosing among values fits each to its optimum")]
+    [InlineData("--C|0.1,1|--val-fraction|0.2|--patience|3", "--patience stops a mini-batch fit early; choosing among values")]
     [InlineData("--weight-decay|0.1,1|--cv|3|--optimizer|sgd", "choosing weight decay fits each value to its optimum with newton or lbfgs")]
     public void ABadGridOrCombinationIsOneClearError(string options, string expected)
     {
@@ -447,6 +455,16 @@ public sealed partial class CrossValidationCliTests() : CliFolder("softmaxgpu-cv
         Assert.Contains(expected, error);
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
         Assert.False(File.Exists(PathOf("m")));
+    }
+
+    /// <summary>The table tells close values apart (4 significant digits, or as many as it takes), as the chosen line does.</summary>
+    [Fact]
+    public void CloseValuesAreToldApartInTheTable()
+    {
+        var (code, output, error) = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", "--C", "1:1.0001:4", "--cv", "3");
+        Assert.True(code == 0, error);
+        string[] values = [.. output.Split('\n').Where(l => Regex.IsMatch(l, @"^\d")).Select(l => l.Split(' ')[0])];
+        Assert.Equal(["1", "1.00003", "1.00007", "1.0001"], values);
     }
 
     /// <summary>--init-model with a path over C is one clear error, not a start silently left unused.</summary>

@@ -57,6 +57,17 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     }
 
     [Fact]
+    public void SelectWithoutASearchIsWarnedOf()
+    {
+        var single = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "1", "--select", "log-loss", "--quiet");
+        Assert.True(single.Code == 0, single.Err);
+        Assert.Contains("warning: --select is ignored: it scores the values of a search", single.Err);
+        var search = Run("train", "--data", Check.IrisPath, "--model", PathOf("m2"), "--C", "1", "--cv", "3", "--select", "log-loss", "--quiet");
+        Assert.True(search.Code == 0, search.Err);
+        Assert.DoesNotContain("--select is ignored", search.Err);
+    }
+
+    [Fact]
     public void PatienceWithoutValidationDataIsAnError()
     {
         string model = PathOf("m");

@@ -105,6 +105,23 @@ public sealed class InterruptTests() : CliFolder("softmaxgpu-interrupt-")
         Assert.True(File.Exists(other), $"{other} was removed, but it is another target's");
     }
 
+    [Fact]
+    public void TrainRemovesTheStagedFilesAKilledTrainLeftOfItsOutputs()
+    {
+        // A train killed outright (SIGKILL) leaves what it staged: its --log-json, opened at the start, at least.
+        string log = PathOf("x.json"), model = PathOf("x.model");
+        string stale = Write($".x.json.{NoSuchProcess}.staged.json", "");
+        string staleModel = Write($".x.model.{NoSuchProcess}.staged.model", "");
+        int running = OperatingSystem.IsWindows() ? 4 : 1; // a train still running (System; init)
+        string live = Write($".x.json.{running}.staged.json", "");
+        var train = Run("train", "--data", Check.IrisPath, "--model", model, "--log-json", log, "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.False(File.Exists(stale), $"{stale} is still there");
+        Assert.False(File.Exists(staleModel), $"{staleModel} is still there");
+        Assert.True(File.Exists(live), $"{live} was removed, but its process is running");
+        Assert.True(File.Exists(log) && File.Exists(model));
+    }
+
     private string[] TemporaryFiles() => Directory.GetFiles(Folder, ".*.tmp");
 
     private static Process Start(params string[] command)

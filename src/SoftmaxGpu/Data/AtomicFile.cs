@@ -202,14 +202,19 @@ public static class AtomicFile
             throw new OperationCanceledException($"{path}: not written: the process is stopping");
     }
 
-    /// <summary>Deletes ".NAME.PID.tmp" files of this target whose process is no longer running.</summary>
-    private static void RemoveStale(string directory, string name)
+    /// <summary>
+    /// Deletes the files a write of target <paramref name="name"/> in <paramref name="directory"/> left when its process was
+    /// killed outright (no longer running): ".NAME.PID.tmp" (<see cref="Write"/>) and ".NAME.PID.staged.EXT" (a command's
+    /// outputs staged to be moved into place together).
+    /// </summary>
+    public static void RemoveStale(string directory, string name)
     {
         string prefix = $".{name}.";
-        foreach (string temp in Directory.EnumerateFiles(directory, $"{prefix}*.tmp"))
+        foreach (string temp in Directory.EnumerateFiles(directory, $"{prefix}*"))
         {
-            string pid = Path.GetFileName(temp)[prefix.Length..^".tmp".Length];
-            if (int.TryParse(pid, out int id) && id != Environment.ProcessId && !Running(id))
+            string[] rest = Path.GetFileName(temp)[prefix.Length..].Split('.', 2); // PID, then "tmp" or "staged[.EXT]"
+            bool left = rest.Length == 2 && (rest[1] == "tmp" || rest[1] == "staged" || rest[1].StartsWith("staged.", StringComparison.Ordinal));
+            if (left && int.TryParse(rest[0], out int id) && id != Environment.ProcessId && !Running(id))
             {
                 try
                 {

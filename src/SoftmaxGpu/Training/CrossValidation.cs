@@ -150,12 +150,24 @@ public static class CrossValidation
 
     /// <summary>The values as the fits take them: C in float64; a weight decay in float, as --weight-decay's λ is.</summary>
     private static double[] AsGiven(PathPenalty penalty, IEnumerable<double> values) =>
-        penalty == PathPenalty.C ? [.. values] : [.. values.Select(v => (double)(float)v)];
+        penalty == PathPenalty.C ? [.. values] : [.. values.Select(AsFloat)];
+
+    /// <summary>A weight decay as a float: one a float holds only as 0 or ∞ is an error (no penalty, or a NaN fit).</summary>
+    private static double AsFloat(double value)
+    {
+        float single = (float)value;
+        if (double.IsFinite(value) && value != 0 && (single == 0 || float.IsInfinity(single)))
+            throw new ArgumentException($"--weight-decay {value:G6} is {(single == 0 ? "0" : "infinite")} as a float, the λ the fits " +
+                                        $"take; give a value from {float.Epsilon:G2} to {float.MaxValue:G3}");
+        return single;
+    }
 
     private static double Number(string value, string text, string option) =>
-        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double c)
-            ? c
-            : throw new ArgumentException($"{option} {text}: '{value}' is not a number");
+        !double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double c)
+            ? throw new ArgumentException($"{option} {text}: '{value}' is not a number")
+            : double.IsInfinity(c) && !value.Contains("inf", StringComparison.OrdinalIgnoreCase) && !value.Contains('∞')
+                ? throw new ArgumentException($"{option} {text}: '{value}' is beyond the range of a double")
+                : c;
 
     /// <summary>
     /// The grid checked by name — at least one value, each finite and &gt; 0, none twice — in the order the path walks it,

@@ -70,6 +70,10 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
     public static (double Lambda, string Source) Lambda(TrainOptions options, long totalRows)
     {
         double c = options.C ?? TrainOptions.DefaultC;
+        if (options.WeightDecay is null && !double.IsFinite(1 / (c * (options.WeightSum ?? totalRows))))
+            throw new ArgumentException(
+                $"C = {c:G6} makes λ = 1/(C·{(options.WeightSum is null ? "N" : "Σw")}) infinite (C·{(options.WeightSum is null ? "N" : "Σw")} = " +
+                $"{c * (options.WeightSum ?? totalRows):G6}); give a larger C");
         return options.WeightDecay is float wd
             ? (wd, "--weight-decay")
             : options.WeightSum is double weights
