@@ -344,6 +344,16 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
         Assert.False(File.Exists(PathOf("model")));
     }
 
+    [Fact]
+    public void AValidationFractionThatLeavesNoRowsSaysSo()
+    {
+        // One row of each class: neither can spare one (it was "0 rows cannot be shared by 1 ranks ... run fewer ranks").
+        var result = Run("train", "--data", Write("two.csv", "a,b,label\n1,2,x\n3,4,y\n"), "--model", PathOf("model"), "--val-fraction", "0.5");
+        Assert.Equal(1, result.Code);
+        Assert.Contains("error: --val-fraction 0.5 of 2 rows leaves no validation rows; give a larger fraction, or more rows", result.Err);
+        Assert.DoesNotContain("ranks", result.Err);
+    }
+
     private string TrainSmall()
     {
         string model = PathOf("small.model");

@@ -175,6 +175,20 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
     }
 
     [Fact]
+    public void AValidationFileFindsTheTrainingColumnsByName()
+    {
+        string plain = Write("plain.csv", Comma);
+        // The same rows, the columns in another order and a text column besides: read by name, as predict and evaluate read.
+        string shuffled = Write("shuffled.csv", "label,id,b,a\nx,r1,2,1\ny,r2,1,2\nx,r3,4,3\ny,r4,3,4\nx,r5,2.5,1.5\n");
+        var train = Run("train", "--data", plain, "--val", shuffled, "--model", PathOf("m"), "--C", "1");
+        Assert.True(train.Code == 0, train.Err);
+        var sameRows = Run("train", "--data", plain, "--val", plain, "--model", PathOf("m2"), "--C", "1");
+        Assert.True(sameRows.Code == 0, sameRows.Err);
+        string Validation(string output) => output.Split('\n').Single(l => l.StartsWith("model:", StringComparison.Ordinal)).Split("validation loss")[1];
+        Assert.Equal(Validation(sameRows.Out), Validation(train.Out));
+    }
+
+    [Fact]
     public void PredictAndEvaluateRefuseAFileThatNamesAFeatureTwice()
     {
         string plain = Write("plain.csv", Comma), model = PathOf("m");
@@ -188,6 +202,25 @@ public sealed class CsvInputTests() : CliFolder("softmaxgpu-csv-")
                 : ["evaluate", "--model", model, "--data", twice]);
             Assert.Equal(1, run.Code);
             Assert.Contains($"{twice}: line 1: columns 1 and 2 are both named 'a'", run.Err);
+        }
+        Assert.False(File.Exists(PathOf("p.csv")));
+    }
+
+    [Fact]
+    public void ARowWhoseOutputsPassFloatsRangeIsAnErrorNotANaNPrediction()
+    {
+        // Column a spread over 0.1 (its standard deviation about 0.06).
+        string narrow = Write("narrow.csv", "a,b,label\n0.1,2,x\n0.2,1,y\n0.15,4,x\n0.25,3,y\n"), model = PathOf("m");
+        var train = Run("train", "--data", narrow, "--model", model, "--epochs", "3");
+        Assert.True(train.Code == 0, train.Err);
+        // 3e38 is a float (1e39 is not, and is refused as it is read), but standardized by that spread it is not.
+        string far = Write("far.csv", "a,b,label\n0.1,2,x\n3e38,1,y\n");
+        foreach (string[] command in (string[][])[["predict", "--model", model, "--data", far, "--out", PathOf("p.csv"), "--proba"],
+                                                  ["evaluate", "--model", model, "--data", far]])
+        {
+            var run = Run(command);
+            Assert.Equal(1, run.Code);
+            Assert.Contains("row 2: the model's outputs are not finite numbers: a feature there lies so far beyond the range", run.Err);
         }
         Assert.False(File.Exists(PathOf("p.csv")));
     }

@@ -24,6 +24,9 @@ public static class Split
             validation.AddRange(members.Take(take));
             train.AddRange(members.Skip(take));
         }
+        if (validation.Count == 0)
+            throw new ArgumentException($"--val-fraction {validationFraction.ToString(CultureInfo.InvariantCulture)} of {classOfRow.Length} " +
+                                        "rows leaves no validation rows; give a larger fraction, or more rows");
         train.Sort();
         validation.Sort();
         return (train.ToArray(), validation.ToArray());

@@ -422,7 +422,7 @@ public static class Pipeline
                     outputs.CopyToCPU(block.Probabilities.AsSpan(0, count * k));
                     predicted.SubView(0, count).CopyToCPU(block.Predicted.AsSpan(0, count));
                 });
-            onBlock(block with { Start = start, Rows = rows });
+            onBlock((block with { Start = start, Rows = rows }).Finite(k));
         }
         return withLabels ? engine.ReadTotals().Loss : null;
     }

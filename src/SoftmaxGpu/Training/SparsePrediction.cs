@@ -51,7 +51,7 @@ public static class SparsePrediction
                     block.Predicted[r] = RowTargets.ArgMax(new ReadOnlySpan<float>(z + (long)r * k, k));
                     block.Labels[r] = labels[start + r];
                 }
-                onBlock(block with { Start = start, Rows = rows });
+                onBlock((block with { Start = start, Rows = rows }).Finite(k));
             }
         }
         return withLabels ? loss / x.Rows : null;

@@ -307,9 +307,10 @@ public sealed record TrainingSpec
     private (Table Train, Table? Validation) LoadTables(Table? read)
     {
         Table train = read ?? Weighting.Load(Data, Label, Options, training: true, Format, LibSvm, Csv);
+        // The training table's columns (its weight and target columns too) found by name, in any order, as a model's are.
         Table? validation = Validation is null ? null
             : Weighting.Load(Validation, Options.TargetColumns is null ? train.LabelName : null, Options, training: false, Format,
-                LibSvmOptions.For(train.FeatureNames, "the training data"), Csv);
+                LibSvmOptions.For(train.FeatureNames, "the training data"), Csv with { Features = train.FeatureNames });
         if (ValidationFraction is double f)
         {
             (int[] trainRows, int[] valRows) = Split.Stratified(train.Encode(train.DistinctClasses()), f, Options.Seed);
