@@ -23,7 +23,22 @@ public static class TrainSummary
         if (!result.Converged)
             error.WriteLine($"warning: {plan.Optimizer.Name} stopped at its iteration limit ({plan.Epochs}) before meeting its " +
                             "convergence rule; the model may be short of the optimum (raise --epochs)");
+        WarnIfWorseThanZero(error, trained, result);
         output.WriteLine(ModelLine(trained, result, path, elapsed));
+    }
+
+    /// <summary>
+    /// A model whose training loss is above that of all-zero weights — every class alike (ln K), every tag at ½ (K·ln 2),
+    /// whatever the targets and weights — has diverged (a learning rate far too large): a warning, since it is written.
+    /// </summary>
+    private static void WarnIfWorseThanZero(TextWriter error, SoftmaxModel trained, TrainResult result)
+    {
+        double zero = trained.Kind.IsMultiLabel() ? trained.K * Math.Log(2) : Math.Log(trained.K);
+        double loss = result.History[result.BestEpoch - 1].TrainLoss;
+        if (loss > zero + 0.01)
+            error.WriteLine($"warning: the training loss {loss:F4} is above {zero:F4}, the loss of all-zero weights " +
+                            $"({(trained.Kind.IsMultiLabel() ? "every tag at 1/2" : "every class alike")}): the fit diverged" +
+                            (result.Plan.Optimizer.FullBatch ? "" : "; lower --lr"));
     }
 
     /// <summary>

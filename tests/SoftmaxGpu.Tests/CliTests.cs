@@ -345,6 +345,18 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
+    public void AFitWorseThanZeroWeightsIsWarnedOfAsDiverged()
+    {
+        // A learning rate far too large: the loss ends thousands of times above ln 3 (it is finite, so nothing stops it).
+        var wild = Run("train", "--data", Check.IrisPath, "--model", PathOf("wild"), "--lr", "1e9", "--epochs", "20", "--quiet");
+        Assert.True(wild.Code == 0, wild.Err);
+        Assert.Matches(@"warning: the training loss \d+\.\d{4} is above 1\.0986, the loss of all-zero weights \(every class alike\): the fit diverged; lower --lr", wild.Err);
+        var tame = Run("train", "--data", Check.IrisPath, "--model", PathOf("tame"), "--lr", "0.01", "--epochs", "20", "--quiet");
+        Assert.True(tame.Code == 0, tame.Err);
+        Assert.DoesNotContain("diverged", tame.Err);
+    }
+
+    [Fact]
     public void AValidationFractionThatLeavesNoRowsSaysSo()
     {
         // One row of each class: neither can spare one (it was "0 rows cannot be shared by 1 ranks ... run fewer ranks").
