@@ -69,6 +69,8 @@ public static class ParseErrors
         string? expected = Expected(option.Option);
         if (option.Tokens.Count == 0)
             return expected is null ? $"{name}: needs a value" : $"{name}: needs a value ({expected})";
+        if (option.Tokens.Count > 1 && option.Option.Arity.MaximumNumberOfValues == 1)
+            return $"{name} is given {option.IdentifierTokenCount} times ({string.Join(", ", option.Tokens.Select(t => t.Value))}); give it once";
         return expected is null
             ? $"{name}: {FirstLine(e.Message)}"
             : $"{name}: '{option.Tokens[^1].Value}' is not {expected}";
@@ -78,7 +80,9 @@ public static class ParseErrors
     public static string? Expected(Option option)
     {
         Type type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
-        string[] allowed = type == typeof(bool) ? [] : option.GetCompletions(CompletionContext.Empty).Select(c => c.Label).ToArray();
+        // An enum's values as they are typed (and parsed, ignoring case): auto, off, on rather than Auto, Off, On.
+        string[] allowed = type == typeof(bool) ? []
+            : option.GetCompletions(CompletionContext.Empty).Select(c => type.IsEnum ? c.Label.ToLowerInvariant() : c.Label).ToArray();
         if (allowed.Length > 0)
             return $"one of {Listed(allowed, "or")}";
         return Type.GetTypeCode(type) switch

@@ -38,7 +38,8 @@ public sealed class TrainArguments
     {
         Description = "auto (default): Newton to the optimum for a small softmax model (at most " + NewtonOptimizer.MaxParameters +
                       " parameters, K·D + K) on the host engine in one process; else full-batch L-BFGS to the optimum where the training set " +
-                      "fits the device, Adam otherwise (or when --batch-size, --lr or --patience is given); or one of: " +
+                      "fits the device, Adam otherwise (or when --batch-size, --lr or --patience is given); a search over --C or " +
+                      "--weight-decay values fits each with Newton or L-BFGS, whatever is given; or one of: " +
                       string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
         DefaultValueFactory = _ => Optimizers.Auto,
     };
@@ -159,6 +160,7 @@ public sealed class TrainArguments
                       $"below {SparseChoice.DenseFrom:P0} density or where dense rows would not fit memory; on; off. Sparse rows " +
                       "train with lbfgs (softmax or --multi-label) on the host engine or an ILGPU device.",
         DefaultValueFactory = _ => SparseMode.Auto,
+        HelpName = "auto|off|on",
     };
     public Option<FeatureScaling> Scale { get; } = new("--scale")
     {
@@ -166,6 +168,7 @@ public sealed class TrainArguments
                       "sparse rows are centred implicitly, never filled in); maxabs (x / max|x|, no centring); none (the raw " +
                       "features: the objective is exactly scikit-learn's LogisticRegression on them).",
         DefaultValueFactory = _ => FeatureScaling.Std,
+        HelpName = "std|maxabs|none",
     };
     public Option<string> Device { get; } = App.DeviceOption();
     public DataFormatOptions Formats { get; } = new();

@@ -47,6 +47,9 @@ public static class TrainCommand
             SoftmaxModel? start = parse.GetValue(a.InitModel) is string startPath ? ModelFile.Load(startPath) : null;
             TrainingSpec spec = a.Spec(parse, options, start);
             DataFormatOptions.WarnIgnored(warnings, parse, spec.Data, spec.Format, a.Formats.Separator, a.Label);
+            if (IgnoredOptions.Given(parse, a.Sparse).Length > 0 && !DataSource.KindOf(spec.Data, spec.Format).IsLibSvmRows())
+                warnings.WriteLine($"warning: --sparse is ignored: it applies to LIBSVM rows (a LIBSVM file, or a sparse .sgd file), and " +
+                                   $"{spec.Data} is {DataSource.KindOf(spec.Data, spec.Format).Describe()}");
             using PreparedTraining training = spec.Prepare();
             foreach (string note in training.Notes)
                 output.WriteLine(note);

@@ -57,6 +57,14 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     }
 
     [Fact]
+    public void SparseOnRowsThatAreNotLibSvmIsWarnedOf()
+    {
+        var csv = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--sparse", "on", "--quiet");
+        Assert.True(csv.Code == 0, csv.Err);
+        Assert.Contains($"warning: --sparse is ignored: it applies to LIBSVM rows (a LIBSVM file, or a sparse .sgd file), and {Check.IrisPath} is a CSV file", csv.Err);
+    }
+
+    [Fact]
     public void SelectWithoutASearchIsWarnedOf()
     {
         var single = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "1", "--select", "log-loss", "--quiet");

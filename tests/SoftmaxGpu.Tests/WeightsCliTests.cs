@@ -44,7 +44,7 @@ public sealed partial class WeightsCliTests() : CliFolder("softmaxgpu-weights-")
         Assert.True(cold.Code == 0, cold.Err);
         Assert.Contains("weighted mean cross-entropy Σ w·CE / Σ w", cold.Out);
         Assert.Contains("1/(C·Σw)", cold.Out);
-        Assert.Contains("4 features", cold.Out); // w is not a feature
+        Assert.Contains(": 150 rows, 4 features", cold.Out); // w is not a feature (the data line counted it)
         var evaluate = Run("evaluate", "--model", PathOf("model"), "--data", Check.IrisPath);
         Assert.True(evaluate.Code == 0, evaluate.Err);
 
@@ -99,6 +99,7 @@ public sealed partial class WeightsCliTests() : CliFolder("softmaxgpu-weights-")
         var soft = Train(Write("targets.csv", string.Join('\n', lines)), "--target-columns", "setosa,versicolor,virginica");
         Assert.True(soft.Code == 0, soft.Err);
         Assert.Contains("(3 classes: setosa, versicolor, virginica; 4 features)", soft.Out);
+        Assert.Contains(": 150 rows, 4 features", soft.Out); // the data line, as the model line: targets are not features
         Assert.Contains("objective: mean cross-entropy", soft.Out);
         var fromTargets = Run("evaluate", "--model", PathOf("model"), "--data", Check.IrisPath, "--label", "species", "--json");
         Assert.True(fromTargets.Code == 0, fromTargets.Err);

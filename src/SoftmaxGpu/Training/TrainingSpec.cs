@@ -211,7 +211,7 @@ public sealed record TrainingSpec
     {
         (Table train, Table? validation) = LoadTables(read);
         var prepared = new PreparedTraining((gpu, onEpoch) => Pipeline.Train(gpu, train, validation, Options, onEpoch, Start));
-        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features" +
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {Features(train)} features" +
                            (train.Sparse ? " (LIBSVM: scaled without centring)" : "") +
                            (validation is null ? "" : $"; validation: {validation.Rows} rows"));
         if (File.Exists(Data) && new FileInfo(Data).Length > LargeTableBytes)
@@ -228,9 +228,12 @@ public sealed record TrainingSpec
     {
         (Table train, Table? validation) = LoadTables(read);
         PreparedTraining prepared = ByPath((gpu, onEpoch) => Pipeline.TrainPath(gpu, train, validation, Options, Grid, Folds, Score, onEpoch));
-        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {train.Dim} features; {PathNote(validation?.Rows)}");
+        prepared.Notes.Add($"data: {train.Source}: {train.Rows} rows, {Features(train)} features; {PathNote(validation?.Rows)}");
         return prepared;
     }
+
+    /// <summary>D: a table's columns but its weight and target columns, which it keeps until <see cref="Pipeline"/> takes them out.</summary>
+    private int Features(Table train) => train.Dim - (Options.WeightColumn is null ? 0 : 1) - (Options.TargetColumns?.Length ?? 0);
 
     /// <summary>
     /// Multi-label training from a CSV in host memory: a tags column or 0/1 tag columns (<see cref="TagTable"/>); or from
