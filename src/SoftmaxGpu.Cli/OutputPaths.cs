@@ -109,9 +109,13 @@ public sealed class OutputPaths : IDisposable
         {
             throw new ArgumentException($"{option}: cannot write in {shown} (permission denied)");
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ArgumentException($"{option}: cannot write in {shown} (it takes no new files)"); // /proc, say
+        }
         catch (IOException e)
         {
-            throw new ArgumentException($"{option}: cannot write in {shown} ({e.Message.Replace(probe, "a new file")})");
+            throw new ArgumentException($"{option}: cannot write in {shown} ({e.Message.Replace($"'{probe}'", "").Replace(probe, "").Trim(' ', ':')})");
         }
     }
 

@@ -18,6 +18,8 @@ public static class PtxCommand
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? dir = parse.GetValue(folder);
+            if (dir is not null && File.Exists(dir))
+                throw new ArgumentException($"--out {dir} is a file; --out names a folder for the kernels' PTX files");
             if (dir is not null)
                 Directory.CreateDirectory(dir);
             output.WriteLine($"{"kernel",-15} {"instr",6} {"ld.v4",6} {"ld",5} {"st",5} {"ld.sh",6} {"st.sh",6} {"bar",4} {"local",6} {"%f regs",8}");

@@ -34,7 +34,7 @@ public sealed class TrainArguments
     {
         Description = "Hold out this fraction of the training rows for validation (seeded, stratified).",
     };
-    public Option<string> Optimizer { get; } = new("--optimizer")
+    public Option<string> Optimizer { get; } = new Option<string>("--optimizer")
     {
         Description = "auto (default): Newton to the optimum for a small softmax model (at most " + NewtonOptimizer.MaxParameters +
                       " parameters, K·D + K) on the host engine in one process; else full-batch L-BFGS to the optimum where the training set " +
@@ -42,7 +42,7 @@ public sealed class TrainArguments
                       "--weight-decay values fits each with Newton or L-BFGS, whatever is given; or one of: " +
                       string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
         DefaultValueFactory = _ => Optimizers.Auto,
-    };
+    }.AcceptOnlyFromAmong([.. Optimizers.Names]); // a name it lacks is a parse error: its line and the see line
     public Option<int?> Epochs { get; } = new("--epochs")
     {
         Description = $"Most L-BFGS iterations (default {LbfgsOptimizer.DefaultIterations}; Newton: {NewtonOptimizer.DefaultIterations}); " +
@@ -83,11 +83,11 @@ public sealed class TrainArguments
     {
         Description = $"Learning rate of adam and sgd, the peak of the schedule (default {TrainOptions.DefaultLearningRate}).",
     };
-    public Option<string> Schedule { get; } = new("--lr-schedule")
+    public Option<string> Schedule { get; } = new Option<string>("--lr-schedule")
     {
         Description = string.Join("; ", Schedules.All.Select(s => $"{s.Name}: {s.Description}")) + " (adam, sgd).",
         DefaultValueFactory = _ => Schedules.Cosine.Name,
-    };
+    }.AcceptOnlyFromAmong([.. Schedules.All.Select(s => s.Name)]);
     public Option<float> Momentum { get; } = new("--momentum")
     {
         Description = "SGD momentum in [0, 1).",

@@ -320,7 +320,7 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
         string data = Write("good.csv", Good);
         var result = Run("train", "--data", data, "--label", "species", "--model", PathOf("model"), "--epochs", "1");
         Assert.Equal(1, result.Code);
-        Assert.Contains("--label 'species' names no column; the columns are: a, b, label", result.Err);
+        Assert.Contains("no column named 'species' for the labels (--label names it; a model knows its own); the columns are: a, b, label", result.Err);
         Assert.False(File.Exists(PathOf("model")));
     }
 
@@ -331,7 +331,8 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     [InlineData("--epochs", "-3", "--epochs must be > 0, got -3")]
     [InlineData("--batch-size", "-1", "--batch-size must be > 0 (or 0 for full batch), got -1")]
     [InlineData("--val-fraction", "1.5", "--val-fraction must be between 0 and 1")]
-    [InlineData("--optimizer", "rmsprop", "--optimizer must be one of auto, lbfgs, newton, adam, sgd")]
+    [InlineData("--optimizer", "rmsprop", "--optimizer: 'rmsprop' is not one of adam, auto, ")] // and the test optimizers where registered
+    [InlineData("--lr-schedule", "linear", "--lr-schedule: 'linear' is not one of constant or cosine")]
     [InlineData("--C", "0", "--C must be > 0, got 0")]
     [InlineData("--weight-decay", "-1", "--weight-decay must be >= 0, got -1")]
     [InlineData("--label-smoothing", "1", "--label-smoothing must be in [0, 1), got 1")]

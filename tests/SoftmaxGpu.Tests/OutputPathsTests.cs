@@ -223,4 +223,25 @@ public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
         // And the options take it: no folder check of /dev, two outputs there at once.
         OutputPaths.Check([("--model", "/dev/null"), ("--log-json", "/dev/null")], [("--data", Check.IrisPath)]);
     }
+
+    [Fact]
+    public void PathsThatTakeNoFileSayWhyInTheirWords()
+    {
+        Directory.CreateDirectory(PathOf("adir"));
+        var folder = Run("evaluate", "--model", PathOf("adir"), "--data", Check.IrisPath);
+        Assert.Equal(1, folder.Code);
+        Assert.Contains($"{PathOf("adir")}: a folder, not a model file", folder.Err);
+
+        string file = Write("plain.txt", "x");
+        var ptx = Run("ptx", "--out", file);
+        Assert.Equal(1, ptx.Code);
+        Assert.Contains($"--out {file} is a file; --out names a folder for the kernels' PTX files", ptx.Err);
+
+        if (OperatingSystem.IsLinux())
+        {
+            var proc = Run("train", "--data", Check.IrisPath, "--model", "/proc/x.model");
+            Assert.Equal(1, proc.Code);
+            Assert.Contains("error: --model: cannot write in /proc (it takes no new files)", proc.Err);
+        }
+    }
 }

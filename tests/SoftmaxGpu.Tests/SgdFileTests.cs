@@ -276,7 +276,7 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
         string data = Write("good.csv", "a,b,label\n1,2,x\n2,1,y\n");
         var result = Run("convert", "--data", data, "--label", "species", "--out", PathOf("out.sgd"));
         Assert.Equal(1, result.Code);
-        Assert.Contains("--label 'species' names no column; the columns are: a, b, label", result.Err);
+        Assert.Contains("no column named 'species' for the labels (--label names it; a model knows its own); the columns are: a, b, label", result.Err);
         Assert.False(File.Exists(PathOf("out.sgd")));
     }
 

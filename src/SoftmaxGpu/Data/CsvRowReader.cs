@@ -108,7 +108,7 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
             throw new DataFormatException($"{path}: --ignore leaves no column for the label; the columns are: {string.Join(", ", header)}");
         if (at < 0)
             throw new DataFormatException(
-                $"{path}: --label '{labelColumn}' names no column; the columns are: {string.Join(", ", header)}");
+                $"{path}: no column named '{labelColumn}' for the labels (--label names it; a model knows its own); the columns are: {string.Join(", ", header)}");
         return at;
     }
 

@@ -82,6 +82,8 @@ public static class ModelFile
 
     public static SoftmaxModel Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new DataFormatException($"{path}: a folder, not a model file");
         if (!File.Exists(path))
             throw new DataFormatException($"{path}: model file not found");
         byte[] all = File.ReadAllBytes(path);
