@@ -35,6 +35,11 @@ public static class BenchCommand
                 (parse.GetValue(a.Batch), parse.GetValue(a.Steps), parse.GetValue(a.Epochs), parse.GetValue(a.CopyMiB));
             Check(mode, batchSize, stepCount, epochCount, mib);
             using Gpu gpu = Ranked.OpenDevice(parse.GetValue(a.Device)!, error, ranks);
+            TextWriter warnings = ranks.Rank == 0 ? error : TextWriter.Null;
+            if (!parse.GetValue(a.Stream) && IgnoredOptions.Given(parse, a.DeviceMemory).Length > 0)
+                warnings.WriteLine("warning: --device-memory is ignored: it caps the device memory of --stream's runs");
+            if (gpu.Host && IgnoredOptions.Given(parse, a.Kernels).Length > 0)
+                warnings.WriteLine("warning: --kernels is ignored: the host engine has one path (its rows say 'host')");
             if (parse.GetValue(a.Stream))
                 return Streamed(gpu, parse.GetValue(a.Shapes) ?? [], parse.GetValue(a.DeviceMemory), stepCount, parse.GetValue(a.Json), output, ranks);
             string[] shapes = parse.GetValue(a.Shapes) ?? [];
@@ -92,7 +97,7 @@ public static class BenchCommand
         };
         public Option<int?> CopyMiB { get; } = new("--copy-mib")
         {
-            Description = "MiB copied by the bandwidth probe (default: 1024 on a GPU, 64 on the CPU accelerator).",
+            Description = "MiB copied by the bandwidth probe (default: 1024 on a GPU, 256 on the host engine, 64 on the CPU accelerator).",
         };
         public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per line instead of the table." };
         public Option<bool> Stream { get; } = new("--stream")

@@ -358,6 +358,19 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
+    public void AnMnistFolderShortOfItsLabelsSaysWhichFile()
+    {
+        string folder = PathOf("mnist");
+        Directory.CreateDirectory(folder);
+        var empty = Run("train", "--data", folder, "--model", PathOf("m"));
+        Assert.Contains("a folder, but with no MNIST IDX files in it (train-images-idx3-ubyte and train-labels-idx1-ubyte", empty.Err);
+        File.WriteAllText(Path.Combine(folder, "train-images-idx3-ubyte"), "");
+        var half = Run("train", "--data", folder, "--model", PathOf("m"));
+        Assert.Equal(1, half.Code);
+        Assert.Contains($"{folder}: a folder with MNIST's train-images file but not its train-labels-idx1-ubyte", half.Err);
+    }
+
+    [Fact]
     public void AValidationFractionThatLeavesNoRowsSaysSo()
     {
         // One row of each class: neither can spare one (it was "0 rows cannot be shared by 1 ranks ... run fewer ranks").

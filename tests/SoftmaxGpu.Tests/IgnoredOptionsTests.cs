@@ -65,6 +65,16 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     }
 
     [Fact]
+    public void BenchWarnsOfOptionsItsRunDoesNotRead()
+    {
+        var bench = Run("bench", "200x8x3", "--kernels", "fused", "--device-memory", "1MiB", "--steps", "1", "--epochs", "0",
+            "--copy-mib", "4", "--device", "host");
+        Assert.True(bench.Code == 0, bench.Err);
+        Assert.Contains("warning: --device-memory is ignored: it caps the device memory of --stream's runs", bench.Err);
+        Assert.Contains("warning: --kernels is ignored: the host engine has one path", bench.Err);
+    }
+
+    [Fact]
     public void SelectWithoutASearchIsWarnedOf()
     {
         var single = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "1", "--select", "log-loss", "--quiet");

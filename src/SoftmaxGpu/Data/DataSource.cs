@@ -22,7 +22,7 @@ public static class DataSource
         {
             DataKind.Folder => IdxTableReader.IsIdxFolder(path)
                 ? IdxTableReader.Read(path, testSplit)
-                : throw new DataFormatException($"{path}: a folder, but with no MNIST IDX files in it"),
+                : throw IdxTableReader.NotIdx(path),
             DataKind.SparseSgd => LoadSparseSgdDense(path, labelOptional ? null : labelColumn),
             DataKind.Sgd => LoadSgd(path, labelOptional ? null : labelColumn),
             DataKind.LibSvm => LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional),

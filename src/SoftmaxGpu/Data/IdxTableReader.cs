@@ -31,6 +31,18 @@ public static class IdxTableReader
         return new IdxRowReader(folder, images, labels);
     }
 
+    /// <summary>
+    /// Why a folder is not MNIST training data, as an error to throw: which of the pair it lacks where it has the other,
+    /// else that it has neither.
+    /// </summary>
+    public static DataFormatException NotIdx(string folder)
+    {
+        bool images = Find(folder, "train", "images", "idx3") is not null, labels = Find(folder, "train", "labels", "idx1") is not null;
+        return new DataFormatException(images != labels
+            ? $"{folder}: a folder with MNIST's train-{(images ? "images" : "labels")} file but not its train-{(images ? "labels-idx1" : "images-idx3")}-ubyte (gzipped or not)"
+            : $"{folder}: a folder, but with no MNIST IDX files in it (train-images-idx3-ubyte and train-labels-idx1-ubyte, gzipped or not)");
+    }
+
     private static (string Images, string Labels)? FindPair(string folder, string prefix)
     {
         string? images = Find(folder, prefix, "images", "idx3");

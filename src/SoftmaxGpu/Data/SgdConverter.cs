@@ -190,7 +190,7 @@ public static class SgdConverter
     private static SgdConversion FromIdx(string data, bool testSplit, string output, int blockRows, Stopwatch clock)
     {
         if (!IdxTableReader.IsIdxFolder(data))
-            throw new DataFormatException($"{data}: a folder, but with no MNIST IDX files in it");
+            throw IdxTableReader.NotIdx(data);
         using IdxRowReader reader = IdxTableReader.Open(data, testSplit);
         int classes = 0;
         AtomicFile.Write(output, stream =>

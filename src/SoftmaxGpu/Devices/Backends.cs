@@ -180,7 +180,9 @@ public static class Backends
         DeviceInfo info = found.Single(d => d.Backend == backend);
         if (info.Device is not null)
             return [info];
-        string present = string.Join(", ", found.Where(d => d.Present).Select(d => $"{d.Backend.Name} ({d.Device!.Name})"));
+        // The host engine by what it is (its device is ILGPU's CPU accelerator only because its buffers live there).
+        string present = string.Join(", ", found.Where(d => d.Present)
+            .Select(d => $"{d.Backend.Name} ({(d.Backend.Host ? "the managed SIMD engine" : d.Device!.Name)})"));
         throw new DeviceNotFoundException(
             $"device '{backend.Name}' is not available here: {info.Missing}. Present: {present}");
     }
