@@ -130,11 +130,14 @@ public sealed class DataFormatOptions
         int? features = parse.GetValue(Features);
         if (features is < 1)
             throw new ArgumentException($"--features must be >= 1, got {features}");
-        bool libsvm = DataSource.KindOf(data, format) == DataKind.LibSvm;
+        DataKind kind = DataSource.KindOf(data, format);
+        bool libsvm = kind == DataKind.LibSvm;
         if (!libsvm && (zeroBased || features is not null))
-            throw new ArgumentException(
-                $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +
-                $"*{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)");
+            throw new ArgumentException(kind == DataKind.Csv
+                ? $"--zero-based and --features apply to LIBSVM data, and {data} is not read as LIBSVM (it is not named " +
+                  $"*{string.Join(", *", LibSvmOptions.Extensions)}; give --format libsvm if it is LIBSVM)"
+                : $"--zero-based and --features apply to LIBSVM text, and {data} is {kind.Describe()}, whose features " +
+                  (kind.IsSgd() ? "were fixed when it was converted" : "are its images' pixels"));
         if (libsvm && parse.GetResult(Separator) is { Implicit: false })
             throw new ArgumentException($"--separator applies to CSV files; {data} is read as LIBSVM ('label index:value ...')");
         if (libsvm && label is not null)

@@ -57,6 +57,9 @@ public static class TrainCommand
                 output.WriteLine($"init: {parse.GetValue(a.InitModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
             using Gpu gpu = OpenDevice(training, parse.GetValue(a.Device)!, output, error, ranks);
+            if (gpu.Host && training.Engine is not null && IgnoredOptions.Given(parse, a.DeviceMemory).Length > 0)
+                warnings.WriteLine("warning: --device-memory is ignored: sparse rows on the host engine stay in host memory, " +
+                                   "planned against what is available (it caps a device's memory, or a dense set's blocks)");
             var clock = Stopwatch.StartNew();
             SoftmaxModel trained;
             TrainResult result;

@@ -75,6 +75,15 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
     }
 
     [Fact]
+    public void DeviceMemoryOnSparseRowsOnTheHostEngineIsWarnedOf()
+    {
+        string rows = Write("rows.libsvm", "1 1:1 7:2\n2 2:1\n1 1:2 5:1\n2 3:1 6:1\n");
+        var sparse = Run("train", "--data", rows, "--sparse", "on", "--device", "host", "--device-memory", "1KiB", "--model", PathOf("m"), "--quiet");
+        Assert.True(sparse.Code == 0, sparse.Err);
+        Assert.Contains("warning: --device-memory is ignored: sparse rows on the host engine stay in host memory", sparse.Err);
+    }
+
+    [Fact]
     public void SelectWithoutASearchIsWarnedOf()
     {
         var single = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "1", "--select", "log-loss", "--quiet");

@@ -119,6 +119,28 @@ public sealed class LibSvmTests() : CliFolder("softmaxgpu-libsvm-")
         Assert.Contains("softmaxgpu convert", error.Message);
     }
 
+    /// <summary>
+    /// --sparse off on rows whose dense form no array holds: one error with the sizes, from the text file and from its
+    /// sparse .sgd (it was a memory climb toward the out-of-memory killer, and an OverflowException).
+    /// </summary>
+    [Fact]
+    public void SparseOffOnRowsTooWideToMakeDenseIsOneErrorWithTheSizes()
+    {
+        // 200 rows of 16,000,000 features (a sparse .sgd file keeps statistics for up to 16,777,216): 3.2e9 values made dense.
+        string text = Write("wide.libsvm", string.Concat(Enumerable.Range(0, 200).Select(r => $"{r % 2} {r + 1}:0.5 16000000:1\n")));
+        string sgd = PathOf("wide.sgd");
+        var convert = Run("convert", "--data", text, "--out", sgd);
+        Assert.True(convert.Code == 0, convert.Err);
+        foreach (string data in (string[])[text, sgd])
+        {
+            var train = Run("train", "--data", data, "--sparse", "off", "--model", PathOf("m"));
+            Assert.Equal(1, train.Code);
+            Assert.Contains($"{data}: --sparse off: 200 rows × 16000000 features made dense are 3,200,000,000 values, more than one array holds", train.Err);
+            Assert.DoesNotContain("internal error", train.Err);
+        }
+        Assert.False(File.Exists(PathOf("m")));
+    }
+
     [Fact]
     public void ScalingWithoutCentringKeepsZerosAndDividesByThePopulationStd()
     {

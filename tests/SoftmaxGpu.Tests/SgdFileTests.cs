@@ -122,6 +122,31 @@ public sealed class SgdFileTests() : CliFolder("softmaxgpu-sgd-")
     }
 
     // FloatText's fast path must give float.TryParse's float, bit for bit, on every shape of number text.
+    /// <summary>A .sgd file is known by its magic whatever its name (renamed .csv it was read as CSV text), and is not converted again.</summary>
+    [Fact]
+    public void ASgdFileIsKnownByItsMagicUnderAnyNameAndIsNotConvertedAgain()
+    {
+        string sgd = PathOf("iris.sgd"), renamed = PathOf("iris-binary.csv");
+        var convert = Run("convert", "--data", Check.IrisPath, "--out", sgd);
+        Assert.True(convert.Code == 0, convert.Err);
+        File.Copy(sgd, renamed);
+        var byName = Run("train", "--data", sgd, "--model", PathOf("a"), "--quiet");
+        var byMagic = Run("train", "--data", renamed, "--model", PathOf("b"), "--quiet");
+        Assert.True(byMagic.Code == 0, byMagic.Err);
+        string Objective(string output) => output.Split("objective ")[^1].Split(';')[0];
+        Assert.Equal(Objective(byName.Out), Objective(byMagic.Out));
+        foreach (string data in (string[])[sgd, renamed])
+        {
+            var again = Run("convert", "--data", data, "--out", PathOf("again.sgd"));
+            Assert.Equal(1, again.Code);
+            Assert.Contains($"{data} is a .sgd file already", again.Err);
+        }
+        // LIBSVM's options on it: its features were fixed by convert (not "give --format libsvm", though it was given).
+        var features = Run("train", "--data", sgd, "--features", "3", "--format", "libsvm", "--model", PathOf("c"));
+        Assert.Equal(1, features.Code);
+        Assert.Contains($"--zero-based and --features apply to LIBSVM text, and {sgd} is a .sgd file, whose features were fixed when it was converted", features.Err);
+    }
+
     [Fact]
     public void FastFloatParsingAgreesWithFloatTryParse()
     {

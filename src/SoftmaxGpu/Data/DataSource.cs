@@ -43,17 +43,13 @@ public static class DataSource
         : DataKind.Csv;
 
     /// <summary>
-    /// Whether <paramref name="path"/> names a .sgd dataset file: by extension, or by its magic where the name says
-    /// nothing (a file named as text, .csv or .libsvm say, is not opened to look: it may be a pipe, read once).
-    /// A folder never is one.
+    /// Whether <paramref name="path"/> names a .sgd dataset file: by extension, or by its magic whatever its name (a .sgd
+    /// file renamed .csv is still one). Only a file with a size is opened to look: a FIFO or a pipe (size 0) can be read
+    /// once, by the command itself. A folder never is one.
     /// </summary>
     public static bool IsSgd(string path) =>
         !Directory.Exists(path) && (path.EndsWith(".sgd", StringComparison.OrdinalIgnoreCase)
-                                    || (!TextExtensions.Contains(Path.GetExtension(path)) && SgdFormat.HasMagic(path)));
-
-    /// <summary>Extensions of text data files, never sniffed for the .sgd magic.</summary>
-    private static readonly HashSet<string> TextExtensions =
-        new([".csv", ".tsv", ".txt", .. LibSvmOptions.Extensions.Select(e => "." + e.TrimStart('.'))], StringComparer.OrdinalIgnoreCase);
+                                    || (File.Exists(path) && new FileInfo(path).Length > 0 && SgdFormat.HasMagic(path)));
 
     /// <summary>Whether <paramref name="path"/> is a sparse .sgd file (CSR rows, from LIBSVM; <see cref="SparseSgdReader"/>).</summary>
     public static bool IsSparseSgd(string path) => KindOf(path) == DataKind.SparseSgd;

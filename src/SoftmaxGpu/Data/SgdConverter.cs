@@ -47,6 +47,9 @@ public static class SgdConverter
         ArgumentOutOfRangeException.ThrowIfNegative(blockNonZeros);
         targets ??= new RowTargets { Label = labelColumn };
         DataKind kind = DataSource.KindOf(data, format);
+        if (kind.IsSgd())
+            throw new ArgumentException($"{data} is a .sgd file already: train, evaluate and predict read it as it is " +
+                                        "(convert reads a CSV file, a LIBSVM file or an MNIST folder)");
         if (!targets.LabelsOnly && kind is DataKind.Folder or DataKind.LibSvm)
             throw new ArgumentException($"target, tag and weight columns are read from a CSV file; {data} is not read as CSV");
         var clock = Stopwatch.StartNew();

@@ -102,6 +102,22 @@ public sealed record SparseChoice(bool Sparse, string Why)
     }
 
     /// <summary>
+    /// <paramref name="rows"/>, which --sparse off makes dense, where they can be: in one array, within half the memory
+    /// available (as auto's choice allows them); else one error with the sizes, never the out-of-memory killer.
+    /// </summary>
+    public static SparseTable RequireDense(SparseTable rows, TrainingSpec spec)
+    {
+        long values = (long)rows.Rows * rows.Dim, bytes = DenseBytes(rows), available = Available;
+        if (values <= Array.MaxLength && bytes <= available / 2)
+            return rows;
+        throw new InsufficientMemoryException(
+            $"{spec.Data}: --sparse off: {rows.Rows} rows × {rows.Dim} features made dense are {values:N0} values, " +
+            (values > Array.MaxLength ? $"more than one array holds ({Array.MaxLength:N0})"
+                : $"{ByteSize.Format(bytes)} to train on, more than half the {ByteSize.Format(available)} available") +
+            $"; kept sparse (--sparse auto or on) their non-zeros take {ByteSize.Format(rows.X.Bytes)}");
+    }
+
+    /// <summary>
     /// Bytes sparse training may keep on <paramref name="gpu"/>: --device-memory, or <see cref="TrainPlan.DeviceMemoryShare"/>
     /// of the device's memory (ILGPU's CPU accelerator: of the host memory available), as the dense plan allows.
     /// </summary>

@@ -91,8 +91,8 @@ public sealed record TrainingSpec
         {
             DataKind.Sgd => FromFile(),
             DataKind.SparseSgd => FromSparseFile(),
-            DataKind.LibSvm when MultiLabel || Sparse != SparseMode.Off =>
-                FromSparseRows(SparseTable.Read(Data, LibSvm with { MultiLabel = MultiLabel }), statistics: null),
+            // Read sparse whatever --sparse says: made dense only once their dense size is known to fit (SparseChoice).
+            DataKind.LibSvm => FromSparseRows(SparseTable.Read(Data, LibSvm with { MultiLabel = MultiLabel }), statistics: null),
             _ when MultiLabel => FromTags(),
             _ => IsPath ? FromTableByFolds() : FromTable(),
         };
@@ -105,8 +105,6 @@ public sealed record TrainingSpec
         DataSource.CheckLabel(Data, reader.LabelName, Label);
         DataSource.CheckTags(Data, reader.LabelName, MultiLabel);
         SparseTable rows = reader.ToSparseTable();
-        if (Sparse == SparseMode.Off)
-            return FromDense(rows);
         return FromSparseRows(rows, Start is null ? reader.Statistics(Options.Scale) : null);
     }
 
@@ -115,7 +113,7 @@ public sealed record TrainingSpec
     private PreparedTraining FromSparseRows(SparseTable rows, Standardizer? statistics)
     {
         if (Sparse == SparseMode.Off)
-            return FromDense(rows);
+            return FromDense(SparseChoice.RequireDense(rows, this));
         SparseChoice choice = SparseChoice.For(rows, this);
         if (!choice.Sparse)
             return WithNote(FromDense(rows), choice.Why);
