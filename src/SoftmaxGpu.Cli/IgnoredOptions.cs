@@ -34,7 +34,7 @@ public static class IgnoredOptions
 
     /// <summary>
     /// The <paramref name="given"/> options that <paramref name="optimizer"/> does not read; --seed is read anyway
-    /// where it seeds --val-fraction's split (<paramref name="split"/>).
+    /// where it deals rows: --val-fraction's split or --cv's folds (<paramref name="split"/>).
     /// </summary>
     public static IEnumerable<string> By(OptimizerEntry optimizer, IEnumerable<string> given, bool split) =>
         given.Where(o => OptimizerOptions.Contains(o) && !optimizer.Reads.Contains(o) && !(o == "--seed" && split));
@@ -44,6 +44,6 @@ public static class IgnoredOptions
     {
         foreach (string option in By(optimizer, given, split))
             error.WriteLine($"warning: {option} is ignored by {optimizer.Name}" + (auto ? " (chosen by --optimizer auto)" : "") +
-                            (option == "--seed" ? " without --val-fraction" : ""));
+                            (option == "--seed" ? " without --val-fraction or --cv" : ""));
     }
 }

@@ -77,7 +77,7 @@ public sealed class TrainArguments
     };
     public Option<int?> Batch { get; } = new("--batch-size")
     {
-        Description = $"Mini-batch rows per update (adam, sgd; default {TrainOptions.DefaultBatchSize}); 0 for the full batch.",
+        Description = $"Mini-batch rows per update (adam, sgd; default {TrainOptions.DefaultBatchSize}), per rank under mpirun (an update averages P·B rows); 0 for the full batch.",
     };
     public Option<float?> Lr { get; } = new("--lr")
     {

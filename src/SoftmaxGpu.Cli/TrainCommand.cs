@@ -38,13 +38,15 @@ public static class TrainCommand
             if (IgnoredOptions.Given(parse, a.Select).Length > 0 && !a.ChoosesValue(parse))
                 warnings.WriteLine("warning: --select is ignored: it scores the values of a search (several --C or --weight-decay values, or --cv)");
             string[] given = IgnoredOptions.Given(parse, a.Batch, a.Lr, a.Schedule, a.Momentum, a.Nesterov, a.Patience, a.Seed);
-            bool split = parse.GetValue(a.ValFraction) is not null;
+            bool split = parse.GetValue(a.ValFraction) is not null || parse.GetValue(a.Cv) is not null; // rows --seed deals
             OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read
             if (named is not null)
                 IgnoredOptions.Warn(warnings, named, auto: false, given, split);
             if (ranks.Size == 1)
                 Gpu.OpenSoon(parse.GetValue(a.Device)!); // while the data is read
             SoftmaxModel? start = parse.GetValue(a.InitModel) is string startPath ? ModelFile.Load(startPath) : null;
+            if (start is not null && IgnoredOptions.Given(parse, a.Scale).Length > 0)
+                warnings.WriteLine("warning: --scale is ignored: --init-model continues with the start model's scaling");
             TrainingSpec spec = a.Spec(parse, options, start);
             DataFormatOptions.WarnIgnored(warnings, parse, spec.Data, spec.Format, a.Formats.Separator, a.Label);
             if (IgnoredOptions.Given(parse, a.Sparse).Length > 0 && !DataSource.KindOf(spec.Data, spec.Format).IsLibSvmRows())

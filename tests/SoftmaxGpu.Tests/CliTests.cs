@@ -371,6 +371,17 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
+    public void TwoClassesSayWhichScikitLearnModelTheyMatch()
+    {
+        // scikit-learn fits one weight vector for two classes: a softmax of two at C is its model at 2·C.
+        var two = Run("train", "--data", Write("two.csv", "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n"), "--model", PathOf("m"));
+        Assert.True(two.Code == 0, two.Err);
+        Assert.Contains("as scikit-learn's LogisticRegression at 2·C: with two classes it fits one weight vector", two.Out);
+        var three = Run("train", "--data", Check.IrisPath, "--model", PathOf("m3"));
+        Assert.DoesNotContain("at 2·C", three.Out);
+    }
+
+    [Fact]
     public void AValidationFractionThatLeavesNoRowsSaysSo()
     {
         // One row of each class: neither can spare one (it was "0 rows cannot be shared by 1 ranks ... run fewer ranks").

@@ -22,7 +22,7 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
             [
                 "warning: --batch-size is ignored by lbfgs", "warning: --lr is ignored by lbfgs",
                 "warning: --lr-schedule is ignored by lbfgs", "warning: --momentum is ignored by lbfgs",
-                "warning: --seed is ignored by lbfgs without --val-fraction",
+                "warning: --seed is ignored by lbfgs without --val-fraction or --cv",
             ],
             Warnings(train.Err));
 
@@ -81,6 +81,24 @@ public sealed class IgnoredOptionsTests() : CliFolder("softmaxgpu-ignored-")
         var sparse = Run("train", "--data", rows, "--sparse", "on", "--device", "host", "--device-memory", "1KiB", "--model", PathOf("m"), "--quiet");
         Assert.True(sparse.Code == 0, sparse.Err);
         Assert.Contains("warning: --device-memory is ignored: sparse rows on the host engine stay in host memory", sparse.Err);
+    }
+
+    [Fact]
+    public void SeedDealsTheFoldsAndIsNotWarnedOfWithCv()
+    {
+        var cv = Run("train", "--data", Check.IrisPath, "--model", PathOf("m"), "--C", "0.1,1", "--cv", "3", "--seed", "5", "--quiet");
+        Assert.True(cv.Code == 0, cv.Err);
+        Assert.DoesNotContain("--seed is ignored", cv.Err);
+    }
+
+    [Fact]
+    public void ScaleWithAStartModelIsWarnedOf()
+    {
+        var first = Run("train", "--data", Check.IrisPath, "--model", PathOf("start"), "--quiet");
+        Assert.True(first.Code == 0, first.Err);
+        var next = Run("train", "--data", Check.IrisPath, "--model", PathOf("next"), "--init-model", PathOf("start"), "--scale", "none", "--quiet");
+        Assert.True(next.Code == 0, next.Err);
+        Assert.Contains("warning: --scale is ignored: --init-model continues with the start model's scaling", next.Err);
     }
 
     [Fact]

@@ -54,6 +54,10 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
         int epochs = options.Epochs ?? optimizer.DefaultEpochs(most, batch);
         (double lambda, string source) = Lambda(options, total);
+        // Two classes: scikit-learn fits one weight vector w = w₁ − w₀, and the penalty on both rows is ‖w‖²/2 at the optimum.
+        if (k == 2 && options.WeightDecay is null && options.Loss is SoftmaxCrossEntropy)
+            source = source.Replace("as scikit-learn's LogisticRegression",
+                "as scikit-learn's LogisticRegression at 2·C: with two classes it fits one weight vector, this fits one a class");
         return new TrainPlan(optimizer, why, Schedules.Find(options.Schedule), epochs, batch, lambda, source,
             options.LearningRate ?? TrainOptions.DefaultLearningRate, budget,
             options.StreamBlockRows is int fixedRows ? WholeBatches(Math.Min(fixedRows, rows), rows, batch)
