@@ -148,7 +148,7 @@ public sealed record SparseChoice(bool Sparse, string Why)
     {
         TrainOptions o = spec.Options;
         return !(o.Optimizer is Optimizers.Auto || o.Optimizer == Optimizers.Lbfgs.Name) || o.MiniBatchAsked
-                ? "sparse rows train with lbfgs only so far (no --optimizer adam/sgd, --batch-size, --lr or --patience)"
+                ? "sparse rows train with lbfgs only so far (no --optimizer newton/adam/sgd, --batch-size, --lr or --patience)"
             : spec.Validation is not null && !DataSource.KindOf(spec.Validation, spec.Format).IsLibSvmRows()
                 ? "the validation data must be LIBSVM too (text, or a sparse .sgd file)"
             : null;
