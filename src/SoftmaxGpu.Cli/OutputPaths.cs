@@ -51,6 +51,8 @@ public sealed class OutputPaths : IDisposable
     /// </summary>
     public string Stage(string target)
     {
+        if (AtomicFile.IsDevice(target))
+            return target; // written through as it goes (/dev/null, /dev/stdout): nothing to stage or move
         string full = AtomicFile.Target(target); // beside the file a link leads to, which the commit replaces
         string name = Path.GetFileName(full);
         AtomicFile.RemoveStale(Path.GetDirectoryName(full)!, name); // what a killed command left of it

@@ -44,6 +44,8 @@ public static class PredictCommand
             DataFormat dataFormat = DataFormatOptions.FormatOf(parse, format);
             CsvOptions csv = DataFormatOptions.CsvOf(parse, separator);
             string path = parse.GetValue(outPath)!;
+            // Predictions on standard output: the summary line goes to standard error, out of the CSV.
+            TextWriter summary = AtomicFile.IsStandardOutput(path) ? error : output;
             DataFormatOptions.WarnIgnored(error, parse, dataPath, dataFormat, separator);
             using IEnumerator<string>? ids = IdsOf(parse.GetValue(idColumn), dataPath, dataFormat, csv)?.GetEnumerator();
             IdColumn? id = ids is null ? null : new IdColumn(parse.GetValue(idColumn)!, ids);
@@ -52,7 +54,7 @@ public static class PredictCommand
                 (float[] probabilities, _, _, int rows) = PredictTags(trained, dataPath, withTargets: false, parse.GetValue(device)!,
                     error, dataFormat, csv);
                 WriteTags(path, trained, probabilities, rows, cut, parse.GetValue(proba), id);
-                output.WriteLine($"predictions: {path} ({rows} rows; tags where σ(z) ≥ {cut:G6})");
+                summary.WriteLine($"predictions: {path} ({rows} rows; tags where σ(z) ≥ {cut:G6})");
                 return 0;
             }
             Gpu.OpenSoon(parse.GetValue(device)!); // while the data is read
@@ -62,7 +64,7 @@ public static class PredictCommand
             {
                 using Gpu gpu = App.OpenDevice(parse.GetValue(device)!, error, source);
                 Write(gpu, path, trained, source, parse.GetValue(proba), id);
-                output.WriteLine($"predictions: {path} ({source.Rows} rows)");
+                summary.WriteLine($"predictions: {path} ({source.Rows} rows)");
             }
             return 0;
         }));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using SoftmaxGpu.Data;
 using SoftmaxGpu.Training;
 
 namespace SoftmaxGpu.Cli;
@@ -45,7 +46,8 @@ public sealed class TrainingProgress : IDisposable
     {
         this.output = output;
         this.mode = mode;
-        log = logPath is null ? null : new StreamWriter(logPath, append: false) { AutoFlush = true };
+        log = logPath is null ? null
+            : new StreamWriter(AtomicFile.OpenInPlace(logPath) ?? new FileStream(logPath, FileMode.Create, FileAccess.Write)) { AutoFlush = true };
     }
 
     /// <summary>Live where the output is this process's own terminal, lines otherwise, nothing when quiet.</summary>

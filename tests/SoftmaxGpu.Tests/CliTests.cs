@@ -389,6 +389,9 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
         Assert.Equal(1, result.Code);
         Assert.Contains("error: --val-fraction 0.5 of 2 rows leaves no validation rows; give a larger fraction, or more rows", result.Err);
         Assert.DoesNotContain("ranks", result.Err);
+        var most = Run("train", "--data", PathOf("two.csv"), "--model", PathOf("model"), "--val-fraction", "0.9");
+        Assert.Equal(1, most.Code);
+        Assert.Contains("error: --val-fraction 0.9 of 2 rows leaves no training rows; give a smaller fraction, or more rows", most.Err);
     }
 
     private string TrainSmall()

@@ -214,8 +214,11 @@ public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
         // What decides it, checked without writing to /dev/null through the commands (as root, a regression there would
         // replace the machine's /dev/null): it opens in place, and a new file or a regular one does not.
         Assert.True(AtomicFile.IsDevice("/dev/null"));
-        using (FileStream? devNull = AtomicFile.OpenInPlace("/dev/null"))
+        using (Stream? devNull = AtomicFile.OpenInPlace("/dev/null"))
             Assert.NotNull(devNull);
+        Assert.True(AtomicFile.IsStandardOutput("/dev/stdout") && AtomicFile.IsDevice("/dev/stdout"));
+        using (var outputs = new OutputPaths())
+            Assert.Equal("/dev/null", outputs.Stage("/dev/null")); // written through, never staged beside /dev/null
         string plain = Write("plain.txt", "x");
         Assert.False(AtomicFile.IsDevice(plain));
         Assert.Null(AtomicFile.OpenInPlace(plain));
@@ -243,5 +246,48 @@ public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
             Assert.Equal(1, proc.Code);
             Assert.Contains("error: --model: cannot write in /proc (it takes no new files)", proc.Err);
         }
+    }
+
+    /// <summary>
+    /// /dev/stdout is this process's standard output where it stands: a file the shell appends to keeps its earlier lines
+    /// (reopened from its start, it lost them), and predict's summary goes to standard error, out of the CSV.
+    /// </summary>
+    [Fact]
+    public void StandardOutputIsWrittenWhereItStands()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/stdout and sh as on Linux");
+        string model = TrainIris(), into = PathOf("into.txt");
+        string command = string.Join(' ', CliCommand.Select(a => $"'{a}'"));
+        using var shell = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh",
+            ["-c", $"{{ echo BEFORE; {command} predict --model '{model}' --data '{Check.IrisPath}' --out /dev/stdout; echo AFTER; }} > '{into}' 2>/dev/null"]))!;
+        shell.WaitForExit();
+        string[] lines = File.ReadAllLines(into);
+        Assert.Equal("BEFORE", lines[0]);
+        Assert.Equal("predicted", lines[1]);
+        Assert.Equal("AFTER", lines[^1]);
+        Assert.Equal(1 + 1 + 150 + 1, lines.Length); // no summary line among the predictions
+    }
+
+    [Fact]
+    public void ALinkToAFileNotYetMadeMakesIt()
+    {
+        string model = TrainIris(), target = PathOf("made-by-predict.csv"), link = PathOf("predictions.csv");
+        File.CreateSymbolicLink(link, target);
+        var predict = Run("predict", "--model", model, "--data", Check.IrisPath, "--out", link);
+        Assert.True(predict.Code == 0, predict.Err);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal(151, File.ReadAllLines(target).Length);
+    }
+
+    [Fact]
+    public void ConvertToAFifoSaysASgdFileIsAFile()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "mkfifo as on Linux");
+        string fifo = PathOf("rows.sgd");
+        System.Diagnostics.Process.Start("mkfifo", [fifo])!.WaitForExit();
+        Task drain = Task.Run(() => File.ReadAllBytes(fifo), TestContext.Current.CancellationToken); // a reader, so the open does not wait
+        var convert = Run("convert", "--data", Check.IrisPath, "--out", fifo);
+        Assert.Equal(1, convert.Code);
+        Assert.Contains("a .sgd file is finished by writing its header at its start, so it is written to a file", convert.Err);
     }
 }

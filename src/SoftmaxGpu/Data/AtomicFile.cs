@@ -21,12 +21,20 @@ public static class AtomicFile
 
     private static bool abandoned;
 
+    /// <summary>One lock a target: threads of this process writing the same file take turns (the last write wins), as
+    /// they share its temporary file's name.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lock> Targets = new();
+
     /// <summary>Raised with the target's full path after each completed write (its rename).</summary>
     public static event Action<string>? Written;
 
     public static void Write(string path, Action<Stream> write)
     {
-        using (FileStream? direct = OpenInPlace(path))
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
+        if (Directory.Exists(path))
+            throw new DataFormatException($"{path}: a folder, not a file to write");
+        using (Stream? direct = OpenInPlace(path))
         {
             if (direct is not null)
             {
@@ -37,6 +45,12 @@ public static class AtomicFile
             }
         }
         string full = Target(path);
+        lock (Targets.GetOrAdd(full, _ => new Lock()))
+            WriteThroughTemporary(path, full, write);
+    }
+
+    private static void WriteThroughTemporary(string path, string full, Action<Stream> write)
+    {
         string directory = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(directory))
             throw new DataFormatException($"{path}: the folder {directory} does not exist");
@@ -79,7 +93,7 @@ public static class AtomicFile
     /// </summary>
     public static void Replace(string staged, string target)
     {
-        using (FileStream? direct = OpenInPlace(target))
+        using (Stream? direct = OpenInPlace(target))
         {
             if (direct is not null)
             {
@@ -120,18 +134,37 @@ public static class AtomicFile
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() || !File.Exists(path))
             return false;
-        string target = Target(path);
-        return target.StartsWith("/proc/", StringComparison.Ordinal)
-               || target.StartsWith("/dev/", StringComparison.Ordinal) && !target.StartsWith("/dev/shm/", StringComparison.Ordinal);
+        // The path as given (/dev/stdout, whatever stdout is) or where it leads (a link to /dev/null).
+        return Special(Path.GetFullPath(path)) || Special(Target(path));
+
+        static bool Special(string full) => full.StartsWith("/proc/", StringComparison.Ordinal)
+            || full.StartsWith("/dev/", StringComparison.Ordinal) && !full.StartsWith("/dev/shm/", StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// /dev/stdout and /dev/stderr (/dev/fd/1, /proc/self/fd/2, …): this process's own standard streams, written where
+    /// they stand — a file the shell appends to is appended to, its earlier lines kept — not that file opened anew from
+    /// its start. Null for any other path.
+    /// </summary>
+    private static Stream? StandardStream(string path) =>
+        IsStandardOutput(path) ? Console.OpenStandardOutput()
+        : (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Path.GetFullPath(path) is "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2"
+            ? Console.OpenStandardError()
+            : null;
+
+    /// <summary>Whether <paramref name="path"/> names this process's standard output (/dev/stdout, /dev/fd/1, /proc/self/fd/1).</summary>
+    public static bool IsStandardOutput(string path) =>
+        (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Path.GetFullPath(path) is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";
 
     /// <summary>
     /// <paramref name="path"/> opened for writing where it is written in place: a device (<see cref="IsDevice"/>), or a
     /// file that cannot seek (a FIFO, a pipe, a terminal); else null, and the write replaces it. An existing file is
     /// opened to find out, and only written through when it is one of these.
     /// </summary>
-    public static FileStream? OpenInPlace(string path)
+    public static Stream? OpenInPlace(string path)
     {
+        if (StandardStream(path) is Stream standard)
+            return standard;
         if (!File.Exists(path))
             return null; // a new file (or a folder, which the write refuses)
         FileStream stream;
@@ -142,6 +175,10 @@ public static class AtomicFile
         catch (UnauthorizedAccessException) when (!IsDevice(path))
         {
             return null; // a read-only file in a folder that takes new files: the rename replaces it
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // a link that leads to no file yet: the write makes the file it leads to
         }
         if (!stream.CanSeek || IsDevice(path))
             return stream;

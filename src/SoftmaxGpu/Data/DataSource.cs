@@ -20,9 +20,9 @@ public static class DataSource
     {
         return KindOf(path, format) switch
         {
-            DataKind.Folder => IdxTableReader.IsIdxFolder(path)
+            DataKind.Folder => IdxTableReader.IsIdxFolder(path, testSplit)
                 ? IdxTableReader.Read(path, testSplit)
-                : throw IdxTableReader.NotIdx(path),
+                : throw IdxTableReader.NotIdx(path, testSplit),
             DataKind.SparseSgd => LoadSparseSgdDense(path, labelOptional ? null : labelColumn),
             DataKind.Sgd => LoadSgd(path, labelOptional ? null : labelColumn),
             DataKind.LibSvm => LibSvmTableReader.Read(path, libsvm ?? new LibSvmOptions(), labelOptional),

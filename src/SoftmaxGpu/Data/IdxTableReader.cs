@@ -6,7 +6,10 @@ namespace SoftmaxGpu.Data;
 /// </summary>
 public static class IdxTableReader
 {
-    public static bool IsIdxFolder(string path) => Directory.Exists(path) && FindPair(path, "train") is not null;
+    /// <summary>Whether <paramref name="path"/> is a folder with MNIST's train files (<paramref name="test"/>: its t10k files).</summary>
+    public static bool IsIdxFolder(string path, bool test = false) => Directory.Exists(path) && FindPair(path, Prefix(test)) is not null;
+
+    private static string Prefix(bool test) => test ? "t10k" : "train";
 
     public static Table Read(string folder, bool test)
     {
@@ -35,12 +38,13 @@ public static class IdxTableReader
     /// Why a folder is not MNIST training data, as an error to throw: which of the pair it lacks where it has the other,
     /// else that it has neither.
     /// </summary>
-    public static DataFormatException NotIdx(string folder)
+    public static DataFormatException NotIdx(string folder, bool test = false)
     {
-        bool images = Find(folder, "train", "images", "idx3") is not null, labels = Find(folder, "train", "labels", "idx1") is not null;
+        string p = Prefix(test);
+        bool images = Find(folder, p, "images", "idx3") is not null, labels = Find(folder, p, "labels", "idx1") is not null;
         return new DataFormatException(images != labels
-            ? $"{folder}: a folder with MNIST's train-{(images ? "images" : "labels")} file but not its train-{(images ? "labels-idx1" : "images-idx3")}-ubyte (gzipped or not)"
-            : $"{folder}: a folder, but with no MNIST IDX files in it (train-images-idx3-ubyte and train-labels-idx1-ubyte, gzipped or not)");
+            ? $"{folder}: a folder with MNIST's {p}-{(images ? "images" : "labels")} file but not its {p}-{(images ? "labels-idx1" : "images-idx3")}-ubyte (gzipped or not)"
+            : $"{folder}: a folder, but with no MNIST IDX files in it ({p}-images-idx3-ubyte and {p}-labels-idx1-ubyte, gzipped or not)");
     }
 
     private static (string Images, string Labels)? FindPair(string folder, string prefix)

@@ -192,8 +192,8 @@ public static class SgdConverter
     /// <summary>An MNIST folder's images and labels, row by row into the writer (memory: one image and one block).</summary>
     private static SgdConversion FromIdx(string data, bool testSplit, string output, int blockRows, Stopwatch clock)
     {
-        if (!IdxTableReader.IsIdxFolder(data))
-            throw IdxTableReader.NotIdx(data);
+        if (!IdxTableReader.IsIdxFolder(data, testSplit))
+            throw IdxTableReader.NotIdx(data, testSplit);
         using IdxRowReader reader = IdxTableReader.Open(data, testSplit);
         int classes = 0;
         AtomicFile.Write(output, stream =>

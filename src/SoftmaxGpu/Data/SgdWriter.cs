@@ -46,6 +46,7 @@ public sealed class SgdWriter
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("the .sgd writer copies float32 and int32 arrays as little-endian bytes");
+        RequireSeekable(stream);
         if (featureNames.Length < 1)
             throw new ArgumentException("a dataset needs at least one feature", nameof(featureNames));
         ArgumentOutOfRangeException.ThrowIfNegative(blockRows);
@@ -196,5 +197,13 @@ public sealed class SgdWriter
             }
         }
         return body.ToArray();
+    }
+
+    /// <summary>A .sgd file's header is written last, at its start: its output must seek (a file, not a pipe or a FIFO).</summary>
+    internal static void RequireSeekable(Stream stream)
+    {
+        if (!stream.CanSeek)
+            throw new ArgumentException("a .sgd file is finished by writing its header at its start, so it is written to a file, " +
+                                        "not a pipe, FIFO or terminal");
     }
 }

@@ -44,6 +44,7 @@ public sealed class SparseSgdWriter
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("the .sgd writer copies int32 and float32 arrays as little-endian bytes");
+        SgdWriter.RequireSeekable(stream);
         if (firstIndex is not (0 or 1))
             throw new ArgumentOutOfRangeException(nameof(firstIndex), $"the first index is 0 or 1, got {firstIndex}");
         if (dim is < 1)

@@ -7,7 +7,7 @@ public static class Split
     /// <summary>Row indices of the training and validation parts, each in ascending order.</summary>
     public static (int[] Train, int[] Validation) Stratified(int[] classOfRow, double validationFraction, int seed)
     {
-        if (validationFraction is <= 0 or >= 1)
+        if (!(validationFraction is > 0 and < 1)) // NaN too
             throw new ArgumentOutOfRangeException(nameof(validationFraction),
                 $"--val-fraction must be between 0 and 1 (exclusive), got {validationFraction}");
         var random = new Random(seed);
@@ -24,6 +24,9 @@ public static class Split
             validation.AddRange(members.Take(take));
             train.AddRange(members.Skip(take));
         }
+        if (train.Count == 0)
+            throw new ArgumentException($"--val-fraction {validationFraction.ToString(CultureInfo.InvariantCulture)} of {classOfRow.Length} " +
+                                        "rows leaves no training rows; give a smaller fraction, or more rows");
         if (validation.Count == 0)
             throw new ArgumentException($"--val-fraction {validationFraction.ToString(CultureInfo.InvariantCulture)} of {classOfRow.Length} " +
                                         "rows leaves no validation rows; give a larger fraction, or more rows");

@@ -47,8 +47,9 @@ public sealed class Table
     }
 
     /// <summary>The error for training labels of a single class.</summary>
-    public static DataFormatException OneClass(string source, string labelName, string onlyClass) =>
-        new($"{source}: the label column '{labelName}' has only one class ('{onlyClass}'); a classifier needs at least two");
+    public static DataFormatException OneClass(string source, string labelName, string? onlyClass) => onlyClass is null
+        ? new($"{source}: no rows to train on (the label column '{labelName}' holds no class)")
+        : new($"{source}: the label column '{labelName}' has only one class ('{onlyClass}'); a classifier needs at least two");
 
     /// <summary>Class index of every row under <paramref name="classes"/>; a label outside them is an error.</summary>
     public int[] Encode(IReadOnlyList<string> classes)

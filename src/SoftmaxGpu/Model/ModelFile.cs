@@ -42,6 +42,8 @@ public static class ModelFile
 
     public static void Save(SoftmaxModel model, string path)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
         using var body = new MemoryStream();
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
@@ -82,6 +84,7 @@ public static class ModelFile
 
     public static SoftmaxModel Load(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
             throw new DataFormatException($"{path}: a folder, not a model file");
         if (!File.Exists(path))

@@ -49,6 +49,8 @@ public static class OnnxExport
     /// <param name="activation">The head; null: the model's own (softmax, or sigmoid for a multi-label model).</param>
     public static void Write(SoftmaxModel model, string path, OnnxActivation? activation = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
         ModelProto proto = Build(model, activation);
         AtomicFile.Write(path, stream => proto.WriteTo(stream));
     }

@@ -345,7 +345,12 @@ public static class CrossValidation
 
     /// <summary>Every path fits to the optimum (Newton or L-BFGS: <see cref="TrainOptions.ToOptimum"/>), its λ from each fit's value (<see cref="PathPenalties.At"/>).</summary>
     internal static TrainOptions PathOptions(TrainOptions options) =>
-        options with { ToOptimum = true, WeightDecay = null };
+        Optimizers.Find(options.Optimizer) is { FullBatch: false }
+            ? throw new ArgumentException($"choosing {options.PathPenalty.Name()} fits each value to its optimum with newton or lbfgs, " +
+                                          $"not {options.Optimizer}")
+            : options.Patience > 0
+                ? throw new ArgumentException("choosing among values fits each to its optimum: Patience (a mini-batch fit's early stop) does not apply")
+                : options with { ToOptimum = true, WeightDecay = null };
 
     /// <summary>Fits every C of the grid in order on the session's rows, each from the previous fit's θ.</summary>
     private static FoldPath Walk(TrainingSession session, int fold, double[] grid, PathScore score, TrainOptions options)
@@ -482,7 +487,7 @@ public static class CrossValidation
         {
             last = optimizer.Run(++iterations);
             if (!double.IsFinite(last.TrainLoss))
-                throw new TrainingDivergedException(iterations, last.TrainLoss, options.LearningRate ?? TrainOptions.DefaultLearningRate);
+                throw new TrainingDivergedException(iterations, last.TrainLoss, learningRate: null); // a path fits with Newton or L-BFGS
         }
         while (last.Converged is null && iterations < cap);
         return (optimizer.Position.ToArray(), last, iterations);

@@ -5,6 +5,9 @@ public sealed record EncodedSet(float[] Features, int[] Labels, float[]? Targets
 {
     long IRowSource.Rows => Rows;
 
+    /// <summary>Whether <see cref="Labels"/> are the rows' classes (false: rows read for prediction, their labels zeros).</summary>
+    public bool HasLabels { get; init; } = true;
+
     /// <summary>K where the set has target rows, else 0.</summary>
     public int TargetWidth => Targets is null || Rows == 0 ? 0 : Targets.Length / Rows;
 

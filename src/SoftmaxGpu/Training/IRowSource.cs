@@ -12,6 +12,9 @@ public interface IRowSource
     int Dim { get; }
     /// <summary>K where every row carries a target row Y [K] (soft targets, tag sets, weighted rows); 0 for labels alone.</summary>
     int TargetWidth { get; }
+    /// <summary>Whether the rows carry their class indices: false where they were read for prediction alone (their labels
+    /// zeros, or −1 for classes the model does not know), which nothing may score.</summary>
+    bool HasLabels => true;
 
     /// <summary>Rows [start, start + count) into the block's spans, which hold exactly count rows.</summary>
     void Read(long start, int count, RowBlock block);

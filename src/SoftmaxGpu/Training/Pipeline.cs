@@ -27,7 +27,7 @@ public static class Pipeline
                                         $"--init-model, in its order ({string.Join(",", start.Classes)})");
         string[] classes = start?.Classes ?? options.TargetColumns ?? train.DistinctClasses();
         if (classes.Length < 2)
-            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+            throw Table.OneClass(train.Source, train.LabelName, classes.FirstOrDefault());
         if (validation is not null)
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
 
@@ -65,7 +65,7 @@ public static class Pipeline
         start?.CheckColumns(train.FeatureNames, train.Source);
         string[] classes = start?.Classes ?? train.DistinctClasses();
         if (classes.Length < 2)
-            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+            throw Table.OneClass(train.Source, train.LabelName, classes.FirstOrDefault());
         Standardizer scaling = SparseScaling(train, validation, options, start, statistics);
         SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         SparseSet? held = validation is null ? null : SparseSet.Scaled(validation.X, validation.Encode(classes), scaling);
@@ -118,7 +118,7 @@ public static class Pipeline
     {
         string[] classes = train.DistinctClasses();
         if (classes.Length < 2)
-            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+            throw Table.OneClass(train.Source, train.LabelName, classes.FirstOrDefault());
         Standardizer scaling = SparseScaling(train, validation, options, start: null, statistics);
         SparseSet rows = WithTargets(SparseSet.Scaled(train.X, train.Encode(classes), scaling), classes, ref options);
         double[]? centre = Centre(scaling);
@@ -163,11 +163,13 @@ public static class Pipeline
     public static (SoftmaxModel Model, PathResult Path) TrainPath(Gpu gpu, Table train, Table? validation, TrainOptions options,
         IReadOnlyCollection<double> cs, int? folds, PathScore score, Action<EpochReport>? onEpoch = null)
     {
+        if (folds is null && validation is null)
+            throw new ArgumentException("choosing among values scores them on held-out rows: give folds (--cv K) or a validation table (--val)");
         (train, float[]? targets, float[]? sampleWeights) = Weighting.TakeColumns(train, options, weightsNeeded: true);
         validation = validation is null ? null : Weighting.TakeColumns(validation, options, weightsNeeded: false).Table;
         string[] classes = options.TargetColumns ?? train.DistinctClasses();
         if (classes.Length < 2)
-            throw Table.OneClass(train.Source, train.LabelName, classes[0]);
+            throw Table.OneClass(train.Source, train.LabelName, classes.FirstOrDefault());
         if (validation is not null)
             CheckValidationColumns(validation.Source, validation.FeatureNames, train.FeatureNames);
         Standardizer standardizer = Standardizer.Fit(train.Features, train.Rows, train.Dim, options.Scale);
@@ -273,7 +275,7 @@ public static class Pipeline
                                         $"columns of {train.Path}, in its order ({string.Join(",", train.ClassNames)})");
         string[] classes = start?.Classes ?? train.ClassNames;
         if (classes.Length < 2 && !targets.IsMultiLabel)
-            throw Table.OneClass(train.Path, train.LabelName, classes[0]);
+            throw Table.OneClass(train.Path, train.LabelName, classes.FirstOrDefault());
         string[]? validationFeatures = validationTable?.FeatureNames ?? validationFile?.FeatureNames;
         if (validationFeatures is not null)
             CheckValidationColumns(validationTable?.Source ?? validationFile!.Path, validationFeatures, train.FeatureNames);
@@ -391,6 +393,15 @@ public static class Pipeline
     /// </summary>
     public static double? Predict(Gpu gpu, SoftmaxModel model, IRowSource source, bool withLabels, Action<PredictedBlock> onBlock)
     {
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(onBlock);
+        if (withLabels && !source.HasLabels)
+            throw new ArgumentException("withLabels: the rows were read without their labels; read them with " +
+                                        "Pipeline.RowsFor(model, data, labelsNeeded: true) to score them", nameof(withLabels));
+        if (source.Dim != model.D)
+            throw new ArgumentException($"the rows have {source.Dim} features, the model {model.D}", nameof(source));
         // Sparse rows (LIBSVM) go through the host engine's sparse pass, never dense (the device is not used).
         if (source is SparseRowSource sparse && source.TargetWidth == 0)
             return SparsePrediction.Predict(model, sparse.X, sparse.Labels, withLabels, onBlock);
@@ -436,6 +447,8 @@ public static class Pipeline
     public static (IRowSource Source, IDisposable? File) RowsFor(SoftmaxModel model, string data, bool labelsNeeded = false,
         string? label = null, DataFormat format = DataFormat.Auto, CsvOptions? csv = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
         DataKind kind = DataSource.KindOf(data, format);
         if (kind == DataKind.Sgd)
         {
@@ -451,12 +464,12 @@ public static class Pipeline
             // Kept sparse in memory (8 bytes a non-zero) and made dense a block at a time as the predictor reads it.
             SparseTable rows = DataSource.LoadSparse(data, LibSvmOptions.For(model.FeatureNames, "the model"), labelOptional: !labelsNeeded);
             model.CheckColumns(rows.FeatureNames, rows.Source);
-            return (new SparseRowSource(rows.X, labelsNeeded ? rows.Encode(model.Classes) : new int[rows.Rows], model.Standardizer), null);
+            return (new SparseRowSource(rows.X, labelsNeeded ? rows.Encode(model.Classes) : new int[rows.Rows], model.Standardizer, labelsNeeded), null);
         }
         Table table = DataSource.Load(data, label ?? model.LabelName, testSplit: true, labelOptional: !labelsNeeded, format,
             LibSvmOptions.For(model.FeatureNames, "the model"), (csv ?? CsvOptions.Default) with { Features = model.FeatureNames });
         model.CheckColumns(table.FeatureNames, table.Source);
         int[] labels = labelsNeeded ? table.Encode(model.Classes) : new int[table.Rows];
-        return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim), null);
+        return (new EncodedSet(model.Standardizer.Apply(table.Features), labels, null, table.Rows, table.Dim) { HasLabels = labelsNeeded }, null);
     }
 }

@@ -12,6 +12,8 @@ namespace SoftmaxGpu.Training;
 public sealed class SgdRowSource(SgdReader reader, Standardizer standardizer, IReadOnlyList<string> classes,
     bool labelsNeeded = true, FileTargets? targets = null) : IRowSource
 {
+    public bool HasLabels => labelsNeeded;
+
     // The model's class index of each of the file's classes (the same list, unless read against a model).
     private readonly int[] classIndex = reader.ClassNames.Select(c => labelsNeeded ? FileTargets.IndexOf(classes, c, reader.Path)
         : classes.ToList().IndexOf(c)).ToArray();

@@ -64,19 +64,32 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// </summary>
     public static long FoldBytes(SparseRows rows, int k, bool targetRows) => rows.Bytes + (targetRows ? 2 * 4L * rows.Rows * k : 0);
 
-    /// <summary>Host bytes the rows take made dense (training then copies them once more, standardized).</summary>
-    public static long DenseBytes(SparseTable rows) => 2 * 4L * rows.Rows * rows.Dim;
+    /// <summary>
+    /// Host bytes of dense training on the rows made dense: the rows and their standardized copy, and dense L-BFGS's θ,
+    /// trial θ and two gradients, its direction and m = 10 curvature pairs in float64 and the float32 weights, per
+    /// parameter (with 46 classes of 298,448 features the parameters outweigh a few thousand rows: 3,000 debian-text rows
+    /// peaked at 12.5 GB where the rows alone are 3.6 GB).
+    /// </summary>
+    public static long DenseBytes(SparseTable rows, int k)
+    {
+        long parameters = (long)rows.Dim * k + k;
+        return 2 * 4L * rows.Rows * rows.Dim + (8 * 4 + 8 * (1 + 2 * LbfgsOptimizer.History + 2) + 4) * parameters;
+    }
 
     /// <summary>Bytes this process may use: what the runtime sees as available (the machine's, or a container's limit).</summary>
     public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
+    /// <summary>K: the start model's classes, else the rows' classes (tags).</summary>
+    private static int Classes(SparseTable rows, TrainingSpec spec) =>
+        spec.Start?.K ?? (spec.MultiLabel ? TagTable.DistinctTags(rows.Source, rows.Labels) : rows.DistinctClasses()).Length;
+
     /// <summary>Sparse or dense for <paramref name="rows"/> under <paramref name="spec"/>; throws where neither can train.</summary>
     public static SparseChoice For(SparseTable rows, TrainingSpec spec)
     {
-        int k = spec.Start?.K ?? (spec.MultiLabel ? TagTable.DistinctTags(rows.Source, rows.Labels) : rows.DistinctClasses()).Length;
+        int k = Classes(rows, spec);
         bool targetRows = spec.MultiLabel || SparseTraining.TargetRows(spec.Options);
         long sparseBytes = SparseBytes(rows, k, targetRows) + (spec.Folds is null ? 0 : FoldBytes(rows.X, k, targetRows)),
-            denseBytes = DenseBytes(rows), available = Available;
+            denseBytes = DenseBytes(rows, k), available = Available;
         string? lacking = Lacking(spec);
         string sizes = $"{rows.Rows} rows × {rows.Dim} features × {k} classes at density {rows.X.Density:P3}: " +
                        $"sparse training needs {ByteSize.Format(sparseBytes)}, dense rows {ByteSize.Format(denseBytes)}; " +
@@ -107,7 +120,8 @@ public sealed record SparseChoice(bool Sparse, string Why)
     /// </summary>
     public static SparseTable RequireDense(SparseTable rows, TrainingSpec spec)
     {
-        long values = (long)rows.Rows * rows.Dim, bytes = DenseBytes(rows), available = Available;
+        int k = Classes(rows, spec);
+        long values = (long)rows.Rows * rows.Dim, bytes = DenseBytes(rows, k), available = Available;
         if (values <= Array.MaxLength && bytes <= available / 2)
             return rows;
         throw new InsufficientMemoryException(

@@ -7,8 +7,11 @@ namespace SoftmaxGpu.Training;
 /// streaming predictor reads, a block of rows at a time, so a set of hundreds of thousands of features is never
 /// dense as a whole. Each value is standardized as <see cref="Standardizer.Apply"/> does it, zeros included.
 /// </summary>
-public sealed class SparseRowSource(SparseRows x, int[] labels, Standardizer standardizer) : IRowSource
+/// <param name="hasLabels">Whether <paramref name="labels"/> are the rows' classes (false: rows read for prediction).</param>
+public sealed class SparseRowSource(SparseRows x, int[] labels, Standardizer standardizer, bool hasLabels = true) : IRowSource
 {
+    public bool HasLabels => hasLabels;
+
     /// <summary>X: the rows as read (unscaled).</summary>
     public SparseRows X => x;
     /// <summary>y: [N] class indices (zeros where the rows have no labels).</summary>

@@ -96,7 +96,7 @@ public static class SparseTraining
         {
             last = optimizer.Run(iteration);
             if (!double.IsFinite(last.TrainLoss))
-                throw new TrainingDivergedException(iteration, last.TrainLoss, plan.LearningRate);
+                throw new TrainingDivergedException(iteration, last.TrainLoss, learningRate: null); // sparse rows train with L-BFGS
             (double Loss, double Accuracy)? scored = validation is null ? null : objective.Score(optimizer.Position.ToArray(), validation);
             var report = new EpochReport(iteration, plan.Epochs, last.TrainLoss, last.TrainAccuracy, scored?.Loss, scored?.Accuracy,
                 clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += (long)last.Passes * train.Rows };

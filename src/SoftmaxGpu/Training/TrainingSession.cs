@@ -38,6 +38,12 @@ public sealed class TrainingSession : IDisposable
     /// <param name="options">The options of the fits to come, as far as the data's layout on the device goes.</param>
     public TrainingSession(Gpu gpu, IRowSource train, IRowSource? validation, int k, TrainOptions options)
     {
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        RequireClasses(train, k, "training");
+        if (validation is not null)
+            RequireClasses(validation, k, "validation");
         (this.gpu, this.train, this.validation, K) = (gpu, train, validation, k);
         ICommunicator ranks = options.Ranks;
         shard = ShardOf(train, ranks, "training");
@@ -53,12 +59,29 @@ public sealed class TrainingSession : IDisposable
     /// <summary>K: classes (tags) of the model.</summary>
     public int K { get; }
 
+    private bool disposed;
+
+    /// <summary>
+    /// Rows fit K classes: at least two, target rows of K, and (in memory, where they can be read at once) every class
+    /// index below K — a larger one would index past the model's logits.
+    /// </summary>
+    private static void RequireClasses(IRowSource rows, int k, string what)
+    {
+        if (k < 2 && rows.TargetWidth == 0)
+            throw new ArgumentException($"k must be at least 2 classes, got {k}", nameof(k));
+        if (rows.TargetWidth is not 0 && rows.TargetWidth != k)
+            throw new ArgumentException($"the {what} rows' target rows are {rows.TargetWidth} wide, not k = {k}", nameof(k));
+        if (rows is EncodedSet { TargetWidth: 0 } set && set.Labels.AsSpan(0, set.Rows).IndexOfAnyExceptInRange(0, k - 1) is int at and >= 0)
+            throw new ArgumentException($"the {what} rows' class index {set.Labels[at]} (row {at}) is not below k = {k}", nameof(k));
+    }
+
     /// <summary>The training set on the device, uploaded once for every fit.</summary>
     public TrainingData Data => trainData;
 
     /// <summary>One training run on the session's data from <paramref name="options"/>' start (zeros without one).</summary>
     public TrainResult Fit(TrainOptions options, Action<EpochReport>? onEpoch = null)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         TrainPlan plan = Plan(options);
         if (plan.BlockRows != layout.BlockRows || plan.EngineRows != layout.EngineRows || options.Loss != engine.Loss)
             throw new ArgumentException("these options need the data laid out on the device anew (another batch, block or loss): " +
@@ -87,7 +110,7 @@ public sealed class TrainingSession : IDisposable
         {
             last = optimizer.Run(epoch);
             if (!double.IsFinite(last.TrainLoss))
-                throw new TrainingDivergedException(epoch, last.TrainLoss, plan.LearningRate);
+                throw new TrainingDivergedException(epoch, last.TrainLoss, plan.Optimizer.FullBatch ? null : plan.LearningRate);
             (double? valLoss, double? valAccuracy) = Validate(epoch, plan);
             var report = new EpochReport(epoch, plan.Epochs, last.TrainLoss, last.TrainAccuracy, valLoss, valAccuracy,
                 clock.Elapsed) { Objective = last.Objective, RowsRead = rowsRead += last.Passes * train.Rows };
@@ -141,7 +164,7 @@ public sealed class TrainingSession : IDisposable
             return (null, null);
         (double loss, double accuracy) = engine.Evaluate(valData);
         if (!double.IsFinite(loss))
-            throw new TrainingDivergedException(epoch, loss, plan.LearningRate);
+            throw new TrainingDivergedException(epoch, loss, plan.Optimizer.FullBatch ? null : plan.LearningRate);
         return (loss, accuracy);
     }
 
@@ -166,6 +189,9 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        if (disposed)
+            return;
+        disposed = true;
         engine.Dispose();
         valData?.Dispose();
         trainData.Dispose();

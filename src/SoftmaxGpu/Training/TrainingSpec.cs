@@ -76,13 +76,17 @@ public sealed record TrainingSpec
     /// <summary>Reads (or opens) the data and checks it against the options and the start model; the training is then one call.</summary>
     public PreparedTraining Prepare()
     {
+        ArgumentNullException.ThrowIfNull(Data);
+        ArgumentNullException.ThrowIfNull(Options);
+        ArgumentNullException.ThrowIfNull(Csv);
+        Options.Validate(); // before the data is read: a bad option costs nothing
         Capabilities.Check(this);
         if (Cs is not null)
             CrossValidation.CheckGrid(Cs, Options.PathPenalty);
         if (Folds is < 2)
             throw new ArgumentException($"--cv must be at least 2 folds, got {Folds}");
         Csv.CheckIgnore(Data); // every --ignore name is a column of the CSV (none given: nothing to check)
-        if (ValidationFraction is <= 0 or >= 1)
+        if (ValidationFraction is double fraction && !(fraction is > 0 and < 1))
             throw new ArgumentException($"--val-fraction must be between 0 and 1 (exclusive), got {ValidationFraction}");
         if (Start is not null && Start.Kind.IsMultiLabel() != MultiLabel)
             throw new ArgumentException($"--init-model: the model is a {Start.Kind.FileName()} model; " +
