@@ -334,6 +334,7 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     [InlineData("--optimizer", "rmsprop", "--optimizer: 'rmsprop' is not one of adam, auto, ")] // and the test optimizers where registered
     [InlineData("--lr-schedule", "linear", "--lr-schedule: 'linear' is not one of constant or cosine")]
     [InlineData("--C", "0", "--C must be > 0, got 0")]
+    [InlineData("--C", "1e-300", "λ = 2.5E+299 (1/(C·N) with C = 1E-300")] // finite, but not as the float the kernels take
     [InlineData("--weight-decay", "-1", "--weight-decay must be >= 0, got -1")]
     [InlineData("--label-smoothing", "1", "--label-smoothing must be in [0, 1), got 1")]
     [InlineData("--label-smoothing", "-0.1", "--label-smoothing must be in [0, 1), got -0.1")]

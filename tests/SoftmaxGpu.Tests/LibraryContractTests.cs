@@ -87,6 +87,17 @@ public sealed class LibraryContractTests(HostFixture fixture) : IClassFixture<Ho
     }
 
     [Fact]
+    public void AMultiLabelModelIsNotScoredByClass()
+    {
+        string data = Path.Combine(folder, "tags.csv");
+        File.WriteAllText(data, "x1,x2,tags\n0,1,a|b\n1,0,a\n0.5,0.5,b\n1,1,\n0.2,0.9,a|b\n");
+        using PreparedTraining run = new TrainingSpec { Data = data, MultiLabel = true, Label = "tags", Options = new TrainOptions { Epochs = 3 } }.Prepare();
+        SoftmaxModel tags = run.Train(fixture.Gpu()).Model;
+        var error = Assert.Throws<ArgumentException>(() => Pipeline.RowsFor(tags, data, labelsNeeded: true));
+        Assert.Contains("a multi-label model's rows are scored by their tags", error.Message);
+    }
+
+    [Fact]
     public void AnEmptyTableIsNoRowsToTrainOn()
     {
         var empty = new Table("empty", ["a"], "y", [], []);

@@ -456,6 +456,9 @@ public static class Pipeline
             model.CheckColumns(reader.FeatureNames, data);
             return (new SgdRowSource(reader, model.Standardizer, model.Classes, labelsNeeded), reader);
         }
+        if (labelsNeeded && model.Kind.IsMultiLabel())
+            throw new ArgumentException("a multi-label model's rows are scored by their tags, not a class: read and score them with " +
+                                        "TagPipeline.Predict (as softmaxgpu evaluate does)");
         if (labelsNeeded && label is null && model.LabelName.Length == 0)
             throw new ArgumentException($"the model was trained on probability columns (--target-columns), so it has no label " +
                                         $"column of its own: give --label, a column of the class names ({string.Join(", ", model.Classes)})");

@@ -54,6 +54,9 @@ public sealed record TrainPlan(OptimizerEntry Optimizer, string Why, Schedule Sc
             : options.BatchSize ?? TrainOptions.DefaultBatchSize;
         int epochs = options.Epochs ?? optimizer.DefaultEpochs(most, batch);
         (double lambda, string source) = Lambda(options, total);
+        if (float.IsInfinity((float)lambda))
+            throw new ArgumentException($"λ = {lambda:G3} ({source}) is beyond float's range ({float.MaxValue:G3}), in which the " +
+                                        "fits' kernels take it: give a larger C");
         // Two classes: scikit-learn fits one weight vector w = w₁ − w₀, and the penalty on both rows is ‖w‖²/2 at the optimum.
         if (k == 2 && options.WeightDecay is null && options.Loss is SoftmaxCrossEntropy)
             source = source.Replace("as scikit-learn's LogisticRegression",
