@@ -29,6 +29,9 @@ public static class TrainCommand
             bool first = ranks.Rank == 0; // the rank that reports and writes files
             TextWriter warnings = first ? error : TextWriter.Null;
             (string path, string? plotPath, string? logPath) = (parse.GetValue(a.Model)!, parse.GetValue(a.Plot), parse.GetValue(a.LogJson));
+            // An output on standard output (--model /dev/stdout, --log-json /dev/stdout): what train says goes to standard error.
+            if (first && ((string?[])[path, plotPath, logPath]).Any(p => p is not null && AtomicFile.IsStandardOutput(p)))
+                output = error;
             if (plotPath is not null)
                 Plots.CheckPath(plotPath);
             OutputPaths.Check(first ? [("--model", path), ("--plot", plotPath), ("--log-json", logPath)] : [],

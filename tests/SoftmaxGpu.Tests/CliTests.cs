@@ -372,6 +372,16 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     }
 
     [Fact]
+    public void FormatNamesAreTakenInAnyCaseAsTheOtherChoicesAre()
+    {
+        foreach (string[] options in (string[][])[["--format", "CSV"], ["--scale", "STD"], ["--device", "HOST"], ["--sparse", "Auto"]])
+        {
+            var run = Run(["train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", .. options]);
+            Assert.True(run.Code == 0, $"{string.Join(' ', options)}: {run.Err}");
+        }
+    }
+
+    [Fact]
     public void TwoClassesSayWhichScikitLearnModelTheyMatch()
     {
         // scikit-learn fits one weight vector for two classes: a softmax of two at C is its model at 2·C.

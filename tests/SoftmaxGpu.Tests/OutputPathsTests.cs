@@ -268,6 +268,25 @@ public sealed class OutputPathsTests() : CliFolder("softmaxgpu-outputs-")
         Assert.Equal(1 + 1 + 150 + 1, lines.Length); // no summary line among the predictions
     }
 
+    /// <summary>train --log-json /dev/stdout: standard output is the JSON lines alone (what train says goes to standard error).</summary>
+    [Fact]
+    public async Task TrainsLogOnStandardOutputIsTheLogAlone()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/dev/stdout as on Linux");
+        CancellationToken cancel = TestContext.Current.CancellationToken;
+        using var train = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(CliCommand[0],
+            [.. CliCommand[1..], "train", "--data", Check.IrisPath, "--model", PathOf("m"), "--log-json", "/dev/stdout",
+             "--optimizer", "lbfgs", "--epochs", "3"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        Task<string> output = train.StandardOutput.ReadToEndAsync(cancel), error = train.StandardError.ReadToEndAsync(cancel);
+        await train.WaitForExitAsync(cancel);
+        string said = await error;
+        Assert.True(train.ExitCode == 0, said);
+        string[] lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, line => System.Text.Json.JsonDocument.Parse(line).Dispose());
+        Assert.Contains("model: ", said);
+    }
+
     [Fact]
     public void ALinkToAFileNotYetMadeMakesIt()
     {
