@@ -65,14 +65,7 @@ public sealed class DataFormatOptions
                           "('label index:value ...'), any other file CSV; or csv, libsvm. A .sgd file and an MNIST folder are known either way.",
             DefaultValueFactory = _ => "auto",
         };
-        // Its names in any case, as --scale's and --device's are (AcceptOnlyFromAmong would take the lowercase alone).
-        format.CompletionSources.Add(Names);
-        format.Validators.Add(result =>
-        {
-            if (result.Tokens is [var token] && !Names.Contains(token.Value, StringComparer.OrdinalIgnoreCase))
-                result.AddError($"'{token.Value}' is not one of {string.Join(", ", Names)}");
-        });
-        return format;
+        return format.AnyCaseOf(Names);
     }
 
     public static DataFormat FormatOf(ParseResult parse, Option<string> format) =>

@@ -42,7 +42,7 @@ public sealed class TrainArguments
                       "--weight-decay values fits each with Newton or L-BFGS, whatever is given; or one of: " +
                       string.Join("; ", Optimizers.All.Select(o => $"{o.Name}: {o.Description}")) + ".",
         DefaultValueFactory = _ => Optimizers.Auto,
-    }.AcceptOnlyFromAmong([.. Optimizers.Names]); // a name it lacks is a parse error: its line and the see line
+    }.AnyCaseOf(Optimizers.Names); // a name it lacks is a parse error: its line and the see line
     public Option<int?> Epochs { get; } = new("--epochs")
     {
         Description = $"Most L-BFGS iterations (default {LbfgsOptimizer.DefaultIterations}; Newton: {NewtonOptimizer.DefaultIterations}); " +
@@ -87,7 +87,7 @@ public sealed class TrainArguments
     {
         Description = string.Join("; ", Schedules.All.Select(s => $"{s.Name}: {s.Description}")) + " (adam, sgd).",
         DefaultValueFactory = _ => Schedules.Cosine.Name,
-    }.AcceptOnlyFromAmong([.. Schedules.All.Select(s => s.Name)]);
+    }.AnyCaseOf([.. Schedules.All.Select(s => s.Name)]);
     public Option<float> Momentum { get; } = new("--momentum")
     {
         Description = "SGD momentum in [0, 1).",
@@ -187,14 +187,14 @@ public sealed class TrainArguments
         var options = new TrainOptions
         {
             Ranks = ranks,
-            Optimizer = parse.GetValue(Optimizer)!,
+            Optimizer = OptionChoices.Named(parse.GetValue(Optimizer)!, Optimizers.Names),
             Epochs = parse.GetValue(Epochs),
             WeightDecay = Decays(parse) is [double decay] ? (float)decay : null,
             C = Grid(parse) is [double single] ? single : null,
             PathPenalty = parse.GetValue(WeightDecay) is null ? PathPenalty.C : PathPenalty.WeightDecay,
             BatchSize = parse.GetValue(Batch),
             LearningRate = parse.GetValue(Lr),
-            Schedule = parse.GetValue(Schedule)!,
+            Schedule = OptionChoices.Named(parse.GetValue(Schedule)!, [.. Schedules.All.Select(s => s.Name)]),
             Momentum = parse.GetValue(Momentum),
             Nesterov = parse.GetValue(Nesterov),
             Seed = parse.GetValue(Seed),

@@ -374,11 +374,20 @@ public sealed class CliTests() : CliFolder("softmaxgpu-cli-")
     [Fact]
     public void FormatNamesAreTakenInAnyCaseAsTheOtherChoicesAre()
     {
-        foreach (string[] options in (string[][])[["--format", "CSV"], ["--scale", "STD"], ["--device", "HOST"], ["--sparse", "Auto"]])
+        foreach (string[] options in (string[][])[["--format", "CSV"], ["--scale", "STD"], ["--device", "HOST"], ["--sparse", "Auto"],
+                                                  ["--optimizer", "LBFGS"], ["--optimizer", "Adam", "--lr-schedule", "Constant", "--epochs", "2"]])
         {
             var run = Run(["train", "--data", Check.IrisPath, "--model", PathOf("m"), "--quiet", .. options]);
             Assert.True(run.Code == 0, $"{string.Join(' ', options)}: {run.Err}");
         }
+    }
+
+    [Fact]
+    public void TargetColumnsThatAreNotColumnsAreNamed()
+    {
+        var run = Run("train", "--data", Check.IrisPath, "--target-columns", "a,b", "--model", PathOf("m"));
+        Assert.Equal(1, run.Code);
+        Assert.Contains("--target-columns 'a' names no numeric column; the columns are: sepal_length, sepal_width, petal_length, petal_width, species", run.Err);
     }
 
     [Fact]

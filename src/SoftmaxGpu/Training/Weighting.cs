@@ -78,6 +78,8 @@ public static class Weighting
         DataFormat format = DataFormat.Auto, LibSvmOptions? libsvm = null, CsvOptions? csv = null)
     {
         string[]? columns = options.TargetColumns;
+        if (columns is not null)
+            RequireColumns(path, format, csv, columns, "--target-columns");
         Table table = columns is null
             ? DataSource.Load(path, label, testSplit: !training, format: format, libsvm: libsvm, csv: csv)
             : DataSource.Load(path, TableColumns.NoLabel, testSplit: !training, labelOptional: true, format, libsvm, csv);
@@ -88,6 +90,21 @@ public static class Weighting
         for (int r = 0; r < table.Rows; r++)
             labels[r] = columns![RowTargets.ArgMax(targets.AsSpan(r * columns.Length, columns.Length))];
         return new Table(table.Source, table.FeatureNames, "", table.Features, labels);
+    }
+
+    /// <summary>
+    /// Every name of <paramref name="names"/> a column of the CSV file <paramref name="path"/>, checked from its header before
+    /// its rows are read (else the first text cell of a column read as a feature would be the error). Only a file with a
+    /// size is read for it: a pipe can be read once, by the read itself.
+    /// </summary>
+    private static void RequireColumns(string path, DataFormat format, CsvOptions? csv, string[] names, string option)
+    {
+        if (DataSource.KindOf(path, format) != DataKind.Csv || !File.Exists(path) || new FileInfo(path).Length == 0)
+            return;
+        string[] header = CsvRowReader.Header(path, csv);
+        // Worded as convert's check of the same columns (ColumnSplit) words it.
+        if (names.FirstOrDefault(name => !header.Contains(name, StringComparer.Ordinal)) is string missing)
+            throw new DataFormatException($"{path}: {option} '{missing}' names no numeric column; the columns are: {string.Join(", ", header)}");
     }
 
     /// <summary>
