@@ -180,6 +180,10 @@ public static class AtomicFile
         {
             return null; // a link that leads to no file yet: the write makes the file it leads to
         }
+        catch (IOException) when (!IsDevice(path))
+        {
+            return null; // a file another process holds locked: the rename replaces it, as it always has
+        }
         if (!stream.CanSeek || IsDevice(path))
             return stream;
         stream.Dispose();
