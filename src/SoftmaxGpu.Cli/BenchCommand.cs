@@ -36,9 +36,9 @@ public static class BenchCommand
             Check(mode, batchSize, stepCount, epochCount, mib);
             using Gpu gpu = Ranked.OpenDevice(parse.GetValue(a.Device)!, error, ranks);
             TextWriter warnings = ranks.Rank == 0 ? error : TextWriter.Null;
-            if (!parse.GetValue(a.Stream) && IgnoredOptions.Given(parse, a.DeviceMemory).Length > 0)
+            if (!parse.GetValue(a.Stream) && IgnoredOptions.Typed(parse, a.DeviceMemory))
                 warnings.WriteLine("warning: --device-memory is ignored: it caps the device memory of --stream's runs");
-            if (gpu.Host && IgnoredOptions.Given(parse, a.Kernels).Length > 0)
+            if (gpu.Host && IgnoredOptions.Typed(parse, a.Kernels))
                 warnings.WriteLine("warning: --kernels is ignored: the host engine has one path (its rows say 'host')");
             if (parse.GetValue(a.Stream))
                 return Streamed(gpu, parse.GetValue(a.Shapes) ?? [], parse.GetValue(a.DeviceMemory), stepCount, parse.GetValue(a.Json), output, ranks);

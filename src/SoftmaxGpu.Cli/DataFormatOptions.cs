@@ -83,11 +83,11 @@ public sealed class DataFormatOptions
         DataKind read = DataSource.KindOf(data, format);
         bool folder = read == DataKind.Folder, libsvm = read == DataKind.LibSvm;
         string? kind = read.HasNamedColumns() ? null : read.Describe();
-        if (kind is not null && Typed(parse, separator))
+        if (kind is not null && IgnoredOptions.Typed(parse, separator))
             error.WriteLine($"warning: --separator is ignored: {data} is {kind}, not CSV");
-        if ((folder || libsvm) && label is not null && Typed(parse, label))
+        if ((folder || libsvm) && label is not null && IgnoredOptions.Typed(parse, label))
             error.WriteLine($"warning: --label is ignored: {data} is {kind}, whose labels are not a named column");
-        if (!folder && test is not null && Typed(parse, test))
+        if (!folder && test is not null && IgnoredOptions.Typed(parse, test))
             error.WriteLine($"warning: --test is ignored: it picks the t10k files of an MNIST folder, and {data} is not a folder");
         if (read == DataKind.Csv && HeaderLooksLikeData(data, CsvOf(parse, separator)) is string[] header)
             error.WriteLine($"warning: {data}: the column names read as numbers ({string.Join(", ", header.Take(4))}{(header.Length > 4 ? ", ..." : "")}); " +
@@ -113,13 +113,11 @@ public sealed class DataFormatOptions
         {
             return null;
         }
-        string[] numbers = [.. header.Where(name => CsvRowReader.LooksLikeData([name]))];
+        string[] numbers = [.. header.Where(CsvRowReader.LooksLikeData)];
         bool integers = numbers.All(name => long.TryParse(name, System.Globalization.NumberStyles.AllowLeadingSign,
             System.Globalization.CultureInfo.InvariantCulture, out _));
         return header.Length >= 2 && numbers.Length >= header.Length - 1 && !integers ? header : null;
     }
-
-    private static bool Typed(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>The format and the LIBSVM options for <paramref name="data"/>, checked against it and --label.</summary>
     public (DataFormat Format, LibSvmOptions LibSvm) For(ParseResult parse, string data, string? label)

@@ -5,8 +5,8 @@ namespace SoftmaxGpu.Cli;
 
 /// <summary>
 /// train's options that would do nothing in the run as given: one "warning:" line on standard error for each one
-/// the optimizer does not read (<see cref="OptimizerEntry.Reads"/>), and an error for --patience without validation
-/// data, which could never stop early.
+/// the optimizer does not read (<see cref="OptimizerEntry.Reads"/>). (--patience without validation data, which could
+/// never stop early, is an error of the library's: <see cref="Capabilities"/>.)
 /// </summary>
 public static class IgnoredOptions
 {
@@ -16,21 +16,10 @@ public static class IgnoredOptions
 
     /// <summary>The names of those of <paramref name="options"/> typed on the command line (not their defaults).</summary>
     public static string[] Given(ParseResult parse, params Option[] options) =>
-        options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+        options.Where(o => Typed(parse, o)).Select(o => o.Name).ToArray();
 
-    /// <summary>
-    /// --patience watches the validation loss of a mini-batch fit: without --val or --val-fraction it is an error, not a
-    /// no-op; and so it is in a search over C (<paramref name="choosing"/>), whose fits each run to their optimum.
-    /// </summary>
-    public static void RequireValidation(int patience, string? val, double? fraction, bool choosing)
-    {
-        if (patience > 0 && choosing)
-            throw new ArgumentException("--patience stops a mini-batch fit early; choosing among values fits each to its optimum " +
-                                        "with newton or lbfgs: leave out --patience");
-        if (patience > 0 && val is null && fraction is null)
-            throw new ArgumentException(
-                "--patience stops when the validation loss stops falling: give validation data, --val FILE or --val-fraction F (e.g. 0.2)");
-    }
+    /// <summary>Whether <paramref name="option"/> was typed on the command line (not its default).</summary>
+    public static bool Typed(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>
     /// The <paramref name="given"/> options that <paramref name="optimizer"/> does not read; --seed is read anyway

@@ -262,9 +262,6 @@ public sealed class TrainArguments
         };
     }
 
-    /// <summary>Whether the command chooses among values (a search over C or weight decay): --cv, or several values.</summary>
-    public bool ChoosesValue(ParseResult parse) => parse.GetValue(Cv) is not null || (Grid(parse) ?? Decays(parse)) is { Length: > 1 };
-
     /// <summary>--C's values (<see cref="CrossValidation.ParseGrid"/>), or null where not given.</summary>
     private double[]? Grid(ParseResult parse) => parse.GetValue(C) is string text ? CrossValidation.ParseGrid(text) : null;
 

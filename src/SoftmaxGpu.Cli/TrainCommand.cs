@@ -37,9 +37,6 @@ public static class TrainCommand
             OutputPaths.Check(first ? [("--model", path), ("--plot", plotPath), ("--log-json", logPath)] : [],
                 [("--data", parse.GetValue(a.Data)), ("--val", parse.GetValue(a.Val)), ("--init-model", parse.GetValue(a.InitModel))]);
             using var outputs = new OutputPaths();
-            IgnoredOptions.RequireValidation(options.Patience, parse.GetValue(a.Val), parse.GetValue(a.ValFraction), a.ChoosesValue(parse));
-            if (IgnoredOptions.Given(parse, a.Select).Length > 0 && !a.ChoosesValue(parse))
-                warnings.WriteLine("warning: --select is ignored: it scores the values of a search (several --C or --weight-decay values, or --cv)");
             string[] given = IgnoredOptions.Given(parse, a.Batch, a.Lr, a.Schedule, a.Momentum, a.Nesterov, a.Patience, a.Seed);
             bool split = parse.GetValue(a.ValFraction) is not null || parse.GetValue(a.Cv) is not null; // rows --seed deals
             OptimizerEntry? named = Optimizers.Find(options.Optimizer); // null: auto, which decides once the data is read
@@ -48,11 +45,13 @@ public static class TrainCommand
             if (ranks.Size == 1)
                 Gpu.OpenSoon(parse.GetValue(a.Device)!); // while the data is read
             SoftmaxModel? start = parse.GetValue(a.InitModel) is string startPath ? ModelFile.Load(startPath) : null;
-            if (start is not null && IgnoredOptions.Given(parse, a.Scale).Length > 0)
+            if (start is not null && IgnoredOptions.Typed(parse, a.Scale))
                 warnings.WriteLine("warning: --scale is ignored: --init-model continues with the start model's scaling");
             TrainingSpec spec = a.Spec(parse, options, start);
+            if (IgnoredOptions.Typed(parse, a.Select) && !spec.IsPath)
+                warnings.WriteLine("warning: --select is ignored: it scores the values of a search (several --C or --weight-decay values, or --cv)");
             DataFormatOptions.WarnIgnored(warnings, parse, spec.Data, spec.Format, a.Formats.Separator, a.Label);
-            if (IgnoredOptions.Given(parse, a.Sparse).Length > 0 && !DataSource.KindOf(spec.Data, spec.Format).IsLibSvmRows())
+            if (IgnoredOptions.Typed(parse, a.Sparse) && !DataSource.KindOf(spec.Data, spec.Format).IsLibSvmRows())
                 warnings.WriteLine($"warning: --sparse is ignored: it applies to LIBSVM rows (a LIBSVM file, or a sparse .sgd file), and " +
                                    $"{spec.Data} is {DataSource.KindOf(spec.Data, spec.Format).Describe()}");
             using PreparedTraining training = spec.Prepare();
@@ -62,7 +61,7 @@ public static class TrainCommand
                 output.WriteLine($"init: {parse.GetValue(a.InitModel)} ({start.K} classes, {start.D} features; its standardization is kept)");
 
             using Gpu gpu = OpenDevice(training, parse.GetValue(a.Device)!, output, error, ranks);
-            if (gpu.Host && training.Engine is not null && IgnoredOptions.Given(parse, a.DeviceMemory).Length > 0)
+            if (gpu.Host && training.Engine is not null && IgnoredOptions.Typed(parse, a.DeviceMemory))
                 warnings.WriteLine("warning: --device-memory is ignored: sparse rows on the host engine stay in host memory, " +
                                    "planned against what is available (it caps a device's memory, or a dense set's blocks)");
             var clock = Stopwatch.StartNew();

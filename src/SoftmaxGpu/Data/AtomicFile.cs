@@ -132,7 +132,7 @@ public static class AtomicFile
     /// </summary>
     public static bool IsDevice(string path)
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() || !File.Exists(path))
+        if (!Unix || !File.Exists(path))
             return false;
         // The path as given (/dev/stdout, whatever stdout is) or where it leads (a link to /dev/null).
         return Special(Path.GetFullPath(path)) || Special(Target(path));
@@ -148,13 +148,16 @@ public static class AtomicFile
     /// </summary>
     private static Stream? StandardStream(string path) =>
         IsStandardOutput(path) ? Console.OpenStandardOutput()
-        : (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Path.GetFullPath(path) is "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2"
+        : Unix && Path.GetFullPath(path) is "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2"
             ? Console.OpenStandardError()
             : null;
 
     /// <summary>Whether <paramref name="path"/> names this process's standard output (/dev/stdout, /dev/fd/1, /proc/self/fd/1).</summary>
     public static bool IsStandardOutput(string path) =>
-        (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Path.GetFullPath(path) is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";
+        Unix && Path.GetFullPath(path) is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";
+
+    /// <summary>Where /dev and /proc are what <see cref="IsDevice"/> and <see cref="StandardStream"/> take them for.</summary>
+    private static bool Unix => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
 
     /// <summary>
     /// <paramref name="path"/> opened for writing where it is written in place: a device (<see cref="IsDevice"/>), or a
@@ -167,12 +170,13 @@ public static class AtomicFile
             return standard;
         if (!File.Exists(path))
             return null; // a new file (or a folder, which the write refuses)
+        bool device = IsDevice(path);
         FileStream stream;
         try
         {
             stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         }
-        catch (UnauthorizedAccessException) when (!IsDevice(path))
+        catch (UnauthorizedAccessException) when (!device)
         {
             return null; // a read-only file in a folder that takes new files: the rename replaces it
         }
@@ -180,11 +184,11 @@ public static class AtomicFile
         {
             return null; // a link that leads to no file yet: the write makes the file it leads to
         }
-        catch (IOException) when (!IsDevice(path))
+        catch (IOException) when (!device)
         {
             return null; // a file another process holds locked: the rename replaces it, as it always has
         }
-        if (!stream.CanSeek || IsDevice(path))
+        if (!stream.CanSeek || device)
             return stream;
         stream.Dispose();
         return null;

@@ -164,7 +164,7 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
                 continue;
             if (first.TryAdd(header[c], c))
                 continue;
-            string hint = LooksLikeData([header[c]]) ? "; is the first line data? The file needs a header row of column names" : "";
+            string hint = LooksLikeData(header[c]) ? "; is the first line data? The file needs a header row of column names" : "";
             throw new DataFormatException(
                 $"{path}: line 1: columns {first[header[c]] + 1} and {c + 1} are both named '{Shorten(header[c])}'; each column needs " +
                 $"a name of its own{hint}");
@@ -172,11 +172,11 @@ public sealed partial class CsvRowReader : IRowReader, IDisposable
     }
 
     /// <summary>
-    /// Whether column names read as numbers, as the values of a data row do: a CSV file without a header row, whose first
-    /// row was taken for the names.
+    /// Whether a column name reads as a number, as a data row's values do: a sign of a CSV file without a header row, whose
+    /// first row was taken for the names.
     /// </summary>
-    public static bool LooksLikeData(IEnumerable<string> names) =>
-        names.All(name => double.TryParse(name, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+    public static bool LooksLikeData(string name) =>
+        double.TryParse(name, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
 
     [GeneratedRegex(@"^\S+(\s+\d+:\S+)+\s*$")]
     private static partial Regex LibSvmLine();

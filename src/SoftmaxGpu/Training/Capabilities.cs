@@ -32,6 +32,10 @@ public static class Capabilities
 
     private static readonly Rule[] Rules =
     [
+        new(s => s.Options.Patience > 0 && Path(s),
+            _ => "--patience stops a mini-batch fit early; choosing among values fits each to its optimum with newton or lbfgs: leave out --patience"),
+        new(s => s.Options.Patience > 0 && s.Validation is null && s.ValidationFraction is null,
+            _ => "--patience stops when the validation loss stops falling: give validation data, --val FILE or --val-fraction F (e.g. 0.2)"),
         new(s => s.Cs is { Count: > 1 } && s.Folds is null && s.Validation is null && s.ValidationFraction is null,
             s => $"several {s.Options.PathPenalty.Option()} values are chosen among on held-out rows: give --cv K, or --val / --val-fraction"),
         new(s => s.Folds is not null && (s.Validation is not null || s.ValidationFraction is not null),
@@ -41,10 +45,6 @@ public static class Capabilities
                  $"each value from the last: leave out --init-model, or give one {s.Options.PathPenalty.Option()}"),
         new(s => Path(s) && s.Options.PathPenalty == PathPenalty.C && s.Options.WeightDecay is not null,
             _ => "a path over C takes its λ from each C: give --C values or --weight-decay values, not both"),
-        new(s => s.Options.Patience > 0 && Path(s),
-            s => $"--patience stops a mini-batch fit early; choosing among values fits each to its optimum with newton or lbfgs: leave out --patience"),
-        new(s => s.Options.Patience > 0 && s.Validation is null && s.ValidationFraction is null,
-            _ => "--patience stops when the validation loss stops falling: give validation data, --val FILE or --val-fraction F (e.g. 0.2)"),
         new(s => Path(s) && Optimizers.Find(s.Options.Optimizer) is { FullBatch: false },
             s => $"choosing {s.Options.PathPenalty.Name()} fits each value to its optimum with newton or lbfgs; leave out --optimizer or give one of them"),
         new(s => s.MultiLabel && s.Options.Optimizer == Optimizers.Newton.Name,

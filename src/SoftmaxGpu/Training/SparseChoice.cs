@@ -65,16 +65,19 @@ public sealed record SparseChoice(bool Sparse, string Why)
     public static long FoldBytes(SparseRows rows, int k, bool targetRows) => rows.Bytes + (targetRows ? 2 * 4L * rows.Rows * k : 0);
 
     /// <summary>
-    /// Host bytes of dense training on the rows made dense: the rows and their standardized copy, and dense L-BFGS's θ,
-    /// trial θ and two gradients, its direction and m = 10 curvature pairs in float64 and the float32 weights, per
-    /// parameter (with 46 classes of 298,448 features the parameters outweigh a few thousand rows: 3,000 debian-text rows
-    /// peaked at 12.5 GB where the rows alone are 3.6 GB).
+    /// Host bytes of dense training on the rows made dense: the rows and their standardized copy, and
+    /// <see cref="DenseBytesPerParameter"/> a parameter.
     /// </summary>
-    public static long DenseBytes(SparseTable rows, int k)
-    {
-        long parameters = (long)rows.Dim * k + k;
-        return 2 * 4L * rows.Rows * rows.Dim + (8 * 4 + 8 * (1 + 2 * LbfgsOptimizer.History + 2) + 4) * parameters;
-    }
+    public static long DenseBytes(SparseTable rows, int k) =>
+        2 * 4L * rows.Rows * rows.Dim + DenseBytesPerParameter * ((long)rows.Dim * k + k);
+
+    /// <summary>
+    /// Host bytes a parameter takes in dense training: L-BFGS's state (<see cref="BytesPerParameter"/>) and the dense
+    /// engine's θ-sized buffers. A figure from one measurement, not counted buffer by buffer: 3,000 debian-text rows made
+    /// dense (46 classes × 298,448 features, 13.7 M parameters) peaked at 12.5 GB, 3.6 GB of them the rows; 220 bytes a
+    /// parameter plans ~10 GB of that.
+    /// </summary>
+    private const long DenseBytesPerParameter = 220;
 
     /// <summary>Bytes this process may use: what the runtime sees as available (the machine's, or a container's limit).</summary>
     public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -79,8 +79,8 @@ public sealed record TrainingSpec
         ArgumentNullException.ThrowIfNull(Data);
         ArgumentNullException.ThrowIfNull(Options);
         ArgumentNullException.ThrowIfNull(Csv);
-        Options.Validate(); // before the data is read: a bad option costs nothing
         Capabilities.Check(this);
+        Options.Validate(); // before the data is read: a bad option costs nothing
         if (Cs is not null)
             CrossValidation.CheckGrid(Cs, Options.PathPenalty);
         if (Folds is < 2)
